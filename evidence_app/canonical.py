@@ -1,0 +1,251 @@
+"""Column mapping results → typed canonical frames; timestamps normalised to UTC once, here.
+
+Everything this module cannot interpret is counted as a :class:`DataIssue`, never dropped
+without a trace.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Iterable
+
+import numpy as np
+import pandas as pd
+
+from evidence_app.config import MatchingConfig
+
+UTC_DTYPE = "datetime64[us, UTC]"
+ORIGINS = ("live", "replay", "backfill")
+_EXAMPLES = 5
+
+
+@dataclass(frozen=True)
+class DataIssue:
+    """A class of input problems found in one source, counted, with a few example ids."""
+
+    source: str
+    """``operations``, ``audit`` or ``worker_logs``."""
+    kind: str
+    """e.g. ``unparseable_timestamp``, ``null_value``, ``unknown_action``, ``skipped_log_line``."""
+    column: str
+    count: int
+    examples: tuple[str, ...]
+    effect: str
+    """What the product did with the affected records, in words."""
+
+    def describe(self) -> str:
+        ex = f" (e.g. {', '.join(self.examples)})" if self.examples else ""
+        col = f" in {self.column}" if self.column else ""
+        return f"{self.source}: {self.count} × {self.kind}{col}{ex}: {self.effect}"
+
+
+def issue(source: str, kind: str, column: str, ids: Iterable[object], effect: str) -> DataIssue | None:
+    """Build an issue from the affected ids, or None when there are none."""
+    ids = [str(i) for i in ids]
+    if not ids:
+        return None
+    return DataIssue(source, kind, column, len(ids), tuple(ids[:_EXAMPLES]), effect)
+
+
+# ---------------------------------------------------------------- timestamps
+
+
+def parse_timestamps(values: pd.Series) -> pd.Series:
+    """Every supported form → UTC timestamps; NaT where the value is missing or unparseable.
+
+    Supported: ISO-8601 text (no zone means UTC), ``YYYY-MM-DD HH:MM:SS``, epoch seconds or
+    milliseconds (numbers or digit strings), and native driver datetimes (naive means UTC).
+    """
+    if values.empty:
+        return pd.Series(pd.NaT, index=values.index, dtype=UTC_DTYPE)
+    if isinstance(values.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(values):
+        return _to_utc(values)
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        return _from_epoch(pd.to_numeric(values, errors="coerce"))
+    out = pd.Series(pd.NaT, index=values.index, dtype=UTC_DTYPE)
+    kinds = values.map(type)
+    is_str = kinds.isin([str])
+    if is_str.any():
+        text = values[is_str].str.strip()
+        digits = text.str.fullmatch(r"-?\d+(\.\d+)?")
+        if digits.any():
+            out[digits[digits].index] = _from_epoch(pd.to_numeric(text[digits], errors="coerce"))
+        iso = text[~digits]
+        if not iso.empty:
+            out[iso.index] = pd.to_datetime(iso, format="ISO8601", utc=True, errors="coerce")
+    is_num = kinds.isin([int, float, np.int64, np.float64])
+    if is_num.any():
+        out[is_num[is_num].index] = _from_epoch(pd.to_numeric(values[is_num], errors="coerce"))
+    other = ~(is_str | is_num) & values.notna()
+    if other.any():
+        out[other[other].index] = pd.to_datetime(values[other], utc=True, errors="coerce")
+    return out
+
+
+def _to_utc(values: pd.Series) -> pd.Series:
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        return values.dt.tz_convert("UTC").astype(UTC_DTYPE)
+    return values.dt.tz_localize("UTC").astype(UTC_DTYPE)
+
+
+def _from_epoch(numbers: pd.Series) -> pd.Series:
+    """Epoch numbers → UTC; magnitude tells the unit (≥1e14 µs, ≥1e11 ms, else s)."""
+    mag = numbers.abs()
+    scale = np.where(mag >= 1e14, 1, np.where(mag >= 1e11, 1_000, 1_000_000))
+    micros = (numbers * scale).round()
+    ok = micros.notna() & (micros.abs() < 9.2e18 / 1000)
+    out = pd.Series(pd.NaT, index=numbers.index, dtype=UTC_DTYPE)
+    if ok.any():
+        out[ok] = pd.to_datetime(micros[ok].astype("int64"), unit="us", utc=True)
+    return out
+
+
+# ---------------------------------------------------------------- text keys
+
+
+def as_text(values: pd.Series) -> pd.Series:
+    """Identifiers and keys as text (object dtype, None for missing), whatever the driver gave."""
+    if values.empty:
+        return values.astype(object)
+    if pd.api.types.is_integer_dtype(values):
+        return values.astype(str).astype(object)
+    if pd.api.types.infer_dtype(values, skipna=True) == "string":
+        return values.astype(object).where(values.notna(), None)
+    return values.map(_text_or_none).astype(object)
+
+
+def _text_or_none(value: object) -> str | None:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return str(value)
+
+
+def canonical_target(values: pd.Series) -> pd.Series:
+    """Targets compared by meaning: JSON text is re-serialised compactly with sorted keys."""
+    text = as_text(values)
+    uniques = pd.unique(text.dropna())
+    mapping = {u: _canonical_json(u) for u in uniques}
+    return text.map(mapping).where(text.notna(), None)
+
+
+def _canonical_json(value: str) -> str:
+    stripped = value.strip()
+    if not stripped or stripped[0] not in "[{":
+        return stripped
+    try:
+        return json.dumps(json.loads(stripped), sort_keys=True, separators=(",", ":"))
+    except ValueError:
+        return stripped
+
+
+# ---------------------------------------------------------------- frames
+
+OPS_FIELDS = ("id", "occurred_at", "operation", "action", "route", "tenant", "operator", "target", "request_id")
+AUDIT_FIELDS = (
+    "id", "created_at", "action", "route", "tenant", "operator", "target",
+    "request_id", "origin", "inserted_at",
+)
+_RENAME = {"restaurant_id": "tenant", "user_id": "operator"}
+
+
+@dataclass(frozen=True)
+class Canonical:
+    """A canonical frame plus the rows that could not be used and why."""
+
+    frame: pd.DataFrame
+    rejected: pd.DataFrame
+    """Rows left out of matching (e.g. no usable timestamp), with their original values."""
+    issues: tuple[DataIssue, ...]
+
+
+def _optional(raw: pd.DataFrame, name: str) -> pd.Series:
+    if name in raw.columns:
+        return raw[name]
+    return pd.Series([None] * len(raw), index=raw.index, dtype=object)
+
+
+def canonical_operations(raw: pd.DataFrame, matching: MatchingConfig) -> Canonical:
+    """Operations store rows → canonical frame (one row per operation)."""
+    frame = pd.DataFrame(
+        {
+            "id": as_text(raw["id"]),
+            "occurred_at": parse_timestamps(raw["occurred_at"]),
+            "operation": as_text(raw["operation"]),
+            "route": as_text(_optional(raw, "route")),
+            "tenant": as_text(raw["restaurant_id"]),
+            "operator": as_text(raw["user_id"]),
+            "target": canonical_target(raw["target"]),
+            "request_id": as_text(_optional(raw, "request_id")),
+        }
+    )
+    mapped = {op: matching.action_for(op) for op in pd.unique(frame["operation"].dropna())}
+    frame["action"] = frame["operation"].map(mapped).where(frame["operation"].notna(), None)
+    frame = frame[list(OPS_FIELDS)]
+    return _finish("operations", frame, raw, "occurred_at", ("operation", "tenant", "operator"))
+
+
+def canonical_audit(raw: pd.DataFrame) -> Canonical:
+    """Audit store rows → canonical frame; origin NULL means live."""
+    origin_raw = as_text(_optional(raw, "origin"))
+    origin = origin_raw.str.strip().str.lower()
+    origin = origin.where(origin.notna() & (origin != ""), "live")
+    unknown = ~origin.isin(ORIGINS)
+    frame = pd.DataFrame(
+        {
+            "id": as_text(raw["id"]),
+            "created_at": parse_timestamps(raw["created_at"]),
+            "action": as_text(raw["action"]),
+            "route": as_text(_optional(raw, "route")),
+            "tenant": as_text(raw["restaurant_id"]),
+            "operator": as_text(raw["user_id"]),
+            "target": canonical_target(raw["target"]),
+            "request_id": as_text(_optional(raw, "request_id")),
+            # An origin we do not know is not evidence of a live write: count it, treat as backfill.
+            "origin": origin.where(~unknown, "backfill"),
+            "inserted_at": parse_timestamps(_optional(raw, "inserted_at")),
+        }
+    )
+    extra = [
+        issue("audit", "unknown_origin", "origin", frame.loc[unknown, "id"],
+              "counted after replay as backfill, never as logged"),
+    ]
+    bad_inserted = frame["inserted_at"].isna() & _optional(raw, "inserted_at").notna()
+    extra.append(issue("audit", "unparseable_timestamp", "inserted_at", frame.loc[bad_inserted, "id"],
+                       "row kept; replay latency unknown for it"))
+    return _finish("audit", frame, raw, "created_at", ("action", "tenant", "operator"), extra)
+
+
+def _finish(
+    source: str,
+    frame: pd.DataFrame,
+    raw: pd.DataFrame,
+    time_field: str,
+    key_fields: tuple[str, ...],
+    extra: list[DataIssue | None] | None = None,
+) -> Canonical:
+    issues = list(extra or [])
+    raw_time = raw[time_field]
+    no_time = frame[time_field].isna()
+    null_time = no_time & raw_time.isna()
+    bad_time = no_time & raw_time.notna()
+    ids = frame["id"].fillna("<null id>")
+    issues.append(issue(source, "null_value", time_field, ids[null_time],
+                        "excluded from matching and listed as rejected"))
+    issues.append(issue(source, "unparseable_timestamp", time_field, ids[bad_time],
+                        "excluded from matching and listed as rejected"))
+    for name in ("id",) + key_fields:
+        nulls = frame[name].isna() & ~no_time
+        issues.append(issue(source, "null_value", name, ids[nulls],
+                            "kept; matched only against rows with the same missing key"))
+    dup = frame["id"].duplicated(keep=False) & frame["id"].notna()
+    issues.append(issue(source, "duplicate_id", "id", pd.unique(frame.loc[dup, "id"]),
+                        "each row kept and reconciled separately"))
+    rejected = raw[no_time].copy()
+    rejected.insert(0, "reason", np.where(null_time[no_time], f"null {time_field}", f"unparseable {time_field}"))
+    kept = frame[~no_time].reset_index(drop=True)
+    return Canonical(kept, rejected.reset_index(drop=True), tuple(i for i in issues if i is not None))

@@ -1,0 +1,276 @@
+"""evidence.toml → frozen, typed configuration; validation only, no I/O beyond reading the file."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+from evidence_app.errors import ConfigError
+
+#: Canonical columns of each store: (required, optional).
+OPERATION_COLUMNS: tuple[tuple[str, ...], tuple[str, ...]] = (
+    ("id", "occurred_at", "operation", "restaurant_id", "user_id", "target"),
+    ("route", "request_id"),
+)
+AUDIT_COLUMNS: tuple[tuple[str, ...], tuple[str, ...]] = (
+    ("id", "created_at", "action", "restaurant_id", "user_id", "target"),
+    ("route", "request_id", "origin", "inserted_at"),
+)
+SUPPORTED_DIALECTS = ("sqlite", "postgresql", "mysql", "mariadb")
+DEFAULT_TOLERANCE_SECONDS = 120
+DEFAULT_MAX_REPLAY_ATTEMPTS = 24
+SAMPLE_CONFIG = Path(__file__).resolve().parent.parent / "sample_data" / "evidence.toml"
+
+
+@dataclass(frozen=True)
+class StoreConfig:
+    """Where one store lives and how its names map onto the canonical schema."""
+
+    key: str
+    """Config section name (``audit`` or ``operations``), used in messages."""
+    table: str
+    columns: Mapping[str, str]
+    """canonical name → the store's column name, for every canonical column."""
+    optional: frozenset[str]
+    """canonical names that may be absent from the store."""
+    url: URL | None = None
+    """SQLAlchemy URL, relative SQLite paths already resolved; None when ``d1_dump`` is used."""
+    d1_dump: Path | None = None
+    """A ``wrangler d1 export`` SQL file, read into a private in-memory SQLite."""
+
+    @property
+    def display_url(self) -> str:
+        """The location with any password masked: safe for screens, logs and PDFs."""
+        if self.d1_dump is not None:
+            return f"d1-dump:{self.d1_dump}"
+        assert self.url is not None
+        return self.url.render_as_string(hide_password=True)
+
+
+@dataclass(frozen=True)
+class MatchingConfig:
+    """Reconciliation parameters."""
+
+    tolerance_seconds: int = DEFAULT_TOLERANCE_SECONDS
+    max_replay_attempts: int = DEFAULT_MAX_REPLAY_ATTEMPTS
+    actions: Mapping[str, str] = field(default_factory=dict)
+    """operation → audit action, only where they differ from the 1:1 default."""
+
+    def action_for(self, operation: str) -> str:
+        """The audit action expected for an operation name."""
+        return self.actions.get(operation, operation)
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole validated configuration."""
+
+    path: Path
+    organisation: str
+    audit: StoreConfig
+    operations: StoreConfig
+    log_paths: tuple[str, ...]
+    """Absolute glob patterns for Logpush files."""
+    matching: MatchingConfig
+    controls: Mapping[str, Any] = field(default_factory=dict)
+    """Overrides of the control rules' thresholds (``[controls]``)."""
+
+    @property
+    def base_dir(self) -> Path:
+        return self.path.parent
+
+
+_TOP_KEYS = {"organisation", "audit", "operations", "worker_logs", "matching", "controls"}
+_STORE_KEYS = {"url", "d1_dump", "table", "columns"}
+
+
+def load_config(path: str | Path | None = None) -> Config:
+    """Read and validate ``evidence.toml``; ``None`` means the bundled sample scenario."""
+    cfg_path = Path(path) if path is not None else SAMPLE_CONFIG
+    raw = _read_toml(cfg_path)
+    return parse_config(raw, cfg_path.resolve())
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"config file unreadable: {path}: {exc}") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+
+
+def parse_config(raw: Mapping[str, Any], path: Path) -> Config:
+    """Validate a parsed TOML document; every fault names its key."""
+    _reject_unknown(raw, _TOP_KEYS, "")
+    org = _section(raw, "organisation", required=False)
+    _reject_unknown(org, {"name"}, "organisation")
+    name = org.get("name", "")
+    if not isinstance(name, str):
+        raise ConfigError("organisation.name: must be a string")
+    base = path.parent
+    audit = _store(raw, "audit", AUDIT_COLUMNS, "staff_audit_logs", base)
+    operations = _store(raw, "operations", OPERATION_COLUMNS, "operations", base)
+    return Config(
+        path=path,
+        organisation=name,
+        audit=audit,
+        operations=operations,
+        log_paths=_log_paths(raw, base),
+        matching=_matching(raw),
+        controls=_section(raw, "controls", required=False),
+    )
+
+
+def _section(raw: Mapping[str, Any], key: str, *, required: bool, prefix: str = "") -> dict:
+    full = f"{prefix}{key}"
+    value = raw.get(key)
+    if value is None:
+        if required:
+            raise ConfigError(f"[{full}]: section missing")
+        return {}
+    if not isinstance(value, dict):
+        raise ConfigError(f"{full}: must be a table ([{full}])")
+    return value
+
+
+def _reject_unknown(section: Mapping[str, Any], allowed: set[str], where: str) -> None:
+    for key in section:
+        if key not in allowed:
+            name = f"{where}.{key}" if where else key
+            raise ConfigError(f"{name}: unknown key (allowed: {', '.join(sorted(allowed))})")
+
+
+def _store(
+    raw: Mapping[str, Any],
+    key: str,
+    columns: tuple[tuple[str, ...], tuple[str, ...]],
+    default_table: str,
+    base: Path,
+) -> StoreConfig:
+    sec = _section(raw, key, required=True)
+    _reject_unknown(sec, _STORE_KEYS, key)
+    url, dump = sec.get("url"), sec.get("d1_dump")
+    if (url is None) == (dump is None):
+        raise ConfigError(f"[{key}]: give exactly one of {key}.url or {key}.d1_dump")
+    table = sec.get("table", default_table)
+    if not isinstance(table, str) or not table.strip():
+        raise ConfigError(f"{key}.table: must be a non-empty string")
+    required, optional = columns
+    mapping = _column_map(sec, key, required + optional)
+    return StoreConfig(
+        key=key,
+        table=table,
+        columns=mapping,
+        optional=frozenset(optional),
+        url=_url(url, f"{key}.url", base) if url is not None else None,
+        d1_dump=_readable_file(dump, f"{key}.d1_dump", base) if dump is not None else None,
+    )
+
+
+def _column_map(sec: Mapping[str, Any], key: str, canonical: tuple[str, ...]) -> dict[str, str]:
+    given = _section(sec, "columns", required=False, prefix=f"{key}.")
+    mapping = {name: name for name in canonical}
+    for name, column in given.items():
+        if name not in mapping:
+            raise ConfigError(
+                f"{key}.columns.{name}: unknown canonical column "
+                f"(known: {', '.join(canonical)})"
+            )
+        if not isinstance(column, str) or not column.strip():
+            raise ConfigError(f"{key}.columns.{name}: must be a non-empty column name")
+        mapping[name] = column
+    return mapping
+
+
+def _url(value: Any, key: str, base: Path) -> URL:
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{key}: must be a SQLAlchemy URL string")
+    try:
+        url = make_url(value)
+    except ArgumentError:
+        raise ConfigError(f"{key}: not a valid SQLAlchemy URL: {_mask(value)!r}") from None
+    dialect = url.get_backend_name()
+    if dialect not in SUPPORTED_DIALECTS:
+        raise ConfigError(
+            f"{key}: unsupported database {dialect!r} (supported: {', '.join(SUPPORTED_DIALECTS)})"
+        )
+    if dialect == "sqlite":
+        if not url.database or url.database == ":memory:":
+            raise ConfigError(f"{key}: a SQLite URL must name a database file")
+        db = _readable_file(url.database, key, base)
+        url = url.set(database=str(db))
+    return url
+
+
+def _mask(value: str) -> str:
+    """Hide a password in a URL-looking string that SQLAlchemy could not parse."""
+    if "@" in value and "://" in value:
+        scheme, rest = value.split("://", 1)
+        creds, host = rest.rsplit("@", 1)
+        user = creds.split(":", 1)[0]
+        return f"{scheme}://{user}:***@{host}"
+    return value
+
+
+def _readable_file(value: Any, key: str, base: Path) -> Path:
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{key}: must be a file path")
+    p = Path(value)
+    if not p.is_absolute():
+        p = base / p
+    p = p.resolve()
+    if not p.is_file():
+        raise ConfigError(f"{key}: file not found: {p}")
+    try:
+        with p.open("rb"):
+            pass
+    except OSError as exc:
+        raise ConfigError(f"{key}: file unreadable: {p}: {exc.strerror}") from None
+    return p
+
+
+def _log_paths(raw: Mapping[str, Any], base: Path) -> tuple[str, ...]:
+    sec = _section(raw, "worker_logs", required=False)
+    _reject_unknown(sec, {"paths"}, "worker_logs")
+    paths = sec.get("paths", [])
+    if isinstance(paths, str):
+        paths = [paths]
+    if not isinstance(paths, list) or not all(isinstance(p, str) and p for p in paths):
+        raise ConfigError("worker_logs.paths: must be a list of path/glob strings")
+    return tuple(p if Path(p).is_absolute() else str(base / p) for p in paths)
+
+
+def _matching(raw: Mapping[str, Any]) -> MatchingConfig:
+    sec = _section(raw, "matching", required=False)
+    _reject_unknown(sec, {"tolerance_seconds", "max_replay_attempts", "actions"}, "matching")
+    tol = _int(sec, "tolerance_seconds", DEFAULT_TOLERANCE_SECONDS, minimum=0)
+    attempts = _int(sec, "max_replay_attempts", DEFAULT_MAX_REPLAY_ATTEMPTS, minimum=1)
+    actions = _section(sec, "actions", required=False, prefix="matching.")
+    seen: dict[str, str] = {}
+    for operation, action in actions.items():
+        if not isinstance(action, str) or not action.strip():
+            raise ConfigError(f"matching.actions.{operation}: must be an action name (string)")
+        if action in seen:
+            raise ConfigError(
+                f"matching.actions.{operation}: action {action!r} is already mapped from "
+                f"{seen[action]!r}; operation ↔ action mapping must be one-to-one"
+            )
+        seen[action] = operation
+    return MatchingConfig(tolerance_seconds=tol, max_replay_attempts=attempts, actions=dict(actions))
+
+
+def _int(sec: Mapping[str, Any], key: str, default: int, *, minimum: int) -> int:
+    value = sec.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ConfigError(f"matching.{key}: must be a whole number ≥ {minimum}, got {value!r}")
+    return value

@@ -1,0 +1,116 @@
+"""Coverage tables by any combination of dimensions, and the exceptions list."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from evidence_app.errors import UsageError
+from evidence_app.reconcile import OP_STATES, Reconciliation
+
+DIMENSIONS = ("day", "operator", "route", "tenant", "action")
+COUNT_FIELDS = (
+    "expected", "logged", "replayed", "backfilled", "missing",
+    "missing_pending", "missing_abandoned", "missing_silent",
+)
+RATIO_FIELDS = ("coverage_logged", "coverage_after_replay")
+EXCEPTION_FIELDS = ("kind", "operation_id", "audit_id", "day", "operator", "tenant", "action", "route", "occurred_at")
+
+
+def parse_dimensions(text: str | None) -> list[str]:
+    """``day,operator`` → ['day', 'operator']; unknown or repeated names are a usage error."""
+    if not text:
+        return []
+    dims = [d.strip() for d in text.split(",") if d.strip()]
+    for d in dims:
+        if d not in DIMENSIONS:
+            raise UsageError(f"--by: unknown dimension {d!r} (choose from {', '.join(DIMENSIONS)})")
+    if len(set(dims)) != len(dims):
+        raise UsageError(f"--by: a dimension is repeated in {text!r}")
+    return dims
+
+
+def coverage_table(recon: Reconciliation, by: Sequence[str] = ()) -> pd.DataFrame:
+    """One row per combination of ``by`` (all operations when empty) with counts and ratios."""
+    ops = recon.operations
+    by = list(by)
+    counts = pd.get_dummies(pd.Categorical(ops["state"], categories=OP_STATES)).astype(np.int64)
+    counts.index = ops.index
+    if by:
+        keys = [ops[d] for d in by]
+        table = counts.groupby(keys, dropna=False, sort=True).sum()
+        table = table.reset_index()
+        table.columns = by + list(OP_STATES)
+    else:
+        table = pd.DataFrame([counts.sum().to_dict()])[list(OP_STATES)]
+    return _with_ratios(table, by)
+
+
+def _with_ratios(table: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    t = table.copy()
+    t["missing"] = t["missing_pending"] + t["missing_abandoned"] + t["missing_silent"]
+    t["expected"] = t["logged"] + t["replayed"] + t["backfilled"] + t["missing"]
+    expected = t["expected"].where(t["expected"] > 0)
+    t["coverage_logged"] = (t["logged"] / expected).astype(object).where(expected.notna(), None)
+    t["coverage_after_replay"] = ((t["logged"] + t["replayed"] + t["backfilled"]) / expected).astype(
+        object
+    ).where(expected.notna(), None)
+    for field in COUNT_FIELDS:
+        t[field] = t[field].astype(np.int64)
+    if "day" in by:
+        t["day"] = t["day"].dt.strftime("%Y-%m-%d")
+    return t[by + list(COUNT_FIELDS) + list(RATIO_FIELDS)].reset_index(drop=True)
+
+
+def exceptions_table(recon: Reconciliation) -> pd.DataFrame:
+    """Every operation not covered and every orphan or duplicate row, oldest first."""
+    ops = recon.operations
+    missing = ops[ops["state"].str.startswith("missing_")]
+    op_part = pd.DataFrame(
+        {
+            "kind": missing["state"],
+            "operation_id": missing["id"],
+            "audit_id": None,
+            "day": missing["day"],
+            "operator": missing["operator"],
+            "tenant": missing["tenant"],
+            "action": missing["action"],
+            "route": missing["route"],
+            "occurred_at": missing["occurred_at"],
+        }
+    )
+    rows = recon.rows
+    odd = rows[rows["status"] != "matched"]
+    row_part = pd.DataFrame(
+        {
+            "kind": odd["status"],
+            "operation_id": odd["operation_id"],
+            "audit_id": odd["id"],
+            "day": odd["day"],
+            "operator": odd["operator"],
+            "tenant": odd["tenant"],
+            "action": odd["action"],
+            "route": odd["route"],
+            "occurred_at": odd["created_at"],
+        }
+    )
+    parts = [p for p in (op_part, row_part) if not p.empty]
+    if not parts:
+        return pd.DataFrame({f: pd.Series(dtype=object) for f in EXCEPTION_FIELDS})
+    out = pd.concat(parts, ignore_index=True)
+    out = out.sort_values(["occurred_at", "kind", "operation_id", "audit_id"], na_position="first", kind="mergesort")
+    out["day"] = out["day"].dt.strftime("%Y-%m-%d")
+    out["occurred_at"] = out["occurred_at"].map(iso_utc)
+    return out[list(EXCEPTION_FIELDS)].reset_index(drop=True).astype(object).where(lambda d: d.notna(), None)
+
+
+def iso_utc(ts: pd.Timestamp) -> str | None:
+    """``2026-10-01T12:00:00Z`` (microseconds only when present)."""
+    if ts is None or pd.isna(ts):
+        return None
+    text = ts.strftime("%Y-%m-%dT%H:%M:%S")
+    if ts.microsecond:
+        text += f".{ts.microsecond:06d}"
+    return text + "Z"

@@ -1,0 +1,170 @@
+"""Config + period → every source loaded read-only into canonical frames, then reconciled."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Callable
+
+import pandas as pd
+
+from evidence_app.canonical import DataIssue, canonical_audit, canonical_operations
+from evidence_app.config import Config
+from evidence_app.logpush import LogScan, scan_logs
+from evidence_app.reconcile import Period, Reconciliation, reconcile
+from evidence_app.sources import Store, Window, count_rows, open_store, select_by_values, select_frame
+
+Progress = Callable[[str, int], None]
+"""Called as progress(stage, units_done_since_last_call)."""
+
+_FAR_PAST = datetime(1900, 1, 1, tzinfo=timezone.utc)
+_FAR_FUTURE = datetime(9000, 1, 1, tzinfo=timezone.utc)
+
+
+@dataclass(frozen=True)
+class SourceReport:
+    """What one store looked like when read: for the Sources page and the pack's methodology."""
+
+    key: str
+    display_url: str
+    dialect: str
+    table: str
+    read_only_mode: str
+    write_capable: bool | None
+    rows_total: int
+    rows_loaded: int
+    rows_rejected: int
+    time_min: pd.Timestamp | None
+    time_max: pd.Timestamp | None
+    columns_present: tuple[str, ...]
+
+    @property
+    def finding(self) -> str | None:
+        if self.write_capable:
+            return "connected with a role that can write (INSERT/UPDATE/DELETE) to the audited table"
+        return None
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Everything read for one period, canonical and typed."""
+
+    config: Config
+    period: Period
+    operations: pd.DataFrame
+    audit: pd.DataFrame
+    logs: LogScan
+    sources: tuple[SourceReport, ...]
+    rejected: dict[str, pd.DataFrame]
+    issues: tuple[DataIssue, ...]
+
+
+def load_dataset(config: Config, period: Period, progress: Progress | None = None) -> Dataset:
+    """Open both stores read-only, fetch the period plus the matching margin, read the logs."""
+    margin = 2 * config.matching.tolerance_seconds
+    window = _window(period, margin)
+    ops_store, audit_store = open_store(config.operations), open_store(config.audit)
+    ops_c = canonical_operations(
+        select_frame(ops_store, "occurred_at", window, _stage(progress, "operations")), config.matching
+    )
+    audit_c = canonical_audit(select_frame(audit_store, "created_at", window, _stage(progress, "audit rows")))
+    ops = _trim(ops_c.frame, "occurred_at", window)
+    audit = _trim(audit_c.frame, "created_at", window)
+    if window is not None:
+        ops, audit = _request_id_top_up(ops_store, audit_store, ops, audit, period, window, config)
+    logs = scan_logs(config.log_paths, config.matching, _file_progress(progress))
+    sources = (
+        _report(ops_store, ops, len(ops_c.rejected), "occurred_at"),
+        _report(audit_store, audit, len(audit_c.rejected), "created_at"),
+    )
+    return Dataset(
+        config=config,
+        period=period,
+        operations=ops,
+        audit=audit,
+        logs=logs,
+        sources=sources,
+        rejected={"operations": ops_c.rejected, "audit": audit_c.rejected},
+        issues=ops_c.issues + audit_c.issues + logs.issues,
+    )
+
+
+def evaluate(config: Config, period: Period, progress: Progress | None = None) -> tuple[Dataset, Reconciliation]:
+    """Load and reconcile: the one path every view (CLI, UI, pack) takes to its numbers."""
+    data = load_dataset(config, period, progress)
+    recon = reconcile(data.operations, data.audit, data.logs.failures, data.logs.replays, config.matching, period)
+    return data, recon
+
+
+def _window(period: Period, margin_s: int) -> Window | None:
+    if period.start is None and period.end is None:
+        return None
+    start = period.start_ts.to_pydatetime() if period.start_ts is not None else _FAR_PAST
+    end = period.end_ts.to_pydatetime() if period.end_ts is not None else _FAR_FUTURE
+    return Window(start, end).widened(margin_s)
+
+
+def _trim(frame: pd.DataFrame, field: str, window: Window | None) -> pd.DataFrame:
+    """Exact window filter after parsing (the SQL filter is a deliberate superset)."""
+    if window is None:
+        return frame
+    t = frame[field]
+    return frame[(t >= pd.Timestamp(window.start)) & (t < pd.Timestamp(window.end))].reset_index(drop=True)
+
+
+def _request_id_top_up(
+    ops_store: Store,
+    audit_store: Store,
+    ops: pd.DataFrame,
+    audit: pd.DataFrame,
+    period: Period,
+    window: Window,
+    config: Config,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A shared request id matches whatever the clocks say: fetch counterparts outside the window."""
+    in_ops = ops[period.contains(ops["occurred_at"])]
+    in_rows = audit[period.contains(audit["created_at"])]
+    want_rows = sorted(set(in_ops["request_id"].dropna()) - set(audit["request_id"].dropna()))
+    want_ops = sorted(set(in_rows["request_id"].dropna()) - set(ops["request_id"].dropna()))
+    if want_rows and "request_id" in audit_store.present:
+        extra = canonical_audit(select_by_values(audit_store, "request_id", want_rows)).frame
+        audit = pd.concat([audit, _outside(extra, "created_at", window)], ignore_index=True)
+    if want_ops and "request_id" in ops_store.present:
+        extra = canonical_operations(select_by_values(ops_store, "request_id", want_ops), config.matching).frame
+        ops = pd.concat([ops, _outside(extra, "occurred_at", window)], ignore_index=True)
+    return ops, audit
+
+
+def _outside(frame: pd.DataFrame, field: str, window: Window) -> pd.DataFrame:
+    t = frame[field]
+    return frame[(t < pd.Timestamp(window.start)) | (t >= pd.Timestamp(window.end))]
+
+
+def _report(store: Store, frame: pd.DataFrame, rejected: int, field: str) -> SourceReport:
+    t = frame[field]
+    return SourceReport(
+        key=store.key,
+        display_url=store.config.display_url,
+        dialect=store.dialect,
+        table=store.config.table,
+        read_only_mode=store.read_only_mode,
+        write_capable=store.write_capable,
+        rows_total=count_rows(store),
+        rows_loaded=len(frame),
+        rows_rejected=rejected,
+        time_min=t.min() if len(t) else None,
+        time_max=t.max() if len(t) else None,
+        columns_present=tuple(sorted(store.present)),
+    )
+
+
+def _stage(progress: Progress | None, stage: str) -> Callable[[int], None] | None:
+    if progress is None:
+        return None
+    return lambda n: progress(stage, n)
+
+
+def _file_progress(progress: Progress | None) -> Callable[[str], None] | None:
+    if progress is None:
+        return None
+    return lambda _path: progress("log files", 1)

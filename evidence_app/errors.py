@@ -1,0 +1,47 @@
+"""The project's exception tree; the CLI and the UI turn these into one clear line.
+
+    EvidenceError                 base; ``exit_code`` tells the CLI what to return
+    ├── ConfigError       (2)     evidence.toml is missing, malformed or names the wrong thing
+    ├── SourceError       (2)     a source cannot be opened or lacks a table/column
+    ├── UsageError        (2)     a command-line value is unusable (dates, dimensions)
+    ├── DataError         (1)     the data itself cannot be evaluated
+    └── VerificationError (1)     an evidence pack failed a check
+"""
+
+from __future__ import annotations
+
+
+class EvidenceError(Exception):
+    """Base of every error this project raises on purpose."""
+
+    exit_code: int = 1
+
+
+class ConfigError(EvidenceError):
+    """The configuration is wrong; the message names the key or file at fault."""
+
+    exit_code = 2
+
+
+class SourceError(EvidenceError):
+    """A source cannot be reached or does not have the table/columns the config names."""
+
+    exit_code = 2
+
+
+class UsageError(EvidenceError):
+    """A command-line argument is unusable."""
+
+    exit_code = 2
+
+
+class DataError(EvidenceError):
+    """The data cannot be evaluated (e.g. no usable rows where some are required)."""
+
+    exit_code = 1
+
+
+class VerificationError(EvidenceError):
+    """An evidence pack failed verification."""
+
+    exit_code = 1

@@ -1,0 +1,143 @@
+"""One-to-one, deterministic matching of records to operations (the rule engine's kernel).
+
+Candidates: same ``request_id`` and action (time does not matter), or — where either side
+lacks a request id — equal action, tenant, operator and target within the tolerance. The
+winner of each contest is decided by a total order (origin rank, tier, |Δt|, ids); pairs are
+accepted greedily in that order. The greedy result is computed in vectorised rounds of
+"locally dominant" pairs (a pair first in the order for both its operation and its row),
+which yields exactly the sequential greedy matching without a Python loop over pairs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+KEY_FIELDS = ("action", "tenant", "operator", "target")
+_NULL = "\x00<null>"
+TIER_REQUEST_ID = 0
+TIER_KEYS = 1
+
+
+@dataclass(frozen=True)
+class Matching:
+    """Result of matching records (rows) onto operations, by positional index."""
+
+    row_to_op: np.ndarray
+    """For each row, the index of the operation it covers, or -1."""
+    op_to_row: np.ndarray
+    """For each operation, the index of the row covering it, or -1."""
+    row_candidate: np.ndarray
+    """For each row, its best candidate operation (covered or not), or -1 when it has none."""
+
+
+def _key_codes(ops: pd.DataFrame, rows: pd.DataFrame, fields: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Factorise the composite key jointly so both sides share integer codes."""
+    both = pd.concat([ops[list(fields)], rows[list(fields)]], ignore_index=True).fillna(_NULL)
+    codes = both.groupby(list(fields), sort=False, dropna=False).ngroup().to_numpy(np.int64)
+    return codes[: len(ops)], codes[len(ops) :]
+
+
+def _seconds(ts: pd.Series) -> np.ndarray:
+    return (ts.astype("datetime64[us, UTC]").astype("int64").to_numpy() // 1_000_000).astype(np.int64)
+
+
+def _micros(ts: pd.Series) -> np.ndarray:
+    return ts.astype("datetime64[us, UTC]").astype("int64").to_numpy()
+
+
+def candidates(
+    ops: pd.DataFrame, op_time: str, rows: pd.DataFrame, row_time: str, tolerance_s: int
+) -> pd.DataFrame:
+    """Every admissible (op, row) pair with its tier and |Δt| in microseconds."""
+    cols = ["op", "row", "tier", "dt"]
+    if ops.empty or rows.empty:
+        return pd.DataFrame({c: np.array([], dtype=np.int64) for c in cols})
+    op_t, row_t = _micros(ops[op_time]), _micros(rows[row_time])
+    parts = [_request_id_pairs(ops, rows), _key_pairs(ops, rows, op_t, row_t, tolerance_s)]
+    pairs = pd.concat(parts, ignore_index=True)
+    pairs["dt"] = np.abs(op_t[pairs["op"].to_numpy()] - row_t[pairs["row"].to_numpy()])
+    return pairs[cols]
+
+
+def _request_id_pairs(ops: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
+    left = pd.DataFrame({"request_id": ops["request_id"], "action": ops["action"].fillna(_NULL),
+                         "op": np.arange(len(ops))}).dropna(subset=["request_id"])
+    right = pd.DataFrame({"request_id": rows["request_id"], "action": rows["action"].fillna(_NULL),
+                          "row": np.arange(len(rows))}).dropna(subset=["request_id"])
+    pairs = left.merge(right, on=["request_id", "action"])[["op", "row"]]
+    pairs["tier"] = TIER_REQUEST_ID
+    return pairs
+
+
+def _key_pairs(
+    ops: pd.DataFrame, rows: pd.DataFrame, op_t: np.ndarray, row_t: np.ndarray, tolerance_s: int
+) -> pd.DataFrame:
+    op_key, row_key = _key_codes(ops, rows, KEY_FIELDS)
+    width = max(int(tolerance_s), 1) * 1_000_000
+    # Buckets one tolerance wide: a pair within tolerance lies in the same or a neighbouring bucket,
+    # so the join stays local (no cross join of a busy key with itself).
+    op_b, row_b = op_t // width, row_t // width
+    stride = int(max(op_b.max(), row_b.max()) - min(op_b.min(), row_b.min()) + 3)
+    base = min(op_b.min(), row_b.min()) - 1
+    left = pd.DataFrame({"k": op_key * stride + (op_b - base), "op": np.arange(len(ops))})
+    right = pd.concat(
+        [pd.DataFrame({"k": row_key * stride + (row_b - base + d), "row": np.arange(len(rows))})
+         for d in (-1, 0, 1)],
+        ignore_index=True,
+    )
+    pairs = left.merge(right, on="k")[["op", "row"]]
+    o, r = pairs["op"].to_numpy(), pairs["row"].to_numpy()
+    within = np.abs(op_t[o] - row_t[r]) <= int(tolerance_s) * 1_000_000
+    both_rid = ops["request_id"].notna().to_numpy()[o] & rows["request_id"].notna().to_numpy()[r]
+    pairs = pairs[within & ~both_rid].copy()  # two request ids: only tier 0 may pair them
+    pairs["tier"] = TIER_KEYS
+    return pairs
+
+
+def _id_rank(ids: pd.Series) -> np.ndarray:
+    """Position of each id in sorted order (ties by position): the 'ties broken by id' rule."""
+    keyed = ids.fillna("").astype(str).to_numpy()
+    order = np.lexsort((np.arange(len(keyed)), keyed))
+    rank = np.empty(len(keyed), dtype=np.int64)
+    rank[order] = np.arange(len(keyed))
+    return rank
+
+
+def match(
+    ops: pd.DataFrame,
+    op_time: str,
+    rows: pd.DataFrame,
+    row_time: str,
+    tolerance_s: int,
+    row_rank: np.ndarray | None = None,
+) -> Matching:
+    """Greedy one-to-one matching in the order (row_rank, tier, |Δt|, op id, row id)."""
+    n_ops, n_rows = len(ops), len(rows)
+    cand = candidates(ops, op_time, rows, row_time, tolerance_s)
+    o, r = cand["op"].to_numpy(), cand["row"].to_numpy()
+    rank = row_rank if row_rank is not None else np.zeros(n_rows, dtype=np.int64)
+    order = np.lexsort((_id_rank(rows["id"])[r], _id_rank(ops["id"])[o], cand["dt"].to_numpy(),
+                        cand["tier"].to_numpy(), rank[r]))
+    o, r = o[order], r[order]
+    row_candidate = np.full(n_rows, -1, dtype=np.int64)
+    uniq_r, first = np.unique(r, return_index=True)
+    row_candidate[uniq_r] = o[first]
+    op_to_row, row_to_op = _greedy(o, r, n_ops, n_rows)
+    return Matching(row_to_op=row_to_op, op_to_row=op_to_row, row_candidate=row_candidate)
+
+
+def _greedy(o: np.ndarray, r: np.ndarray, n_ops: int, n_rows: int) -> tuple[np.ndarray, np.ndarray]:
+    op_to_row = np.full(n_ops, -1, dtype=np.int64)
+    row_to_op = np.full(n_rows, -1, dtype=np.int64)
+    while len(o):
+        _, first_o = np.unique(o, return_index=True)
+        _, first_r = np.unique(r, return_index=True)
+        dominant = np.intersect1d(first_o, first_r, assume_unique=True)
+        op_to_row[o[dominant]] = r[dominant]
+        row_to_op[r[dominant]] = o[dominant]
+        keep = (op_to_row[o] < 0) & (row_to_op[r] < 0)
+        o, r = o[keep], r[keep]
+    return op_to_row, row_to_op

@@ -1,0 +1,183 @@
+"""Matching → per-operation states, duplicate and orphan rows, failure-event states.
+
+Pure functions over canonical frames; nothing here reads a source or draws anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+
+import numpy as np
+import pandas as pd
+
+from evidence_app.canonical import DataIssue, issue
+from evidence_app.config import MatchingConfig
+from evidence_app.matching import match
+from evidence_app.replay import failure_states
+
+OP_STATES = ("logged", "replayed", "backfilled", "missing_pending", "missing_abandoned", "missing_silent")
+COVERED_STATES = ("logged", "replayed", "backfilled")
+ROW_STATUSES = ("matched", "duplicate", "orphan")
+_ORIGIN_RANK = {"live": 0, "replay": 1, "backfill": 2}
+_ORIGIN_STATE = {"live": "logged", "replay": "replayed", "backfill": "backfilled"}
+
+
+@dataclass(frozen=True)
+class Period:
+    """Inclusive UTC calendar days; None on either side means unbounded."""
+
+    start: date | None = None
+    end: date | None = None
+
+    @property
+    def start_ts(self) -> pd.Timestamp | None:
+        return None if self.start is None else pd.Timestamp(datetime.combine(self.start, time(), timezone.utc))
+
+    @property
+    def end_ts(self) -> pd.Timestamp | None:
+        """Exclusive end: midnight after the last day."""
+        if self.end is None:
+            return None
+        return pd.Timestamp(datetime.combine(self.end + timedelta(days=1), time(), timezone.utc))
+
+    def contains(self, ts: pd.Series) -> pd.Series:
+        inside = pd.Series(True, index=ts.index)
+        if self.start_ts is not None:
+            inside &= ts >= self.start_ts
+        if self.end_ts is not None:
+            inside &= ts < self.end_ts
+        return inside & ts.notna()
+
+    def label(self) -> str:
+        return f"{self.start or '…'} – {self.end or '…'}"
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    """Everything the views show, computed once."""
+
+    operations: pd.DataFrame
+    """In-window operations: canonical fields + day, state, audit_id, failure_id."""
+    rows: pd.DataFrame
+    """In-window audit rows: canonical fields + day, status, operation_id."""
+    failures: pd.DataFrame
+    """In-window failure events: fields + state, attempts, latency_seconds, error_class, operation_id."""
+    issues: tuple[DataIssue, ...]
+    period: Period
+    tolerance_seconds: int
+
+
+def reconcile(
+    ops: pd.DataFrame,
+    rows: pd.DataFrame,
+    failures: pd.DataFrame,
+    replays: pd.DataFrame,
+    matching: MatchingConfig,
+    period: Period = Period(),
+) -> Reconciliation:
+    """Apply DESIGN.md's rules. Inputs may extend past the period (the matching margin)."""
+    ops = ops.reset_index(drop=True)
+    rows = rows.reset_index(drop=True)
+    failures = failures.reset_index(drop=True)
+    tol = matching.tolerance_seconds
+    origin_rank = rows["origin"].map(_ORIGIN_RANK).fillna(2).to_numpy(np.int64)
+    m = match(ops, "occurred_at", rows, "created_at", tol, row_rank=origin_rank)
+
+    fe = _failures_with_state(ops, rows, failures, replays, m.op_to_row, matching)
+    op_frame = _operation_states(ops, rows, m.op_to_row, fe)
+    row_frame = _row_statuses(ops, rows, m.row_to_op, m.row_candidate)
+    issues = _mapping_issues(ops, rows, matching)
+    return Reconciliation(
+        operations=op_frame[period.contains(op_frame["occurred_at"])].reset_index(drop=True),
+        rows=row_frame[period.contains(row_frame["created_at"])].reset_index(drop=True),
+        failures=fe[period.contains(fe["created_at"])].reset_index(drop=True) if len(fe) else fe,
+        issues=issues,
+        period=period,
+        tolerance_seconds=tol,
+    )
+
+
+def _failures_with_state(
+    ops: pd.DataFrame,
+    rows: pd.DataFrame,
+    failures: pd.DataFrame,
+    replays: pd.DataFrame,
+    op_to_row: np.ndarray,
+    matching: MatchingConfig,
+) -> pd.DataFrame:
+    if failures.empty:
+        out = failures.copy()
+        for col in ("state", "attempts", "latency_seconds", "last_error", "error_class", "operation_id"):
+            out[col] = pd.Series(dtype=object)
+        return out
+    tol = matching.tolerance_seconds
+    failures = failures.assign(id=failures["failure_id"])
+    link = match(ops, "occurred_at", failures, "created_at", tol)
+    linked_op = link.row_to_op
+    cover_row = np.where(linked_op >= 0, op_to_row[np.maximum(linked_op, 0)], -1)
+    # A failure event with no operation behind it is still replayed if an audit row matches it.
+    direct = match(failures, "created_at", rows, "created_at", tol)
+    unlinked = linked_op < 0
+    direct_row = np.full(len(failures), -1, dtype=np.int64)
+    has = direct.row_candidate >= 0
+    direct_row[direct.row_candidate[has]] = np.flatnonzero(has)
+    cover_row = np.where(unlinked, direct_row, cover_row)
+    covered = cover_row >= 0
+    inserted = rows["inserted_at"].to_numpy()[np.maximum(cover_row, 0)] if len(rows) else np.array([])
+    inserted_at = pd.Series(inserted if len(rows) else pd.NaT, dtype="datetime64[us, UTC]")
+    inserted_at = inserted_at.where(pd.Series(covered), pd.NaT)
+    out = failure_states(failures.drop(columns="id"), covered, inserted_at, replays, matching.max_replay_attempts)
+    out["operation_id"] = np.where(linked_op >= 0, ops["id"].to_numpy()[np.maximum(linked_op, 0)] if len(ops) else None, None)
+    out["linked_op"] = linked_op
+    return out
+
+
+def _operation_states(ops: pd.DataFrame, rows: pd.DataFrame, op_to_row: np.ndarray, fe: pd.DataFrame) -> pd.DataFrame:
+    out = ops.copy()
+    covered = op_to_row >= 0
+    origin = np.where(covered, rows["origin"].to_numpy()[np.maximum(op_to_row, 0)] if len(rows) else "", "")
+    state = pd.Series(origin).map(_ORIGIN_STATE).to_numpy(dtype=object)
+    fe_state = np.full(len(ops), None, dtype=object)
+    fe_id = np.full(len(ops), None, dtype=object)
+    if len(fe):
+        linked = fe["linked_op"].to_numpy()
+        ok = linked >= 0
+        fe_state[linked[ok]] = fe["state"].to_numpy()[ok]
+        fe_id[linked[ok]] = fe["failure_id"].to_numpy()[ok]
+    missing = np.where(fe_state == "abandoned", "missing_abandoned",
+                       np.where(pd.isna(fe_state), "missing_silent", "missing_pending"))
+    out["state"] = np.where(covered, state, missing)
+    out["audit_id"] = np.where(covered, rows["id"].to_numpy()[np.maximum(op_to_row, 0)] if len(rows) else None, None)
+    out["failure_id"] = fe_id
+    out["day"] = out["occurred_at"].dt.floor("D")
+    return out
+
+
+def _row_statuses(ops: pd.DataFrame, rows: pd.DataFrame, row_to_op: np.ndarray, row_candidate: np.ndarray) -> pd.DataFrame:
+    out = rows.copy()
+    matched = row_to_op >= 0
+    dup = ~matched & (row_candidate >= 0)
+    out["status"] = np.where(matched, "matched", np.where(dup, "duplicate", "orphan"))
+    target = np.where(matched, row_to_op, row_candidate)
+    ids = ops["id"].to_numpy() if len(ops) else np.array([None])
+    out["operation_id"] = np.where(target >= 0, ids[np.maximum(target, 0)], None)
+    out["day"] = out["created_at"].dt.floor("D")
+    return out
+
+
+def _mapping_issues(ops: pd.DataFrame, rows: pd.DataFrame, matching: MatchingConfig) -> tuple[DataIssue, ...]:
+    known = set(ops["action"].dropna()) | set(matching.actions.values())
+    unknown = rows[~rows["action"].isin(known)]
+    seen_ops = set(ops["operation"].dropna())
+    unused = [op for op in matching.actions if op not in seen_ops]
+    found = [
+        issue("audit", "unknown_action", "action",
+              [f"{a} (×{n})" for a, n in unknown["action"].fillna("<null>").value_counts().items()],
+              "no operation has this action; such rows can only be orphans"),
+        issue("config", "unused_action_mapping", "matching.actions", unused,
+              "mapped operation does not occur in the operations loaded"),
+    ]
+    if found[0] is not None:
+        found[0] = DataIssue("audit", "unknown_action", "action", len(unknown), found[0].examples, found[0].effect)
+    return tuple(i for i in found if i is not None)

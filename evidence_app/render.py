@@ -1,0 +1,84 @@
+"""Frames and records → JSON, CSV or a terminal table (formatting only, no computation)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+
+RATIO_COLUMNS = {"coverage_logged", "coverage_after_replay"}
+
+
+def plain(value: Any) -> Any:
+    """numpy/pandas scalars → JSON-ready Python values (NaN/NaT → None)."""
+    if value is None or value is pd.NaT:
+        return None
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return None if math.isnan(value) else float(value)
+    if isinstance(value, (np.bool_,)):
+        return bool(value)
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    return value
+
+
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """A frame as a list of plain dicts, column order kept."""
+    cols = list(frame.columns)
+    return [{c: plain(v) for c, v in zip(cols, row)} for row in frame.itertuples(index=False, name=None)]
+
+
+def to_json(data: Any) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def to_csv(frame: pd.DataFrame) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(frame.columns)
+    for row in records(frame):
+        writer.writerow(["" if v is None else _csv_value(v) for v in row.values()])
+    return buf.getvalue()
+
+
+def _csv_value(value: Any) -> str:
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+def to_table(frame: pd.DataFrame, headers: Sequence[str] | None = None) -> str:
+    """A fixed-width text table; ratios as percentages, numbers right-aligned."""
+    cols = list(frame.columns)
+    heads = list(headers) if headers else cols
+    cells = [[_cell(c, v) for c, v in row.items()] for row in records(frame)]
+    widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(heads)]
+    numeric = [all(_is_number(r[i]) for r in cells) and bool(cells) for i in range(len(cols))]
+
+    def line(values: Sequence[str]) -> str:
+        return "  ".join(v.rjust(w) if n else v.ljust(w) for v, w, n in zip(values, widths, numeric)).rstrip()
+
+    out = [line(heads), "  ".join("-" * w for w in widths)]
+    out += [line(r) for r in cells]
+    return "\n".join(out) + "\n"
+
+
+def _cell(column: str, value: Any) -> str:
+    if value is None:
+        return "—"
+    if column in RATIO_COLUMNS and isinstance(value, float):
+        return f"{value * 100:.1f}%"
+    if isinstance(value, float):
+        return f"{value:,.1f}"
+    return str(value)
+
+
+def _is_number(text: str) -> bool:
+    return text == "—" or text.replace(",", "").replace(".", "").replace("%", "").replace("-", "").isdigit()

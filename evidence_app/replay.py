@@ -1,0 +1,119 @@
+"""Failure events → replay states, attempts, latency and error classes."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+
+REPLAY_STATES = ("replayed", "pending", "retrying", "abandoned", "unconfirmed")
+_ERROR_CLASSES = (
+    ("overloaded", re.compile(r"overload|too many|busy|capacity|rate.?limit|\b429\b|\b503\b", re.I)),
+    ("reset", re.compile(r"reset|aborted|broken pipe|closed", re.I)),
+    ("network", re.compile(r"network|timeout|timed out|unreachable|dns|connect|socket", re.I)),
+    ("constraint", re.compile(r"constraint|unique|duplicate|foreign key|not null", re.I)),
+)
+
+
+def error_class(message: str | None) -> str:
+    """A coarse class for an error text: overloaded, reset, network, constraint or other."""
+    if not message:
+        return "unknown"
+    for name, pattern in _ERROR_CLASSES:
+        if pattern.search(message):
+            return name
+    return "other"
+
+
+def attempt_summary(replays: pd.DataFrame) -> pd.DataFrame:
+    """Per failure_id: attempts, whether the cron claimed success, and when it first did."""
+    if replays.empty:
+        return pd.DataFrame(columns=["attempts", "claimed", "claimed_at", "last_error"]).rename_axis("failure_id")
+    claimed = replays["outcome"].isin(["inserted", "duplicate"])
+    g = replays.assign(claimed=claimed, claimed_at=replays["logged_at"].where(claimed)).groupby("failure_id")
+    failed_errors = replays[replays["outcome"] == "failed"].sort_values("logged_at").groupby("failure_id")["error"].last()
+    out = pd.DataFrame(
+        {
+            "attempts": g.size(),
+            "claimed": g["claimed"].any(),
+            "claimed_at": g["claimed_at"].min(),
+        }
+    )
+    out["last_error"] = failed_errors.reindex(out.index)
+    return out
+
+
+def failure_states(
+    failures: pd.DataFrame,
+    covered: np.ndarray,
+    cover_inserted_at: pd.Series,
+    replays: pd.DataFrame,
+    max_attempts: int,
+) -> pd.DataFrame:
+    """Each failure event's replay state and latency.
+
+    ``covered[i]`` says whether a matching audit row exists now for failure i; its
+    ``inserted_at`` (if known) dates the replay, else the cron's successful attempt does.
+    """
+    summary = attempt_summary(replays).reindex(failures["failure_id"])
+    attempts = summary["attempts"].fillna(0).astype(int).to_numpy()
+    claimed = summary["claimed"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+    state = np.select(
+        [covered, claimed, attempts == 0, attempts >= max_attempts],
+        ["replayed", "unconfirmed", "pending", "abandoned"],
+        default="retrying",
+    )
+    done_at = cover_inserted_at.reset_index(drop=True)
+    claimed_at = summary["claimed_at"].reset_index(drop=True).astype("datetime64[us, UTC]")
+    done_at = done_at.where(done_at.notna(), claimed_at)
+    latency = (done_at - failures["created_at"].reset_index(drop=True)).dt.total_seconds()
+    out = failures.reset_index(drop=True).copy()
+    out["state"] = state
+    out["attempts"] = attempts
+    out["latency_seconds"] = latency.where(pd.Series(covered), np.nan)
+    out["last_error"] = summary["last_error"].reset_index(drop=True)
+    out["error_class"] = out["error"].map(error_class)
+    return out
+
+
+@dataclass(frozen=True)
+class ReplayStatus:
+    """The replay-status figures (the CLI's JSON contract)."""
+
+    states: dict[str, int]
+    oldest_pending_age_seconds: float | None
+    latency_p50: float | None
+    latency_p95: float | None
+    latency_max: float | None
+    skipped_log_lines: int
+
+    def as_json(self) -> dict:
+        return {
+            "states": dict(self.states),
+            "oldest_pending_age_seconds": self.oldest_pending_age_seconds,
+            "latency_seconds": {"p50": self.latency_p50, "p95": self.latency_p95, "max": self.latency_max},
+            "skipped_log_lines": self.skipped_log_lines,
+        }
+
+
+def replay_status(failures: pd.DataFrame, as_of: datetime, skipped_log_lines: int) -> ReplayStatus:
+    """Summarise failure states; ages are measured at ``as_of``."""
+    counts = failures["state"].value_counts() if not failures.empty else pd.Series(dtype=int)
+    states = {s: int(counts.get(s, 0)) for s in REPLAY_STATES}
+    pending = failures[failures["state"] == "pending"] if not failures.empty else failures
+    oldest = None
+    if not pending.empty:
+        oldest = float((pd.Timestamp(as_of) - pending["created_at"].min()).total_seconds())
+    lat = failures["latency_seconds"].dropna() if not failures.empty else pd.Series(dtype=float)
+    q = (lambda p: float(np.percentile(lat.to_numpy(), p, method="linear"))) if len(lat) else (lambda p: None)
+    return ReplayStatus(
+        states=states,
+        oldest_pending_age_seconds=oldest,
+        latency_p50=q(50),
+        latency_p95=q(95),
+        latency_max=float(lat.max()) if len(lat) else None,
+        skipped_log_lines=skipped_log_lines,
+    )

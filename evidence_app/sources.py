@@ -1,0 +1,312 @@
+"""Read-only engines and bounded, parameterised SELECTs against the audited stores."""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Callable, Iterator, Sequence
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, NoSuchTableError, SQLAlchemyError
+from sqlalchemy.pool import StaticPool
+
+from evidence_app.config import StoreConfig
+from evidence_app.errors import SourceError
+
+FETCH_CHUNK = 50_000
+ID_CHUNK = 500
+_DRIVERS = {"postgresql": "postgresql+psycopg", "mysql": "mysql+pymysql", "mariadb": "mariadb+pymysql"}
+
+
+@dataclass(frozen=True)
+class Window:
+    """A half-open UTC interval [start, end) used to bound a SELECT."""
+
+    start: datetime
+    end: datetime
+
+    def widened(self, seconds: float) -> "Window":
+        pad = timedelta(seconds=seconds)
+        return Window(self.start - pad, self.end + pad)
+
+
+@dataclass(frozen=True)
+class Store:
+    """An opened, read-only store: its engine and what the schema check found."""
+
+    config: StoreConfig
+    engine: Engine
+    present: frozenset[str]
+    """Canonical columns the table really has (required ones always)."""
+    time_kind: str
+    """How the time column is stored: ``native``, ``numeric`` or ``text``."""
+    read_only_mode: str
+    """How read-only is enforced, in words."""
+    write_capable: bool | None
+    """True when the connected role could write to the table; None where not applicable."""
+
+    @property
+    def key(self) -> str:
+        return self.config.key
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+
+@contextmanager
+def _mapped(store: StoreConfig, action: str) -> Iterator[None]:
+    """Translate driver errors into SourceError naming the store and its (masked) URL."""
+    try:
+        yield
+    except SourceError:
+        raise
+    except (SQLAlchemyError, sqlite3.Error, OSError) as exc:
+        reason = _first_line(exc)
+        raise SourceError(f"{store.key}: {action} failed on {store.display_url}: {reason}") from None
+
+
+def _first_line(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None) or exc
+    text = str(orig).strip().splitlines()
+    return text[0] if text else type(orig).__name__
+
+
+def open_store(store: StoreConfig) -> Store:
+    """Open one store read-only, check its table and columns, and probe its role."""
+    engine, mode = _engine(store)
+    with _mapped(store, "connecting"):
+        present, time_kind = _check_schema(engine, store)
+        writable = _write_capable(engine, store)
+    return Store(store, engine, present, time_kind, mode, writable)
+
+
+def _engine(store: StoreConfig) -> tuple[Engine, str]:
+    if store.d1_dump is not None:
+        return _d1_engine(store), "D1 dump loaded into a private in-memory SQLite (query_only)"
+    assert store.url is not None
+    backend = store.url.get_backend_name()
+    if backend == "sqlite":
+        return _sqlite_engine(Path(store.url.database or "")), "SQLite opened with mode=ro"
+    url = store.url
+    if url.drivername in _DRIVERS:
+        url = url.set(drivername=_DRIVERS[url.drivername])
+    if backend == "postgresql":
+        engine = sa.create_engine(
+            url, connect_args={"options": "-c default_transaction_read_only=on"}, pool_pre_ping=True
+        )
+        _on_connect(engine, "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+        return engine, "PostgreSQL session READ ONLY (default_transaction_read_only)"
+    engine = sa.create_engine(url, pool_pre_ping=True)
+    _on_connect(engine, "SET SESSION TRANSACTION READ ONLY")
+    return engine, "MySQL/MariaDB session TRANSACTION READ ONLY"
+
+
+def _on_connect(engine: Engine, statement: str) -> None:
+    @sa.event.listens_for(engine, "connect")
+    def _set_read_only(dbapi_conn, _record) -> None:  # noqa: ANN001 - DBAPI objects
+        cur = dbapi_conn.cursor()
+        cur.execute(statement)
+        cur.close()
+        if hasattr(dbapi_conn, "commit"):
+            dbapi_conn.commit()
+
+
+def _sqlite_engine(path: Path) -> Engine:
+    uri = f"file:{path.as_posix()}?mode=ro"
+
+    def connect() -> sqlite3.Connection:
+        return sqlite3.connect(uri, uri=True, check_same_thread=False)
+
+    return sa.create_engine("sqlite://", creator=connect)
+
+
+def _d1_engine(store: StoreConfig) -> Engine:
+    assert store.d1_dump is not None
+    try:
+        script = store.d1_dump.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SourceError(f"{store.key}.d1_dump: cannot read {store.d1_dump}: {exc}") from None
+    conn = sqlite3.connect(":memory:", check_same_thread=False)
+    try:
+        conn.executescript(script)
+    except sqlite3.Error as exc:
+        raise SourceError(f"{store.key}.d1_dump: {store.d1_dump} is not a loadable SQL dump: {exc}") from None
+    conn.execute("PRAGMA query_only = ON")
+    return sa.create_engine("sqlite://", creator=lambda: conn, poolclass=StaticPool)
+
+
+def _table(store: StoreConfig, columns: Sequence[str]) -> sa.TableClause:
+    schema, _, name = store.table.rpartition(".")
+    return sa.table(name, *(sa.column(c) for c in columns), schema=schema or None)
+
+
+def _check_schema(engine: Engine, store: StoreConfig) -> tuple[frozenset[str], str]:
+    schema, _, name = store.table.rpartition(".")
+    insp = sa.inspect(engine)
+    try:
+        cols = insp.get_columns(name, schema=schema or None)
+    except NoSuchTableError:
+        raise SourceError(
+            f"{store.key}.table: table {store.table!r} not found in {store.display_url}"
+        ) from None
+    types = {c["name"]: c["type"] for c in cols}
+    lower = {k.lower(): k for k in types}
+    present: set[str] = set()
+    for canonical, column in store.columns.items():
+        if column in types or column.lower() in lower:
+            present.add(canonical)
+        elif canonical not in store.optional:
+            raise SourceError(
+                f"{store.key}.columns.{canonical}: column {column!r} not found in table "
+                f"{store.table!r} (it has: {', '.join(sorted(types))})"
+            )
+    time_col = store.columns["created_at" if store.key == "audit" else "occurred_at"]
+    col_type = types.get(time_col, types.get(lower.get(time_col.lower(), ""), sa.types.NullType()))
+    return frozenset(present), _time_kind(col_type, engine.dialect.name)
+
+
+def _time_kind(col_type: sa.types.TypeEngine, dialect: str) -> str:
+    if dialect == "sqlite":
+        return "sqlite"  # dynamic typing: one predicate handles every storage class
+    if isinstance(col_type, (sa.DateTime, sa.Date)):
+        return "native"
+    if isinstance(col_type, (sa.Integer, sa.Numeric, sa.Float)):
+        return "numeric"
+    return "text"
+
+
+def _write_capable(engine: Engine, store: StoreConfig) -> bool | None:
+    dialect = engine.dialect.name
+    with engine.connect() as conn:
+        if dialect == "postgresql":
+            qualified = ".".join(f'"{p}"' for p in store.table.split("."))
+            row = conn.execute(
+                sa.text(
+                    "SELECT has_table_privilege(CAST(:t AS text), 'INSERT') "
+                    "OR has_table_privilege(CAST(:t AS text), 'UPDATE') "
+                    "OR has_table_privilege(CAST(:t AS text), 'DELETE')"
+                ),
+                {"t": qualified},
+            ).scalar()
+            return bool(row)
+        if dialect in ("mysql", "mariadb"):
+            grants = [r[0] for r in conn.execute(sa.text("SHOW GRANTS FOR CURRENT_USER()"))]
+            database = conn.execute(sa.text("SELECT DATABASE()")).scalar() or ""
+            return _mysql_grants_write(grants, database, store.table)
+    return None
+
+
+_GRANT = re.compile(r"^GRANT (.+?) ON (\S+) TO ", re.IGNORECASE)
+
+
+def _mysql_grants_write(grants: Sequence[str], database: str, table: str) -> bool:
+    """True when a GRANT line gives INSERT/UPDATE/DELETE (or ALL) on the table's scope."""
+    scopes = {"*.*", f"`{database}`.*", f"`{database}`.`{table}`"}
+    for line in grants:
+        m = _GRANT.match(line)
+        if not m:
+            continue
+        privs, scope = m.group(1).upper(), m.group(2)
+        if scope.replace("\\_", "_") in scopes and re.search(r"\b(ALL|INSERT|UPDATE|DELETE)\b", privs):
+            return True
+    return False
+
+
+def time_predicate(store: Store, column: sa.ColumnClause, window: Window) -> sa.ColumnElement[bool]:
+    """A superset filter for the window: every row that could fall in it, plus every row whose
+    timestamp the database cannot judge (NULL, unparseable text) so those are counted, not lost."""
+    lo_s, hi_s = window.start.timestamp(), window.end.timestamp()
+    numeric = sa.or_(column.between(lo_s, hi_s), column.between(lo_s * 1000, hi_s * 1000))
+    # Text bounds at day granularity, padded for zone offsets; exact filtering happens later.
+    lo_t = (window.start - timedelta(days=1)).date().isoformat()
+    hi_t = (window.end + timedelta(days=2)).date().isoformat()
+    text = sa.or_(sa.and_(column >= lo_t, column < hi_t), column.not_like("____-__-__%"))
+    if store.time_kind == "sqlite":
+        kind = sa.func.typeof(column)
+        return sa.or_(
+            column.is_(None),
+            sa.and_(kind.in_(["integer", "real"]), numeric),
+            sa.and_(kind == "text", text),
+            kind == "blob",
+        )
+    if store.time_kind == "numeric":
+        return sa.or_(column.is_(None), numeric)
+    if store.time_kind == "native":
+        naive_lo = window.start.astimezone(timezone.utc).replace(tzinfo=None) - timedelta(days=1)
+        naive_hi = window.end.astimezone(timezone.utc).replace(tzinfo=None) + timedelta(days=1)
+        return sa.or_(column.is_(None), column.between(naive_lo, naive_hi))
+    return sa.or_(column.is_(None), text)
+
+
+def select_frame(
+    store: Store,
+    time_field: str,
+    window: Window | None,
+    progress: Callable[[int], None] | None = None,
+) -> pd.DataFrame:
+    """Fetch the present canonical columns (only those), window-filtered in SQL, streamed in chunks."""
+    canonical = sorted(store.present)
+    actual = [store.config.columns[c] for c in canonical]
+    tbl = _table(store.config, actual)
+    stmt = sa.select(*(tbl.c[a].label(c) for a, c in zip(actual, canonical)))
+    if window is not None:
+        stmt = stmt.where(time_predicate(store, tbl.c[store.config.columns[time_field]], window))
+    return _fetch(store, stmt, canonical, progress)
+
+
+def select_by_values(store: Store, field: str, values: Sequence[str]) -> pd.DataFrame:
+    """Fetch rows whose ``field`` is one of ``values`` (bound parameters, chunked)."""
+    canonical = sorted(store.present)
+    actual = [store.config.columns[c] for c in canonical]
+    tbl = _table(store.config, actual)
+    col = tbl.c[store.config.columns[field]]
+    frames = []
+    for i in range(0, len(values), ID_CHUNK):
+        chunk = list(values[i : i + ID_CHUNK])
+        stmt = sa.select(*(tbl.c[a].label(c) for a, c in zip(actual, canonical))).where(
+            col.in_(chunk)
+        )
+        frames.append(_fetch(store, stmt, canonical, None))
+    if not frames:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in canonical})
+    return pd.concat(frames, ignore_index=True)
+
+
+def _fetch(
+    store: Store,
+    stmt: sa.Select,
+    canonical: list[str],
+    progress: Callable[[int], None] | None,
+) -> pd.DataFrame:
+    parts: list[pd.DataFrame] = []
+    with _mapped(store.config, "reading"), store.engine.connect() as conn:
+        result = conn.execution_options(stream_results=True, yield_per=FETCH_CHUNK).execute(stmt)
+        for chunk in result.partitions(FETCH_CHUNK):
+            parts.append(pd.DataFrame.from_records(chunk, columns=canonical, coerce_float=False))
+            if progress is not None:
+                progress(len(chunk))
+    if not parts:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in canonical})
+    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+
+
+def count_rows(store: Store) -> int:
+    """Total rows in the store's table (for fingerprints and the Sources page)."""
+    tbl = _table(store.config, [])
+    with _mapped(store.config, "counting"), store.engine.connect() as conn:
+        return int(conn.execute(sa.select(sa.func.count()).select_from(tbl)).scalar() or 0)
+
+
+def file_is_writable(store: Store) -> bool | None:
+    """For SQLite: whether the file itself is writable by this process (read-only is by mode=ro)."""
+    if store.config.url is not None and store.dialect == "sqlite":
+        return os.access(store.config.url.database or "", os.W_OK)
+    return None
