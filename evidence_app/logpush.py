@@ -83,23 +83,28 @@ def iter_lines(path: str, on_broken: Callable[[str], None]) -> Iterator[tuple[in
 
 
 def _gunzip_chunks(fh, path: str, on_broken: Callable[[str], None]) -> Iterator[bytes]:  # noqa: ANN001
+    """Decompress in bounded pieces (``max_length``), so a highly compressed file cannot balloon."""
     decomp = zlib.decompressobj(zlib.MAX_WBITS | 16)
+    fresh = True  # no input fed to the current gzip member yet
+    pending = b""
     while True:
-        raw = fh.read(_READ_SIZE)
-        if not raw:
-            break
+        if not pending:
+            pending = fh.read(_READ_SIZE)
+            if not pending:
+                break
         try:
-            data = decomp.decompress(raw)
-            while decomp.eof and decomp.unused_data:  # concatenated gzip members
-                rest = decomp.unused_data
-                decomp = zlib.decompressobj(zlib.MAX_WBITS | 16)
-                data += decomp.decompress(rest)
+            fresh = False
+            data = decomp.decompress(pending, _READ_SIZE)
+            pending = decomp.unconsumed_tail
+            if decomp.eof:  # concatenated gzip members
+                pending = decomp.unused_data + pending
+                decomp, fresh = zlib.decompressobj(zlib.MAX_WBITS | 16), True
         except zlib.error as exc:
             on_broken(f"{path}: corrupt gzip data ({exc})")
             return
         if data:
             yield data
-    if not decomp.eof:
+    if not fresh and not decomp.eof:
         on_broken(f"{path}: gzip stream truncated")
 
 

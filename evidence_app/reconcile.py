@@ -89,13 +89,21 @@ def reconcile(
     row_frame = _row_statuses(ops, rows, m.row_to_op, m.row_candidate)
     issues = _mapping_issues(ops, rows, matching)
     return Reconciliation(
-        operations=op_frame[period.contains(op_frame["occurred_at"])].reset_index(drop=True),
-        rows=row_frame[period.contains(row_frame["created_at"])].reset_index(drop=True),
-        failures=fe[period.contains(fe["created_at"])].reset_index(drop=True) if len(fe) else fe,
+        operations=_in(op_frame, "occurred_at", "id", period),
+        rows=_in(row_frame, "created_at", "id", period),
+        failures=_in(fe, "created_at", "failure_id", period),
         issues=issues,
         period=period,
         tolerance_seconds=tol,
     )
+
+
+def _in(frame: pd.DataFrame, time_field: str, id_field: str, period: Period) -> pd.DataFrame:
+    """The period's records in a stable order (time, then id), whatever order the source gave."""
+    if frame.empty:
+        return frame.reset_index(drop=True)
+    inside = frame[period.contains(frame[time_field])]
+    return inside.sort_values([time_field, id_field], kind="mergesort").reset_index(drop=True)
 
 
 def _failures_with_state(

@@ -1,0 +1,53 @@
+"""Shared fixtures: scenarios built in code, and the database servers the CI machine runs."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from scenario import Scenario  # noqa: E402
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+PG_ADMIN_URL = os.environ.get("EVIDENCE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+MARIADB_ADMIN_URL = os.environ.get("EVIDENCE_TEST_MARIADB", "mysql+pymysql://root@127.0.0.1:3306/test")
+
+
+@pytest.fixture
+def scenario(tmp_path: Path) -> Scenario:
+    return Scenario(tmp_path / "scenario")
+
+
+def server_or_skip(url: str, name: str):
+    """An admin engine for a test server; in CI an unreachable server fails the test."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+    except Exception as exc:  # noqa: BLE001 - any connection failure means "server not there"
+        engine.dispose()
+        reason = f"{name} not reachable at {url}: {str(exc).splitlines()[0]}"
+        if IN_CI:
+            pytest.fail(f"CI=true but {reason}")
+        pytest.skip(reason)
+    return engine
+
+
+@pytest.fixture
+def pg_admin():
+    engine = server_or_skip(PG_ADMIN_URL, "PostgreSQL")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def mariadb_admin():
+    engine = server_or_skip(MARIADB_ADMIN_URL, "MariaDB")
+    yield engine
+    engine.dispose()

@@ -1,0 +1,197 @@
+"""Read-only by construction: every engine refuses writes; sources are byte-identical afterwards."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import sqlalchemy as sa
+
+from evidence_app.config import load_config, parse_config
+from evidence_app.sources import open_store
+from scenario import T0
+
+WRITES = (
+    "INSERT INTO {t} (id) VALUES ('intruder')",
+    "UPDATE {t} SET id = 'changed'",
+    "DELETE FROM {t}",
+)
+
+
+def _digest(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _assert_refused(engine: sa.Engine, table: str) -> None:
+    for statement in WRITES:
+        with engine.connect() as conn:
+            with pytest.raises(sa.exc.DBAPIError):
+                conn.execute(sa.text(statement.format(t=table)))
+                conn.commit()
+
+
+@pytest.fixture
+def small(scenario):
+    scenario.op("o1").row("a1").op("o2", T0 + timedelta(minutes=5)).failure("f2", T0 + timedelta(minutes=5))
+    return scenario
+
+
+def test_sqlite_refuses_insert_update_delete(small):
+    config = load_config(small.write())
+    for store_cfg in (config.audit, config.operations):
+        store = open_store(store_cfg)
+        assert "mode=ro" in store.read_only_mode
+        _assert_refused(store.engine, store_cfg.table)
+
+
+def test_sources_are_byte_identical_after_every_command(small):
+    cfg = small.write()
+    files = [cfg.parent / "audit.db", cfg.parent / "operations.db", *sorted((cfg.parent / "logpush").rglob("*.gz"))]
+    before = {f: _digest(f) for f in files}
+    for command in (["coverage", "--by", "day,operator"], ["exceptions"], ["replay-status"]):
+        assert small.cli(*command).code == 0
+    assert {f: _digest(f) for f in files} == before
+    assert not list(cfg.parent.glob("*-journal")) and not list(cfg.parent.glob("*-wal"))
+
+
+def test_d1_dump_is_loaded_in_memory_and_never_written(small, tmp_path):
+    cfg = small.write()
+    dump = tmp_path / "audit-export.sql"
+    with sqlite3.connect(cfg.parent / "audit.db") as db:
+        dump.write_text("PRAGMA defer_foreign_keys=TRUE;\n" + "\n".join(db.iterdump()) + "\n")
+    before = _digest(dump)
+    cfg.write_text(cfg.read_text().replace('url = "sqlite:///audit.db"', f'd1_dump = "{dump}"'))
+    config = load_config(cfg)
+    store = open_store(config.audit)
+    assert "in-memory" in store.read_only_mode
+    _assert_refused(store.engine, "staff_audit_logs")
+    res = small.cli("coverage", "--format", "json")
+    assert res.code == 0, res.stderr
+    assert _digest(dump) == before
+
+
+def test_unloadable_d1_dump_is_a_clear_error(small, tmp_path):
+    cfg = small.write()
+    dump = tmp_path / "broken.sql"
+    dump.write_text("CREATE TABLE oops (;\n")
+    cfg.write_text(cfg.read_text().replace('url = "sqlite:///audit.db"', f'd1_dump = "{dump}"'))
+    from click.testing import CliRunner
+    from evidence_app.cli import main
+
+    res = CliRunner().invoke(main, ["coverage", "--config", str(cfg)])
+    assert res.exit_code == 2 and "audit.d1_dump" in res.stderr
+
+
+# ------------------------------------------------------------------ servers
+
+
+def _load_server(admin: sa.Engine, scenario, suffix: str, native_times: bool) -> tuple[str, str]:
+    """Copy a scenario into two server tables; operations keep native timestamps, audit text."""
+    ops_t, audit_t = f"ev_ops_{suffix}", f"ev_audit_{suffix}"
+    md = sa.MetaData()
+    ts_type = sa.DateTime(timezone=True) if native_times else sa.String(40)
+    ops = sa.Table(ops_t, md, sa.Column("id", sa.String(40), primary_key=True), sa.Column("occurred_at", ts_type),
+                   *(sa.Column(c, sa.String(200)) for c in ("operation", "route", "restaurant_id", "user_id",
+                                                            "target", "request_id")))
+    audit = sa.Table(audit_t, md, sa.Column("id", sa.String(40), primary_key=True),
+                     *(sa.Column(c, sa.String(200)) for c in ("created_at", "action", "route", "restaurant_id",
+                                                              "user_id", "target", "request_id", "origin",
+                                                              "inserted_at")))
+    md.drop_all(admin)
+    md.create_all(admin)
+    op_rows = [dict(o) for o in scenario.ops]
+    if native_times:
+        for o in op_rows:
+            o["occurred_at"] = datetime.fromisoformat(o["occurred_at"].replace("Z", "+00:00"))
+    with admin.begin() as conn:
+        conn.execute(ops.insert(), op_rows)
+        conn.execute(audit.insert(), scenario.rows)
+    return ops_t, audit_t
+
+
+def _server_config(scenario, url: str, ops_t: str, audit_t: str):
+    cfg = scenario.write()
+    text = cfg.read_text()
+    text = text.replace('url = "sqlite:///audit.db"', f'url = "{url}"').replace(
+        'url = "sqlite:///operations.db"', f'url = "{url}"')
+    text = text.replace('table = "staff_audit_logs"', f'table = "{audit_t}"').replace(
+        'table = "operations"', f'table = "{ops_t}"')
+    cfg.write_text(text)
+    return cfg
+
+
+def _coverage(scenario, cfg) -> list:
+    import json
+
+    from click.testing import CliRunner
+    from evidence_app.cli import main
+
+    res = CliRunner().invoke(main, ["coverage", "--config", str(cfg), "--by", "day,operator", "--format", "json"])
+    assert res.exit_code == 0, res.stderr
+    return json.loads(res.stdout)
+
+
+@pytest.mark.postgres
+def test_postgresql_session_refuses_writes_and_reports_a_write_capable_role(pg_admin, small):
+    ops_t, audit_t = _load_server(pg_admin, small, "ro", native_times=True)
+    cfg = _server_config(small, "postgresql://postgres:pw@127.0.0.1:5432/postgres", ops_t, audit_t)
+    store = open_store(load_config(cfg).audit)
+    assert store.write_capable is True  # the superuser could write: that is a finding
+    _assert_refused(store.engine, audit_t)
+
+
+@pytest.mark.postgres
+def test_postgresql_select_only_role_is_not_a_finding(pg_admin, small):
+    ops_t, audit_t = _load_server(pg_admin, small, "role", native_times=True)
+    with pg_admin.begin() as conn:
+        conn.execute(sa.text("DROP ROLE IF EXISTS evidence_reader_t"))
+        conn.execute(sa.text("CREATE ROLE evidence_reader_t LOGIN"))
+        conn.execute(sa.text(f"GRANT SELECT ON {ops_t}, {audit_t} TO evidence_reader_t"))
+    try:
+        cfg = _server_config(small, "postgresql://evidence_reader_t@127.0.0.1:5432/postgres", ops_t, audit_t)
+        store = open_store(load_config(cfg).audit)
+        assert store.write_capable is False
+        _assert_refused(store.engine, audit_t)
+    finally:
+        with pg_admin.begin() as conn:
+            conn.execute(sa.text(f"REVOKE ALL ON {ops_t}, {audit_t} FROM evidence_reader_t"))
+        with pg_admin.begin() as conn:
+            conn.execute(sa.text("DROP ROLE IF EXISTS evidence_reader_t"))
+
+
+@pytest.mark.postgres
+def test_postgresql_gives_the_same_numbers_as_sqlite(pg_admin, small):
+    expected = _coverage(small, small.write())
+    ops_t, audit_t = _load_server(pg_admin, small, "same", native_times=True)
+    cfg = _server_config(small, "postgresql://postgres@127.0.0.1:5432/postgres", ops_t, audit_t)
+    assert _coverage(small, cfg) == expected
+
+
+@pytest.mark.mariadb
+def test_mariadb_session_refuses_writes(mariadb_admin, small):
+    ops_t, audit_t = _load_server(mariadb_admin, small, "ro", native_times=False)
+    cfg = _server_config(small, "mysql://root@127.0.0.1:3306/test", ops_t, audit_t)
+    store = open_store(load_config(cfg).audit)
+    assert "READ ONLY" in store.read_only_mode
+    assert store.write_capable is True  # root holds ALL PRIVILEGES
+    _assert_refused(store.engine, audit_t)
+
+
+@pytest.mark.mariadb
+def test_mariadb_gives_the_same_numbers_as_sqlite(mariadb_admin, small):
+    expected = _coverage(small, small.write())
+    ops_t, audit_t = _load_server(mariadb_admin, small, "same", native_times=True)
+    cfg = _server_config(small, "mariadb://root@127.0.0.1:3306/test", ops_t, audit_t)
+    assert _coverage(small, cfg) == expected
+
+
+def test_unreachable_server_is_a_clear_error_with_the_password_masked(small):
+    cfg = _server_config(small, "postgresql://auditor:hunter2@127.0.0.1:1/none", "ops", "audit")
+    from click.testing import CliRunner
+    from evidence_app.cli import main
+
+    res = CliRunner().invoke(main, ["coverage", "--config", str(cfg)])
+    assert res.exit_code == 2
+    assert "operations" in res.stderr and "hunter2" not in res.stderr and "Traceback" not in res.stderr
