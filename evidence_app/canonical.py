@@ -63,6 +63,19 @@ def parse_timestamps(values: pd.Series) -> pd.Series:
         return _to_utc(values)
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         return _from_epoch(pd.to_numeric(values, errors="coerce"))
+    if pd.api.types.infer_dtype(values, skipna=True) == "string":
+        # Fast path: one vectorised ISO-8601 pass; only what it cannot read goes the slow way.
+        fast = pd.to_datetime(values, format="ISO8601", utc=True, errors="coerce").astype(UTC_DTYPE)
+        rest = fast.isna() & values.notna()
+        if not rest.any():
+            return fast
+        fast[rest] = _parse_mixed(values[rest])
+        return fast
+    return _parse_mixed(values)
+
+
+def _parse_mixed(values: pd.Series) -> pd.Series:
+    """Slow path for columns mixing text, numbers and driver datetimes."""
     out = pd.Series(pd.NaT, index=values.index, dtype=UTC_DTYPE)
     kinds = values.map(type)
     is_str = kinds.isin([str])
@@ -129,8 +142,10 @@ def canonical_target(values: pd.Series) -> pd.Series:
     """Targets compared by meaning: JSON text is re-serialised compactly with sorted keys."""
     text = as_text(values)
     uniques = pd.unique(text.dropna())
-    mapping = {u: _canonical_json(u) for u in uniques}
-    return text.map(mapping).where(text.notna(), None)
+    mapping = {u: c for u in uniques if (c := _canonical_json(u)) != u}
+    if not mapping:  # already canonical: nothing to rewrite
+        return text
+    return text.map(lambda v: mapping.get(v, v) if v is not None else None)
 
 
 def _canonical_json(value: str) -> str:

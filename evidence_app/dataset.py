@@ -124,8 +124,8 @@ def _request_id_top_up(
     """A shared request id matches whatever the clocks say: fetch counterparts outside the window."""
     in_ops = ops[period.contains(ops["occurred_at"])]
     in_rows = audit[period.contains(audit["created_at"])]
-    want_rows = sorted(set(in_ops["request_id"].dropna()) - set(audit["request_id"].dropna()))
-    want_ops = sorted(set(in_rows["request_id"].dropna()) - set(ops["request_id"].dropna()))
+    want_rows = _absent(in_ops["request_id"], audit["request_id"])
+    want_ops = _absent(in_rows["request_id"], ops["request_id"])
     if want_rows and "request_id" in audit_store.present:
         extra = canonical_audit(select_by_values(audit_store, "request_id", want_rows)).frame
         audit = pd.concat([audit, _outside(extra, "created_at", window)], ignore_index=True)
@@ -133,6 +133,12 @@ def _request_id_top_up(
         extra = canonical_operations(select_by_values(ops_store, "request_id", want_ops), config.matching).frame
         ops = pd.concat([ops, _outside(extra, "occurred_at", window)], ignore_index=True)
     return ops, audit
+
+
+def _absent(wanted: pd.Series, present: pd.Series) -> list[str]:
+    """Sorted distinct non-null values of ``wanted`` that ``present`` lacks."""
+    w = wanted.dropna()
+    return sorted(pd.unique(w[~w.isin(present.dropna())]))
 
 
 def _outside(frame: pd.DataFrame, field: str, window: Window) -> pd.DataFrame:

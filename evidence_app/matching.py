@@ -35,9 +35,14 @@ class Matching:
 
 def _key_codes(ops: pd.DataFrame, rows: pd.DataFrame, fields: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
     """Factorise the composite key jointly so both sides share integer codes."""
-    both = pd.concat([ops[list(fields)], rows[list(fields)]], ignore_index=True).fillna(_NULL)
-    codes = both.groupby(list(fields), sort=False, dropna=False).ngroup().to_numpy(np.int64)
-    return codes[: len(ops)], codes[len(ops) :]
+    combined = np.zeros(len(ops) + len(rows), dtype=np.int64)
+    for name in fields:
+        both = pd.concat([ops[name], rows[name]], ignore_index=True)
+        codes, uniques = pd.factorize(both, use_na_sentinel=False)
+        # Mixed radix keeps the composite exact; re-factorise before it could overflow int64.
+        combined = combined * (len(uniques) + 1) + codes
+        combined, _ = pd.factorize(combined)
+    return combined[: len(ops)], combined[len(ops) :]
 
 
 def _seconds(ts: pd.Series) -> np.ndarray:

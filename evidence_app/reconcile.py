@@ -175,9 +175,9 @@ def _row_statuses(ops: pd.DataFrame, rows: pd.DataFrame, row_to_op: np.ndarray, 
 
 
 def _mapping_issues(ops: pd.DataFrame, rows: pd.DataFrame, matching: MatchingConfig) -> tuple[DataIssue, ...]:
-    known = set(ops["action"].dropna()) | set(matching.actions.values())
+    known = set(pd.unique(ops["action"].dropna())) | set(matching.actions.values())
     unknown = rows[~rows["action"].isin(known)]
-    seen_ops = set(ops["operation"].dropna())
+    seen_ops = set(pd.unique(ops["operation"].dropna()))
     unused = [op for op in matching.actions if op not in seen_ops]
     found = [
         issue("audit", "unknown_action", "action",

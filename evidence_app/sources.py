@@ -290,12 +290,28 @@ def _fetch(
     with _mapped(store.config, "reading"), store.engine.connect() as conn:
         result = conn.execution_options(stream_results=True, yield_per=FETCH_CHUNK).execute(stmt)
         for chunk in result.partitions(FETCH_CHUNK):
-            parts.append(pd.DataFrame.from_records(chunk, columns=canonical, coerce_float=False))
+            parts.append(_columnar(chunk, canonical))
             if progress is not None:
                 progress(len(chunk))
     if not parts:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in canonical})
     return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+
+
+def _columnar(chunk: Sequence[Sequence[object]], canonical: list[str]) -> pd.DataFrame:
+    """Rows → a frame of object columns (values exactly as the driver gave them)."""
+    columns = list(zip(*chunk)) if chunk else [()] * len(canonical)
+    return pd.DataFrame(
+        {name: pd.Series(_object_array(values), dtype=object, copy=False) for name, values in zip(canonical, columns)}
+    )
+
+
+def _object_array(values: Sequence[object]):  # noqa: ANN202 - numpy object array
+    import numpy as np
+
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
 
 
 def count_rows(store: Store) -> int:
