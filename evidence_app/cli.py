@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from datetime import date, datetime, timezone
 from functools import wraps
+from pathlib import Path
 from typing import Callable
 
 import click
@@ -15,7 +16,8 @@ from evidence_app.config import Config, load_config
 from evidence_app.coverage import COUNT_FIELDS, coverage_table, exceptions_table, parse_dimensions
 from evidence_app.dataset import Dataset, evaluate
 from evidence_app.errors import EvidenceError, UsageError
-from evidence_app.reconcile import Period, Reconciliation
+from evidence_app.evidence.sign import PASSPHRASE_ENV
+from evidence_app.reconcile import Period, Reconciliation, Scope
 from evidence_app.render import records, to_csv, to_json, to_table
 from evidence_app.replay import replay_status
 
@@ -180,6 +182,99 @@ def replay_status_cmd(config_path: str | None, start: str | None, end: str | Non
         {"metric": "skipped log lines", "value": status.skipped_log_lines},
     ]
     click.echo(to_table(pd.DataFrame(rows, dtype=object)), nl=False)
+
+
+def parse_scope(values: tuple[str, ...]) -> Scope:
+    """``--scope tenant=a --scope tenant=b --scope action=x`` → Scope (same key repeated means OR)."""
+    found: dict[str, list[str]] = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or not value.strip() or key not in ("tenant", "operator", "route", "action"):
+            raise UsageError(f"--scope: expected tenant|operator|route|action=VALUE, got {item!r}")
+        found.setdefault(key, []).append(value.strip())
+    return Scope(**{k: tuple(v) for k, v in found.items()})
+
+
+@main.command()
+@config_option
+@click.option("--start", required=True, help="First day of the period, YYYY-MM-DD (UTC, inclusive).")
+@click.option("--end", required=True, help="Last day of the period, YYYY-MM-DD (UTC, inclusive).")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="PDF to write.")
+@click.option("--key", type=click.Path(path_type=Path), help="Signing key (PEM).")
+@click.option("--cert", type=click.Path(path_type=Path), help="Signer certificate (PEM).")
+@click.option("--chain", type=click.Path(path_type=Path), help="CA certificates to embed (PEM).")
+@click.option("--pkcs12", type=click.Path(path_type=Path), help="Key and certificate as one PKCS#12 file.")
+@click.option("--passphrase-file", type=click.Path(path_type=Path),
+              help=f"File holding the key passphrase (else ${PASSPHRASE_ENV} is used; never an argument).")
+@click.option("--passphrase-env", default=PASSPHRASE_ENV, show_default=True,
+              help="Environment variable holding the key passphrase.")
+@click.option("--tsa", "tsa", help="RFC 3161 timestamp authority URL (PAdES B-T).")
+@click.option("--previous", type=click.Path(path_type=Path), help="Previous pack: its SHA-256 chains this one to it.")
+@click.option("--scope", "scope", multiple=True, help="Filter KEY=VALUE (tenant, operator, route, action); repeatable.")
+@click.option("--generated-at", "generated_at", help="Generation time, ISO-8601 (for reproducible output).")
+@click.option("--sample-seed", type=int, help="Seed of the re-performance sample (default: derived from the data).")
+@handle_errors
+def pack(config_path, start, end, out, key, cert, chain, pkcs12, passphrase_file, passphrase_env, tsa, previous,
+         scope, generated_at, sample_seed) -> None:  # noqa: ANN001
+    """Build a signed PDF evidence pack with the full population attached."""
+    from evidence_app.evidence.build import build_pack
+    from evidence_app.evidence.sign import SigningOptions
+
+    period = parse_period(start, end)
+    at = parse_instant(generated_at, "--generated-at")
+    signing = SigningOptions(key=key, cert=cert, chain=chain, pkcs12=pkcs12, passphrase_file=passphrase_file,
+                             passphrase_env=passphrase_env, tsa_url=tsa)
+    config = load_config(config_path)
+    stages = ["reconciling", "writing extracts", "laying out the PDF", "signing", "done"]
+    with click.progressbar(length=len(stages), label="building pack", file=sys.stderr) as bar:
+        built = build_pack(config, period, parse_scope(scope), signing, at, out=out, previous=previous,
+                           sample_seed=sample_seed, step=lambda _s: bar.update(1))
+    t = built.contents.summary.totals
+    click.echo(f"{out}: pack {built.manifest['pack_id']}, {len(built.data) / 1024:,.0f} KiB, "
+               f"{t['expected']:,} operations, coverage after replay "
+               f"{(t['coverage_after_replay'] or 0) * 100:.2f}%")
+
+
+@main.command()
+@click.argument("pdf_file", type=click.Path(path_type=Path))
+@click.option("--trust", type=click.Path(path_type=Path), help="Trusted root certificate (PEM) the signer must chain to.")
+@click.option("--previous", type=click.Path(path_type=Path), help="The pack this one claims to follow.")
+@handle_errors
+def verify(pdf_file: Path, trust: Path | None, previous: Path | None) -> None:
+    """Check a pack: signature over the entire file, trust, every attachment against the manifest, chain."""
+    from evidence_app.evidence.verify import verify_pack
+
+    try:
+        data = pdf_file.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read {pdf_file}: {exc.strerror}") from None
+    if trust is not None and not trust.is_file():
+        raise UsageError(f"--trust: file not found: {trust}")
+    result = verify_pack(data, trust, previous)
+    for check in result.checks:
+        mark = {True: "OK  ", False: "FAIL", None: "INFO"}[check.ok]
+        click.echo(f"{mark}  {check.name}: {check.detail}")
+    failed = [c.name for c in result.checks if c.ok is False]
+    click.echo(f"verification {'passed' if result.ok else 'FAILED'}: "
+               f"{sum(c.ok is True for c in result.checks)} passed, {len(failed)} failed")
+    sys.exit(0 if result.ok else 1)
+
+
+@main.command()
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--name", default="evidence-app trial signer", show_default=True, help="Common name of the identity.")
+@click.option("--passphrase-file", type=click.Path(path_type=Path), help="Encrypt the key with the passphrase in this file.")
+@click.option("--passphrase-env", default=PASSPHRASE_ENV, show_default=True,
+              help="…or with the passphrase in this environment variable (if set).")
+@handle_errors
+def keygen(folder: Path, name: str, passphrase_file: Path | None, passphrase_env: str) -> None:
+    """Make a self-signed signing identity for trials (key.pem, cert.pem)."""
+    from evidence_app.evidence.sign import SigningOptions, keygen as make_identity, read_passphrase
+
+    passphrase = read_passphrase(SigningOptions(passphrase_file=passphrase_file, passphrase_env=passphrase_env))
+    key, cert = make_identity(folder, name, passphrase)
+    click.echo(f"wrote {key} ({'encrypted' if passphrase else 'unencrypted'}) and {cert} — self-signed, for trials")
 
 
 __all__ = ["main", "COUNT_FIELDS"]

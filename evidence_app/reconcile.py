@@ -5,7 +5,7 @@ Pure functions over canonical frames; nothing here reads a source or draws anyth
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, timezone
 
 import numpy as np
@@ -98,6 +98,37 @@ def reconcile(
     )
 
 
+@dataclass(frozen=True)
+class Scope:
+    """Dimension filters (empty tuple = everything); several values of one dimension mean OR."""
+
+    tenant: tuple[str, ...] = ()
+    operator: tuple[str, ...] = ()
+    route: tuple[str, ...] = ()
+    action: tuple[str, ...] = ()
+
+    def items(self) -> list[tuple[str, tuple[str, ...]]]:
+        return [(k, v) for k, v in (("tenant", self.tenant), ("operator", self.operator),
+                                     ("route", self.route), ("action", self.action)) if v]
+
+    def label(self) -> str:
+        return "; ".join(f"{k} = {', '.join(v)}" for k, v in self.items()) or "all tenants, operators, routes and actions"
+
+    def mask(self, frame: pd.DataFrame) -> pd.Series:
+        keep = pd.Series(True, index=frame.index)
+        for key, values in self.items():
+            keep &= frame[key].isin(values)
+        return keep
+
+
+def apply_scope(recon: Reconciliation, scope: Scope) -> Reconciliation:
+    """The same reconciliation seen through dimension filters (matching itself is unaffected)."""
+    if not scope.items():
+        return recon
+    pick = lambda f: f[scope.mask(f)].reset_index(drop=True) if len(f) else f  # noqa: E731
+    return replace(recon, operations=pick(recon.operations), rows=pick(recon.rows), failures=pick(recon.failures))
+
+
 def _in(frame: pd.DataFrame, time_field: str, id_field: str, period: Period) -> pd.DataFrame:
     """The period's records in a stable order (time, then id), whatever order the source gave."""
     if frame.empty:
@@ -157,6 +188,12 @@ def _operation_states(ops: pd.DataFrame, rows: pd.DataFrame, op_to_row: np.ndarr
                        np.where(pd.isna(fe_state), "missing_silent", "missing_pending"))
     out["state"] = np.where(covered, state, missing)
     out["audit_id"] = np.where(covered, rows["id"].to_numpy()[np.maximum(op_to_row, 0)] if len(rows) else None, None)
+    if len(rows):
+        row_t = rows["created_at"].to_numpy()[np.maximum(op_to_row, 0)]
+        delta = (pd.Series(row_t, index=out.index) - out["occurred_at"]).dt.total_seconds()
+        out["match_delta_seconds"] = delta.where(pd.Series(covered, index=out.index))
+    else:
+        out["match_delta_seconds"] = np.nan
     out["failure_id"] = fe_id
     out["day"] = out["occurred_at"].dt.floor("D")
     return out

@@ -1,0 +1,1 @@
+"""Signed PDF evidence packs: extracts + manifest, PDF, signature, verification."""

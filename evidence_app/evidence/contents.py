@@ -1,0 +1,76 @@
+"""Everything one evidence pack shows, gathered from the core once (the PDF only lays it out)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+
+from evidence_app import __version__
+from evidence_app.config import Config
+from evidence_app.controls import ControlResult, evaluate_controls, load_catalogue, thresholds
+from evidence_app.coverage import coverage_table, exceptions_table
+from evidence_app.dataset import Dataset, evaluate
+from evidence_app.reconcile import Period, Reconciliation, Scope, apply_scope
+from evidence_app.sampling import SamplePlan, draw, plan_sample
+from evidence_app.summary import Summary, error_classes, summarize
+
+Progress = "Callable[[str, int], None] | None"
+
+
+@dataclass(frozen=True)
+class PackContents:
+    config: Config
+    config_sha256: str
+    period: Period
+    scope: Scope
+    generated_at: datetime
+    data: Dataset
+    recon: Reconciliation
+    summary: Summary
+    controls: list[ControlResult]
+    by_operator: pd.DataFrame
+    by_route: pd.DataFrame
+    by_day: pd.DataFrame
+    by_day_operator: pd.DataFrame
+    exceptions: pd.DataFrame
+    error_classes: pd.DataFrame
+    sample_plan: SamplePlan
+    sample: pd.DataFrame
+    version: str = __version__
+
+
+def gather(config: Config, period: Period, scope: Scope, generated_at: datetime,
+           sample_seed: int | None = None, progress=None) -> PackContents:  # noqa: ANN001
+    data, full = evaluate(config, period, progress)
+    recon = apply_scope(full, scope)
+    summary = summarize(data, recon, generated_at)
+    _, defaults = load_catalogue()
+    rules = thresholds(config.controls, defaults)
+    ops = recon.operations
+    plan = plan_sample(list(ops["id"]), rules["sample_confidence"], rules["sample_tolerable_deviation"],
+                       salt=f"{period.start}:{period.end}:{scope.label()}", seed=sample_seed)
+    picked = draw(list(ops["id"]), plan)
+    sample = ops.set_index("id").loc[picked].reset_index() if picked else ops.head(0)
+    return PackContents(
+        config=config,
+        config_sha256=hashlib.sha256(Path(config.path).read_bytes()).hexdigest(),
+        period=period,
+        scope=scope,
+        generated_at=generated_at,
+        data=data,
+        recon=recon,
+        summary=summary,
+        controls=evaluate_controls(summary, recon, config.controls),
+        by_operator=coverage_table(recon, ["operator"]),
+        by_route=coverage_table(recon, ["route"]),
+        by_day=coverage_table(recon, ["day"]),
+        by_day_operator=coverage_table(recon, ["day", "operator"]),
+        exceptions=exceptions_table(recon),
+        error_classes=error_classes(recon),
+        sample_plan=plan,
+        sample=sample,
+    )

@@ -1,0 +1,100 @@
+"""Machine-readable extracts (CSV) and manifest.json: deterministic bytes for the same inputs."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+import pandas as pd
+
+from evidence_app.coverage import coverage_table, iso_utc
+from evidence_app.evidence.contents import PackContents
+from evidence_app.render import to_csv
+
+EXTRACT_NAMES = ("coverage.csv", "exceptions.csv", "replay_status.csv", "population.csv", "sample.csv")
+MANIFEST = "manifest.json"
+
+
+@dataclass(frozen=True)
+class Extract:
+    name: str
+    data: bytes
+    rows: int
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+
+def _times(frame: pd.DataFrame, *cols: str) -> pd.DataFrame:
+    out = frame.copy()
+    for c in cols:
+        out[c] = out[c].map(iso_utc)
+    return out
+
+
+def _ops_view(ops: pd.DataFrame) -> pd.DataFrame:
+    cols = ["id", "occurred_at", "tenant", "operator", "route", "action", "state", "audit_id", "failure_id"]
+    view = ops[cols].rename(columns={"id": "operation_id"}) if len(ops) else pd.DataFrame(columns=cols)
+    return _times(view, "occurred_at")
+
+
+def build_extracts(c: PackContents) -> list[Extract]:
+    fe_cols = ["failure_id", "created_at", "operation_id", "tenant", "operator", "route", "action", "state",
+               "attempts", "latency_seconds", "error_class", "error"]
+    fe = c.recon.failures
+    failures = _times(fe[fe_cols], "created_at") if len(fe) else pd.DataFrame(columns=fe_cols)
+    sample = _ops_view(c.sample)
+    sample.insert(0, "draw", range(1, len(sample) + 1))
+    frames = {
+        "coverage.csv": coverage_table(c.recon, ["day", "tenant", "operator", "route", "action"]),
+        "exceptions.csv": c.exceptions,
+        "replay_status.csv": failures,
+        "population.csv": _ops_view(c.recon.operations),
+        "sample.csv": sample,
+    }
+    return [Extract(name, to_csv(frame).encode("utf-8"), len(frame)) for name, frame in frames.items()]
+
+
+def csv_rows(data: bytes) -> int:
+    """Row count of a CSV extract as written by to_csv (header excluded)."""
+    import csv
+    import io
+
+    return max(sum(1 for _ in csv.reader(io.StringIO(data.decode("utf-8")))) - 1, 0)
+
+
+def manifest(c: PackContents, extracts: list[Extract], previous_sha256: str | None, signer: str) -> dict:
+    body = {
+        "format": "evidence-app pack manifest 1",
+        "generator": {"name": "evidence-app", "version": c.version},
+        "organisation": c.config.organisation,
+        "period": {"start": str(c.period.start) if c.period.start else None,
+                   "end": str(c.period.end) if c.period.end else None},
+        "scope": {k: list(v) for k, v in c.scope.items()},
+        "generated_at": iso_utc(pd.Timestamp(c.generated_at)),
+        "config_sha256": c.config_sha256,
+        "signer": signer,
+        "previous_pack_sha256": previous_sha256,
+        "sample": {"seed": c.sample_plan.seed, "size": c.sample_plan.size,
+                   "confidence": c.sample_plan.confidence,
+                   "tolerable_deviation": c.sample_plan.tolerable_deviation,
+                   "population_size": c.sample_plan.population_size,
+                   "population_sha256": c.sample_plan.population_sha256,
+                   "method": "random.Random(seed).sample(sorted(operation ids), size)"},
+        "extracts": [{"name": e.name, "rows": e.rows, "sha256": e.sha256} for e in extracts],
+    }
+    body["pack_id"] = pack_id(body)
+    return body
+
+
+def pack_id(body: dict) -> str:
+    """A short id derived from the manifest (without the id itself)."""
+    clean = {k: v for k, v in body.items() if k != "pack_id"}
+    digest = hashlib.sha256(json.dumps(clean, sort_keys=True).encode()).hexdigest().upper()
+    return "EP-" + "-".join(digest[i:i + 4] for i in range(0, 16, 4))
+
+
+def manifest_bytes(body: dict) -> bytes:
+    return (json.dumps(body, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")

@@ -1,0 +1,399 @@
+"""The evidence pack's pages (reportlab platypus, A4): layout only — every number comes from the core."""
+
+from __future__ import annotations
+
+import io
+from typing import Iterable, Sequence
+
+import pandas as pd
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_LEFT
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+from reportlab.lib.units import mm
+from reportlab.pdfgen import canvas as rl_canvas
+from reportlab.platypus import (CondPageBreak, KeepTogether, PageBreak, Paragraph, SimpleDocTemplate, Spacer,
+                                Table, TableStyle)
+from xml.sax.saxutils import escape
+
+from evidence_app import palette
+from evidence_app.coverage import iso_utc
+from evidence_app.evidence import charts
+from evidence_app.evidence.contents import PackContents
+from evidence_app.evidence.extracts import Extract
+from evidence_app.evidence.fonts import font_names
+
+REGULAR, BOLD, MONO = font_names()
+
+MARGIN = 18 * mm
+FRAME_PAD = 6  # platypus frames pad their content by 6 pt on each side
+WIDTH = A4[0] - 2 * MARGIN - 2 * FRAME_PAD
+EXCEPTIONS_SHOWN = 60
+INK = colors.HexColor(palette.INK)
+RULE = colors.HexColor("#C8CED6")
+ZEBRA = colors.HexColor("#F3F5F8")
+
+_base = getSampleStyleSheet()
+STYLES = {
+    "title": ParagraphStyle("title", parent=_base["Title"], fontName=BOLD, fontSize=24, leading=29,
+                            alignment=TA_LEFT, textColor=INK, spaceAfter=6),
+    "subtitle": ParagraphStyle("subtitle", parent=_base["Normal"], fontSize=12, leading=16,
+                               textColor=colors.HexColor("#52606D"), spaceAfter=18),
+    "h1": ParagraphStyle("h1", parent=_base["Heading1"], fontName=BOLD, fontSize=14, leading=18,
+                         textColor=INK, spaceBefore=4, spaceAfter=8),
+    "h2": ParagraphStyle("h2", parent=_base["Heading2"], fontName=BOLD, fontSize=10.5, leading=14,
+                         textColor=INK, spaceBefore=10, spaceAfter=5),
+    "body": ParagraphStyle("body", parent=_base["Normal"], fontName=REGULAR, fontSize=9, leading=12.5,
+                           textColor=INK, spaceAfter=6),
+    "small": ParagraphStyle("small", parent=_base["Normal"], fontName=REGULAR, fontSize=7.5, leading=9.5,
+                            textColor=INK),
+    "cell": ParagraphStyle("cell", parent=_base["Normal"], fontName=REGULAR, fontSize=7.5, leading=9.2,
+                           textColor=INK),
+    "cellb": ParagraphStyle("cellb", parent=_base["Normal"], fontName=BOLD, fontSize=7.5, leading=9.2,
+                            textColor=INK),
+    "box": ParagraphStyle("box", parent=_base["Normal"], fontName=REGULAR, fontSize=9, leading=12.5,
+                          textColor=INK),
+}
+
+
+def pct(value: float | None) -> str:
+    return "—" if value is None or pd.isna(value) else f"{value * 100:.2f}%"
+
+
+def num(value) -> str:  # noqa: ANN001
+    return "—" if value is None or pd.isna(value) else f"{int(value):,}"
+
+
+def secs(value: float | None) -> str:
+    if value is None or pd.isna(value):
+        return "—"
+    return f"{value:,.0f} s ({value / 3600:.1f} h)" if value >= 3600 else f"{value:,.1f} s"
+
+
+def when(value) -> str:  # noqa: ANN001
+    """A UTC time to the second, for tables: 2026-10-08 10:20:57."""
+    text = iso_utc(value) if not isinstance(value, str) else value
+    return "—" if not text else text[:19].replace("T", " ")
+
+
+def P(text: str, style: str = "body") -> Paragraph:
+    return Paragraph(_fonts(text), STYLES[style])
+
+
+def _fonts(html: str) -> str:
+    """Markup names the monospace font 'MONO'; resolve it to the registered face."""
+    return html.replace("face='MONO'", f"face='{MONO}'")
+
+
+def E(value: object) -> str:
+    return escape("" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value))
+
+
+def table(rows: Sequence[Sequence[object]], widths: Sequence[float], header: bool = True,
+          align_right: Iterable[int] = (), extra: Sequence[tuple] = ()) -> Table:
+    """A house-style table: wrapped cells, zebra rows, header repeated on every page."""
+    data = [[c if not isinstance(c, str) else Paragraph(_fonts(c), STYLES["cellb" if header and i == 0 else "cell"])
+             for c in row] for i, row in enumerate(rows)]
+    t = Table(data, colWidths=widths, repeatRows=1 if header else 0, hAlign="LEFT")
+    style = [
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("TOPPADDING", (0, 0), (-1, -1), 2.5), ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
+        ("LEFTPADDING", (0, 0), (-1, -1), 4), ("RIGHTPADDING", (0, 0), (-1, -1), 4),
+        ("LINEBELOW", (0, -1), (-1, -1), 0.5, RULE),
+    ]
+    if header:
+        style += [("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#E4E8EE")),
+                  ("LINEBELOW", (0, 0), (-1, 0), 0.8, INK)]
+    for i in range(1 if header else 0, len(rows)):
+        if i % 2 == 0:
+            style.append(("BACKGROUND", (0, i), (-1, i), ZEBRA))
+    t.setStyle(TableStyle(style + list(extra)))
+    for col in align_right:
+        for row in data:
+            if isinstance(row[col], Paragraph):
+                row[col].style = ParagraphStyle("r", parent=row[col].style, alignment=2)
+    return t
+
+
+class _NumberedCanvas(rl_canvas.Canvas):
+    """Draws 'page X of Y' once the total is known."""
+
+    header: tuple[str, str, str] = ("", "", "")
+
+    def __init__(self, *args, **kwargs):  # noqa: ANN002, ANN003
+        super().__init__(*args, **kwargs)
+        self._pages: list[dict] = []
+
+    def showPage(self) -> None:  # noqa: N802 - reportlab API
+        self._pages.append(dict(self.__dict__))
+        self._startPage()
+
+    def save(self) -> None:
+        total = len(self._pages)
+        for state in self._pages:
+            self.__dict__.update(state)
+            self._decorate(total)
+            super().showPage()
+        super().save()
+
+    def _decorate(self, total: int) -> None:
+        org, period, pack = self.header
+        w, h = A4
+        self.setStrokeColor(RULE)
+        self.setLineWidth(0.5)
+        left, right = MARGIN + FRAME_PAD, w - MARGIN - FRAME_PAD
+        self.line(left, h - 12 * mm, right, h - 12 * mm)
+        self.line(left, 12 * mm, right, 12 * mm)
+        self.setFillColor(colors.HexColor("#52606D"))
+        self.setFont(REGULAR, 7.5)
+        self.drawString(left, h - 10 * mm, f"{org} — audit-trail completeness evidence")
+        self.drawRightString(right, h - 10 * mm, pack)
+        self.drawString(left, 8 * mm, f"Period {period} · Pack {pack}")
+        self.drawRightString(right, 8 * mm, f"Page {self._pageNumber} of {total}")
+
+
+def render(c: PackContents, manifest: dict, extracts: list[Extract], signer: str, self_signed: bool) -> bytes:
+    """The unsigned PDF bytes."""
+    buf = io.BytesIO()
+    period = c.period.label()
+    doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=18 * mm,
+                            bottomMargin=17 * mm, title=f"Evidence pack {manifest['pack_id']}",
+                            author="evidence-app", subject=f"Audit-trail completeness, {period}",
+                            creator=f"evidence-app {c.version}", invariant=1)
+    header = (c.config.organisation or "Organisation", period, manifest["pack_id"])
+    canvas_cls = type("PackCanvas", (_NumberedCanvas,), {"header": header})
+    story = (_cover(c, manifest, signer, self_signed) + _summary(c) + _controls(c) + _coverage(c) + _replay(c)
+             + _exceptions(c) + _sample(c) + _methodology(c, manifest, extracts))
+    doc.build(story, canvasmaker=canvas_cls)
+    return buf.getvalue()
+
+
+def _kv(rows: list[tuple[str, str]], key_w: float = 45 * mm) -> Table:
+    return table([[f"<b>{k}</b>", v] for k, v in rows], [key_w, WIDTH - key_w], header=False)
+
+
+def _cover(c: PackContents, m: dict, signer: str, self_signed: bool) -> list:
+    t = c.summary.totals
+    story = [Spacer(1, 20 * mm), P("Audit-trail completeness", "title"),
+             P("Evidence pack: reconciliation of the audit trail against the operations that really happened, "
+               "with replay and backfill status and a control mapping to ISO/IEC 27001 and SOC 2.", "subtitle"),
+             _kv([
+                 ("Organisation", E(c.config.organisation or "—")),
+                 ("Scope", E(c.scope.label())),
+                 ("Period", E(f"{c.period.label()} (UTC calendar days, inclusive)")),
+                 ("Pack id", m["pack_id"]),
+                 ("Generated at", m["generated_at"]),
+                 ("Generator", f"evidence-app {E(c.version)}"),
+                 ("Signed by", E(signer)),
+                 ("Configuration SHA-256", f"<font size=6.5>{c.config_sha256}</font>"),
+                 ("Previous pack SHA-256", f"<font size=6.5>{m['previous_pack_sha256'] or 'none (first pack of the chain)'}</font>"),
+             ]), Spacer(1, 8 * mm)]
+    headline = (f"<b>Coverage after replay: {pct(t['coverage_after_replay'])}</b> "
+                f"({num(t['logged'] + t['replayed'] + t['backfilled'])} of {num(t['expected'])} operations) · "
+                f"as logged: {pct(t['coverage_logged'])} · missing: {num(t['missing'])}")
+    story.append(_boxed(headline, palette.BLUE))
+    if self_signed:
+        story += [Spacer(1, 4 * mm), _boxed(
+            "<b>Self-signed trial identity.</b> This pack is signed with a self-signed certificate "
+            "(evidence-app keygen). The signature proves the file has not changed since signing; it does "
+            "not prove who signed it. Use a certificate from your organisation's CA for audit submissions.",
+            palette.VERMILLION)]
+    story += [Spacer(1, 6 * mm), P(
+        "The full machine-readable population is attached to this PDF (coverage.csv, exceptions.csv, "
+        "replay_status.csv, population.csv, sample.csv and manifest.json) inside the revision the signature "
+        "covers. Check it with <font face='MONO'>evidence-app verify</font> or any PAdES validator.", "small"),
+        PageBreak()]
+    return story
+
+
+def _boxed(html: str, colour: str) -> Table:
+    t = Table([[P(html, "box")]], colWidths=[WIDTH])
+    t.setStyle(TableStyle([("BOX", (0, 0), (-1, -1), 1.2, colors.HexColor(colour)),
+                           ("LEFTPADDING", (0, 0), (-1, -1), 8), ("RIGHTPADDING", (0, 0), (-1, -1), 8),
+                           ("TOPPADDING", (0, 0), (-1, -1), 6), ("BOTTOMPADDING", (0, 0), (-1, -1), 6)]))
+    return t
+
+
+def _summary(c: PackContents) -> list:
+    t, s = c.summary.totals, c.summary
+    complete = t["expected"] > 0 and t["missing"] == 0 and s.orphans == 0 and s.duplicates == 0
+    verdict = ("The audit trail is <b>complete</b> for this period and scope: every operation has an audit row "
+               "and every audit row belongs to one operation." if complete else
+               f"The audit trail is <b>not complete</b> for this period and scope: {num(t['missing'])} of "
+               f"{num(t['expected'])} operations have no audit row ({num(t['missing_silent'])} dropped silently, "
+               f"{num(t['missing_pending'])} awaiting replay, {num(t['missing_abandoned'])} abandoned by the "
+               f"replay job); {num(s.orphans)} audit rows match no operation and {num(s.duplicates)} are duplicates.")
+    rows = [["Figure", "Count", "Share of expected"]]
+    for label, key in (("Operations expected", "expected"), ("Logged live", "logged"), ("Replayed", "replayed"),
+                       ("Backfilled", "backfilled"), ("Missing", "missing"), ("… missing, pending replay", "missing_pending"),
+                       ("… missing, replay abandoned", "missing_abandoned"), ("… missing, silent drop", "missing_silent")):
+        share = t[key] / t["expected"] if t["expected"] else None
+        rows.append([label, num(t[key]), pct(share)])
+    rows += [["Orphan audit rows (no operation)", num(s.orphans), ""],
+             ["Duplicate audit rows", num(s.duplicates), ""]]
+    ratios = [["Coverage", "Value"], ["Coverage as logged", pct(t["coverage_logged"])],
+              ["Coverage after replay (logged + replayed + backfilled)", pct(t["coverage_after_replay"])]]
+    return [P("1. Summary", "h1"), P(verdict), Spacer(1, 2 * mm),
+            table(rows, [WIDTH * 0.55, WIDTH * 0.2, WIDTH * 0.25], align_right=(1, 2)), Spacer(1, 4 * mm),
+            table(ratios, [WIDTH * 0.75, WIDTH * 0.25], align_right=(1,)), Spacer(1, 6 * mm)]
+
+
+def _controls(c: PackContents) -> list:
+    rows = [["Framework", "Control", "Title", "Result", "Figures behind the result"]]
+    extra = []
+    for i, r in enumerate(c.controls, start=1):
+        colour = palette.RESULT_COLOURS[r.result]
+        rows.append([E(r.control.framework), f"<b>{E(r.control.id)}</b>",
+                     f"{E(r.control.title)}<br/><font size=6.5 color='#52606D'>{E(r.control.intent)}</font>",
+                     f"<font color='{colour}'><b>{E(r.result)}</b></font>", E(r.figures)])
+    widths = [WIDTH * 0.13, WIDTH * 0.09, WIDTH * 0.30, WIDTH * 0.13, WIDTH * 0.35]
+    return [CondPageBreak(60 * mm), P("2. Control mapping", "h1"),
+            P("Each result is computed from the data by the rules documented in the methodology section "
+              "(thresholds configurable under <font face='MONO'>[controls]</font>): <b>met</b>, "
+              "<b>met with exceptions</b> or <b>not met</b>."),
+            table(rows, widths, extra=extra), PageBreak()]
+
+
+def _coverage_rows(frame: pd.DataFrame, key: str) -> list[list[str]]:
+    rows = [[key.capitalize(), "Expected", "Logged", "Replayed", "Backfilled", "Missing", "As logged", "After replay"]]
+    for r in frame.itertuples(index=False):
+        d = r._asdict()
+        rows.append([E(d[key] if d[key] is not None else "(none)"), num(d["expected"]), num(d["logged"]),
+                     num(d["replayed"]), num(d["backfilled"]), num(d["missing"]), pct(d["coverage_logged"]),
+                     pct(d["coverage_after_replay"])])
+    return rows
+
+
+def _coverage(c: PackContents) -> list:
+    w = [WIDTH * 0.2] + [WIDTH * 0.105] * 5 + [WIDTH * 0.1375] * 2
+    story = [P("3. Coverage", "h1"), P("3.1 By operator", "h2"),
+             charts.operator_bars(c.by_operator, WIDTH), Spacer(1, 3 * mm),
+             table(_coverage_rows(c.by_operator, "operator"), w, align_right=range(1, 8)),
+             CondPageBreak(90 * mm), P("3.2 By route", "h2"),
+             table(_coverage_rows(c.by_route, "route"), w, align_right=range(1, 8)),
+             PageBreak(), P("3.3 By day", "h2"), charts.daily_trend(c.by_day, WIDTH), Spacer(1, 3 * mm),
+             P("3.4 Day × operator (coverage as logged)", "h2"), charts.heatmap(c.by_day_operator, WIDTH),
+             Spacer(1, 4 * mm), P("3.5 Daily figures", "h2"), _two_up_days(c.by_day), PageBreak()]
+    return story
+
+
+def _two_up_days(by_day: pd.DataFrame) -> Table:
+    head = ["Day", "Exp.", "Miss.", "As logged", "After replay"]
+    rows = [[r.day, num(r.expected), num(r.missing), pct(r.coverage_logged), pct(r.coverage_after_replay)]
+            for r in by_day.itertuples(index=False)]
+    half = (len(rows) + 1) // 2
+    left, right = rows[:half], rows[half:]
+    right += [[""] * 5] * (half - len(right))
+    combined = [head + [""] + head] + [l + [""] + r for l, r in zip(left, right)]
+    col = (WIDTH - 6 * mm) / 2
+    widths = [col * 0.26, col * 0.14, col * 0.14, col * 0.23, col * 0.23]
+    return table(combined, widths + [6 * mm] + widths, align_right=(1, 2, 3, 4, 7, 8, 9, 10))
+
+
+def _replay(c: PackContents) -> list:
+    s = c.summary.replay
+    st = [["Replay state", "Failure events"]] + [[k, num(v)] for k, v in s.states.items()]
+    lat = [["Measure", "Value"], ["Replay latency p50", secs(s.latency_p50)], ["Replay latency p95", secs(s.latency_p95)],
+           ["Replay latency max", secs(s.latency_max)], ["Oldest pending failure (age at generation)",
+                                                         secs(s.oldest_pending_age_seconds)],
+           ["Skipped log lines", num(s.skipped_log_lines)]]
+    errs = [["Error class", "Failure events"]] + [[E(r.error_class), num(r.failures)]
+                                                 for r in c.error_classes.itertuples(index=False)]
+    fe = c.recon.failures
+    story = [P("4. Replay and backfill", "h1"),
+             P("Every failed audit INSERT logged by the Worker (<font face='MONO'>audit_log_insert_failed</font>) "
+               "is followed through the hourly replay job. <b>replayed</b>: a matching audit row exists now; "
+               "<b>pending</b>: no attempt yet; <b>retrying</b>: attempts failed, budget left; <b>abandoned</b>: "
+               "attempt budget exhausted; <b>unconfirmed</b>: the job reported success but no such row exists "
+               "(an integrity finding)."),
+             Table([[table(st, [WIDTH * 0.28, WIDTH * 0.17], align_right=(1,)),
+                     table(lat, [WIDTH * 0.33, WIDTH * 0.19], align_right=(1,))]],
+                   colWidths=[WIDTH * 0.47, WIDTH * 0.53], style=[("VALIGN", (0, 0), (-1, -1), "TOP"),
+                                                                   ("LEFTPADDING", (0, 0), (-1, -1), 0)]),
+             P("Error classes", "h2"), table(errs, [WIDTH * 0.4, WIDTH * 0.2], align_right=(1,))]
+    for state, title in (("unconfirmed", "Unconfirmed replays (integrity findings)"),
+                         ("abandoned", "Abandoned replays"), ("retrying", "Still retrying"), ("pending", "Pending")):
+        part = fe[fe["state"] == state] if len(fe) else fe
+        if len(part):
+            rows = [["Failure id", "Original time", "Operation", "Tenant", "Operator", "Action", "Attempts"]]
+            rows += [[E(r.failure_id), when(r.created_at), E(r.operation_id), E(r.tenant), E(r.operator),
+                      E(r.action), num(r.attempts)] for r in part.itertuples(index=False)]
+            story += [KeepTogether([P(title, "h2"), table(rows, [WIDTH * x for x in
+                                                                 (0.14, 0.19, 0.11, 0.15, 0.13, 0.18, 0.10)],
+                                                          align_right=(6,))])]
+    return story + [PageBreak()]
+
+
+def _exceptions(c: PackContents) -> list:
+    ex = c.exceptions
+    rows = [["Kind", "Operation", "Audit row", "Time (UTC)", "Operator", "Tenant", "Action"]]
+    rows += [[E(r.kind), E(r.operation_id), E(r.audit_id), when(r.occurred_at), E(r.operator), E(r.tenant),
+              E(r.action)] for r in ex.head(EXCEPTIONS_SHOWN).itertuples(index=False)]
+    note = (f"{num(len(ex))} exceptions in total; the first {min(len(ex), EXCEPTIONS_SHOWN)} (oldest first) are "
+            f"listed here, every one of them is in the attached <font face='MONO'>exceptions.csv</font>.")
+    widths = [WIDTH * x for x in (0.14, 0.10, 0.10, 0.19, 0.14, 0.15, 0.18)]
+    return [P("5. Exceptions", "h1"), P(note), table(rows, widths), PageBreak()]
+
+
+def _sample(c: PackContents) -> list:
+    p = c.sample_plan
+    rows = [["#", "Operation", "Time (UTC)", "Tenant", "Operator", "Action", "State", "Audit row"]]
+    rows += [[str(i), E(r.id), when(r.occurred_at), E(r.tenant), E(r.operator), E(r.action), E(r.state),
+              E(r.audit_id)] for i, r in enumerate(c.sample.itertuples(index=False), start=1)]
+    text = (f"Attribute sample for re-performance: confidence {p.confidence:.0%}, tolerable deviation rate "
+            f"{p.tolerable_deviation:.0%}, zero expected deviations ⇒ n = ⌈ln(1 − {p.confidence}) / "
+            f"ln(1 − {p.tolerable_deviation})⌉ = <b>{p.size}</b> of {num(p.population_size)} operations. "
+            f"Seed <b>{p.seed}</b>; population SHA-256 (sorted operation ids, newline-joined) "
+            f"<font face='MONO' size=6.5>{p.population_sha256}</font>. Redraw with "
+            f"<font face='MONO'>random.Random({p.seed}).sample(sorted(ids), {p.size})</font> in Python. "
+            "For each drawn operation, locate the audit row named (or confirm its absence) in the audit store.")
+    widths = [WIDTH * x for x in (0.05, 0.10, 0.19, 0.14, 0.13, 0.17, 0.11, 0.11)]
+    return [P("6. Re-performance sample", "h1"), P(text), table(rows, widths), PageBreak()]
+
+
+def _methodology(c: PackContents, m: dict, extracts: list[Extract]) -> list:
+    src = [["Source", "Location (password masked)", "Read-only", "Rows (table / loaded / rejected)", "Time range"]]
+    for s in c.data.sources:
+        ro = E(s.read_only_mode) + (f"<br/><font color='{palette.VERMILLION}'><b>Finding:</b> {E(s.finding)}</font>"
+                                    if s.finding else "")
+        rng = f"{when(s.time_min)} – {when(s.time_max)}"
+        src.append([E(s.key), f"<font face='MONO' size=6.5>{E(s.display_url)}</font><br/>table {E(s.table)}", ro,
+                    f"{num(s.rows_total)} / {num(s.rows_loaded)} / {num(s.rows_rejected)}", rng])
+    logs = c.data.logs
+    src.append(["worker logs", f"{len(logs.files)} Logpush files", "read only (files opened for reading)",
+                f"{num(logs.lines_read)} lines, {num(logs.skipped_log_lines)} skipped",
+                f"{num(len(logs.failures))} failure events, {num(len(logs.replays))} replay attempts"])
+    fp = [["Extract", "Rows", "SHA-256"]] + [[e.name, num(e.rows), f"<font face='MONO' size=6.5>{e.sha256}</font>"]
+                                             for e in extracts]
+    issues = [["Source", "Problem", "Count", "Effect"]] + [
+        [E(i.source), E(i.kind + (f" ({i.column})" if i.column else "")), num(i.count), E(i.effect)]
+        for i in c.data.issues + c.recon.issues]
+    tol = c.recon.tolerance_seconds
+    rules = [
+        f"An audit row matches an operation when both carry the same request id and action (time then does not "
+        f"matter), or — where either lacks a request id — when action, tenant, operator and target are equal and "
+        f"the times lie within ±{tol} s. Matching is one-to-one and deterministic: candidate pairs are accepted "
+        "greedily ordered by origin (live before replay before backfill), request-id match before key match, "
+        "smaller time difference, then operation id and audit row id.",
+        "Rows that could match an already covered operation are duplicates; rows that match nothing are orphans. "
+        "Each operation ends logged, replayed, backfilled, missing_pending, missing_abandoned or missing_silent. "
+        "Coverage as logged counts live rows only; after replay adds replayed and backfilled rows.",
+        f"The period selects operations by their time and audit rows and failure events by their original time; "
+        f"sources are read {2 * tol} s beyond each edge so an edge is never a false gap. Replay status ages are "
+        f"measured at the generation time. Failure events reaching {c.config.matching.max_replay_attempts} "
+        "attempts are abandoned.",
+        "Control rules: coverage-type controls are met at ≥ the configured coverage (default 100 %), met with "
+        "exceptions at ≥ 95 %, otherwise not met; monitoring compares silent drops with missing operations; clock "
+        "synchronisation uses the p95 time difference of live matches; evidence collection requires read-only "
+        "access without write-capable roles and no unreadable input.",
+    ]
+    story = [P("7. Methodology and source fingerprints", "h1"), P("7.1 Sources", "h2"),
+             table(src, [WIDTH * x for x in (0.11, 0.30, 0.24, 0.17, 0.18)]), P("7.2 Matching rules", "h2")]
+    story += [P(E(r)) for r in rules]
+    story += [P("7.3 Extract fingerprints", "h2"), table(fp, [WIDTH * 0.2, WIDTH * 0.1, WIDTH * 0.7], align_right=(1,)),
+              P(f"manifest.json records these, the configuration hash and the sample seed. Pack id {m['pack_id']} "
+                "is derived from the manifest.", "small"),
+              P("7.4 Input problems found (counted, never dropped)", "h2"),
+              table(issues, [WIDTH * x for x in (0.13, 0.30, 0.09, 0.48)], align_right=(2,)) if len(issues) > 1
+              else P("None.")]
+    return story

@@ -1,0 +1,29 @@
+"""One colour-blind-safe palette (Okabe–Ito) shared by the web app's and the PDF's charts."""
+
+BLUE = "#0072B2"
+ORANGE = "#E69F00"
+SKY = "#56B4E9"
+GREEN = "#009E73"
+YELLOW = "#F0E442"
+VERMILLION = "#D55E00"
+PURPLE = "#CC79A7"
+GREY = "#7F7F7F"
+INK = "#1F2933"
+
+STATE_COLOURS = {
+    "logged": BLUE,
+    "replayed": SKY,
+    "backfilled": GREEN,
+    "missing_pending": ORANGE,
+    "missing_abandoned": VERMILLION,
+    "missing_silent": PURPLE,
+    "pending": ORANGE,
+    "retrying": YELLOW,
+    "abandoned": VERMILLION,
+    "unconfirmed": PURPLE,
+    "orphan": GREY,
+    "duplicate": "#B0B0B0",
+}
+RESULT_COLOURS = {"met": GREEN, "met with exceptions": ORANGE, "not met": VERMILLION}
+#: Sequential scale for coverage heat maps, low (vermillion) → high (blue); readable without hue.
+HEAT_SCALE = ((0.0, "#D55E00"), (0.5, "#F0E442"), (0.85, "#A6D8F0"), (1.0, "#0072B2"))

@@ -1,0 +1,58 @@
+"""The headline figures of a reconciliation, computed once for the CLI, the UI and the pack."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+
+from evidence_app.coverage import coverage_table
+from evidence_app.dataset import Dataset
+from evidence_app.reconcile import Reconciliation
+from evidence_app.replay import ReplayStatus, replay_status
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Totals for one period and scope."""
+
+    totals: dict
+    """The single-row coverage table (counts and ratios) as a dict."""
+    orphans: int
+    duplicates: int
+    replay: ReplayStatus
+    clock_p95_seconds: float | None
+    """95th percentile of |row created_at − operation time| over live matches."""
+    write_capable: bool
+    data_issue_count: int
+
+    @property
+    def silent_share(self) -> float | None:
+        missing = self.totals["missing"]
+        return None if missing == 0 else self.totals["missing_silent"] / missing
+
+
+def summarize(data: Dataset, recon: Reconciliation, as_of: datetime) -> Summary:
+    totals = coverage_table(recon, []).iloc[0].to_dict()
+    rows = recon.rows
+    live = recon.operations[recon.operations["state"] == "logged"]["match_delta_seconds"].abs().dropna()
+    return Summary(
+        totals={k: (int(v) if isinstance(v, (int, np.integer)) else v) for k, v in totals.items()},
+        orphans=int((rows["status"] == "orphan").sum()),
+        duplicates=int((rows["status"] == "duplicate").sum()),
+        replay=replay_status(recon.failures, as_of, data.logs.skipped_log_lines),
+        clock_p95_seconds=float(np.percentile(live, 95)) if len(live) else None,
+        write_capable=any(s.write_capable for s in data.sources),
+        data_issue_count=sum(i.count for i in data.issues + recon.issues),
+    )
+
+
+def error_classes(recon: Reconciliation) -> pd.DataFrame:
+    """Failure events by error class and replay state."""
+    fe = recon.failures
+    if fe.empty:
+        return pd.DataFrame(columns=["error_class", "failures"])
+    return fe.groupby("error_class").size().rename("failures").reset_index().sort_values(
+        ["failures", "error_class"], ascending=[False, True], kind="mergesort").reset_index(drop=True)
