@@ -1,0 +1,110 @@
+"""Control results follow their documented, configurable rules."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from evidence_app.config import load_config
+from evidence_app.controls import EXCEPTIONS, MET, NOT_MET, evaluate_controls, load_catalogue
+from evidence_app.dataset import evaluate
+from evidence_app.errors import ConfigError
+from evidence_app.reconcile import Period
+from evidence_app.summary import summarize
+from scenario import T0
+
+AS_OF = datetime(2026, 10, 2, tzinfo=timezone.utc)
+
+
+def results(scenario) -> dict[str, str]:
+    config = load_config(scenario.write())
+    data, recon = evaluate(config, Period())
+    return {r.control.id: r.result for r in evaluate_controls(summarize(data, recon, AS_OF), recon, config.controls)}
+
+
+def ops_with_rows(scenario, total: int, logged: int, action: str = "cache_purge") -> None:
+    for i in range(total):
+        scenario.op(f"o{i:03d}", T0 + timedelta(minutes=5 * i), operation=action)
+        if i < logged:
+            scenario.row(f"a{i:03d}", T0 + timedelta(minutes=5 * i, seconds=1), action=action)
+
+
+def test_catalogue_maps_every_required_control():
+    ids = {(c.framework, c.id) for c in load_catalogue()[0]}
+    for cid in ("A.8.15", "A.8.16", "A.8.17", "A.8.5", "A.8.2", "A.5.28"):
+        assert ("ISO/IEC 27001:2022", cid) in ids
+    for cid in ("A.12.4.1", "A.12.4.2", "A.12.4.3", "A.12.4.4", "A.9.4.2", "A.9.2.3"):
+        assert ("ISO/IEC 27001:2013", cid) in ids
+    for cid in ("CC6.1", "CC7.2", "CC7.3", "CC4.1"):
+        assert ("SOC 2", cid) in ids
+
+
+def test_full_coverage_meets_logging(scenario):
+    ops_with_rows(scenario, 20, 20)
+    assert results(scenario)["A.8.15"] == MET
+
+
+def test_coverage_above_95_percent_is_met_with_exceptions(scenario):
+    ops_with_rows(scenario, 40, 39)
+    assert results(scenario)["A.8.15"] == EXCEPTIONS
+
+
+def test_coverage_below_95_percent_is_not_met(scenario):
+    ops_with_rows(scenario, 20, 15)
+    assert results(scenario)["A.12.4.1"] == NOT_MET
+
+
+def test_thresholds_are_configurable(scenario):
+    scenario.extra_config = "[controls]\ncoverage_met_at = 0.7\n"
+    ops_with_rows(scenario, 20, 15)
+    assert results(scenario)["A.8.15"] == MET
+
+
+def test_unknown_control_setting_is_a_config_error(scenario):
+    scenario.extra_config = "[controls]\ncoverage_threshold = 0.7\n"
+    ops_with_rows(scenario, 2, 2)
+    with pytest.raises(ConfigError, match="controls.coverage_threshold"):
+        results(scenario)
+
+
+def test_silent_drops_fail_monitoring(scenario):
+    ops_with_rows(scenario, 10, 8)
+    assert results(scenario)["A.8.16"] == NOT_MET
+
+
+def test_logged_failures_satisfy_monitoring(scenario):
+    ops_with_rows(scenario, 10, 9)
+    scenario.failure("f9", T0 + timedelta(minutes=45))
+    scenario.replay("f9", 1, "inserted", T0 + timedelta(hours=1))
+    scenario.row("r9", T0 + timedelta(minutes=45), origin="replay")
+    out = results(scenario)
+    assert out["A.8.16"] == MET and out["CC7.3"] == MET
+
+
+def test_unconfirmed_replay_is_an_exception(scenario):
+    ops_with_rows(scenario, 10, 8)
+    scenario.failure("f8", T0 + timedelta(minutes=40)).replay("f8", 1, "inserted", T0 + timedelta(hours=1))
+    scenario.row("r8", T0 + timedelta(minutes=40), origin="replay")
+    scenario.failure("f9", T0 + timedelta(minutes=45)).replay("f9", 1, "inserted", T0 + timedelta(hours=1))
+    assert results(scenario)["CC7.3"] == EXCEPTIONS
+
+
+def test_no_replay_ever_landing_is_not_met(scenario):
+    ops_with_rows(scenario, 10, 9)
+    scenario.failure("f9", T0 + timedelta(minutes=45)).replay("f9", 1, "failed", T0 + timedelta(hours=1))
+    assert results(scenario)["CC7.3"] == NOT_MET
+
+
+def test_clock_drift_beyond_a_minute_fails_clock_synchronisation(scenario):
+    scenario.extra_config = "[matching]\ntolerance_seconds = 300\n"
+    for i in range(10):
+        scenario.op(f"o{i}", T0 + timedelta(minutes=10 * i)).row(f"a{i}", T0 + timedelta(minutes=10 * i, seconds=90))
+    assert results(scenario)["A.8.17"] == NOT_MET
+
+
+def test_privileged_rule_looks_only_at_privileged_actions(scenario):
+    ops_with_rows(scenario, 10, 10, action="user_delete")
+    scenario.op("x1", T0 + timedelta(days=1), operation="menu_publish")
+    out = results(scenario)
+    assert out["A.8.2"] == MET and out["A.8.15"] == NOT_MET
