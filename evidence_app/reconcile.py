@@ -188,9 +188,9 @@ def _operation_states(ops: pd.DataFrame, rows: pd.DataFrame, op_to_row: np.ndarr
                        np.where(pd.isna(fe_state), "missing_silent", "missing_pending"))
     out["state"] = np.where(covered, state, missing)
     out["audit_id"] = np.where(covered, rows["id"].to_numpy()[np.maximum(op_to_row, 0)] if len(rows) else None, None)
-    if len(rows):
-        row_t = rows["created_at"].to_numpy()[np.maximum(op_to_row, 0)]
-        delta = (pd.Series(row_t, index=out.index) - out["occurred_at"]).dt.total_seconds()
+    if len(rows) and len(ops):
+        row_t = rows["created_at"].iloc[np.maximum(op_to_row, 0)].set_axis(out.index)
+        delta = (row_t - out["occurred_at"]).dt.total_seconds()
         out["match_delta_seconds"] = delta.where(pd.Series(covered, index=out.index))
     else:
         out["match_delta_seconds"] = np.nan
