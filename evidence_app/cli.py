@@ -108,6 +108,25 @@ def main() -> None:
 
 @main.command()
 @config_option
+@click.option("--port", default=8501, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
+@click.option("--address", default="127.0.0.1", show_default=True,
+              help="Address to bind (127.0.0.1 keeps the app on this machine).")
+@handle_errors
+def serve(config_path: str | None, port: int, address: str) -> None:
+    """Start the web app (Streamlit) on the given config, the bundled sample by default."""
+    import os
+
+    config = load_config(config_path)  # a bad config fails here, with exit code 2, not in the browser
+    ui = Path(__file__).resolve().parent / "ui"
+    env = dict(os.environ, EVIDENCE_APP_CONFIG=str(config.path))
+    click.echo(f"evidence-app on http://{address}:{port} — {config.path}", err=True)
+    os.chdir(ui)  # Streamlit reads ui/.streamlit/config.toml (theme, server settings) from here
+    os.execve(sys.executable, [sys.executable, "-m", "streamlit", "run", str(ui / "app.py"),
+                               "--server.port", str(port), "--server.address", address], env)
+
+
+@main.command()
+@config_option
 @start_option
 @end_option
 @click.option("--by", "dims", default="", help="Comma list of day, operator, route, tenant, action (empty: one total row).")

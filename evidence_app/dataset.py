@@ -59,11 +59,17 @@ class Dataset:
     issues: tuple[DataIssue, ...]
 
 
-def load_dataset(config: Config, period: Period, progress: Progress | None = None) -> Dataset:
-    """Open both stores read-only, fetch the period plus the matching margin, read the logs."""
+def open_stores(config: Config) -> tuple[Store, Store]:
+    """(operations, audit), both read-only; callers may keep them (the UI caches them)."""
+    return open_store(config.operations), open_store(config.audit)
+
+
+def load_dataset(config: Config, period: Period, progress: Progress | None = None,
+                 stores: tuple[Store, Store] | None = None) -> Dataset:
+    """Fetch the period plus the matching margin from both stores (opened here unless given), read the logs."""
     margin = 2 * config.matching.tolerance_seconds
     window = _window(period, margin)
-    ops_store, audit_store = open_store(config.operations), open_store(config.audit)
+    ops_store, audit_store = stores or open_stores(config)
     ops_c = canonical_operations(
         select_frame(ops_store, "occurred_at", window, _stage(progress, "operations")), config.matching
     )
@@ -89,9 +95,10 @@ def load_dataset(config: Config, period: Period, progress: Progress | None = Non
     )
 
 
-def evaluate(config: Config, period: Period, progress: Progress | None = None) -> tuple[Dataset, Reconciliation]:
+def evaluate(config: Config, period: Period, progress: Progress | None = None,
+             stores: tuple[Store, Store] | None = None) -> tuple[Dataset, Reconciliation]:
     """Load and reconcile: the one path every view (CLI, UI, pack) takes to its numbers."""
-    data = load_dataset(config, period, progress)
+    data = load_dataset(config, period, progress, stores)
     recon = reconcile(data.operations, data.audit, data.logs.failures, data.logs.replays, config.matching, period)
     return data, recon
 

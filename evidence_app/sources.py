@@ -314,6 +314,15 @@ def _object_array(values: Sequence[object]):  # noqa: ANN202 - numpy object arra
     return out
 
 
+def time_extent(store: Store, time_field: str) -> tuple[object, object]:
+    """Raw MIN and MAX of the time column (cheap with an index); parsing is the caller's job."""
+    col = sa.column(store.config.columns[time_field])
+    tbl = _table(store.config, [store.config.columns[time_field]])
+    with _mapped(store.config, "reading the time range"), store.engine.connect() as conn:
+        row = conn.execute(sa.select(sa.func.min(tbl.c[col.name]), sa.func.max(tbl.c[col.name]))).one()
+    return row[0], row[1]
+
+
 def count_rows(store: Store) -> int:
     """Total rows in the store's table (for fingerprints and the Sources page)."""
     tbl = _table(store.config, [])

@@ -18,7 +18,6 @@ from evidence_app.reconcile import Period, Reconciliation, Scope, apply_scope
 from evidence_app.sampling import SamplePlan, draw, plan_sample
 from evidence_app.summary import Summary, error_classes, summarize
 
-Progress = "Callable[[str, int], None] | None"
 
 
 @dataclass(frozen=True)
@@ -44,8 +43,8 @@ class PackContents:
 
 
 def gather(config: Config, period: Period, scope: Scope, generated_at: datetime,
-           sample_seed: int | None = None, progress=None) -> PackContents:  # noqa: ANN001
-    data, full = evaluate(config, period, progress)
+           sample_seed: int | None = None, progress=None, stores=None) -> PackContents:  # noqa: ANN001
+    data, full = evaluate(config, period, progress, stores)
     recon = apply_scope(full, scope)
     summary = summarize(data, recon, generated_at)
     _, defaults = load_catalogue()

@@ -1,0 +1,56 @@
+"""Coverage gaps: where and when rows are missing, down to the exact operations."""
+
+import streamlit as st
+
+from evidence_app.render import to_csv
+from evidence_app.ui import charts, data
+from evidence_app.ui.components import current_view, empty_state, guarded, num, pct
+
+v = current_view()
+st.title("Coverage gaps")
+by_day_op = guarded(lambda: data.coverage(*v.key, ("day", "operator")))
+if by_day_op.empty:
+    empty_state("No operations in this period and scope.")
+    st.stop()
+
+tab_op, tab_route = st.tabs(["Day × operator", "Day × route"])
+with tab_op:
+    st.plotly_chart(charts.heatmap(by_day_op, "operator"), width="stretch", key="heat_operator")
+with tab_route:
+    by_day_route = guarded(lambda: data.coverage(*v.key, ("day", "route")))
+    st.plotly_chart(charts.heatmap(by_day_route, "route"), width="stretch", key="heat_route")
+
+left, right = st.columns(2)
+by_op = guarded(lambda: data.coverage(*v.key, ("operator",)))
+by_route = guarded(lambda: data.coverage(*v.key, ("route",)))
+left.plotly_chart(charts.coverage_bars(by_op, "operator"), width="stretch")
+right.plotly_chart(charts.coverage_bars(by_route, "route"), width="stretch")
+
+st.subheader("Drill down")
+st.caption("Pick a cell of the heat map: the operations missing and the rows orphaned or duplicated there.")
+c1, c2 = st.columns(2)
+days = ["(all days)"] + sorted(by_day_op["day"].unique())
+operators = ["(all operators)"] + sorted(by_day_op["operator"].dropna().unique())
+day = c1.selectbox("Day", days, key="drill_day")
+operator = c2.selectbox("Operator", operators, key="drill_operator")
+ex = guarded(lambda: data.exceptions(*v.key))
+shown = ex
+if day != days[0]:
+    shown = shown[shown["day"] == day]
+if operator != operators[0]:
+    shown = shown[shown["operator"] == operator]
+cell = by_day_op
+if day != days[0]:
+    cell = cell[cell["day"] == day]
+if operator != operators[0]:
+    cell = cell[cell["operator"] == operator]
+expected, logged = int(cell["expected"].sum()), int(cell["logged"].sum())
+st.markdown(f"**{num(len(shown))} exceptions** in this selection · {num(expected)} operations expected, "
+            f"{num(logged)} logged ({pct(logged / expected if expected else None)} as logged)")
+st.dataframe(shown, hide_index=True, width="stretch")
+st.download_button("Download these exceptions (CSV)", to_csv(shown).encode("utf-8"),
+                   file_name=f"exceptions_{v.start}_{v.end}.csv", mime="text/csv", key="dl_exceptions")
+with st.expander("Coverage table by operator"):
+    st.dataframe(by_op, hide_index=True, width="stretch")
+    st.download_button("Download (CSV)", to_csv(by_op).encode("utf-8"), file_name="coverage_by_operator.csv",
+                       mime="text/csv", key="dl_by_operator")

@@ -1,0 +1,49 @@
+"""Overview: one glance says whether the audit trail is complete."""
+
+import pandas as pd
+import streamlit as st
+
+from evidence_app import palette
+from evidence_app.ui import charts, data
+from evidence_app.ui.components import current_view, empty_state, guarded, num, pct
+
+v = current_view()
+st.title("Audit-trail completeness")
+s = guarded(lambda: data.summary(*v.key, v.as_of))
+t = s.totals
+if t["expected"] == 0:
+    empty_state("No operations in this period and scope. Widen the period or clear a filter in the sidebar.")
+    st.stop()
+
+if t["missing"] == 0 and s.orphans == 0 and s.duplicates == 0:
+    st.success(f"Complete: all {num(t['expected'])} operations have an audit row, and every row belongs to one.")
+else:
+    st.error(f"Not complete: {num(t['missing'])} of {num(t['expected'])} operations have no audit row "
+             f"({num(t['missing_silent'])} silent, {num(t['missing_pending'])} pending replay, "
+             f"{num(t['missing_abandoned'])} abandoned); {num(s.orphans)} orphan and {num(s.duplicates)} "
+             "duplicate rows.")
+
+cols = st.columns(6)
+cols[0].metric("Coverage as logged", pct(t["coverage_logged"]))
+cols[1].metric("Coverage after replay", pct(t["coverage_after_replay"]))
+cols[2].metric("Operations expected", num(t["expected"]))
+cols[3].metric("Missing", num(t["missing"]))
+cols[4].metric("Orphan rows", num(s.orphans))
+cols[5].metric("Duplicate rows", num(s.duplicates))
+
+left, right = st.columns([2, 1])
+by_day = guarded(lambda: data.coverage(*v.key, ("day",)))
+left.plotly_chart(charts.daily_trend(by_day), width="stretch")
+right.plotly_chart(charts.states_bar(t), width="stretch")
+
+st.subheader("Controls")
+results = guarded(lambda: data.controls(*v.key, v.as_of))
+table = pd.DataFrame([{"framework": r.control.framework, "control": r.control.id, "title": r.control.title,
+                       "result": r.result, "figures": r.figures} for r in results])
+
+
+def _colour(value: str) -> str:
+    return f"color: {palette.RESULT_COLOURS.get(value, palette.INK)}; font-weight: 600"
+
+
+st.dataframe(table.style.map(_colour, subset=["result"]), hide_index=True, width="stretch")

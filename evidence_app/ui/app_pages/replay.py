@@ -1,0 +1,43 @@
+"""Replay & backfill: where every failed insert stands, how fast replays land, what fails."""
+
+import streamlit as st
+
+from evidence_app.ui import charts, data
+from evidence_app.ui.components import current_view, empty_state, guarded, hours, num
+
+v = current_view()
+st.title("Replay & backfill")
+s = guarded(lambda: data.summary(*v.key, v.as_of))
+recon = guarded(lambda: data.scoped(*v.key))
+fe = recon.failures
+t = s.totals
+
+cols = st.columns(5)
+for col, state in zip(cols, ("replayed", "pending", "retrying", "abandoned", "unconfirmed")):
+    col.metric(f"Failures {state}", num(s.replay.states[state]))
+cols = st.columns(5)
+cols[0].metric("Backlog (pending + retrying)", num(s.replay.states["pending"] + s.replay.states["retrying"]))
+cols[1].metric("Oldest pending", hours(s.replay.oldest_pending_age_seconds))
+cols[2].metric("Latency p50", hours(s.replay.latency_p50))
+cols[3].metric("Latency p95", hours(s.replay.latency_p95))
+cols[4].metric("Operations backfilled", num(t["backfilled"]))
+st.caption(f"Skipped log lines: {num(s.replay.skipped_log_lines)} · ages measured at {v.as_of:%Y-%m-%d %H:%M} UTC")
+
+if fe.empty:
+    empty_state("No failure events in this period and scope: nothing awaits replay.")
+    st.stop()
+
+if s.replay.states["unconfirmed"]:
+    st.error(f"{s.replay.states['unconfirmed']} unconfirmed replays: the replay job logged success but no such "
+             "audit row exists. Each is an integrity finding.")
+    st.dataframe(fe[fe["state"] == "unconfirmed"][["failure_id", "created_at", "operation_id", "tenant", "operator",
+                                                   "action", "attempts"]], hide_index=True, width="stretch")
+
+st.plotly_chart(charts.failures_over_time(fe), width="stretch")
+left, right = st.columns(2)
+left.plotly_chart(charts.latency_histogram(fe), width="stretch")
+right.plotly_chart(charts.error_classes_bar(guarded(lambda: data.error_class_table(*v.key))), width="stretch")
+st.plotly_chart(charts.route_progress(fe), width="stretch")
+with st.expander("All failure events"):
+    st.dataframe(fe[["failure_id", "created_at", "state", "attempts", "latency_seconds", "error_class", "route",
+                     "tenant", "operator", "action", "operation_id"]], hide_index=True, width="stretch")
