@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
 import os
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator, TypeVar
 
 from evidence_app.errors import UsageError
+
+T = TypeVar("T")
 
 PASSPHRASE_ENV = "EVIDENCE_SIGNING_PASSPHRASE"
 FIELD_NAME = "EvidencePackSignature"
@@ -79,6 +83,17 @@ def load_identity(options: SigningOptions) -> Identity:
                     cert.not_valid_after)
 
 
+def outside_event_loop(func: Callable[[], T]) -> T:
+    """pyHanko's sync API calls asyncio.run(); inside a running loop (e.g. a test driving a browser) it
+    must run on a worker thread instead."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return func()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(func).result()
+
+
 @contextmanager
 def quiet_pyhanko() -> Iterator[None]:
     """pyHanko logs expected conditions (self-signed, bad passphrase) with tracebacks; we report them ourselves."""
@@ -129,7 +144,7 @@ def sign_with_attachments(pdf: bytes, attachments: list[tuple[str, bytes, str, s
     )
     stamper = timestamps.HTTPTimeStamper(tsa_url) if tsa_url else None
     out = io.BytesIO()
-    signers.sign_pdf(writer, meta, signer=identity.signer, timestamper=stamper, output=out)
+    outside_event_loop(lambda: signers.sign_pdf(writer, meta, signer=identity.signer, timestamper=stamper, output=out))
     return out.getvalue()
 
 

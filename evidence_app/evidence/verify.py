@@ -10,7 +10,7 @@ from pathlib import Path
 
 from evidence_app.errors import UsageError
 from evidence_app.evidence.extracts import MANIFEST, csv_rows, pack_id
-from evidence_app.evidence.sign import quiet_pyhanko
+from evidence_app.evidence.sign import outside_event_loop, quiet_pyhanko
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ def _signature_checks(sig, trust: Path | None) -> list[Check]:  # noqa: ANN001
     vc = ValidationContext(trust_roots=roots, allow_fetching=False)
     try:
         with quiet_pyhanko():
-            status = validate_pdf_signature(sig, vc)
+            status = outside_event_loop(lambda: validate_pdf_signature(sig, vc))
     except (SignatureValidationError, ValueError) as exc:
         return [Check("signature", False, f"cannot be validated: {exc}")]
     signer = status.signing_cert.subject.human_friendly
