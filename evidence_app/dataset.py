@@ -12,7 +12,7 @@ from evidence_app.canonical import DataIssue, canonical_audit, canonical_operati
 from evidence_app.config import Config
 from evidence_app.logpush import LogScan, scan_logs
 from evidence_app.reconcile import Period, Reconciliation, reconcile
-from evidence_app.sources import Store, Window, count_rows, open_store, select_by_values, select_frame
+from evidence_app.sources import Store, Window, count_rows, open_store, select_frame, select_outside
 
 Progress = Callable[[str, int], None]
 """Called as progress(stage, units_done_since_last_call)."""
@@ -134,10 +134,12 @@ def _request_id_top_up(
     want_rows = _absent(in_ops["request_id"], audit["request_id"])
     want_ops = _absent(in_rows["request_id"], ops["request_id"])
     if want_rows and "request_id" in audit_store.present:
-        extra = canonical_audit(select_by_values(audit_store, "request_id", want_rows)).frame
+        raw = select_outside(audit_store, "created_at", window, "request_id", want_rows)
+        extra = canonical_audit(raw).frame
         audit = pd.concat([audit, _outside(extra, "created_at", window)], ignore_index=True)
     if want_ops and "request_id" in ops_store.present:
-        extra = canonical_operations(select_by_values(ops_store, "request_id", want_ops), config.matching).frame
+        raw = select_outside(ops_store, "occurred_at", window, "request_id", want_ops)
+        extra = canonical_operations(raw, config.matching).frame
         ops = pd.concat([ops, _outside(extra, "occurred_at", window)], ignore_index=True)
     return ops, audit
 

@@ -68,11 +68,12 @@ def candidates(
 
 
 def _request_id_pairs(ops: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
-    left = pd.DataFrame({"request_id": ops["request_id"], "action": ops["action"].fillna(_NULL),
-                         "op": np.arange(len(ops))}).dropna(subset=["request_id"])
-    right = pd.DataFrame({"request_id": rows["request_id"], "action": rows["action"].fillna(_NULL),
-                          "row": np.arange(len(rows))}).dropna(subset=["request_id"])
-    pairs = left.merge(right, on=["request_id", "action"])[["op", "row"]]
+    """Same request id and action; merged on joint integer codes (fast), NULL request ids excluded."""
+    op_key, row_key = _key_codes(ops, rows, ("request_id", "action"))
+    op_has, row_has = ops["request_id"].notna().to_numpy(), rows["request_id"].notna().to_numpy()
+    left = pd.DataFrame({"k": op_key[op_has], "op": np.flatnonzero(op_has)})
+    right = pd.DataFrame({"k": row_key[row_has], "row": np.flatnonzero(row_has)})
+    pairs = left.merge(right, on="k")[["op", "row"]]
     pairs["tier"] = TIER_REQUEST_ID
     return pairs
 

@@ -134,7 +134,9 @@ def _in(frame: pd.DataFrame, time_field: str, id_field: str, period: Period) -> 
     if frame.empty:
         return frame.reset_index(drop=True)
     inside = frame[period.contains(frame[time_field])]
-    return inside.sort_values([time_field, id_field], kind="mergesort").reset_index(drop=True)
+    ids, _ = pd.factorize(inside[id_field].fillna(""), sort=True)
+    order = np.lexsort((ids, inside[time_field].astype("int64").to_numpy()))
+    return inside.iloc[order].reset_index(drop=True)
 
 
 def _failures_with_state(

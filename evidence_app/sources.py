@@ -11,6 +11,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -232,9 +233,10 @@ def time_predicate(store: Store, column: sa.ColumnClause, window: Window) -> sa.
     if store.time_kind == "sqlite":
         kind = sa.func.typeof(column)
         return sa.or_(
-            column.is_(None),
+            sa.and_(column >= lo_t, column < hi_t),  # the common case first: ISO text in range
             sa.and_(kind.in_(["integer", "real"]), numeric),
-            sa.and_(kind == "text", text),
+            sa.and_(kind == "text", column.not_like("____-__-__%")),
+            column.is_(None),
             kind == "blob",
         )
     if store.time_kind == "numeric":
@@ -285,33 +287,78 @@ def _fetch(
     stmt: sa.Select,
     canonical: list[str],
     progress: Callable[[int], None] | None,
+    keep: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
+    """Stream the result in chunks. SQLAlchemy compiles, binds and opens a server-side cursor; rows
+    are read straight from the DBAPI cursor (no per-row Row objects), values exactly as the driver
+    gives them. ``keep`` may thin each chunk so memory stays bounded."""
     parts: list[pd.DataFrame] = []
     with _mapped(store.config, "reading"), store.engine.connect() as conn:
-        result = conn.execution_options(stream_results=True, yield_per=FETCH_CHUNK).execute(stmt)
-        for chunk in result.partitions(FETCH_CHUNK):
-            parts.append(_columnar(chunk, canonical))
-            if progress is not None:
-                progress(len(chunk))
+        sql, args = _compiled(stmt, conn.dialect)
+        cursor = _streaming_cursor(conn.connection.driver_connection, conn.dialect.name)
+        try:
+            cursor.execute(sql, args)
+            while True:
+                chunk = cursor.fetchmany(FETCH_CHUNK)
+                if not chunk:
+                    break
+                frame = _columnar(chunk, canonical)
+                parts.append(keep(frame) if keep is not None else frame)
+                if progress is not None:
+                    progress(len(chunk))
+        finally:
+            cursor.close()
+            conn.rollback()
     if not parts:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in canonical})
     return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
 
 
+def _compiled(stmt: sa.Select, dialect: sa.engine.Dialect) -> tuple[str, object]:
+    """SQL text and bound parameters in the driver's own paramstyle (values never formatted into SQL)."""
+    compiled = stmt.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+    params = compiled.construct_params()
+    if compiled.positional:
+        return str(compiled), tuple(params[name] for name in compiled.positiontup or ())
+    return str(compiled), params
+
+
+def _streaming_cursor(dbapi_conn, dialect: str):  # noqa: ANN001, ANN202 - DBAPI objects
+    """A cursor that streams from the server instead of buffering the whole result client-side."""
+    if dialect == "postgresql":
+        return dbapi_conn.cursor(name="evidence_app_stream")
+    if dialect in ("mysql", "mariadb"):
+        import pymysql.cursors
+
+        return dbapi_conn.cursor(pymysql.cursors.SSCursor)
+    return dbapi_conn.cursor()
+
+
+def select_outside(store: Store, time_field: str, window: Window, field: str, wanted: Sequence[str]) -> pd.DataFrame:
+    """Rows beyond the window whose ``field`` is one of ``wanted``: one streamed pass, chunks thinned
+    as they arrive (no giant IN lists, no temporary tables on a read-only session)."""
+    canonical = sorted(store.present)
+    actual = [store.config.columns[c] for c in canonical]
+    tbl = _table(store.config, actual)
+    col = tbl.c[store.config.columns[field]]
+    inside = time_predicate(store, tbl.c[store.config.columns[time_field]], window)
+    stmt = sa.select(*(tbl.c[a].label(c) for a, c in zip(actual, canonical))).where(col.is_not(None), sa.not_(inside))
+    wanted_set = pd.Index(pd.unique(pd.Series(list(wanted), dtype=object)))
+    return _fetch(store, stmt, canonical, None, keep=lambda f: f[f[field].isin(wanted_set)])
+
+
 def _columnar(chunk: Sequence[Sequence[object]], canonical: list[str]) -> pd.DataFrame:
     """Rows → a frame of object columns (values exactly as the driver gave them)."""
-    columns = list(zip(*chunk)) if chunk else [()] * len(canonical)
-    return pd.DataFrame(
-        {name: pd.Series(_object_array(values), dtype=object, copy=False) for name, values in zip(canonical, columns)}
-    )
-
-
-def _object_array(values: Sequence[object]):  # noqa: ANN202 - numpy object array
-    import numpy as np
-
-    out = np.empty(len(values), dtype=object)
-    out[:] = values
-    return out
+    if not chunk:
+        return pd.DataFrame({name: pd.Series(dtype=object) for name in canonical})
+    try:
+        grid = np.empty((len(chunk), len(canonical)), dtype=object)
+        grid[:] = chunk  # one C-level copy; columns below are views
+    except ValueError:  # a value that is itself a sequence (e.g. a PostgreSQL array): go column by column
+        grid = np.empty((len(chunk), len(canonical)), dtype=object)
+        for j, values in enumerate(zip(*chunk)):
+            grid[:, j] = list(values)
+    return pd.DataFrame({name: pd.Series(grid[:, j], dtype=object, copy=False) for j, name in enumerate(canonical)})
 
 
 def time_extent(store: Store, time_field: str) -> tuple[object, object]:
