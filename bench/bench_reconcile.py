@@ -91,8 +91,10 @@ def build_postgres(n: int) -> Path:
             conn.execute(f"CREATE TABLE {audit_t} (id text, created_at text, action text, route text,"
                          " restaurant_id text, user_id text, target text, request_id text, origin text,"
                          " inserted_at text)")
-            with conn.cursor().copy(f"COPY {ops_t} FROM STDIN") as c_ops, \
-                    conn.cursor().copy(f"COPY {audit_t} FROM STDIN") as c_audit:
+            # One COPY per connection: a connection cannot run two COPYs at once.
+            with psycopg.connect("host=127.0.0.1 user=postgres dbname=postgres", autocommit=True) as other, \
+                    conn.cursor().copy(f"COPY {ops_t} FROM STDIN") as c_ops, \
+                    other.cursor().copy(f"COPY {audit_t} FROM STDIN") as c_audit:
                 for op, row in _rows(n):
                     c_ops.write_row(op)
                     if row:

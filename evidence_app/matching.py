@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 KEY_FIELDS = ("action", "tenant", "operator", "target")
 _NULL = "\x00<null>"
@@ -105,11 +107,13 @@ def _key_pairs(
 
 def _id_rank(ids: pd.Series) -> np.ndarray:
     """Position of each id in sorted order (ties by position): the 'ties broken by id' rule."""
-    keyed = ids.fillna("").astype(str).to_numpy()
-    order = np.lexsort((np.arange(len(keyed)), keyed))
-    rank = np.empty(len(keyed), dtype=np.int64)
-    rank[order] = np.arange(len(keyed))
-    return rank
+    return text_rank(ids)
+
+
+def text_rank(values: pd.Series) -> np.ndarray:
+    """0-based rank of each text value in code-point order, ties by position (Arrow's C sort)."""
+    arr = pa.array(values.fillna("").astype(str).to_numpy(dtype=object), type=pa.string())
+    return (pc.rank(arr, sort_keys="ascending", tiebreaker="first").to_numpy() - 1).astype(np.int64)
 
 
 def match(

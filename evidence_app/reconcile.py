@@ -13,7 +13,7 @@ import pandas as pd
 
 from evidence_app.canonical import DataIssue, issue
 from evidence_app.config import MatchingConfig
-from evidence_app.matching import match
+from evidence_app.matching import match, text_rank
 from evidence_app.replay import failure_states
 
 OP_STATES = ("logged", "replayed", "backfilled", "missing_pending", "missing_abandoned", "missing_silent")
@@ -134,8 +134,7 @@ def _in(frame: pd.DataFrame, time_field: str, id_field: str, period: Period) -> 
     if frame.empty:
         return frame.reset_index(drop=True)
     inside = frame[period.contains(frame[time_field])]
-    ids, _ = pd.factorize(inside[id_field].fillna(""), sort=True)
-    order = np.lexsort((ids, inside[time_field].astype("int64").to_numpy()))
+    order = np.lexsort((text_rank(inside[id_field]), inside[time_field].astype("int64").to_numpy()))
     return inside.iloc[order].reset_index(drop=True)
 
 
