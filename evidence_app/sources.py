@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import sqlite3
 from contextlib import contextmanager
@@ -22,7 +21,6 @@ from evidence_app.config import StoreConfig
 from evidence_app.errors import SourceError
 
 FETCH_CHUNK = 50_000
-ID_CHUNK = 500
 _DRIVERS = {"postgresql": "postgresql+psycopg", "mysql": "mysql+pymysql", "mariadb": "mariadb+pymysql"}
 
 
@@ -264,24 +262,6 @@ def select_frame(
     return _fetch(store, stmt, canonical, progress)
 
 
-def select_by_values(store: Store, field: str, values: Sequence[str]) -> pd.DataFrame:
-    """Fetch rows whose ``field`` is one of ``values`` (bound parameters, chunked)."""
-    canonical = sorted(store.present)
-    actual = [store.config.columns[c] for c in canonical]
-    tbl = _table(store.config, actual)
-    col = tbl.c[store.config.columns[field]]
-    frames = []
-    for i in range(0, len(values), ID_CHUNK):
-        chunk = list(values[i : i + ID_CHUNK])
-        stmt = sa.select(*(tbl.c[a].label(c) for a, c in zip(actual, canonical))).where(
-            col.in_(chunk)
-        )
-        frames.append(_fetch(store, stmt, canonical, None))
-    if not frames:
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in canonical})
-    return pd.concat(frames, ignore_index=True)
-
-
 def _fetch(
     store: Store,
     stmt: sa.Select,
@@ -375,10 +355,3 @@ def count_rows(store: Store) -> int:
     tbl = _table(store.config, [])
     with _mapped(store.config, "counting"), store.engine.connect() as conn:
         return int(conn.execute(sa.select(sa.func.count()).select_from(tbl)).scalar() or 0)
-
-
-def file_is_writable(store: Store) -> bool | None:
-    """For SQLite: whether the file itself is writable by this process (read-only is by mode=ro)."""
-    if store.config.url is not None and store.dialect == "sqlite":
-        return os.access(store.config.url.database or "", os.W_OK)
-    return None
