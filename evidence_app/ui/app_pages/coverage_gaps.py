@@ -15,7 +15,12 @@ if by_day_op.empty:
 
 tab_op, tab_route = st.tabs(["Day × operator", "Day × route"])
 with tab_op:
-    st.plotly_chart(charts.heatmap(by_day_op, "operator"), width="stretch", key="heat_operator")
+    clicked = st.plotly_chart(charts.heatmap(by_day_op, "operator"), width="stretch", key="heat_operator",
+                              on_select="rerun", selection_mode="points")
+    points = (clicked.selection.points if clicked and clicked.selection else []) or []
+    if points:  # a click on a cell drills down to it
+        st.session_state["drill_day"] = str(points[0]["x"])
+        st.session_state["drill_operator"] = str(points[0]["y"])
 with tab_route:
     by_day_route = guarded(lambda: data.coverage(*v.key, ("day", "route")))
     st.plotly_chart(charts.heatmap(by_day_route, "route"), width="stretch", key="heat_route")
@@ -27,10 +32,14 @@ left.plotly_chart(charts.coverage_bars(by_op, "operator"), width="stretch")
 right.plotly_chart(charts.coverage_bars(by_route, "route"), width="stretch")
 
 st.subheader("Drill down")
-st.caption("Pick a cell of the heat map: the operations missing and the rows orphaned or duplicated there.")
+st.caption("Click a cell of the day × operator heat map, or pick it here: the operations missing and the rows "
+           "orphaned or duplicated there.")
 c1, c2 = st.columns(2)
 days = ["(all days)"] + sorted(by_day_op["day"].unique())
 operators = ["(all operators)"] + sorted(by_day_op["operator"].dropna().unique())
+for key, allowed in (("drill_day", days), ("drill_operator", operators)):
+    if st.session_state.get(key) not in allowed:  # a stale choice from another period or scope
+        st.session_state.pop(key, None)
 day = c1.selectbox("Day", days, key="drill_day")
 operator = c2.selectbox("Operator", operators, key="drill_operator")
 ex = guarded(lambda: data.exceptions(*v.key))
