@@ -34,10 +34,19 @@ def attempt_summary(replays: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=["attempts", "claimed", "claimed_at", "last_error"]).rename_axis("failure_id")
     claimed = replays["outcome"].isin(["inserted", "duplicate"])
     g = replays.assign(claimed=claimed, claimed_at=replays["logged_at"].where(claimed)).groupby("failure_id")
+    # Logpush may deliver a line twice and may lose one: count distinct attempt numbers, and trust
+    # the highest number seen; events without a number count one each.
+    numbered = replays.dropna(subset=["attempt"])
+    distinct = numbered.groupby("failure_id")["attempt"].nunique()
+    highest = numbered.groupby("failure_id")["attempt"].max()
+    unnumbered = replays[replays["attempt"].isna()].groupby("failure_id").size()
     failed_errors = replays[replays["outcome"] == "failed"].sort_values("logged_at").groupby("failure_id")["error"].last()
+    index = g.size().index
+    attempts = pd.concat([distinct.reindex(index).fillna(0) + unnumbered.reindex(index).fillna(0),
+                          highest.reindex(index).fillna(0)], axis=1).max(axis=1).astype(int)
     out = pd.DataFrame(
         {
-            "attempts": g.size(),
+            "attempts": attempts,
             "claimed": g["claimed"].any(),
             "claimed_at": g["claimed_at"].min(),
         }

@@ -53,6 +53,21 @@ def test_default_budget_is_24_attempts(scenario):
     assert _fe(scenario.recon()) == {"f1": "abandoned"}
 
 
+def test_a_replay_line_delivered_twice_counts_once(scenario):
+    scenario.extra_config = "[matching]\nmax_replay_attempts = 3\n"
+    scenario.op("o1").failure("f1")
+    for i in (1, 2, 2):
+        scenario.replay("f1", i, "failed", T0 + i * H)
+    recon = scenario.recon()
+    assert recon.failures.loc[0, "attempts"] == 2 and _fe(recon) == {"f1": "retrying"}
+
+
+def test_the_highest_attempt_number_counts_even_if_lines_are_lost(scenario):
+    scenario.extra_config = "[matching]\nmax_replay_attempts = 3\n"
+    scenario.op("o1").failure("f1").replay("f1", 3, "failed", T0 + 3 * H)
+    assert _fe(scenario.recon()) == {"f1": "abandoned"}
+
+
 def test_claimed_insert_without_a_row_is_unconfirmed(scenario):
     scenario.op("o1").failure("f1").replay("f1", 1, "inserted", T0 + H)
     recon = scenario.recon()
