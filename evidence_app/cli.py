@@ -13,7 +13,7 @@ import pandas as pd
 
 from evidence_app import __version__
 from evidence_app.config import Config, load_config
-from evidence_app.coverage import COUNT_FIELDS, coverage_table, exceptions_table, parse_dimensions
+from evidence_app.coverage import coverage_table, exceptions_table, parse_dimensions
 from evidence_app.dataset import Dataset, evaluate
 from evidence_app.errors import EvidenceError, UsageError
 from evidence_app.evidence.sign import PASSPHRASE_ENV
@@ -296,4 +296,4 @@ def keygen(folder: Path, name: str, passphrase_file: Path | None, passphrase_env
     click.echo(f"wrote {key} ({'encrypted' if passphrase else 'unencrypted'}) and {cert} — self-signed, for trials")
 
 
-__all__ = ["main", "COUNT_FIELDS"]
+__all__ = ["main"]
