@@ -163,3 +163,17 @@ def test_build_and_download_a_signed_pack(page, tmp_path):
     result = verify_pack(target.read_bytes())
     assert result.ok, [c for c in result.checks if c.ok is False]
     assert result.manifest["scope"] == {"tenant": ["vie-neubau"]}
+
+
+def test_verify_an_uploaded_pack_in_the_page(page, tmp_path):
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Download the signed pack (PDF)").click()
+    good = tmp_path / "good.pdf"
+    info.value.save_as(good)
+    page.locator("[data-testid='stFileUploader'] input[type='file']").set_input_files(str(good))
+    page.get_by_text("Verification passed").wait_for(timeout=60_000)
+    _shot(page, "08-evidence-pack-verified")
+    tampered = tmp_path / "tampered.pdf"
+    tampered.write_bytes(good.read_bytes() + b"\n% appended after signing\n")
+    page.locator("[data-testid='stFileUploader'] input[type='file']").set_input_files(str(tampered))
+    page.get_by_text("Verification FAILED").wait_for(timeout=60_000)
