@@ -111,8 +111,12 @@ def _id_rank(ids: pd.Series) -> np.ndarray:
 
 
 def text_rank(values: pd.Series) -> np.ndarray:
-    """0-based rank of each text value in code-point order, ties by position (Arrow's C sort)."""
-    arr = pa.array(values.fillna("").astype(str).to_numpy(dtype=object), type=pa.string())
+    """0-based rank of each id, ties by position. Ids that are all whole numbers (autoincrement keys
+    read as text) order numerically, so 9 comes before 10; anything else orders by code point."""
+    text = values.fillna("").astype(str).to_numpy(dtype=object)
+    arr = pa.array(text, type=pa.string())
+    if len(arr) and pc.all(pc.match_substring_regex(arr, r"^-?[0-9]{1,18}$")).as_py():
+        arr = pc.cast(arr, pa.int64())
     return (pc.rank(arr, sort_keys="ascending", tiebreaker="first").to_numpy() - 1).astype(np.int64)
 
 

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -50,6 +50,9 @@ class Store:
     """How read-only is enforced, in words."""
     write_capable: bool | None
     """True when the connected role could write to the table; None where not applicable."""
+    columns: Mapping[str, str]
+    """canonical → the column's name exactly as the database spells it (config names match
+    case-insensitively, e.g. ``createdat`` for ``CreatedAt`` on PostgreSQL)."""
 
     @property
     def key(self) -> str:
@@ -82,9 +85,9 @@ def open_store(store: StoreConfig) -> Store:
     """Open one store read-only, check its table and columns, and probe its role."""
     engine, mode = _engine(store)
     with _mapped(store, "connecting"):
-        present, time_kind = _check_schema(engine, store)
+        columns, time_kind = _check_schema(engine, store)
         writable = _write_capable(engine, store)
-    return Store(store, engine, present, time_kind, mode, writable)
+    return Store(store, engine, frozenset(columns), time_kind, mode, writable, columns)
 
 
 def _engine(store: StoreConfig) -> tuple[Engine, str]:
@@ -147,7 +150,7 @@ def _table(store: StoreConfig, columns: Sequence[str]) -> sa.TableClause:
     return sa.table(name, *(sa.column(c) for c in columns), schema=schema or None)
 
 
-def _check_schema(engine: Engine, store: StoreConfig) -> tuple[frozenset[str], str]:
+def _check_schema(engine: Engine, store: StoreConfig) -> tuple[dict[str, str], str]:
     schema, _, name = store.table.rpartition(".")
     insp = sa.inspect(engine)
     try:
@@ -158,18 +161,17 @@ def _check_schema(engine: Engine, store: StoreConfig) -> tuple[frozenset[str], s
         ) from None
     types = {c["name"]: c["type"] for c in cols}
     lower = {k.lower(): k for k in types}
-    present: set[str] = set()
+    present: dict[str, str] = {}
     for canonical, column in store.columns.items():
         if column in types or column.lower() in lower:
-            present.add(canonical)
+            present[canonical] = column if column in types else lower[column.lower()]
         elif canonical not in store.optional:
             raise SourceError(
                 f"{store.key}.columns.{canonical}: column {column!r} not found in table "
                 f"{store.table!r} (it has: {', '.join(sorted(types))})"
             )
-    time_col = store.columns["created_at" if store.key == "audit" else "occurred_at"]
-    col_type = types.get(time_col, types.get(lower.get(time_col.lower(), ""), sa.types.NullType()))
-    return frozenset(present), _time_kind(col_type, engine.dialect.name)
+    time_col = present["created_at" if store.key == "audit" else "occurred_at"]
+    return present, _time_kind(types[time_col], engine.dialect.name)
 
 
 def _time_kind(col_type: sa.types.TypeEngine, dialect: str) -> str:
@@ -254,11 +256,11 @@ def select_frame(
 ) -> pd.DataFrame:
     """Fetch the present canonical columns (only those), window-filtered in SQL, streamed in chunks."""
     canonical = sorted(store.present)
-    actual = [store.config.columns[c] for c in canonical]
+    actual = [store.columns[c] for c in canonical]
     tbl = _table(store.config, actual)
     stmt = sa.select(*(tbl.c[a].label(c) for a, c in zip(actual, canonical)))
     if window is not None:
-        stmt = stmt.where(time_predicate(store, tbl.c[store.config.columns[time_field]], window))
+        stmt = stmt.where(time_predicate(store, tbl.c[store.columns[time_field]], window))
     return _fetch(store, stmt, canonical, progress)
 
 
@@ -318,10 +320,10 @@ def select_outside(store: Store, time_field: str, window: Window, field: str, wa
     """Rows beyond the window whose ``field`` is one of ``wanted``: one streamed pass, chunks thinned
     as they arrive (no giant IN lists, no temporary tables on a read-only session)."""
     canonical = sorted(store.present)
-    actual = [store.config.columns[c] for c in canonical]
+    actual = [store.columns[c] for c in canonical]
     tbl = _table(store.config, actual)
-    col = tbl.c[store.config.columns[field]]
-    inside = time_predicate(store, tbl.c[store.config.columns[time_field]], window)
+    col = tbl.c[store.columns[field]]
+    inside = time_predicate(store, tbl.c[store.columns[time_field]], window)
     stmt = sa.select(*(tbl.c[a].label(c) for a, c in zip(actual, canonical))).where(col.is_not(None), sa.not_(inside))
     wanted_set = pd.Index(pd.unique(pd.Series(list(wanted), dtype=object)))
     return _fetch(store, stmt, canonical, None, keep=lambda f: f[f[field].isin(wanted_set)])
@@ -343,8 +345,8 @@ def _columnar(chunk: Sequence[Sequence[object]], canonical: list[str]) -> pd.Dat
 
 def time_extent(store: Store, time_field: str) -> tuple[object, object]:
     """Raw MIN and MAX of the time column (cheap with an index); parsing is the caller's job."""
-    col = sa.column(store.config.columns[time_field])
-    tbl = _table(store.config, [store.config.columns[time_field]])
+    col = sa.column(store.columns[time_field])
+    tbl = _table(store.config, [store.columns[time_field]])
     with _mapped(store.config, "reading the time range"), store.engine.connect() as conn:
         row = conn.execute(sa.select(sa.func.min(tbl.c[col.name]), sa.func.max(tbl.c[col.name]))).one()
     return row[0], row[1]

@@ -70,6 +70,18 @@ def test_equal_distance_tie_is_broken_by_operation_id(scenario):
     assert states == {"o-b": "missing_silent", "o-a": "logged"}
 
 
+def test_equal_distance_tie_between_rows_is_broken_by_row_id(scenario):
+    scenario.op("o1").row("a-2", T0 + 10 * S).row("a-1", T0 - 10 * S)
+    recon = scenario.recon()
+    assert recon.operations.loc[0, "audit_id"] == "a-1"
+    assert recon.rows.set_index("id").loc["a-2", "status"] == "duplicate"
+
+
+def test_numeric_ids_break_ties_in_numeric_order(scenario):
+    scenario.op("o1").row("10", T0 + 10 * S).row("9", T0 - 10 * S)
+    assert scenario.recon().operations.loc[0, "audit_id"] == "9"
+
+
 def test_matching_is_one_to_one(scenario):
     scenario.op("o1").op("o2", T0 + 1 * S).row("a1", T0)
     assert sorted(scenario.states().values()) == ["logged", "missing_silent"]

@@ -187,6 +187,15 @@ def test_mariadb_gives_the_same_numbers_as_sqlite(mariadb_admin, small):
     assert _coverage(small, cfg) == expected
 
 
+@pytest.mark.postgres
+def test_postgresql_column_names_match_case_insensitively(pg_admin, small):
+    expected = _coverage(small, small.write())
+    ops_t, audit_t = _load_server(pg_admin, small, "case", native_times=True)
+    cfg = _server_config(small, "postgresql://postgres@127.0.0.1:5432/postgres", ops_t, audit_t)
+    cfg.write_text(cfg.read_text() + '\n[audit.columns]\ncreated_at = "CREATED_AT"\n')
+    assert _coverage(small, cfg) == expected
+
+
 def test_unreachable_server_is_a_clear_error_with_the_password_masked(small):
     cfg = _server_config(small, "postgresql://auditor:hunter2@127.0.0.1:1/none", "ops", "audit")
     from click.testing import CliRunner
