@@ -47,10 +47,6 @@ def _key_codes(ops: pd.DataFrame, rows: pd.DataFrame, fields: tuple[str, ...]) -
     return combined[: len(ops)], combined[len(ops) :]
 
 
-def _seconds(ts: pd.Series) -> np.ndarray:
-    return (ts.astype("datetime64[us, UTC]").astype("int64").to_numpy() // 1_000_000).astype(np.int64)
-
-
 def _micros(ts: pd.Series) -> np.ndarray:
     return ts.astype("datetime64[us, UTC]").astype("int64").to_numpy()
 
@@ -105,13 +101,8 @@ def _key_pairs(
     return pairs
 
 
-def _id_rank(ids: pd.Series) -> np.ndarray:
-    """Position of each id in sorted order (ties by position): the 'ties broken by id' rule."""
-    return text_rank(ids)
-
-
 def text_rank(values: pd.Series) -> np.ndarray:
-    """0-based rank of each id, ties by position. Ids that are all whole numbers (autoincrement keys
+    """0-based rank of each id, ties by position: the 'ties broken by id' rule. Ids that are all whole numbers (autoincrement keys
     read as text) order numerically, so 9 comes before 10; anything else orders by code point."""
     text = values.fillna("").astype(str).to_numpy(dtype=object)
     arr = pa.array(text, type=pa.string())
@@ -133,7 +124,7 @@ def match(
     cand = candidates(ops, op_time, rows, row_time, tolerance_s)
     o, r = cand["op"].to_numpy(), cand["row"].to_numpy()
     rank = row_rank if row_rank is not None else np.zeros(n_rows, dtype=np.int64)
-    order = np.lexsort((_id_rank(rows["id"])[r], _id_rank(ops["id"])[o], cand["dt"].to_numpy(),
+    order = np.lexsort((text_rank(rows["id"])[r], text_rank(ops["id"])[o], cand["dt"].to_numpy(),
                         cand["tier"].to_numpy(), rank[r]))
     o, r = o[order], r[order]
     row_candidate = np.full(n_rows, -1, dtype=np.int64)

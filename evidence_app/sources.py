@@ -42,8 +42,6 @@ class Store:
 
     config: StoreConfig
     engine: Engine
-    present: frozenset[str]
-    """Canonical columns the table really has (required ones always)."""
     time_kind: str
     """How the time column is stored: ``native``, ``numeric`` or ``text``."""
     read_only_mode: str
@@ -53,6 +51,11 @@ class Store:
     columns: Mapping[str, str]
     """canonical → the column's name exactly as the database spells it (config names match
     case-insensitively, e.g. ``createdat`` for ``CreatedAt`` on PostgreSQL)."""
+
+    @property
+    def present(self) -> frozenset[str]:
+        """Canonical columns the table really has (required ones always)."""
+        return frozenset(self.columns)
 
     @property
     def key(self) -> str:
@@ -87,7 +90,7 @@ def open_store(store: StoreConfig) -> Store:
     with _mapped(store, "connecting"):
         columns, time_kind = _check_schema(engine, store)
         writable = _write_capable(engine, store)
-    return Store(store, engine, frozenset(columns), time_kind, mode, writable, columns)
+    return Store(store, engine, time_kind, mode, writable, columns)
 
 
 def _engine(store: StoreConfig) -> tuple[Engine, str]:
@@ -255,13 +258,18 @@ def select_frame(
     progress: Callable[[int], None] | None = None,
 ) -> pd.DataFrame:
     """Fetch the present canonical columns (only those), window-filtered in SQL, streamed in chunks."""
-    canonical = sorted(store.present)
-    actual = [store.columns[c] for c in canonical]
-    tbl = _table(store.config, actual)
-    stmt = sa.select(*(tbl.c[a].label(c) for a, c in zip(actual, canonical)))
+    canonical, tbl, stmt = _select_present(store)
     if window is not None:
         stmt = stmt.where(time_predicate(store, tbl.c[store.columns[time_field]], window))
     return _fetch(store, stmt, canonical, progress)
+
+
+def _select_present(store: Store) -> tuple[list[str], sa.TableClause, sa.Select]:
+    """SELECT of every present column, labelled with its canonical name (sorted, for stable frames)."""
+    canonical = sorted(store.columns)
+    actual = [store.columns[c] for c in canonical]
+    tbl = _table(store.config, actual)
+    return canonical, tbl, sa.select(*(tbl.c[a].label(c) for a, c in zip(actual, canonical)))
 
 
 def _fetch(
@@ -319,12 +327,9 @@ def _streaming_cursor(dbapi_conn, dialect: str):  # noqa: ANN001, ANN202 - DBAPI
 def select_outside(store: Store, time_field: str, window: Window, field: str, wanted: Sequence[str]) -> pd.DataFrame:
     """Rows beyond the window whose ``field`` is one of ``wanted``: one streamed pass, chunks thinned
     as they arrive (no giant IN lists, no temporary tables on a read-only session)."""
-    canonical = sorted(store.present)
-    actual = [store.columns[c] for c in canonical]
-    tbl = _table(store.config, actual)
-    col = tbl.c[store.columns[field]]
+    canonical, tbl, stmt = _select_present(store)
     inside = time_predicate(store, tbl.c[store.columns[time_field]], window)
-    stmt = sa.select(*(tbl.c[a].label(c) for a, c in zip(actual, canonical))).where(col.is_not(None), sa.not_(inside))
+    stmt = stmt.where(tbl.c[store.columns[field]].is_not(None), sa.not_(inside))
     wanted_set = pd.Index(pd.unique(pd.Series(list(wanted), dtype=object)))
     return _fetch(store, stmt, canonical, None, keep=lambda f: f[f[field].isin(wanted_set)])
 
@@ -345,10 +350,10 @@ def _columnar(chunk: Sequence[Sequence[object]], canonical: list[str]) -> pd.Dat
 
 def time_extent(store: Store, time_field: str) -> tuple[object, object]:
     """Raw MIN and MAX of the time column (cheap with an index); parsing is the caller's job."""
-    col = sa.column(store.columns[time_field])
-    tbl = _table(store.config, [store.columns[time_field]])
+    name = store.columns[time_field]
+    col = _table(store.config, [name]).c[name]
     with _mapped(store.config, "reading the time range"), store.engine.connect() as conn:
-        row = conn.execute(sa.select(sa.func.min(tbl.c[col.name]), sa.func.max(tbl.c[col.name]))).one()
+        row = conn.execute(sa.select(sa.func.min(col), sa.func.max(col))).one()
     return row[0], row[1]
 
 
