@@ -123,9 +123,9 @@ def as_text(values: pd.Series) -> pd.Series:
         return values.astype(object)
     if pd.api.types.is_integer_dtype(values):
         return values.astype(str).astype(object)
-    if values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) == "string":
-        return values  # driver text with None for NULL: already canonical
     if pd.api.types.infer_dtype(values, skipna=True) == "string":
+        if values.dtype == object:
+            return values  # driver text with None for NULL: already canonical
         return values.astype(object).where(values.notna(), None)
     return values.map(_text_or_none).astype(object)
 

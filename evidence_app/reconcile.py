@@ -164,9 +164,11 @@ def _failures_with_state(
     direct_row[direct.row_candidate[has]] = np.flatnonzero(has)
     cover_row = np.where(unlinked, direct_row, cover_row)
     covered = cover_row >= 0
-    inserted = rows["inserted_at"].to_numpy()[np.maximum(cover_row, 0)] if len(rows) else np.array([])
-    inserted_at = pd.Series(inserted if len(rows) else pd.NaT, dtype="datetime64[us, UTC]")
-    inserted_at = inserted_at.where(pd.Series(covered), pd.NaT)
+    if len(rows):
+        picked = rows["inserted_at"].iloc[np.maximum(cover_row, 0)].reset_index(drop=True)
+        inserted_at = picked.where(pd.Series(covered))
+    else:
+        inserted_at = pd.Series(pd.NaT, index=range(len(failures)), dtype="datetime64[us, UTC]")
     out = failure_states(failures.drop(columns="id"), covered, inserted_at, replays, matching.max_replay_attempts)
     out["operation_id"] = np.where(linked_op >= 0, ops["id"].to_numpy()[np.maximum(linked_op, 0)] if len(ops) else None, None)
     out["linked_op"] = linked_op
