@@ -12,6 +12,8 @@ from typing import Iterable
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from evidence_app.config import MatchingConfig
 
@@ -117,21 +119,32 @@ def _from_epoch(numbers: pd.Series) -> pd.Series:
 # ---------------------------------------------------------------- text keys
 
 
+TEXT_DTYPE = pd.StringDtype("pyarrow", na_value=np.nan)
+"""Canonical text: Arrow-backed strings (compact, fast to hash and compare), NaN for missing."""
+
+
 def as_text(values: pd.Series) -> pd.Series:
-    """Identifiers and keys as text (object dtype, None for missing), whatever the driver gave."""
-    if values.empty:
-        return values.astype(object)
+    """Identifiers and keys as canonical text, whatever the driver gave (ints, bytes, floats …)."""
+    if values.dtype == TEXT_DTYPE:
+        return values
+    if isinstance(values.dtype, pd.StringDtype):
+        return values.astype(TEXT_DTYPE)
     if pd.api.types.is_integer_dtype(values):
-        return values.astype(str).astype(object)
-    if pd.api.types.infer_dtype(values, skipna=True) == "string":
-        if values.dtype == object:
-            return values  # driver text with None for NULL: already canonical
-        return values.astype(object).where(values.notna(), None)
-    return values.map(_text_or_none).astype(object)
+        return values.astype(TEXT_DTYPE)
+    return pd.Series(values.map(_text_or_none).astype(object).to_numpy(), index=values.index, dtype=TEXT_DTYPE)
+
+
+def text_in(values: pd.Series, among: pd.Series | pd.Index | list[str]) -> np.ndarray:
+    """Boolean mask: which values occur in ``among`` (missing never does). Arrow's hash set, because
+    pandas' ``isin`` walks a large ``among`` in Python."""
+    wanted = pa.array(as_text(pd.Series(list(among) if isinstance(among, list) else among)).dropna(),
+                      type=pa.large_string())
+    found = pc.is_in(pa.array(as_text(values), type=pa.large_string()), value_set=wanted, skip_nulls=True)
+    return found.fill_null(False).to_numpy(zero_copy_only=False)
 
 
 def _text_or_none(value: object) -> str | None:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
         return None
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
@@ -143,11 +156,12 @@ def _text_or_none(value: object) -> str | None:
 def canonical_target(values: pd.Series) -> pd.Series:
     """Targets compared by meaning: JSON text is re-serialised compactly with sorted keys."""
     text = as_text(values)
-    uniques = pd.unique(text.dropna())
-    mapping = {u: c for u in uniques if (c := _canonical_json(u)) != u}
-    if not mapping:  # already canonical: nothing to rewrite
+    codes, uniques = pd.factorize(text)
+    canonical = [_canonical_json(u) for u in uniques]
+    if all(c == u for c, u in zip(canonical, uniques)):  # already canonical: nothing to rewrite
         return text
-    return text.map(lambda v: mapping.get(v, v) if v is not None else None)
+    fixed = pd.array(canonical + [None], dtype=TEXT_DTYPE)  # code -1 (missing) takes the last slot
+    return pd.Series(fixed.take(np.where(codes < 0, len(canonical), codes)), index=text.index)
 
 
 def _canonical_json(value: str) -> str:
@@ -183,7 +197,7 @@ class Canonical:
 def _optional(raw: pd.DataFrame, name: str) -> pd.Series:
     if name in raw.columns:
         return raw[name]
-    return pd.Series([None] * len(raw), index=raw.index, dtype=object)
+    return pd.Series(np.full(len(raw), None, dtype=object), index=raw.index, dtype=object)
 
 
 def canonical_operations(raw: pd.DataFrame, matching: MatchingConfig) -> Canonical:
@@ -201,7 +215,7 @@ def canonical_operations(raw: pd.DataFrame, matching: MatchingConfig) -> Canonic
         }
     )
     mapped = {op: matching.action_for(op) for op in pd.unique(frame["operation"].dropna())}
-    frame["action"] = frame["operation"].map(mapped).where(frame["operation"].notna(), None)
+    frame["action"] = as_text(frame["operation"].map(mapped, na_action="ignore"))
     frame = frame[list(OPS_FIELDS)]
     return _finish("operations", frame, raw, "occurred_at", ("operation", "tenant", "operator"))
 
@@ -259,7 +273,8 @@ def _finish(
         nulls = frame[name].isna() & ~no_time
         issues.append(issue(source, "null_value", name, ids[nulls],
                             "kept; matched only against rows with the same missing key"))
-    dup = frame["id"].duplicated(keep=False) & frame["id"].notna()
+    codes, _ = pd.factorize(frame["id"])
+    dup = (np.bincount(codes[codes >= 0], minlength=1)[np.maximum(codes, 0)] > 1) & (codes >= 0)
     issues.append(issue(source, "duplicate_id", "id", pd.unique(frame.loc[dup, "id"]),
                         "each row kept and reconciled separately"))
     rejected = raw[no_time].copy()

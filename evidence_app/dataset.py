@@ -10,7 +10,7 @@ from typing import Callable, Iterator
 
 import pandas as pd
 
-from evidence_app.canonical import DataIssue, canonical_audit, canonical_operations
+from evidence_app.canonical import DataIssue, canonical_audit, canonical_operations, text_in
 from evidence_app.config import Config
 from evidence_app.logpush import LogScan, scan_logs
 from evidence_app.reconcile import Period, Reconciliation, reconcile
@@ -164,7 +164,7 @@ def _request_id_top_up(
 def _absent(wanted: pd.Series, present: pd.Series) -> list[str]:
     """Sorted distinct non-null values of ``wanted`` that ``present`` lacks."""
     w = wanted.dropna()
-    return sorted(pd.unique(w[~w.isin(present.dropna())]))
+    return sorted(pd.unique(w[~text_in(w, present)]))
 
 
 def _outside(frame: pd.DataFrame, field: str, window: Window) -> pd.DataFrame:

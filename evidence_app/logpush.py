@@ -217,7 +217,7 @@ def _failure_frame(records: list[dict], matching: MatchingConfig) -> tuple[pd.Da
     created = parse_timestamps(_col(records, "created_at"))
     operation = as_text(_col(records, "operation"))
     action = as_text(_col(records, "action"))
-    from_op = operation.map(lambda o: matching.action_for(o) if o is not None else None)
+    from_op = as_text(operation.map(matching.action_for, na_action="ignore"))
     df = pd.DataFrame(
         {
             "failure_id": as_text(_col(records, "failure_id")),

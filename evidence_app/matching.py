@@ -17,8 +17,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from evidence_app.canonical import as_text
+
 KEY_FIELDS = ("action", "tenant", "operator", "target")
-_NULL = "\x00<null>"
 TIER_REQUEST_ID = 0
 TIER_KEYS = 1
 
@@ -36,11 +37,12 @@ class Matching:
 
 
 def _key_codes(ops: pd.DataFrame, rows: pd.DataFrame, fields: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
-    """Factorise the composite key jointly so both sides share integer codes."""
+    """Factorise the composite key jointly so both sides share integer codes (missing is a value too)."""
     combined = np.zeros(len(ops) + len(rows), dtype=np.int64)
     for name in fields:
-        both = pd.concat([ops[name], rows[name]], ignore_index=True)
-        codes, uniques = pd.factorize(both, use_na_sentinel=False)
+        both = pd.concat([as_text(ops[name]), as_text(rows[name])], ignore_index=True)
+        codes, uniques = pd.factorize(both, use_na_sentinel=True)
+        codes = np.where(codes < 0, len(uniques), codes)
         # Mixed radix keeps the composite exact; re-factorise before it could overflow int64.
         combined = combined * (len(uniques) + 1) + codes
         combined, _ = pd.factorize(combined)
@@ -104,8 +106,7 @@ def _key_pairs(
 def text_rank(values: pd.Series) -> np.ndarray:
     """0-based rank of each id, ties by position: the 'ties broken by id' rule. Ids that are all whole numbers (autoincrement keys
     read as text) order numerically, so 9 comes before 10; anything else orders by code point."""
-    text = values.fillna("").astype(str).to_numpy(dtype=object)
-    arr = pa.array(text, type=pa.string())
+    arr = pa.array(as_text(values).fillna(""), type=pa.large_string())
     if len(arr) and pc.all(pc.match_substring_regex(arr, r"^-?[0-9]{1,18}$")).as_py():
         arr = pc.cast(arr, pa.int64())
     return (pc.rank(arr, sort_keys="ascending", tiebreaker="first").to_numpy() - 1).astype(np.int64)

@@ -12,11 +12,14 @@ from typing import Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, NoSuchTableError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
+from evidence_app.canonical import TEXT_DTYPE, text_in
 from evidence_app.config import StoreConfig
 from evidence_app.errors import SourceError
 
@@ -280,9 +283,11 @@ def _fetch(
     keep: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
     """Stream the result in chunks. SQLAlchemy compiles, binds and opens a server-side cursor; rows
-    are read straight from the DBAPI cursor (no per-row Row objects), values exactly as the driver
-    gives them. ``keep`` may thin each chunk so memory stays bounded."""
-    parts: list[pd.DataFrame] = []
+    are read straight from the DBAPI cursor (no per-row Row objects). Each chunk is turned into
+    compact Arrow columns at once (values unchanged; see :func:`_chunk_columns`), so memory holds
+    bytes, not millions of Python objects. ``keep`` may thin each chunk so memory stays bounded."""
+    pieces: list[list[pa.Array | np.ndarray]] = [[] for _ in canonical]
+    kept: list[pd.DataFrame] = []
     with _mapped(store.config, "reading"), store.engine.connect() as conn:
         sql, args = _compiled(stmt, conn.dialect)
         cursor = _streaming_cursor(conn.connection.driver_connection, conn.dialect.name)
@@ -292,16 +297,20 @@ def _fetch(
                 chunk = cursor.fetchmany(FETCH_CHUNK)
                 if not chunk:
                     break
-                frame = _columnar(chunk, canonical)
-                parts.append(keep(frame) if keep is not None else frame)
+                columns = _chunk_columns(chunk, len(canonical))
+                if keep is not None:
+                    kept.append(keep(_frame([[c] for c in columns], canonical)))
+                else:
+                    for j, column in enumerate(columns):
+                        pieces[j].append(column)
                 if progress is not None:
                     progress(len(chunk))
         finally:
             cursor.close()
             conn.rollback()
-    if not parts:
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in canonical})
-    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    if keep is not None:
+        return pd.concat(kept, ignore_index=True) if kept else _frame(pieces, canonical)
+    return _frame(pieces, canonical)
 
 
 def _compiled(stmt: sa.Select, dialect: sa.engine.Dialect) -> tuple[str, object]:
@@ -330,22 +339,63 @@ def select_outside(store: Store, time_field: str, window: Window, field: str, wa
     canonical, tbl, stmt = _select_present(store)
     inside = time_predicate(store, tbl.c[store.columns[time_field]], window)
     stmt = stmt.where(tbl.c[store.columns[field]].is_not(None), sa.not_(inside))
-    wanted_set = pd.Index(pd.unique(pd.Series(list(wanted), dtype=object)))
-    return _fetch(store, stmt, canonical, None, keep=lambda f: f[f[field].isin(wanted_set)])
+    wanted_set = pd.Series(list(wanted), dtype=TEXT_DTYPE)
+    return _fetch(store, stmt, canonical, None, keep=lambda f: f[text_in(f[field], wanted_set)])
 
 
-def _columnar(chunk: Sequence[Sequence[object]], canonical: list[str]) -> pd.DataFrame:
-    """Rows → a frame of object columns (values exactly as the driver gave them)."""
-    if not chunk:
-        return pd.DataFrame({name: pd.Series(dtype=object) for name in canonical})
+def _chunk_columns(chunk: Sequence[Sequence[object]], width: int) -> list[pa.Array | np.ndarray]:
+    """Rows → one piece per column: an Arrow array where the driver's values are all of one plain
+    type (text, integers, floats, timestamps, or all NULL), else the values themselves (object)."""
+    grid = np.empty((len(chunk), width), dtype=object)
     try:
-        grid = np.empty((len(chunk), len(canonical)), dtype=object)
         grid[:] = chunk  # one C-level copy; columns below are views
-    except ValueError:  # a value that is itself a sequence (e.g. a PostgreSQL array): go column by column
-        grid = np.empty((len(chunk), len(canonical)), dtype=object)
+    except ValueError:  # a value that is itself a sequence (e.g. a PostgreSQL array): column by column
         for j, values in enumerate(zip(*chunk)):
             grid[:, j] = list(values)
-    return pd.DataFrame({name: pd.Series(grid[:, j], dtype=object, copy=False) for j, name in enumerate(canonical)})
+    return [_arrow_or_objects(grid[:, j]) for j in range(width)]
+
+
+def _arrow_or_objects(values: np.ndarray) -> pa.Array | np.ndarray:
+    try:
+        arr = pa.array(values, from_pandas=False)
+    except (pa.ArrowException, TypeError, ValueError, OverflowError):
+        return values.copy()  # mixed types (SQLite's dynamic typing, say): keep exactly what came
+    return arr if _plain(arr.type) else values.copy()
+
+
+def _plain(kind: pa.DataType) -> bool:
+    return (pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_signed_integer(kind)
+            or pa.types.is_floating(kind) or pa.types.is_timestamp(kind) or pa.types.is_null(kind))
+
+
+def _frame(pieces: list[list[pa.Array | np.ndarray]], canonical: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({name: _series(parts) for name, parts in zip(canonical, pieces)})
+
+
+def _series(parts: list[pa.Array | np.ndarray]) -> pd.Series:
+    """One column from its chunks: Arrow-backed when every chunk has the same plain type (all-NULL
+    chunks fit any), else object values exactly as the driver gave them, None for NULL."""
+    kinds = {p.type for p in parts if isinstance(p, pa.Array) and not pa.types.is_null(p.type)}
+    if all(isinstance(p, pa.Array) for p in parts) and len(kinds) <= 1:
+        kind = kinds.pop() if kinds else pa.null()
+        arr = pa.chunked_array([p if p.type == kind else pa.nulls(len(p), kind) for p in parts], type=kind)
+        return _from_arrow(arr)
+    objects = [p if isinstance(p, np.ndarray) else np.array(p.to_pylist() + [None], dtype=object)[:-1]
+               for p in parts]
+    return pd.Series(np.concatenate(objects) if objects else np.array([], dtype=object), dtype=object)
+
+
+def _from_arrow(arr: pa.ChunkedArray) -> pd.Series:
+    kind = arr.type
+    if pa.types.is_null(kind):
+        return pd.Series(np.full(len(arr), None, dtype=object), dtype=object)
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        return pd.Series(pd.arrays.ArrowStringArray(pc.cast(arr, pa.large_string()),
+                                                    dtype=pd.StringDtype("pyarrow", na_value=np.nan)))
+    if pa.types.is_integer(kind):
+        # Nullable integers stay exact (a float64 column could not hold a 19-digit id).
+        return pd.Series(arr.to_pandas(types_mapper={kind: pd.Int64Dtype()}.get))
+    return pd.Series(arr.to_pandas())
 
 
 def time_extent(store: Store, time_field: str) -> tuple[object, object]:

@@ -1,0 +1,81 @@
+"""Reading a store in chunks keeps every value as the driver gave it, whatever mix of types a
+column holds from one chunk to the next (SQLite's dynamic typing allows any)."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from sqlalchemy.engine import make_url
+
+from evidence_app import sources
+from evidence_app.canonical import TEXT_DTYPE, as_text, canonical_audit, text_in
+from evidence_app.config import AUDIT_COLUMNS, StoreConfig
+from evidence_app.sources import open_store, select_frame
+
+BIG_ID = 9_007_199_254_740_993  # 2**53 + 1: a float64 column would silently turn it into ...992
+
+
+def _store(tmp_path: Path, values: list[tuple]) -> sources.Store:
+    db = tmp_path / "t.db"
+    conn = sqlite3.connect(db)
+    conn.execute("CREATE TABLE t (id, created_at, action, restaurant_id, user_id, target)")
+    conn.executemany("INSERT INTO t VALUES (?,?,?,?,?,?)", values)
+    conn.commit()
+    conn.close()
+    required, optional = AUDIT_COLUMNS
+    cfg = StoreConfig(key="audit", table="t", columns={c: c for c in required + optional},
+                      optional=frozenset(optional), url=make_url(f"sqlite:///{db}"))
+    return open_store(cfg)
+
+
+@pytest.fixture
+def tiny_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sources, "FETCH_CHUNK", 2)
+
+
+def _row(i: object, t: object = "2026-10-01 12:00:00") -> tuple:
+    return (i, t, "cache_purge", "r1", "u1", '["m-1"]')
+
+
+def test_text_columns_arrive_as_arrow_text(tmp_path, tiny_chunks):
+    frame = select_frame(_store(tmp_path, [_row(f"a{i}") for i in range(5)]), "created_at", None)
+    assert frame["id"].dtype == TEXT_DTYPE
+    assert frame["id"].tolist() == [f"a{i}" for i in range(5)]
+
+
+def test_a_column_whose_type_changes_between_chunks_keeps_every_value(tmp_path, tiny_chunks):
+    # chunk 1: integers, chunk 2: text, chunk 3: a float and NULL
+    values = [_row(1), _row(2), _row("x"), _row("y"), _row(2.5), _row(None)]
+    frame = select_frame(_store(tmp_path, values), "created_at", None)
+    assert frame["id"].tolist() == [1, 2, "x", "y", 2.5, None]
+
+
+def test_all_null_chunks_do_not_decide_a_column_type(tmp_path, tiny_chunks):
+    values = [_row(None), _row(None), _row("a"), _row("b")]
+    frame = select_frame(_store(tmp_path, values), "created_at", None)
+    assert frame["id"].dtype == TEXT_DTYPE
+    assert frame["id"].isna().tolist() == [True, True, False, False]
+
+
+def test_large_integer_ids_stay_exact(tmp_path, tiny_chunks):
+    values = [_row(BIG_ID), _row(None), _row(BIG_ID + 2)]
+    frame = select_frame(_store(tmp_path, values), "created_at", None)
+    assert as_text(frame["id"]).tolist()[0] == str(BIG_ID)
+    assert as_text(frame["id"]).tolist()[2] == str(BIG_ID + 2)
+    assert pd.isna(as_text(frame["id"]).tolist()[1])
+
+
+def test_timestamps_mixing_epoch_numbers_and_text_across_chunks_all_parse(tmp_path, tiny_chunks):
+    values = [_row("a", 1790856000000), _row("b", 1790856000), _row("c", "2026-10-01 12:00:00"),
+              _row("d", "2026-10-01T12:00:00Z")]
+    c = canonical_audit(select_frame(_store(tmp_path, values), "created_at", None))
+    assert c.frame["created_at"].nunique() == 1
+    assert len(c.rejected) == 0
+
+
+def test_text_in_compares_as_text_and_never_matches_missing():
+    mask = text_in(pd.Series(["a", None, 7, "b"], dtype=object), pd.Series(["7", "b", None], dtype=object))
+    assert mask.tolist() == [False, False, True, True]
