@@ -143,6 +143,20 @@ def text_in(values: pd.Series, among: pd.Series | pd.Index | list[str]) -> np.nd
     return found.fill_null(False).to_numpy(zero_copy_only=False)
 
 
+def take_text(values: pd.Series, positions: np.ndarray) -> pd.Series:
+    """``values`` (as text) at ``positions``; -1 gives missing. Stays in Arrow: no Python strings made."""
+    arr = pa.array(as_text(values), type=pa.large_string())
+    if len(arr) == 0:
+        arr = pa.array([None], type=pa.large_string())
+    idx = pa.array(np.maximum(positions, 0), mask=np.asarray(positions) < 0, type=pa.int64())
+    return pd.Series(pd.arrays.ArrowStringArray(arr.take(idx), dtype=TEXT_DTYPE))
+
+
+def labels(codes: np.ndarray, names: tuple[str, ...]) -> pd.Series:
+    """Integer codes → their names as canonical text (-1 gives missing)."""
+    return take_text(pd.Series(list(names), dtype=TEXT_DTYPE), codes)
+
+
 def _text_or_none(value: object) -> str | None:
     if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
         return None

@@ -68,14 +68,13 @@ def candidates(
 
 
 def _request_id_pairs(ops: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
-    """Same request id and action; merged on joint integer codes (fast), NULL request ids excluded."""
+    """Same request id and action; joined on joint integer codes, NULL request ids excluded."""
     op_key, row_key = _key_codes(ops, rows, ("request_id", "action"))
     op_has, row_has = ops["request_id"].notna().to_numpy(), rows["request_id"].notna().to_numpy()
-    left = pd.DataFrame({"k": op_key[op_has], "op": np.flatnonzero(op_has)})
-    right = pd.DataFrame({"k": row_key[row_has], "row": np.flatnonzero(row_has)})
-    pairs = left.merge(right, on="k")[["op", "row"]]
-    pairs["tier"] = TIER_REQUEST_ID
-    return pairs
+    op_idx, row_idx = np.flatnonzero(op_has), np.flatnonzero(row_has)
+    sorted_rows = _SortedKeys(row_key[row_has])
+    li, ri = sorted_rows.join(op_key[op_has])
+    return _pairs(op_idx[li], row_idx[ri], TIER_REQUEST_ID)
 
 
 def _key_pairs(
@@ -88,19 +87,42 @@ def _key_pairs(
     op_b, row_b = op_t // width, row_t // width
     stride = int(max(op_b.max(), row_b.max()) - min(op_b.min(), row_b.min()) + 3)
     base = min(op_b.min(), row_b.min()) - 1
-    left = pd.DataFrame({"k": op_key * stride + (op_b - base), "op": np.arange(len(ops))})
-    right = pd.concat(
-        [pd.DataFrame({"k": row_key * stride + (row_b - base + d), "row": np.arange(len(rows))})
-         for d in (-1, 0, 1)],
-        ignore_index=True,
-    )
-    pairs = left.merge(right, on="k")[["op", "row"]]
-    o, r = pairs["op"].to_numpy(), pairs["row"].to_numpy()
+    sorted_rows = _SortedKeys(row_key * stride + (row_b - base))
+    op_k = op_key * stride + (op_b - base)
+    found = [sorted_rows.join(op_k + d) for d in (-1, 0, 1)]  # the row's bucket is op's − 1, same, + 1
+    o = np.concatenate([li for li, _ in found])
+    r = np.concatenate([ri for _, ri in found])
     within = np.abs(op_t[o] - row_t[r]) <= int(tolerance_s) * 1_000_000
     both_rid = ops["request_id"].notna().to_numpy()[o] & rows["request_id"].notna().to_numpy()[r]
-    pairs = pairs[within & ~both_rid].copy()  # two request ids: only tier 0 may pair them
-    pairs["tier"] = TIER_KEYS
-    return pairs
+    keep = within & ~both_rid  # two request ids: only tier 0 may pair them
+    return _pairs(o[keep], r[keep], TIER_KEYS)
+
+
+def _pairs(o: np.ndarray, r: np.ndarray, tier: int) -> pd.DataFrame:
+    return pd.DataFrame({"op": o.astype(np.int64), "row": r.astype(np.int64),
+                         "tier": np.full(len(o), tier, dtype=np.int64)})
+
+
+class _SortedKeys:
+    """Integer keys sorted once, then equi-joined against any number of probe arrays (a sort-merge
+    join: every pair of equal keys, nothing else, in O((n + m) log n))."""
+
+    def __init__(self, keys: np.ndarray) -> None:
+        self.order = np.argsort(keys, kind="stable")
+        self.sorted = keys[self.order]
+
+    def join(self, probe: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(probe positions, key positions) of every equal pair."""
+        lo = np.searchsorted(self.sorted, probe, side="left")
+        n = np.searchsorted(self.sorted, probe, side="right") - lo
+        total = int(n.sum())
+        if total == 0:
+            empty = np.array([], dtype=np.int64)
+            return empty, empty
+        probe_pos = np.repeat(np.arange(len(probe)), n)
+        first = np.cumsum(n) - n
+        offset = np.arange(total) - np.repeat(first, n)
+        return probe_pos, self.order[np.repeat(lo, n) + offset]
 
 
 def text_rank(values: pd.Series) -> np.ndarray:

@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta, timezone
 import numpy as np
 import pandas as pd
 
-from evidence_app.canonical import DataIssue, issue
+from evidence_app.canonical import TEXT_DTYPE, DataIssue, issue, labels, take_text
 from evidence_app.config import MatchingConfig
 from evidence_app.matching import match, text_rank
 from evidence_app.replay import failure_states
@@ -19,8 +19,6 @@ from evidence_app.replay import failure_states
 OP_STATES = ("logged", "replayed", "backfilled", "missing_pending", "missing_abandoned", "missing_silent")
 COVERED_STATES = ("logged", "replayed", "backfilled")
 ROW_STATUSES = ("matched", "duplicate", "orphan")
-_ORIGIN_RANK = {"live": 0, "replay": 1, "backfill": 2}
-_ORIGIN_STATE = {"live": "logged", "replay": "replayed", "backfill": "backfilled"}
 
 
 @dataclass(frozen=True)
@@ -81,11 +79,12 @@ def reconcile(
     rows = rows.reset_index(drop=True)
     failures = failures.reset_index(drop=True)
     tol = matching.tolerance_seconds
-    origin_rank = rows["origin"].map(_ORIGIN_RANK).fillna(2).to_numpy(np.int64)
+    origin = rows["origin"]
+    origin_rank = np.where((origin == "live").to_numpy(), 0, np.where((origin == "replay").to_numpy(), 1, 2))
     m = match(ops, "occurred_at", rows, "created_at", tol, row_rank=origin_rank)
 
     fe = _failures_with_state(ops, rows, failures, replays, m.op_to_row, matching)
-    op_frame = _operation_states(ops, rows, m.op_to_row, fe)
+    op_frame = _operation_states(ops, rows, origin_rank, m.op_to_row, fe)
     row_frame = _row_statuses(ops, rows, m.row_to_op, m.row_candidate)
     issues = _mapping_issues(ops, rows, matching)
     return Reconciliation(
@@ -170,34 +169,36 @@ def _failures_with_state(
     else:
         inserted_at = pd.Series(pd.NaT, index=range(len(failures)), dtype="datetime64[us, UTC]")
     out = failure_states(failures.drop(columns="id"), covered, inserted_at, replays, matching.max_replay_attempts)
-    out["operation_id"] = np.where(linked_op >= 0, ops["id"].to_numpy()[np.maximum(linked_op, 0)] if len(ops) else None, None)
+    out["operation_id"] = take_text(ops["id"], linked_op).set_axis(out.index)
     out["linked_op"] = linked_op
     return out
 
 
-def _operation_states(ops: pd.DataFrame, rows: pd.DataFrame, op_to_row: np.ndarray, fe: pd.DataFrame) -> pd.DataFrame:
+def _operation_states(ops: pd.DataFrame, rows: pd.DataFrame, origin_rank: np.ndarray, op_to_row: np.ndarray,
+                      fe: pd.DataFrame) -> pd.DataFrame:
     out = ops.copy()
     covered = op_to_row >= 0
-    origin = np.where(covered, rows["origin"].to_numpy()[np.maximum(op_to_row, 0)] if len(rows) else "", "")
-    state = pd.Series(origin).map(_ORIGIN_STATE).to_numpy(dtype=object)
-    fe_state = np.full(len(ops), None, dtype=object)
-    fe_id = np.full(len(ops), None, dtype=object)
+    at = np.maximum(op_to_row, 0)
+    # OP_STATES order: logged, replayed, backfilled (= the covering row's origin rank), then the missing ones.
+    missing = np.full(len(ops), OP_STATES.index("missing_silent"), dtype=np.int64)
+    fe_at = np.full(len(ops), -1, dtype=np.int64)
     if len(fe):
         linked = fe["linked_op"].to_numpy()
         ok = linked >= 0
-        fe_state[linked[ok]] = fe["state"].to_numpy()[ok]
-        fe_id[linked[ok]] = fe["failure_id"].to_numpy()[ok]
-    missing = np.where(fe_state == "abandoned", "missing_abandoned",
-                       np.where(pd.isna(fe_state), "missing_silent", "missing_pending"))
-    out["state"] = np.where(covered, state, missing)
-    out["audit_id"] = np.where(covered, rows["id"].to_numpy()[np.maximum(op_to_row, 0)] if len(rows) else None, None)
+        abandoned = (fe["state"] == "abandoned").to_numpy()
+        missing[linked[ok]] = np.where(abandoned[ok], OP_STATES.index("missing_abandoned"),
+                                       OP_STATES.index("missing_pending"))
+        fe_at[linked[ok]] = np.flatnonzero(ok)
+    state = np.where(covered, origin_rank[at] if len(rows) else 0, missing)
+    out["state"] = labels(state, OP_STATES).set_axis(out.index)
+    out["audit_id"] = take_text(rows["id"], np.where(covered, op_to_row, -1)).set_axis(out.index)
     if len(rows) and len(ops):
-        row_t = rows["created_at"].iloc[np.maximum(op_to_row, 0)].set_axis(out.index)
-        delta = (row_t - out["occurred_at"]).dt.total_seconds()
-        out["match_delta_seconds"] = delta.where(pd.Series(covered, index=out.index))
+        delta = _micros(rows["created_at"])[at] - _micros(out["occurred_at"])
+        out["match_delta_seconds"] = np.where(covered, delta / 1e6, np.nan)
     else:
         out["match_delta_seconds"] = np.nan
-    out["failure_id"] = fe_id
+    out["failure_id"] = take_text(fe["failure_id"] if len(fe) else pd.Series([], dtype=TEXT_DTYPE),
+                                  fe_at).set_axis(out.index)
     out["day"] = out["occurred_at"].dt.floor("D")
     return out
 
@@ -206,12 +207,15 @@ def _row_statuses(ops: pd.DataFrame, rows: pd.DataFrame, row_to_op: np.ndarray, 
     out = rows.copy()
     matched = row_to_op >= 0
     dup = ~matched & (row_candidate >= 0)
-    out["status"] = np.where(matched, "matched", np.where(dup, "duplicate", "orphan"))
+    out["status"] = labels(np.where(matched, 0, np.where(dup, 1, 2)), ROW_STATUSES).set_axis(out.index)
     target = np.where(matched, row_to_op, row_candidate)
-    ids = ops["id"].to_numpy() if len(ops) else np.array([None])
-    out["operation_id"] = np.where(target >= 0, ids[np.maximum(target, 0)], None)
+    out["operation_id"] = take_text(ops["id"], target).set_axis(out.index)
     out["day"] = out["created_at"].dt.floor("D")
     return out
+
+
+def _micros(ts: pd.Series) -> np.ndarray:
+    return ts.astype("datetime64[us, UTC]").astype("int64").to_numpy()
 
 
 def _mapping_issues(ops: pd.DataFrame, rows: pd.DataFrame, matching: MatchingConfig) -> tuple[DataIssue, ...]:

@@ -357,6 +357,10 @@ def _chunk_columns(chunk: Sequence[Sequence[object]], width: int) -> list[pa.Arr
 
 def _arrow_or_objects(values: np.ndarray) -> pa.Array | np.ndarray:
     try:
+        return pa.array(values, type=pa.string(), from_pandas=False)  # the common case, without inference
+    except (pa.ArrowException, TypeError, ValueError, OverflowError):
+        pass
+    try:
         arr = pa.array(values, from_pandas=False)
     except (pa.ArrowException, TypeError, ValueError, OverflowError):
         return values.copy()  # mixed types (SQLite's dynamic typing, say): keep exactly what came
