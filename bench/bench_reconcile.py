@@ -12,7 +12,6 @@ rows/s, the ratio to the bare read, and peak memory.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import random
 import resource
@@ -20,7 +19,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 OUT = Path(__file__).resolve().parent / "out"

@@ -6,21 +6,18 @@ import re
 import sqlite3
 from contextlib import contextmanager
 from dataclasses import dataclass
-from operator import itemgetter
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable, Iterator, Mapping, Sequence
 
-import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError, NoSuchTableError, SQLAlchemyError
+from sqlalchemy.exc import NoSuchTableError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
 from evidence_app.canonical import TEXT_DTYPE, text_in
+from evidence_app.columnar import Piece, chunk_columns, frame_of, text_columns
 from evidence_app.config import StoreConfig
 from evidence_app.errors import SourceError
 
@@ -285,9 +282,9 @@ def _fetch(
 ) -> pd.DataFrame:
     """Stream the result in chunks. SQLAlchemy compiles, binds and opens a server-side cursor; rows
     are read straight from the DBAPI cursor (no per-row Row objects). Each chunk is turned into
-    compact Arrow columns at once (values unchanged; see :func:`_chunk_columns`), so memory holds
+    compact Arrow columns at once (values unchanged; see :mod:`evidence_app.columnar`), so memory holds
     bytes, not millions of Python objects. ``keep`` may thin each chunk so memory stays bounded."""
-    pieces: list[list[pa.Array | np.ndarray]] = [[] for _ in canonical]
+    pieces: list[list[Piece]] = [[] for _ in canonical]
     kept: list[pd.DataFrame] = []
     with _mapped(store.config, "reading"), store.engine.connect() as conn:
         sql, args = _compiled(stmt, conn.dialect)
@@ -299,10 +296,10 @@ def _fetch(
                 chunk = cursor.fetchmany(FETCH_CHUNK)
                 if not chunk:
                     break
-                columns = _chunk_columns(chunk, len(canonical), text_guess)
-                text_guess = _text_columns(columns)
+                columns = chunk_columns(chunk, len(canonical), text_guess)
+                text_guess = text_columns(columns)
                 if keep is not None:
-                    kept.append(keep(_frame([[c] for c in columns], canonical)))
+                    kept.append(keep(frame_of([[c] for c in columns], canonical)))
                 else:
                     for j, column in enumerate(columns):
                         pieces[j].append(column)
@@ -312,8 +309,8 @@ def _fetch(
             cursor.close()
             conn.rollback()
     if keep is not None:
-        return pd.concat(kept, ignore_index=True) if kept else _frame(pieces, canonical)
-    return _frame(pieces, canonical)
+        return pd.concat(kept, ignore_index=True) if kept else frame_of(pieces, canonical)
+    return frame_of(pieces, canonical)
 
 
 def _compiled(stmt: sa.Select, dialect: sa.engine.Dialect) -> tuple[str, object]:
@@ -344,82 +341,6 @@ def select_outside(store: Store, time_field: str, window: Window, field: str, wa
     stmt = stmt.where(tbl.c[store.columns[field]].is_not(None), sa.not_(inside))
     wanted_set = pd.Series(list(wanted), dtype=TEXT_DTYPE)
     return _fetch(store, stmt, canonical, None, keep=lambda f: f[text_in(f[field], wanted_set)])
-
-
-def _chunk_columns(chunk: Sequence[Sequence[object]], width: int, text_guess: frozenset[int]) -> list[pa.Array | np.ndarray]:
-    """Rows → one piece per column: an Arrow array where the driver's values are all of one plain
-    type (text, integers, floats, timestamps, or all NULL), else the values themselves (object).
-
-    Columns expected to hold text (``text_guess``, learnt from the previous chunk) are converted in
-    one pass over the row tuples, which is several times faster than column by column; if any of
-    them holds something else this time, every column takes the careful path."""
-    pieces: list[pa.Array | np.ndarray | None] = [None] * width
-    text = sorted(text_guess)
-    if len(text) > 1:
-        try:
-            rows = chunk if len(text) == width else list(map(itemgetter(*text), chunk))
-            packed = pa.array(rows, type=pa.struct([(str(j), pa.string()) for j in text]))
-            for k, j in enumerate(text):
-                pieces[j] = packed.field(k)
-        except (pa.ArrowException, TypeError, ValueError, OverflowError):
-            pass  # some value is not text: fall through, column by column
-    for j in range(width):
-        if pieces[j] is None:
-            pieces[j] = _arrow_or_objects(np.fromiter(map(itemgetter(j), chunk), dtype=object, count=len(chunk)))
-    return pieces  # type: ignore[return-value]
-
-
-def _text_columns(pieces: list[pa.Array | np.ndarray]) -> frozenset[int]:
-    """Columns that came back as text (or all NULL): the guess for the next chunk."""
-    return frozenset(j for j, p in enumerate(pieces)
-                     if isinstance(p, pa.Array) and (pa.types.is_string(p.type) or pa.types.is_null(p.type)))
-
-
-def _arrow_or_objects(values: np.ndarray) -> pa.Array | np.ndarray:
-    try:
-        return pa.array(values, type=pa.string(), from_pandas=False)  # the common case, without inference
-    except (pa.ArrowException, TypeError, ValueError, OverflowError):
-        pass
-    try:
-        arr = pa.array(values, from_pandas=False)
-    except (pa.ArrowException, TypeError, ValueError, OverflowError):
-        return values  # mixed types (SQLite's dynamic typing, say): keep exactly what came
-    return arr if _plain(arr.type) else values
-
-
-def _plain(kind: pa.DataType) -> bool:
-    return (pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_signed_integer(kind)
-            or pa.types.is_floating(kind) or pa.types.is_timestamp(kind) or pa.types.is_null(kind))
-
-
-def _frame(pieces: list[list[pa.Array | np.ndarray]], canonical: list[str]) -> pd.DataFrame:
-    return pd.DataFrame({name: _series(parts) for name, parts in zip(canonical, pieces)})
-
-
-def _series(parts: list[pa.Array | np.ndarray]) -> pd.Series:
-    """One column from its chunks: Arrow-backed when every chunk has the same plain type (all-NULL
-    chunks fit any), else object values exactly as the driver gave them, None for NULL."""
-    kinds = {p.type for p in parts if isinstance(p, pa.Array) and not pa.types.is_null(p.type)}
-    if all(isinstance(p, pa.Array) for p in parts) and len(kinds) <= 1:
-        kind = kinds.pop() if kinds else pa.null()
-        arr = pa.chunked_array([p if p.type == kind else pa.nulls(len(p), kind) for p in parts], type=kind)
-        return _from_arrow(arr)
-    objects = [p if isinstance(p, np.ndarray) else np.array(p.to_pylist() + [None], dtype=object)[:-1]
-               for p in parts]
-    return pd.Series(np.concatenate(objects) if objects else np.array([], dtype=object), dtype=object)
-
-
-def _from_arrow(arr: pa.ChunkedArray) -> pd.Series:
-    kind = arr.type
-    if pa.types.is_null(kind):
-        return pd.Series(np.full(len(arr), None, dtype=object), dtype=object)
-    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
-        return pd.Series(pd.arrays.ArrowStringArray(pc.cast(arr, pa.large_string()),
-                                                    dtype=pd.StringDtype("pyarrow", na_value=np.nan)))
-    if pa.types.is_integer(kind):
-        # Nullable integers stay exact (a float64 column could not hold a 19-digit id).
-        return pd.Series(arr.to_pandas(types_mapper={kind: pd.Int64Dtype()}.get))
-    return pd.Series(arr.to_pandas())
 
 
 def time_extent(store: Store, time_field: str) -> tuple[object, object]:

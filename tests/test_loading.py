@@ -33,7 +33,7 @@ def _store(tmp_path: Path, values: list[tuple]) -> sources.Store:
 
 @pytest.fixture
 def tiny_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sources, "FETCH_CHUNK", 2)
+    monkeypatch.setattr(sources, "FETCH_CHUNK", 2)  # every row pair is its own chunk
 
 
 def _row(i: object, t: object = "2026-10-01 12:00:00") -> tuple:

@@ -235,7 +235,7 @@ def test_pdf_numbers_equal_the_cli(pack):
         assert re.search(rf"{re.escape(label)}\s+{cov[key]:,}\s", text), label
     for state, n in status["states"].items():
         assert re.search(rf"^\s*{state}\s+{n}\s*", text, re.M), state
-    assert f"Skipped log lines" in text and re.search(rf"Skipped log lines\s+{status['skipped_log_lines']}", text)
+    assert "Skipped log lines" in text and re.search(rf"Skipped log lines\s+{status['skipped_log_lines']}", text)
 
 
 def test_cover_says_plainly_when_self_signed(pack):

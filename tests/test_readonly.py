@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 
-from evidence_app.config import load_config, parse_config
+from evidence_app.config import load_config
 from evidence_app.sources import open_store
 from scenario import T0
 
