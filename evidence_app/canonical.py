@@ -226,7 +226,8 @@ def canonical_operations(raw: pd.DataFrame, matching: MatchingConfig) -> Canonic
             "operator": as_text(raw["user_id"]),
             "target": canonical_target(raw["target"]),
             "request_id": as_text(_optional(raw, "request_id")),
-        }
+        },
+        copy=False,  # the columns are new already; copying a million-row frame again buys nothing
     )
     mapped = {op: matching.action_for(op) for op in pd.unique(frame["operation"].dropna())}
     frame["action"] = as_text(frame["operation"].map(mapped, na_action="ignore"))
@@ -253,7 +254,8 @@ def canonical_audit(raw: pd.DataFrame) -> Canonical:
             # An origin we do not know is not evidence of a live write: count it, treat as backfill.
             "origin": origin.where(~unknown, "backfill"),
             "inserted_at": parse_timestamps(_optional(raw, "inserted_at")),
-        }
+        },
+        copy=False,
     )
     extra = [
         issue("audit", "unknown_origin", "origin", frame.loc[unknown, "id"],
@@ -293,5 +295,5 @@ def _finish(
                         "each row kept and reconciled separately"))
     rejected = raw[no_time].copy()
     rejected.insert(0, "reason", np.where(null_time[no_time], f"null {time_field}", f"unparseable {time_field}"))
-    kept = frame[~no_time].reset_index(drop=True)
+    kept = frame[~no_time].reset_index(drop=True) if no_time.any() else frame
     return Canonical(kept, rejected.reset_index(drop=True), tuple(i for i in issues if i is not None))

@@ -133,7 +133,8 @@ def _trim(frame: pd.DataFrame, field: str, window: Window | None) -> pd.DataFram
     if window is None:
         return frame
     t = frame[field]
-    return frame[(t >= pd.Timestamp(window.start)) & (t < pd.Timestamp(window.end))].reset_index(drop=True)
+    inside = (t >= pd.Timestamp(window.start)) & (t < pd.Timestamp(window.end))
+    return frame if inside.all() else frame[inside].reset_index(drop=True)
 
 
 def _request_id_top_up(

@@ -132,9 +132,10 @@ def _in(frame: pd.DataFrame, time_field: str, id_field: str, period: Period) -> 
     """The period's records in a stable order (time, then id), whatever order the source gave."""
     if frame.empty:
         return frame.reset_index(drop=True)
-    inside = frame[period.contains(frame[time_field])]
-    order = np.lexsort((text_rank(inside[id_field]), inside[time_field].astype("int64").to_numpy()))
-    return inside.iloc[order].reset_index(drop=True)
+    inside = np.flatnonzero(period.contains(frame[time_field]).to_numpy())
+    ids, times = frame[id_field].take(inside), frame[time_field].take(inside)
+    order = np.lexsort((text_rank(ids), times.astype("int64").to_numpy()))
+    return frame.take(inside[order]).reset_index(drop=True)
 
 
 def _failures_with_state(
@@ -176,7 +177,7 @@ def _failures_with_state(
 
 def _operation_states(ops: pd.DataFrame, rows: pd.DataFrame, origin_rank: np.ndarray, op_to_row: np.ndarray,
                       fe: pd.DataFrame) -> pd.DataFrame:
-    out = ops.copy()
+    out = ops.copy(deep=False)  # copy-on-write: new columns never touch the caller's frame
     covered = op_to_row >= 0
     at = np.maximum(op_to_row, 0)
     # OP_STATES order: logged, replayed, backfilled (= the covering row's origin rank), then the missing ones.
@@ -204,7 +205,7 @@ def _operation_states(ops: pd.DataFrame, rows: pd.DataFrame, origin_rank: np.nda
 
 
 def _row_statuses(ops: pd.DataFrame, rows: pd.DataFrame, row_to_op: np.ndarray, row_candidate: np.ndarray) -> pd.DataFrame:
-    out = rows.copy()
+    out = rows.copy(deep=False)
     matched = row_to_op >= 0
     dup = ~matched & (row_candidate >= 0)
     out["status"] = labels(np.where(matched, 0, np.where(dup, 1, 2)), ROW_STATUSES).set_axis(out.index)
