@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable, Iterator
 
+import numpy as np
 import pandas as pd
 
 from evidence_app.canonical import DataIssue, canonical_audit, canonical_operations, text_in
 from evidence_app.config import Config
 from evidence_app.logpush import LogScan, scan_logs
-from evidence_app.reconcile import Period, Reconciliation, reconcile
+from evidence_app.reconcile import Period, Reconciliation, in_order, reconcile
 from evidence_app.sources import Store, Window, count_rows, open_store, select_frame, select_outside
 
 Progress = Callable[[str, int], None]
@@ -129,12 +130,14 @@ def _window(period: Period, margin_s: int) -> Window | None:
 
 
 def _trim(frame: pd.DataFrame, field: str, window: Window | None) -> pd.DataFrame:
-    """Exact window filter after parsing (the SQL filter is a deliberate superset)."""
-    if window is None:
-        return frame
+    """Exact window filter after parsing (the SQL filter is a deliberate superset), sorted by
+    (time, id) once here so every later view of the period is a slice, not a copy."""
     t = frame[field]
-    inside = (t >= pd.Timestamp(window.start)) & (t < pd.Timestamp(window.end))
-    return frame if inside.all() else frame[inside].reset_index(drop=True)
+    if window is None:
+        keep = np.ones(len(frame), dtype=bool)
+    else:
+        keep = ((t >= pd.Timestamp(window.start)) & (t < pd.Timestamp(window.end))).to_numpy()
+    return in_order(frame, field, "id", keep) if len(frame) else frame
 
 
 def _request_id_top_up(

@@ -132,10 +132,18 @@ def _in(frame: pd.DataFrame, time_field: str, id_field: str, period: Period) -> 
     """The period's records in a stable order (time, then id), whatever order the source gave."""
     if frame.empty:
         return frame.reset_index(drop=True)
-    inside = np.flatnonzero(period.contains(frame[time_field]).to_numpy())
+    return in_order(frame, time_field, id_field, period.contains(frame[time_field]).to_numpy())
+
+
+def in_order(frame: pd.DataFrame, time_field: str, id_field: str, keep: np.ndarray) -> pd.DataFrame:
+    """The kept records sorted by (time, id). Frames loaded in that order (dataset.py sorts them once)
+    come back as a slice that shares the loaded columns instead of a copy of every column."""
+    inside = np.flatnonzero(keep)
     ids, times = frame[id_field].take(inside), frame[time_field].take(inside)
-    order = np.lexsort((text_rank(ids), times.astype("int64").to_numpy()))
-    return frame.take(inside[order]).reset_index(drop=True)
+    picked = inside[np.lexsort((text_rank(ids), times.astype("int64").to_numpy()))]
+    if len(picked) and picked[-1] - picked[0] + 1 == len(picked) and bool(np.all(np.diff(picked) == 1)):
+        return frame.iloc[picked[0]:picked[-1] + 1].reset_index(drop=True)
+    return frame.take(picked).reset_index(drop=True)
 
 
 def _failures_with_state(
