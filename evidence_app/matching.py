@@ -17,7 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from evidence_app.canonical import as_text
+from evidence_app.canonical import arrow_text, as_text
 
 KEY_FIELDS = ("action", "tenant", "operator", "target")
 TIER_REQUEST_ID = 0
@@ -128,7 +128,9 @@ class _SortedKeys:
 def text_rank(values: pd.Series) -> np.ndarray:
     """0-based rank of each id, ties by position: the 'ties broken by id' rule. Ids that are all whole numbers (autoincrement keys
     read as text) order numerically, so 9 comes before 10; anything else orders by code point."""
-    arr = pa.array(as_text(values).fillna(""), type=pa.large_string())
+    arr = arrow_text(values)
+    if arr.null_count:
+        arr = pc.fill_null(arr, "")
     if len(arr) and pc.all(pc.match_substring_regex(arr, r"^-?[0-9]{1,18}$")).as_py():
         arr = pc.cast(arr, pa.int64())
     return (pc.rank(arr, sort_keys="ascending", tiebreaker="first").to_numpy() - 1).astype(np.int64)

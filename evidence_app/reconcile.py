@@ -139,11 +139,18 @@ def in_order(frame: pd.DataFrame, time_field: str, id_field: str, keep: np.ndarr
     """The kept records sorted by (time, id). Frames loaded in that order (dataset.py sorts them once)
     come back as a slice that shares the loaded columns instead of a copy of every column."""
     inside = np.flatnonzero(keep)
-    ids, times = frame[id_field].take(inside), frame[time_field].take(inside)
-    picked = inside[np.lexsort((text_rank(ids), times.astype("int64").to_numpy()))]
-    if len(picked) and picked[-1] - picked[0] + 1 == len(picked) and bool(np.all(np.diff(picked) == 1)):
-        return frame.iloc[picked[0]:picked[-1] + 1].reset_index(drop=True)
-    return frame.take(picked).reset_index(drop=True)
+    part = _rows(frame, inside)
+    order = np.lexsort((text_rank(part[id_field]), part[time_field].astype("int64").to_numpy()))
+    return _rows(part, order).reset_index(drop=True)
+
+
+def _rows(frame: pd.DataFrame, positions: np.ndarray) -> pd.DataFrame:
+    """``frame.take(positions)``, but a slice (no copy) when the positions are consecutive."""
+    if len(positions) == 0 or (positions[-1] - positions[0] + 1 == len(positions)
+                               and bool(np.all(np.diff(positions) == 1))):
+        start = positions[0] if len(positions) else 0
+        return frame.iloc[start:start + len(positions)]
+    return frame.take(positions)
 
 
 def _failures_with_state(

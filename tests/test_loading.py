@@ -79,3 +79,16 @@ def test_timestamps_mixing_epoch_numbers_and_text_across_chunks_all_parse(tmp_pa
 def test_text_in_compares_as_text_and_never_matches_missing():
     mask = text_in(pd.Series(["a", None, 7, "b"], dtype=object), pd.Series(["7", "b", None], dtype=object))
     assert mask.tolist() == [False, False, True, True]
+
+
+def test_duplicate_ids_are_counted_once_each_and_every_row_is_kept():
+    raw = pd.DataFrame({
+        "id": ["a", "b", "a", None, None, "c", "c", "c"],
+        "created_at": ["2026-10-01 12:00:00"] * 8,
+        "action": ["cache_purge"] * 8, "restaurant_id": ["r1"] * 8, "user_id": ["u1"] * 8,
+        "target": ['["m-1"]'] * 8,
+    })
+    c = canonical_audit(raw)
+    dup = [i for i in c.issues if i.kind == "duplicate_id"]
+    assert len(dup) == 1 and dup[0].count == 2 and set(dup[0].examples) == {"a", "c"}
+    assert len(c.frame) == 8
