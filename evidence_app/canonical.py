@@ -159,6 +159,12 @@ def take_text(values: pd.Series, positions: np.ndarray) -> pd.Series:
     return pd.Series(pd.arrays.ArrowStringArray(arr.take(idx), dtype=TEXT_DTYPE))
 
 
+def codes_of(values: pd.Series, names: tuple[str, ...]) -> np.ndarray:
+    """Each value's position in ``names`` (-1 when absent), computed in Arrow."""
+    found = pc.index_in(arrow_text(values), value_set=pa.array(names, type=pa.large_string()))
+    return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
 def labels(codes: np.ndarray, names: tuple[str, ...]) -> pd.Series:
     """Integer codes → their names as canonical text (-1 gives missing)."""
     return take_text(pd.Series(list(names), dtype=TEXT_DTYPE), codes)
@@ -245,8 +251,8 @@ def canonical_operations(raw: pd.DataFrame, matching: MatchingConfig) -> Canonic
         },
         copy=False,  # the columns are new already; copying a million-row frame again buys nothing
     )
-    mapped = {op: matching.action_for(op) for op in pd.unique(frame["operation"].dropna())}
-    frame["action"] = as_text(frame["operation"].map(mapped, na_action="ignore"))
+    codes, operations = pd.factorize(frame["operation"])
+    frame["action"] = labels(codes, tuple(matching.action_for(op) for op in operations)).set_axis(frame.index)
     frame = frame[list(OPS_FIELDS)]
     return _finish("operations", frame, raw, "occurred_at", ("operation", "tenant", "operator"))
 
@@ -296,17 +302,20 @@ def _finish(
     no_time = frame[time_field].isna()
     null_time = no_time & raw_time.isna()
     bad_time = no_time & raw_time.notna()
-    ids = frame["id"].fillna("<null id>")
-    issues.append(issue(source, "null_value", time_field, ids[null_time],
+
+    def ids(mask: pd.Series) -> list[str]:
+        return frame["id"][mask].fillna("<null id>").tolist() if mask.any() else []
+
+    issues.append(issue(source, "null_value", time_field, ids(null_time),
                         "excluded from matching and listed as rejected"))
-    issues.append(issue(source, "unparseable_timestamp", time_field, ids[bad_time],
+    issues.append(issue(source, "unparseable_timestamp", time_field, ids(bad_time),
                         "excluded from matching and listed as rejected"))
     for name in ("id",) + key_fields:
         nulls = frame[name].isna() & ~no_time
-        issues.append(issue(source, "null_value", name, ids[nulls],
+        issues.append(issue(source, "null_value", name, ids(nulls),
                             "kept; matched only against rows with the same missing key"))
     dup = repeated(frame["id"])
-    issues.append(issue(source, "duplicate_id", "id", pd.unique(frame.loc[dup, "id"]),
+    issues.append(issue(source, "duplicate_id", "id", pd.unique(frame.loc[dup, "id"]) if dup.any() else [],
                         "each row kept and reconciled separately"))
     rejected = raw[no_time].copy()
     rejected.insert(0, "reason", np.where(null_time[no_time], f"null {time_field}", f"unparseable {time_field}"))

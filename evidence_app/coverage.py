@@ -7,6 +7,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from evidence_app.canonical import codes_of
 from evidence_app.errors import UsageError
 from evidence_app.reconcile import OP_STATES, Reconciliation
 
@@ -36,7 +37,8 @@ def coverage_table(recon: Reconciliation, by: Sequence[str] = ()) -> pd.DataFram
     """One row per combination of ``by`` (all operations when empty) with counts and ratios."""
     ops = recon.operations
     by = list(by)
-    counts = pd.get_dummies(pd.Categorical(ops["state"], categories=OP_STATES)).astype(np.int64)
+    state = pd.Categorical.from_codes(codes_of(ops["state"], OP_STATES), categories=OP_STATES)
+    counts = pd.get_dummies(state).astype(np.int64)
     counts.index = ops.index
     if by:
         keys = [ops[d] for d in by]

@@ -236,7 +236,7 @@ def _micros(ts: pd.Series) -> np.ndarray:
 
 def _mapping_issues(ops: pd.DataFrame, rows: pd.DataFrame, matching: MatchingConfig) -> tuple[DataIssue, ...]:
     known = set(pd.unique(ops["action"].dropna())) | set(matching.actions.values())
-    unknown = rows[~rows["action"].isin(known)]
+    unknown = rows.loc[~rows["action"].isin(known), ["action"]]
     seen_ops = set(pd.unique(ops["operation"].dropna()))
     unused = [op for op in matching.actions if op not in seen_ops]
     found = [
