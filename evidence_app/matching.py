@@ -153,19 +153,29 @@ def match(
                         cand["tier"].to_numpy(), rank[r]))
     o, r = o[order], r[order]
     row_candidate = np.full(n_rows, -1, dtype=np.int64)
-    uniq_r, first = np.unique(r, return_index=True)
-    row_candidate[uniq_r] = o[first]
+    first = _first_position(r, n_rows)
+    has = first < len(r)
+    row_candidate[has] = o[first[has]]
     op_to_row, row_to_op = _greedy(o, r, n_ops, n_rows)
     return Matching(row_to_op=row_to_op, op_to_row=op_to_row, row_candidate=row_candidate)
 
 
+def _first_position(groups: np.ndarray, n: int) -> np.ndarray:
+    """For each group 0..n-1, the first position where it occurs in ``groups`` (len(groups) if never).
+    One unbuffered pass; sorting to find firsts would cost O(P log P) and thrash the cache at 10 M."""
+    first = np.full(n, len(groups), dtype=np.int64)
+    np.minimum.at(first, groups, np.arange(len(groups), dtype=np.int64))
+    return first
+
+
 def _greedy(o: np.ndarray, r: np.ndarray, n_ops: int, n_rows: int) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs arrive in priority order. A pair first for both its operation and its row would be taken
+    by the sequential greedy too; take all such pairs, drop the pairs they exclude, repeat."""
     op_to_row = np.full(n_ops, -1, dtype=np.int64)
     row_to_op = np.full(n_rows, -1, dtype=np.int64)
     while len(o):
-        _, first_o = np.unique(o, return_index=True)
-        _, first_r = np.unique(r, return_index=True)
-        dominant = np.intersect1d(first_o, first_r, assume_unique=True)
+        at = np.arange(len(o))
+        dominant = (_first_position(o, n_ops)[o] == at) & (_first_position(r, n_rows)[r] == at)
         op_to_row[o[dominant]] = r[dominant]
         row_to_op[r[dominant]] = o[dominant]
         keep = (op_to_row[o] < 0) & (row_to_op[r] < 0)

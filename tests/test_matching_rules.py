@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import numpy as np
+
 from scenario import T0
+
+from evidence_app.matching import _greedy
 
 S = timedelta(seconds=1)
 
@@ -152,3 +156,26 @@ def test_matching_is_deterministic_whatever_the_row_order(scenario, tmp_path):
     scenario.rows.reverse()
     scenario.ops.reverse()
     assert scenario.recon().operations[["id", "audit_id"]].to_dict("records") == first
+
+
+def _sequential_greedy(o, r, n_ops, n_rows):
+    """The rule as written: walk the pairs in priority order, take a pair when both ends are free."""
+    op_to_row, row_to_op = [-1] * n_ops, [-1] * n_rows
+    for op, row in zip(o, r):
+        if op_to_row[op] < 0 and row_to_op[row] < 0:
+            op_to_row[op], row_to_op[row] = row, op
+    return op_to_row, row_to_op
+
+
+def test_vectorised_greedy_takes_exactly_the_pairs_a_sequential_walk_takes():
+    rng = np.random.default_rng(20261127)
+    for _ in range(200):
+        n_ops, n_rows = int(rng.integers(1, 30)), int(rng.integers(1, 30))
+        pairs = {(int(rng.integers(n_ops)), int(rng.integers(n_rows))) for _ in range(int(rng.integers(0, 80)))}
+        ordered = list(pairs)
+        rng.shuffle(ordered)  # an arbitrary priority order
+        o = np.array([p[0] for p in ordered], dtype=np.int64)
+        r = np.array([p[1] for p in ordered], dtype=np.int64)
+        op_to_row, row_to_op = _greedy(o, r, n_ops, n_rows)
+        expected = _sequential_greedy(o, r, n_ops, n_rows)
+        assert op_to_row.tolist() == expected[0] and row_to_op.tolist() == expected[1]
