@@ -39,14 +39,33 @@ class Matching:
 def _key_codes(ops: pd.DataFrame, rows: pd.DataFrame, fields: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
     """Factorise the composite key jointly so both sides share integer codes (missing is a value too)."""
     combined = np.zeros(len(ops) + len(rows), dtype=np.int64)
+    top = 1  # an upper bound of combined's values
     for name in fields:
-        both = pd.concat([as_text(ops[name]), as_text(rows[name])], ignore_index=True)
-        codes, uniques = pd.factorize(both, use_na_sentinel=True)
-        codes = np.where(codes < 0, len(uniques), codes)
-        # Mixed radix keeps the composite exact; re-factorise before it could overflow int64.
-        combined = combined * (len(uniques) + 1) + codes
-        combined, _ = pd.factorize(combined)
+        codes, k = _text_codes(pd.concat([as_text(ops[name]), as_text(rows[name])], ignore_index=True))
+        if top * k >= 2**62:  # mixed radix would overflow int64: renumber what we have first
+            combined, uniques = pd.factorize(combined)
+            top = len(uniques)
+        combined = combined * k + codes
+        top *= k
     return combined[: len(ops)], combined[len(ops) :]
+
+
+def _text_codes(values: pd.Series) -> tuple[np.ndarray, int]:
+    """Dense integer codes (equal text, equal code; missing is one more value) and how many there are.
+    Mostly-distinct text (request ids) is ranked by sorting, several times faster than hashing ten
+    million distinct strings; repetitive text is dictionary-encoded."""
+    arr = arrow_text(values)
+    if len(arr) == 0:
+        return np.zeros(0, dtype=np.int64), 1
+    sample = arr.slice(0, 20_000)
+    if pc.count_distinct(sample, mode="all").as_py() * 4 > len(sample):
+        codes = pc.rank(arr, sort_keys="ascending", tiebreaker="dense").to_numpy().astype(np.int64) - 1
+        return codes, int(codes.max()) + 1
+    encoded = pc.dictionary_encode(arr)
+    if isinstance(encoded, pa.ChunkedArray):
+        encoded = encoded.combine_chunks()
+    k = len(encoded.dictionary)
+    return encoded.indices.fill_null(k).to_numpy(zero_copy_only=False).astype(np.int64), k + 1
 
 
 def _micros(ts: pd.Series) -> np.ndarray:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import numpy as np
+import pandas as pd
 
 from scenario import T0
 
-from evidence_app.matching import _greedy
+from evidence_app.matching import _greedy, _key_codes
 
 S = timedelta(seconds=1)
 
@@ -179,3 +180,23 @@ def test_vectorised_greedy_takes_exactly_the_pairs_a_sequential_walk_takes():
         op_to_row, row_to_op = _greedy(o, r, n_ops, n_rows)
         expected = _sequential_greedy(o, r, n_ops, n_rows)
         assert op_to_row.tolist() == expected[0] and row_to_op.tolist() == expected[1]
+
+
+def test_composite_keys_are_equal_exactly_when_every_field_is_equal_missing_included():
+    rng = np.random.default_rng(7)
+
+    def side(n: int, distinct: int) -> pd.DataFrame:
+        pick = lambda k: [None if x == 0 else f"v{x}" for x in rng.integers(0, k, n)]  # noqa: E731
+        return pd.DataFrame({"a": pick(3), "b": pick(distinct)})
+
+    for distinct in (5, 50_000):  # repetitive text is dictionary-encoded, mostly-distinct text ranked
+        ops, rows = side(3000, distinct), side(3000, distinct)
+        op_key, row_key = _key_codes(ops, rows, ("a", "b"))
+        plain = lambda col: [None if pd.isna(v) else v for v in col]  # noqa: E731
+        keys = list(zip(plain(ops["a"]), plain(ops["b"]))) + list(zip(plain(rows["a"]), plain(rows["b"])))
+        codes = np.concatenate([op_key, row_key])
+        by_key: dict = {}
+        for key, code in zip(keys, codes):
+            by_key.setdefault(key, set()).add(int(code))
+        assert all(len(c) == 1 for c in by_key.values())  # equal keys, one code
+        assert len({next(iter(c)) for c in by_key.values()}) == len(by_key)  # different keys, different codes
