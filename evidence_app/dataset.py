@@ -150,10 +150,8 @@ def _request_id_top_up(
     config: Config,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """A shared request id matches whatever the clocks say: fetch counterparts outside the window."""
-    in_ops = ops[period.contains(ops["occurred_at"])]
-    in_rows = audit[period.contains(audit["created_at"])]
-    want_rows = _absent(in_ops["request_id"], audit["request_id"])
-    want_ops = _absent(in_rows["request_id"], ops["request_id"])
+    want_rows = _absent(ops["request_id"][period.contains(ops["occurred_at"])], audit["request_id"])
+    want_ops = _absent(audit["request_id"][period.contains(audit["created_at"])], ops["request_id"])
     if want_rows and "request_id" in audit_store.present:
         raw = select_outside(audit_store, "created_at", window, "request_id", want_rows)
         extra = canonical_audit(raw).frame
