@@ -17,7 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from evidence_app.canonical import TEXT_DTYPE
+from evidence_app.text import TEXT_DTYPE
 
 if "ARROW_DEFAULT_MEMORY_POOL" not in os.environ:  # an operator's explicit choice wins
     # Measured on 1 M operations (bench/RESULTS.md): the C library's allocator hands the buffers of

@@ -7,7 +7,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from evidence_app.canonical import codes_of
+from evidence_app.text import codes_of
 from evidence_app.errors import UsageError
 from evidence_app.reconcile import OP_STATES, Reconciliation
 

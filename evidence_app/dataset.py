@@ -11,11 +11,12 @@ from typing import Callable, Iterator
 import numpy as np
 import pandas as pd
 
-from evidence_app.canonical import DataIssue, canonical_audit, canonical_operations, text_in
+from evidence_app.canonical import DataIssue, canonical_audit, canonical_operations
 from evidence_app.config import Config
 from evidence_app.logpush import LogScan, scan_logs
 from evidence_app.reconcile import Period, Reconciliation, in_order, reconcile
 from evidence_app.sources import Store, Window, count_rows, open_store, select_frame, select_outside
+from evidence_app.text import text_in
 
 Progress = Callable[[str, int], None]
 """Called as progress(stage, units_done_since_last_call)."""

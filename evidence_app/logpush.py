@@ -16,8 +16,9 @@ from typing import Callable, Iterable, Iterator
 
 import pandas as pd
 
-from evidence_app.canonical import DataIssue, as_text, canonical_target, issue, parse_timestamps
+from evidence_app.canonical import DataIssue, canonical_target, issue, parse_timestamps
 from evidence_app.config import MatchingConfig
+from evidence_app.text import as_text
 
 FAILURE_EVENT = "audit_log_insert_failed"
 REPLAY_EVENT = "audit_log_replay"

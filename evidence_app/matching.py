@@ -17,7 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from evidence_app.canonical import arrow_text, as_text
+from evidence_app.text import arrow_text, as_text
 
 KEY_FIELDS = ("action", "tenant", "operator", "target")
 TIER_REQUEST_ID = 0

@@ -11,10 +11,11 @@ from datetime import date, datetime, time, timedelta, timezone
 import numpy as np
 import pandas as pd
 
-from evidence_app.canonical import TEXT_DTYPE, DataIssue, issue, labels, take_text
+from evidence_app.canonical import DataIssue, issue
 from evidence_app.config import MatchingConfig
 from evidence_app.matching import match, text_rank
 from evidence_app.replay import failure_states
+from evidence_app.text import TEXT_DTYPE, labels, take_text
 
 OP_STATES = ("logged", "replayed", "backfilled", "missing_pending", "missing_abandoned", "missing_silent")
 COVERED_STATES = ("logged", "replayed", "backfilled")

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import NoSuchTableError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
-from evidence_app.canonical import TEXT_DTYPE, text_in
+from evidence_app.text import TEXT_DTYPE, text_in
 from evidence_app.columnar import Piece, chunk_columns, frame_of, text_columns
 from evidence_app.config import StoreConfig
 from evidence_app.errors import SourceError

@@ -1,0 +1,37 @@
+"""Canonical text: whatever the driver gave, one Arrow-backed text column with NaN for missing."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from evidence_app.text import TEXT_DTYPE, as_text, codes_of, labels, repeated, take_text
+
+
+def test_driver_values_of_any_kind_become_the_same_text():
+    values = pd.Series([7, 7.0, b"7", "7", None, float("nan")], dtype=object)
+    text = as_text(values)
+    assert text.dtype == TEXT_DTYPE
+    assert text.tolist()[:4] == ["7", "7", "7", "7"]
+    assert text.isna().tolist()[4:] == [True, True]
+
+
+def test_nullable_integers_keep_every_digit():
+    text = as_text(pd.Series([9_007_199_254_740_993, None], dtype="Int64"))
+    assert text[0] == "9007199254740993" and pd.isna(text[1])
+
+
+def test_take_text_gives_missing_for_minus_one():
+    picked = take_text(pd.Series(["a", "b"], dtype=TEXT_DTYPE), np.array([1, -1, 0]))
+    assert picked[0] == "b" and pd.isna(picked[1]) and picked[2] == "a"
+
+
+def test_labels_and_codes_round_trip():
+    names = ("logged", "replayed", "missing_silent")
+    codes = np.array([2, 0, -1, 1])
+    assert codes_of(labels(codes, names), names).tolist() == [2, 0, -1, 1]
+
+
+def test_repeated_marks_every_copy_and_never_missing_values():
+    assert repeated(pd.Series(["a", "b", "a", None, None], dtype=TEXT_DTYPE)).tolist() == [
+        True, False, True, False, False]
