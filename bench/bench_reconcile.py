@@ -6,7 +6,8 @@
     python bench/bench_reconcile.py --engines sqlite
 
 Each measurement runs in its own process so its peak RSS is its own. Prints one line per run:
-rows/s, the ratio to the bare read, and peak memory.
+rows/s, the ratio to the bare read, peak memory, and (last two columns) the driver's own cursor
+read with nothing kept — the floor no reader can beat — and the ratio to it.
 """
 
 from __future__ import annotations
@@ -122,7 +123,7 @@ def measure(kind: str, cfg: str) -> dict:
     from evidence_app.coverage import coverage_table
     from evidence_app.dataset import evaluate
     from evidence_app.reconcile import Period
-    from evidence_app.sources import FETCH_CHUNK, _table, open_store
+    from evidence_app.sources import FETCH_CHUNK, _compiled, _streaming_cursor, _table, open_store
     import sqlalchemy as sa
 
     config = load_config(cfg)
@@ -139,6 +140,17 @@ def measure(kind: str, cfg: str) -> dict:
                     sa.select(*tbl.c))
                 for part in res.partitions(FETCH_CHUNK):
                     rows += len(part)
+    elif kind == "dbapi":  # the floor: the driver's own cursor, no SQLAlchemy rows, nothing kept
+        for store_cfg in (config.operations, config.audit):
+            store = open_store(store_cfg)
+            cols = [store_cfg.columns[c] for c in sorted(store.present)]
+            with store.engine.connect() as conn:
+                sql, args = _compiled(sa.select(*_table(store_cfg, cols).c), conn.dialect)
+                cursor = _streaming_cursor(conn.connection.driver_connection, conn.dialect.name)
+                cursor.execute(sql, args)
+                while chunk := cursor.fetchmany(FETCH_CHUNK):
+                    rows += len(chunk)
+                cursor.close()
     else:
         data, recon = evaluate(config, period)
         coverage_table(recon, ["day", "operator"])
@@ -164,15 +176,17 @@ def main() -> None:
         print(json.dumps(measure(*args.child)))
         return
     print(f"{'engine':<11}{'operations':>11}{'rows read':>11}{'bare s':>9}{'recon s':>9}{'ratio':>7}"
-          f"{'rows/s':>11}{'bare MB':>9}{'recon MB':>9}")
+          f"{'rows/s':>11}{'bare MB':>9}{'recon MB':>9}{'dbapi s':>9}{'ratio':>7}")
     for engine in args.engines.split(","):
         for n in (int(s) for s in args.sizes.split(",")):
             cfg = build_sqlite(n) if engine == "sqlite" else build_postgres(n)
             bare = min((run_child("bare", cfg) for _ in range(2)), key=lambda r: r["seconds"])
             rec = min((run_child("reconcile", cfg) for _ in range(2)), key=lambda r: r["seconds"])
+            floor = min((run_child("dbapi", cfg) for _ in range(2)), key=lambda r: r["seconds"])
             print(f"{engine:<11}{n:>11,}{rec['rows']:>11,}{bare['seconds']:>9.2f}{rec['seconds']:>9.2f}"
                   f"{rec['seconds'] / bare['seconds']:>7.2f}{rec['rows'] / rec['seconds']:>11,.0f}"
-                  f"{bare['peak_mb']:>9.0f}{rec['peak_mb']:>9.0f}", flush=True)
+                  f"{bare['peak_mb']:>9.0f}{rec['peak_mb']:>9.0f}"
+                  f"{floor['seconds']:>9.2f}{rec['seconds'] / floor['seconds']:>7.2f}", flush=True)
 
 
 if __name__ == "__main__":
