@@ -4,6 +4,7 @@ column holds from one chunk to the next (SQLite's dynamic typing allows any)."""
 from __future__ import annotations
 
 import sqlite3
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pandas as pd
@@ -93,3 +94,18 @@ def test_duplicate_ids_are_counted_once_each_and_every_row_is_kept():
     dup = [i for i in c.issues if i.kind == "duplicate_id"]
     assert len(dup) == 1 and dup[0].count == 2 and set(dup[0].examples) == {"a", "c"}
     assert len(c.frame) == 8
+
+
+def test_the_numbers_do_not_depend_on_how_the_read_is_chunked(scenario, monkeypatch):
+    t0 = datetime(2026, 10, 1, 12, tzinfo=timezone.utc)
+    for i in range(12):
+        at = t0 + timedelta(minutes=7 * i)
+        scenario.op(f"o{i}", at, user=f"u{i % 3}", request_id=f"r{i}" if i % 2 else None)
+        if i % 4:
+            # timestamps in three forms, so the time column's type changes from chunk to chunk
+            when = [at, int(at.timestamp() * 1000), at.isoformat()][i % 3]
+            scenario.row(f"a{i}", when, user=f"u{i % 3}", request_id=f"r{i}" if i % 2 else None,
+                         origin=[None, "replay", "backfill"][i % 3])
+    expected = scenario.json("exceptions"), scenario.json("coverage", "--by", "day,operator")
+    monkeypatch.setattr(sources, "FETCH_CHUNK", 2)
+    assert (scenario.json("exceptions"), scenario.json("coverage", "--by", "day,operator")) == expected
