@@ -16,7 +16,7 @@ from evidence_app.config import Config
 from evidence_app.logpush import LogScan, scan_logs
 from evidence_app.reconcile import Period, Reconciliation, in_order, reconcile
 from evidence_app.sources import Store, Window, count_rows, open_store, select_frame, select_outside
-from evidence_app.text import text_in
+from evidence_app.text import text_in, text_set
 
 Progress = Callable[[str, int], None]
 """Called as progress(stage, units_done_since_last_call)."""
@@ -167,7 +167,7 @@ def _request_id_top_up(
 def _absent(wanted: pd.Series, present: pd.Series) -> list[str]:
     """Sorted distinct non-null values of ``wanted`` that ``present`` lacks."""
     w = wanted.dropna()
-    return sorted(pd.unique(w[~text_in(w, present)]))
+    return sorted(pd.unique(w[~text_in(w, text_set(present))]))
 
 
 def _outside(frame: pd.DataFrame, field: str, window: Window) -> pd.DataFrame:

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import NoSuchTableError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
-from evidence_app.text import TEXT_DTYPE, text_in
+from evidence_app.text import TEXT_DTYPE, text_in, text_set
 from evidence_app.columnar import Piece, chunk_columns, frame_of, text_columns
 from evidence_app.config import StoreConfig
 from evidence_app.errors import SourceError
@@ -339,7 +339,7 @@ def select_outside(store: Store, time_field: str, window: Window, field: str, wa
     canonical, tbl, stmt = _select_present(store)
     inside = time_predicate(store, tbl.c[store.columns[time_field]], window)
     stmt = stmt.where(tbl.c[store.columns[field]].is_not(None), sa.not_(inside))
-    wanted_set = pd.Series(list(wanted), dtype=TEXT_DTYPE)
+    wanted_set = text_set(pd.Series(list(wanted), dtype=TEXT_DTYPE))  # once, not per chunk
     return _fetch(store, stmt, canonical, None, keep=lambda f: f[text_in(f[field], wanted_set)])
 
 

@@ -33,13 +33,16 @@ def arrow_text(values: pd.Series) -> pa.Array | pa.ChunkedArray:
     return arr if arr.type == pa.large_string() else pc.cast(arr, pa.large_string())
 
 
-def text_in(values: pd.Series, among: pd.Series | pd.Index | list[str]) -> np.ndarray:
-    """Boolean mask: which values occur in ``among`` (missing never does). Arrow's hash set, because
-    pandas' ``isin`` walks a large ``among`` in Python."""
-    wanted = arrow_text(pd.Series(list(among) if isinstance(among, list) else among).dropna())
-    if isinstance(wanted, pa.ChunkedArray):
-        wanted = wanted.combine_chunks()
-    found = pc.is_in(arrow_text(values), value_set=wanted, skip_nulls=True)
+def text_set(values: pd.Series) -> pa.Array:
+    """The non-missing values as one Arrow array: a value set for :func:`text_in`, built once."""
+    arr = arrow_text(values.dropna())
+    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+
+
+def text_in(values: pd.Series, among: pa.Array) -> np.ndarray:
+    """Boolean mask: which values occur in ``among`` (from :func:`text_set`; missing never does).
+    Arrow's hash set, because pandas' ``isin`` walks a large ``among`` in Python."""
+    found = pc.is_in(arrow_text(values), value_set=among, skip_nulls=True)
     return found.fill_null(False).to_numpy(zero_copy_only=False)
 
 

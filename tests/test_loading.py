@@ -15,7 +15,7 @@ from evidence_app import sources
 from evidence_app.canonical import canonical_audit
 from evidence_app.config import AUDIT_COLUMNS, StoreConfig
 from evidence_app.sources import open_store, select_frame
-from evidence_app.text import TEXT_DTYPE, as_text, text_in
+from evidence_app.text import TEXT_DTYPE, as_text, text_in, text_set
 
 BIG_ID = 9_007_199_254_740_993  # 2**53 + 1: a float64 column would silently turn it into ...992
 
@@ -79,7 +79,8 @@ def test_timestamps_mixing_epoch_numbers_and_text_across_chunks_all_parse(tmp_pa
 
 
 def test_text_in_compares_as_text_and_never_matches_missing():
-    mask = text_in(pd.Series(["a", None, 7, "b"], dtype=object), pd.Series(["7", "b", None], dtype=object))
+    among = text_set(pd.Series(["7", "b", None], dtype=object))
+    mask = text_in(pd.Series(["a", None, 7, "b"], dtype=object), among)
     assert mask.tolist() == [False, False, True, True]
 
 
