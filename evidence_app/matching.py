@@ -71,7 +71,8 @@ def _text_codes(values: pd.Series) -> tuple[np.ndarray, int]:
     return encoded.indices.fill_null(k).to_numpy(zero_copy_only=False).astype(np.int64), k + 1
 
 
-def _micros(ts: pd.Series) -> np.ndarray:
+def micros(ts: pd.Series) -> np.ndarray:
+    """UTC timestamps as integer microseconds since the epoch."""
     return ts.astype("datetime64[us, UTC]").astype("int64").to_numpy()
 
 
@@ -82,7 +83,7 @@ def candidates(
     cols = ["op", "row", "tier", "dt"]
     if ops.empty or rows.empty:
         return pd.DataFrame({c: np.array([], dtype=np.int64) for c in cols})
-    op_t, row_t = _micros(ops[op_time]), _micros(rows[row_time])
+    op_t, row_t = micros(ops[op_time]), micros(rows[row_time])
     parts = [_request_id_pairs(ops, rows), _key_pairs(ops, rows, op_t, row_t, tolerance_s)]
     pairs = pd.concat(parts, ignore_index=True)
     pairs["dt"] = np.abs(op_t[pairs["op"].to_numpy()] - row_t[pairs["row"].to_numpy()])

@@ -11,11 +11,11 @@ from datetime import date, datetime, time, timedelta, timezone
 import numpy as np
 import pandas as pd
 
-from evidence_app.canonical import DataIssue, issue
+from evidence_app.canonical import ORIGINS, DataIssue, issue
 from evidence_app.config import MatchingConfig
-from evidence_app.matching import match, text_rank
+from evidence_app.matching import match, micros, text_rank
 from evidence_app.replay import failure_states
-from evidence_app.text import TEXT_DTYPE, labels, take_text
+from evidence_app.text import TEXT_DTYPE, codes_of, labels, take_text
 
 OP_STATES = ("logged", "replayed", "backfilled", "missing_pending", "missing_abandoned", "missing_silent")
 COVERED_STATES = ("logged", "replayed", "backfilled")
@@ -80,8 +80,9 @@ def reconcile(
     rows = rows.reset_index(drop=True)
     failures = failures.reset_index(drop=True)
     tol = matching.tolerance_seconds
-    origin = rows["origin"]
-    origin_rank = np.where((origin == "live").to_numpy(), 0, np.where((origin == "replay").to_numpy(), 1, 2))
+    # live < replay < backfill, the order of ORIGINS; anything else ranks as backfill
+    origin_rank = codes_of(rows["origin"], ORIGINS)
+    origin_rank[origin_rank < 0] = ORIGINS.index("backfill")
     m = match(ops, "occurred_at", rows, "created_at", tol, row_rank=origin_rank)
 
     fe = _failures_with_state(ops, rows, failures, replays, m.op_to_row, matching)
@@ -141,7 +142,7 @@ def in_order(frame: pd.DataFrame, time_field: str, id_field: str, keep: np.ndarr
     come back as a slice that shares the loaded columns instead of a copy of every column."""
     inside = np.flatnonzero(keep)
     part = _rows(frame, inside)
-    order = np.lexsort((text_rank(part[id_field]), part[time_field].astype("int64").to_numpy()))
+    order = np.lexsort((text_rank(part[id_field]), micros(part[time_field])))
     return _rows(part, order).reset_index(drop=True)
 
 
@@ -210,7 +211,7 @@ def _operation_states(ops: pd.DataFrame, rows: pd.DataFrame, origin_rank: np.nda
     out["state"] = labels(state, OP_STATES).set_axis(out.index)
     out["audit_id"] = take_text(rows["id"], np.where(covered, op_to_row, -1)).set_axis(out.index)
     if len(rows) and len(ops):
-        delta = _micros(rows["created_at"])[at] - _micros(out["occurred_at"])
+        delta = micros(rows["created_at"])[at] - micros(out["occurred_at"])
         out["match_delta_seconds"] = np.where(covered, delta / 1e6, np.nan)
     else:
         out["match_delta_seconds"] = np.nan
@@ -229,10 +230,6 @@ def _row_statuses(ops: pd.DataFrame, rows: pd.DataFrame, row_to_op: np.ndarray, 
     out["operation_id"] = take_text(ops["id"], target).set_axis(out.index)
     out["day"] = out["created_at"].dt.floor("D")
     return out
-
-
-def _micros(ts: pd.Series) -> np.ndarray:
-    return ts.astype("datetime64[us, UTC]").astype("int64").to_numpy()
 
 
 def _mapping_issues(ops: pd.DataFrame, rows: pd.DataFrame, matching: MatchingConfig) -> tuple[DataIssue, ...]:
