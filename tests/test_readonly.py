@@ -161,11 +161,16 @@ def test_postgresql_select_only_role_is_not_a_finding(pg_admin, small):
             conn.execute(sa.text("DROP ROLE IF EXISTS evidence_reader_t"))
 
 
+def _server_copy(admin, scenario, tag: str, url: str):
+    """The scenario loaded into a server (native operation times) and a config pointing at it."""
+    ops_t, audit_t = _load_server(admin, scenario, tag, native_times=True)
+    return _server_config(scenario, url, ops_t, audit_t)
+
+
 @pytest.mark.postgres
 def test_postgresql_gives_the_same_numbers_as_sqlite(pg_admin, small):
     expected = _coverage(small, small.write())
-    ops_t, audit_t = _load_server(pg_admin, small, "same", native_times=True)
-    cfg = _server_config(small, "postgresql://postgres@127.0.0.1:5432/postgres", ops_t, audit_t)
+    cfg = _server_copy(pg_admin, small, "same", "postgresql://postgres@127.0.0.1:5432/postgres")
     assert _coverage(small, cfg) == expected
 
 
@@ -182,16 +187,14 @@ def test_mariadb_session_refuses_writes(mariadb_admin, small):
 @pytest.mark.mariadb
 def test_mariadb_gives_the_same_numbers_as_sqlite(mariadb_admin, small):
     expected = _coverage(small, small.write())
-    ops_t, audit_t = _load_server(mariadb_admin, small, "same", native_times=True)
-    cfg = _server_config(small, "mariadb://root@127.0.0.1:3306/test", ops_t, audit_t)
+    cfg = _server_copy(mariadb_admin, small, "same", "mariadb://root@127.0.0.1:3306/test")
     assert _coverage(small, cfg) == expected
 
 
 @pytest.mark.postgres
 def test_postgresql_column_names_match_case_insensitively(pg_admin, small):
     expected = _coverage(small, small.write())
-    ops_t, audit_t = _load_server(pg_admin, small, "case", native_times=True)
-    cfg = _server_config(small, "postgresql://postgres@127.0.0.1:5432/postgres", ops_t, audit_t)
+    cfg = _server_copy(pg_admin, small, "case", "postgresql://postgres@127.0.0.1:5432/postgres")
     cfg.write_text(cfg.read_text() + '\n[audit.columns]\ncreated_at = "CREATED_AT"\n')
     assert _coverage(small, cfg) == expected
 
