@@ -16,10 +16,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import NoSuchTableError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
-from evidence_app.text import TEXT_DTYPE, text_in, text_set
 from evidence_app.columnar import Piece, chunk_columns, frame_of, text_columns
 from evidence_app.config import StoreConfig
 from evidence_app.errors import SourceError
+from evidence_app.text import TEXT_DTYPE, text_in, text_set
 
 FETCH_CHUNK = 50_000
 _DRIVERS = {"postgresql": "postgresql+psycopg", "mysql": "mysql+pymysql", "mariadb": "mariadb+pymysql"}
