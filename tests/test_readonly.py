@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import sqlite3
 from datetime import datetime, timedelta
 
@@ -30,6 +31,9 @@ def _assert_refused(engine: sa.Engine, table: str) -> None:
             with pytest.raises(sa.exc.DBAPIError):
                 conn.execute(sa.text(statement.format(t=table)))
                 conn.commit()
+
+
+READER = f"evidence_reader_{os.getpid()}"
 
 
 @pytest.fixture
@@ -89,7 +93,8 @@ def test_unloadable_d1_dump_is_a_clear_error(small, tmp_path):
 
 def _load_server(admin: sa.Engine, scenario, suffix: str, native_times: bool) -> tuple[str, str]:
     """Copy a scenario into two server tables; operations keep native timestamps, audit text."""
-    ops_t, audit_t = f"ev_ops_{suffix}", f"ev_audit_{suffix}"
+    # The process id keeps concurrent test runs (several checkouts on one server) apart.
+    ops_t, audit_t = f"ev_ops_{suffix}_{os.getpid()}", f"ev_audit_{suffix}_{os.getpid()}"
     md = sa.MetaData()
     ts_type = sa.DateTime(timezone=True) if native_times else sa.String(40)
     ops = sa.Table(ops_t, md, sa.Column("id", sa.String(40), primary_key=True), sa.Column("occurred_at", ts_type),
@@ -146,19 +151,19 @@ def test_postgresql_session_refuses_writes_and_reports_a_write_capable_role(pg_a
 def test_postgresql_select_only_role_is_not_a_finding(pg_admin, small):
     ops_t, audit_t = _load_server(pg_admin, small, "role", native_times=True)
     with pg_admin.begin() as conn:
-        conn.execute(sa.text("DROP ROLE IF EXISTS evidence_reader_t"))
-        conn.execute(sa.text("CREATE ROLE evidence_reader_t LOGIN"))
-        conn.execute(sa.text(f"GRANT SELECT ON {ops_t}, {audit_t} TO evidence_reader_t"))
+        conn.execute(sa.text(f"DROP ROLE IF EXISTS {READER}"))
+        conn.execute(sa.text(f"CREATE ROLE {READER} LOGIN"))
+        conn.execute(sa.text(f"GRANT SELECT ON {ops_t}, {audit_t} TO {READER}"))
     try:
-        cfg = _server_config(small, "postgresql://evidence_reader_t@127.0.0.1:5432/postgres", ops_t, audit_t)
+        cfg = _server_config(small, f"postgresql://{READER}@127.0.0.1:5432/postgres", ops_t, audit_t)
         store = open_store(load_config(cfg).audit)
         assert store.write_capable is False
         _assert_refused(store.engine, audit_t)
     finally:
         with pg_admin.begin() as conn:
-            conn.execute(sa.text(f"REVOKE ALL ON {ops_t}, {audit_t} FROM evidence_reader_t"))
+            conn.execute(sa.text(f"REVOKE ALL ON {ops_t}, {audit_t} FROM {READER}"))
         with pg_admin.begin() as conn:
-            conn.execute(sa.text("DROP ROLE IF EXISTS evidence_reader_t"))
+            conn.execute(sa.text(f"DROP ROLE IF EXISTS {READER}"))
 
 
 def _server_copy(admin, scenario, tag: str, url: str):
