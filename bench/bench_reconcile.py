@@ -119,12 +119,19 @@ def _config(folder: Path, audit_url: str, ops_url: str, audit_t: str, ops_t: str
 
 def measure(kind: str, cfg: str) -> dict:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from evidence_app.config import load_config
-    from evidence_app.coverage import coverage_table
-    from evidence_app.dataset import evaluate
-    from evidence_app.reconcile import Period
-    from evidence_app.sources import FETCH_CHUNK, _compiled, _streaming_cursor, _table, open_store
     import sqlalchemy as sa
+
+    from evidence_app.config import load_config
+    from evidence_app.ingest.sources import (
+        FETCH_CHUNK,
+        _compiled,
+        _streaming_cursor,
+        _table,
+        open_store,
+    )
+    from evidence_app.pipeline import evaluate
+    from evidence_app.reconcile import Period
+    from evidence_app.reconcile.coverage import coverage_table
 
     config = load_config(cfg)
     period = Period(START.date(), START.date() + timedelta(days=DAYS - 1))

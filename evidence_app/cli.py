@@ -13,13 +13,18 @@ import pandas as pd
 
 from evidence_app import __version__
 from evidence_app.config import Config, load_config
-from evidence_app.coverage import coverage_table, exceptions_table, parse_dimensions
-from evidence_app.dataset import Dataset, evaluate
 from evidence_app.errors import EvidenceError, UsageError
 from evidence_app.evidence.sign import PASSPHRASE_ENV
+from evidence_app.ingest.dataset import Dataset
+from evidence_app.pipeline import evaluate
 from evidence_app.reconcile import Period, Reconciliation, Scope
+from evidence_app.reconcile.coverage import (
+    coverage_table,
+    exceptions_table,
+    parse_dimensions,
+)
+from evidence_app.reconcile.replay import replay_status
 from evidence_app.render import records, to_csv, to_json, to_table
-from evidence_app.replay import replay_status
 
 CONFIG_HELP = "evidence.toml to use (default: the bundled sample scenario)."
 
@@ -289,7 +294,8 @@ def verify(pdf_file: Path, trust: Path | None, previous: Path | None) -> None:
 @handle_errors
 def keygen(folder: Path, name: str, passphrase_file: Path | None, passphrase_env: str) -> None:
     """Make a self-signed signing identity for trials (key.pem, cert.pem)."""
-    from evidence_app.evidence.sign import SigningOptions, keygen as make_identity, read_passphrase
+    from evidence_app.evidence.sign import SigningOptions, read_passphrase
+    from evidence_app.evidence.sign import keygen as make_identity
 
     passphrase = read_passphrase(SigningOptions(passphrase_file=passphrase_file, passphrase_env=passphrase_env))
     key, cert = make_identity(folder, name, passphrase)

@@ -11,6 +11,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 from evidence_app.errors import ConfigError
+from evidence_app.resources import sample_config
 
 #: Canonical columns of each store: (required, optional).
 OPERATION_COLUMNS: tuple[tuple[str, ...], tuple[str, ...]] = (
@@ -24,7 +25,6 @@ AUDIT_COLUMNS: tuple[tuple[str, ...], tuple[str, ...]] = (
 SUPPORTED_DIALECTS = ("sqlite", "postgresql", "mysql", "mariadb")
 DEFAULT_TOLERANCE_SECONDS = 120
 DEFAULT_MAX_REPLAY_ATTEMPTS = 24
-SAMPLE_CONFIG = Path(__file__).resolve().parent.parent / "sample_data" / "evidence.toml"
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,7 @@ _STORE_KEYS = {"url", "d1_dump", "table", "columns"}
 
 def load_config(path: str | Path | None = None) -> Config:
     """Read and validate ``evidence.toml``; ``None`` means the bundled sample scenario."""
-    cfg_path = Path(path) if path is not None else SAMPLE_CONFIG
+    cfg_path = Path(path) if path is not None else sample_config()
     raw = _read_toml(cfg_path)
     return parse_config(raw, cfg_path.resolve())
 

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from evidence_app.coverage import coverage_table
 from evidence_app.errors import ConfigError
 from evidence_app.reconcile import Reconciliation, Scope, apply_scope
+from evidence_app.reconcile.coverage import coverage_table
+from evidence_app.resources import control_catalogue
 from evidence_app.summary import Summary
 
-CATALOGUE = Path(__file__).resolve().parent.parent / "reports" / "controls.toml"
 MET, EXCEPTIONS, NOT_MET = "met", "met with exceptions", "not met"
 
 
@@ -34,8 +34,9 @@ class ControlResult:
     """The numbers behind the result, in one line."""
 
 
-def load_catalogue(path: Path = CATALOGUE) -> tuple[tuple[Control, ...], dict[str, Any]]:
-    data = tomllib.loads(path.read_text(encoding="utf-8"))
+def load_catalogue(path: Path | None = None) -> tuple[tuple[Control, ...], dict[str, Any]]:
+    """The controls and the rules' default thresholds (the bundled catalogue unless ``path`` is given)."""
+    data = tomllib.loads((path or control_catalogue()).read_text(encoding="utf-8"))
     return tuple(Control(**c) for c in data["control"]), dict(data["rules"])
 
 

@@ -8,10 +8,10 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from evidence_app.coverage import coverage_table
-from evidence_app.dataset import Dataset
+from evidence_app.ingest.dataset import Dataset
 from evidence_app.reconcile import Reconciliation
-from evidence_app.replay import ReplayStatus, replay_status
+from evidence_app.reconcile.coverage import coverage_table
+from evidence_app.reconcile.replay import ReplayStatus, replay_status
 
 
 @dataclass(frozen=True)

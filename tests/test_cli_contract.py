@@ -96,6 +96,7 @@ def test_start_after_end_is_a_usage_error(two_days):
 
 def test_help_explains_every_option():
     from click.testing import CliRunner
+
     from evidence_app.cli import main
 
     for command in ("coverage", "exceptions", "replay-status"):
@@ -137,9 +138,11 @@ def test_other_names_epoch_ms_and_current_timestamp_forms(scenario):
         'restaurant_id = "tenant"\nuser_id = "actor"\ntarget = "payload"\n'
         '[matching.actions]\npurge = "cache_purge"\n'
     )
-    from click.testing import CliRunner
-    from evidence_app.cli import main
     import json
+
+    from click.testing import CliRunner
+
+    from evidence_app.cli import main
 
     res = CliRunner().invoke(main, ["coverage", "--config", str(cfg), "--by", "day", "--format", "json"])
     assert res.exit_code == 0, res.stderr

@@ -8,8 +8,9 @@ import pytest
 from click.testing import CliRunner
 
 from evidence_app.cli import main
-from evidence_app.config import SAMPLE_CONFIG, load_config
+from evidence_app.config import load_config
 from evidence_app.errors import ConfigError
+from evidence_app.resources import sample_config
 
 
 def _cli_error(cfg: Path) -> tuple[int, str]:
@@ -32,7 +33,7 @@ def test_relative_paths_resolve_against_the_config_folder(scenario, tmp_path, mo
 
 
 def test_no_config_means_the_bundled_sample():
-    assert load_config(None).path == SAMPLE_CONFIG.resolve()
+    assert load_config(None).path == sample_config().resolve()
 
 
 @pytest.mark.parametrize(

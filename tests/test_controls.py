@@ -7,11 +7,18 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from evidence_app.config import load_config
-from evidence_app.controls import EXCEPTIONS, MET, NOT_MET, evaluate_controls, load_catalogue
-from evidence_app.dataset import evaluate
+from evidence_app.controls import (
+    EXCEPTIONS,
+    MET,
+    NOT_MET,
+    evaluate_controls,
+    load_catalogue,
+)
 from evidence_app.errors import ConfigError
+from evidence_app.pipeline import evaluate
 from evidence_app.reconcile import Period
 from evidence_app.summary import summarize
+
 from scenario import T0
 
 AS_OF = datetime(2026, 10, 2, tzinfo=timezone.utc)

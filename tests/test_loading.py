@@ -11,11 +11,11 @@ import pandas as pd
 import pytest
 from sqlalchemy.engine import make_url
 
-from evidence_app import sources
-from evidence_app.canonical import canonical_audit
+from evidence_app._text import TEXT_DTYPE, as_text, text_in, text_set
 from evidence_app.config import AUDIT_COLUMNS, StoreConfig
-from evidence_app.sources import open_store, select_frame
-from evidence_app.text import TEXT_DTYPE, as_text, text_in, text_set
+from evidence_app.ingest import sources
+from evidence_app.ingest.canonical import canonical_audit
+from evidence_app.ingest.sources import open_store, select_frame
 
 BIG_ID = 9_007_199_254_740_993  # 2**53 + 1: a float64 column would silently turn it into ...992
 

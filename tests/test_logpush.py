@@ -8,7 +8,7 @@ import tracemalloc
 from pathlib import Path
 
 from evidence_app.config import MatchingConfig
-from evidence_app.logpush import scan_logs
+from evidence_app.ingest.logpush import scan_logs
 
 
 def _line(*messages, ms=1790856000000) -> str:

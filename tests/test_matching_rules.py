@@ -7,9 +7,9 @@ from datetime import timedelta
 import numpy as np
 import pandas as pd
 
-from scenario import T0
+from evidence_app.reconcile._kernel import _greedy, _key_codes
 
-from evidence_app.matching import _greedy, _key_codes
+from scenario import T0
 
 S = timedelta(seconds=1)
 

@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import IN_CI
 from evidence_app.cli import main
+
+from conftest import IN_CI
 
 PERIOD = ["--start", "2026-08-01", "--end", "2026-10-29"]
 AT = ["--generated-at", "2026-10-30T00:00:00Z"]
@@ -179,8 +180,12 @@ def test_passphrase_from_a_file(tmp_path):
 
 
 def test_pkcs12_identity(tmp_path, identity):
-    from cryptography.hazmat.primitives.serialization import load_pem_private_key, pkcs12, BestAvailableEncryption
     from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import (
+        BestAvailableEncryption,
+        load_pem_private_key,
+        pkcs12,
+    )
 
     key = load_pem_private_key(identity[0].read_bytes(), None)
     cert = x509.load_pem_x509_certificate(identity[1].read_bytes())

@@ -11,7 +11,8 @@ import pytest
 import sqlalchemy as sa
 
 from evidence_app.config import load_config
-from evidence_app.sources import open_store
+from evidence_app.ingest.sources import open_store
+
 from scenario import T0
 
 WRITES = (
@@ -82,6 +83,7 @@ def test_unloadable_d1_dump_is_a_clear_error(small, tmp_path):
     dump.write_text("CREATE TABLE oops (;\n")
     cfg.write_text(cfg.read_text().replace('url = "sqlite:///audit.db"', f'd1_dump = "{dump}"'))
     from click.testing import CliRunner
+
     from evidence_app.cli import main
 
     res = CliRunner().invoke(main, ["coverage", "--config", str(cfg)])
@@ -131,6 +133,7 @@ def _coverage(scenario, cfg) -> list:
     import json
 
     from click.testing import CliRunner
+
     from evidence_app.cli import main
 
     res = CliRunner().invoke(main, ["coverage", "--config", str(cfg), "--by", "day,operator", "--format", "json"])
@@ -207,6 +210,7 @@ def test_postgresql_column_names_match_case_insensitively(pg_admin, small):
 def test_unreachable_server_is_a_clear_error_with_the_password_masked(small):
     cfg = _server_config(small, "postgresql://auditor:hunter2@127.0.0.1:1/none", "ops", "audit")
     from click.testing import CliRunner
+
     from evidence_app.cli import main
 
     res = CliRunner().invoke(main, ["coverage", "--config", str(cfg)])

@@ -126,7 +126,7 @@ def test_replay_status_window_selects_failures_by_original_time(scenario):
 
 
 def test_error_classes_are_recognised():
-    from evidence_app.replay import error_class
+    from evidence_app.reconcile.replay import error_class
 
     assert error_class("D1_ERROR: Database is overloaded. Requests queued for too long.") == "overloaded"
     assert error_class("D1_ERROR: Connection reset by peer") == "reset"

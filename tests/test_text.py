@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from evidence_app.text import TEXT_DTYPE, as_text, codes_of, labels, repeated, take_text
+from evidence_app._text import (
+    TEXT_DTYPE,
+    as_text,
+    codes_of,
+    labels,
+    repeated,
+    take_text,
+)
 
 
 def test_driver_values_of_any_kind_become_the_same_text():

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pandas as pd
 import pytest
 
-from evidence_app.canonical import parse_timestamps
+from evidence_app.ingest.canonical import parse_timestamps
 
 NOON = pd.Timestamp("2026-10-01T12:00:00Z")
 

@@ -10,9 +10,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from evidence_app.config import load_config
-from evidence_app.coverage import coverage_table
-from evidence_app.dataset import evaluate
+from evidence_app.pipeline import evaluate
 from evidence_app.reconcile import Period, Scope, apply_scope
+from evidence_app.reconcile.coverage import coverage_table
 from evidence_app.ui.components import mask_secrets
 
 APP = str(Path(__file__).resolve().parent.parent / "evidence_app" / "ui" / "app.py")
@@ -105,7 +105,7 @@ def test_coverage_gaps_drill_down_lists_the_cell(app, core):
     assert heat["data"][0]["type"] == "heatmap"
     app.selectbox(key="drill_day").set_value("2026-09-17").run()
     app.selectbox(key="drill_operator").set_value("anna.berger").run()
-    from evidence_app.coverage import exceptions_table
+    from evidence_app.reconcile.coverage import exceptions_table
 
     ex = exceptions_table(core)
     expected = ex[(ex["day"] == "2026-09-17") & (ex["operator"] == "anna.berger")]

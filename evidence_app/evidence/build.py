@@ -12,8 +12,17 @@ from evidence_app.config import Config
 from evidence_app.errors import UsageError
 from evidence_app.evidence import pdf
 from evidence_app.evidence.contents import PackContents, gather
-from evidence_app.evidence.extracts import MANIFEST, build_extracts, manifest, manifest_bytes
-from evidence_app.evidence.sign import SigningOptions, load_identity, sign_with_attachments
+from evidence_app.evidence.extracts import (
+    MANIFEST,
+    build_extracts,
+    manifest,
+    manifest_bytes,
+)
+from evidence_app.evidence.sign import (
+    SigningOptions,
+    load_identity,
+    sign_with_attachments,
+)
 from evidence_app.reconcile import Period, Scope
 
 Step = Callable[[str], None]

@@ -9,7 +9,6 @@ from reportlab.graphics.shapes import Drawing, Line, Rect, String
 from reportlab.lib import colors
 
 from evidence_app import palette
-
 from evidence_app.evidence.fonts import font_names
 
 FONT = font_names()[0]

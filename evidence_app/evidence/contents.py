@@ -11,13 +11,18 @@ import pandas as pd
 
 from evidence_app import __version__
 from evidence_app.config import Config
-from evidence_app.controls import ControlResult, evaluate_controls, load_catalogue, thresholds
-from evidence_app.coverage import coverage_table, exceptions_table
-from evidence_app.dataset import Dataset, evaluate
+from evidence_app.controls import (
+    ControlResult,
+    evaluate_controls,
+    load_catalogue,
+    thresholds,
+)
+from evidence_app.ingest.dataset import Dataset
+from evidence_app.pipeline import evaluate
 from evidence_app.reconcile import Period, Reconciliation, Scope, apply_scope
+from evidence_app.reconcile.coverage import coverage_table, exceptions_table
 from evidence_app.sampling import SamplePlan, draw, plan_sample
 from evidence_app.summary import Summary, error_classes, summarize
-
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from evidence_app.coverage import coverage_table, iso_utc
 from evidence_app.evidence.contents import PackContents
+from evidence_app.reconcile.coverage import coverage_table, iso_utc
 from evidence_app.render import to_csv
 
 EXTRACT_NAMES = ("coverage.csv", "exceptions.csv", "replay_status.csv", "population.csv", "sample.csv")

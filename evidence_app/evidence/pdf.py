@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from typing import Iterable, Sequence
+from xml.sax.saxutils import escape
 
 import pandas as pd
 from reportlab.lib import colors
@@ -12,16 +13,23 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.pdfgen import canvas as rl_canvas
-from reportlab.platypus import (CondPageBreak, KeepTogether, PageBreak, Paragraph, SimpleDocTemplate, Spacer,
-                                Table, TableStyle)
-from xml.sax.saxutils import escape
+from reportlab.platypus import (
+    CondPageBreak,
+    KeepTogether,
+    PageBreak,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
 
 from evidence_app import palette
-from evidence_app.coverage import iso_utc
 from evidence_app.evidence import charts
 from evidence_app.evidence.contents import PackContents
 from evidence_app.evidence.extracts import Extract
 from evidence_app.evidence.fonts import font_names
+from evidence_app.reconcile.coverage import iso_utc
 
 REGULAR, BOLD, MONO = font_names()
 

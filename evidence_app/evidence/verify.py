@@ -55,8 +55,8 @@ def verify_pack(data: bytes, trust: Path | None = None, previous: Path | None = 
 
 def _signature_checks(sig, trust: Path | None) -> list[Check]:  # noqa: ANN001
     from pyhanko.keys import load_cert_from_pemder
-    from pyhanko.sign.validation.errors import SignatureValidationError
     from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko.sign.validation.errors import SignatureValidationError
     from pyhanko.sign.validation.status import SignatureCoverageLevel
     from pyhanko_certvalidator import ValidationContext
 

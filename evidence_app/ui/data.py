@@ -7,13 +7,14 @@ from datetime import date, datetime, timedelta, timezone
 import pandas as pd
 import streamlit as st
 
-from evidence_app.canonical import parse_timestamps
 from evidence_app.config import Config, load_config
 from evidence_app.controls import ControlResult, evaluate_controls
-from evidence_app.coverage import coverage_table, exceptions_table
-from evidence_app.dataset import Dataset, evaluate, open_stores
+from evidence_app.ingest.canonical import parse_timestamps
+from evidence_app.ingest.dataset import Dataset, open_stores
+from evidence_app.ingest.sources import Store, time_extent
+from evidence_app.pipeline import evaluate
 from evidence_app.reconcile import Period, Reconciliation, Scope, apply_scope
-from evidence_app.sources import Store, time_extent
+from evidence_app.reconcile.coverage import coverage_table, exceptions_table
 from evidence_app.summary import Summary, error_classes, summarize
 
 TTL = timedelta(minutes=5)

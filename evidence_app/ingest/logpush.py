@@ -16,9 +16,14 @@ from typing import Callable, Iterable, Iterator
 
 import pandas as pd
 
-from evidence_app.canonical import DataIssue, canonical_target, issue, parse_timestamps
+from evidence_app._text import as_text
 from evidence_app.config import MatchingConfig
-from evidence_app.text import as_text
+from evidence_app.ingest.canonical import (
+    DataIssue,
+    canonical_target,
+    issue,
+    parse_timestamps,
+)
 
 FAILURE_EVENT = "audit_log_insert_failed"
 REPLAY_EVENT = "audit_log_replay"

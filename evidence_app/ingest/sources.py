@@ -16,10 +16,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import NoSuchTableError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
-from evidence_app.columnar import Piece, chunk_columns, frame_of, text_columns
+from evidence_app._text import TEXT_DTYPE, text_in, text_set
 from evidence_app.config import StoreConfig
 from evidence_app.errors import SourceError
-from evidence_app.text import TEXT_DTYPE, text_in, text_set
+from evidence_app.ingest._columnar import Piece, chunk_columns, frame_of, text_columns
 
 FETCH_CHUNK = 50_000
 _DRIVERS = {"postgresql": "postgresql+psycopg", "mysql": "mysql+pymysql", "mariadb": "mariadb+pymysql"}
@@ -282,7 +282,7 @@ def _fetch(
 ) -> pd.DataFrame:
     """Stream the result in chunks. SQLAlchemy compiles, binds and opens a server-side cursor; rows
     are read straight from the DBAPI cursor (no per-row Row objects). Each chunk is turned into
-    compact Arrow columns at once (values unchanged; see :mod:`evidence_app.columnar`), so memory holds
+    compact Arrow columns at once (values unchanged; see :mod:`evidence_app.ingest._columnar`), so memory holds
     bytes, not millions of Python objects. ``keep`` may thin each chunk so memory stays bounded."""
     pieces: list[list[Piece]] = [[] for _ in canonical]
     kept: list[pd.DataFrame] = []

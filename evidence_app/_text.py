@@ -11,7 +11,6 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-
 TEXT_DTYPE = pd.StringDtype("pyarrow", na_value=np.nan)
 """Canonical text: Arrow-backed strings (compact, fast to hash and compare), NaN for missing."""
 

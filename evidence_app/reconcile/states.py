@@ -6,50 +6,21 @@ Pure functions over canonical frames; nothing here reads a source or draws anyth
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time, timedelta, timezone
 
 import numpy as np
 import pandas as pd
 
-from evidence_app.canonical import ORIGINS, DataIssue, issue
+from evidence_app._order import in_order, micros
+from evidence_app._text import TEXT_DTYPE, codes_of, labels, take_text
 from evidence_app.config import MatchingConfig
-from evidence_app.matching import match, micros, text_rank
-from evidence_app.replay import failure_states
-from evidence_app.text import TEXT_DTYPE, codes_of, labels, take_text
+from evidence_app.ingest.canonical import ORIGINS, DataIssue, issue
+from evidence_app.reconcile._kernel import match
+from evidence_app.reconcile.replay import failure_states
+from evidence_app.reconcile.window import Period, Scope
 
 OP_STATES = ("logged", "replayed", "backfilled", "missing_pending", "missing_abandoned", "missing_silent")
 COVERED_STATES = ("logged", "replayed", "backfilled")
 ROW_STATUSES = ("matched", "duplicate", "orphan")
-
-
-@dataclass(frozen=True)
-class Period:
-    """Inclusive UTC calendar days; None on either side means unbounded."""
-
-    start: date | None = None
-    end: date | None = None
-
-    @property
-    def start_ts(self) -> pd.Timestamp | None:
-        return None if self.start is None else pd.Timestamp(datetime.combine(self.start, time(), timezone.utc))
-
-    @property
-    def end_ts(self) -> pd.Timestamp | None:
-        """Exclusive end: midnight after the last day."""
-        if self.end is None:
-            return None
-        return pd.Timestamp(datetime.combine(self.end + timedelta(days=1), time(), timezone.utc))
-
-    def contains(self, ts: pd.Series) -> pd.Series:
-        inside = pd.Series(True, index=ts.index)
-        if self.start_ts is not None:
-            inside &= ts >= self.start_ts
-        if self.end_ts is not None:
-            inside &= ts < self.end_ts
-        return inside & ts.notna()
-
-    def label(self) -> str:
-        return f"{self.start or '…'} – {self.end or '…'}"
 
 
 @dataclass(frozen=True)
@@ -99,29 +70,6 @@ def reconcile(
     )
 
 
-@dataclass(frozen=True)
-class Scope:
-    """Dimension filters (empty tuple = everything); several values of one dimension mean OR."""
-
-    tenant: tuple[str, ...] = ()
-    operator: tuple[str, ...] = ()
-    route: tuple[str, ...] = ()
-    action: tuple[str, ...] = ()
-
-    def items(self) -> list[tuple[str, tuple[str, ...]]]:
-        return [(k, v) for k, v in (("tenant", self.tenant), ("operator", self.operator),
-                                     ("route", self.route), ("action", self.action)) if v]
-
-    def label(self) -> str:
-        return "; ".join(f"{k} = {', '.join(v)}" for k, v in self.items()) or "all tenants, operators, routes and actions"
-
-    def mask(self, frame: pd.DataFrame) -> pd.Series:
-        keep = pd.Series(True, index=frame.index)
-        for key, values in self.items():
-            keep &= frame[key].isin(values)
-        return keep
-
-
 def apply_scope(recon: Reconciliation, scope: Scope) -> Reconciliation:
     """The same reconciliation seen through dimension filters (matching itself is unaffected)."""
     if not scope.items():
@@ -135,24 +83,6 @@ def _in(frame: pd.DataFrame, time_field: str, id_field: str, period: Period) -> 
     if frame.empty:
         return frame.reset_index(drop=True)
     return in_order(frame, time_field, id_field, period.contains(frame[time_field]).to_numpy())
-
-
-def in_order(frame: pd.DataFrame, time_field: str, id_field: str, keep: np.ndarray) -> pd.DataFrame:
-    """The kept records sorted by (time, id). Frames loaded in that order (dataset.py sorts them once)
-    come back as a slice that shares the loaded columns instead of a copy of every column."""
-    inside = np.flatnonzero(keep)
-    part = _rows(frame, inside)
-    order = np.lexsort((text_rank(part[id_field]), micros(part[time_field])))
-    return _rows(part, order).reset_index(drop=True)
-
-
-def _rows(frame: pd.DataFrame, positions: np.ndarray) -> pd.DataFrame:
-    """``frame.take(positions)``, but a slice (no copy) when the positions are consecutive."""
-    if len(positions) == 0 or (positions[-1] - positions[0] + 1 == len(positions)
-                               and bool(np.all(np.diff(positions) == 1))):
-        start = positions[0] if len(positions) else 0
-        return frame.iloc[start:start + len(positions)]
-    return frame.take(positions)
 
 
 def _failures_with_state(

@@ -7,9 +7,9 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from evidence_app._text import codes_of
 from evidence_app.errors import UsageError
-from evidence_app.reconcile import OP_STATES, Reconciliation
-from evidence_app.text import codes_of
+from evidence_app.reconcile.states import OP_STATES, Reconciliation
 
 DIMENSIONS = ("day", "operator", "route", "tenant", "action")
 COUNT_FIELDS = (

@@ -17,7 +17,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from evidence_app.text import arrow_text, as_text
+from evidence_app._order import micros, text_rank
+from evidence_app._text import arrow_text, as_text
 
 KEY_FIELDS = ("action", "tenant", "operator", "target")
 TIER_REQUEST_ID = 0
@@ -69,11 +70,6 @@ def _text_codes(values: pd.Series) -> tuple[np.ndarray, int]:
         encoded = encoded.combine_chunks()
     k = len(encoded.dictionary)
     return encoded.indices.fill_null(k).to_numpy(zero_copy_only=False).astype(np.int64), k + 1
-
-
-def micros(ts: pd.Series) -> np.ndarray:
-    """UTC timestamps as integer microseconds since the epoch."""
-    return ts.astype("datetime64[us, UTC]").astype("int64").to_numpy()
 
 
 def candidates(
@@ -146,17 +142,6 @@ class _SortedKeys:
         first = np.cumsum(n) - n
         offset = np.arange(total) - np.repeat(first, n)
         return probe_pos, self.order[np.repeat(lo, n) + offset]
-
-
-def text_rank(values: pd.Series) -> np.ndarray:
-    """0-based rank of each id, ties by position: the 'ties broken by id' rule. Ids that are all whole numbers (autoincrement keys
-    read as text) order numerically, so 9 comes before 10; anything else orders by code point."""
-    arr = arrow_text(values)
-    if arr.null_count:
-        arr = pc.fill_null(arr, "")
-    if len(arr) and pc.all(pc.match_substring_regex(arr, r"^-?[0-9]{1,18}$")).as_py():
-        arr = pc.cast(arr, pa.int64())
-    return (pc.rank(arr, sort_keys="ascending", tiebreaker="first").to_numpy() - 1).astype(np.int64)
 
 
 def match(

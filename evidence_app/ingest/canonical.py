@@ -13,8 +13,8 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
+from evidence_app._text import TEXT_DTYPE, as_text, labels, repeated
 from evidence_app.config import MatchingConfig
-from evidence_app.text import TEXT_DTYPE, as_text, labels, repeated
 
 UTC_DTYPE = "datetime64[us, UTC]"
 ORIGINS = ("live", "replay", "backfill")

@@ -2,21 +2,31 @@
 
 from __future__ import annotations
 
-import gc
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Callable, Iterator
+from typing import Callable
 
 import numpy as np
 import pandas as pd
 
-from evidence_app.canonical import DataIssue, canonical_audit, canonical_operations
+from evidence_app._order import in_order
+from evidence_app._text import text_in, text_set
 from evidence_app.config import Config
-from evidence_app.logpush import LogScan, scan_logs
-from evidence_app.reconcile import Period, Reconciliation, in_order, reconcile
-from evidence_app.sources import Store, Window, count_rows, open_store, select_frame, select_outside
-from evidence_app.text import text_in, text_set
+from evidence_app.ingest.canonical import (
+    DataIssue,
+    canonical_audit,
+    canonical_operations,
+)
+from evidence_app.ingest.logpush import LogScan, scan_logs
+from evidence_app.ingest.sources import (
+    Store,
+    Window,
+    count_rows,
+    open_store,
+    select_frame,
+    select_outside,
+)
+from evidence_app.reconcile.window import Period
 
 Progress = Callable[[str, int], None]
 """Called as progress(stage, units_done_since_last_call)."""
@@ -97,29 +107,6 @@ def load_dataset(config: Config, period: Period, progress: Progress | None = Non
         rejected={"operations": ops_c.rejected, "audit": audit_c.rejected},
         issues=ops_c.issues + audit_c.issues + logs.issues,
     )
-
-
-def evaluate(config: Config, period: Period, progress: Progress | None = None,
-             stores: tuple[Store, Store] | None = None) -> tuple[Dataset, Reconciliation]:
-    """Load and reconcile: the one path every view (CLI, UI, pack) takes to its numbers."""
-    with gc_paused():
-        data = load_dataset(config, period, progress, stores)
-        recon = reconcile(data.operations, data.audit, data.logs.failures, data.logs.replays, config.matching,
-                          period)
-    return data, recon
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Millions of short-lived row tuples make CPython's cyclic GC rescan the heap again and again
-    (quadratic-looking slowdowns at 1 M rows). Nothing built here forms cycles, so pause it."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _window(period: Period, margin_s: int) -> Window | None:

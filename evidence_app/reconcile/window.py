@@ -1,0 +1,61 @@
+"""The period (inclusive UTC days) and the scope (dimension filters) a reconciliation is seen through."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class Period:
+    """Inclusive UTC calendar days; None on either side means unbounded."""
+
+    start: date | None = None
+    end: date | None = None
+
+    @property
+    def start_ts(self) -> pd.Timestamp | None:
+        return None if self.start is None else pd.Timestamp(datetime.combine(self.start, time(), timezone.utc))
+
+    @property
+    def end_ts(self) -> pd.Timestamp | None:
+        """Exclusive end: midnight after the last day."""
+        if self.end is None:
+            return None
+        return pd.Timestamp(datetime.combine(self.end + timedelta(days=1), time(), timezone.utc))
+
+    def contains(self, ts: pd.Series) -> pd.Series:
+        inside = pd.Series(True, index=ts.index)
+        if self.start_ts is not None:
+            inside &= ts >= self.start_ts
+        if self.end_ts is not None:
+            inside &= ts < self.end_ts
+        return inside & ts.notna()
+
+    def label(self) -> str:
+        return f"{self.start or '…'} – {self.end or '…'}"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Dimension filters (empty tuple = everything); several values of one dimension mean OR."""
+
+    tenant: tuple[str, ...] = ()
+    operator: tuple[str, ...] = ()
+    route: tuple[str, ...] = ()
+    action: tuple[str, ...] = ()
+
+    def items(self) -> list[tuple[str, tuple[str, ...]]]:
+        return [(k, v) for k, v in (("tenant", self.tenant), ("operator", self.operator),
+                                     ("route", self.route), ("action", self.action)) if v]
+
+    def label(self) -> str:
+        return "; ".join(f"{k} = {', '.join(v)}" for k, v in self.items()) or "all tenants, operators, routes and actions"
+
+    def mask(self, frame: pd.DataFrame) -> pd.Series:
+        keep = pd.Series(True, index=frame.index)
+        for key, values in self.items():
+            keep &= frame[key].isin(values)
+        return keep

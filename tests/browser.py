@@ -1,0 +1,126 @@
+"""Helpers for tests that drive a real server in headless Chromium (Playwright, Debian's chromium)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator, Sequence
+
+import pytest
+
+from conftest import IN_CI
+
+CHROMIUM = os.environ.get("EVIDENCE_TEST_CHROMIUM", "/usr/bin/chromium")
+OUT = Path(__file__).resolve().parent.parent / "test-output" / "browser"
+FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def need_browser() -> None:
+    """Skip (fail in CI) when Playwright or Chromium is missing."""
+    try:
+        from playwright.sync_api import sync_playwright  # noqa: F401
+    except ImportError:
+        reason = "playwright is not installed (pip install -e '.[dev]')"
+        pytest.fail(reason) if IN_CI else pytest.skip(reason)
+    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
+        reason = f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
+        pytest.fail(reason) if IN_CI else pytest.skip(reason)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 90) -> None:
+    """Until Streamlit's /_stcore/health answers ok; fail with the server's output if it dies first."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read().strip() == b"ok":
+                return
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
+            pytest.fail(f"server did not become healthy: {out[-3000:]}")
+        time.sleep(0.3)
+
+
+@contextmanager
+def running(command: Sequence[str], port: int, env: dict | None = None, cwd: Path | None = None) -> Iterator[str]:
+    """Start ``command`` (an ``evidence-app serve`` listening on ``port``); yield its URL; stop it after."""
+    base = {k: v for k, v in os.environ.items() if k != "EVIDENCE_APP_CONFIG"}
+    proc = subprocess.Popen(list(command), env={**base, **(env or {})}, cwd=cwd,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(url, proc)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@contextmanager
+def chromium() -> Iterator[object]:
+    """A Playwright browser on Debian's Chromium."""
+    from playwright.sync_api import sync_playwright
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium"),
+                                    args=FLAGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@contextmanager
+def fresh_page(browser, url: str, heading: str | None = "Audit-trail completeness") -> Iterator[object]:
+    """A new browser context (its own session, no state from other tests) opened at ``url``."""
+    context = browser.new_context(viewport={"width": 1440, "height": 1800}, accept_downloads=True)
+    try:
+        pg = context.new_page()
+        pg.set_default_timeout(60_000)
+        pg.goto(url)
+        if heading:
+            pg.get_by_role("heading", name=heading).wait_for()
+            settle(pg)
+        yield pg
+    finally:
+        context.close()
+
+
+def settle(pg) -> None:
+    """Wait until Streamlit has finished the current run (no 'Running…' status widget)."""
+    pg.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
+
+
+def goto(pg, title: str, heading: str) -> None:
+    """Open a page from the sidebar navigation and wait for it to finish running."""
+    pg.get_by_test_id("stSidebarNav").get_by_text(title, exact=True).click()
+    pg.get_by_role("heading", name=heading).wait_for()
+    settle(pg)
+
+
+def shot(pg, name: str) -> None:
+    pg.screenshot(path=str(OUT / f"{name}.png"), full_page=True)
+
+
+def no_exception(pg) -> None:
+    """The page shows no Streamlit exception box."""
+    assert pg.locator("[data-testid='stException']").count() == 0, pg.locator("[data-testid='stException']").first.inner_text()
