@@ -256,8 +256,8 @@ def pack(config_path, start, end, out, key, cert, chain, pkcs12, passphrase_file
                            sample_seed=sample_seed, step=lambda _s: bar.update(1))
     t = built.contents.summary.totals
     click.echo(f"{out}: pack {built.manifest['pack_id']}, {len(built.data) / 1024:,.0f} KiB, "
-               f"{t['expected']:,} operations, coverage after replay "
-               f"{(t['coverage_after_replay'] or 0) * 100:.2f}%")
+               f"{t.expected:,} operations, coverage after replay "
+               f"{(t.coverage_after_replay or 0) * 100:.2f}%")
 
 
 @main.command()

@@ -9,7 +9,7 @@ from typing import Any, Callable, Mapping
 
 from evidence_app.errors import ConfigError
 from evidence_app.reconcile import Reconciliation, Scope, apply_scope
-from evidence_app.reconcile.coverage import coverage_table
+from evidence_app.reconcile.coverage import Totals, totals
 from evidence_app.resources import control_catalogue
 from evidence_app.summary import Summary
 
@@ -60,17 +60,17 @@ def _grade(value: float, met_at: float, exceptions_at: float) -> str:
     return MET if value >= met_at else EXCEPTIONS if value >= exceptions_at else NOT_MET
 
 
-def _coverage_rule(totals: Mapping[str, Any], t: Mapping[str, Any], what: str) -> tuple[str, str]:
-    if totals["expected"] == 0:
+def _coverage_rule(totals: Totals, t: Mapping[str, Any], what: str) -> tuple[str, str]:
+    if totals.expected == 0:
         return NOT_MET, f"no {what} in scope: nothing evidences the control"
-    after = totals["coverage_after_replay"]
-    figures = (f"{what}: {totals['expected']:,} expected; after replay {_pct(after)}; "
-               f"as logged {_pct(totals['coverage_logged'])}; {totals['missing']:,} missing")
+    after = totals.coverage_after_replay
+    figures = (f"{what}: {totals.expected:,} expected; after replay {_pct(after)}; "
+               f"as logged {_pct(totals.coverage_logged)}; {totals.missing:,} missing")
     return _grade(after, t["coverage_met_at"], t["coverage_exceptions_at"]), figures
 
 
-def _subset(recon: Reconciliation, actions: list[str]) -> Mapping[str, Any]:
-    return coverage_table(apply_scope(recon, Scope(action=tuple(actions))), []).iloc[0].to_dict()
+def _subset(recon: Reconciliation, actions: list[str]) -> Totals:
+    return totals(apply_scope(recon, Scope(action=tuple(actions))))
 
 
 def _rule_coverage(s: Summary, recon: Reconciliation, t: Mapping[str, Any]) -> tuple[str, str]:
@@ -88,7 +88,7 @@ def _rule_privileged(s: Summary, recon: Reconciliation, t: Mapping[str, Any]) ->
 def _rule_monitoring(s: Summary, recon: Reconciliation, t: Mapping[str, Any]) -> tuple[str, str]:
     share = s.silent_share
     age_h = (s.replay.oldest_pending_age_seconds or 0) / 3600
-    figures = (f"{s.totals['missing_silent']:,} of {s.totals['missing']:,} missing operations left no failure "
+    figures = (f"{s.totals.missing_silent:,} of {s.totals.missing:,} missing operations left no failure "
                f"event ({_pct(share)}); oldest pending failure {age_h:.1f} h")
     if share is None:
         result = MET

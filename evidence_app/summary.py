@@ -10,7 +10,7 @@ import pandas as pd
 
 from evidence_app.ingest.dataset import Dataset
 from evidence_app.reconcile import Reconciliation
-from evidence_app.reconcile.coverage import coverage_table
+from evidence_app.reconcile.coverage import Totals, totals
 from evidence_app.reconcile.replay import ReplayStatus, replay_status
 
 
@@ -18,8 +18,7 @@ from evidence_app.reconcile.replay import ReplayStatus, replay_status
 class Summary:
     """Totals for one period and scope."""
 
-    totals: dict
-    """The single-row coverage table (counts and ratios) as a dict."""
+    totals: Totals
     orphans: int
     duplicates: int
     replay: ReplayStatus
@@ -30,16 +29,15 @@ class Summary:
 
     @property
     def silent_share(self) -> float | None:
-        missing = self.totals["missing"]
-        return None if missing == 0 else self.totals["missing_silent"] / missing
+        missing = self.totals.missing
+        return None if missing == 0 else self.totals.missing_silent / missing
 
 
 def summarize(data: Dataset, recon: Reconciliation, as_of: datetime) -> Summary:
-    totals = coverage_table(recon, []).iloc[0].to_dict()
     rows = recon.rows
     live = recon.operations[recon.operations["state"] == "logged"]["match_delta_seconds"].abs().dropna()
     return Summary(
-        totals={k: (int(v) if isinstance(v, (int, np.integer)) else v) for k, v in totals.items()},
+        totals=totals(recon),
         orphans=int((rows["status"] == "orphan").sum()),
         duplicates=int((rows["status"] == "duplicate").sum()),
         replay=replay_status(recon.failures, as_of, data.logs.skipped_log_lines),

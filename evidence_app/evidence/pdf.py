@@ -196,9 +196,9 @@ def _cover(c: PackContents, m: dict, signer: str, self_signed: bool) -> list:
                  ("Configuration SHA-256", f"<font size=6.5>{c.config_sha256}</font>"),
                  ("Previous pack SHA-256", f"<font size=6.5>{m['previous_pack_sha256'] or 'none (first pack of the chain)'}</font>"),
              ]), Spacer(1, 8 * mm)]
-    headline = (f"<b>Coverage after replay: {pct(t['coverage_after_replay'])}</b> "
-                f"({num(t['logged'] + t['replayed'] + t['backfilled'])} of {num(t['expected'])} operations) · "
-                f"as logged: {pct(t['coverage_logged'])} · missing: {num(t['missing'])}")
+    headline = (f"<b>Coverage after replay: {pct(t.coverage_after_replay)}</b> "
+                f"({num(t.covered)} of {num(t.expected)} operations) · "
+                f"as logged: {pct(t.coverage_logged)} · missing: {num(t.missing)}")
     story.append(_boxed(headline, palette.BLUE))
     if self_signed:
         story += [Spacer(1, 4 * mm), _boxed(
@@ -224,23 +224,22 @@ def _boxed(html: str, colour: str) -> Table:
 
 def _summary(c: PackContents) -> list:
     t, s = c.summary.totals, c.summary
-    complete = t["expected"] > 0 and t["missing"] == 0 and s.orphans == 0 and s.duplicates == 0
+    complete = t.expected > 0 and t.missing == 0 and s.orphans == 0 and s.duplicates == 0
     verdict = ("The audit trail is <b>complete</b> for this period and scope: every operation has an audit row "
                "and every audit row belongs to one operation." if complete else
-               f"The audit trail is <b>not complete</b> for this period and scope: {num(t['missing'])} of "
-               f"{num(t['expected'])} operations have no audit row ({num(t['missing_silent'])} dropped silently, "
-               f"{num(t['missing_pending'])} awaiting replay, {num(t['missing_abandoned'])} abandoned by the "
+               f"The audit trail is <b>not complete</b> for this period and scope: {num(t.missing)} of "
+               f"{num(t.expected)} operations have no audit row ({num(t.missing_silent)} dropped silently, "
+               f"{num(t.missing_pending)} awaiting replay, {num(t.missing_abandoned)} abandoned by the "
                f"replay job); {num(s.orphans)} audit rows match no operation and {num(s.duplicates)} are duplicates.")
     rows = [["Figure", "Count", "Share of expected"]]
     for label, key in (("Operations expected", "expected"), ("Logged live", "logged"), ("Replayed", "replayed"),
                        ("Backfilled", "backfilled"), ("Missing", "missing"), ("… missing, pending replay", "missing_pending"),
                        ("… missing, replay abandoned", "missing_abandoned"), ("… missing, silent drop", "missing_silent")):
-        share = t[key] / t["expected"] if t["expected"] else None
-        rows.append([label, num(t[key]), pct(share)])
+        rows.append([label, num(getattr(t, key)), pct(t.share(key))])
     rows += [["Orphan audit rows (no operation)", num(s.orphans), ""],
              ["Duplicate audit rows", num(s.duplicates), ""]]
-    ratios = [["Coverage", "Value"], ["Coverage as logged", pct(t["coverage_logged"])],
-              ["Coverage after replay (logged + replayed + backfilled)", pct(t["coverage_after_replay"])]]
+    ratios = [["Coverage", "Value"], ["Coverage as logged", pct(t.coverage_logged)],
+              ["Coverage after replay (logged + replayed + backfilled)", pct(t.coverage_after_replay)]]
     return [P("1. Summary", "h1"), P(verdict), Spacer(1, 2 * mm),
             table(rows, [WIDTH * 0.55, WIDTH * 0.2, WIDTH * 0.25], align_right=(1, 2)), Spacer(1, 4 * mm),
             table(ratios, [WIDTH * 0.75, WIDTH * 0.25], align_right=(1,)), Spacer(1, 6 * mm)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
 from typing import Sequence
 
 import numpy as np
@@ -18,6 +19,50 @@ COUNT_FIELDS = (
 )
 RATIO_FIELDS = ("coverage_logged", "coverage_after_replay")
 EXCEPTION_FIELDS = ("kind", "operation_id", "audit_id", "day", "operator", "tenant", "action", "route", "occurred_at")
+
+
+@dataclass(frozen=True)
+class Totals:
+    """Coverage of one population (the coverage table with no dimensions): counts, then ratios."""
+
+    expected: int
+    """Operations in the period and scope."""
+    logged: int
+    """Covered by a live row."""
+    replayed: int
+    """Covered by a replayed row (no live row)."""
+    backfilled: int
+    """Covered by a backfilled row (no live or replayed row)."""
+    missing: int
+    """Not covered: missing_pending + missing_abandoned + missing_silent."""
+    missing_pending: int
+    """A failure event was seen; no row yet, replay budget left."""
+    missing_abandoned: int
+    """The replay job gave up."""
+    missing_silent: int
+    """No row and no failure event: a silent drop."""
+    coverage_logged: float | None
+    """logged ÷ expected; None when nothing was expected."""
+    coverage_after_replay: float | None
+    """(logged + replayed + backfilled) ÷ expected; None when nothing was expected."""
+
+    @property
+    def covered(self) -> int:
+        return self.logged + self.replayed + self.backfilled
+
+    def share(self, field: str) -> float | None:
+        """A count as a share of the expected operations (None when nothing was expected)."""
+        return getattr(self, field) / self.expected if self.expected else None
+
+    def as_dict(self) -> dict:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def totals(recon: Reconciliation) -> Totals:
+    """The coverage of everything in the reconciliation (one row, no dimensions)."""
+    row = coverage_table(recon, []).iloc[0]
+    return Totals(**{f: int(row[f]) for f in COUNT_FIELDS},
+                  **{f: (None if row[f] is None else float(row[f])) for f in RATIO_FIELDS})
 
 
 def parse_dimensions(text: str | None) -> list[str]:

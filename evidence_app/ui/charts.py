@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 
 from evidence_app import palette
 from evidence_app.reconcile import OP_STATES
+from evidence_app.reconcile.coverage import Totals
 from evidence_app.reconcile.replay import REPLAY_STATES
 
 LAYOUT = dict(template="plotly_white", margin=dict(l=10, r=10, t=40, b=10), font=dict(size=13),
@@ -26,9 +27,9 @@ def daily_trend(by_day: pd.DataFrame) -> go.Figure:
     return fig
 
 
-def states_bar(totals: dict) -> go.Figure:
+def states_bar(totals: Totals) -> go.Figure:
     states = list(OP_STATES)
-    fig = go.Figure(go.Bar(x=[totals[s] for s in states], y=states, orientation="h",
+    fig = go.Figure(go.Bar(x=[getattr(totals, s) for s in states], y=states, orientation="h",
                            marker_color=[palette.STATE_COLOURS[s] for s in states],
                            hovertemplate="%{y}: %{x:,}<extra></extra>"))
     fig.update_layout(title="Operations by state", yaxis=dict(autorange="reversed"), **LAYOUT)

@@ -11,23 +11,23 @@ v = current_view()
 st.title("Audit-trail completeness")
 s = guarded(lambda: data.summary(*v.key, v.as_of))
 t = s.totals
-if t["expected"] == 0:
+if t.expected == 0:
     empty_state("No operations in this period and scope. Widen the period or clear a filter in the sidebar.")
     st.stop()
 
-if t["missing"] == 0 and s.orphans == 0 and s.duplicates == 0:
-    st.success(f"Complete: all {num(t['expected'])} operations have an audit row, and every row belongs to one.")
+if t.missing == 0 and s.orphans == 0 and s.duplicates == 0:
+    st.success(f"Complete: all {num(t.expected)} operations have an audit row, and every row belongs to one.")
 else:
-    st.error(f"Not complete: {num(t['missing'])} of {num(t['expected'])} operations have no audit row "
-             f"({num(t['missing_silent'])} silent, {num(t['missing_pending'])} pending replay, "
-             f"{num(t['missing_abandoned'])} abandoned); {num(s.orphans)} orphan and {num(s.duplicates)} "
+    st.error(f"Not complete: {num(t.missing)} of {num(t.expected)} operations have no audit row "
+             f"({num(t.missing_silent)} silent, {num(t.missing_pending)} pending replay, "
+             f"{num(t.missing_abandoned)} abandoned); {num(s.orphans)} orphan and {num(s.duplicates)} "
              "duplicate rows.")
 
 cols = st.columns(6)
-cols[0].metric("Coverage as logged", pct(t["coverage_logged"]))
-cols[1].metric("Coverage after replay", pct(t["coverage_after_replay"]))
-cols[2].metric("Operations expected", num(t["expected"]))
-cols[3].metric("Missing", num(t["missing"]))
+cols[0].metric("Coverage as logged", pct(t.coverage_logged))
+cols[1].metric("Coverage after replay", pct(t.coverage_after_replay))
+cols[2].metric("Operations expected", num(t.expected))
+cols[3].metric("Missing", num(t.missing))
 cols[4].metric("Orphan rows", num(s.orphans))
 cols[5].metric("Duplicate rows", num(s.duplicates))
 

@@ -20,7 +20,7 @@ cols[0].metric("Backlog (pending + retrying)", num(s.replay.states["pending"] + 
 cols[1].metric("Oldest pending", hours(s.replay.oldest_pending_age_seconds))
 cols[2].metric("Latency p50", hours(s.replay.latency_p50))
 cols[3].metric("Latency p95", hours(s.replay.latency_p95))
-cols[4].metric("Operations backfilled", num(t["backfilled"]))
+cols[4].metric("Operations backfilled", num(t.backfilled))
 st.caption(f"Skipped log lines: {num(s.replay.skipped_log_lines)} · ages measured at {v.as_of:%Y-%m-%d %H:%M} UTC")
 
 if fe.empty:
