@@ -85,8 +85,16 @@ class Config:
         return self.path.parent
 
 
-_TOP_KEYS = {"organisation", "audit", "operations", "worker_logs", "matching", "controls"}
-_STORE_KEYS = {"url", "d1_dump", "table", "columns"}
+KEYS: dict[str, frozenset[str]] = {
+    "": frozenset({"organisation", "audit", "operations", "worker_logs", "matching", "controls"}),
+    "organisation": frozenset({"name"}),
+    "audit": frozenset({"url", "d1_dump", "table", "columns"}),
+    "operations": frozenset({"url", "d1_dump", "table", "columns"}),
+    "worker_logs": frozenset({"paths"}),
+    "matching": frozenset({"tolerance_seconds", "max_replay_attempts", "actions"}),
+}
+"""Every section of evidence.toml and the keys it accepts (``[controls]`` keys come from the control
+catalogue; ``*.columns`` and ``matching.actions`` map names). Anything else is refused, naming the key."""
 
 
 def load_config(path: str | Path | None = None) -> Config:
@@ -111,9 +119,9 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 def parse_config(raw: Mapping[str, Any], path: Path) -> Config:
     """Validate a parsed TOML document; every fault names its key."""
-    _reject_unknown(raw, _TOP_KEYS, "")
+    _reject_unknown(raw, "")
     org = _section(raw, "organisation", required=False)
-    _reject_unknown(org, {"name"}, "organisation")
+    _reject_unknown(org, "organisation")
     name = org.get("name", "")
     if not isinstance(name, str):
         raise ConfigError("organisation.name: must be a string")
@@ -143,7 +151,8 @@ def _section(raw: Mapping[str, Any], key: str, *, required: bool, prefix: str = 
     return value
 
 
-def _reject_unknown(section: Mapping[str, Any], allowed: set[str], where: str) -> None:
+def _reject_unknown(section: Mapping[str, Any], where: str) -> None:
+    allowed = KEYS[where]
     for key in section:
         if key not in allowed:
             name = f"{where}.{key}" if where else key
@@ -158,7 +167,7 @@ def _store(
     base: Path,
 ) -> StoreConfig:
     sec = _section(raw, key, required=True)
-    _reject_unknown(sec, _STORE_KEYS, key)
+    _reject_unknown(sec, key)
     url, dump = sec.get("url"), sec.get("d1_dump")
     if (url is None) == (dump is None):
         raise ConfigError(f"[{key}]: give exactly one of {key}.url or {key}.d1_dump")
@@ -241,7 +250,7 @@ def _readable_file(value: Any, key: str, base: Path) -> Path:
 
 def _log_paths(raw: Mapping[str, Any], base: Path) -> tuple[str, ...]:
     sec = _section(raw, "worker_logs", required=False)
-    _reject_unknown(sec, {"paths"}, "worker_logs")
+    _reject_unknown(sec, "worker_logs")
     paths = sec.get("paths", [])
     if isinstance(paths, str):
         paths = [paths]
@@ -252,7 +261,7 @@ def _log_paths(raw: Mapping[str, Any], base: Path) -> tuple[str, ...]:
 
 def _matching(raw: Mapping[str, Any]) -> MatchingConfig:
     sec = _section(raw, "matching", required=False)
-    _reject_unknown(sec, {"tolerance_seconds", "max_replay_attempts", "actions"}, "matching")
+    _reject_unknown(sec, "matching")
     tol = _int(sec, "tolerance_seconds", DEFAULT_TOLERANCE_SECONDS, minimum=0)
     attempts = _int(sec, "max_replay_attempts", DEFAULT_MAX_REPLAY_ATTEMPTS, minimum=1)
     actions = _section(sec, "actions", required=False, prefix="matching.")

@@ -145,6 +145,37 @@ RULES: dict[str, Callable[[Summary, Reconciliation, Mapping[str, Any]], tuple[st
 }
 
 
+def describe_rules(t: Mapping[str, Any], defaults: Mapping[str, Any]) -> list[str]:
+    """The control rules in words with the thresholds in force; a value overridden under ``[controls]``
+    says so and names the catalogue's default (signed text must state what was really applied)."""
+
+    def v(key: str, show: Callable[[Any], str]) -> str:
+        text = show(t[key])
+        return text if t[key] == defaults[key] else f"{text} (set in [controls]; catalogue default {show(defaults[key])})"
+
+    def names(values: Any) -> str:
+        return ", ".join(values) or "none"
+
+    return [
+        f"Coverage controls are met when coverage after replay is at least {v('coverage_met_at', _pct)}, met with "
+        f"exceptions when at least {v('coverage_exceptions_at', _pct)}, otherwise not met (also when nothing is in "
+        f"scope). Authentication covers the credential actions {v('credential_actions', names)}; privileged access "
+        f"covers {v('privileged_actions', names)}.",
+        f"Monitoring is met when at most {v('silent_share_met_at', _pct)} of the missing operations left no failure "
+        f"event, met with exceptions up to {v('silent_share_exceptions_at', _pct)}; an oldest pending failure older "
+        f"than {v('pending_age_met_hours', lambda x: f'{x:g} h')} turns met into met with exceptions.",
+        f"Clock synchronisation is met when the 95th percentile of |audit time − operation time| over live matches "
+        f"is at most {v('clock_p95_met_seconds', lambda x: f'{x:g} s')}, met with exceptions up to "
+        f"{v('clock_p95_exceptions_seconds', lambda x: f'{x:g} s')}.",
+        "Replay is met when every failure event is replayed and none pends longer than the pending-age limit; "
+        "abandoned or unconfirmed replays make it met with exceptions; none replayed makes it not met. Evidence "
+        "collection requires read-only access without a write-capable role, no skipped log lines and no orphan or "
+        "duplicate rows, else it is met with exceptions.",
+        f"The re-performance sample is sized for confidence {v('sample_confidence', _pct)} and tolerable deviation "
+        f"{v('sample_tolerable_deviation', _pct)}.",
+    ]
+
+
 def evaluate_controls(summary: Summary, recon: Reconciliation, overrides: Mapping[str, Any]) -> list[ControlResult]:
     """Every catalogue control with its result and the figures behind it."""
     catalogue, defaults = load_catalogue()

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from evidence_app.ingest.dataset import Dataset
-from evidence_app.reconcile import Reconciliation
+from evidence_app.reconcile import Reconciliation, rules
 from evidence_app.reconcile.coverage import Totals, totals
 from evidence_app.reconcile.replay import ReplayStatus, replay_status
 
@@ -26,6 +26,11 @@ class Summary:
     """95th percentile of |row created_at − operation time| over live matches."""
     write_capable: bool
     data_issue_count: int
+
+    @property
+    def complete(self) -> bool:
+        """:func:`rules.complete`: every operation has its row and every row belongs to one operation."""
+        return rules.complete(self.totals.expected, self.totals.missing, self.orphans, self.duplicates)
 
     @property
     def silent_share(self) -> float | None:

@@ -7,6 +7,7 @@ from datetime import timedelta
 import numpy as np
 import pandas as pd
 
+from evidence_app.reconcile import rules
 from evidence_app.reconcile._kernel import _greedy, _key_codes
 
 from scenario import T0
@@ -159,15 +160,6 @@ def test_matching_is_deterministic_whatever_the_row_order(scenario, tmp_path):
     assert scenario.recon().operations[["id", "audit_id"]].to_dict("records") == first
 
 
-def _sequential_greedy(o, r, n_ops, n_rows):
-    """The rule as written: walk the pairs in priority order, take a pair when both ends are free."""
-    op_to_row, row_to_op = [-1] * n_ops, [-1] * n_rows
-    for op, row in zip(o, r):
-        if op_to_row[op] < 0 and row_to_op[row] < 0:
-            op_to_row[op], row_to_op[row] = row, op
-    return op_to_row, row_to_op
-
-
 def test_vectorised_greedy_takes_exactly_the_pairs_a_sequential_walk_takes():
     rng = np.random.default_rng(20261127)
     for _ in range(200):
@@ -178,8 +170,9 @@ def test_vectorised_greedy_takes_exactly_the_pairs_a_sequential_walk_takes():
         o = np.array([p[0] for p in ordered], dtype=np.int64)
         r = np.array([p[1] for p in ordered], dtype=np.int64)
         op_to_row, row_to_op = _greedy(o, r, n_ops, n_rows)
-        expected = _sequential_greedy(o, r, n_ops, n_rows)
-        assert op_to_row.tolist() == expected[0] and row_to_op.tolist() == expected[1]
+        expected = rules.accept_greedily(ordered)  # the rule: a sequential walk in priority order
+        assert {i: int(j) for i, j in enumerate(op_to_row) if j >= 0} == expected
+        assert {int(i): j for j, i in enumerate(row_to_op) if i >= 0} == expected
 
 
 def test_composite_keys_are_equal_exactly_when_every_field_is_equal_missing_included():

@@ -44,6 +44,10 @@ class PackContents:
     error_classes: pd.DataFrame
     sample_plan: SamplePlan
     sample: pd.DataFrame
+    thresholds: dict
+    """The control rules' thresholds in force (catalogue defaults overridden by [controls])."""
+    threshold_defaults: dict
+    """The catalogue's defaults, so the pack can say which values were overridden."""
     version: str = __version__
 
 
@@ -77,4 +81,6 @@ def gather(config: Config, period: Period, scope: Scope, generated_at: datetime,
         error_classes=error_classes(recon),
         sample_plan=plan,
         sample=sample,
+        thresholds=rules,
+        threshold_defaults=defaults,
     )

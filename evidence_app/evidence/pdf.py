@@ -25,11 +25,13 @@ from reportlab.platypus import (
 )
 
 from evidence_app import palette
+from evidence_app.controls import describe_rules
 from evidence_app.evidence import charts
 from evidence_app.evidence.contents import PackContents
 from evidence_app.evidence.extracts import Extract
 from evidence_app.evidence.fonts import font_names
 from evidence_app.reconcile.coverage import iso_utc
+from evidence_app.reconcile.rules import describe
 
 REGULAR, BOLD, MONO = font_names()
 
@@ -224,9 +226,8 @@ def _boxed(html: str, colour: str) -> Table:
 
 def _summary(c: PackContents) -> list:
     t, s = c.summary.totals, c.summary
-    complete = t.expected > 0 and t.missing == 0 and s.orphans == 0 and s.duplicates == 0
     verdict = ("The audit trail is <b>complete</b> for this period and scope: every operation has an audit row "
-               "and every audit row belongs to one operation." if complete else
+               "and every audit row belongs to one operation." if s.complete else
                f"The audit trail is <b>not complete</b> for this period and scope: {num(t.missing)} of "
                f"{num(t.expected)} operations have no audit row ({num(t.missing_silent)} dropped silently, "
                f"{num(t.missing_pending)} awaiting replay, {num(t.missing_abandoned)} abandoned by the "
@@ -375,25 +376,8 @@ def _methodology(c: PackContents, m: dict, extracts: list[Extract]) -> list:
     issues = [["Source", "Problem", "Count", "Effect"]] + [
         [E(i.source), E(i.kind + (f" ({i.column})" if i.column else "")), num(i.count), E(i.effect)]
         for i in c.data.issues + c.recon.issues]
-    tol = c.recon.tolerance_seconds
-    rules = [
-        f"An audit row matches an operation when both carry the same request id and action (time then does not "
-        f"matter), or — where either lacks a request id — when action, tenant, operator and target are equal and "
-        f"the times lie within ±{tol} s. Matching is one-to-one and deterministic: candidate pairs are accepted "
-        "greedily ordered by origin (live before replay before backfill), request-id match before key match, "
-        "smaller time difference, then operation id and audit row id.",
-        "Rows that could match an already covered operation are duplicates; rows that match nothing are orphans. "
-        "Each operation ends logged, replayed, backfilled, missing_pending, missing_abandoned or missing_silent. "
-        "Coverage as logged counts live rows only; after replay adds replayed and backfilled rows.",
-        f"The period selects operations by their time and audit rows and failure events by their original time; "
-        f"sources are read {2 * tol} s beyond each edge so an edge is never a false gap. Replay status ages are "
-        f"measured at the generation time. Failure events reaching {c.config.matching.max_replay_attempts} "
-        "attempts are abandoned.",
-        "Control rules: coverage-type controls are met at ≥ the configured coverage (default 100 %), met with "
-        "exceptions at ≥ 95 %, otherwise not met; monitoring compares silent drops with missing operations; clock "
-        "synchronisation uses the p95 time difference of live matches; evidence collection requires read-only "
-        "access without write-capable roles and no unreadable input.",
-    ]
+    rules = [*describe(c.recon.tolerance_seconds, c.config.matching.max_replay_attempts),
+             *describe_rules(c.thresholds, c.threshold_defaults)]
     story = [P("7. Methodology and source fingerprints", "h1"), P("7.1 Sources", "h2"),
              table(src, [WIDTH * x for x in (0.11, 0.30, 0.24, 0.17, 0.18)]), P("7.2 Matching rules", "h2")]
     story += [P(E(r)) for r in rules]

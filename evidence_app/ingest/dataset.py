@@ -26,6 +26,7 @@ from evidence_app.ingest.sources import (
     select_frame,
     select_outside,
 )
+from evidence_app.reconcile.rules import window_margin_seconds
 from evidence_app.reconcile.window import Period
 
 Progress = Callable[[str, int], None]
@@ -81,7 +82,7 @@ def open_stores(config: Config) -> tuple[Store, Store]:
 def load_dataset(config: Config, period: Period, progress: Progress | None = None,
                  stores: tuple[Store, Store] | None = None) -> Dataset:
     """Fetch the period plus the matching margin from both stores (opened here unless given), read the logs."""
-    margin = 2 * config.matching.tolerance_seconds
+    margin = window_margin_seconds(config.matching.tolerance_seconds)
     window = _window(period, margin)
     ops_store, audit_store = stores or open_stores(config)
     ops_c = canonical_operations(

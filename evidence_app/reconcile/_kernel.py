@@ -1,11 +1,11 @@
-"""One-to-one, deterministic matching of records to operations (the rule engine's kernel).
+"""The matching kernel: :mod:`rules`' candidate rule and priority order applied to whole columns.
 
-Candidates: same ``request_id`` and action (time does not matter), or — where either side
-lacks a request id — equal action, tenant, operator and target within the tolerance. The
-winner of each contest is decided by a total order (origin rank, tier, |Δt|, ids); pairs are
-accepted greedily in that order. The greedy result is computed in vectorised rounds of
-"locally dominant" pairs (a pair first in the order for both its operation and its row),
-which yields exactly the sequential greedy matching without a Python loop over pairs.
+How, not what: the rules live in ``rules.py`` (tests hold this kernel to a record-by-record reference
+built from them). Candidate pairs come from sort-merge joins on integer key codes (request-id pairs;
+key pairs in time buckets one tolerance wide, so the join stays local); the one-to-one greedy walk of
+:func:`rules.accept_greedily` is computed in vectorised rounds of "locally dominant" pairs (a pair first
+in the order for both its operation and its row), which takes exactly the pairs the sequential walk
+takes, without a Python loop over pairs.
 """
 
 from __future__ import annotations
@@ -19,10 +19,7 @@ import pyarrow.compute as pc
 
 from evidence_app._order import micros, text_rank
 from evidence_app._text import arrow_text, as_text
-
-KEY_FIELDS = ("action", "tenant", "operator", "target")
-TIER_REQUEST_ID = 0
-TIER_KEYS = 1
+from evidence_app.reconcile.rules import KEY_FIELDS, MICROS, PRIORITY, TIER_KEYS, TIER_REQUEST_ID, within_tolerance
 
 
 @dataclass(frozen=True)
@@ -100,7 +97,7 @@ def _key_pairs(
     ops: pd.DataFrame, rows: pd.DataFrame, op_t: np.ndarray, row_t: np.ndarray, tolerance_s: int
 ) -> pd.DataFrame:
     op_key, row_key = _key_codes(ops, rows, KEY_FIELDS)
-    width = max(int(tolerance_s), 1) * 1_000_000
+    width = max(int(tolerance_s), 1) * MICROS
     # Buckets one tolerance wide: a pair within tolerance lies in the same or a neighbouring bucket,
     # so the join stays local (no cross join of a busy key with itself).
     op_b, row_b = op_t // width, row_t // width
@@ -111,9 +108,9 @@ def _key_pairs(
     found = [sorted_rows.join(op_k + d) for d in (-1, 0, 1)]  # the row's bucket is op's − 1, same, + 1
     o = np.concatenate([li for li, _ in found])
     r = np.concatenate([ri for _, ri in found])
-    within = np.abs(op_t[o] - row_t[r]) <= int(tolerance_s) * 1_000_000
+    within = within_tolerance(op_t[o] - row_t[r], int(tolerance_s))
     both_rid = ops["request_id"].notna().to_numpy()[o] & rows["request_id"].notna().to_numpy()[r]
-    keep = within & ~both_rid  # two request ids: only tier 0 may pair them
+    keep = within & ~both_rid  # where both carry a request id, only the request-id tier may pair them
     return _pairs(o[keep], r[keep], TIER_KEYS)
 
 
@@ -152,13 +149,15 @@ def match(
     tolerance_s: int,
     row_rank: np.ndarray | None = None,
 ) -> Matching:
-    """Greedy one-to-one matching in the order (row_rank, tier, |Δt|, op id, row id)."""
+    """Greedy one-to-one matching in :data:`rules.PRIORITY` order; ``row_rank`` is each row's origin rank
+    (all equal when None, e.g. failure events standing in for rows)."""
     n_ops, n_rows = len(ops), len(rows)
     cand = candidates(ops, op_time, rows, row_time, tolerance_s)
     o, r = cand["op"].to_numpy(), cand["row"].to_numpy()
     rank = row_rank if row_rank is not None else np.zeros(n_rows, dtype=np.int64)
-    order = np.lexsort((text_rank(rows["id"])[r], text_rank(ops["id"])[o], cand["dt"].to_numpy(),
-                        cand["tier"].to_numpy(), rank[r]))
+    keys = {"origin": rank[r], "tier": cand["tier"].to_numpy(), "time_distance": cand["dt"].to_numpy(),
+            "operation_id": text_rank(ops["id"])[o], "row_id": text_rank(rows["id"])[r]}
+    order = np.lexsort([keys[k] for k in reversed(PRIORITY)])  # lexsort sorts by its last key first
     o, r = o[order], r[order]
     row_candidate = np.full(n_rows, -1, dtype=np.int64)
     first = _first_position(r, n_rows)

@@ -10,7 +10,8 @@ import pandas as pd
 
 from evidence_app._text import codes_of
 from evidence_app.errors import UsageError
-from evidence_app.reconcile.states import OP_STATES, Reconciliation
+from evidence_app.reconcile.rules import COVERED_STATES, LOGGED_STATES, MISSING_STATES, OP_STATES
+from evidence_app.reconcile.states import Reconciliation
 
 DIMENSIONS = ("day", "operator", "route", "tenant", "action")
 COUNT_FIELDS = (
@@ -96,14 +97,14 @@ def coverage_table(recon: Reconciliation, by: Sequence[str] = ()) -> pd.DataFram
 
 
 def _with_ratios(table: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Counts → the missing and expected sums and :func:`rules.coverage_ratios`, for every row at once."""
     t = table.copy()
-    t["missing"] = t["missing_pending"] + t["missing_abandoned"] + t["missing_silent"]
-    t["expected"] = t["logged"] + t["replayed"] + t["backfilled"] + t["missing"]
+    t["missing"] = sum(t[s] for s in MISSING_STATES)
+    covered = sum(t[s] for s in COVERED_STATES)
+    t["expected"] = covered + t["missing"]
     expected = t["expected"].where(t["expected"] > 0)
-    t["coverage_logged"] = (t["logged"] / expected).astype(object).where(expected.notna(), None)
-    t["coverage_after_replay"] = ((t["logged"] + t["replayed"] + t["backfilled"]) / expected).astype(
-        object
-    ).where(expected.notna(), None)
+    t["coverage_logged"] = (sum(t[s] for s in LOGGED_STATES) / expected).astype(object).where(expected.notna(), None)
+    t["coverage_after_replay"] = (covered / expected).astype(object).where(expected.notna(), None)
     for field in COUNT_FIELDS:
         t[field] = t[field].astype(np.int64)
     if "day" in by:

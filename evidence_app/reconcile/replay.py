@@ -9,7 +9,9 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-REPLAY_STATES = ("replayed", "pending", "retrying", "abandoned", "unconfirmed")
+from evidence_app.reconcile import rules
+from evidence_app.reconcile.rules import CLAIMED_OUTCOMES, REPLAY_STATES
+
 _ERROR_CLASSES = (
     ("overloaded", re.compile(r"overload|too many|busy|capacity|rate.?limit|\b429\b|\b503\b", re.I)),
     ("reset", re.compile(r"reset|aborted|broken pipe|closed", re.I)),
@@ -29,13 +31,12 @@ def error_class(message: str | None) -> str:
 
 
 def attempt_summary(replays: pd.DataFrame) -> pd.DataFrame:
-    """Per failure_id: attempts, whether the cron claimed success, and when it first did."""
+    """Per failure_id: attempts (:func:`rules.attempts_made`, computed for all failures at once), whether
+    the cron claimed success, and when it first did."""
     if replays.empty:
         return pd.DataFrame(columns=["attempts", "claimed", "claimed_at", "last_error"]).rename_axis("failure_id")
-    claimed = replays["outcome"].isin(["inserted", "duplicate"])
+    claimed = replays["outcome"].isin(CLAIMED_OUTCOMES)
     g = replays.assign(claimed=claimed, claimed_at=replays["logged_at"].where(claimed)).groupby("failure_id")
-    # Logpush may deliver a line twice and may lose one: count distinct attempt numbers, and trust
-    # the highest number seen; events without a number count one each.
     numbered = replays.dropna(subset=["attempt"])
     distinct = numbered.groupby("failure_id")["attempt"].nunique()
     highest = numbered.groupby("failure_id")["attempt"].max()
@@ -70,11 +71,7 @@ def failure_states(
     summary = attempt_summary(replays).reindex(failures["failure_id"])
     attempts = summary["attempts"].fillna(0).astype(int).to_numpy()
     claimed = summary["claimed"].astype("boolean").fillna(False).to_numpy(dtype=bool)
-    state = np.select(
-        [covered, claimed, attempts == 0, attempts >= max_attempts],
-        ["replayed", "unconfirmed", "pending", "abandoned"],
-        default="retrying",
-    )
+    state = [rules.replay_state(bool(c), bool(k), int(a), max_attempts) for c, k, a in zip(covered, claimed, attempts)]
     done_at = cover_inserted_at.reset_index(drop=True)
     claimed_at = summary["claimed_at"].reset_index(drop=True).astype("datetime64[us, UTC]")
     done_at = done_at.where(done_at.notna(), claimed_at)

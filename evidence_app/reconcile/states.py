@@ -13,14 +13,20 @@ import pandas as pd
 from evidence_app._order import in_order, micros
 from evidence_app._text import TEXT_DTYPE, codes_of, labels, take_text
 from evidence_app.config import MatchingConfig
-from evidence_app.ingest.canonical import ORIGINS, DataIssue, issue
+from evidence_app.issues import DataIssue, issue
+from evidence_app.reconcile import rules
 from evidence_app.reconcile._kernel import match
 from evidence_app.reconcile.replay import failure_states
+from evidence_app.reconcile.rules import OP_STATES, ORIGINS, REPLAY_STATES, ROW_STATUSES
 from evidence_app.reconcile.window import Period, Scope
 
-OP_STATES = ("logged", "replayed", "backfilled", "missing_pending", "missing_abandoned", "missing_silent")
-COVERED_STATES = ("logged", "replayed", "backfilled")
-ROW_STATUSES = ("matched", "duplicate", "orphan")
+# The rules' state functions as lookup tables, so millions of operations take their state by integer code.
+_STATE_OF_ORIGIN = np.array([OP_STATES.index(rules.operation_state(o, None)) for o in ORIGINS], dtype=np.int64)
+_SILENT = OP_STATES.index(rules.operation_state(None, None))
+_MISSING_OF_FAILURE = np.array([OP_STATES.index(rules.operation_state(None, f)) for f in REPLAY_STATES],
+                               dtype=np.int64)
+_ROW_STATUS = np.array([[ROW_STATUSES.index(rules.row_status(serves, candidate)) for candidate in (False, True)]
+                        for serves in (False, True)], dtype=np.int64)
 
 
 @dataclass(frozen=True)
@@ -51,9 +57,7 @@ def reconcile(
     rows = rows.reset_index(drop=True)
     failures = failures.reset_index(drop=True)
     tol = matching.tolerance_seconds
-    # live < replay < backfill, the order of ORIGINS; anything else ranks as backfill
-    origin_rank = codes_of(rows["origin"], ORIGINS)
-    origin_rank[origin_rank < 0] = ORIGINS.index("backfill")
+    origin_rank = _origin_ranks(rows["origin"])
     m = match(ops, "occurred_at", rows, "created_at", tol, row_rank=origin_rank)
 
     fe = _failures_with_state(ops, rows, failures, replays, m.op_to_row, matching)
@@ -68,6 +72,13 @@ def reconcile(
         period=period,
         tolerance_seconds=tol,
     )
+
+
+def _origin_ranks(origins: pd.Series) -> np.ndarray:
+    """Each row's :func:`rules.origin_rank` (origins are canonical already: live, replay or backfill)."""
+    rank = codes_of(origins, ORIGINS)
+    rank[rank < 0] = rules.origin_rank(rules.UNKNOWN_ORIGIN)
+    return rank
 
 
 def apply_scope(recon: Reconciliation, scope: Scope) -> Reconciliation:
@@ -102,14 +113,16 @@ def _failures_with_state(
     failures = failures.assign(id=failures["failure_id"])
     link = match(ops, "occurred_at", failures, "created_at", tol)
     linked_op = link.row_to_op
-    cover_row = np.where(linked_op >= 0, op_to_row[np.maximum(linked_op, 0)], -1)
-    # A failure event with no operation behind it is still replayed if an audit row matches it.
+    linked = linked_op >= 0
+    linked_row = np.full(len(failures), -1, dtype=np.int64)
+    linked_row[linked] = op_to_row[linked_op[linked]]
+    # rules.failure_row_exists: the linked operation's row; for an event whose operation is not in the store,
+    # a row whose best candidate the event is.
     direct = match(failures, "created_at", rows, "created_at", tol)
-    unlinked = linked_op < 0
-    direct_row = np.full(len(failures), -1, dtype=np.int64)
+    chosen_row = np.full(len(failures), -1, dtype=np.int64)
     has = direct.row_candidate >= 0
-    direct_row[direct.row_candidate[has]] = np.flatnonzero(has)
-    cover_row = np.where(unlinked, direct_row, cover_row)
+    chosen_row[direct.row_candidate[has]] = np.flatnonzero(has)
+    cover_row = np.where(linked, linked_row, chosen_row)
     covered = cover_row >= 0
     if len(rows):
         picked = rows["inserted_at"].iloc[np.maximum(cover_row, 0)].reset_index(drop=True)
@@ -127,17 +140,15 @@ def _operation_states(ops: pd.DataFrame, rows: pd.DataFrame, origin_rank: np.nda
     out = ops.copy(deep=False)  # copy-on-write: new columns never touch the caller's frame
     covered = op_to_row >= 0
     at = np.maximum(op_to_row, 0)
-    # OP_STATES order: logged, replayed, backfilled (= the covering row's origin rank), then the missing ones.
-    missing = np.full(len(ops), OP_STATES.index("missing_silent"), dtype=np.int64)
+    missing = np.full(len(ops), _SILENT, dtype=np.int64)
     fe_at = np.full(len(ops), -1, dtype=np.int64)
     if len(fe):
         linked = fe["linked_op"].to_numpy()
         ok = linked >= 0
-        abandoned = (fe["state"] == "abandoned").to_numpy()
-        missing[linked[ok]] = np.where(abandoned[ok], OP_STATES.index("missing_abandoned"),
-                                       OP_STATES.index("missing_pending"))
+        failure_state = codes_of(fe["state"], REPLAY_STATES)
+        missing[linked[ok]] = _MISSING_OF_FAILURE[failure_state[ok]]
         fe_at[linked[ok]] = np.flatnonzero(ok)
-    state = np.where(covered, origin_rank[at] if len(rows) else 0, missing)
+    state = np.where(covered, _STATE_OF_ORIGIN[origin_rank[at]] if len(rows) else _SILENT, missing)
     out["state"] = labels(state, OP_STATES).set_axis(out.index)
     out["audit_id"] = take_text(rows["id"], np.where(covered, op_to_row, -1)).set_axis(out.index)
     if len(rows) and len(ops):
@@ -154,8 +165,8 @@ def _operation_states(ops: pd.DataFrame, rows: pd.DataFrame, origin_rank: np.nda
 def _row_statuses(ops: pd.DataFrame, rows: pd.DataFrame, row_to_op: np.ndarray, row_candidate: np.ndarray) -> pd.DataFrame:
     out = rows.copy(deep=False)
     matched = row_to_op >= 0
-    dup = ~matched & (row_candidate >= 0)
-    out["status"] = labels(np.where(matched, 0, np.where(dup, 1, 2)), ROW_STATUSES).set_axis(out.index)
+    status = _ROW_STATUS[matched.astype(np.int64), (row_candidate >= 0).astype(np.int64)]
+    out["status"] = labels(status, ROW_STATUSES).set_axis(out.index)
     target = np.where(matched, row_to_op, row_candidate)
     out["operation_id"] = take_text(ops["id"], target).set_axis(out.index)
     out["day"] = out["created_at"].dt.floor("D")

@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 from evidence_app import palette
 from evidence_app.reconcile import OP_STATES
 from evidence_app.reconcile.coverage import Totals
-from evidence_app.reconcile.replay import REPLAY_STATES
+from evidence_app.reconcile.rules import REPLAY_STATES
 
 LAYOUT = dict(template="plotly_white", margin=dict(l=10, r=10, t=40, b=10), font=dict(size=13),
               legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="right", x=1))

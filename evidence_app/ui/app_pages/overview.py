@@ -15,7 +15,7 @@ if t.expected == 0:
     empty_state("No operations in this period and scope. Widen the period or clear a filter in the sidebar.")
     st.stop()
 
-if t.missing == 0 and s.orphans == 0 and s.duplicates == 0:
+if s.complete:
     st.success(f"Complete: all {num(t.expected)} operations have an audit row, and every row belongs to one.")
 else:
     st.error(f"Not complete: {num(t.missing)} of {num(t.expected)} operations have no audit row "

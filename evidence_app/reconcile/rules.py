@@ -1,0 +1,296 @@
+"""DESIGN.md's reconciliation rules, each stated once: named constants and small pure functions.
+
+This module is the contract in code. The fast kernel (``_kernel.py``) applies these rules to whole
+columns at once and takes its constants and its order from here; ``states.py`` and ``replay.py``
+build the states with the functions below. Tests of the rules read this module, and a test holds
+the kernel to a plain, record-by-record reference built only from these functions.
+
+The clauses, in DESIGN.md's order:
+
+1. Candidates: a row may match an operation by equal request id (and action; time does not
+   matter), or — where either side lacks a request id — by equal action, tenant, operator and
+   target (a missing value equals only a missing value) with the times at most the tolerance apart
+   (inclusive). Two different request ids never match. → :func:`candidate_tier`
+2. Priority: pairs are taken one-to-one, greedily, in the order :data:`PRIORITY`: the row's origin
+   (live, then replay, then backfill: the live row covers the operation), request-id pairs before
+   key pairs, nearer in time, then operation id, then row id. → :func:`priority`,
+   :func:`accept_greedily`, :func:`id_order`
+3. Row statuses: a row that serves an operation is ``matched``; one that could have served an
+   already covered operation is ``duplicate``; one that matches nothing is ``orphan``.
+   → :func:`row_status`
+4. Operation states: covered by its row's origin (``logged``/``replayed``/``backfilled``), else
+   missing by what the Worker logs say (``missing_pending``/``missing_abandoned``/
+   ``missing_silent``). → :func:`operation_state`
+5. Replay states of failure events and the attempts count. → :func:`failure_row_exists`,
+   :func:`replay_state`, :func:`attempts_made`, :func:`replay_latency_seconds`
+6. Coverage as logged and after replay; what "complete" means. → :func:`coverage_ratios`,
+   :func:`complete`
+7. The window: records selected by their (original) time, sources read past each edge.
+   → :func:`in_period`, :func:`window_margin_seconds`
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+# ------------------------------------------------------------------ vocabulary
+
+ORIGINS = ("live", "replay", "backfill")
+"""Where an audit row came from, in priority order (a live row beats a replayed one, …)."""
+NULL_ORIGIN = "live"
+"""``origin`` NULL (or blank) means the row was written live."""
+UNKNOWN_ORIGIN = "backfill"
+"""An origin we do not know is no evidence of a live write: it ranks, and counts, as backfill."""
+
+KEY_FIELDS = ("action", "tenant", "operator", "target")
+"""The fields that must all be equal for a key match (action ↔ operation through the config's map)."""
+
+MICROS = 1_000_000
+
+
+def origin_of(raw: str | None) -> str:
+    """An audit row's origin as the rules use it: NULL/blank → live; unknown → backfill; case and
+    surrounding spaces ignored."""
+    text = (raw or "").strip().lower()
+    if not text:
+        return NULL_ORIGIN
+    return text if text in ORIGINS else UNKNOWN_ORIGIN
+
+
+# ------------------------------------------------------------------ 1. candidates
+
+TIER_REQUEST_ID = 0
+"""A pair joined by equal request id (and action)."""
+TIER_KEYS = 1
+"""A pair joined by equal keys within the tolerance."""
+
+
+@dataclass(frozen=True)
+class Record:
+    """What the rules look at in an operation, an audit row or a failure event."""
+
+    id: str | None
+    time_us: int
+    """The (original) time in microseconds since the epoch, UTC."""
+    action: str | None
+    tenant: str | None
+    operator: str | None
+    target: str | None
+    """Canonical target (JSON re-serialised compactly with sorted keys)."""
+    request_id: str | None = None
+    origin: str = NULL_ORIGIN
+    """Rows only: ``live``, ``replay`` or ``backfill`` (see :func:`origin_of`)."""
+
+
+def within_tolerance(delta_us: int, tolerance_s: int) -> bool:
+    """Times at most the tolerance apart, the boundary included (exactly 120 s apart still match)."""
+    return abs(delta_us) <= tolerance_s * MICROS
+
+
+def candidate_tier(op: Record, row: Record, tolerance_s: int) -> int | None:
+    """How ``row`` may match ``op``: :data:`TIER_REQUEST_ID`, :data:`TIER_KEYS`, or None (it may not)."""
+    if op.request_id is not None and row.request_id is not None:
+        same = op.request_id == row.request_id and op.action == row.action
+        return TIER_REQUEST_ID if same else None
+    keys_equal = all(getattr(op, f) == getattr(row, f) for f in KEY_FIELDS)
+    return TIER_KEYS if keys_equal and within_tolerance(row.time_us - op.time_us, tolerance_s) else None
+
+
+# ------------------------------------------------------------------ 2. priority, one-to-one
+
+PRIORITY = ("origin", "tier", "time_distance", "operation_id", "row_id")
+"""The order in which candidate pairs are accepted (each key ascending; earlier keys decide first)."""
+
+
+def origin_rank(origin: str) -> int:
+    """Live 0, replay 1, backfill 2 (an unknown origin ranks as backfill)."""
+    return ORIGINS.index(origin) if origin in ORIGINS else ORIGINS.index(UNKNOWN_ORIGIN)
+
+
+def id_order(ids: Sequence[str | None]) -> list[int]:
+    """The rank of each id among ``ids`` ("ties broken by id"): numeric order when every id is a whole
+    number (autoincrement keys read as text: 9 before 10), else code-point order; a missing id sorts as
+    the empty string; equal ids rank by position."""
+    keys = ["" if i is None else i for i in ids]
+    numeric = bool(keys) and all(_whole_number(k) for k in keys)
+    sort_key = (lambda k: int(k)) if numeric else (lambda k: k)
+    order = sorted(range(len(keys)), key=lambda p: (sort_key(keys[p]), p))
+    ranks = [0] * len(keys)
+    for rank, position in enumerate(order):
+        ranks[position] = rank
+    return ranks
+
+
+def _whole_number(text: str) -> bool:
+    digits = text[1:] if text.startswith("-") else text
+    return 0 < len(digits) <= 18 and digits.isascii() and digits.isdigit()
+
+
+def priority(row_origin: str, tier: int, delta_us: int, op_id_rank: int, row_id_rank: int) -> tuple:
+    """A candidate pair's place in :data:`PRIORITY` order (smaller is taken first)."""
+    return (origin_rank(row_origin), tier, abs(delta_us), op_id_rank, row_id_rank)
+
+
+def accept_greedily(pairs_in_priority_order: Iterable[tuple[int, int]]) -> dict[int, int]:
+    """One-to-one: walk the (operation, row) pairs in priority order and take a pair when neither its
+    operation nor its row is taken yet. Returns operation → row."""
+    op_to_row: dict[int, int] = {}
+    taken_rows: set[int] = set()
+    for op, row in pairs_in_priority_order:
+        if op not in op_to_row and row not in taken_rows:
+            op_to_row[op] = row
+            taken_rows.add(row)
+    return op_to_row
+
+
+# ------------------------------------------------------------------ 3. row statuses
+
+ROW_STATUSES = ("matched", "duplicate", "orphan")
+
+
+def row_status(serves_an_operation: bool, has_a_candidate: bool) -> str:
+    """``matched`` when the row covers an operation; ``duplicate`` when it could have matched one (which
+    another row covers: a replay of a row that had landed, a replay run twice); else ``orphan``."""
+    if serves_an_operation:
+        return "matched"
+    return "duplicate" if has_a_candidate else "orphan"
+
+
+# ------------------------------------------------------------------ 4. operation states
+
+OP_STATES = ("logged", "replayed", "backfilled", "missing_pending", "missing_abandoned", "missing_silent")
+COVERED_STATES = ("logged", "replayed", "backfilled")
+"""States that count as covered after replay."""
+LOGGED_STATES = ("logged",)
+"""States that count as covered as logged (live rows only)."""
+MISSING_STATES = ("missing_pending", "missing_abandoned", "missing_silent")
+STATE_OF_ORIGIN = {"live": "logged", "replay": "replayed", "backfill": "backfilled"}
+"""The covered state an operation takes from the origin of the row covering it."""
+
+
+def operation_state(covering_origin: str | None, failure_state: str | None) -> str:
+    """An operation's one state: from its covering row's origin; uncovered, from its failure event (none:
+    a silent drop, the pre-fix swallowed INSERT; abandoned: the replay gave up; else pending)."""
+    if covering_origin is not None:
+        return STATE_OF_ORIGIN[covering_origin if covering_origin in ORIGINS else UNKNOWN_ORIGIN]
+    if failure_state is None:
+        return "missing_silent"
+    return "missing_abandoned" if failure_state == "abandoned" else "missing_pending"
+
+
+# ------------------------------------------------------------------ 5. failure events, replays
+
+REPLAY_STATES = ("replayed", "pending", "retrying", "abandoned", "unconfirmed")
+REPLAY_OUTCOMES = ("inserted", "duplicate", "failed")
+CLAIMED_OUTCOMES = ("inserted", "duplicate")
+"""Outcomes with which the replay job claims the row exists."""
+DEFAULT_MAX_REPLAY_ATTEMPTS = 24
+
+
+def attempts_made(attempt_numbers: Iterable[float | None]) -> int:
+    """How many attempts the replay job made for one failure, from its replay events. Logpush may deliver
+    a line twice and may lose one: distinct attempt numbers count once each, events without a number
+    count one each, and the highest number seen wins when it says more."""
+    numbers = list(attempt_numbers)
+    numbered = {n for n in numbers if n is not None}
+    counted = len(numbered) + sum(1 for n in numbers if n is None)
+    return int(max([counted, *numbered])) if numbered else counted
+
+
+def failure_row_exists(linked_to_an_operation: bool, operation_covered: bool, best_candidate_of_a_row: bool) -> bool:
+    """Whether a failure event's row exists now. A failure event is linked to the operation it reports by
+    the candidate rule (one-to-one, in priority order, the event standing in for a row): its row exists
+    when that operation is covered. An event whose operation is not in the store has its row when it is
+    the best candidate of some audit row."""
+    return operation_covered if linked_to_an_operation else best_candidate_of_a_row
+
+
+def replay_state(row_exists: bool, claimed: bool, attempts: int, max_attempts: int) -> str:
+    """A failure event's one replay state: ``replayed`` when a matching audit row exists now (whatever its
+    origin); ``unconfirmed`` when the job claimed success but no such row exists (an integrity finding);
+    ``pending`` before any attempt; ``abandoned`` once attempts reach the budget; else ``retrying``."""
+    if row_exists:
+        return "replayed"
+    if claimed:
+        return "unconfirmed"
+    if attempts == 0:
+        return "pending"
+    return "abandoned" if attempts >= max_attempts else "retrying"
+
+
+def replay_latency_seconds(original: datetime, inserted_at: datetime | None,
+                           claimed_at: datetime | None) -> float | None:
+    """Replay latency = the row's ``inserted_at`` (or, unknown, the job's first claimed success) − the
+    original ``created_at``; None when neither is known."""
+    done = inserted_at if inserted_at is not None else claimed_at
+    return None if done is None else (done - original).total_seconds()
+
+
+# ------------------------------------------------------------------ 6. coverage, complete
+
+
+def coverage_ratios(expected: int, logged: int, covered: int) -> tuple[float | None, float | None]:
+    """(coverage as logged, coverage after replay): live rows only, then live + replayed + backfilled,
+    each ÷ expected; None where nothing was expected."""
+    if expected == 0:
+        return None, None
+    return logged / expected, covered / expected
+
+
+def complete(expected: int, missing: int, orphans: int, duplicates: int) -> bool:
+    """The audit trail is complete for a period and scope when there was something to log, every operation
+    has its row, and every row belongs to exactly one operation."""
+    return expected > 0 and missing == 0 and orphans == 0 and duplicates == 0
+
+
+# ------------------------------------------------------------------ 7. the window
+
+
+def in_period(time_us: int | None, start_us: int | None, end_us: int | None) -> bool:
+    """Operations by ``occurred_at``, rows and failure events by their original time: inside the
+    inclusive UTC days [start, end] (``end_us`` is midnight after the last day; None is unbounded)."""
+    if time_us is None:
+        return False
+    return (start_us is None or time_us >= start_us) and (end_us is None or time_us < end_us)
+
+
+def window_margin_seconds(tolerance_s: int) -> int:
+    """How far past each edge of the period sources are read, so an edge is never a false gap: twice the
+    tolerance, because a row just outside the period may be contested by an operation just outside it
+    too, and that contest decides whether it can serve the operation inside."""
+    return 2 * tolerance_s
+
+
+# ------------------------------------------------------------------ in words
+
+
+_PRIORITY_WORDS = {
+    "origin": "the row's origin (live before replay before backfill)",
+    "tier": "request-id match before key match",
+    "time_distance": "smaller time difference",
+    "operation_id": "operation id",
+    "row_id": "audit row id (ids that are all whole numbers compare as numbers)",
+}
+
+
+def describe(tolerance_s: int, max_attempts: int) -> tuple[str, ...]:
+    """The rules above in plain words, with the values in force (for the pack's methodology)."""
+    order = ", then ".join(_PRIORITY_WORDS[k] for k in PRIORITY)
+    return (
+        "An audit row matches an operation when both carry the same request id and action (time then does not "
+        "matter; two different request ids never match), or — where either lacks a request id — when action, "
+        f"tenant, operator and target are equal (a missing value equals only a missing value) and the times lie "
+        f"at most {tolerance_s} s apart, the boundary included. Matching is one-to-one and deterministic: "
+        f"candidate pairs are accepted greedily ordered by {order}.",
+        "Rows that could match an already covered operation are duplicates; rows that match nothing are orphans. "
+        f"Each operation ends in one state: {', '.join(OP_STATES)}. Coverage as logged counts live rows only; "
+        "after replay it adds replayed and backfilled rows. A NULL origin means live; an unknown origin counts "
+        "as backfill, never as logged.",
+        "The period selects operations by their time and audit rows and failure events by their original time; "
+        f"sources are read {window_margin_seconds(tolerance_s)} s beyond each edge so an edge is never a false "
+        "gap. Failure events are followed through the replay job's attempts (distinct attempt numbers, the "
+        f"highest number winning); reaching {max_attempts} attempts abandons them; a claimed success without a "
+        "matching row is unconfirmed.",
+    )

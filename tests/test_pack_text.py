@@ -1,0 +1,57 @@
+"""Signed text states what was in force: the pack's methodology derives its sentences from the values used."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from datetime import timedelta
+
+import pytest
+from click.testing import CliRunner
+
+from evidence_app.cli import main
+
+from conftest import IN_CI
+from scenario import T0
+
+
+def _text(pdf) -> str:
+    tool = shutil.which("pdftotext")
+    if tool is None:
+        if IN_CI:
+            pytest.fail("CI=true but pdftotext is not installed (.ci/run installs poppler-utils)")
+        pytest.skip("pdftotext not installed (apt-get install poppler-utils)")
+    out = subprocess.run([tool, "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    return re.sub(r"\s+", " ", out)
+
+
+def _pack(scenario, tmp_path) -> str:
+    scenario.op("o1").row("a1").op("o2", T0 + timedelta(minutes=5))
+    cfg = scenario.write()
+    runner = CliRunner()
+    assert runner.invoke(main, ["keygen", str(tmp_path / "id")]).exit_code == 0
+    res = runner.invoke(main, ["pack", "--config", str(cfg), "--start", "2026-10-01", "--end", "2026-10-01",
+                               "--out", str(tmp_path / "p.pdf"), "--key", str(tmp_path / "id" / "key.pem"),
+                               "--cert", str(tmp_path / "id" / "cert.pem"), "--generated-at", "2026-10-02T00:00:00Z"])
+    assert res.exit_code == 0, res.stderr
+    return _text(tmp_path / "p.pdf")
+
+
+def test_methodology_states_overridden_thresholds_and_their_defaults(scenario, tmp_path):
+    scenario.extra_config = "[controls]\ncoverage_met_at = 0.9\ncoverage_exceptions_at = 0.8\n"
+    text = _pack(scenario, tmp_path)
+    assert "at least 90.00% (set in [controls]; catalogue default 100.00%)" in text
+    assert "at least 80.00% (set in [controls]; catalogue default 95.00%)" in text
+
+
+def test_methodology_states_the_default_thresholds_when_none_are_overridden(scenario, tmp_path):
+    text = _pack(scenario, tmp_path)
+    assert "at least 100.00%, met with exceptions when at least 95.00%" in text
+    assert "set in [controls]" not in text
+
+
+def test_methodology_states_the_tolerance_and_margin_in_force(scenario, tmp_path):
+    scenario.extra_config = "[matching]\ntolerance_seconds = 45\nmax_replay_attempts = 6\n"
+    text = _pack(scenario, tmp_path)
+    assert "at most 45 s apart" in text and "90 s beyond each edge" in text and "reaching 6 attempts" in text
