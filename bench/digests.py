@@ -3,6 +3,7 @@
     python bench/digests.py                 # print one line per scenario × command
     python bench/digests.py --save F.json   # keep them
     python bench/digests.py --check F.json  # compare with kept ones; exit 1 on any difference
+    python bench/digests.py --config bench/out/sqlite-1000000/evidence.toml --save tidy.json   # also a bench store
 
 Scenarios: the bundled sample (whole span and a sub-period with edges), the wrangler D1 export
 fixture, and a messy synthetic store built here (mixed timestamp forms, integer and text ids,
@@ -30,7 +31,10 @@ from evidence_app.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = Path(__file__).resolve().parent / "out" / "digests"
-FIXTURE = ROOT.parent / "shared" / "fixtures" / "wrangler-d1-export"
+FIXTURE = next((p / "shared" / "fixtures" / "wrangler-d1-export" for p in ROOT.parents
+                if (p / "shared" / "fixtures" / "wrangler-d1-export").is_dir()),
+               ROOT.parent / "shared" / "fixtures" / "wrangler-d1-export")
+"""Found in the first folder above the checkout that has it (a main checkout and worktrees alike)."""
 OLD_KINDS = {"missing_pending", "missing_abandoned", "missing_silent", "orphan", "duplicate"}
 OLD_KEYS = ("kind", "operation_id", "audit_id", "day", "operator", "tenant", "action", "route", "occurred_at")
 AS_OF = "2026-10-30T00:00:00Z"
@@ -148,28 +152,37 @@ def _old_exceptions(text: str) -> str:
     return json.dumps(rows, sort_keys=True)
 
 
-def digests() -> dict[str, str]:
-    scenarios = {"sample": (_sample_config(), []),
+def digests(extra: list[str] = (), fixed: bool = True) -> dict[str, str]:
+    scenarios = {} if not fixed else {"sample": (_sample_config(), []),
                  "sample-edges": (_sample_config(), ["--start", "2026-09-10", "--end", "2026-10-05"]),
                  "messy": (_messy_config(), []),
                  "messy-edges": (_messy_config(), ["--start", "2026-09-05", "--end", "2026-09-20"])}
-    wrangler = _wrangler_config()
+    wrangler = _wrangler_config() if fixed else None
     if wrangler is not None:
         scenarios["wrangler"] = (wrangler, [])
+    for path in extra:  # e.g. a benchmark store: named by its folder
+        scenarios[f"config:{Path(path).resolve().parent.name}"] = (Path(path).resolve(), [])
     out: dict[str, str] = {}
     for name, (cfg, period) in scenarios.items():
         base = ["--config", str(cfg), *period]
         code, cov, err = _run(["coverage", *base, "--by", "day,operator,route,tenant,action", "--format", "json"])
         out[f"{name} coverage"] = _h(f"{code}\n{cov}")
-        out[f"{name} warnings"] = _h("\n".join(sorted(line for line in err.splitlines() if line.startswith("warning"))))
+        out[f"{name} warnings"] = _h("\n".join(sorted(_portable(line) for line in err.splitlines()
+                                                     if line.startswith("warning"))))
         code, total, _ = _run(["coverage", *base, "--format", "json"])
         out[f"{name} totals"] = _h(f"{code}\n{total}")
         code, exc, _ = _run(["exceptions", *base, "--format", "json"])
         out[f"{name} exceptions"] = _h(f"{code}\n{_old_exceptions(exc) if code == 0 else exc}")
         code, rep, _ = _run(["replay-status", *base, "--as-of", AS_OF, "--format", "json"])
         out[f"{name} replay-status"] = _h(f"{code}\n{rep}")
-        (OUT / f"{name}.totals.json").write_text(total)
+        (OUT / f"{name.replace(':', '-')}.totals.json").write_text(total)
     return out
+
+
+def _portable(line: str) -> str:
+    """Warnings name log files by path: the checkout's folder becomes <checkout>, so digests compare
+    across checkouts (the main one and worktrees)."""
+    return line.replace(str(ROOT), "<checkout>")
 
 
 def _h(text: str) -> str:
@@ -180,9 +193,12 @@ def main_() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--save")
     parser.add_argument("--check")
+    parser.add_argument("--config", action="append", default=[],
+                        help="also digest this evidence.toml (whole span); repeatable")
+    parser.add_argument("--only-configs", action="store_true", help="skip the fixed scenarios")
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
-    found = digests()
+    found = digests(args.config, fixed=not args.only_configs)
     for k, v in found.items():
         print(f"{v}  {k}")
     if args.save:
