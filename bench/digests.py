@@ -30,7 +30,10 @@ from evidence_app.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = Path(__file__).resolve().parent / "out" / "digests"
-FIXTURE = ROOT.parent / "shared" / "fixtures" / "wrangler-d1-export"
+# /work/main/.. or /work/wt/<name>/../..: the fixture is found from the main checkout and from a worktree alike.
+FIXTURE = next((p for p in (ROOT.parent / "shared" / "fixtures" / "wrangler-d1-export",
+                            ROOT.parent.parent / "shared" / "fixtures" / "wrangler-d1-export") if p.is_dir()),
+               ROOT.parent / "shared" / "fixtures" / "wrangler-d1-export")
 OLD_KINDS = {"missing_pending", "missing_abandoned", "missing_silent", "orphan", "duplicate"}
 OLD_KEYS = ("kind", "operation_id", "audit_id", "day", "operator", "tenant", "action", "route", "occurred_at")
 AS_OF = "2026-10-30T00:00:00Z"
@@ -161,7 +164,8 @@ def digests() -> dict[str, str]:
         base = ["--config", str(cfg), *period]
         code, cov, err = _run(["coverage", *base, "--by", "day,operator,route,tenant,action", "--format", "json"])
         out[f"{name} coverage"] = _h(f"{code}\n{cov}")
-        out[f"{name} warnings"] = _h("\n".join(sorted(line for line in err.splitlines() if line.startswith("warning"))))
+        warnings = sorted(line.replace(str(ROOT), "<checkout>") for line in err.splitlines() if line.startswith("warning"))
+        out[f"{name} warnings"] = _h("\n".join(warnings))  # file paths relative to the checkout: same in any worktree
         code, total, _ = _run(["coverage", *base, "--format", "json"])
         out[f"{name} totals"] = _h(f"{code}\n{total}")
         code, exc, _ = _run(["exceptions", *base, "--format", "json"])
