@@ -56,10 +56,11 @@ def remediation_table(recon: Reconciliation, settings: RemediationConfig,
     fix_us = np.array([_NO_FIX if t is None else t for t, _ in fixes], dtype=np.int64)
     counts = _operation_counts(ops, _route_codes(ops["route"], routes), fix_us, len(routes))
     failures, within = _failure_counts(fe, routes, settings.replay_sla_seconds)
-    table = pd.DataFrame({
-        "route": routes,
-        "effective_fixed_at": [None if t is None else iso_utc(pd.Timestamp(t, unit="us", tz="UTC")) for t, _ in fixes],
-        "fix_source": [source for _, source in fixes],
+    table = pd.DataFrame({  # object columns: a NULL route, fix time or source stays None, not NaN
+        "route": pd.Series(routes, dtype=object),
+        "effective_fixed_at": pd.Series([None if t is None else iso_utc(pd.Timestamp(t, unit="us", tz="UTC"))
+                                         for t, _ in fixes], dtype=object),
+        "fix_source": pd.Series([source for _, source in fixes], dtype=object),
         **counts,
         "failures": failures,
         "replayed_within_sla": within,
