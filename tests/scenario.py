@@ -43,9 +43,9 @@ class Scenario:
            route: str | None = "/api/cache-purge", audit_logged: Any = None) -> "Scenario":
         """An operation; ``audit_logged`` (the API's flag, any stored form) adds that column to the store
         when any operation sets it."""
-        self.ops.append(dict(id=id, occurred_at=iso(at), operation=operation, route=route,
-                             restaurant_id=tenant, user_id=user, target=target, request_id=request_id,
-                             audit_logged=audit_logged))
+        op = dict(id=id, occurred_at=iso(at), operation=operation, route=route, restaurant_id=tenant, user_id=user,
+                  target=target, request_id=request_id)
+        self.ops.append(op if audit_logged is None else op | {"audit_logged": audit_logged})
         return self
 
     def row(self, id: str, at: Any = T0, action: str = "cache_purge", tenant: str = "r1", user: str = "u1",
@@ -85,7 +85,7 @@ class Scenario:
 
     def write(self) -> Path:
         self.root.mkdir(parents=True, exist_ok=True)
-        flagged = any(o["audit_logged"] is not None for o in self.ops)
+        flagged = any("audit_logged" in o for o in self.ops)
         _table(self.root / "operations.db", "operations", OPS_COLUMNS + (("audit_logged",) if flagged else ()), self.ops)
         _table(self.root / "audit.db", "staff_audit_logs", AUDIT_COLUMNS, self.rows)
         logs = self.root / "logpush" / "20261001"
@@ -140,5 +140,5 @@ def _table(path: Path, name: str, columns: tuple[str, ...], records: list[dict])
     with sqlite3.connect(path) as db:
         db.execute(f"CREATE TABLE {name} ({', '.join(columns)})")
         db.executemany(f"INSERT INTO {name} VALUES ({', '.join('?' * len(columns))})",
-                       [tuple(r[c] for c in columns) for r in records])
+                       [tuple(r.get(c) for c in columns) for r in records])
     db.close()
