@@ -291,7 +291,8 @@ def check(config_path: str | None, start: str | None, end: str | None, as_of: st
 
 def _check_table(result) -> str:  # noqa: ANN001 - a CheckResult
     broken = {b.rule: b for b in result.breaches}
-    rows = [{"figure": k, "value": v} for k, v in result.figures.items()]
+    rows = [{"figure": k, "value": f"{v * 100:.2f}%" if k.startswith("coverage_") and v is not None else v}
+            for k, v in result.figures.items()]
     rows += [{"figure": f"BREACH {b.rule}", "value": f"{b.value} (limit {b.limit})"} for b in broken.values()]
     return to_table(pd.DataFrame(rows, dtype=object)) + ("ok\n" if result.ok else f"{len(broken)} breach(es)\n")
 

@@ -146,12 +146,10 @@ def _rule_remediation(s: Summary, recon: Reconciliation, t: Mapping[str, Any]) -
 
 
 def _rule_incident_response(s: Summary, recon: Reconciliation, t: Mapping[str, Any]) -> tuple[str, str]:
-    table = s.remediation
-    failures = 0 if table is None or table.empty else int(table["failures"].sum())
+    failures, within = s.failures_in_period, s.replayed_within_sla
     if failures == 0:
         return MET, "no failure events in the period: nothing to respond to"
-    within = int(table["replayed_within_sla"].sum())
-    sla = int(table["replay_sla_seconds"].iloc[0])
+    sla = int(s.remediation["replay_sla_seconds"].iloc[0])
     figures = f"{within:,} of {failures:,} failure events replayed within the SLA of {sla:,} s ({_pct(within / failures)})"
     return _grade(within / failures, t["replay_sla_met_at"], t["replay_sla_exceptions_at"]), figures
 

@@ -42,8 +42,21 @@ class Summary:
     @property
     def silent_after_fix(self) -> int:
         """Operations dropped silently after their route's effective fix time, over every route."""
+        return self._route_total("missing_silent_after_fix")
+
+    def _route_total(self, column: str) -> int:
         table = self.remediation
-        return 0 if table is None or table.empty else int(table["missing_silent_after_fix"].sum())
+        return 0 if table is None or table.empty else int(table[column].sum())
+
+    @property
+    def failures_in_period(self) -> int:
+        """Failure events whose original operation lies in the period, over every route."""
+        return self._route_total("failures")
+
+    @property
+    def replayed_within_sla(self) -> int:
+        """Of those, the ones whose row landed within the replay SLA."""
+        return self._route_total("replayed_within_sla")
 
     def routes_with_status(self, status: str) -> int:
         """How many routes of the remediation table have ``status``."""

@@ -442,15 +442,15 @@ def _remediation(c: PackContents) -> list:
     counts = {k: s.routes_with_status(k) for k in ("swept", "not_swept", "unknown")}
     text = (f"{num(len(table_))} routes: <b>{num(counts['swept'])} swept</b>, <b>{num(counts['not_swept'])} not swept</b>, "
             f"{num(counts['unknown'])} unknown; <b>{num(s.silent_after_fix)} operations dropped silently after "
-            f"their route's fix</b>; {num(int(table_['replayed_within_sla'].sum()) if len(table_) else 0)} of "
-            f"{num(int(table_['failures'].sum()) if len(table_) else 0)} failure events replayed within the SLA of "
+            f"their route's fix</b>; {num(s.replayed_within_sla)} of {num(s.failures_in_period)} failure events replayed "
+            "within the SLA of "
             f"{num(sla)} s. Fix times judged at {when(c.generated_at)} UTC.")
     return [P("5. Remediation and accuracy", "h1"),
             P("Is the fix in place on every route? A route is <b>swept</b> when it has an effective fix time and no "
               "operation after it was dropped silently, <b>not swept</b> when operations after its fix time (or, "
               "without a fix time, any) were dropped silently, <b>unknown</b> otherwise. The audit_logged columns "
               "cross-check the API's response flag with the logs and the audit store."),
-            P(text), table(fixes, [WIDTH * x for x in (0.27, 0.2, 0.16, 0.09, 0.1, 0.1, 0.08)], align_right=(3, 4, 5)),
+            P(text), table(fixes, [WIDTH * x for x in (0.25, 0.2, 0.16, 0.09, 0.1, 0.1, 0.1)], align_right=(3, 4, 5)),
             P(f"Failure events (by their original time in the period), replays within the SLA of {num(sla)} s, and the "
               "API's audit_logged flag against the logs and the audit store:", "small"),
             table(flags, [WIDTH * x for x in (0.27, 0.12, 0.14, 0.13, 0.17, 0.17)], align_right=range(1, 6)),
