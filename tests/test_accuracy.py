@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from scenario import T0
 
 EXCEPTION_KEYS = ["kind", "operation_id", "audit_id", "day", "operator", "tenant", "action", "route", "occurred_at",
@@ -116,3 +119,15 @@ def test_summary_counts_inaccurate_and_incomplete_rows(scenario):
     data, recon = evaluate(config, Period())
     s = summarize(data, recon, datetime(2026, 10, 2, tzinfo=timezone.utc))
     assert (s.inaccurate, s.incomplete) == (1, 2)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.text(max_size=6), st.text(alphabet=" \t\n\r\x0b\x0c\u00a0\u2003\u3000", max_size=4)),
+                max_size=20))
+def test_the_vectorised_blank_is_the_rules_blank(values):
+    import pandas as pd
+
+    from evidence_app.reconcile import rules
+    from evidence_app.reconcile.accuracy import blank
+
+    assert blank(pd.Series(values, dtype=object)).tolist() == [rules.blank(v) for v in values]

@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from scenario import T0, iso
 
@@ -229,3 +231,40 @@ def test_a_bad_as_of_is_a_usage_error(scenario):
     scenario.op("o1")
     res = scenario.cli("remediation", "--as-of", "soon")
     assert res.code == 2 and "--as-of" in res.stderr
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(max_size=40), st.integers(), st.floats(allow_nan=True), st.booleans(), st.none(),
+                 st.datetimes(), st.dates(), st.lists(st.integers(), max_size=2)))
+def test_fix_time_parsing_never_raises_anything_but_a_config_error(value):
+    from evidence_app.config_monitoring import utc_instant
+    from evidence_app.errors import ConfigError
+
+    try:
+        parsed = utc_instant(value, "remediation.fixed_at")
+    except ConfigError as exc:
+        assert "remediation.fixed_at" in str(exc)
+    else:
+        assert parsed.utcoffset() == timedelta(0)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.floats(allow_nan=True), st.text(max_size=8),
+                          st.binary(max_size=6)), max_size=20))
+def test_flag_parsing_never_raises_and_reads_only_the_flag_forms(values):
+    import pandas as pd
+
+    from evidence_app.ingest.flags import parse_flags
+
+    flags, bad = parse_flags(pd.Series(values, dtype=object))
+    for value, flag, unrecognised in zip(values, flags, bad):
+        text = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+        word = text.strip().lower() if isinstance(text, str) else None
+        expected = (True if value is True or word in ("true", "1") or (not isinstance(value, bool) and value == 1)
+                    else False if value is False or word in ("false", "0") or (not isinstance(value, bool) and value == 0)
+                    else None)
+        if isinstance(value, float) and value != value:  # NaN is NULL
+            expected = None
+        assert (None if flag is pd.NA else bool(flag)) == expected, value
+        assert unrecognised == (expected is None and value is not None and word != "" and not
+                                (isinstance(value, float) and value != value)), value

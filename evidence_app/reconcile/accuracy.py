@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 
 from evidence_app._order import micros
-from evidence_app._text import TEXT_DTYPE, labels, take_text
+from evidence_app._text import TEXT_DTYPE, arrow_text, labels, take_text
 from evidence_app.reconcile import rules
 from evidence_app.reconcile.rules import ACCURACY_FIELDS, COMPLETENESS_FIELDS
 
@@ -26,9 +27,10 @@ _INCOMPLETE = _names(COMPLETENESS_FIELDS)
 
 
 def blank(values: pd.Series) -> np.ndarray:
-    """:func:`rules.blank` for a column: NULL or only whitespace."""
-    text = values.astype(TEXT_DTYPE)
-    return (text.isna() | (text.str.strip() == "")).to_numpy(dtype=bool, na_value=True)
+    """:func:`rules.blank` for a column: NULL, empty, or only whitespace (Arrow's classifiers: no string is copied)."""
+    arr = arrow_text(values)
+    empty = pc.or_kleene(pc.equal(pc.utf8_length(arr), 0), pc.utf8_is_space(arr))
+    return empty.fill_null(True).to_numpy(zero_copy_only=False).astype(bool)
 
 
 def incomplete_details(rows: pd.DataFrame) -> pd.Series:

@@ -15,12 +15,12 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
+from evidence_app._order import micros
 from evidence_app._text import codes_of
 from evidence_app.config_monitoring import RemediationConfig
-from evidence_app._order import micros
 from evidence_app.reconcile import rules
 from evidence_app.reconcile.coverage import iso_utc
-from evidence_app.reconcile.rules import LOGGED_STATES
+from evidence_app.reconcile.rules import LOGGED_STATES, OP_STATES
 from evidence_app.reconcile.states import Reconciliation
 
 REMEDIATION_FIELDS = (
@@ -89,14 +89,14 @@ def _route_codes(values: pd.Series, routes: list[str | None]) -> np.ndarray:
 
 def _operation_counts(ops: pd.DataFrame, code: np.ndarray, fix_us: np.ndarray, n: int) -> dict[str, np.ndarray]:
     """Per route: expected, silent drops before/after the fix (:func:`rules.after_fix`), the flag cross-checks."""
-    state = ops["state"].astype(object).to_numpy()
-    silent = state == rules.operation_state(None, None)
+    state = codes_of(ops["state"], OP_STATES)
+    silent = state == OP_STATES.index(rules.operation_state(None, None))
     after = micros(ops["occurred_at"]) >= fix_us[code] if len(ops) else np.zeros(0, dtype=bool)
     flag = ops["audit_logged"] if "audit_logged" in ops else pd.Series(pd.NA, index=ops.index, dtype="boolean")
     said_false = (flag == False).fillna(False).to_numpy(dtype=bool)  # noqa: E712 - nullable boolean comparison
     said_true = (flag == True).fillna(False).to_numpy(dtype=bool)  # noqa: E712
     has_event = ops["failure_id"].notna().to_numpy()
-    live = np.isin(state, LOGGED_STATES)
+    live = np.isin(state, [OP_STATES.index(s) for s in LOGGED_STATES])
 
     def per_route(mask: np.ndarray) -> np.ndarray:
         return np.bincount(code[mask], minlength=n).astype(np.int64)
