@@ -254,9 +254,9 @@ _REMEDIATION_SHORT = {"effective_fixed_at": "fixed_at", "missing_silent_before_f
 @click.option("--max-pending-age", type=click.FloatRange(min=0), metavar="SECONDS",
               help="Breach when the oldest pending failure event is older (default: [check] or unchecked).")
 @click.option("--max-silent-after-fix", type=click.IntRange(min=0), metavar="N",
-              help="Breach when more operations were dropped silently after their route's fix (default: [check] or 0).")
+              help="Breach when more operations were dropped silently after their route's fix (default: [check] or unchecked).")
 @click.option("--max-inaccurate", type=click.IntRange(min=0), metavar="N",
-              help="Breach when more audit rows are inaccurate (default: [check] or 0).")
+              help="Breach when more audit rows are inaccurate (default: [check] or unchecked).")
 @click.option("--fail-on-unconfirmed/--allow-unconfirmed", "fail_on_unconfirmed", default=None,
               help="Breach on any unconfirmed replay, or allow them (default: [check] or fail).")
 @click.option("--webhook", metavar="URL", help="POST the result as JSON, with a one-line `text`, to this http(s) URL.")

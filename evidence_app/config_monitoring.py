@@ -50,10 +50,11 @@ class CheckConfig:
     """Breach when coverage as logged is below this ratio (0..1); None: not checked."""
     max_pending_age: float | None = None
     """Breach when the oldest pending failure event is older than this many seconds; None: not checked."""
-    max_silent_after_fix: int | None = 0
-    """Breach when more operations than this were dropped silently after their route's fix time."""
-    max_inaccurate: int | None = 0
-    """Breach when more audit rows than this are inaccurate."""
+    max_silent_after_fix: int | None = None
+    """Breach when more operations than this were dropped silently after their route's fix time; None: not
+    checked."""
+    max_inaccurate: int | None = None
+    """Breach when more audit rows than this are inaccurate; None: not checked."""
     fail_on_unconfirmed: bool = True
     """Breach on any unconfirmed replay (the job claimed a row that does not exist)."""
     webhook: str | None = None

@@ -457,6 +457,11 @@ fixed_at = "2026-10-01T00:00:00Z"
 replay_sla_seconds = 3600
 [remediation.routes]
 "/api/refunds" = "2026-10-08T00:00:00Z"
+
+[check]
+max_silent_after_fix = 0
+max_inaccurate = 0
+max_pending_age = 86400
 """
 
 

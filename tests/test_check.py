@@ -98,17 +98,32 @@ def test_a_pending_failure_older_than_allowed_is_a_breach(scenario):
     assert out["breaches"] == [{"rule": "max_pending_age", "value": age, "limit": 3600}]
 
 
-def test_silent_drops_after_the_fix_are_a_breach_by_default(scenario):
+def test_silent_drops_after_the_fix_beyond_the_limit_are_a_breach(scenario):
     scenario.extra_config = f'[remediation]\nfixed_at = "{iso(T0 - H)}"\n'
     scenario.op("o1")
-    code, out, _ = check(scenario)
+    code, out, _ = check(scenario, "--max-silent-after-fix", "0")
     assert code == 1 and out["breaches"] == [{"rule": "max_silent_after_fix", "value": 1, "limit": 0}]
 
 
-def test_an_inaccurate_row_is_a_breach_by_default_even_at_full_coverage(scenario):
+def test_silent_drops_after_the_fix_within_the_limit_hold(scenario):
+    scenario.extra_config = f'[remediation]\nfixed_at = "{iso(T0 - H)}"\n'
+    scenario.op("o1")
+    code, out, _ = check(scenario, "--max-silent-after-fix", "1")
+    assert code == 0 and out["figures"]["missing_silent_after_fix"] == 1
+
+
+def test_an_inaccurate_row_beyond_the_limit_is_a_breach_even_at_full_coverage(scenario):
     scenario.op("o1", request_id="q1").row("a1", user="u9", request_id="q1")
-    code, out, _ = check(scenario, "--min-coverage-after-replay", "1")
+    code, out, _ = check(scenario, "--min-coverage-after-replay", "1", "--max-inaccurate", "0")
     assert code == 1 and out["breaches"] == [{"rule": "max_inaccurate", "value": 1, "limit": 0}]
+
+
+def test_a_threshold_set_nowhere_is_not_checked(scenario):
+    scenario.extra_config = f'[remediation]\nfixed_at = "{iso(T0 - H)}"\n'
+    scenario.op("o1", request_id="q1").row("a1", user="u9", request_id="q1").op("o2", T0 + H, user="u2")
+    code, out, _ = check(scenario)
+    assert code == 0 and out["breaches"] == []
+    assert (out["figures"]["inaccurate"], out["figures"]["missing_silent_after_fix"]) == (1, 1)
 
 
 def test_unconfirmed_replays_fail_by_default_and_may_be_allowed(scenario):

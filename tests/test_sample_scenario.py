@@ -173,3 +173,10 @@ def test_generator_is_deterministic_and_matches_the_bundled_output(gen, tmp_path
     bundled = sorted(p.relative_to(SAMPLE / "logpush") for p in (SAMPLE / "logpush").rglob("*.gz"))
     assert fresh == bundled
     assert all((tmp_path / "logpush" / p).read_bytes() == (SAMPLE / "logpush" / p).read_bytes() for p in fresh)
+
+
+def test_the_sample_check_reports_its_three_breaches():
+    res = CliRunner().invoke(main, ["check", "--as-of", AS_OF, "--format", "json"])
+    assert res.exit_code == 1
+    assert [b["rule"] for b in json.loads(res.stdout)["breaches"]] == [
+        "max_silent_after_fix", "max_inaccurate", "fail_on_unconfirmed"]
