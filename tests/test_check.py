@@ -258,3 +258,26 @@ def test_webhook_url_parsing_never_raises_anything_but_a_usage_error(text):
     if url is not None:
         assert urlsplit(url).scheme.lower() in ("http", "https") and urlsplit(url).hostname
     assert isinstance(masked(text), str)
+
+
+_TOML_VALUES = st.one_of(st.none(), st.booleans(), st.integers(-5, 10**6), st.floats(allow_nan=True), st.text(max_size=12),
+                         st.datetimes(), st.lists(st.integers(), max_size=2), st.dictionaries(st.text(max_size=3),
+                                                                                               st.integers(), max_size=2))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(["min_coverage_after_replay", "min_coverage_logged", "max_pending_age",
+                                        "max_silent_after_fix", "max_inaccurate", "fail_on_unconfirmed", "webhook",
+                                        "webhook_timeout_seconds", "other"]), _TOML_VALUES, max_size=4))
+def test_check_section_parsing_never_raises_anything_but_a_config_error(section):
+    from evidence_app.config_monitoring import parse_check
+    from evidence_app.errors import ConfigError
+
+    section = {k: v for k, v in section.items() if v is not None}  # TOML has no null
+    try:
+        parsed = parse_check(section)
+    except ConfigError as exc:
+        assert str(exc).startswith("check.")
+    else:
+        assert parsed.min_coverage_logged is None or 0 <= parsed.min_coverage_logged <= 1
+        assert parsed.webhook_timeout_seconds > 0
