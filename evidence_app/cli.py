@@ -254,7 +254,8 @@ _REMEDIATION_SHORT = {"effective_fixed_at": "fixed_at", "missing_silent_before_f
 @click.option("--max-pending-age", type=click.FloatRange(min=0), metavar="SECONDS",
               help="Breach when the oldest pending failure event is older (default: [check] or unchecked).")
 @click.option("--max-silent-after-fix", type=click.IntRange(min=0), metavar="N",
-              help="Breach when more operations were dropped silently after their route's fix (default: [check] or unchecked).")
+              help="Breach when more operations were dropped silently after their route's fix "
+                   "(default: [check] or unchecked).")
 @click.option("--max-inaccurate", type=click.IntRange(min=0), metavar="N",
               help="Breach when more audit rows are inaccurate (default: [check] or unchecked).")
 @click.option("--fail-on-unconfirmed/--allow-unconfirmed", "fail_on_unconfirmed", default=None,
@@ -270,13 +271,12 @@ def check(config_path: str | None, start: str | None, end: str | None, as_of: st
     from dataclasses import replace
 
     from evidence_app.check import evaluate_check
-    from evidence_app.webhook import checked_url, post_json
+    from evidence_app.webhook import post_json
 
     at = parse_instant(as_of, "--as-of")
     period = parse_period(start, end)
     config = load_config(config_path)
-    url = checked_url(webhook) if webhook else (checked_url(config.check.webhook, "check.webhook")
-                                                if config.check.webhook else None)
+    url = _webhook_url(webhook, config)  # a bad URL fails before any data is read
     _, data, recon = run(config_path, period)
     thresholds = replace(config.check, **{k: v for k, v in limits.items() if v is not None})
     result = evaluate_check(summarize(data, recon, at), thresholds, period, at)
@@ -287,6 +287,15 @@ def check(config_path: str | None, start: str | None, end: str | None, as_of: st
     if url is not None:
         post_json(url, {**result.as_json(), "text": result.text(config.organisation)}, thresholds.webhook_timeout_seconds)
     sys.exit(0 if result.ok else 1)
+
+
+def _webhook_url(option: str | None, config: Config) -> str | None:
+    """``--webhook``, else ``[check] webhook``, else none; checked (http/https with a host) either way."""
+    from evidence_app.webhook import checked_url
+
+    if option:
+        return checked_url(option)
+    return checked_url(config.check.webhook, "check.webhook") if config.check.webhook else None
 
 
 def _check_table(result) -> str:  # noqa: ANN001 - a CheckResult

@@ -138,6 +138,7 @@ def test_breaches_are_listed_in_rule_order(scenario):
     scenario.op("o1", request_id="q1").row("a1", user="u9", request_id="q1").op("o2", T0 + H, user="u2")
     code, out, _ = check(scenario, "--max-inaccurate", "0", "--min-coverage-after-replay", "0.9",
                          "--min-coverage-logged", "0.9")
+    assert code == 1
     assert [b["rule"] for b in out["breaches"]] == ["min_coverage_after_replay", "min_coverage_logged", "max_inaccurate"]
 
 

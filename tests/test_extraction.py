@@ -150,7 +150,6 @@ def test_the_methodology_shows_each_query_with_its_row_count(spread, tmp_path):
 @pytest.mark.postgres
 def test_the_recorded_sql_reruns_on_postgresql_with_the_recorded_row_count(pg_admin, spread):
     import psycopg
-
     from test_readonly import _server_copy
 
     cfg = _server_copy(pg_admin, spread, "ipe", "postgresql://postgres@127.0.0.1:5432/postgres")

@@ -3,6 +3,7 @@ SLA, the audit_logged cross-checks and the status — through `evidence-app reme
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 
 import pytest
@@ -263,8 +264,8 @@ def test_flag_parsing_never_raises_and_reads_only_the_flag_forms(values):
         expected = (True if value is True or word in ("true", "1") or (not isinstance(value, bool) and value == 1)
                     else False if value is False or word in ("false", "0") or (not isinstance(value, bool) and value == 0)
                     else None)
-        if isinstance(value, float) and value != value:  # NaN is NULL
+        nan = isinstance(value, float) and math.isnan(value)  # NaN is NULL
+        if nan:
             expected = None
         assert (None if flag is pd.NA else bool(flag)) == expected, value
-        assert unrecognised == (expected is None and value is not None and word != "" and not
-                                (isinstance(value, float) and value != value)), value
+        assert unrecognised == (expected is None and value is not None and word != "" and not nan), value
