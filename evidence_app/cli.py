@@ -25,6 +25,7 @@ from evidence_app.reconcile.coverage import (
 )
 from evidence_app.reconcile.replay import replay_status
 from evidence_app.render import records, to_csv, to_json, to_table
+from evidence_app.summary import summarize
 
 CONFIG_HELP = "evidence.toml to use (default: the bundled sample scenario)."
 
@@ -206,6 +207,103 @@ def replay_status_cmd(config_path: str | None, start: str | None, end: str | Non
         {"metric": "skipped log lines", "value": status.skipped_log_lines},
     ]
     click.echo(to_table(pd.DataFrame(rows, dtype=object)), nl=False)
+
+
+as_of_option = click.option("--as-of", "as_of",
+                            help="Judge fix times and measure ages at this ISO-8601 time (default: now, UTC).")
+
+
+@main.command()
+@config_option
+@start_option
+@end_option
+@as_of_option
+@click.option("--format", "fmt", type=click.Choice(["json", "csv", "table"]), default="table", show_default=True,
+              help="Output format.")
+@handle_errors
+def remediation(config_path: str | None, start: str | None, end: str | None, as_of: str | None, fmt: str) -> None:
+    """Did the fix work? Per route: effective fix time, silent drops before/after it, replays within the SLA,
+    audit_logged cross-checks, and swept / not_swept / unknown."""
+    at = parse_instant(as_of, "--as-of")
+    _, data, recon = run(config_path, parse_period(start, end))
+    table = summarize(data, recon, at).remediation
+    if fmt == "json":
+        click.echo(to_json(records(table)), nl=False)
+    elif fmt == "csv":
+        click.echo(to_csv(table), nl=False)
+    else:
+        click.echo(to_table(table, [_REMEDIATION_SHORT.get(c, c) for c in table.columns]), nl=False)
+
+
+_REMEDIATION_SHORT = {"effective_fixed_at": "fixed_at", "missing_silent_before_fix": "silent_before",
+                      "missing_silent_after_fix": "silent_after", "replayed_within_sla": "within_sla",
+                      "replay_sla_seconds": "sla_s", "audit_logged_false": "flag_false",
+                      "audit_logged_false_without_failure_event": "false_no_event",
+                      "audit_logged_true_not_logged": "true_not_logged"}
+
+
+@main.command()
+@config_option
+@start_option
+@end_option
+@as_of_option
+@click.option("--min-coverage-after-replay", type=click.FloatRange(0, 1), metavar="RATIO",
+              help="Breach when coverage after replay is below this ratio, 0..1 (default: [check] or unchecked).")
+@click.option("--min-coverage-logged", type=click.FloatRange(0, 1), metavar="RATIO",
+              help="Breach when coverage as logged is below this ratio, 0..1 (default: [check] or unchecked).")
+@click.option("--max-pending-age", type=click.FloatRange(min=0), metavar="SECONDS",
+              help="Breach when the oldest pending failure event is older (default: [check] or unchecked).")
+@click.option("--max-silent-after-fix", type=click.IntRange(min=0), metavar="N",
+              help="Breach when more operations were dropped silently after their route's fix "
+                   "(default: [check] or unchecked).")
+@click.option("--max-inaccurate", type=click.IntRange(min=0), metavar="N",
+              help="Breach when more audit rows are inaccurate (default: [check] or unchecked).")
+@click.option("--fail-on-unconfirmed/--allow-unconfirmed", "fail_on_unconfirmed", default=None,
+              help="Breach on any unconfirmed replay, or allow them (default: [check] or fail).")
+@click.option("--webhook", metavar="URL", help="POST the result as JSON, with a one-line `text`, to this http(s) URL.")
+@click.option("--format", "fmt", type=click.Choice(["json", "table"]), default="table", show_default=True,
+              help="Output format.")
+@handle_errors
+def check(config_path: str | None, start: str | None, end: str | None, as_of: str | None, fmt: str,
+          webhook: str | None, **limits: float | int | bool | None) -> None:
+    """Monitoring for cron and CI: exit 0 when every threshold holds, 1 on any breach, 3 when the webhook
+    could not be delivered."""
+    from dataclasses import replace
+
+    from evidence_app.check import evaluate_check
+    from evidence_app.webhook import post_json
+
+    at = parse_instant(as_of, "--as-of")
+    period = parse_period(start, end)
+    config = load_config(config_path)
+    url = _webhook_url(webhook, config)  # a bad URL fails before any data is read
+    _, data, recon = run(config_path, period)
+    thresholds = replace(config.check, **{k: v for k, v in limits.items() if v is not None})
+    result = evaluate_check(summarize(data, recon, at), thresholds, period, at)
+    if fmt == "json":
+        click.echo(to_json(result.as_json()), nl=False)
+    else:
+        click.echo(_check_table(result), nl=False)
+    if url is not None:
+        post_json(url, {**result.as_json(), "text": result.text(config.organisation)}, thresholds.webhook_timeout_seconds)
+    sys.exit(0 if result.ok else 1)
+
+
+def _webhook_url(option: str | None, config: Config) -> str | None:
+    """``--webhook``, else ``[check] webhook``, else none; checked (http/https with a host) either way."""
+    from evidence_app.webhook import checked_url
+
+    if option:
+        return checked_url(option)
+    return checked_url(config.check.webhook, "check.webhook") if config.check.webhook else None
+
+
+def _check_table(result) -> str:  # noqa: ANN001 - a CheckResult
+    broken = {b.rule: b for b in result.breaches}
+    rows = [{"figure": k, "value": f"{v * 100:.2f}%" if k.startswith("coverage_") and v is not None else v}
+            for k, v in result.figures.items()]
+    rows += [{"figure": f"BREACH {b.rule}", "value": f"{b.value} (limit {b.limit})"} for b in broken.values()]
+    return to_table(pd.DataFrame(rows, dtype=object)) + ("ok\n" if result.ok else f"{len(broken)} breach(es)\n")
 
 
 def parse_scope(values: tuple[str, ...]) -> Scope:

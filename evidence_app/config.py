@@ -10,13 +10,21 @@ from typing import Any, Mapping
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
+from evidence_app.config_monitoring import (
+    CHECK_KEYS,
+    REMEDIATION_KEYS,
+    CheckConfig,
+    RemediationConfig,
+    parse_check,
+    parse_remediation,
+)
 from evidence_app.errors import ConfigError
 from evidence_app.resources import sample_config
 
 #: Canonical columns of each store: (required, optional).
 OPERATION_COLUMNS: tuple[tuple[str, ...], tuple[str, ...]] = (
     ("id", "occurred_at", "operation", "restaurant_id", "user_id", "target"),
-    ("route", "request_id"),
+    ("route", "request_id", "audit_logged"),
 )
 AUDIT_COLUMNS: tuple[tuple[str, ...], tuple[str, ...]] = (
     ("id", "created_at", "action", "restaurant_id", "user_id", "target"),
@@ -79,6 +87,10 @@ class Config:
     matching: MatchingConfig
     controls: Mapping[str, Any] = field(default_factory=dict)
     """Overrides of the control rules' thresholds (``[controls]``)."""
+    remediation: RemediationConfig = field(default_factory=RemediationConfig)
+    """Fix deployment times and the replay SLA (``[remediation]``)."""
+    check: CheckConfig = field(default_factory=CheckConfig)
+    """Thresholds and webhook of ``evidence-app check`` (``[check]``)."""
 
     @property
     def base_dir(self) -> Path:
@@ -86,12 +98,15 @@ class Config:
 
 
 KEYS: dict[str, frozenset[str]] = {
-    "": frozenset({"organisation", "audit", "operations", "worker_logs", "matching", "controls"}),
+    "": frozenset({"organisation", "audit", "operations", "worker_logs", "matching", "controls", "remediation",
+                   "check"}),
     "organisation": frozenset({"name"}),
     "audit": frozenset({"url", "d1_dump", "table", "columns"}),
     "operations": frozenset({"url", "d1_dump", "table", "columns"}),
     "worker_logs": frozenset({"paths"}),
     "matching": frozenset({"tolerance_seconds", "max_replay_attempts", "actions"}),
+    "remediation": REMEDIATION_KEYS,
+    "check": CHECK_KEYS,
 }
 """Every section of evidence.toml and the keys it accepts (``[controls]`` keys come from the control
 catalogue; ``*.columns`` and ``matching.actions`` map names). Anything else is refused, naming the key."""
@@ -136,6 +151,8 @@ def parse_config(raw: Mapping[str, Any], path: Path) -> Config:
         log_paths=_log_paths(raw, base),
         matching=_matching(raw),
         controls=_section(raw, "controls", required=False),
+        remediation=parse_remediation(_section(raw, "remediation", required=False)),
+        check=parse_check(_section(raw, "check", required=False)),
     )
 
 

@@ -77,6 +77,31 @@ def _rule_coverage(s: Summary, recon: Reconciliation, t: Mapping[str, Any]) -> t
     return _coverage_rule(s.totals, t, "operations")
 
 
+def _accuracy(inaccurate: int, incomplete: int, result: str, figures: str, t: Mapping[str, Any]) -> tuple[str, str]:
+    """Inaccurate or incomplete rows beyond their limits are a finding even at full coverage: met becomes met
+    with exceptions."""
+    figures += f"; {inaccurate:,} inaccurate and {incomplete:,} incomplete audit rows"
+    if result == MET and (inaccurate > t["inaccurate_met_max"] or incomplete > t["incomplete_met_max"]):
+        result = EXCEPTIONS
+    return result, figures
+
+
+def _row_findings(recon: Reconciliation, actions: list[str]) -> tuple[int, int]:
+    """(inaccurate, incomplete) rows among those with one of ``actions``."""
+    rows = recon.rows[recon.rows["action"].isin(actions)]
+    return int(rows["inaccurate"].notna().sum()), int(rows["incomplete"].notna().sum())
+
+
+def _rule_logging(s: Summary, recon: Reconciliation, t: Mapping[str, Any]) -> tuple[str, str]:
+    return _accuracy(s.inaccurate, s.incomplete, *_coverage_rule(s.totals, t, "operations"), t)
+
+
+def _rule_access_logging(s: Summary, recon: Reconciliation, t: Mapping[str, Any]) -> tuple[str, str]:
+    actions = t["privileged_actions"]
+    return _accuracy(*_row_findings(recon, actions), *_coverage_rule(_subset(recon, actions), t,
+                                                                    "privileged operations"), t)
+
+
 def _rule_authentication(s: Summary, recon: Reconciliation, t: Mapping[str, Any]) -> tuple[str, str]:
     return _coverage_rule(_subset(recon, t["credential_actions"]), t, "credential operations")
 
@@ -96,7 +121,37 @@ def _rule_monitoring(s: Summary, recon: Reconciliation, t: Mapping[str, Any]) ->
         result = MET if share <= t["silent_share_met_at"] else EXCEPTIONS if share <= t["silent_share_exceptions_at"] else NOT_MET
     if result == MET and age_h > t["pending_age_met_hours"]:
         result = EXCEPTIONS
+    after = s.silent_after_fix
+    figures += f"; {after:,} dropped silently after their route's fix"
+    if after > t["silent_after_fix_met_max"]:
+        result = NOT_MET
     return result, figures
+
+
+def _rule_remediation(s: Summary, recon: Reconciliation, t: Mapping[str, Any]) -> tuple[str, str]:
+    table = s.remediation
+    if table is None or table.empty:
+        return NOT_MET, "no routes in scope: nothing evidences the remediation"
+    counts = {status: s.routes_with_status(status) for status in ("swept", "not_swept", "unknown")}
+    mismatches = int(table["audit_logged_false_without_failure_event"].sum()
+                     + table["audit_logged_true_not_logged"].sum())
+    figures = (f"{len(table)} routes: {counts['swept']} swept, {counts['not_swept']} not swept, {counts['unknown']} "
+               f"unknown; {s.silent_after_fix:,} dropped silently after the fix; {mismatches:,} audit_logged flags "
+               "contradicting the logs")
+    if counts["not_swept"]:
+        return NOT_MET, figures
+    if counts["unknown"] or mismatches > t["flag_mismatch_met_max"]:
+        return EXCEPTIONS, figures
+    return MET, figures
+
+
+def _rule_incident_response(s: Summary, recon: Reconciliation, t: Mapping[str, Any]) -> tuple[str, str]:
+    failures, within = s.failures_in_period, s.replayed_within_sla
+    if failures == 0:
+        return MET, "no failure events in the period: nothing to respond to"
+    sla = int(s.remediation["replay_sla_seconds"].iloc[0])
+    figures = f"{within:,} of {failures:,} failure events replayed within the SLA of {sla:,} s ({_pct(within / failures)})"
+    return _grade(within / failures, t["replay_sla_met_at"], t["replay_sla_exceptions_at"]), figures
 
 
 def _rule_clock(s: Summary, recon: Reconciliation, t: Mapping[str, Any]) -> tuple[str, str]:
@@ -136,6 +191,10 @@ def _rule_replay(s: Summary, recon: Reconciliation, t: Mapping[str, Any]) -> tup
 
 RULES: dict[str, Callable[[Summary, Reconciliation, Mapping[str, Any]], tuple[str, str]]] = {
     "coverage": _rule_coverage,
+    "logging": _rule_logging,
+    "access_logging": _rule_access_logging,
+    "remediation": _rule_remediation,
+    "incident_response": _rule_incident_response,
     "authentication": _rule_authentication,
     "privileged": _rule_privileged,
     "monitoring": _rule_monitoring,
@@ -167,6 +226,15 @@ def describe_rules(t: Mapping[str, Any], defaults: Mapping[str, Any]) -> list[st
         f"Clock synchronisation is met when the 95th percentile of |audit time − operation time| over live matches "
         f"is at most {v('clock_p95_met_seconds', lambda x: f'{x:g} s')}, met with exceptions up to "
         f"{v('clock_p95_exceptions_seconds', lambda x: f'{x:g} s')}.",
+        f"Logging (and privileged-access logging) adds accuracy to coverage: more than "
+        f"{v('inaccurate_met_max', str)} inaccurate or {v('incomplete_met_max', str)} incomplete audit rows turn met into "
+        f"met with exceptions. Monitoring is not met when more than {v('silent_after_fix_met_max', str)} operations were "
+        "dropped silently after their route's fix time.",
+        "Remediation is not met when any route is not swept, met with exceptions when a route's fix is not evidenced "
+        f"(unknown) or more than {v('flag_mismatch_met_max', str)} audit_logged flags contradict the logs (false without a "
+        f"failure event, true without a live row). Incident response is met when at least "
+        f"{v('replay_sla_met_at', _pct)} of the failure events were replayed within the SLA, met with exceptions from "
+        f"{v('replay_sla_exceptions_at', _pct)}.",
         "Replay is met when every failure event is replayed and none pends longer than the pending-age limit; "
         "abandoned or unconfirmed replays make it met with exceptions; none replayed makes it not met. Evidence "
         "collection requires read-only access without a write-capable role, no skipped log lines and no orphan or "

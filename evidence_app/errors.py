@@ -5,7 +5,8 @@
     ├── SourceError       (2)     a source cannot be opened or lacks a table/column
     ├── UsageError        (2)     a command-line value is unusable (dates, dimensions)
     ├── DataError         (1)     the data itself cannot be evaluated
-    └── VerificationError (1)     an evidence pack failed a check
+    ├── VerificationError (1)     an evidence pack failed a check
+    └── DeliveryError     (3)     a result could not be delivered (the check's webhook)
 """
 
 from __future__ import annotations
@@ -45,3 +46,9 @@ class VerificationError(EvidenceError):
     """An evidence pack failed verification."""
 
     exit_code = 1
+
+
+class DeliveryError(EvidenceError):
+    """A result was computed but could not be delivered (``check --webhook``: unreachable, or not a 2xx)."""
+
+    exit_code = 3

@@ -3,8 +3,12 @@
 Reproduces the case evidence-app was born from: a Vienna restaurant group (3 locations) and an
 Istanbul corporate-dining chain (4), 12 operator accounts, 23 audit-emitting routes, 90 days.
 Before the fix date failed audit INSERTs were swallowed (silent drops, concentrated at the
-lunch-time peak); from the fix date on they are logged to Logpush and replayed hourly. A
-backfill of the silent drops is in progress (it has reached the end of August).
+lunch-time peak); from the fix date on they are logged to Logpush and replayed hourly, and the
+API answers with an ``audit_logged`` flag. The fix reached the refunds route a week late, and
+the sweep missed the exports route altogether: it still drops silently (while its responses
+claim ``audit_logged: true``). One replay wrote the cron's service account instead of the
+operator, and one live row lost its target. A backfill of the silent drops is in progress (it
+has reached the end of August).
 
 Writes operations.db, audit.db, logpush/… and evidence.toml next to this file (or into --out).
 """
@@ -26,6 +30,11 @@ START = date(2026, 8, 1)
 DAYS = 90
 END = START + timedelta(days=DAYS - 1)  # 2026-10-29
 FIX_DATE = date(2026, 10, 1)
+LATE_ROUTE, LATE_FIX = "/api/refunds", date(2026, 10, 8)  # the fix reached this route a week late
+UNSWEPT_ROUTE = "/api/exports"  # the sweep missed it: failures there are still swallowed
+REPLAY_ACCOUNT = "svc-audit-replay"  # the replay cron's own account, written once instead of the operator
+WRONG_OPERATOR_FROM = date(2026, 10, 10)  # the first replay from this day on wrote REPLAY_ACCOUNT
+NO_TARGET_ON = date(2026, 10, 20)  # the first live row of this day lost its target
 BACKFILL_REACHED = date(2026, 8, 31)
 LOG_END = datetime(2026, 10, 29, 23, 59, 59, tzinfo=timezone.utc)
 AS_OF = "2026-10-30T00:00:00Z"
@@ -96,6 +105,19 @@ class Op:
     request_id: str
     dropped: bool = False
     fate: str = "logged"
+    audit_logged: bool | None = None
+
+
+def _fix_date(op: Op) -> date | None:
+    """The day the fix reached the operation's route (None: never)."""
+    route = ROUTE_OF[op.operation]
+    return None if route == UNSWEPT_ROUTE else LATE_FIX if route == LATE_ROUTE else FIX_DATE
+
+
+def _fixed(op: Op) -> bool:
+    """Whether the fix was in place on the operation's route when it happened."""
+    fixed = _fix_date(op)
+    return fixed is not None and op.at.date() >= fixed
 
 
 @dataclass
@@ -196,8 +218,9 @@ def choose_drops(rng: random.Random, ops: list[Op]) -> None:
 
 
 def assign_fates(rng: random.Random, ops: list[Op]) -> None:
-    """Pre-fix drops are silent (August ones backfilled); post-fix ones are logged and replayed."""
-    post = sorted((o for o in ops if o.dropped and o.at.date() >= FIX_DATE), key=lambda o: o.at)
+    """Drops before the fix reached their route are silent (August ones backfilled); later ones are logged
+    and replayed."""
+    post = sorted((o for o in ops if o.dropped and _fixed(o)), key=lambda o: o.at)
     for o in ops:
         if o.dropped:
             o.fate = "backfilled" if o.at.date() <= BACKFILL_REACHED else "silent"
@@ -240,12 +263,13 @@ def build_rows_and_logs(rng: random.Random, ops: list[Op], max_attempts: int = 2
     rows = world.rows
     n = 0
 
-    def row(op: Op, created: datetime, origin: str | None, inserted: datetime, with_rid: bool) -> None:
+    def row(op: Op, created: datetime, origin: str | None, inserted: datetime, with_rid: bool,
+            operator: str | None = None, target: str | None = "") -> None:
         nonlocal n
         n += 1
         rows.append((
-            f"al-{n:05d}", _ts_sql(created), op.operation, ROUTE_OF[op.operation], op.tenant, op.operator,
-            op.target, op.request_id if with_rid else None, origin, _ts_sql(inserted),
+            f"al-{n:05d}", _ts_sql(created), op.operation, ROUTE_OF[op.operation], op.tenant, operator or op.operator,
+            op.target if target == "" else target, op.request_id if with_rid else None, origin, _ts_sql(inserted),
         ))
 
     def log(at: datetime, message: dict, level: str = "warn", script: str = "api-worker") -> None:
@@ -258,11 +282,15 @@ def build_rows_and_logs(rng: random.Random, ops: list[Op], max_attempts: int = 2
         }
         world.log_lines.setdefault(at.date(), []).append(json.dumps(line))
 
+    no_target = next(o for o in ops if o.at.date() == NO_TARGET_ON and not o.dropped)
+    # The cron wrote its own account instead of the operator once: the first replay from WRONG_OPERATOR_FROM.
+    wrong_operator = next(o for o in ops if o.fate == "replayed" and o.at.date() >= WRONG_OPERATOR_FROM)
     for op in ops:
         post_fix = op.at.date() >= FIX_DATE
+        op.audit_logged = _flag(op)
         delay = timedelta(milliseconds=rng.randint(40, 900))
         if not op.dropped:
-            row(op, op.at + delay, None, op.at + delay, post_fix)
+            row(op, op.at + delay, None, op.at + delay, post_fix, target=None if op is no_target else "")
             continue
         if op.fate == "backfilled":
             row(op, op.at, "backfill", datetime(2026, 10, 27, 3, tzinfo=UTC) + timedelta(seconds=n), True)
@@ -277,10 +305,11 @@ def build_rows_and_logs(rng: random.Random, ops: list[Op], max_attempts: int = 2
             "created_at": _ts_iso(op.at), "action": op.operation, "target": op.target,
             "request_id": op.request_id,
         })
-        _replay(rng, op, failure_id, row, log, max_attempts)
+        _replay(rng, op, failure_id, row, log, max_attempts, REPLAY_ACCOUNT if op is wrong_operator else None)
     # Post-fix live inserts that timed out after commit: logged as failed, replayed, duplicate row.
-    landed = [o for o in ops if not o.dropped and o.at.date() >= date(2026, 10, 5)][:400:200]
+    landed = [o for o in ops if not o.dropped and o.at.date() >= date(2026, 10, 5) and _fixed(o)][:400:200]
     for op in landed:
+        op.audit_logged = False  # the insert timed out after it committed: the API said "not logged"
         failure_id = "f-" + hashlib.sha256((op.id + ":landed").encode()).hexdigest()[:12]
         at = op.at + timedelta(seconds=2)
         log(at, {
@@ -298,7 +327,16 @@ def build_rows_and_logs(rng: random.Random, ops: list[Op], max_attempts: int = 2
     return world
 
 
-def _replay(rng, op: Op, failure_id: str, row, log, max_attempts: int) -> None:  # noqa: ANN001
+def _flag(op: Op) -> bool | None:
+    """The API's ``audit_logged`` answer: none before the fix reached the route; false for a failed insert,
+    true otherwise — and true on the route the sweep missed, whose code still swallows the failure."""
+    if ROUTE_OF[op.operation] == UNSWEPT_ROUTE:
+        return True if op.at.date() >= FIX_DATE else None
+    return (not op.dropped) if _fixed(op) else None
+
+
+def _replay(rng, op: Op, failure_id: str, row, log, max_attempts: int,  # noqa: ANN001
+            operator: str | None = None) -> None:
     runs = _cron_runs(op.at)
     if op.fate == "pending":
         return
@@ -317,7 +355,7 @@ def _replay(rng, op: Op, failure_id: str, row, log, max_attempts: int) -> None: 
         log(at + timedelta(seconds=rng.randint(1, 50)), msg, level="info" if outcome != "failed" else "warn",
             script="audit-replay-cron")
         if outcome == "inserted" and op.fate != "unconfirmed":
-            row(op, op.at, "replay", at + timedelta(seconds=rng.randint(1, 50)), True)
+            row(op, op.at, "replay", at + timedelta(seconds=rng.randint(1, 50)), True, operator=operator)
             if op.fate == "replayed_twice":  # the cron ran twice over the same failure
                 row(op, op.at, "replay", at + timedelta(minutes=30), True)
 
@@ -354,9 +392,11 @@ def write(world: World, out: Path) -> None:
         (out / name).unlink(missing_ok=True)
     with sqlite3.connect(out / "operations.db") as db:
         db.execute("CREATE TABLE operations (id TEXT PRIMARY KEY, occurred_at TEXT NOT NULL, operation TEXT NOT NULL,"
-                   " route TEXT, restaurant_id TEXT NOT NULL, user_id TEXT NOT NULL, target TEXT, request_id TEXT)")
-        db.executemany("INSERT INTO operations VALUES (?,?,?,?,?,?,?,?)", [
-            (o.id, _ts_iso(o.at), o.operation, ROUTE_OF[o.operation], o.tenant, o.operator, o.target, o.request_id)
+                   " route TEXT, restaurant_id TEXT NOT NULL, user_id TEXT NOT NULL, target TEXT, request_id TEXT,"
+                   " audit_logged INTEGER)")
+        db.executemany("INSERT INTO operations VALUES (?,?,?,?,?,?,?,?,?)", [
+            (o.id, _ts_iso(o.at), o.operation, ROUTE_OF[o.operation], o.tenant, o.operator, o.target, o.request_id,
+             None if o.audit_logged is None else int(o.audit_logged))
             for o in world.ops
         ])
     with sqlite3.connect(out / "audit.db") as db:
@@ -411,6 +451,17 @@ paths = ["logpush/**/*.log.gz", "logpush/**/*.log"]
 [matching]
 tolerance_seconds = 120
 max_replay_attempts = 24
+
+[remediation]
+fixed_at = "2026-10-01T00:00:00Z"
+replay_sla_seconds = 3600
+[remediation.routes]
+"/api/refunds" = "2026-10-08T00:00:00Z"
+
+[check]
+max_silent_after_fix = 0
+max_inaccurate = 0
+max_pending_age = 86400
 """
 
 

@@ -40,9 +40,12 @@ class Scenario:
 
     def op(self, id: str, at: datetime = T0, operation: str = "cache_purge", tenant: str = "r1",
            user: str = "u1", target: str = '["m-1"]', request_id: str | None = None,
-           route: str = "/api/cache-purge") -> "Scenario":
-        self.ops.append(dict(id=id, occurred_at=iso(at), operation=operation, route=route,
-                             restaurant_id=tenant, user_id=user, target=target, request_id=request_id))
+           route: str | None = "/api/cache-purge", audit_logged: Any = None) -> "Scenario":
+        """An operation; ``audit_logged`` (the API's flag, any stored form) adds that column to the store
+        when any operation sets it."""
+        op = dict(id=id, occurred_at=iso(at), operation=operation, route=route, restaurant_id=tenant, user_id=user,
+                  target=target, request_id=request_id)
+        self.ops.append(op if audit_logged is None else op | {"audit_logged": audit_logged})
         return self
 
     def row(self, id: str, at: Any = T0, action: str = "cache_purge", tenant: str = "r1", user: str = "u1",
@@ -57,11 +60,13 @@ class Scenario:
 
     def failure(self, failure_id: str, at: datetime = T0, operation: str = "cache_purge", tenant: str = "r1",
                 user: str = "u1", target: str = '["m-1"]', request_id: str | None = None,
-                error: str = "D1_ERROR: overloaded") -> "Scenario":
-        msg = {"event": "audit_log_insert_failed", "route": "/api/cache-purge", "operation": operation,
+                error: str = "D1_ERROR: overloaded", route: str | None = "/api/cache-purge",
+                logged_at: datetime | None = None) -> "Scenario":
+        """A failure event, logged one second after the operation unless ``logged_at`` says otherwise."""
+        msg = {"event": "audit_log_insert_failed", "route": route, "operation": operation,
                "restaurant_id": tenant, "user_id": user, "error": error, "failure_id": failure_id,
                "created_at": iso(at), "action": operation, "target": target, "request_id": request_id}
-        return self.log(at + timedelta(seconds=1), msg)
+        return self.log(logged_at or at + timedelta(seconds=1), msg)
 
     def replay(self, failure_id: str, attempt: int, outcome: str, at: datetime, error: str | None = None) -> "Scenario":
         msg = {"event": "audit_log_replay", "failure_id": failure_id, "attempt": attempt, "outcome": outcome}
@@ -80,7 +85,8 @@ class Scenario:
 
     def write(self) -> Path:
         self.root.mkdir(parents=True, exist_ok=True)
-        _table(self.root / "operations.db", "operations", OPS_COLUMNS, self.ops)
+        flagged = any("audit_logged" in o for o in self.ops)
+        _table(self.root / "operations.db", "operations", OPS_COLUMNS + (("audit_logged",) if flagged else ()), self.ops)
         _table(self.root / "audit.db", "staff_audit_logs", AUDIT_COLUMNS, self.rows)
         logs = self.root / "logpush" / "20261001"
         logs.mkdir(parents=True, exist_ok=True)
@@ -134,5 +140,5 @@ def _table(path: Path, name: str, columns: tuple[str, ...], records: list[dict])
     with sqlite3.connect(path) as db:
         db.execute(f"CREATE TABLE {name} ({', '.join(columns)})")
         db.executemany(f"INSERT INTO {name} VALUES ({', '.join('?' * len(columns))})",
-                       [tuple(r[c] for c in columns) for r in records])
+                       [tuple(r.get(c) for c in columns) for r in records])
     db.close()

@@ -73,7 +73,8 @@ def test_overview_shows_the_core_numbers(page, sample):
     shot(page, "01-overview")
 
 
-@pytest.mark.parametrize("title", ["Coverage gaps", "Replay & backfill", "Evidence pack", "Sources"])
+@pytest.mark.parametrize("title", ["Coverage gaps", "Replay & backfill", "Remediation & accuracy", "Evidence pack",
+                                   "Sources"])
 def test_every_page_opens_without_an_exception(page, title):
     goto(page, title, title)
     if title in ("Coverage gaps", "Replay & backfill"):

@@ -14,7 +14,8 @@ from scenario import T0
 DAY = timedelta(days=1)
 COVERAGE_KEYS = {"expected", "logged", "replayed", "backfilled", "missing", "missing_pending",
                  "missing_abandoned", "missing_silent", "coverage_logged", "coverage_after_replay"}
-EXCEPTION_KEYS = ["kind", "operation_id", "audit_id", "day", "operator", "tenant", "action", "route", "occurred_at"]
+EXCEPTION_KEYS = ["kind", "operation_id", "audit_id", "day", "operator", "tenant", "action", "route", "occurred_at",
+                  "detail"]
 
 
 @pytest.fixture

@@ -115,3 +115,71 @@ def test_privileged_rule_looks_only_at_privileged_actions(scenario):
     scenario.op("x1", T0 + timedelta(days=1), operation="menu_publish")
     out = results(scenario)
     assert out["A.8.2"] == MET and out["A.8.15"] == NOT_MET
+
+
+def test_catalogue_maps_the_remediation_controls():
+    found = {(c.framework, c.id): c.rule for c in load_catalogue()[0]}
+    assert found[("ISO/IEC 27001:2022", "A.5.27")] == "remediation"
+    assert found[("ISO/IEC 27001:2022", "A.8.16")] == "monitoring"
+    assert found[("SOC 2", "CC4.2")] == "remediation"
+    assert found[("SOC 2", "CC7.4")] == "incident_response"
+
+
+def test_an_inaccurate_replay_is_a_finding_even_at_full_coverage(scenario):
+    scenario.op("o1", operation="user_delete", request_id="q1")
+    scenario.row("a1", action="user_delete", user="replay-bot", request_id="q1", origin="replay")
+    out = results(scenario)
+    assert out["A.8.15"] == EXCEPTIONS and out["CC6.1"] == EXCEPTIONS and out["A.12.4.1"] == EXCEPTIONS
+
+
+def test_an_incomplete_row_is_a_finding_even_at_full_coverage(scenario):
+    ops_with_rows(scenario, 3, 3)
+    scenario.op("o9", T0 + timedelta(hours=5), request_id="q9").row("a9", T0 + timedelta(hours=5), target=None,
+                                                                     request_id="q9")
+    assert results(scenario)["A.8.15"] == EXCEPTIONS
+
+
+def test_accurate_rows_at_full_coverage_meet_privileged_access_logging(scenario):
+    ops_with_rows(scenario, 5, 5, action="user_delete")
+    assert results(scenario)["CC6.1"] == MET
+
+
+def test_inaccurate_rows_within_the_configured_limit_still_meet_logging(scenario):
+    scenario.extra_config = "[controls]\ninaccurate_met_max = 1\n"
+    scenario.op("o1", request_id="q1").row("a1", user="u9", request_id="q1")
+    assert results(scenario)["A.8.15"] == MET
+
+
+def test_a_silent_drop_after_the_fix_fails_monitoring_and_remediation(scenario):
+    scenario.extra_config = '[remediation]\nfixed_at = "2026-10-01T00:00:00Z"\n'
+    ops_with_rows(scenario, 10, 9)
+    out = results(scenario)
+    assert out["A.8.16"] == NOT_MET and out["A.5.27"] == NOT_MET and out["CC4.2"] == NOT_MET
+
+
+def test_silent_drops_only_before_the_fix_leave_the_route_swept(scenario):
+    scenario.extra_config = '[remediation]\nfixed_at = "2026-10-01T13:00:00Z"\n'
+    ops_with_rows(scenario, 10, 10)
+    scenario.op("early", T0 - timedelta(hours=2))
+    assert results(scenario)["A.5.27"] == MET
+
+
+def test_a_route_without_evidence_of_the_fix_is_an_exception(scenario):
+    ops_with_rows(scenario, 4, 4)
+    assert results(scenario)["A.5.27"] == EXCEPTIONS
+
+
+def test_an_audit_logged_flag_contradicting_the_logs_is_an_exception(scenario):
+    scenario.extra_config = '[remediation]\nfixed_at = "2026-10-01T00:00:00Z"\n'
+    scenario.op("o1", audit_logged=True).row("a1", origin="backfill")
+    assert results(scenario)["A.5.27"] == EXCEPTIONS
+
+
+def test_replays_within_the_sla_meet_incident_response(scenario):
+    scenario.op("o1").failure("f1").row("a1", origin="replay", inserted_at=T0 + timedelta(minutes=30))
+    assert results(scenario)["CC7.4"] == MET
+
+
+def test_a_replay_past_the_sla_fails_incident_response(scenario):
+    scenario.op("o1").failure("f1").row("a1", origin="replay", inserted_at=T0 + timedelta(hours=3))
+    assert results(scenario)["CC7.4"] == NOT_MET

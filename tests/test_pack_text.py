@@ -55,3 +55,12 @@ def test_methodology_states_the_tolerance_and_margin_in_force(scenario, tmp_path
     scenario.extra_config = "[matching]\ntolerance_seconds = 45\nmax_replay_attempts = 6\n"
     text = _pack(scenario, tmp_path)
     assert "at most 45 s apart" in text and "90 s beyond each edge" in text and "reaching 6 attempts" in text
+
+
+def test_methodology_states_the_replay_sla_and_remediation_thresholds_in_force(scenario, tmp_path):
+    scenario.extra_config = ("[remediation]\nreplay_sla_seconds = 900\n"
+                             "[controls]\ninaccurate_met_max = 2\nreplay_sla_met_at = 0.9\n")
+    text = _pack(scenario, tmp_path)
+    assert "a replay is within the SLA when its latency is at most 900 s" in text
+    assert "more than 2 (set in [controls]; catalogue default 0) inaccurate" in text
+    assert "at least 90.00% (set in [controls]; catalogue default 100.00%) of the failure events" in text

@@ -84,12 +84,57 @@ def test_ninety_days_and_about_3800_audit_rows():
     assert 3_600 <= n <= 4_000
 
 
-def test_silent_drops_before_the_fix_logged_failures_after():
-    days = {r["day"]: r for r in _json("coverage", "--by", "day")}
-    before = [r for d, r in days.items() if d < "2026-10-01"]
-    after = [r for d, r in days.items() if d >= "2026-10-01"]
+LATE_ROUTE, UNSWEPT_ROUTE = "/api/refunds", "/api/exports"
+AS_OF = "2026-10-30T00:00:00Z"
+
+
+def _fix_day(route: str) -> str:
+    return "2026-10-08" if route == LATE_ROUTE else "2026-10-01"
+
+
+def test_silent_drops_until_the_fix_reached_each_route_logged_failures_after():
+    cells = [r for r in _json("coverage", "--by", "day,route") if r["route"] != UNSWEPT_ROUTE]
+    before = [r for r in cells if r["day"] < _fix_day(r["route"])]
+    after = [r for r in cells if r["day"] >= _fix_day(r["route"])]
     assert sum(r["missing_silent"] for r in before) > 0 and sum(r["replayed"] for r in before) == 0
     assert sum(r["missing_silent"] for r in after) == 0 and sum(r["replayed"] for r in after) > 0
+
+
+@pytest.fixture(scope="module")
+def remediation():
+    return {r["route"]: r for r in _json("remediation", "--as-of", AS_OF)}
+
+
+def test_the_fix_reached_the_refunds_route_a_week_late(remediation):
+    late = remediation[LATE_ROUTE]
+    assert (late["effective_fixed_at"], late["fix_source"], late["status"]) == ("2026-10-08T00:00:00Z", "config", "swept")
+    cells = _json("coverage", "--by", "day,route")
+    assert sum(r["missing_silent"] for r in cells if r["route"] == LATE_ROUTE and "2026-10-01" <= r["day"] < "2026-10-08") > 0
+
+
+def test_the_sweep_missed_the_exports_route_which_still_drops_silently(remediation):
+    missed = remediation[UNSWEPT_ROUTE]
+    assert missed["status"] == "not_swept" and missed["missing_silent_after_fix"] > 0 and missed["failures"] == 0
+    assert missed["audit_logged_true_not_logged"] == missed["missing_silent_after_fix"]
+
+
+def test_every_other_route_is_swept(remediation):
+    assert {route for route, r in remediation.items() if r["status"] != "swept"} == {UNSWEPT_ROUTE}
+    assert all(r["audit_logged_false_without_failure_event"] == 0 for r in remediation.values())
+
+
+def test_audit_logged_flags_from_the_fix_date_on():
+    with sqlite3.connect(f"file:{SAMPLE / 'operations.db'}?mode=ro", uri=True) as db:
+        rows = db.execute("SELECT substr(occurred_at, 1, 10), route, audit_logged FROM operations").fetchall()
+    assert all(flag is None for day, route, flag in rows if day < _fix_day(route))
+    assert all(flag in (0, 1) for day, route, flag in rows if day >= _fix_day(route))
+    assert {flag for day, _, flag in rows if day >= "2026-10-01"} == {None, 0, 1}
+
+
+def test_one_replay_wrote_the_wrong_operator_and_one_row_lost_its_target():
+    found = [(r["kind"], r["detail"], r["operator"]) for r in _json("exceptions")
+             if r["kind"] in ("inaccurate", "incomplete")]
+    assert sorted(found) == [("inaccurate", "operator", "svc-audit-replay"), ("incomplete", "target", "burak.ozturk")]
 
 
 def test_backfill_in_progress():
@@ -128,3 +173,10 @@ def test_generator_is_deterministic_and_matches_the_bundled_output(gen, tmp_path
     bundled = sorted(p.relative_to(SAMPLE / "logpush") for p in (SAMPLE / "logpush").rglob("*.gz"))
     assert fresh == bundled
     assert all((tmp_path / "logpush" / p).read_bytes() == (SAMPLE / "logpush" / p).read_bytes() for p in fresh)
+
+
+def test_the_sample_check_reports_its_three_breaches():
+    res = CliRunner().invoke(main, ["check", "--as-of", AS_OF, "--format", "json"])
+    assert res.exit_code == 1
+    assert [b["rule"] for b in json.loads(res.stdout)["breaches"]] == [
+        "max_silent_after_fix", "max_inaccurate", "fail_on_unconfirmed"]

@@ -16,7 +16,8 @@ from evidence_app.reconcile.coverage import coverage_table
 from evidence_app.ui.components import mask_secrets
 
 APP = str(Path(__file__).resolve().parent.parent / "evidence_app" / "ui" / "app.py")
-PAGES = ("app_pages/coverage_gaps.py", "app_pages/replay.py", "app_pages/evidence_pack.py", "app_pages/sources.py")
+PAGES = ("app_pages/coverage_gaps.py", "app_pages/replay.py", "app_pages/remediation.py", "app_pages/evidence_pack.py",
+         "app_pages/sources.py")
 SAMPLE_PERIOD = Period(date(2026, 8, 1), date(2026, 10, 29))
 
 

@@ -18,6 +18,7 @@ from evidence_app.controls import (
     thresholds,
 )
 from evidence_app.ingest.dataset import Dataset
+from evidence_app.ingest.extraction import FileRecord, file_records, tool_versions
 from evidence_app.pipeline import evaluate
 from evidence_app.reconcile import Period, Reconciliation, Scope, apply_scope
 from evidence_app.reconcile.coverage import coverage_table, exceptions_table
@@ -48,6 +49,10 @@ class PackContents:
     """The control rules' thresholds in force (catalogue defaults overridden by [controls])."""
     threshold_defaults: dict
     """The catalogue's defaults, so the pack can say which values were overridden."""
+    files: tuple[FileRecord, ...] = ()
+    """Every source file read (D1 dumps, Logpush files): name, size, SHA-256."""
+    tools: dict | None = None
+    """Versions of this tool and the libraries that shaped its queries."""
     version: str = __version__
 
 
@@ -83,4 +88,7 @@ def gather(config: Config, period: Period, scope: Scope, generated_at: datetime,
         sample=sample,
         thresholds=rules,
         threshold_defaults=defaults,
+        files=file_records([(f"{s.key}.d1_dump", s.d1_dump) for s in (config.audit, config.operations)
+                            if s.d1_dump is not None], data.logs.files),
+        tools=tool_versions(),
     )

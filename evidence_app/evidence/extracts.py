@@ -12,7 +12,8 @@ from evidence_app.evidence.contents import PackContents
 from evidence_app.reconcile.coverage import coverage_table, iso_utc
 from evidence_app.render import to_csv
 
-EXTRACT_NAMES = ("coverage.csv", "exceptions.csv", "replay_status.csv", "population.csv", "sample.csv")
+EXTRACT_NAMES = ("coverage.csv", "exceptions.csv", "replay_status.csv", "population.csv", "sample.csv",
+                 "remediation.csv")
 MANIFEST = "manifest.json"
 
 
@@ -53,6 +54,7 @@ def build_extracts(c: PackContents) -> list[Extract]:
         "replay_status.csv": failures,
         "population.csv": _ops_view(c.recon.operations),
         "sample.csv": sample,
+        "remediation.csv": c.summary.remediation,
     }
     return [Extract(name, to_csv(frame).encode("utf-8"), len(frame)) for name, frame in frames.items()]
 
@@ -84,6 +86,8 @@ def manifest(c: PackContents, extracts: list[Extract], previous_sha256: str | No
                    "population_sha256": c.sample_plan.population_sha256,
                    "method": "random.Random(seed).sample(sorted(operation ids), size)"},
         "extracts": [{"name": e.name, "rows": e.rows, "sha256": e.sha256} for e in extracts],
+        "extraction": {"tool": dict(c.tools or {}), "queries": [q.as_json() for q in c.data.queries],
+                       "files": [f.as_json() for f in c.files]},
     }
     body["pack_id"] = pack_id(body)
     return body

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from typing import Iterable, Sequence
 from xml.sax.saxutils import escape
 
@@ -31,7 +32,7 @@ from evidence_app.evidence.contents import PackContents
 from evidence_app.evidence.extracts import Extract
 from evidence_app.evidence.fonts import font_names
 from evidence_app.reconcile.coverage import iso_utc
-from evidence_app.reconcile.rules import describe
+from evidence_app.reconcile.rules import describe, describe_accuracy_and_remediation
 
 REGULAR, BOLD, MONO = font_names()
 
@@ -173,7 +174,7 @@ def render(c: PackContents, manifest: dict, extracts: list[Extract], signer: str
     header = (c.config.organisation or "Organisation", period, manifest["pack_id"])
     canvas_cls = type("PackCanvas", (_NumberedCanvas,), {"header": header})
     story = (_cover(c, manifest, signer, self_signed) + _summary(c) + _controls(c) + _coverage(c) + _replay(c)
-             + _exceptions(c) + _sample(c) + _methodology(c, manifest, extracts))
+             + _remediation(c) + _exceptions(c) + _sample(c) + _methodology(c, manifest, extracts))
     doc.build(story, canvasmaker=canvas_cls)
     return buf.getvalue()
 
@@ -210,7 +211,7 @@ def _cover(c: PackContents, m: dict, signer: str, self_signed: bool) -> list:
             palette.VERMILLION)]
     story += [Spacer(1, 6 * mm), P(
         "The full machine-readable population is attached to this PDF (coverage.csv, exceptions.csv, "
-        "replay_status.csv, population.csv, sample.csv and manifest.json) inside the revision the signature "
+        "replay_status.csv, population.csv, sample.csv, remediation.csv and manifest.json) inside the revision the signature "
         "covers. Check it with <font face='MONO'>evidence-app verify</font> or any PAdES validator.", "small"),
         PageBreak()]
     return story
@@ -238,7 +239,9 @@ def _summary(c: PackContents) -> list:
                        ("… missing, replay abandoned", "missing_abandoned"), ("… missing, silent drop", "missing_silent")):
         rows.append([label, num(getattr(t, key)), pct(t.share(key))])
     rows += [["Orphan audit rows (no operation)", num(s.orphans), ""],
-             ["Duplicate audit rows", num(s.duplicates), ""]]
+             ["Duplicate audit rows", num(s.duplicates), ""],
+             ["Inaccurate audit rows (request-id match, fields disagree)", num(s.inaccurate), ""],
+             ["Incomplete audit rows (operator, tenant, action or target missing)", num(s.incomplete), ""]]
     ratios = [["Coverage", "Value"], ["Coverage as logged", pct(t.coverage_logged)],
               ["Coverage after replay (logged + replayed + backfilled)", pct(t.coverage_after_replay)]]
     return [P("1. Summary", "h1"), P(verdict), Spacer(1, 2 * mm),
@@ -335,12 +338,13 @@ def _replay(c: PackContents) -> list:
 def _exceptions(c: PackContents) -> list:
     ex = c.exceptions
     rows = [["Kind", "Operation", "Audit row", "Time (UTC)", "Operator", "Tenant", "Action"]]
-    rows += [[E(r.kind), E(r.operation_id), E(r.audit_id), when(r.occurred_at), E(r.operator), E(r.tenant),
-              E(r.action)] for r in ex.head(EXCEPTIONS_SHOWN).itertuples(index=False)]
+    rows += [[E(r.kind) + (f"<br/><font size=6.5>({E(r.detail)})</font>" if r.detail else ""), E(r.operation_id),
+              E(r.audit_id), when(r.occurred_at), E(r.operator), E(r.tenant), E(r.action)]
+             for r in ex.head(EXCEPTIONS_SHOWN).itertuples(index=False)]
     note = (f"{num(len(ex))} exceptions in total; the first {min(len(ex), EXCEPTIONS_SHOWN)} (oldest first) are "
             f"listed here, every one of them is in the attached <font face='MONO'>exceptions.csv</font>.")
     widths = [WIDTH * x for x in (0.14, 0.10, 0.10, 0.19, 0.14, 0.15, 0.18)]
-    return [P("5. Exceptions", "h1"), P(note), table(rows, widths), PageBreak()]
+    return [P("6. Exceptions", "h1"), P(note), table(rows, widths), PageBreak()]
 
 
 def _sample(c: PackContents) -> list:
@@ -356,7 +360,7 @@ def _sample(c: PackContents) -> list:
             f"<font face='MONO'>random.Random({p.seed}).sample(sorted(ids), {p.size})</font> in Python. "
             "For each drawn operation, locate the audit row named (or confirm its absence) in the audit store.")
     widths = [WIDTH * x for x in (0.05, 0.10, 0.19, 0.14, 0.13, 0.17, 0.11, 0.11)]
-    return [P("6. Re-performance sample", "h1"), P(text), table(rows, widths), PageBreak()]
+    return [P("7. Re-performance sample", "h1"), P(text), table(rows, widths), PageBreak()]
 
 
 def _methodology(c: PackContents, m: dict, extracts: list[Extract]) -> list:
@@ -377,14 +381,86 @@ def _methodology(c: PackContents, m: dict, extracts: list[Extract]) -> list:
         [E(i.source), E(i.kind + (f" ({i.column})" if i.column else "")), num(i.count), E(i.effect)]
         for i in c.data.issues + c.recon.issues]
     rules = [*describe(c.recon.tolerance_seconds, c.config.matching.max_replay_attempts),
+             *describe_accuracy_and_remediation(c.recon.tolerance_seconds, c.config.remediation.replay_sla_seconds),
              *describe_rules(c.thresholds, c.threshold_defaults)]
-    story = [P("7. Methodology and source fingerprints", "h1"), P("7.1 Sources", "h2"),
-             table(src, [WIDTH * x for x in (0.11, 0.30, 0.24, 0.17, 0.18)]), P("7.2 Matching rules", "h2")]
+    story = [P("8. Methodology and source fingerprints", "h1"), P("8.1 Sources", "h2"),
+             table(src, [WIDTH * x for x in (0.11, 0.30, 0.24, 0.17, 0.18)]), P("8.2 Matching rules", "h2")]
     story += [P(E(r)) for r in rules]
-    story += [P("7.3 Extract fingerprints", "h2"), table(fp, [WIDTH * 0.2, WIDTH * 0.1, WIDTH * 0.7], align_right=(1,)),
+    story += [P("8.3 Extract fingerprints", "h2"), table(fp, [WIDTH * 0.2, WIDTH * 0.1, WIDTH * 0.7], align_right=(1,)),
               P(f"manifest.json records these, the configuration hash and the sample seed. Pack id {m['pack_id']} "
                 "is derived from the manifest.", "small"),
-              P("7.4 Input problems found (counted, never dropped)", "h2"),
+              P("8.4 Input problems found (counted, never dropped)", "h2"),
               table(issues, [WIDTH * x for x in (0.13, 0.30, 0.09, 0.48)], align_right=(2,)) if len(issues) > 1
               else P("None.")]
+    return story + _extraction(c)
+
+
+def _extraction(c: PackContents) -> list:
+    """8.5: every query as sent, with its parameters and the rows it returned; every source file by its bytes."""
+    tools = ", ".join(f"{k} {v}" for k, v in (c.tools or {}).items())
+    story = [P("8.5 Re-performable extraction (information produced by the entity)", "h2"),
+             P("Each query below is the exact text this tool sent to the source's driver, in the driver's parameter "
+               "style, with the values it bound in order. Run it read-only against the same store and compare the "
+               f"number of rows with the one recorded. Tools: {E(tools)}. manifest.json holds the same records.")]
+    for i, q in enumerate(c.data.queries, start=1):
+        story.append(KeepTogether([
+            P(f"<b>Query {i}</b> — {E(q.source)}: {E(q.purpose)}. Driver {E(q.driver)}; server {E(q.server_version)}; "
+              f"paramstyle {E(q.paramstyle)}; <b>{num(q.rows_returned)} rows returned</b>.", "small"),
+            P(f"<font face='MONO' size=6>{E(q.sql)}</font>", "small"),
+            P(f"<font face='MONO' size=6>parameters (JSON): {E(json.dumps(q.as_json()['parameters']))}</font>", "small"),
+            Spacer(1, 2 * mm)]))
+    if c.files:
+        rows = [["Source file", "Bytes", "SHA-256"]] + [
+            [f"{E(f.role)}<br/><font size=6>{E(f.name)}</font>", num(f.size),
+             f"<font face='MONO' size=6.5>{f.sha256}</font>"] for f in c.files]
+        story.append(table(rows, [WIDTH * 0.42, WIDTH * 0.1, WIDTH * 0.48], align_right=(1,)))
     return story
+
+
+_FIX_HEAD = ["Route", "Effective fix (UTC)", "Fix source", "Expected", "Silent before fix", "Silent after fix",
+             "Status"]
+_FLAG_HEAD = ["Route", "Failure events", "Replayed within SLA", "audit_logged false",
+              "… false, no failure event", "… true, no live row"]
+
+
+def _route_name(route: str | None) -> str:
+    return E(route if route is not None else "(none)")
+
+
+def _remediation(c: PackContents) -> list:
+    """5: did the fix work, per route; were the rows that landed accurate and complete."""
+    s, table_ = c.summary, c.summary.remediation
+    sla = c.config.remediation.replay_sla_seconds
+    fixes = [_FIX_HEAD] + [
+        [_route_name(r.route), when(r.effective_fixed_at), E(_source(r.fix_source)), num(r.expected),
+         num(r.missing_silent_before_fix), num(r.missing_silent_after_fix), f"<b>{E(r.status)}</b>"]
+        for r in table_.itertuples(index=False)]
+    flags = [_FLAG_HEAD] + [
+        [_route_name(r.route), num(r.failures), num(r.replayed_within_sla), num(r.audit_logged_false),
+         num(r.audit_logged_false_without_failure_event), num(r.audit_logged_true_not_logged)]
+        for r in table_.itertuples(index=False)]
+    counts = {k: s.routes_with_status(k) for k in ("swept", "not_swept", "unknown")}
+    text = (f"{num(len(table_))} routes: <b>{num(counts['swept'])} swept</b>, <b>{num(counts['not_swept'])} not swept</b>, "
+            f"{num(counts['unknown'])} unknown; <b>{num(s.silent_after_fix)} operations dropped silently after "
+            f"their route's fix</b>; {num(s.replayed_within_sla)} of {num(s.failures_in_period)} failure events replayed "
+            "within the SLA of "
+            f"{num(sla)} s. Fix times judged at {when(c.generated_at)} UTC.")
+    return [P("5. Remediation and accuracy", "h1"),
+            P("Is the fix in place on every route? A route is <b>swept</b> when it has an effective fix time and no "
+              "operation after it was dropped silently, <b>not swept</b> when operations after its fix time (or, "
+              "without a fix time, any) were dropped silently, <b>unknown</b> otherwise. The audit_logged columns "
+              "cross-check the API's response flag with the logs and the audit store."),
+            P(text), table(fixes, [WIDTH * x for x in (0.25, 0.2, 0.16, 0.09, 0.1, 0.1, 0.1)], align_right=(3, 4, 5)),
+            P(f"Failure events (by their original time in the period), replays within the SLA of {num(sla)} s, and the "
+              "API's audit_logged flag against the logs and the audit store:", "small"),
+            table(flags, [WIDTH * x for x in (0.27, 0.12, 0.14, 0.13, 0.17, 0.17)], align_right=range(1, 6)),
+            Spacer(1, 4 * mm),
+            P("Accuracy and completeness of the rows that landed", "h2"),
+            P(f"<b>{num(s.inaccurate)} inaccurate</b> audit rows (matched by request id, but tenant, operator, target "
+              f"or time disagree with the operation) and <b>{num(s.incomplete)} incomplete</b> rows (operator, tenant, "
+              "action or target missing). Each is listed in section 6 and in exceptions.csv with the fields named; an "
+              "inaccurate row is a finding of the logging controls even at full coverage."), PageBreak()]
+
+
+def _source(source: str | None) -> str:
+    return {"config": "config", "first_failure_event": "first failure event"}.get(source or "", "—")

@@ -14,6 +14,7 @@ import pandas as pd
 
 from evidence_app._text import TEXT_DTYPE, as_text, labels, repeated
 from evidence_app.config import MatchingConfig
+from evidence_app.ingest.flags import parse_flags
 from evidence_app.issues import DataIssue, issue
 from evidence_app.reconcile.rules import ORIGINS
 
@@ -112,7 +113,8 @@ def _canonical_json(value: str) -> str:
 
 # ---------------------------------------------------------------- frames
 
-OPS_FIELDS = ("id", "occurred_at", "operation", "action", "route", "tenant", "operator", "target", "request_id")
+OPS_FIELDS = ("id", "occurred_at", "operation", "action", "route", "tenant", "operator", "target", "request_id",
+              "audit_logged")
 AUDIT_FIELDS = (
     "id", "created_at", "action", "route", "tenant", "operator", "target",
     "request_id", "origin", "inserted_at",
@@ -153,8 +155,11 @@ def canonical_operations(raw: pd.DataFrame, matching: MatchingConfig) -> Canonic
     )
     codes, operations = pd.factorize(frame["operation"])
     frame["action"] = labels(codes, tuple(matching.action_for(op) for op in operations)).set_axis(frame.index)
+    frame["audit_logged"], not_a_flag = parse_flags(_optional(raw, "audit_logged"))
     frame = frame[list(OPS_FIELDS)]
-    return _finish("operations", frame, raw, "occurred_at", ("operation", "tenant", "operator"))
+    extra = [issue("operations", "unrecognised_flag", "audit_logged", frame.loc[not_a_flag, "id"].fillna("<null id>"),
+                   "neither true/false nor 1/0: read as not reported")]
+    return _finish("operations", frame, raw, "occurred_at", ("operation", "tenant", "operator"), extra)
 
 
 def canonical_audit(raw: pd.DataFrame) -> Canonical:

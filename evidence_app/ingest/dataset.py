@@ -17,6 +17,7 @@ from evidence_app.ingest.canonical import (
     canonical_audit,
     canonical_operations,
 )
+from evidence_app.ingest.extraction import QueryRecord
 from evidence_app.ingest.logpush import LogScan, scan_logs
 from evidence_app.ingest.sources import (
     Store,
@@ -72,6 +73,8 @@ class Dataset:
     sources: tuple[SourceReport, ...]
     rejected: dict[str, pd.DataFrame]
     issues: tuple[DataIssue, ...]
+    queries: tuple[QueryRecord, ...] = ()
+    """Every SELECT sent to the stores, as sent, with the rows it returned (re-performable extraction)."""
 
 
 def open_stores(config: Config) -> tuple[Store, Store]:
@@ -85,14 +88,16 @@ def load_dataset(config: Config, period: Period, progress: Progress | None = Non
     margin = window_margin_seconds(config.matching.tolerance_seconds)
     window = _window(period, margin)
     ops_store, audit_store = stores or open_stores(config)
+    queries: list[QueryRecord] = []
     ops_c = canonical_operations(
-        select_frame(ops_store, "occurred_at", window, _stage(progress, "operations")), config.matching
+        select_frame(ops_store, "occurred_at", window, _stage(progress, "operations"), queries.append), config.matching
     )
-    audit_c = canonical_audit(select_frame(audit_store, "created_at", window, _stage(progress, "audit rows")))
+    audit_c = canonical_audit(select_frame(audit_store, "created_at", window, _stage(progress, "audit rows"),
+                                           queries.append))
     ops = _trim(ops_c.frame, "occurred_at", window)
     audit = _trim(audit_c.frame, "created_at", window)
     if window is not None:
-        ops, audit = _request_id_top_up(ops_store, audit_store, ops, audit, period, window, config)
+        ops, audit = _request_id_top_up(ops_store, audit_store, ops, audit, period, window, config, queries.append)
     logs = scan_logs(config.log_paths, config.matching, _file_progress(progress))
     sources = (
         _report(ops_store, ops, len(ops_c.rejected), "occurred_at"),
@@ -107,6 +112,7 @@ def load_dataset(config: Config, period: Period, progress: Progress | None = Non
         sources=sources,
         rejected={"operations": ops_c.rejected, "audit": audit_c.rejected},
         issues=ops_c.issues + audit_c.issues + logs.issues,
+        queries=tuple(queries),
     )
 
 
@@ -137,16 +143,17 @@ def _request_id_top_up(
     period: Period,
     window: Window,
     config: Config,
+    record: Callable[[QueryRecord], None] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """A shared request id matches whatever the clocks say: fetch counterparts outside the window."""
     want_rows = _absent(ops["request_id"][period.contains(ops["occurred_at"])], audit["request_id"])
     want_ops = _absent(audit["request_id"][period.contains(audit["created_at"])], ops["request_id"])
     if want_rows and "request_id" in audit_store.present:
-        raw = select_outside(audit_store, "created_at", window, "request_id", want_rows)
+        raw = select_outside(audit_store, "created_at", window, "request_id", want_rows, record)
         extra = canonical_audit(raw).frame
         audit = pd.concat([audit, _outside(extra, "created_at", window)], ignore_index=True)
     if want_ops and "request_id" in ops_store.present:
-        raw = select_outside(ops_store, "occurred_at", window, "request_id", want_ops)
+        raw = select_outside(ops_store, "occurred_at", window, "request_id", want_ops, record)
         extra = canonical_operations(raw, config.matching).frame
         ops = pd.concat([ops, _outside(extra, "occurred_at", window)], ignore_index=True)
     return ops, audit

@@ -20,6 +20,10 @@ from evidence_app._text import TEXT_DTYPE, text_in, text_set
 from evidence_app.config import StoreConfig
 from evidence_app.errors import SourceError
 from evidence_app.ingest._columnar import Piece, chunk_columns, frame_of, text_columns
+from evidence_app.ingest.extraction import QueryRecord, query_record
+
+Recorder = Callable[[QueryRecord], None]
+"""Hears a :class:`QueryRecord` for every statement run (re-performable extraction)."""
 
 FETCH_CHUNK = 50_000
 _DRIVERS = {"postgresql": "postgresql+psycopg", "mysql": "mysql+pymysql", "mariadb": "mariadb+pymysql"}
@@ -257,12 +261,14 @@ def select_frame(
     time_field: str,
     window: Window | None,
     progress: Callable[[int], None] | None = None,
+    record: Recorder | None = None,
 ) -> pd.DataFrame:
     """Fetch the present canonical columns (only those), window-filtered in SQL, streamed in chunks."""
     canonical, tbl, stmt = _select_present(store)
     if window is not None:
         stmt = stmt.where(time_predicate(store, tbl.c[store.columns[time_field]], window))
-    return _fetch(store, stmt, canonical, progress)
+    purpose = "the period's window (± the matching margin)" if window is not None else "every row (no period)"
+    return _fetch(store, stmt, canonical, progress, record=_recording(record, store, purpose))
 
 
 def _select_present(store: Store) -> tuple[list[str], sa.TableClause, sa.Select]:
@@ -279,11 +285,13 @@ def _fetch(
     canonical: list[str],
     progress: Callable[[int], None] | None,
     keep: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+    record: Callable[[str, object, int, sa.Connection], None] | None = None,
 ) -> pd.DataFrame:
     """Stream the result in chunks. SQLAlchemy compiles, binds and opens a server-side cursor; rows
     are read straight from the DBAPI cursor (no per-row Row objects). Each chunk is turned into
     compact Arrow columns at once (values unchanged; see :mod:`evidence_app.ingest._columnar`), so memory holds
-    bytes, not millions of Python objects. ``keep`` may thin each chunk so memory stays bounded."""
+    bytes, not millions of Python objects. ``keep`` may thin each chunk so memory stays bounded; ``record``
+    hears the SQL text and parameters as sent and how many rows the database returned."""
     pieces: list[list[Piece]] = [[] for _ in canonical]
     kept: list[pd.DataFrame] = []
     with _mapped(store.config, "reading"), store.engine.connect() as conn:
@@ -292,10 +300,12 @@ def _fetch(
         try:
             cursor.execute(sql, args)
             text_guess = frozenset(range(len(canonical)))
+            returned = 0
             while True:
                 chunk = cursor.fetchmany(FETCH_CHUNK)
                 if not chunk:
                     break
+                returned += len(chunk)
                 columns = chunk_columns(chunk, len(canonical), text_guess)
                 text_guess = text_columns(columns)
                 if keep is not None:
@@ -308,6 +318,8 @@ def _fetch(
         finally:
             cursor.close()
             conn.rollback()
+        if record is not None:
+            record(sql, args, returned, conn)
     if keep is not None:
         return pd.concat(kept, ignore_index=True) if kept else frame_of(pieces, canonical)
     return frame_of(pieces, canonical)
@@ -333,14 +345,25 @@ def _streaming_cursor(dbapi_conn, dialect: str):  # noqa: ANN001, ANN202 - DBAPI
     return dbapi_conn.cursor()
 
 
-def select_outside(store: Store, time_field: str, window: Window, field: str, wanted: Sequence[str]) -> pd.DataFrame:
+def select_outside(store: Store, time_field: str, window: Window, field: str, wanted: Sequence[str],
+                   record: Recorder | None = None) -> pd.DataFrame:
     """Rows beyond the window whose ``field`` is one of ``wanted``: one streamed pass, chunks thinned
     as they arrive (no giant IN lists, no temporary tables on a read-only session)."""
     canonical, tbl, stmt = _select_present(store)
     inside = time_predicate(store, tbl.c[store.columns[time_field]], window)
     stmt = stmt.where(tbl.c[store.columns[field]].is_not(None), sa.not_(inside))
     wanted_set = text_set(pd.Series(list(wanted), dtype=TEXT_DTYPE))  # once, not per chunk
-    return _fetch(store, stmt, canonical, None, keep=lambda f: f[text_in(f[field], wanted_set)])
+    purpose = (f"rows beyond the window with a {field} among the {len(wanted_set)} the period's records lack "
+               "(the database returns every row beyond the window with one; the tool keeps the wanted ones)")
+    return _fetch(store, stmt, canonical, None, keep=lambda f: f[text_in(f[field], wanted_set)],
+                  record=_recording(record, store, purpose))
+
+
+def _recording(record: Recorder | None, store: Store, purpose: str):  # noqa: ANN202 - _fetch's record callback
+    """``_fetch``'s callback that turns what ran into a :class:`QueryRecord` for ``record``."""
+    if record is None:
+        return None
+    return lambda sql, args, rows, conn: record(query_record(store.key, purpose, sql, args, rows, conn))
 
 
 def time_extent(store: Store, time_field: str) -> tuple[object, object]:

@@ -19,7 +19,10 @@ COUNT_FIELDS = (
     "missing_pending", "missing_abandoned", "missing_silent",
 )
 RATIO_FIELDS = ("coverage_logged", "coverage_after_replay")
-EXCEPTION_FIELDS = ("kind", "operation_id", "audit_id", "day", "operator", "tenant", "action", "route", "occurred_at")
+EXCEPTION_FIELDS = ("kind", "operation_id", "audit_id", "day", "operator", "tenant", "action", "route", "occurred_at",
+                    "detail")
+ROW_FINDINGS = ("inaccurate", "incomplete")
+"""Exception kinds about a row's content (rules clause 8); ``detail`` names the fields, empty for other kinds."""
 
 
 @dataclass(frozen=True)
@@ -113,7 +116,8 @@ def _with_ratios(table: pd.DataFrame, by: list[str]) -> pd.DataFrame:
 
 
 def exceptions_table(recon: Reconciliation) -> pd.DataFrame:
-    """Every operation not covered and every orphan or duplicate row, oldest first."""
+    """Every operation not covered, every orphan or duplicate row, and every inaccurate or incomplete row (a row
+    may be listed under several kinds), oldest first."""
     ops = recon.operations
     missing = ops[ops["state"].str.startswith("missing_")]
     op_part = pd.DataFrame(
@@ -127,24 +131,16 @@ def exceptions_table(recon: Reconciliation) -> pd.DataFrame:
             "action": missing["action"],
             "route": missing["route"],
             "occurred_at": missing["occurred_at"],
+            "detail": "",
         }
     )
     rows = recon.rows
     odd = rows[rows["status"] != "matched"]
-    row_part = pd.DataFrame(
-        {
-            "kind": odd["status"],
-            "operation_id": odd["operation_id"],
-            "audit_id": odd["id"],
-            "day": odd["day"],
-            "operator": odd["operator"],
-            "tenant": odd["tenant"],
-            "action": odd["action"],
-            "route": odd["route"],
-            "occurred_at": odd["created_at"],
-        }
-    )
-    parts = [p for p in (op_part, row_part) if not p.empty]
+    parts = [op_part, _row_part(odd, odd["status"], "")]
+    for kind in ROW_FINDINGS:
+        found = rows[rows[kind].notna()] if kind in rows else rows.head(0)
+        parts.append(_row_part(found, kind, found[kind] if len(found) else ""))
+    parts = [p for p in parts if not p.empty]
     if not parts:
         return pd.DataFrame({f: pd.Series(dtype=object) for f in EXCEPTION_FIELDS})
     out = pd.concat(parts, ignore_index=True)
@@ -152,6 +148,24 @@ def exceptions_table(recon: Reconciliation) -> pd.DataFrame:
     out["day"] = out["day"].dt.strftime("%Y-%m-%d")
     out["occurred_at"] = out["occurred_at"].map(iso_utc)
     return out[list(EXCEPTION_FIELDS)].reset_index(drop=True).astype(object).where(lambda d: d.notna(), None)
+
+
+def _row_part(rows: pd.DataFrame, kind: pd.Series | str, detail: pd.Series | str) -> pd.DataFrame:
+    """Exceptions about audit rows: the row's own values, its time as ``occurred_at``."""
+    return pd.DataFrame(
+        {
+            "kind": kind,
+            "operation_id": rows["operation_id"],
+            "audit_id": rows["id"],
+            "day": rows["day"],
+            "operator": rows["operator"],
+            "tenant": rows["tenant"],
+            "action": rows["action"],
+            "route": rows["route"],
+            "occurred_at": rows["created_at"],
+            "detail": detail,
+        }
+    )
 
 
 def iso_utc(ts: pd.Timestamp) -> str | None:

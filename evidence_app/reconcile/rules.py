@@ -27,6 +27,12 @@ The clauses, in DESIGN.md's order:
    :func:`complete`
 7. The window: records selected by their (original) time, sources read past each edge.
    → :func:`in_period`, :func:`window_margin_seconds`
+8. Accuracy and completeness of the rows that landed (issue 11): ``inaccurate`` and ``incomplete`` rows.
+   → :func:`blank`, :func:`inaccurate_fields`, :func:`incomplete_fields`, :func:`detail`
+9. Remediation per route (issue 11): the effective fix time and its source, silent drops before and
+   after it, replays within the SLA, the ``audit_logged`` cross-checks and the route's status.
+   → :func:`effective_fix`, :func:`after_fix`, :func:`replayed_within_sla`, :func:`route_status`,
+   :func:`flag_false_without_failure_event`, :func:`flag_true_not_logged`
 """
 
 from __future__ import annotations
@@ -263,6 +269,104 @@ def window_margin_seconds(tolerance_s: int) -> int:
     return 2 * tolerance_s
 
 
+# ------------------------------------------------------------------ 8. accuracy and completeness
+
+ACCURACY_FIELDS = ("tenant", "operator", "target", "time")
+"""What an ``inaccurate`` row's detail may name, in this order (``time``: the row's time lies more than the
+tolerance from the operation's)."""
+COMPLETENESS_FIELDS = ("operator", "tenant", "action", "target")
+"""The fields ISO/IEC 27001:2022 A.8.15 expects in every event; an ``incomplete`` row's detail names the
+missing ones in this order. (A row without a usable time is rejected at loading, not listed here.)"""
+DETAIL_SEPARATOR = ","
+
+
+def blank(value: str | None) -> bool:
+    """A field is missing when it is NULL or only whitespace."""
+    return value is None or not value.strip()
+
+
+def inaccurate_fields(op: Record, row: Record, tier: int | None, tolerance_s: int) -> tuple[str, ...]:
+    """The fields in which a row matched to ``op`` by request id (``tier`` :data:`TIER_REQUEST_ID`) disagrees
+    with the operation: tenant, operator or target different (both present), or the times more than the
+    tolerance apart (the boundary is still accurate, as in :func:`within_tolerance`). A missing value on
+    either side is never a difference: a blank row field makes the row incomplete, never inaccurate, and a
+    blank operation field is the operations store's gap, not the row's error. Key matches agree by
+    construction, so only request-id matches can be inaccurate."""
+    if tier != TIER_REQUEST_ID:
+        return ()
+    differs = [f for f in ACCURACY_FIELDS[:3]
+               if not blank(getattr(op, f)) and not blank(getattr(row, f)) and getattr(op, f) != getattr(row, f)]
+    if not within_tolerance(row.time_us - op.time_us, tolerance_s):
+        differs.append("time")
+    return tuple(differs)
+
+
+def incomplete_fields(row: Record) -> tuple[str, ...]:
+    """The :data:`COMPLETENESS_FIELDS` a row (matched or not) lacks."""
+    return tuple(f for f in COMPLETENESS_FIELDS if blank(getattr(row, f)))
+
+
+def detail(fields: Iterable[str]) -> str:
+    """An exception's ``detail``: the field names, comma-separated, in their rule's fixed order ("" for none)."""
+    return DETAIL_SEPARATOR.join(fields)
+
+
+# ------------------------------------------------------------------ 9. remediation per route
+
+FIX_SOURCES = ("config", "first_failure_event")
+"""Where a route's effective fix time comes from."""
+ROUTE_STATUSES = ("swept", "not_swept", "unknown")
+DEFAULT_REPLAY_SLA_SECONDS = 3600
+
+
+def effective_fix(configured_us: int | None, first_failure_logged_us: int | None,
+                  as_of_us: int) -> tuple[int | None, str | None]:
+    """A route's effective fix time and its source. ``configured_us`` is the route's own ``fixed_at`` or, when
+    it has none, the global one (a route's own entry replaces the global time, it never falls back to it);
+    ``first_failure_logged_us`` the log time of the first ``audit_log_insert_failed`` event naming the route
+    (the fix's first visible trace). A time later than ``as_of`` is not in force yet: a configured fix still
+    to come falls back to the failure events, an event logged later is not seen yet. None: no fix time."""
+    if configured_us is not None and configured_us <= as_of_us:
+        return configured_us, "config"
+    if first_failure_logged_us is not None and first_failure_logged_us <= as_of_us:
+        return first_failure_logged_us, "first_failure_event"
+    return None, None
+
+
+def after_fix(time_us: int, fix_us: int | None) -> bool:
+    """Whether an operation happened under the fix: at or after the effective fix time (an operation exactly at
+    the fix time counts as after it — the fix is in force from its deployment instant on, the half-open
+    interval [fixed_at, …) like the period's days). Without a fix time every operation is before it."""
+    return fix_us is not None and time_us >= fix_us
+
+
+def replayed_within_sla(latency_s: float | None, sla_s: int) -> bool:
+    """A failure event's row landed within the SLA: its replay latency (:func:`replay_latency_seconds`, known
+    only once a matching row exists) at most ``sla_s`` seconds, the boundary included."""
+    return latency_s is not None and latency_s <= sla_s
+
+
+def route_status(has_fix: bool, silent_drops: int, silent_after_fix: int) -> str:
+    """``swept``: a fix time exists and no operation after it was dropped silently; ``not_swept``: silent drops
+    after the fix time, or silent drops and no fix time at all; ``unknown``: no fix time and no silent drops
+    (then no failure event names the route either, or it would give the fix time)."""
+    if has_fix:
+        return "not_swept" if silent_after_fix else "swept"
+    return "not_swept" if silent_drops else "unknown"
+
+
+def flag_false_without_failure_event(audit_logged: bool | None, has_failure_event: bool) -> bool:
+    """The API answered ``audit_logged: false`` but no failure event was logged for the operation (part 2 of
+    the fix without part 1)."""
+    return audit_logged is False and not has_failure_event
+
+
+def flag_true_not_logged(audit_logged: bool | None, state: str) -> bool:
+    """The API answered ``audit_logged: true`` but no live row covers the operation (its state is not
+    ``logged``): the response vouched for a write that did not happen."""
+    return audit_logged is True and state not in LOGGED_STATES
+
+
 # ------------------------------------------------------------------ in words
 
 
@@ -293,4 +397,23 @@ def describe(tolerance_s: int, max_attempts: int) -> tuple[str, ...]:
         "gap. Failure events are followed through the replay job's attempts (distinct attempt numbers, the "
         f"highest number winning); reaching {max_attempts} attempts abandons them; a claimed success without a "
         "matching row is unconfirmed.",
+    )
+
+
+def describe_accuracy_and_remediation(tolerance_s: int, replay_sla_s: int) -> tuple[str, ...]:
+    """Clauses 8 and 9 in plain words, with the values in force (for the pack's methodology)."""
+    return (
+        "A row matched to its operation by request id is inaccurate when its "
+        f"{', '.join(ACCURACY_FIELDS[:3])} differs from the operation's or its time lies more than {tolerance_s} s "
+        "from the operation's; a row lacking any of "
+        f"{', '.join(COMPLETENESS_FIELDS)} is incomplete (matched or not). A NULL or blank field makes a row "
+        "incomplete, never inaccurate. Both are listed as exceptions naming the fields, besides any orphan or "
+        "duplicate status of the same row.",
+        "Remediation per route: the effective fix time is the route's own configured fixed_at, else the global "
+        "one, else the log time of the first audit_log_insert_failed event naming the route, else none; a time "
+        "later than the moment of evaluation is not in force yet. An operation exactly at the fix time counts as "
+        "after it. A route is swept when it has a fix time and no operation after it was dropped silently, not "
+        "swept when operations after the fix time (or, without a fix time, any operations) were dropped "
+        "silently, otherwise unknown. Failure events count by their original time in the period; a replay is "
+        f"within the SLA when its latency is at most {replay_sla_s} s.",
     )

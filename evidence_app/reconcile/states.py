@@ -16,6 +16,7 @@ from evidence_app.config import MatchingConfig
 from evidence_app.issues import DataIssue, issue
 from evidence_app.reconcile import rules
 from evidence_app.reconcile._kernel import match
+from evidence_app.reconcile.accuracy import inaccurate_details, incomplete_details
 from evidence_app.reconcile.replay import failure_states
 from evidence_app.reconcile.rules import OP_STATES, ORIGINS, REPLAY_STATES, ROW_STATUSES
 from evidence_app.reconcile.window import Period, Scope
@@ -36,7 +37,8 @@ class Reconciliation:
     operations: pd.DataFrame
     """In-window operations: canonical fields + day, state, audit_id, failure_id."""
     rows: pd.DataFrame
-    """In-window audit rows: canonical fields + day, status, operation_id."""
+    """In-window audit rows: canonical fields + day, status, operation_id, and the fields each row is
+    ``inaccurate`` / ``incomplete`` in (rules clause 8; missing where it is not)."""
     failures: pd.DataFrame
     """In-window failure events: fields + state, attempts, latency_seconds, error_class, operation_id."""
     issues: tuple[DataIssue, ...]
@@ -63,6 +65,8 @@ def reconcile(
     fe = _failures_with_state(ops, rows, failures, replays, m.op_to_row, matching)
     op_frame = _operation_states(ops, rows, origin_rank, m.op_to_row, fe)
     row_frame = _row_statuses(ops, rows, m.row_to_op, m.row_candidate)
+    row_frame["inaccurate"] = inaccurate_details(ops, rows, m.row_to_op, tol)
+    row_frame["incomplete"] = incomplete_details(rows)
     issues = _mapping_issues(ops, rows, matching)
     return Reconciliation(
         operations=_in(op_frame, "occurred_at", "id", period),

@@ -57,6 +57,7 @@ def main() -> None:
         st.Page(HERE / "app_pages" / "overview.py", title="Overview", icon=":material/dashboard:", default=True),
         st.Page(HERE / "app_pages" / "coverage_gaps.py", title="Coverage gaps", icon=":material/grid_on:"),
         st.Page(HERE / "app_pages" / "replay.py", title="Replay & backfill", icon=":material/replay:"),
+        st.Page(HERE / "app_pages" / "remediation.py", title="Remediation & accuracy", icon=":material/build:"),
         st.Page(HERE / "app_pages" / "evidence_pack.py", title="Evidence pack", icon=":material/picture_as_pdf:"),
         st.Page(HERE / "app_pages" / "sources.py", title="Sources", icon=":material/database:"),
     ]

@@ -1,0 +1,108 @@
+"""The monitoring check: the summary's figures against thresholds → ok, or the breaches (for cron and CI)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import pandas as pd
+
+from evidence_app.config_monitoring import CheckConfig
+from evidence_app.reconcile import Period
+from evidence_app.reconcile.coverage import iso_utc
+from evidence_app.summary import Summary
+
+RULES = ("min_coverage_after_replay", "min_coverage_logged", "max_pending_age", "max_silent_after_fix",
+         "max_inaccurate", "fail_on_unconfirmed")
+"""Every rule of the check, in the order breaches are listed (named like their ``[check]`` keys)."""
+
+
+@dataclass(frozen=True)
+class Breach:
+    """One threshold the figures broke."""
+
+    rule: str
+    """One of :data:`RULES`."""
+    value: float | int
+    """The figure measured."""
+    limit: float | int
+    """The threshold it broke (``fail_on_unconfirmed``: 0 unconfirmed replays allowed)."""
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """What ``evidence-app check`` reports (its JSON contract) and posts to a webhook."""
+
+    period: Period
+    as_of: datetime
+    """The moment ages were measured and fix times judged at."""
+    breaches: tuple[Breach, ...]
+    figures: dict[str, float | int | None]
+    """The figures the rules look at, whether or not a threshold is set for them."""
+
+    @property
+    def ok(self) -> bool:
+        return not self.breaches
+
+    def as_json(self) -> dict:
+        """``{"ok", "period": [start, end], "as_of", "breaches": [{"rule", "value", "limit"}], "figures"}``."""
+        return {
+            "ok": self.ok,
+            "period": [_day(self.period.start), _day(self.period.end)],
+            "as_of": iso_utc(pd.Timestamp(self.as_of)),
+            "breaches": [{"rule": b.rule, "value": b.value, "limit": b.limit} for b in self.breaches],
+            "figures": dict(self.figures),
+        }
+
+    def text(self, organisation: str = "") -> str:
+        """One line for a chat message: who, which period, ok or each breach."""
+        who = f"{organisation}: " if organisation else ""
+        period = f"{_day(self.period.start) or '…'} – {_day(self.period.end) or '…'}"
+        if self.ok:
+            return f"{who}evidence-app check OK for {period} (as of {iso_utc(pd.Timestamp(self.as_of))})"
+        broken = "; ".join(f"{b.rule}: {_show(b.value)} (limit {_show(b.limit)})" for b in self.breaches)
+        return f"{who}evidence-app check FAILED for {period}: {len(self.breaches)} breach(es) — {broken}"
+
+
+def figures(summary: Summary) -> dict[str, float | int | None]:
+    """The figures the rules look at, from the summary (computed once, by the core)."""
+    t = summary.totals
+    return {
+        "coverage_after_replay": t.coverage_after_replay,
+        "coverage_logged": t.coverage_logged,
+        "oldest_pending_age_seconds": summary.replay.oldest_pending_age_seconds,
+        "missing_silent_after_fix": summary.silent_after_fix,
+        "inaccurate": summary.inaccurate,
+        "unconfirmed": summary.replay.states["unconfirmed"],
+    }
+
+
+def evaluate_check(summary: Summary, limits: CheckConfig, period: Period, as_of: datetime) -> CheckResult:
+    """Every rule with a threshold, in :data:`RULES` order. Coverage breaks a minimum only when something was
+    expected (an empty period is not an outage of the audit trail); a missing pending age breaks nothing."""
+    f = figures(summary)
+    found = [
+        _below("min_coverage_after_replay", f["coverage_after_replay"], limits.min_coverage_after_replay),
+        _below("min_coverage_logged", f["coverage_logged"], limits.min_coverage_logged),
+        _above("max_pending_age", f["oldest_pending_age_seconds"], limits.max_pending_age),
+        _above("max_silent_after_fix", f["missing_silent_after_fix"], limits.max_silent_after_fix),
+        _above("max_inaccurate", f["inaccurate"], limits.max_inaccurate),
+        _above("fail_on_unconfirmed", f["unconfirmed"], 0 if limits.fail_on_unconfirmed else None),
+    ]
+    return CheckResult(period, as_of, tuple(b for b in found if b is not None), f)
+
+
+def _below(rule: str, value: float | None, minimum: float | None) -> Breach | None:
+    return Breach(rule, value, minimum) if value is not None and minimum is not None and value < minimum else None
+
+
+def _above(rule: str, value: float | int | None, maximum: float | int | None) -> Breach | None:
+    return Breach(rule, value, maximum) if value is not None and maximum is not None and value > maximum else None
+
+
+def _day(day: object) -> str | None:
+    return None if day is None else str(day)
+
+
+def _show(value: float | int) -> str:
+    return f"{value:.4f}" if isinstance(value, float) and value < 1 else f"{value:g}"

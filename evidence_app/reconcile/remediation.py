@@ -1,0 +1,128 @@
+"""Did the fix work? Remediation per route (rules clause 9), for whole columns at once.
+
+One row per route seen in the period (its operations' routes and its failure events' routes; a NULL route
+is a route of its own, listed last): the effective fix time and its source, silent drops before and after
+it, failure events and the replays that landed within the SLA, the ``audit_logged`` cross-checks, the
+status. Operations take their route's fix time by integer code, so the per-operation work is vectorised;
+only the (few) routes are walked in Python.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Mapping
+
+import numpy as np
+import pandas as pd
+
+from evidence_app._order import micros
+from evidence_app._text import codes_of
+from evidence_app.config_monitoring import RemediationConfig
+from evidence_app.reconcile import rules
+from evidence_app.reconcile.coverage import iso_utc
+from evidence_app.reconcile.rules import LOGGED_STATES, OP_STATES
+from evidence_app.reconcile.states import Reconciliation
+
+REMEDIATION_FIELDS = (
+    "route", "effective_fixed_at", "fix_source", "expected", "missing_silent_before_fix",
+    "missing_silent_after_fix", "failures", "replayed_within_sla", "replay_sla_seconds", "audit_logged_false",
+    "audit_logged_false_without_failure_event", "audit_logged_true_not_logged", "status",
+)
+"""The columns of :func:`remediation_table`, in the order of the CLI's JSON keys."""
+_NO_FIX = np.iinfo(np.int64).max  # "no fix time": no operation lies at or after it
+
+
+def first_failure_times(failures: pd.DataFrame) -> dict[str | None, pd.Timestamp]:
+    """route named by the event (None for NULL) → log time of the first ``audit_log_insert_failed`` event in
+    the logs (an event without a log time counts at its original time). Every event read counts, not only
+    the period's: the fix's first visible trace may lie before the period."""
+    if failures.empty:
+        return {}
+    logged = failures["logged_at"].where(failures["logged_at"].notna(), failures["created_at"])
+    first = logged.groupby(failures["route"].astype(object), dropna=False).min()
+    return {(None if pd.isna(route) else str(route)): ts for route, ts in first.items() if pd.notna(ts)}
+
+
+def remediation_table(recon: Reconciliation, settings: RemediationConfig,
+                      first_failure_at: Mapping[str | None, pd.Timestamp], as_of: datetime) -> pd.DataFrame:
+    """One row per route seen in the period, columns :data:`REMEDIATION_FIELDS`."""
+    ops, fe = recon.operations, recon.failures
+    routes = _routes(ops["route"], fe["route"] if len(fe) else pd.Series([], dtype=object))
+    if not routes:
+        return pd.DataFrame({f: pd.Series(dtype=object) for f in REMEDIATION_FIELDS})
+    as_of_us = _us(as_of)
+    fixes = [rules.effective_fix(_us(settings.configured_fix(r)), _us(first_failure_at.get(r)), as_of_us)
+             for r in routes]
+    fix_us = np.array([_NO_FIX if t is None else t for t, _ in fixes], dtype=np.int64)
+    counts = _operation_counts(ops, _route_codes(ops["route"], routes), fix_us, len(routes))
+    failures, within = _failure_counts(fe, routes, settings.replay_sla_seconds)
+    table = pd.DataFrame({  # object columns: a NULL route, fix time or source stays None, not NaN
+        "route": pd.Series(routes, dtype=object),
+        "effective_fixed_at": pd.Series([None if t is None else iso_utc(pd.Timestamp(t, unit="us", tz="UTC"))
+                                         for t, _ in fixes], dtype=object),
+        "fix_source": pd.Series([source for _, source in fixes], dtype=object),
+        **counts,
+        "failures": failures,
+        "replayed_within_sla": within,
+        "replay_sla_seconds": settings.replay_sla_seconds,
+    })
+    table["status"] = [rules.route_status(t is not None, int(before + after), int(after)) for (t, _), before, after
+                       in zip(fixes, table["missing_silent_before_fix"], table["missing_silent_after_fix"])]
+    return table[list(REMEDIATION_FIELDS)].astype(object)
+
+
+def _routes(*columns: pd.Series) -> list[str | None]:
+    """Distinct routes, sorted, NULL last (when any record lacks one)."""
+    named: set[str] = set()
+    null = False
+    for column in columns:
+        null = null or bool(column.isna().any())
+        named |= {str(v) for v in pd.unique(column.dropna())}
+    return sorted(named) + ([None] if null else [])
+
+
+def _route_codes(values: pd.Series, routes: list[str | None]) -> np.ndarray:
+    """Each record's position in ``routes`` (a NULL route takes the last, None, position)."""
+    codes = codes_of(values, tuple(r for r in routes if r is not None))
+    return np.where(codes < 0, len(routes) - 1, codes)
+
+
+def _operation_counts(ops: pd.DataFrame, code: np.ndarray, fix_us: np.ndarray, n: int) -> dict[str, np.ndarray]:
+    """Per route: expected, silent drops before/after the fix (:func:`rules.after_fix`), the flag cross-checks."""
+    state = codes_of(ops["state"], OP_STATES)
+    silent = state == OP_STATES.index(rules.operation_state(None, None))
+    after = micros(ops["occurred_at"]) >= fix_us[code] if len(ops) else np.zeros(0, dtype=bool)
+    flag = ops["audit_logged"] if "audit_logged" in ops else pd.Series(pd.NA, index=ops.index, dtype="boolean")
+    said_false = (flag == False).fillna(False).to_numpy(dtype=bool)  # noqa: E712 - nullable boolean comparison
+    said_true = (flag == True).fillna(False).to_numpy(dtype=bool)  # noqa: E712
+    has_event = ops["failure_id"].notna().to_numpy()
+    live = np.isin(state, [OP_STATES.index(s) for s in LOGGED_STATES])
+
+    def per_route(mask: np.ndarray) -> np.ndarray:
+        return np.bincount(code[mask], minlength=n).astype(np.int64)
+
+    return {
+        "expected": per_route(np.ones(len(ops), dtype=bool)),
+        "missing_silent_before_fix": per_route(silent & ~after),
+        "missing_silent_after_fix": per_route(silent & after),
+        "audit_logged_false": per_route(said_false),
+        "audit_logged_false_without_failure_event": per_route(said_false & ~has_event),
+        "audit_logged_true_not_logged": per_route(said_true & ~live),
+    }
+
+
+def _failure_counts(fe: pd.DataFrame, routes: list[str | None], sla_s: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per route (the route the event names): failure events in the period, and those whose row landed within
+    the SLA (:func:`rules.replayed_within_sla`)."""
+    n = len(routes)
+    if fe.empty:
+        return np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
+    code = _route_codes(fe["route"], routes)
+    latency = pd.to_numeric(fe["latency_seconds"], errors="coerce")
+    within = (latency.notna() & (latency <= sla_s)).to_numpy(dtype=bool)
+    return np.bincount(code, minlength=n).astype(np.int64), np.bincount(code[within], minlength=n).astype(np.int64)
+
+
+def _us(value: datetime | pd.Timestamp | None) -> int | None:
+    """An instant as integer microseconds since the epoch (None stays None)."""
+    return None if value is None or pd.isna(value) else int(pd.Timestamp(value).value // 1000)
