@@ -5,7 +5,9 @@
     ├── SourceError       (2)     a source cannot be opened or lacks a table/column
     ├── UsageError        (2)     a command-line value is unusable (dates, dimensions)
     ├── DataError         (1)     the data itself cannot be evaluated
-    └── VerificationError (1)     an evidence pack failed a check
+    ├── VerificationError (1)     an evidence pack failed a check
+    ├── AccessLogError    (1)     the web app's access log is missing, unreadable or its chain is broken
+    └── AccessDenied      (1)     a signed-in user asked for something their grant does not cover
 """
 
 from __future__ import annotations
@@ -43,5 +45,17 @@ class DataError(EvidenceError):
 
 class VerificationError(EvidenceError):
     """An evidence pack failed verification."""
+
+    exit_code = 1
+
+
+class AccessLogError(EvidenceError):
+    """The access log cannot be read or written; the message names the file (or the entry at fault)."""
+
+    exit_code = 1
+
+
+class AccessDenied(EvidenceError):
+    """A user asked for data or a page their grant does not cover (the UI shows it; nothing is returned)."""
 
     exit_code = 1
