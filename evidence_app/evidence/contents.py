@@ -45,10 +45,13 @@ class PackContents:
     sample_plan: SamplePlan
     sample: pd.DataFrame
     version: str = __version__
+    access_limit: str | None = None
+    """Set when a user with a limited grant built the pack in the web app: who, and the tenants/days."""
 
 
 def gather(config: Config, period: Period, scope: Scope, generated_at: datetime,
-           sample_seed: int | None = None, progress=None, stores=None) -> PackContents:  # noqa: ANN001
+           sample_seed: int | None = None, progress=None, stores=None,  # noqa: ANN001
+           access_limit: str | None = None) -> PackContents:
     data, full = evaluate(config, period, progress, stores)
     recon = apply_scope(full, scope)
     summary = summarize(data, recon, generated_at)
@@ -77,4 +80,5 @@ def gather(config: Config, period: Period, scope: Scope, generated_at: datetime,
         error_classes=error_classes(recon),
         sample_plan=plan,
         sample=sample,
+        access_limit=access_limit,
     )

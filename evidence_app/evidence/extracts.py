@@ -85,6 +85,8 @@ def manifest(c: PackContents, extracts: list[Extract], previous_sha256: str | No
                    "method": "random.Random(seed).sample(sorted(operation ids), size)"},
         "extracts": [{"name": e.name, "rows": e.rows, "sha256": e.sha256} for e in extracts],
     }
+    if c.access_limit:
+        body["access_limit"] = c.access_limit
     body["pack_id"] = pack_id(body)
     return body
 
