@@ -208,7 +208,7 @@ class AccessLog:
         try:
             db = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=30)
             db.execute("PRAGMA synchronous = FULL")
-        except sqlite3.Error as exc:
+        except _UNREADABLE as exc:
             raise AccessLogError(f"access log {self.path}: {exc}") from exc
         return closing(db)
 
@@ -216,7 +216,7 @@ class AccessLog:
         try:
             with self._connect("ro") as db:
                 row = db.execute("SELECT seq, hash FROM head WHERE id = 1").fetchone()
-        except sqlite3.Error as exc:
+        except _UNREADABLE as exc:
             raise AccessLogError(f"{self.path} is not an evidence-app access log: {exc}") from exc
         if row is None:
             raise AccessLogError(f"access log {self.path}: its head is gone (the log was tampered with)")
@@ -228,10 +228,14 @@ class AccessLog:
         try:
             with self._connect("ro") as db:
                 rows = db.execute(f"SELECT {', '.join(HASHED)}, hash FROM entries ORDER BY seq").fetchall()
-        except sqlite3.Error as exc:
+        except _UNREADABLE as exc:
             raise AccessLogError(f"{self.path} is not an evidence-app access log: {exc}") from exc
         for row in rows:
             yield _entry(row, strict=not check)
+
+
+#: What a damaged file can raise while it is opened or read (bad pages, text that is not UTF-8).
+_UNREADABLE = (sqlite3.Error, UnicodeError, ValueError, TypeError)
 
 
 class _Unreadable(dict):

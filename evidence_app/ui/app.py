@@ -97,7 +97,7 @@ def _pages(role: str | None, signed_in: bool) -> dict[str, st.Page]:
 
 def _record_view(visitor: access.Visitor, page: str, view: View) -> None:
     """A page view when the page changes, a filter change when the view does: before the page shows anything."""
-    cell = {k: st.session_state.get(k) for k in links.CELL if st.session_state.get(k)}
+    cell = {k: v for k in links.CELL if isinstance(v := st.session_state.get(k), str) and not v.startswith("(all")}
     params = dict(period=[view.start, view.end], filters=dict(view.scope.items()), **cell)
     last = st.session_state.get(_LOGGED_VIEW)
     now = (page, repr(params))

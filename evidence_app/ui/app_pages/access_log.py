@@ -1,6 +1,8 @@
 """Access log (admins): who signed in, viewed, filtered, downloaded, built and verified what; and whether the
 chain still holds."""
 
+import json
+
 import pandas as pd
 import streamlit as st
 
@@ -27,10 +29,10 @@ else:
 shown = [e for e in entries if (not actions or e.action in actions)
          and (not who or who in (e.email or "").casefold() or who in (e.sub or "").casefold())]
 table = pd.DataFrame([{"#": e.seq, "time (UTC)": e.at, "email": e.email, "sub": e.sub, "role": e.role,
-                       "page": e.page, "action": e.action, "scope": e.scope, "parameters": e.params,
+                       "page": e.page, "action": e.action, "scope": json.dumps(e.scope, ensure_ascii=False),
+                       "parameters": json.dumps(e.params, ensure_ascii=False),
                        "session": e.session} for e in reversed(shown)])
 st.caption(f"{num(len(shown))} of {num(len(entries))} entries in the chosen days, newest first.")
-st.dataframe(table.astype({"scope": str, "parameters": str}) if len(table) else table, hide_index=True,
-             width="stretch")
+st.dataframe(table, hide_index=True, width="stretch")
 download("Download these entries (CSV)", lambda: data.access_log_csv(shown), file_name="access-log.csv",
          mime="text/csv", key="dl_access_log", action="access_log_export", page="access_log", rows=len(shown))
