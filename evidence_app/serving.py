@@ -22,6 +22,7 @@ UI = Path(__file__).resolve().parent / "ui"
 CONFIG_ENV = "EVIDENCE_APP_CONFIG"
 #: Streamlit's `[auth]` section; its secrets come from the environment variables the config names.
 AUTH_KEYS = ("redirect_uri", "cookie_secret", "client_id", "client_secret", "server_metadata_url")
+SECRETS_PREFIX = "evidence-app-auth-"
 
 
 @dataclass(frozen=True)
@@ -69,12 +70,31 @@ def prepare(config: Config, address: str, port: int) -> Launch:
     AccessLog(config.access.log).create()
     for name in (config.access.client_secret_env, config.access.cookie_secret_env):
         env.pop(name, None)  # the app itself never needs them: Streamlit reads the private file
-    folder = Path(tempfile.mkdtemp(prefix="evidence-app-auth-"))  # mode 0700, this user only
+    _sweep_stale()
+    folder = Path(tempfile.mkdtemp(prefix=f"{SECRETS_PREFIX}{os.getpid()}-"))  # mode 0700, this user only
     values = dict(redirect_uri=redirect_uri(config, address, port), cookie_secret=secrets.cookie_secret,
                   client_id=config.access.client_id, client_secret=secrets.client_secret,
                   server_metadata_url=config.access.oidc_metadata_url)
     _write_private(folder / "secrets.toml", _auth_toml(values))
     return Launch(argv + ["--secrets.files", str(folder / "secrets.toml")], env, folder)
+
+
+def _sweep_stale() -> None:
+    """Remove secrets folders of earlier servers that were killed before they could (the pid is in the name)."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{SECRETS_PREFIX}*-*"):
+        pid = folder.name[len(SECRETS_PREFIX):].split("-", 1)[0]
+        if pid.isdigit() and folder.is_dir() and folder.stat().st_uid == os.getuid() and not _alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _auth_toml(values: dict[str, str]) -> str:
