@@ -1,9 +1,7 @@
-"""Who gets which grant, and the bound it puts on every view: grant ∩ link ∩ sidebar, never wider than the grant.
-Plus the guard that keeps pages on the data layer's door and the central recorder."""
+"""Who gets which grant, and the bound it puts on every view: grant ∩ link ∩ sidebar, never wider than the grant."""
 
 from __future__ import annotations
 
-import ast
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -16,7 +14,6 @@ from evidence_app.access.grants import may_see_connection_details
 from evidence_app.config import AccessConfig, Grant
 from evidence_app.reconcile import Period, Scope
 
-PAGES_DIR = Path(__file__).resolve().parent.parent / "evidence_app" / "ui" / "app_pages"
 AUG, OCT = date(2026, 8, 1), date(2026, 10, 29)
 
 
@@ -127,40 +124,3 @@ def test_a_narrowed_view_never_leaves_the_grant(granted, asked, lo, span, start,
     assert lo <= n.period.start <= n.period.end <= lo + timedelta(days=span)
     inside = [t for t in asked if t in granted]
     assert n.scope.tenant == (tuple(inside) if inside else tuple(granted))
-
-
-# ---------------------------------------------------------------------------------------------- pages
-
-
-def _calls(tree: ast.AST) -> set[str]:
-    names = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-            base = node.func.value
-            names.add(f"{base.id if isinstance(base, ast.Name) else '?'}.{node.func.attr}")
-    return names
-
-
-def _imports(tree: ast.AST) -> set[str]:
-    found = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom):
-            found |= {f"{node.module}.{a.name}" for a in node.names}
-    return found
-
-
-@pytest.mark.parametrize("page", sorted(p.name for p in PAGES_DIR.glob("*.py")))
-def test_pages_offer_files_only_through_the_recording_download(page):
-    tree = ast.parse((PAGES_DIR / page).read_text())
-    assert "st.download_button" not in _calls(tree)
-
-
-@pytest.mark.parametrize("page", sorted(p.name for p in PAGES_DIR.glob("*.py")))
-def test_pages_reach_data_only_through_the_bounded_data_layer(page):
-    tree = ast.parse((PAGES_DIR / page).read_text())
-    direct = {i for i in _imports(tree) if i.startswith(("evidence_app.reconcile", "evidence_app.pipeline",
-                                                         "evidence_app.evidence.build", "evidence_app.evidence.verify",
-                                                         "evidence_app.ingest", "evidence_app.summary",
-                                                         "evidence_app.config"))}
-    private = {c for c in _calls(tree) if c.startswith("data._")}
-    assert not direct and not private

@@ -65,9 +65,14 @@ def admit(config: Config) -> Visitor:
     if config.access is None:
         return Visitor(session)
     log = AccessLog(config.access.log)
-    if not st.user.is_logged_in:
+    claims = st.user.to_dict()
+    if "is_logged_in" not in claims:  # Streamlit was started without [auth] secrets: fail closed
+        st.error("Sign-in is configured (`[access]`), but this server was not started with its secrets. "
+                 "Start it with `evidence-app serve --config …`.")
+        st.stop()
+    if not claims["is_logged_in"]:
         _sign_in_screen()
-    who = identity_from_claims(st.user.to_dict())
+    who = identity_from_claims(claims)
     if who is None:
         _refuse(Visitor(session, log), "Your identity provider sent no subject (sub) claim.")
     grant = find_grant(config.access, who)
