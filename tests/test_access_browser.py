@@ -235,6 +235,7 @@ def test_an_auditor_sees_sources_without_connection_details(browser, site):
     url, _ = site
     pg = sign_in(browser, url, "werner")
     goto(pg, "Sources", "Sources")
+    pg.get_by_text("mode=ro").first.wait_for()
     body = pg.inner_text("body")
     assert "mode=ro" in body and str(SAMPLE) not in body and "Active configuration" not in body
 
