@@ -80,6 +80,13 @@ def test_a_link_beyond_the_grants_days_is_pulled_inside_and_logged(site):
     assert refused and "tenant ist-kadikoy" in refused[0].params["refused"]
 
 
+def test_another_tenants_operator_in_a_link_is_dropped_and_named(site):
+    at = _signed_in("werner", {"operator": "ayse.yilmaz"})  # an Istanbul operator; werner sees vie-neubau only
+    assert at.sidebar.multiselect(key="f_operator").value == []
+    assert "ayse.yilmaz" not in at.sidebar.multiselect(key="f_operator").options
+    assert any("operator ayse.yilmaz" in w.value for w in at.warning)
+
+
 def test_an_auditor_sees_no_connection_details(site):
     at = _signed_in("werner")
     at.switch_page("app_pages/sources.py").run()

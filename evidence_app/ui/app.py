@@ -45,7 +45,7 @@ def _sidebar(config_path: str | None, bound: Bound, first_run: bool) -> tuple[Vi
                        ("f_action", "Action")):
         column = key[2:]
         allowed = guarded(lambda: data.options(probe, column))
-        refused += _keep_allowed(key, column, allowed, bound)
+        refused += _keep_allowed(key, column, allowed)
         filters[column] = tuple(st.sidebar.multiselect(label, allowed, key=key))
     view = View(config_path, start, end, Scope(**filters))
     return view, tuple(refused) if first_run else ()
@@ -65,15 +65,13 @@ def _clamp_period(bound: Bound, first_run: bool) -> list[str]:
     return [f"days {start} – {end} (beyond {lo} – {hi})"] if first_run else []
 
 
-def _keep_allowed(key: str, column: str, allowed: list[str], bound: Bound) -> list[str]:
-    """Drop values a widget may not hold; name those outside the grant (a hand-edited link)."""
+def _keep_allowed(key: str, column: str, allowed: list[str]) -> list[str]:
+    """Drop values the widget does not offer (outside the grant, or absent from the period) and name them."""
     chosen = st.session_state.get(key) or []
     kept = [v for v in chosen if v in allowed]
     if len(kept) != len(chosen):
         st.session_state[key] = kept
-    if column == "tenant" and bound.tenants:
-        return [f"tenant {v}" for v in chosen if v not in bound.tenants]
-    return []
+    return [f"{column} {v}" for v in chosen if v not in allowed]
 
 
 def _period(picked: object, lo: date, hi: date) -> tuple[date, date]:
@@ -123,7 +121,8 @@ def main() -> None:
     view = View(config_path, shown.start, shown.end, shown.scope)
     if refused:
         guarded(lambda: visitor.record("link_refused", page, refused=list(refused)))
-        st.warning("Left out of the link you opened, as your access does not cover it: " + "; ".join(refused))
+        st.warning("Left out of the link you opened (outside your access, or not in this period): "
+                   + "; ".join(refused))
     st.sidebar.caption(f"{view.start} – {view.end} · {view.scope.label()}")
     access.sign_out_button(visitor)
     st.session_state[VIEW_KEY] = view
