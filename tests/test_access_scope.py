@@ -124,3 +124,35 @@ def test_a_narrowed_view_never_leaves_the_grant(granted, asked, lo, span, start,
     assert lo <= n.period.start <= n.period.end <= lo + timedelta(days=span)
     inside = [t for t in asked if t in granted]
     assert n.scope.tenant == (tuple(inside) if inside else tuple(granted))
+
+
+def test_a_pack_built_under_a_limited_grant_says_so_on_its_cover_and_in_its_manifest(tmp_path):
+    import shutil
+    import subprocess
+    from datetime import datetime, timezone
+
+    from evidence_app.config import load_config
+    from evidence_app.evidence.build import build_pack
+    from evidence_app.evidence.sign import SigningOptions, keygen
+
+    pdftotext = shutil.which("pdftotext")
+    if pdftotext is None:
+        from conftest import IN_CI
+
+        pytest.fail("CI=true but pdftotext is missing") if IN_CI else pytest.skip("pdftotext not installed")
+    key, cert = keygen(tmp_path / "id")
+    limit = "built by werner@consultant.example (auditor), whose access is limited to tenants vie-neubau"
+    built = build_pack(load_config(None), Period(date(2026, 10, 1), date(2026, 10, 15)), Scope(tenant=("vie-neubau",)),
+                       SigningOptions(key=key, cert=cert, passphrase_env="T_NO_PASSPHRASE"),
+                       datetime(2026, 10, 30, tzinfo=timezone.utc), out=tmp_path / "p.pdf", access_limit=limit)
+    cover = subprocess.run([pdftotext, "-l", "1", str(built.path), "-"], capture_output=True, text=True).stdout
+    assert "Access limited" in " ".join(cover.split()) and "werner@consultant.example (auditor)" in cover
+    assert built.manifest["access_limit"] == limit
+
+
+@given(st.one_of(st.none(), st.text(max_size=30)))
+def test_a_day_in_a_link_is_a_date_or_nothing_never_an_error(value):
+    from evidence_app.ui.links import parse_day
+
+    parsed = parse_day(value)
+    assert parsed is None or isinstance(parsed, date)
