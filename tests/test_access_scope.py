@@ -13,6 +13,7 @@ from evidence_app.access import Bound, Identity, find_grant, identity_from_claim
 from evidence_app.access.grants import may_see_connection_details
 from evidence_app.config import AccessConfig, Grant
 from evidence_app.reconcile import Period, Scope
+from evidence_app.ui.links import parse_day
 
 AUG, OCT = date(2026, 8, 1), date(2026, 10, 29)
 
@@ -152,7 +153,5 @@ def test_a_pack_built_under_a_limited_grant_says_so_on_its_cover_and_in_its_mani
 
 @given(st.one_of(st.none(), st.text(max_size=30)))
 def test_a_day_in_a_link_is_a_date_or_nothing_never_an_error(value):
-    from evidence_app.ui.links import parse_day
-
     parsed = parse_day(value)
     assert parsed is None or isinstance(parsed, date)
