@@ -184,18 +184,33 @@ def _error_classes(path: str | None, start: date, end: date, scope: Scope) -> pd
 
 
 @dataclass(frozen=True)
+class SourceFacts:
+    """One store as the Sources page may show it to this user."""
+
+    key: str
+    table: str
+    read_only_mode: str
+    columns_present: tuple[str, ...]
+    finding: str | None
+    location: str | None
+    """The masked location (``display_url``); None for auditors."""
+    rows: tuple[int, int, int] | None
+    """Rows in the table, loaded for the period, rejected; None for a limited grant (whole-table figures)."""
+    time_range: tuple[pd.Timestamp | None, pd.Timestamp | None] | None
+    """First and last record time loaded; None for a limited grant."""
+
+
+@dataclass(frozen=True)
 class SourcesView:
     """What the Sources page may show this user."""
 
-    sources: tuple[SourceReport, ...]
-    """How each store was read; counts and times of the whole table are None for a limited grant."""
-    locations: bool
-    """Whether ``display_url``, the config file and its path may be shown (engineers, admins, sign-in off)."""
+    sources: tuple[SourceFacts, ...]
     logs: tuple[int, int, int, int] | None
     """Worker logs: files, lines read, skipped lines, failure events; None for a limited grant."""
     issues: tuple[DataIssue, ...] | None
     """Input problems of the whole data; None for a limited grant (their examples name other tenants)."""
     config_file: str | None
+    """The config's path and text: engineers, admins, or everyone when sign-in is off; else None."""
     config_text: str | None
 
 
@@ -206,12 +221,10 @@ def sources(v: View) -> SourcesView:
     dataset, recon = _reconciled(b.config_path, b.start, b.end)
     whole = not found.bound.limited
     details = may_see_connection_details(found.role)
-    reports = tuple(s if whole else _without_counts(s) for s in dataset.sources)
     logs = dataset.logs
     cfg = config(v.config_path)
     return SourcesView(
-        sources=tuple(r if details else _without_location(r) for r in reports),
-        locations=details,
+        sources=tuple(_facts(s, whole, details) for s in dataset.sources),
         logs=(len(logs.files), logs.lines_read, logs.skipped_log_lines, len(logs.failures)) if whole else None,
         issues=tuple(dataset.issues + recon.issues) if whole else None,
         config_file=str(cfg.path) if details else None,
@@ -219,16 +232,11 @@ def sources(v: View) -> SourcesView:
     )
 
 
-def _without_counts(s: SourceReport) -> SourceReport:
-    from dataclasses import replace
-
-    return replace(s, rows_total=None, rows_loaded=None, rows_rejected=None, time_min=None, time_max=None)
-
-
-def _without_location(s: SourceReport) -> SourceReport:
-    from dataclasses import replace
-
-    return replace(s, display_url="")
+def _facts(s: SourceReport, whole: bool, details: bool) -> SourceFacts:
+    return SourceFacts(key=s.key, table=s.table, read_only_mode=s.read_only_mode, columns_present=s.columns_present,
+                       finding=s.finding, location=s.display_url if details else None,
+                       rows=(s.rows_total, s.rows_loaded, s.rows_rejected) if whole else None,
+                       time_range=(s.time_min, s.time_max) if whole else None)
 
 
 # ---------------------------------------------------------------------------------------------- packs

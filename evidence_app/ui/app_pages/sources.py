@@ -19,16 +19,16 @@ if facts.logs is None:
 for s in facts.sources:
     with st.container(border=True):
         st.markdown(f"#### {s.key} · `{s.table}`")
-        if facts.locations:
-            st.code(s.display_url, language=None)
-        if s.rows_total is not None:
+        if s.location is not None:
+            st.code(s.location, language=None)
+        if s.rows is not None and s.time_range is not None:
+            (total, loaded, rejected), (first, last) = s.rows, s.time_range
             c = st.columns(4)
-            c[0].metric("Rows in table", num(s.rows_total))
-            c[1].metric("Rows loaded for the period", num(s.rows_loaded))
-            c[2].metric("Rows rejected", num(s.rows_rejected))
-            fresh = (now - s.time_max).total_seconds() if s.time_max is not None else None
-            c[3].metric("Newest record age", hours(fresh))
-            st.markdown(f"**Time range loaded:** {s.time_min} – {s.time_max}")
+            c[0].metric("Rows in table", num(total))
+            c[1].metric("Rows loaded for the period", num(loaded))
+            c[2].metric("Rows rejected", num(rejected))
+            c[3].metric("Newest record age", hours((now - last).total_seconds() if last is not None else None))
+            st.markdown(f"**Time range loaded:** {first} – {last}")
         st.markdown(f"**Read-only:** {s.read_only_mode}  \n**Columns present:** {', '.join(s.columns_present)}")
         if s.finding:
             st.warning(f"Finding: {s.finding}. Use a SELECT-only role.")
