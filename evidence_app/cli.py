@@ -13,7 +13,7 @@ import pandas as pd
 
 from evidence_app import __version__
 from evidence_app.config import Config, load_config
-from evidence_app.errors import EvidenceError, UsageError
+from evidence_app.errors import ConfigError, EvidenceError, UsageError
 from evidence_app.evidence.sign import PASSPHRASE_ENV
 from evidence_app.ingest.dataset import Dataset
 from evidence_app.pipeline import evaluate
@@ -116,19 +116,17 @@ def main() -> None:
 @config_option
 @click.option("--port", default=8501, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
 @click.option("--address", default="127.0.0.1", show_default=True,
-              help="Address to bind (127.0.0.1 keeps the app on this machine).")
+              help="Address to bind (127.0.0.1 keeps the app on this machine; any other needs [access] sign-in).")
 @handle_errors
 def serve(config_path: str | None, port: int, address: str) -> None:
     """Start the web app (Streamlit) on the given config, the bundled sample by default."""
-    import os
+    from evidence_app import serving
 
     config = load_config(config_path)  # a bad config fails here, with exit code 2, not in the browser
-    ui = Path(__file__).resolve().parent / "ui"
-    env = dict(os.environ, EVIDENCE_APP_CONFIG=str(config.path))
-    click.echo(f"evidence-app on http://{address}:{port} — {config.path}", err=True)
-    os.chdir(ui)  # Streamlit reads ui/.streamlit/config.toml (theme, server settings) from here
-    os.execve(sys.executable, [sys.executable, "-m", "streamlit", "run", str(ui / "app.py"),
-                               "--server.port", str(port), "--server.address", address], env)
+    launch = serving.prepare(config, address, port)
+    click.echo(f"evidence-app on http://{serving.url_host(address)}:{port} — {config.path}"
+               + (" — sign-in required" if config.access else ""), err=True)
+    sys.exit(serving.run(launch))
 
 
 @main.command()
@@ -381,6 +379,49 @@ def verify(pdf_file: Path, trust: Path | None, previous: Path | None) -> None:
     click.echo(f"verification {'passed' if result.ok else 'FAILED'}: "
                f"{sum(c.ok is True for c in result.checks)} passed, {len(failed)} failed")
     sys.exit(0 if result.ok else 1)
+
+
+@main.group("access-log")
+def access_log() -> None:
+    """The web app's own hash-chained access log (who signed in, viewed, filtered, downloaded, built)."""
+
+
+def _access_log(config_path: str | None):  # noqa: ANN202
+    from evidence_app.access import AccessLog
+
+    config = load_config(config_path)
+    if config.access is None:
+        raise ConfigError(f"{config.path}: no [access] section, so the web app keeps no access log")
+    return AccessLog(config.access.log)
+
+
+@access_log.command("verify")
+@config_option
+@handle_errors
+def access_log_verify(config_path: str | None) -> None:
+    """Check the chain: exit 0 when intact, 1 naming the first entry changed, removed or inserted."""
+    verdict = _access_log(config_path).verify()
+    if not verdict.ok:
+        click.echo(f"FAIL  access log broken at entry {verdict.broken_seq}: {verdict.reason}")
+        sys.exit(1)
+    click.echo(f"OK    access log intact: {verdict.entries} entries; head entry {verdict.head_seq}, "
+               f"SHA-256 {verdict.head_hash}")
+
+
+@access_log.command("export")
+@config_option
+@start_option
+@end_option
+@click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True,
+              help="Output format.")
+@handle_errors
+def access_log_export(config_path: str | None, start: str | None, end: str | None, fmt: str) -> None:
+    """Print the access log's entries (of the given days, by their UTC time), oldest first."""
+    from evidence_app.access.export import entries_csv, entries_json
+
+    period = parse_period(start, end)
+    entries = _access_log(config_path).entries(period.start, period.end)
+    click.echo(entries_json(entries) if fmt == "json" else entries_csv(entries), nl=False)
 
 
 @main.command()

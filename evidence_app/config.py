@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import re
 import tomllib
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -33,6 +36,8 @@ AUDIT_COLUMNS: tuple[tuple[str, ...], tuple[str, ...]] = (
 SUPPORTED_DIALECTS = ("sqlite", "postgresql", "mysql", "mariadb")
 DEFAULT_TOLERANCE_SECONDS = 120
 DEFAULT_MAX_REPLAY_ATTEMPTS = 24
+ROLES = ("auditor", "engineer", "admin")
+DEFAULT_ACCESS_LOG = "access-log.db"
 
 
 @dataclass(frozen=True)
@@ -75,6 +80,46 @@ class MatchingConfig:
 
 
 @dataclass(frozen=True)
+class Grant:
+    """One ``[[access.grant]]``: who (email or sub), which role, and optionally which tenants and days."""
+
+    role: str
+    """``auditor`` | ``engineer`` | ``admin``."""
+    email: str | None = None
+    """Matched case-insensitively against the ID token's ``email`` (not when ``email_verified`` is false)."""
+    sub: str | None = None
+    """Matched exactly against the ID token's ``sub``."""
+    tenants: tuple[str, ...] = ()
+    """Only these tenants (empty: all)."""
+    period: tuple[date, date] | None = None
+    """Only these inclusive UTC days (None: all)."""
+    index: int = 0
+    """Position in the config (``access.grant[index]``), for messages."""
+
+    @property
+    def who(self) -> str:
+        return f"email {self.email}" if self.email is not None else f"sub {self.sub}"
+
+
+@dataclass(frozen=True)
+class AccessConfig:
+    """``[access]``: OpenID Connect sign-in, the grants, and where the app's own access log lives."""
+
+    oidc_metadata_url: str
+    """The IdP's ``/.well-known/openid-configuration``."""
+    client_id: str
+    client_secret_env: str
+    """Name of the environment variable holding the OIDC client secret (never the secret itself)."""
+    cookie_secret_env: str
+    """Name of the environment variable holding the secret that signs the session cookie."""
+    log: Path
+    """The access log (SQLite), resolved against the config's folder."""
+    grants: tuple[Grant, ...] = ()
+    redirect_uri: str | None = None
+    """None: ``http://<address>:<port>/oauth2callback`` of the running server."""
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole validated configuration."""
 
@@ -91,6 +136,8 @@ class Config:
     """Fix deployment times and the replay SLA (``[remediation]``)."""
     check: CheckConfig = field(default_factory=CheckConfig)
     """Thresholds and webhook of ``evidence-app check`` (``[check]``)."""
+    access: AccessConfig | None = None
+    """Sign-in, roles and the access log (``[access]``); None: no sign-in, loopback only."""
 
     @property
     def base_dir(self) -> Path:
@@ -99,7 +146,7 @@ class Config:
 
 KEYS: dict[str, frozenset[str]] = {
     "": frozenset({"organisation", "audit", "operations", "worker_logs", "matching", "controls", "remediation",
-                   "check"}),
+                   "check", "access"}),
     "organisation": frozenset({"name"}),
     "audit": frozenset({"url", "d1_dump", "table", "columns"}),
     "operations": frozenset({"url", "d1_dump", "table", "columns"}),
@@ -107,6 +154,9 @@ KEYS: dict[str, frozenset[str]] = {
     "matching": frozenset({"tolerance_seconds", "max_replay_attempts", "actions"}),
     "remediation": REMEDIATION_KEYS,
     "check": CHECK_KEYS,
+    "access": frozenset({"oidc_metadata_url", "client_id", "client_secret_env", "cookie_secret_env", "redirect_uri",
+                         "log", "grant"}),
+    "access.grant": frozenset({"email", "sub", "role", "tenants", "period"}),
 }
 """Every section of evidence.toml and the keys it accepts (``[controls]`` keys come from the control
 catalogue; ``*.columns`` and ``matching.actions`` map names). Anything else is refused, naming the key."""
@@ -153,6 +203,7 @@ def parse_config(raw: Mapping[str, Any], path: Path) -> Config:
         controls=_section(raw, "controls", required=False),
         remediation=parse_remediation(_section(raw, "remediation", required=False)),
         check=parse_check(_section(raw, "check", required=False)),
+        access=_access(raw, base),
     )
 
 
@@ -168,8 +219,9 @@ def _section(raw: Mapping[str, Any], key: str, *, required: bool, prefix: str = 
     return value
 
 
-def _reject_unknown(section: Mapping[str, Any], where: str) -> None:
-    allowed = KEYS[where]
+def _reject_unknown(section: Mapping[str, Any], where: str, kind: str | None = None) -> None:
+    """Refuse keys ``KEYS[kind or where]`` does not list; ``where`` names the place in messages."""
+    allowed = KEYS[kind or where]
     for key in section:
         if key not in allowed:
             name = f"{where}.{key}" if where else key
@@ -300,3 +352,119 @@ def _int(sec: Mapping[str, Any], key: str, default: int, *, minimum: int) -> int
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise ConfigError(f"matching.{key}: must be a whole number ≥ {minimum}, got {value!r}")
     return value
+
+
+def _access(raw: Mapping[str, Any], base: Path) -> AccessConfig | None:
+    """``[access]`` and its ``[[access.grant]]`` list; absent means no sign-in."""
+    if "access" not in raw:
+        return None
+    sec = _section(raw, "access", required=True)
+    _reject_unknown(sec, "access")
+    url = _text(sec, "oidc_metadata_url", "access", required=True)
+    if not url.startswith(("https://", "http://")):
+        raise ConfigError("access.oidc_metadata_url: must be an http(s) URL of the IdP's openid-configuration")
+    redirect = _text(sec, "redirect_uri", "access", required=False)
+    if redirect is not None and not redirect.startswith(("https://", "http://")):
+        raise ConfigError("access.redirect_uri: must be an http(s) URL ending in /oauth2callback")
+    log = Path(_text(sec, "log", "access", required=False) or DEFAULT_ACCESS_LOG)
+    return AccessConfig(
+        oidc_metadata_url=url,
+        client_id=_text(sec, "client_id", "access", required=True),
+        client_secret_env=_env_name(sec, "client_secret_env"),
+        cookie_secret_env=_env_name(sec, "cookie_secret_env"),
+        log=(log if log.is_absolute() else base / log).resolve(),
+        grants=_grants(sec.get("grant", [])),
+        redirect_uri=redirect,
+    )
+
+
+def _text(sec: Mapping[str, Any], key: str, where: str, *, required: bool) -> str | None:
+    value = sec.get(key)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{where}.{key}: must be a non-empty string")
+    return value.strip()
+
+
+def _env_name(sec: Mapping[str, Any], key: str) -> str:
+    name = _text(sec, key, "access", required=True)
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+        raise ConfigError(f"access.{key}: must name an environment variable (letters, digits, _), got {name!r}")
+    return name
+
+
+def _grants(value: Any) -> tuple[Grant, ...]:
+    if not isinstance(value, list) or not all(isinstance(g, dict) for g in value):
+        raise ConfigError("access.grant: must be a list of [[access.grant]] tables")
+    grants = tuple(_grant(g, i) for i, g in enumerate(value))
+    seen: dict[tuple[str, str], int] = {}
+    for g in grants:
+        ident = ("email", g.email.casefold()) if g.email is not None else ("sub", g.sub or "")
+        if ident in seen:
+            raise ConfigError(f"access.grant[{g.index}]: {g.who} already has a grant (access.grant[{seen[ident]}]); "
+                              "one grant per person")
+        seen[ident] = g.index
+    return grants
+
+
+def _grant(sec: Mapping[str, Any], i: int) -> Grant:
+    where = f"access.grant[{i}]"
+    _reject_unknown(sec, where, "access.grant")
+    email, sub = _text(sec, "email", where, required=False), _text(sec, "sub", where, required=False)
+    if (email is None) == (sub is None):
+        raise ConfigError(f"{where}: give exactly one of email or sub")
+    role = sec.get("role")
+    if role not in ROLES:
+        raise ConfigError(f"{where}.role: must be one of {', '.join(ROLES)}, got {role!r}")
+    tenants = sec.get("tenants", [])
+    if not isinstance(tenants, list) or not all(isinstance(t, str) and t.strip() for t in tenants):
+        raise ConfigError(f"{where}.tenants: must be a list of tenant ids")
+    if "tenants" in sec and not tenants:
+        raise ConfigError(f"{where}.tenants: an empty list would grant nothing; leave the key out for all tenants")
+    return Grant(role=role, email=email, sub=sub, tenants=tuple(dict.fromkeys(t.strip() for t in tenants)),
+                 period=_grant_period(sec.get("period"), where), index=i)
+
+
+def _grant_period(value: Any, where: str) -> tuple[date, date] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list) or len(value) != 2:
+        raise ConfigError(f'{where}.period: must be ["YYYY-MM-DD", "YYYY-MM-DD"] (first and last day)')
+    try:
+        start, end = (v if isinstance(v, date) else date.fromisoformat(v) for v in value)
+    except (TypeError, ValueError):
+        raise ConfigError(f'{where}.period: must be ["YYYY-MM-DD", "YYYY-MM-DD"], got {value!r}') from None
+    if start > end:
+        raise ConfigError(f"{where}.period: first day {start} is after last day {end}")
+    return start, end
+
+
+@dataclass(frozen=True)
+class AccessSecrets:
+    """The secrets ``serve`` hands to Streamlit, read from the environment at start; never stored in config."""
+
+    client_secret: str
+    cookie_secret: str
+
+    def __repr__(self) -> str:  # never print a secret by accident
+        return "AccessSecrets(***)"
+
+
+MIN_COOKIE_SECRET = 32
+
+
+def access_secrets(access: AccessConfig, environ: Mapping[str, str] | None = None) -> AccessSecrets:
+    """Read the OIDC client secret and the cookie secret from the variables the config names."""
+    env = os.environ if environ is None else environ
+    values = {}
+    for key in ("client_secret_env", "cookie_secret_env"):
+        name = getattr(access, key)
+        value = env.get(name, "")
+        if not value.strip():
+            raise ConfigError(f"access.{key}: environment variable {name} is not set (or empty)")
+        values[key] = value
+    if len(values["cookie_secret_env"]) < MIN_COOKIE_SECRET:
+        raise ConfigError(f"access.cookie_secret_env: ${access.cookie_secret_env} must hold at least "
+                          f"{MIN_COOKIE_SECRET} characters (e.g. `openssl rand -hex 32`)")
+    return AccessSecrets(values["client_secret_env"], values["cookie_secret_env"])

@@ -6,7 +6,9 @@
     ├── UsageError        (2)     a command-line value is unusable (dates, dimensions)
     ├── DataError         (1)     the data itself cannot be evaluated
     ├── VerificationError (1)     an evidence pack failed a check
-    └── DeliveryError     (3)     a result could not be delivered (the check's webhook)
+    ├── DeliveryError     (3)     a result could not be delivered (the check's webhook)
+    ├── AccessLogError    (1)     the web app's access log is missing, unreadable or its chain is broken
+    └── AccessDenied      (1)     a signed-in user asked for something their grant does not cover
 """
 
 from __future__ import annotations
@@ -52,3 +54,13 @@ class DeliveryError(EvidenceError):
     """A result was computed but could not be delivered (``check --webhook``: unreachable, or not a 2xx)."""
 
     exit_code = 3
+class AccessLogError(EvidenceError):
+    """The access log cannot be read or written; the message names the file (or the entry at fault)."""
+
+    exit_code = 1
+
+
+class AccessDenied(EvidenceError):
+    """A user asked for data or a page their grant does not cover (the UI shows it; nothing is returned)."""
+
+    exit_code = 1

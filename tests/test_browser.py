@@ -44,10 +44,26 @@ def sample():
 
 
 def _filter_tenant(pg, tenant: str) -> None:
+    """Pick a tenant in the sidebar and wait until the app has applied it. Under load a click can land while
+    the page reruns and be lost: then it is tried again (never twice once the tag is there)."""
     box = pg.get_by_test_id("stSidebar").get_by_test_id("stMultiSelect").first
-    box.click()
-    pg.get_by_role("option", name=tenant).click()
-    pg.keyboard.press("Escape")
+    chosen = box.get_by_text(tenant, exact=True)
+    for _ in range(4):
+        if chosen.count():
+            break
+        settle(pg)
+        box.click()
+        try:
+            pg.get_by_role("option", name=tenant).click(timeout=15_000)
+        except Exception:  # noqa: BLE001 - Playwright's timeout: the list was re-rendered, try again
+            pg.keyboard.press("Escape")
+            continue
+        pg.keyboard.press("Escape")
+        try:
+            chosen.wait_for(timeout=20_000)
+        except Exception:  # noqa: BLE001 - the selection did not take, try again
+            continue
+    chosen.wait_for(timeout=5_000)
     settle(pg)
 
 

@@ -38,13 +38,14 @@ class BuiltPack:
 
 def build_pack(config: Config, period: Period, scope: Scope, signing: SigningOptions, generated_at: datetime,
                out: Path | None = None, previous: Path | None = None, sample_seed: int | None = None,
-               step: Step | None = None, stores=None) -> BuiltPack:  # noqa: ANN001
-    """Everything ``evidence-app pack`` does; ``step`` hears each stage (for progress bars)."""
+               step: Step | None = None, stores=None, access_limit: str | None = None) -> BuiltPack:  # noqa: ANN001
+    """Everything ``evidence-app pack`` does; ``step`` hears each stage (for progress bars). ``access_limit``
+    says, on the cover and in the manifest, that the builder's access was limited (web app, scoped grant)."""
     say = step or (lambda _s: None)
     identity = load_identity(signing)  # fail fast on a bad key before any heavy work
     previous_sha = _sha256_file(previous, "--previous") if previous else None
     say("reconciling")
-    contents = gather(config, period, scope, generated_at, sample_seed, stores=stores)
+    contents = gather(config, period, scope, generated_at, sample_seed, stores=stores, access_limit=access_limit)
     say("writing extracts")
     extracts = build_extracts(contents)
     body = manifest(contents, extracts, previous_sha, identity.subject)

@@ -54,10 +54,13 @@ class PackContents:
     tools: dict | None = None
     """Versions of this tool and the libraries that shaped its queries."""
     version: str = __version__
+    access_limit: str | None = None
+    """Set when a user with a limited grant built the pack in the web app: who, and the tenants/days."""
 
 
 def gather(config: Config, period: Period, scope: Scope, generated_at: datetime,
-           sample_seed: int | None = None, progress=None, stores=None) -> PackContents:  # noqa: ANN001
+           sample_seed: int | None = None, progress=None, stores=None,  # noqa: ANN001
+           access_limit: str | None = None) -> PackContents:
     data, full = evaluate(config, period, progress, stores)
     recon = apply_scope(full, scope)
     summary = summarize(data, recon, generated_at)
@@ -91,4 +94,5 @@ def gather(config: Config, period: Period, scope: Scope, generated_at: datetime,
         files=file_records([(f"{s.key}.d1_dump", s.d1_dump) for s in (config.audit, config.operations)
                             if s.d1_dump is not None], data.logs.files),
         tools=tool_versions(),
+        access_limit=access_limit,
     )

@@ -89,6 +89,8 @@ def manifest(c: PackContents, extracts: list[Extract], previous_sha256: str | No
         "extraction": {"tool": dict(c.tools or {}), "queries": [q.as_json() for q in c.data.queries],
                        "files": [f.as_json() for f in c.files]},
     }
+    if c.access_limit:
+        body["access_limit"] = c.access_limit
     body["pack_id"] = pack_id(body)
     return body
 

@@ -191,6 +191,7 @@ def _cover(c: PackContents, m: dict, signer: str, self_signed: bool) -> list:
              _kv([
                  ("Organisation", E(c.config.organisation or "—")),
                  ("Scope", E(c.scope.label())),
+                 *([("Access limited", f"<b>{E(c.access_limit)}</b>")] if c.access_limit else []),
                  ("Period", E(f"{c.period.label()} (UTC calendar days, inclusive)")),
                  ("Pack id", m["pack_id"]),
                  ("Generated at", m["generated_at"]),

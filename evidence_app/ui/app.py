@@ -1,4 +1,6 @@
-"""Entrypoint: page router and the shared sidebar (period and scope filters that persist across pages)."""
+"""Entrypoint: the gate (sign-in, grant), the page router (pages by role), the shared sidebar (period and filters,
+pre-filled from a shared link, bounded by the grant) and the central access-log entries (page views, filter
+changes) written before any page runs."""
 
 from __future__ import annotations
 
@@ -8,34 +10,69 @@ from pathlib import Path
 
 import streamlit as st
 
+from evidence_app.access import PAGES, may_open
+from evidence_app.access.grants import Bound
 from evidence_app.reconcile import Scope
-from evidence_app.ui import data
+from evidence_app.ui import access, data, links
 from evidence_app.ui.components import VIEW_KEY, View, guarded
 
 CONFIG_ENV = "EVIDENCE_APP_CONFIG"
 HERE = Path(__file__).resolve().parent
+_LOGGED_VIEW = "evidence_logged_view"
+#: page file stem → (title, icon); order is the navigation's
+PAGE_INFO = {
+    "overview": ("Overview", ":material/dashboard:"),
+    "coverage_gaps": ("Coverage gaps", ":material/grid_on:"),
+    "replay": ("Replay & backfill", ":material/replay:"),
+    "remediation": ("Remediation & accuracy", ":material/build:"),
+    "evidence_pack": ("Evidence pack", ":material/picture_as_pdf:"),
+    "sources": ("Sources", ":material/database:"),
+    "access_log": ("Access log", ":material/policy:"),
+}
 
 
-def _sidebar(config_path: str | None) -> View:
+def _sidebar(config_path: str | None, bound: Bound, first_run: bool) -> tuple[View, tuple[str, ...]]:
+    """The sidebar's view and what a shared link asked for beyond the grant (dropped)."""
     cfg = guarded(lambda: data.config(config_path))
     lo, hi = guarded(lambda: data.extent(config_path))
     st.sidebar.markdown(f"**{cfg.organisation or 'evidence-app'}**")
-    picked = st.sidebar.date_input("Period (UTC days)", value=(lo, hi), key="f_period", format="YYYY-MM-DD")
+    st.session_state.setdefault(links.PERIOD_KEY, (lo, hi))
+    refused = _clamp_period(bound, first_run)
+    picked = st.sidebar.date_input("Period (UTC days)", key=links.PERIOD_KEY, format="YYYY-MM-DD")
     start, end = _period(picked, lo, hi)
-    _, recon = guarded(lambda: data.reconciled(config_path, start, end))
-    ops = recon.operations
+    probe = View(config_path, start, end, Scope())
+    filters = {}
+    for key, label in (("f_tenant", "Tenant"), ("f_operator", "Operator"), ("f_route", "Route"),
+                       ("f_action", "Action")):
+        column = key[2:]
+        allowed = guarded(lambda: data.options(probe, column))
+        refused += _keep_allowed(key, column, allowed)
+        filters[column] = tuple(st.sidebar.multiselect(label, allowed, key=key))
+    view = View(config_path, start, end, Scope(**filters))
+    return view, tuple(refused) if first_run else ()
 
-    def options(col: str) -> list[str]:
-        return sorted(v for v in ops[col].dropna().unique()) if len(ops) else []
 
-    scope = Scope(
-        tenant=tuple(st.sidebar.multiselect("Tenant", options("tenant"), key="f_tenant")),
-        operator=tuple(st.sidebar.multiselect("Operator", options("operator"), key="f_operator")),
-        route=tuple(st.sidebar.multiselect("Route", options("route"), key="f_route")),
-        action=tuple(st.sidebar.multiselect("Action", options("action"), key="f_action")),
-    )
-    st.sidebar.caption(f"{start} – {end} · {scope.label()}")
-    return View(config_path, start, end, scope)
+def _clamp_period(bound: Bound, first_run: bool) -> list[str]:
+    """A period outside the grant's days is pulled inside before the widget is drawn."""
+    picked = st.session_state.get(links.PERIOD_KEY)
+    if bound.period is None or not isinstance(picked, (tuple, list)) or len(picked) != 2:
+        return []
+    lo, hi = bound.period
+    start, end = picked
+    if lo <= start <= end <= hi:
+        return []
+    inside = (max(start, lo), min(end, hi))
+    st.session_state[links.PERIOD_KEY] = inside if inside[0] <= inside[1] else (lo, hi)
+    return [f"days {start} – {end} (beyond {lo} – {hi})"] if first_run else []
+
+
+def _keep_allowed(key: str, column: str, allowed: list[str]) -> list[str]:
+    """Drop values the widget does not offer (outside the grant, or absent from the period) and name them."""
+    chosen = st.session_state.get(key) or []
+    kept = [v for v in chosen if v in allowed]
+    if len(kept) != len(chosen):
+        st.session_state[key] = kept
+    return [f"{column} {v}" for v in chosen if v not in allowed]
 
 
 def _period(picked: object, lo: date, hi: date) -> tuple[date, date]:
@@ -50,20 +87,52 @@ def _period(picked: object, lo: date, hi: date) -> tuple[date, date]:
     return lo, hi
 
 
+def _pages(role: str | None, signed_in: bool) -> dict[str, st.Page]:
+    """The pages this role may open (sign-in off: everything but the access log, which does not exist)."""
+    stems = [p for p in PAGES if (may_open(role, p) if signed_in else p != "access_log")]
+    return {stem: st.Page(HERE / "app_pages" / f"{stem}.py", title=PAGE_INFO[stem][0], icon=PAGE_INFO[stem][1],
+                          default=stem == "overview") for stem in stems}
+
+
+def _record_view(visitor: access.Visitor, page: str, view: View) -> None:
+    """A page view when the page changes, a filter change when the view does: before the page shows anything."""
+    cell = {k: v for k in links.CELL if isinstance(v := st.session_state.get(k), str) and not v.startswith("(all")}
+    params = dict(period=[view.start, view.end], filters=dict(view.scope.items()), **cell)
+    last = st.session_state.get(_LOGGED_VIEW)
+    now = (page, repr(params))
+    if last is None or last[0] != page:
+        visitor.record("page_view", page, **params)
+    elif last[1] != now[1]:
+        visitor.record("filter_change", page, **params)
+    st.session_state[_LOGGED_VIEW] = now
+
+
 def main() -> None:
     st.set_page_config(page_title="evidence-app", page_icon=":material/verified:", layout="wide")
     config_path = os.environ.get(CONFIG_ENV) or None
-    pages = [
-        st.Page(HERE / "app_pages" / "overview.py", title="Overview", icon=":material/dashboard:", default=True),
-        st.Page(HERE / "app_pages" / "coverage_gaps.py", title="Coverage gaps", icon=":material/grid_on:"),
-        st.Page(HERE / "app_pages" / "replay.py", title="Replay & backfill", icon=":material/replay:"),
-        st.Page(HERE / "app_pages" / "remediation.py", title="Remediation & accuracy", icon=":material/build:"),
-        st.Page(HERE / "app_pages" / "evidence_pack.py", title="Evidence pack", icon=":material/picture_as_pdf:"),
-        st.Page(HERE / "app_pages" / "sources.py", title="Sources", icon=":material/database:"),
-    ]
-    nav = st.navigation(pages)
-    st.session_state[VIEW_KEY] = _sidebar(config_path)
-    nav.run()
+    cfg = guarded(lambda: data.config(config_path))
+    visitor = guarded(lambda: access.admit(cfg))
+    st.session_state[access.VISITOR_KEY] = visitor
+    pages = _pages(visitor.role, cfg.access is not None)
+    nav = st.navigation(list(pages.values()))
+    page = next(stem for stem, p in pages.items() if p is nav or p.title == nav.title)
+    first_run = links.seed_once()
+    view, refused = _sidebar(config_path, visitor.bound, first_run)
+    shown = guarded(lambda: data.bounded(view))
+    view = View(config_path, shown.start, shown.end, shown.scope)
+    if refused:
+        guarded(lambda: visitor.record("link_refused", page, refused=list(refused)))
+        st.warning("Left out of the link you opened (outside your access, or not in this period): "
+                   + "; ".join(refused))
+    st.sidebar.caption(f"{view.start} – {view.end} · {view.scope.label()}")
+    access.sign_out_button(visitor)
+    st.session_state[VIEW_KEY] = view
+    links.write(view.start, view.end)
+    guarded(lambda: _record_view(visitor, page, view))
+    try:
+        nav.run()
+    finally:
+        links.write(view.start, view.end)  # a drill-down click changes the cell during the page's run
 
 
 main()

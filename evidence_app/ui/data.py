@@ -1,23 +1,73 @@
-"""All caching of the web app: engines as resources, frames as data with a TTL, widget values as keys."""
+"""All caching of the web app, and its one door to the data. Every public function takes the sidebar's View and
+narrows it to the session's grant (tenants, days) before anything is computed, so no page can show more than
+its user may see, whatever it asks for. Engines are resources, frames are data with a TTL, the narrowed
+values are the cache keys (a cached frame is never shared across different scopes)."""
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
+from typing import Callable
 
 import pandas as pd
 import streamlit as st
 
+from evidence_app.access import Entry, Verdict, may_see_connection_details, narrow
+from evidence_app.access.export import entries_csv
 from evidence_app.config import Config, load_config
 from evidence_app.controls import ControlResult, evaluate_controls
-from evidence_app.ingest.canonical import parse_timestamps
-from evidence_app.ingest.dataset import Dataset, open_stores
+from evidence_app.errors import AccessDenied
+from evidence_app.evidence.build import BuiltPack
+from evidence_app.evidence.sign import SigningOptions
+from evidence_app.evidence.verify import Verification
+from evidence_app.ingest.canonical import DataIssue, parse_timestamps
+from evidence_app.ingest.dataset import Dataset, SourceReport, open_stores
 from evidence_app.ingest.sources import Store, time_extent
 from evidence_app.pipeline import evaluate
 from evidence_app.reconcile import Period, Reconciliation, Scope, apply_scope
 from evidence_app.reconcile.coverage import coverage_table, exceptions_table
 from evidence_app.summary import Summary, error_classes, summarize
+from evidence_app.ui.access import Visitor, visitor
+from evidence_app.ui.components import View
 
 TTL = timedelta(minutes=5)
+
+
+# ---------------------------------------------------------------------------------------------- the bound
+
+
+@dataclass(frozen=True)
+class Bounded:
+    """A View after the session's grant: what is really shown."""
+
+    config_path: str | None
+    start: date
+    end: date
+    scope: Scope
+    refused: tuple[str, ...]
+    """What the View asked for beyond the grant (dropped)."""
+
+    @property
+    def key(self) -> tuple:
+        return (self.config_path, self.start, self.end, self.scope)
+
+
+def bounded(v: View) -> Bounded:
+    """The View ∩ the session's grant; fails closed when sign-in is on and this session has no grant."""
+    found = _admitted(v.config_path)
+    n = narrow(found.bound, Period(v.start, v.end), v.scope)
+    return Bounded(v.config_path, n.period.start, n.period.end, n.scope, n.refused)
+
+
+def _admitted(path: str | None) -> Visitor:
+    found = visitor()
+    if config(path).access is not None and found.grant is None:
+        raise AccessDenied("you have no access grant")
+    return found
+
+
+# ---------------------------------------------------------------------------------------------- config & sources
 
 
 @st.cache_resource(show_spinner=False)
@@ -26,14 +76,25 @@ def config(path: str | None) -> Config:
 
 
 @st.cache_resource(show_spinner="Opening the stores read-only…")
-def stores(path: str | None) -> tuple[Store, Store]:
+def _stores(path: str | None) -> tuple[Store, Store]:
     return open_stores(config(path))
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
 def extent(path: str | None) -> tuple[date, date]:
+    """First and last day with operations, within the grant's days."""
+    lo, hi = _extent(path)
+    bound = _admitted(path).bound
+    if bound.period is None:
+        return lo, hi
+    first, last = bound.period
+    lo, hi = max(lo, first), min(hi, last)
+    return (lo, hi) if lo <= hi else (first, last)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def _extent(path: str | None) -> tuple[date, date]:
     """First and last day with operations (falls back to the last 90 days)."""
-    lo, hi = time_extent(stores(path)[0], "occurred_at")
+    lo, hi = time_extent(_stores(path)[0], "occurred_at")
     ts = parse_timestamps(pd.Series([lo, hi], dtype=object))
     if ts.isna().any():
         today = datetime.now(timezone.utc).date()
@@ -41,41 +102,178 @@ def extent(path: str | None) -> tuple[date, date]:
     return ts.iloc[0].date(), ts.iloc[1].date()
 
 
+# ---------------------------------------------------------------------------------------------- numbers
+
+
 @st.cache_data(ttl=TTL, show_spinner="Reconciling audit rows against operations…")
-def reconciled(path: str | None, start: date, end: date) -> tuple[Dataset, Reconciliation]:
-    return evaluate(config(path), Period(start, end), stores=stores(path))
+def _reconciled(path: str | None, start: date, end: date) -> tuple[Dataset, Reconciliation]:
+    """Matching on the whole data of the period; only ever shown through _scoped."""
+    return evaluate(config(path), Period(start, end), stores=_stores(path))
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
-def scoped(path: str | None, start: date, end: date, scope: Scope) -> Reconciliation:
-    return apply_scope(reconciled(path, start, end)[1], scope)
+def _scoped(path: str | None, start: date, end: date, scope: Scope) -> Reconciliation:
+    return apply_scope(_reconciled(path, start, end)[1], scope)
+
+
+def options(v: View, column: str) -> list[str]:
+    """The values a sidebar filter offers: those present in the period within the grant's tenants."""
+    b = bounded(View(v.config_path, v.start, v.end, Scope()))
+    return _options(*b.key, column)
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
-def coverage(path: str | None, start: date, end: date, scope: Scope, by: tuple[str, ...]) -> pd.DataFrame:
-    return coverage_table(scoped(path, start, end, scope), list(by))
+def _options(path: str | None, start: date, end: date, scope: Scope, column: str) -> list[str]:
+    ops = _scoped(path, start, end, scope).operations
+    return sorted(str(x) for x in ops[column].dropna().unique()) if len(ops) else []
+
+
+def coverage(v: View, by: tuple[str, ...]) -> pd.DataFrame:
+    return _coverage(*bounded(v).key, by)
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
-def exceptions(path: str | None, start: date, end: date, scope: Scope) -> pd.DataFrame:
-    return exceptions_table(scoped(path, start, end, scope))
+def _coverage(path: str | None, start: date, end: date, scope: Scope, by: tuple[str, ...]) -> pd.DataFrame:
+    return coverage_table(_scoped(path, start, end, scope), list(by))
+
+
+def exceptions(v: View) -> pd.DataFrame:
+    return _exceptions(*bounded(v).key)
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
-def summary(path: str | None, start: date, end: date, scope: Scope, as_of: datetime) -> Summary:
-    data, _ = reconciled(path, start, end)
-    return summarize(data, scoped(path, start, end, scope), as_of)
+def _exceptions(path: str | None, start: date, end: date, scope: Scope) -> pd.DataFrame:
+    return exceptions_table(_scoped(path, start, end, scope))
+
+
+def failures(v: View) -> pd.DataFrame:
+    """Failure events (with their replay state) in the view."""
+    return _scoped(*bounded(v).key).failures
+
+
+def summary(v: View) -> Summary:
+    return _summary(*bounded(v).key, v.as_of)
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
-def controls(path: str | None, start: date, end: date, scope: Scope, as_of: datetime) -> list[ControlResult]:
-    return evaluate_controls(summary(path, start, end, scope, as_of), scoped(path, start, end, scope),
+def _summary(path: str | None, start: date, end: date, scope: Scope, as_of: datetime) -> Summary:
+    data, _ = _reconciled(path, start, end)
+    return summarize(data, _scoped(path, start, end, scope), as_of)
+
+
+def controls(v: View) -> list[ControlResult]:
+    return _controls(*bounded(v).key, v.as_of)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def _controls(path: str | None, start: date, end: date, scope: Scope, as_of: datetime) -> list[ControlResult]:
+    return evaluate_controls(_summary(path, start, end, scope, as_of), _scoped(path, start, end, scope),
                              config(path).controls)
 
 
+def error_class_table(v: View) -> pd.DataFrame:
+    return _error_classes(*bounded(v).key)
+
+
 @st.cache_data(ttl=TTL, show_spinner=False)
-def error_class_table(path: str | None, start: date, end: date, scope: Scope) -> pd.DataFrame:
-    return error_classes(scoped(path, start, end, scope))
+def _error_classes(path: str | None, start: date, end: date, scope: Scope) -> pd.DataFrame:
+    return error_classes(_scoped(path, start, end, scope))
+
+
+# ---------------------------------------------------------------------------------------------- sources page
+
+
+@dataclass(frozen=True)
+class SourceFacts:
+    """One store as the Sources page may show it to this user."""
+
+    key: str
+    table: str
+    read_only_mode: str
+    columns_present: tuple[str, ...]
+    finding: str | None
+    location: str | None
+    """The masked location (``display_url``); None for auditors."""
+    rows: tuple[int, int, int] | None
+    """Rows in the table, loaded for the period, rejected; None for a limited grant (whole-table figures)."""
+    time_range: tuple[pd.Timestamp | None, pd.Timestamp | None] | None
+    """First and last record time loaded; None for a limited grant."""
+
+
+@dataclass(frozen=True)
+class SourcesView:
+    """What the Sources page may show this user."""
+
+    sources: tuple[SourceFacts, ...]
+    logs: tuple[int, int, int, int] | None
+    """Worker logs: files, lines read, skipped lines, failure events; None for a limited grant."""
+    issues: tuple[DataIssue, ...] | None
+    """Input problems of the whole data; None for a limited grant (their examples name other tenants)."""
+    config_file: str | None
+    """The config's path and text: engineers, admins, or everyone when sign-in is off; else None."""
+    config_text: str | None
+
+
+def sources(v: View) -> SourcesView:
+    """Sources' facts, minus connection details for auditors and whole-data figures for limited grants."""
+    found = _admitted(v.config_path)
+    b = bounded(v)
+    dataset, recon = _reconciled(b.config_path, b.start, b.end)
+    whole = not found.bound.limited
+    details = may_see_connection_details(found.role)
+    logs = dataset.logs
+    cfg = config(v.config_path)
+    return SourcesView(
+        sources=tuple(_facts(s, whole, details) for s in dataset.sources),
+        logs=(len(logs.files), logs.lines_read, logs.skipped_log_lines, len(logs.failures)) if whole else None,
+        issues=tuple(dataset.issues + recon.issues) if whole else None,
+        config_file=str(cfg.path) if details else None,
+        config_text=cfg.path.read_text(encoding="utf-8") if details else None,
+    )
+
+
+def _facts(s: SourceReport, whole: bool, details: bool) -> SourceFacts:
+    return SourceFacts(key=s.key, table=s.table, read_only_mode=s.read_only_mode, columns_present=s.columns_present,
+                       finding=s.finding, location=s.display_url if details else None,
+                       rows=(s.rows_total, s.rows_loaded, s.rows_rejected) if whole else None,
+                       time_range=(s.time_min, s.time_max) if whole else None)
+
+
+# ---------------------------------------------------------------------------------------------- packs
+
+
+def build_pack(v: View, signing: SigningOptions, generated_at: datetime,
+               step: Callable[[str], None] | None = None) -> BuiltPack:
+    """A signed pack of the bounded view; recorded (with its id) before it is offered."""
+    from evidence_app.evidence.build import build_pack as build
+
+    found = _admitted(v.config_path)
+    b = bounded(v)
+    who = found.identity
+    limit = None
+    if found.bound.limited:
+        limit = (f"built by {who.email or who.sub if who else 'a signed-in user'} ({found.role}), whose access is "
+                 f"limited to {found.bound.label()}: the pack shows nothing outside them")
+    built = build(config(v.config_path), Period(b.start, b.end), b.scope, signing, generated_at, step=step,
+                  stores=_stores(v.config_path), access_limit=limit)
+    found.record("pack_build", "evidence_pack", pack_id=built.manifest["pack_id"], period=[b.start, b.end],
+                 filters=dict(b.scope.items()), sha256=hashlib.sha256(built.data).hexdigest())
+    return built
+
+
+def verify_pack(name: str, data: bytes) -> Verification:
+    """The same checks as ``evidence-app verify``; the verdict is recorded before it is shown."""
+    from evidence_app.evidence.verify import verify_pack as verify
+
+    found = visitor()
+    result = verify(data)
+    sha = hashlib.sha256(data).hexdigest()
+    seen = st.session_state.setdefault("evidence_verified", set())
+    if sha not in seen:  # a rerun shows the same verdict again: recorded once per session and file
+        found.record("pack_verify", "evidence_pack", file=name, sha256=sha, ok=result.ok,
+                     pack_id=(result.manifest or {}).get("pack_id"))
+        seen.add(sha)
+    return result
 
 
 @st.cache_resource(show_spinner="Making a self-signed trial identity…")
@@ -88,3 +286,19 @@ def trial_identity() -> tuple[str, str]:
 
     key, cert = keygen(Path(tempfile.mkdtemp(prefix="evidence-app-trial-")))
     return str(key), str(cert)
+
+
+# ---------------------------------------------------------------------------------------------- access log
+
+
+def access_log(path: str | None, start: date | None, end: date | None) -> tuple[Verdict, list[Entry]]:
+    """The access log's verdict and entries of the given days: admins only."""
+    found = _admitted(path)
+    if found.log is None or found.role != "admin":
+        raise AccessDenied("the access log is for admins")
+    return found.log.verify(), found.log.entries(start, end)
+
+
+def access_log_csv(entries: list[Entry]) -> bytes:
+    return entries_csv(entries).encode("utf-8")
+

@@ -7,11 +7,9 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from evidence_app.evidence.build import build_pack
 from evidence_app.evidence.sign import SigningOptions
-from evidence_app.evidence.verify import verify_pack
-from evidence_app.reconcile import Period
 from evidence_app.ui import data
+from evidence_app.ui.access import download
 from evidence_app.ui.components import current_view, guarded
 
 KEY_ENV, CERT_ENV = "EVIDENCE_SIGNING_KEY", "EVIDENCE_SIGNING_CERT"
@@ -45,15 +43,14 @@ if st.button("Build signed pack", type="primary", key="build_pack"):
         bar.progress(min(len(done) / len(STAGES), 1.0), text=stage)
 
     generated_at = datetime.now(timezone.utc).replace(microsecond=0)
-    built = guarded(lambda: build_pack(data.config(v.config_path), Period(v.start, v.end), v.scope, signing,
-                                       generated_at, step=step, stores=data.stores(v.config_path)))
+    built = guarded(lambda: data.build_pack(v, signing, generated_at, step=step))
     st.session_state["pack"] = (built.manifest["pack_id"], built.data, len(built.data))
 
 if "pack" in st.session_state:
     pack_id, pdf, size = st.session_state["pack"]
     st.success(f"Pack {pack_id} is ready ({size / 1024:,.0f} KiB).")
-    st.download_button("Download the signed pack (PDF)", pdf, file_name=f"evidence-pack-{pack_id}.pdf",
-                       mime="application/pdf", key="dl_pack")
+    download("Download the signed pack (PDF)", lambda: pdf, file_name=f"evidence-pack-{pack_id}.pdf",
+             mime="application/pdf", key="dl_pack", action="pack_download", page="evidence_pack", pack_id=pack_id)
 
 st.divider()
 st.subheader("Verify a pack")
@@ -61,7 +58,7 @@ st.caption("The same checks as `evidence-app verify`: signature intact and cover
            "attachment's SHA-256 and row count against the manifest.")
 uploaded = st.file_uploader("Evidence pack (PDF)", type=["pdf"], key="verify_upload")
 if uploaded is not None:
-    result = guarded(lambda: verify_pack(uploaded.getvalue()))
+    result = guarded(lambda: data.verify_pack(uploaded.name, uploaded.getvalue()))
     (st.success if result.ok else st.error)(
         f"Verification {'passed' if result.ok else 'FAILED'}" +
         (f" for pack {result.manifest.get('pack_id')}" if result.manifest else ""))

@@ -9,7 +9,7 @@ from evidence_app.ui.components import current_view, empty_state, guarded, num, 
 
 v = current_view()
 st.title("Audit-trail completeness")
-s = guarded(lambda: data.summary(*v.key, v.as_of))
+s = guarded(lambda: data.summary(v))
 t = s.totals
 if t.expected == 0:
     empty_state("No operations in this period and scope. Widen the period or clear a filter in the sidebar.")
@@ -32,12 +32,12 @@ cols[4].metric("Orphan rows", num(s.orphans))
 cols[5].metric("Duplicate rows", num(s.duplicates))
 
 left, right = st.columns([2, 1])
-by_day = guarded(lambda: data.coverage(*v.key, ("day",)))
+by_day = guarded(lambda: data.coverage(v, ("day",)))
 left.plotly_chart(charts.daily_trend(by_day), width="stretch")
 right.plotly_chart(charts.states_bar(t), width="stretch")
 
 st.subheader("Controls")
-results = guarded(lambda: data.controls(*v.key, v.as_of))
+results = guarded(lambda: data.controls(v))
 table = pd.DataFrame([{"framework": r.control.framework, "control": r.control.id, "title": r.control.title,
                        "result": r.result, "figures": r.figures} for r in results])
 

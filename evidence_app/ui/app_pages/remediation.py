@@ -7,7 +7,7 @@ from evidence_app.ui.components import current_view, empty_state, guarded, num
 
 v = current_view()
 st.title("Remediation & accuracy")
-s = guarded(lambda: data.summary(*v.key, v.as_of))
+s = guarded(lambda: data.summary(v))
 routes = s.remediation
 
 cols = st.columns(5)
@@ -34,7 +34,7 @@ st.subheader("Per route")
 st.dataframe(routes, hide_index=True, width="stretch", key="remediation_routes")
 
 st.subheader("Inaccurate and incomplete audit rows")
-exceptions = guarded(lambda: data.exceptions(*v.key))
+exceptions = guarded(lambda: data.exceptions(v))
 findings = exceptions[exceptions["kind"].isin(["inaccurate", "incomplete"])]
 if findings.empty:
     empty_state("Every audit row that landed is accurate and complete.")

@@ -7,9 +7,8 @@ from evidence_app.ui.components import current_view, empty_state, guarded, hours
 
 v = current_view()
 st.title("Replay & backfill")
-s = guarded(lambda: data.summary(*v.key, v.as_of))
-recon = guarded(lambda: data.scoped(*v.key))
-fe = recon.failures
+s = guarded(lambda: data.summary(v))
+fe = guarded(lambda: data.failures(v))
 t = s.totals
 
 cols = st.columns(5)
@@ -36,7 +35,7 @@ if s.replay.states["unconfirmed"]:
 st.plotly_chart(charts.failures_over_time(fe), width="stretch")
 left, right = st.columns(2)
 left.plotly_chart(charts.latency_histogram(fe), width="stretch")
-right.plotly_chart(charts.error_classes_bar(guarded(lambda: data.error_class_table(*v.key))), width="stretch")
+right.plotly_chart(charts.error_classes_bar(guarded(lambda: data.error_class_table(v))), width="stretch")
 st.plotly_chart(charts.route_progress(fe), width="stretch")
 with st.expander("All failure events"):
     st.dataframe(fe[["failure_id", "created_at", "state", "attempts", "latency_seconds", "error_class", "route",

@@ -1,7 +1,6 @@
 """Sources: where the numbers come from, how they were read, and what could not be read."""
 
 from datetime import datetime, timezone
-from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -11,43 +10,49 @@ from evidence_app.ui.components import current_view, guarded, hours, mask_secret
 
 v = current_view()
 st.title("Sources")
-dataset, recon = guarded(lambda: data.reconciled(v.config_path, v.start, v.end))
+facts = guarded(lambda: data.sources(v))
 now = datetime.now(timezone.utc)
+if facts.logs is None:
+    st.info("Your access is limited to some tenants or days, so figures about the whole stores (row counts, time "
+            "ranges, input problems) are not shown here.", icon=":material/lock:")
 
-for s in dataset.sources:
+for s in facts.sources:
     with st.container(border=True):
         st.markdown(f"#### {s.key} · `{s.table}`")
-        st.code(s.display_url, language=None)
-        c = st.columns(4)
-        c[0].metric("Rows in table", num(s.rows_total))
-        c[1].metric("Rows loaded for the period", num(s.rows_loaded))
-        c[2].metric("Rows rejected", num(s.rows_rejected))
-        fresh = (now - s.time_max).total_seconds() if s.time_max is not None else None
-        c[3].metric("Newest record age", hours(fresh))
-        st.markdown(f"**Read-only:** {s.read_only_mode}  \n**Time range loaded:** {s.time_min} – {s.time_max}  \n"
-                    f"**Columns present:** {', '.join(s.columns_present)}")
+        if s.location is not None:
+            st.code(s.location, language=None)
+        if s.rows is not None and s.time_range is not None:
+            (total, loaded, rejected), (first, last) = s.rows, s.time_range
+            c = st.columns(4)
+            c[0].metric("Rows in table", num(total))
+            c[1].metric("Rows loaded for the period", num(loaded))
+            c[2].metric("Rows rejected", num(rejected))
+            c[3].metric("Newest record age", hours((now - last).total_seconds() if last is not None else None))
+            st.markdown(f"**Time range loaded:** {first} – {last}")
+        st.markdown(f"**Read-only:** {s.read_only_mode}  \n**Columns present:** {', '.join(s.columns_present)}")
         if s.finding:
             st.warning(f"Finding: {s.finding}. Use a SELECT-only role.")
 
-logs = dataset.logs
-with st.container(border=True):
-    st.markdown("#### Worker logs (Logpush)")
-    c = st.columns(4)
-    c[0].metric("Files", num(len(logs.files)))
-    c[1].metric("Lines read", num(logs.lines_read))
-    c[2].metric("Skipped log lines", num(logs.skipped_log_lines))
-    c[3].metric("Failure events", num(len(logs.failures)))
+if facts.logs is not None:
+    files, lines, skipped, failures = facts.logs
+    with st.container(border=True):
+        st.markdown("#### Worker logs (Logpush)")
+        c = st.columns(4)
+        c[0].metric("Files", num(files))
+        c[1].metric("Lines read", num(lines))
+        c[2].metric("Skipped log lines", num(skipped))
+        c[3].metric("Failure events", num(failures))
 
-st.subheader("Input problems (counted, never dropped)")
-issues = dataset.issues + recon.issues
-if issues:
-    st.dataframe(pd.DataFrame([{"source": i.source, "problem": i.kind, "column": i.column, "count": i.count,
-                                "examples": ", ".join(i.examples), "effect": i.effect} for i in issues]),
-                 hide_index=True, width="stretch")
-else:
-    st.success("No unparseable values, unknown actions or broken log lines.")
+if facts.issues is not None:
+    st.subheader("Input problems (counted, never dropped)")
+    if facts.issues:
+        st.dataframe(pd.DataFrame([{"source": i.source, "problem": i.kind, "column": i.column, "count": i.count,
+                                    "examples": ", ".join(i.examples), "effect": i.effect} for i in facts.issues]),
+                     hide_index=True, width="stretch")
+    else:
+        st.success("No unparseable values, unknown actions or broken log lines.")
 
-st.subheader("Active configuration")
-cfg = data.config(v.config_path)
-st.caption(str(cfg.path))
-st.code(mask_secrets(Path(cfg.path).read_text(encoding="utf-8")), language="toml")
+if facts.config_text is not None:
+    st.subheader("Active configuration")
+    st.caption(facts.config_file)
+    st.code(mask_secrets(facts.config_text), language="toml")

@@ -1,0 +1,141 @@
+"""Who may see what: a signed-in identity matched to its grant, what each role may open, and the bound a
+grant puts on every view (grant ∩ link ∩ sidebar). Core-side: no Streamlit here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Mapping
+
+from evidence_app.config import AccessConfig, Grant
+from evidence_app.reconcile.window import Period, Scope
+
+#: Every page of the web app, by its file name under ui/app_pages/.
+PAGES = ("overview", "coverage_gaps", "replay", "remediation", "evidence_pack", "sources", "access_log")
+#: What each role may open; the access log is for admins only.
+ROLE_PAGES: Mapping[str, tuple[str, ...]] = {
+    "auditor": PAGES[:-1],
+    "engineer": PAGES[:-1],
+    "admin": PAGES,
+}
+#: Roles that see the Sources page's connection details (locations, the config file).
+CONNECTION_DETAIL_ROLES = frozenset({"engineer", "admin"})
+
+
+@dataclass(frozen=True)
+class Identity:
+    """The signed-in user as the IdP's ID token describes them."""
+
+    sub: str
+    """The IdP's stable subject id."""
+    email: str | None = None
+    email_verified: bool | None = None
+    """The IdP's ``email_verified`` claim; None when it sends none."""
+
+
+def identity_from_claims(claims: Mapping[str, Any]) -> Identity | None:
+    """An Identity from ID-token claims; None without a usable ``sub``."""
+    sub = claims.get("sub")
+    if not isinstance(sub, str) or not sub:
+        return None
+    email = claims.get("email")
+    verified = claims.get("email_verified")
+    return Identity(sub=sub, email=email if isinstance(email, str) and email else None,
+                    email_verified=verified if isinstance(verified, bool) else None)
+
+
+def find_grant(access: AccessConfig, who: Identity) -> Grant | None:
+    """The grant naming this identity: by ``sub`` first, else by email (never an email the IdP says is unverified)."""
+    for grant in access.grants:
+        if grant.sub is not None and grant.sub == who.sub:
+            return grant
+    if who.email is None or who.email_verified is False:
+        return None
+    wanted = who.email.casefold()
+    for grant in access.grants:
+        if grant.email is not None and grant.email.casefold() == wanted:
+            return grant
+    return None
+
+
+def may_open(role: str, page: str) -> bool:
+    """Whether a role may open a page (by its file name)."""
+    return page in ROLE_PAGES.get(role, ())
+
+
+def may_see_connection_details(role: str | None) -> bool:
+    """Source locations and the config file: engineers and admins, or everyone when sign-in is off (role None)."""
+    return role is None or role in CONNECTION_DETAIL_ROLES
+
+
+@dataclass(frozen=True)
+class Bound:
+    """The most a user may see: a grant's tenants and days (empty/None: no limit on that side)."""
+
+    tenants: tuple[str, ...] = ()
+    period: tuple[date, date] | None = None
+
+    @classmethod
+    def of(cls, grant: Grant | None) -> "Bound":
+        """The bound of a grant; no grant (sign-in off) means no bound."""
+        return cls() if grant is None else cls(tenants=grant.tenants, period=grant.period)
+
+    @property
+    def limited(self) -> bool:
+        return bool(self.tenants) or self.period is not None
+
+    def as_json(self) -> dict:
+        """For the access log and the pack manifest: only the sides that are limited."""
+        out: dict = {}
+        if self.tenants:
+            out["tenants"] = list(self.tenants)
+        if self.period is not None:
+            out["period"] = [str(self.period[0]), str(self.period[1])]
+        return out
+
+    def label(self) -> str:
+        parts = []
+        if self.tenants:
+            parts.append(f"tenants {', '.join(self.tenants)}")
+        if self.period is not None:
+            parts.append(f"days {self.period[0]} – {self.period[1]}")
+        return " and ".join(parts) or "no limit"
+
+
+@dataclass(frozen=True)
+class Narrowed:
+    """A requested view after the bound: what is shown, and what was asked for but refused."""
+
+    period: Period
+    scope: Scope
+    refused: tuple[str, ...] = ()
+    """Requested values outside the bound, in words (e.g. ``tenant ist-kadikoy``); never shown."""
+
+
+def narrow(bound: Bound, period: Period, scope: Scope) -> Narrowed:
+    """Intersect a requested period and scope with the bound; what lies outside is dropped and named."""
+    refused: list[str] = []
+    tenants = scope.tenant
+    if bound.tenants:
+        kept = tuple(t for t in tenants if t in bound.tenants)
+        refused += [f"tenant {t}" for t in tenants if t not in bound.tenants]
+        tenants = kept or bound.tenants
+    shown, why = _clamp(bound, period)
+    refused += why
+    return Narrowed(shown, Scope(tenant=tenants, operator=scope.operator, route=scope.route, action=scope.action),
+                    tuple(refused))
+
+
+def _clamp(bound: Bound, period: Period) -> tuple[Period, list[str]]:
+    """The requested days inside the bound's; a request wholly outside falls back to the bound's days."""
+    if bound.period is None:
+        return period, []
+    lo, hi = bound.period
+    start = max(period.start, lo) if period.start else lo
+    end = min(period.end, hi) if period.end else hi
+    refused = []
+    if (period.start and period.start < lo) or (period.end and period.end > hi):
+        refused.append(f"days {period.label()} (beyond {lo} – {hi})")
+    if start > end:
+        return Period(lo, hi), refused
+    return Period(start, end), refused
