@@ -9,6 +9,7 @@ import streamlit as st
 
 from evidence_app.config import Config, load_config
 from evidence_app.controls import ControlResult, evaluate_controls
+from evidence_app.evidence.trust import TrustAnchors
 from evidence_app.ingest.canonical import parse_timestamps
 from evidence_app.ingest.dataset import Dataset, open_stores
 from evidence_app.ingest.sources import Store, time_extent
@@ -88,3 +89,32 @@ def trial_identity() -> tuple[str, str]:
 
     key, cert = keygen(Path(tempfile.mkdtemp(prefix="evidence-app-trial-")))
     return str(key), str(cert)
+
+
+KEY_ENV, CERT_ENV, CHAIN_ENV = "EVIDENCE_SIGNING_KEY", "EVIDENCE_SIGNING_CERT", "EVIDENCE_SIGNING_CHAIN"
+
+
+def server_identity_configured() -> bool:
+    """True when the server was started with its own signing key and certificate."""
+    import os
+
+    return bool(os.environ.get(KEY_ENV) and os.environ.get(CERT_ENV))
+
+
+def server_trust() -> TrustAnchors:
+    """What the verify page trusts without being told: the trial identity this server made, and the server's
+    own certificate ($EVIDENCE_SIGNING_CERT) with its chain ($EVIDENCE_SIGNING_CHAIN)."""
+    import os
+    from pathlib import Path
+
+    from evidence_app.evidence.trust import trust_from_files
+
+    def named(path: str, label: str) -> TrustAnchors:
+        return TrustAnchors(trust_from_files([Path(path)], label).certificates, sources=(label,))
+
+    trust = named(trial_identity()[1], "this server's trial identity")
+    if server_identity_configured():
+        trust += named(os.environ[CERT_ENV], f"${CERT_ENV}")
+        if os.environ.get(CHAIN_ENV):
+            trust += named(os.environ[CHAIN_ENV], f"${CHAIN_ENV}")
+    return trust
