@@ -242,7 +242,7 @@ def parse_scope(values: tuple[str, ...]) -> Scope:
 def pack(config_path, start, end, out, key, cert, chain, pkcs12, passphrase_file, passphrase_env, tsa, previous,
          scope, generated_at, sample_seed) -> None:  # noqa: ANN001
     """Build a signed PDF evidence pack with the full population attached."""
-    from evidence_app.evidence.build import build_pack
+    from evidence_app.evidence.build import build_pack, preflight
     from evidence_app.evidence.sign import SigningOptions
     from evidence_app.evidence.trust import colon_hex
 
@@ -251,10 +251,12 @@ def pack(config_path, start, end, out, key, cert, chain, pkcs12, passphrase_file
     signing = SigningOptions(key=key, cert=cert, chain=chain, pkcs12=pkcs12, passphrase_file=passphrase_file,
                              passphrase_env=passphrase_env, tsa_url=tsa)
     config = load_config(config_path)
+    scope_ = parse_scope(scope)
+    ready = preflight(signing, out, previous)
     stages = ["reconciling", "writing extracts", "laying out the PDF", "signing", "done"]
     with click.progressbar(length=len(stages), label="building pack", file=sys.stderr) as bar:
-        built = build_pack(config, period, parse_scope(scope), signing, at, out=out, previous=previous,
-                           sample_seed=sample_seed, step=lambda _s: bar.update(1))
+        built = build_pack(config, period, scope_, signing, at, out=out, previous=previous,
+                           sample_seed=sample_seed, step=lambda _s: bar.update(1), ready=ready)
     t = built.contents.summary.totals
     click.echo(f"{out}: pack {built.manifest['pack_id']}, {len(built.data) / 1024:,.0f} KiB, "
                f"{t.expected:,} operations, coverage after replay "

@@ -21,6 +21,7 @@ from evidence_app.evidence.extracts import (
     manifest_bytes,
 )
 from evidence_app.evidence.sign import (
+    Identity,
     SigningOptions,
     load_identity,
     sign_with_attachments,
@@ -47,16 +48,34 @@ class BuiltPack:
     """SHA-256 of the signer certificate (hex), to compare out of band."""
 
 
-def build_pack(config: Config, period: Period, scope: Scope, signing: SigningOptions, generated_at: datetime,
-               out: Path | None = None, previous: Path | None = None, sample_seed: int | None = None,
-               step: Step | None = None, stores=None) -> BuiltPack:  # noqa: ANN001
-    """Everything ``evidence-app pack`` does; ``step`` hears each stage (for progress bars)."""
-    say = step or (lambda _s: None)
-    identity = load_identity(signing)  # fail fast on a bad key, TSA or output path before any heavy work
+@dataclass(frozen=True)
+class Preflight:
+    """Everything that can fail cheaply, checked before minutes of work go into a pack."""
+
+    identity: Identity
+    """The loaded signing identity."""
+    stamper: object | None
+    """The timestamp client, already answered once (None: no --tsa)."""
+    previous_sha256: str | None
+    """SHA-256 of the --previous pack."""
+
+
+def preflight(signing: SigningOptions, out: Path | None, previous: Path | None) -> Preflight:
+    """Load the key, ask the TSA once, check --out is writable and --previous readable: fail fast, exit 2."""
+    identity = load_identity(signing)
     stamper = timestamper(signing.tsa_url)
     if out is not None:
         check_writable(out)
-    previous_sha = _sha256_file(previous, "--previous") if previous else None
+    return Preflight(identity, stamper, _sha256_file(previous, "--previous") if previous else None)
+
+
+def build_pack(config: Config, period: Period, scope: Scope, signing: SigningOptions, generated_at: datetime,
+               out: Path | None = None, previous: Path | None = None, sample_seed: int | None = None,
+               step: Step | None = None, stores=None, ready: Preflight | None = None) -> BuiltPack:  # noqa: ANN001
+    """Everything ``evidence-app pack`` does; ``step`` hears each stage (for progress bars)."""
+    say = step or (lambda _s: None)
+    ready = ready or preflight(signing, out, previous)
+    identity, previous_sha = ready.identity, ready.previous_sha256
     say("reconciling")
     contents = gather(config, period, scope, generated_at, sample_seed, stores=stores)
     say("writing extracts")
@@ -67,7 +86,7 @@ def build_pack(config: Config, period: Period, scope: Scope, signing: SigningOpt
     say("signing")
     attachments = [(e.name, e.data, "text/csv", f"{e.rows} rows") for e in extracts]
     attachments.append((MANIFEST, manifest_bytes(body), "application/json", "pack manifest"))
-    signed = sign_with_attachments(unsigned, attachments, identity, generated_at, stamper=stamper)
+    signed = sign_with_attachments(unsigned, attachments, identity, generated_at, stamper=ready.stamper)
     if out is not None:
         write_atomically(out, signed)
     say("done")

@@ -49,7 +49,7 @@ def _show(result: Verification) -> None:
         st.error(f"Verification FAILED: signer not trusted. Integrity OK (one signature over the entire file, "
                  f"every attachment matches the manifest), but nothing trusted here vouches for "
                  f"{_text(result.signer.subject)}: SHA-256 fingerprint `{colon_hex(result.signer.fingerprint)}`. "
-                 "Compare it with the signer's out of band; to trust it, enter it or upload the certificate above.")
+                 "Compare it with the signer's out of band; to trust it, switch on *Trust another signer* and enter it or upload the certificate.")
     else:
         st.error(f"Verification FAILED: {len(result.failed)} check(s) failed: {_text(', '.join(result.failed))}.")
     st.dataframe(pd.DataFrame([{"check": c.name, "status": {True: "OK", False: "FAIL", None: "info"}[c.ok],
@@ -103,10 +103,12 @@ st.caption("The same checks as `evidence-app verify`: exactly one signature, in 
            "entire file (nothing added after it), every attachment's SHA-256 and row count against the manifest — "
            "and a trusted signer. Trusted here: this server's own signing identity, and whatever you add below.")
 uploaded = st.file_uploader("Evidence pack (PDF)", type=["pdf"], key="verify_upload")
-trust_cert = st.file_uploader("Also trust this certificate (PEM or DER: a CA the signer chains to, or the signer's "
-                              "own certificate)", type=["pem", "crt", "cer", "der"], key="verify_trust_cert")
-trust_fp = st.text_input("…or the signer certificate's SHA-256 fingerprint (colons optional)",
-                         key="verify_trust_fingerprint")
+trust_cert, trust_fp = None, ""
+if st.toggle("Trust another signer (a certificate or a fingerprint)", key="verify_trust_more"):
+    trust_cert = st.file_uploader("Certificate to trust (PEM or DER: a CA the signer chains to, or the signer's "
+                                  "own certificate)", type=["pem", "crt", "cer", "der"], key="verify_trust_cert")
+    trust_fp = st.text_input("…or the signer certificate's SHA-256 fingerprint (colons optional)",
+                             key="verify_trust_fingerprint")
 if uploaded is not None:
     trust = guarded(lambda: data.server_trust() + _given_trust(trust_cert, trust_fp))
     _show(guarded(lambda: verify_pack(uploaded.getvalue(), trust)))
