@@ -308,7 +308,6 @@ def keygen(folder: Path, name: str, passphrase_file: Path | None, passphrase_env
     """Make a self-signed signing identity for trials (key.pem, cert.pem)."""
     from evidence_app.evidence.sign import SigningOptions, read_passphrase
     from evidence_app.evidence.sign import keygen as make_identity
-
     from evidence_app.evidence.trust import certificates_in, colon_hex, sha256_fingerprint
 
     passphrase = read_passphrase(SigningOptions(passphrase_file=passphrase_file, passphrase_env=passphrase_env))

@@ -14,7 +14,9 @@ from pathlib import Path
 
 from evidence_app.evidence.attachments import read_attachments
 from evidence_app.evidence.extracts import MANIFEST, csv_rows, manifest_bytes, pack_id
-from evidence_app.evidence.trust import colon_hex  # noqa: F401 - re-exported for tests
+from evidence_app.evidence.trust import colon_hex
+
+__all__ = ["Ident", "colon_hex"]
 
 TRIAL_CN = "evidence-app trial signer"
 TRIAL_ORG = "evidence-app (self-signed, for trials)"

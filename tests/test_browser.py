@@ -135,8 +135,9 @@ def test_verify_an_uploaded_pack_in_the_page_and_catch_an_appended_one(page, tmp
 def test_verify_page_never_passes_a_foreign_signer_until_the_user_trusts_it(page, tmp_path):
     from click.testing import CliRunner
 
-    import forge
     from evidence_app.cli import main
+
+    import forge
 
     foreign = forge.make_identity(tmp_path / "foreign")
     pack = tmp_path / "foreign.pdf"

@@ -8,11 +8,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import forge
 from evidence_app.cli import main
 from evidence_app.errors import UsageError
 from evidence_app.evidence import build
 from evidence_app.evidence.sign import SigningOptions, load_identity
+
+import forge
 
 PACK = ["pack", "--start", "2026-10-01", "--end", "2026-10-01"]
 NO_PASSPHRASE = {"EVIDENCE_SIGNING_PASSPHRASE": ""}

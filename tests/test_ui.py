@@ -152,9 +152,10 @@ def test_passwords_are_masked_in_free_text():
 
 
 def test_verify_page_trusts_the_servers_own_certificate_and_its_chain(monkeypatch, tmp_path):
-    import forge
     from evidence_app.evidence.trust import certificates_in
     from evidence_app.ui import data
+
+    import forge
 
     ca = forge.make_identity(tmp_path / "ca", "Server CA", "Example GmbH", ca=True)
     leaf = forge.make_identity(tmp_path / "leaf", "evidence server", "Example GmbH", issuer=ca)

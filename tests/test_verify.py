@@ -12,11 +12,12 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import forge
 from evidence_app.cli import main
 from evidence_app.errors import EvidenceError
 from evidence_app.evidence.trust import certificates_in, colon_hex, trust_from_files
 from evidence_app.evidence.verify import verify_pack
+
+import forge
 
 WEEK = ["--start", "2026-10-01", "--end", "2026-10-07", "--generated-at", "2026-10-30T00:00:00Z"]
 
@@ -266,8 +267,8 @@ def test_not_a_pdf_is_a_usage_error(tmp_path):
     assert res.stderr.count("\n") == 1
 
 
-@pytest.mark.parametrize("content", [b"", b"not a certificate at all", b"-----BEGIN CERTIFICATE-----\n!!\n"
-                                                                        b"-----END CERTIFICATE-----\n"])
+@pytest.mark.parametrize("content", [b"", b"not a certificate at all",
+                                     b"-----BEGIN CERTIFICATE-----\n!!\n-----END CERTIFICATE-----\n"])
 def test_trust_file_that_is_not_a_certificate_is_a_usage_error(genuine, tmp_path, content):
     res = run("verify", genuine, "--trust", write(tmp_path, "trust.pem", content))
     assert res.exit_code == 2 and "--trust" in res.stderr and "not a certificate" in res.stderr

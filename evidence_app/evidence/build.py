@@ -123,6 +123,7 @@ def write_atomically(out: Path, data: bytes) -> None:
 
 
 def _sha256_file(path: Path, option: str) -> str:
+    """SHA-256 of a file the user named; unreadable is a usage error naming the option."""
     try:
         return hashlib.sha256(path.read_bytes()).hexdigest()
     except OSError as exc:

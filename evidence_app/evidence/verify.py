@@ -111,6 +111,7 @@ class Verification:
 
 
 def _detail(v: Verification, name: str) -> str:
+    """The detail of the named check (empty when it was not made)."""
     return next((c.detail for c in v.checks if c.name == name), "")
 
 
@@ -195,6 +196,7 @@ def _signature_fields(reader) -> list[tuple[str, object, object]]:  # noqa: ANN0
 
 
 def _count_check(fields: list) -> Check:
+    """Exactly one signature field, and it is signed: a second signature or an empty field added later fails."""
     filled = [name for name, value, _ in fields if value is not None]
     if len(fields) == 1 and filled:
         return Check(SIGNATURES, True, "exactly one signature")
@@ -206,6 +208,7 @@ def _count_check(fields: list) -> Check:
 
 
 def _field_check(fields: list) -> Check:
+    """The signature sits in the field evidence-app pack makes, not in one anybody could add."""
     if any(name == FIELD_NAME and value is not None for name, value, _ in fields):
         return Check(FIELD, True, f"the signature is in field {FIELD_NAME}, the one evidence-app pack makes")
     found = ", ".join(name for name, value, _ in fields if value is not None) or "none"
@@ -302,8 +305,10 @@ def _der_length(raw: bytes) -> int | None:
 
 
 def _revisions_check(signed_revision: int, total: int) -> Check:
+    """No incremental update after the signed revision."""
     if signed_revision == total - 1:
-        return Check(REVISIONS, True, f"the signature is in the last of {total} revision(s): nothing was added after it")
+        return Check(REVISIONS, True,
+                     f"the signature is in the last of {total} revision(s): nothing was added after it")
     return Check(REVISIONS, False, f"{total - 1 - signed_revision} incremental update(s) after the pack's signature "
                                    f"(signed revision {signed_revision + 1} of {total})")
 
@@ -333,6 +338,7 @@ def _attachments(reader, signed_revision: int | None, total: int) -> tuple[Attac
 
 
 def _attachments_check(found: tuple[Attachments, Attachments | None], signed_revision: int | None) -> Check:
+    """The embedded files are well formed and the same as in the signed revision."""
     final, signed = found
     problems = list(final.problems)
     if signed is not None:
@@ -410,6 +416,7 @@ def _pack_id_check(mf: dict, reader) -> Check:  # noqa: ANN001
 
 
 def _manifest_signer_check(mf: dict, signer: Signer | None) -> Check:
+    """The manifest names the certificate that actually signed (older packs did not record it)."""
     claimed = mf.get("signer_sha256")
     if claimed is None:
         return Check(MANIFEST_SIGNER, None, "the manifest does not record the signer's fingerprint (older pack)")
@@ -420,6 +427,7 @@ def _manifest_signer_check(mf: dict, signer: Signer | None) -> Check:
 
 
 def _extract_check(name: str, entry: dict, data: bytes | None) -> Check:
+    """One listed extract: attached, with the manifest's SHA-256 and row count."""
     if data is None:
         return Check(extract_check(name), False, "listed in the manifest but not attached")
     digest = hashlib.sha256(data).hexdigest()
@@ -434,6 +442,7 @@ def _extract_check(name: str, entry: dict, data: bytes | None) -> Check:
 
 
 def _chain_check(mf: dict | None, previous: Path) -> Check:
+    """The manifest names the SHA-256 of the pack this one claims to follow."""
     try:
         digest = hashlib.sha256(previous.read_bytes()).hexdigest()
     except OSError as exc:

@@ -49,7 +49,8 @@ def _show(result: Verification) -> None:
         st.error(f"Verification FAILED: signer not trusted. Integrity OK (one signature over the entire file, "
                  f"every attachment matches the manifest), but nothing trusted here vouches for "
                  f"{_text(result.signer.subject)}: SHA-256 fingerprint `{colon_hex(result.signer.fingerprint)}`. "
-                 "Compare it with the signer's out of band; to trust it, switch on *Trust another signer* and enter it or upload the certificate.")
+                 "Compare it with the signer's out of band; to trust it, switch on *Trust another signer* and "
+                 "enter it or upload the certificate.")
     else:
         st.error(f"Verification FAILED: {len(result.failed)} check(s) failed: {_text(', '.join(result.failed))}.")
     st.dataframe(pd.DataFrame([{"check": c.name, "status": {True: "OK", False: "FAIL", None: "info"}[c.ok],
