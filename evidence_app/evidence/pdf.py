@@ -215,8 +215,9 @@ def _cover(c: PackContents, m: dict, signer: str, self_signed: bool, signer_sha2
     story += [Spacer(1, 6 * mm), P(
         "The full machine-readable population is attached to this PDF (coverage.csv, exceptions.csv, "
         "replay_status.csv, population.csv, sample.csv and manifest.json) inside the revision the signature "
-        "covers. Check it with <font face='MONO'>evidence-app verify --signer-fingerprint SHA256</font> (or "
-        "<font face='MONO'>--trust</font> your CA's certificate) or any PAdES validator.", "small"),
+        "covers. Check it with <font face='MONO'>evidence-app verify --signer-fingerprint SHA256</font> — the "
+        "fingerprint the signer gave you out of band, not one read off this page — or with "
+        "<font face='MONO'>--trust</font> your CA's certificate, or any PAdES validator.", "small"),
         PageBreak()]
     return story
 
@@ -388,7 +389,8 @@ def _methodology(c: PackContents, m: dict, extracts: list[Extract]) -> list:
     story += [P(E(r)) for r in rules]
     story += [P("7.3 Extract fingerprints", "h2"), table(fp, [WIDTH * 0.2, WIDTH * 0.1, WIDTH * 0.7], align_right=(1,)),
               P(f"manifest.json records these, the configuration hash and the sample seed. Pack id {m['pack_id']} "
-                "is derived from the manifest.", "small"),
+                "is derived from the manifest. The signer certificate's SHA-256 is "
+                f"<font face='MONO' size=6.5>{E(m.get('signer_sha256', ''))}</font>.", "small"),
               P("7.4 Input problems found (counted, never dropped)", "h2"),
               table(issues, [WIDTH * x for x in (0.13, 0.30, 0.09, 0.48)], align_right=(2,)) if len(issues) > 1
               else P("None.")]

@@ -105,8 +105,9 @@ class Verification:
             return f"verification passed: pack {pid}, signed by {self.signer.subject}, {_detail(self, TRUST)}"
         if self.intact:
             return (f"verification FAILED: signer not trusted (integrity OK) — signer {self.signer.subject}, "
-                    f"SHA-256 fingerprint {colon_hex(self.signer.fingerprint)}; compare it out of band, then pass "
-                    f"--signer-fingerprint {self.signer.fingerprint} (or --trust its CA)")
+                    f"SHA-256 fingerprint {colon_hex(self.signer.fingerprint)}; only if it equals the fingerprint "
+                    f"the signer gave you out of band, pass --signer-fingerprint {self.signer.fingerprint} "
+                    "(or --trust the signer's CA)")
         return f"verification FAILED: {len(self.failed)} check(s) failed: {', '.join(self.failed)}"
 
 
@@ -317,8 +318,7 @@ def _trust_check(signer: Signer, der: bytes, chains: bool, trust: TrustAnchors) 
     """Trusted only when pinned, when it is a given certificate, or when it chains to a given CA."""
     fp = f"SHA-256 fingerprint {colon_hex(signer.fingerprint)}"
     if trust.empty:
-        return Check(TRUST, False, f"signer not trusted: no --trust or --signer-fingerprint given; {fp} — compare it "
-                                   "with the signer's out of band, then pass it as --signer-fingerprint")
+        return Check(TRUST, False, f"signer not trusted: no --trust or --signer-fingerprint given; {fp}")
     if signer.fingerprint in trust.fingerprints:
         return Check(TRUST, True, f"trusted: the pinned fingerprint matches ({fp})")
     if der in trust.certificates:
