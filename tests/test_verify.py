@@ -245,6 +245,32 @@ def test_one_changed_signed_byte_fails_the_signature(genuine, genuine_id, tmp_pa
     assert "signature intact" in failed(res.stdout)
 
 
+def _xref_line(data: bytes, number: int) -> int:
+    """Where the last cross-reference table's entry for object `number` starts."""
+    pos = data.rindex(b"\nxref\n") + len(b"\nxref\n")
+    while True:
+        header_end = data.index(b"\n", pos)
+        first, count = map(int, data[pos:header_end].split())
+        if first <= number < first + count:
+            return header_end + 1 + 20 * (number - first)
+        pos = header_end + 1 + 20 * count
+
+
+def test_library_warnings_about_a_damaged_file_stay_out_of_the_output(genuine_bytes, trust, caplog):
+    import logging
+
+    data = genuine_bytes
+    root = int(re.findall(rb"/Root (\d+) 0 R", data)[-1])
+    entry = _xref_line(data, root)
+    offset = int(data[entry:entry + 10])
+    assert data[offset - 1:offset] == b"\n"
+    damaged = data[:entry] + b"%010d" % (offset - 1) + data[entry + 10:]  # off by one whitespace byte
+    with caplog.at_level(logging.DEBUG):
+        result = verify_pack(damaged, trust)
+    assert "signature intact" in result.failed
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("pyhanko")] == []
+
+
 # --- bad input: one clear line, never a traceback ------------------------------------------------------------
 
 def test_malformed_embedded_files_tree_is_a_failed_check(genuine, genuine_id, tmp_path):
