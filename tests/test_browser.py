@@ -132,6 +132,17 @@ def test_verify_an_uploaded_pack_in_the_page_and_catch_an_appended_one(page, tmp
     assert page.get_by_text("Verification passed").count() == 0
 
 
+def test_verify_page_fails_a_truncated_pack_in_one_line(page, tmp_path):
+    _build_pack(page)
+    good = _download(page, "Download the signed pack (PDF)", tmp_path / "good.pdf")
+    cut = tmp_path / "cut.pdf"
+    cut.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    page.locator("[data-testid='stFileUploader'] input[type='file']").set_input_files(str(cut))
+    page.get_by_text("Verification FAILED: not a readable PDF").wait_for(timeout=60_000)
+    assert page.get_by_text("Verification passed").count() == 0
+    no_exception(page)
+
+
 def test_verify_page_never_passes_a_foreign_signer_until_the_user_trusts_it(page, tmp_path):
     from click.testing import CliRunner
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from evidence_app.errors import EvidenceError
 from evidence_app.evidence.build import build_pack
 from evidence_app.evidence.sign import SigningOptions
 from evidence_app.evidence.trust import (
@@ -112,4 +113,7 @@ if st.toggle("Trust another signer (a certificate or a fingerprint)", key="verif
                              key="verify_trust_fingerprint")
 if uploaded is not None:
     trust = guarded(lambda: data.server_trust() + _given_trust(trust_cert, trust_fp))
-    _show(guarded(lambda: verify_pack(uploaded.getvalue(), trust)))
+    try:
+        _show(verify_pack(uploaded.getvalue(), trust))
+    except EvidenceError as exc:  # not a PDF, or one too damaged to read: the pack fails, in one line
+        st.error(f"Verification FAILED: {_text(exc)}")
