@@ -369,3 +369,8 @@ def test_random_byte_edits_never_verify(genuine_bytes, trust, edits, tail):
 @given(keep=st.floats(0, 1, exclude_max=True))
 def test_truncations_never_verify(genuine_bytes, trust, keep):
     _assert_never_passes(genuine_bytes[: int(keep * len(genuine_bytes))], trust)
+
+
+def test_verify_pack_takes_a_certificate_path_as_trust(genuine_bytes, genuine_id):
+    assert verify_pack(genuine_bytes, genuine_id.cert).ok
+    assert verify_pack(genuine_bytes).failed == ("trust",)

@@ -174,8 +174,8 @@ def render(c: PackContents, manifest: dict, extracts: list[Extract], signer: str
                             creator=f"evidence-app {c.version}", invariant=1)
     header = (c.config.organisation or "Organisation", period, manifest["pack_id"])
     canvas_cls = type("PackCanvas", (_NumberedCanvas,), {"header": header})
-    story = (_cover(c, manifest, signer, self_signed, signer_sha256) + _summary(c) + _controls(c) + _coverage(c) + _replay(c)
-             + _exceptions(c) + _sample(c) + _methodology(c, manifest, extracts))
+    story = (_cover(c, manifest, signer, self_signed, signer_sha256) + _summary(c) + _controls(c) + _coverage(c)
+             + _replay(c) + _exceptions(c) + _sample(c) + _methodology(c, manifest, extracts))
     doc.build(story, canvasmaker=canvas_cls)
     return buf.getvalue()
 

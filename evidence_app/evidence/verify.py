@@ -16,7 +16,7 @@ from evidence_app.errors import EvidenceError, UsageError, VerificationError
 from evidence_app.evidence.attachments import Attachments, read_attachments
 from evidence_app.evidence.extracts import EXTRACT_NAMES, MANIFEST, csv_rows, pack_id
 from evidence_app.evidence.sign import FIELD_NAME, outside_event_loop, quiet_pyhanko
-from evidence_app.evidence.trust import TrustAnchors, colon_hex, sha256_fingerprint
+from evidence_app.evidence.trust import TrustAnchors, colon_hex, sha256_fingerprint, trust_from_files
 
 T = TypeVar("T")
 
@@ -116,9 +116,12 @@ def _detail(v: Verification, name: str) -> str:
     return next((c.detail for c in v.checks if c.name == name), "")
 
 
-def verify_pack(data: bytes, trust: TrustAnchors | None = None, previous: Path | None = None) -> Verification:
+def verify_pack(data: bytes, trust: TrustAnchors | Path | None = None, previous: Path | None = None) -> Verification:
     """Run every check. Bytes that are not a PDF are a usage error, a PDF that cannot be parsed (truncated,
-    damaged) a verification error; everything else is reported as checks, never raised."""
+    damaged) a verification error; everything else is reported as checks, never raised. `trust` may also be
+    the path of a certificate file (as `--trust` takes)."""
+    if isinstance(trust, (str, Path)):
+        trust = trust_from_files([Path(trust)])
     with quiet_pyhanko():  # pyHanko logs what it tolerates in damaged files; the checks report it instead
         return _verify(data, trust or TrustAnchors(), previous)
 
