@@ -338,46 +338,58 @@ def parse_scope(values: tuple[str, ...]) -> Scope:
 def pack(config_path, start, end, out, key, cert, chain, pkcs12, passphrase_file, passphrase_env, tsa, previous,
          scope, generated_at, sample_seed) -> None:  # noqa: ANN001
     """Build a signed PDF evidence pack with the full population attached."""
-    from evidence_app.evidence.build import build_pack
+    from evidence_app.evidence.build import build_pack, preflight
     from evidence_app.evidence.sign import SigningOptions
+    from evidence_app.evidence.trust import colon_hex
 
     period = parse_period(start, end)
     at = parse_instant(generated_at, "--generated-at")
     signing = SigningOptions(key=key, cert=cert, chain=chain, pkcs12=pkcs12, passphrase_file=passphrase_file,
                              passphrase_env=passphrase_env, tsa_url=tsa)
     config = load_config(config_path)
+    scope_ = parse_scope(scope)
+    ready = preflight(signing, out, previous)
     stages = ["reconciling", "writing extracts", "laying out the PDF", "signing", "done"]
     with click.progressbar(length=len(stages), label="building pack", file=sys.stderr) as bar:
-        built = build_pack(config, period, parse_scope(scope), signing, at, out=out, previous=previous,
-                           sample_seed=sample_seed, step=lambda _s: bar.update(1))
+        built = build_pack(config, period, scope_, signing, at, out=out, previous=previous,
+                           sample_seed=sample_seed, step=lambda _s: bar.update(1), ready=ready)
     t = built.contents.summary.totals
     click.echo(f"{out}: pack {built.manifest['pack_id']}, {len(built.data) / 1024:,.0f} KiB, "
                f"{t.expected:,} operations, coverage after replay "
                f"{(t.coverage_after_replay or 0) * 100:.2f}%")
+    click.echo(f"signer certificate SHA-256 fingerprint: {colon_hex(built.signer_fingerprint)}")
 
 
 @main.command()
 @click.argument("pdf_file", type=click.Path(path_type=Path))
-@click.option("--trust", type=click.Path(path_type=Path), help="Trusted root certificate (PEM) the signer must chain to.")
+@click.option("--trust", "trust_files", multiple=True, type=click.Path(path_type=Path),
+              help="Certificate(s) to trust, PEM or DER: a CA the signer must chain to, or the signer's own "
+                   "certificate; a PEM bundle of several is fine. Repeatable.")
+@click.option("--signer-fingerprint", "fingerprints", multiple=True,
+              help="Trust the signer certificate with this SHA-256 fingerprint (hex of its DER; colons and case "
+                   "do not matter). Repeatable.")
 @click.option("--previous", type=click.Path(path_type=Path), help="The pack this one claims to follow.")
 @handle_errors
-def verify(pdf_file: Path, trust: Path | None, previous: Path | None) -> None:
-    """Check a pack: signature over the entire file, trust, every attachment against the manifest, chain."""
+def verify(pdf_file: Path, trust_files: tuple[Path, ...], fingerprints: tuple[str, ...],
+           previous: Path | None) -> None:
+    """Check a pack: one signature, in the pack's field, over the entire file, by a trusted signer; every
+    attachment against the manifest; the chain. Exit 0 only when genuine and trusted."""
+    from evidence_app.evidence.trust import trust_from_files, trust_from_fingerprints
     from evidence_app.evidence.verify import verify_pack
 
+    trust = trust_from_fingerprints(fingerprints) + trust_from_files(trust_files)
     try:
         data = pdf_file.read_bytes()
     except OSError as exc:
-        raise UsageError(f"cannot read {pdf_file}: {exc.strerror}") from None
-    if trust is not None and not trust.is_file():
-        raise UsageError(f"--trust: file not found: {trust}")
-    result = verify_pack(data, trust, previous)
+        raise UsageError(f"cannot read {pdf_file}: {exc.strerror or exc}") from exc
+    try:
+        result = verify_pack(data, trust, previous)
+    except EvidenceError as exc:
+        raise type(exc)(f"{pdf_file}: {exc}") from exc
     for check in result.checks:
         mark = {True: "OK  ", False: "FAIL", None: "INFO"}[check.ok]
         click.echo(f"{mark}  {check.name}: {check.detail}")
-    failed = [c.name for c in result.checks if c.ok is False]
-    click.echo(f"verification {'passed' if result.ok else 'FAILED'}: "
-               f"{sum(c.ok is True for c in result.checks)} passed, {len(failed)} failed")
+    click.echo(result.verdict)
     sys.exit(0 if result.ok else 1)
 
 
@@ -435,10 +447,17 @@ def keygen(folder: Path, name: str, passphrase_file: Path | None, passphrase_env
     """Make a self-signed signing identity for trials (key.pem, cert.pem)."""
     from evidence_app.evidence.sign import SigningOptions, read_passphrase
     from evidence_app.evidence.sign import keygen as make_identity
+    from evidence_app.evidence.trust import certificates_in, colon_hex, sha256_fingerprint
 
     passphrase = read_passphrase(SigningOptions(passphrase_file=passphrase_file, passphrase_env=passphrase_env))
-    key, cert = make_identity(folder, name, passphrase)
+    try:
+        key, cert = make_identity(folder, name, passphrase)
+    except OSError as exc:
+        raise UsageError(f"cannot write the identity into {folder}: {exc.strerror or exc}") from exc
+    fingerprint = sha256_fingerprint(certificates_in(cert.read_bytes(), str(cert))[0])
     click.echo(f"wrote {key} ({'encrypted' if passphrase else 'unencrypted'}) and {cert} — self-signed, for trials")
+    click.echo(f"signer certificate SHA-256 fingerprint: {colon_hex(fingerprint)}")
+    click.echo(f"verify packs signed with it: evidence-app verify PACK.pdf --signer-fingerprint {fingerprint}")
 
 
 __all__ = ["main"]

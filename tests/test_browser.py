@@ -6,6 +6,7 @@ clicks or on the order they run in; only the server is shared.
 
 from __future__ import annotations
 
+import re
 import sys
 
 import pytest
@@ -118,13 +119,18 @@ def test_download_a_csv_of_the_gaps_of_one_tenant(page, tmp_path):
 
 
 def test_build_and_download_a_signed_pack_of_the_filtered_scope(page, tmp_path):
+    from evidence_app.evidence.trust import trust_from_fingerprints
     from evidence_app.evidence.verify import verify_pack
 
     _filter_tenant(page, "vie-neubau")
     _build_pack(page)
     shot(page, "07-evidence-pack-built")
     target = _download(page, "Download the signed pack (PDF)", tmp_path / "pack.pdf")
-    result = verify_pack(target.read_bytes())
+    untrusted = verify_pack(target.read_bytes())
+    assert untrusted.intact and untrusted.failed == ("trust",)
+    shown = re.search(r"fingerprint: ((?:[0-9A-F]{2}:){31}[0-9A-F]{2})", page.get_by_text("is ready").inner_text())
+    assert shown, "the page shows the signer certificate's fingerprint next to the pack"
+    result = verify_pack(target.read_bytes(), trust_from_fingerprints([shown.group(1)]))
     assert result.ok, [c for c in result.checks if c.ok is False]
     assert result.manifest["scope"] == {"tenant": ["vie-neubau"]}
 
@@ -141,3 +147,41 @@ def test_verify_an_uploaded_pack_in_the_page_and_catch_an_appended_one(page, tmp
     upload.set_input_files(str(tampered))
     page.get_by_text("Verification FAILED").wait_for(timeout=60_000)
     assert page.get_by_text("Verification passed").count() == 0
+
+
+def test_verify_page_fails_a_truncated_pack_in_one_line(page, tmp_path):
+    _build_pack(page)
+    good = _download(page, "Download the signed pack (PDF)", tmp_path / "good.pdf")
+    cut = tmp_path / "cut.pdf"
+    cut.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    page.locator("[data-testid='stFileUploader'] input[type='file']").set_input_files(str(cut))
+    page.get_by_text("Verification FAILED: not a readable PDF").wait_for(timeout=60_000)
+    assert page.get_by_text("Verification passed").count() == 0
+    no_exception(page)
+
+
+def test_verify_page_never_passes_a_foreign_signer_until_the_user_trusts_it(page, tmp_path):
+    from click.testing import CliRunner
+
+    from evidence_app.cli import main
+
+    import forge
+
+    foreign = forge.make_identity(tmp_path / "foreign")
+    pack = tmp_path / "foreign.pdf"
+    res = CliRunner().invoke(main, ["pack", "--start", "2026-10-01", "--end", "2026-10-02", "--out", str(pack),
+                                    "--key", str(foreign.key), "--cert", str(foreign.cert)])
+    assert res.exit_code == 0, res.output
+    goto(page, "Evidence pack", "Evidence pack")
+    page.locator("[data-testid='stFileUploader'] input[type='file']").first.set_input_files(str(pack))
+    verdict = page.get_by_text("Verification FAILED: signer not trusted")
+    verdict.wait_for(timeout=60_000)
+    assert forge.colon_hex(foreign.fingerprint) in verdict.inner_text()
+    assert page.get_by_text("Verification passed").count() == 0
+    shot(page, "09-evidence-pack-untrusted-signer")
+    page.get_by_text("Trust another signer (a certificate or a fingerprint)").click()
+    box = page.get_by_label("…or the signer certificate's SHA-256 fingerprint (colons optional)")
+    box.fill(foreign.fingerprint)
+    box.press("Enter")
+    page.get_by_text("Verification passed").wait_for(timeout=60_000)
+    assert page.get_by_text("Verification FAILED").count() == 0

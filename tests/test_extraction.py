@@ -58,9 +58,10 @@ def _pack_manifest(scenario, tmp_path, *period: str) -> dict:
     assert res.exit_code == 0, res.stderr
     from pyhanko.pdf_utils.reader import PdfFileReader
 
-    from evidence_app.evidence.verify import _attachments
+    from evidence_app.evidence.attachments import read_attachments
 
-    return json.loads(_attachments(PdfFileReader(io.BytesIO(out.read_bytes()), strict=False))["manifest.json"])
+    root = PdfFileReader(io.BytesIO(out.read_bytes()), strict=False).root
+    return json.loads(read_attachments(root).files["manifest.json"])
 
 
 def test_the_recorded_sql_run_with_its_parameters_returns_the_recorded_row_count(spread, tmp_path):

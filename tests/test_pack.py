@@ -55,24 +55,37 @@ def pack(tmp_path_factory, identity) -> Path:
 def attachments(path: Path) -> dict[str, bytes]:
     from pyhanko.pdf_utils.reader import PdfFileReader
 
-    from evidence_app.evidence.verify import _attachments
+    from evidence_app.evidence.attachments import read_attachments
 
-    return _attachments(PdfFileReader(io.BytesIO(path.read_bytes()), strict=False))
+    return read_attachments(PdfFileReader(io.BytesIO(path.read_bytes()), strict=False).root).files
 
 
 def verify(path: Path, *extra: str):
     return run("verify", str(path), *extra)
 
 
-def test_fresh_pack_verifies(pack):
-    res = verify(pack)
+def verify_trusted(path: Path, identity, *extra: str):
+    """Verify trusting the signer's own certificate (exit 0 needs a trusted signer)."""
+    return verify(path, "--trust", str(identity[1]), *extra)
+
+
+def test_fresh_pack_verifies(pack, identity):
+    res = verify_trusted(pack, identity)
     assert res.exit_code == 0, res.stdout
-    assert "covers entire file" in res.stdout and "verification passed" in res.stdout
+    assert "OK    covers entire file" in res.stdout and "verification passed" in res.stdout
 
 
 def test_trust_in_the_signer_certificate_is_reported(pack, identity):
-    res = verify(pack, "--trust", str(identity[1]))
+    res = verify_trusted(pack, identity)
     assert res.exit_code == 0 and "OK    trust" in res.stdout
+
+
+def test_fresh_pack_without_trust_is_intact_but_not_trusted(pack):
+    res = verify(pack)
+    assert res.exit_code == 1
+    assert "FAIL  trust: signer not trusted" in res.stdout
+    assert [line for line in res.stdout.splitlines() if line.startswith("FAIL")] == \
+        [line for line in res.stdout.splitlines() if line.startswith("FAIL  trust")]
 
 
 def test_trust_in_another_certificate_fails(pack, tmp_path):
@@ -81,15 +94,15 @@ def test_trust_in_another_certificate_fails(pack, tmp_path):
     assert res.exit_code == 1 and "FAIL  trust" in res.stdout
 
 
-def test_one_changed_byte_fails_verification(pack, tmp_path):
+def test_one_changed_byte_fails_verification(pack, identity, tmp_path):
     data = bytearray(pack.read_bytes())
-    pos = data.index(b"Audit-trail") if b"Audit-trail" in data else len(data) // 3
-    data[pos + 200] ^= 0x01
+    pos = data.index(b"(Evidence pack EP-") + 20
+    data[pos] ^= 0x01
     bad = tmp_path / "flipped.pdf"
     bad.write_bytes(bytes(data))
-    res = verify(bad)
+    res = verify_trusted(bad, identity)
     assert res.exit_code == 1
-    assert "FAIL" in res.stdout
+    assert "FAIL  signature intact" in res.stdout
 
 
 def test_content_appended_after_signing_fails_verification(pack, tmp_path):
@@ -107,20 +120,22 @@ def test_content_appended_after_signing_fails_verification(pack, tmp_path):
     bad.write_bytes(out.getvalue())
     res = verify(bad)
     assert res.exit_code == 1
-    assert "FAIL  covers entire file" in res.stdout
+    assert "FAIL  covers entire file" in res.stdout and "FAIL  revisions" in res.stdout
+    assert "FAIL  attachments: coverage.csv is embedded twice" in res.stdout
 
 
 def test_plain_bytes_appended_fail_verification(pack, tmp_path):
     bad = tmp_path / "appended.pdf"
     bad.write_bytes(pack.read_bytes() + b"\n% appended after signing\n")
     res = verify(bad)
-    assert res.exit_code == 1 and "covers entire file" in res.stdout
+    assert res.exit_code == 1 and "FAIL  covers entire file" in res.stdout
 
 
 def test_not_a_pdf_is_unusable_input(tmp_path):
     junk = tmp_path / "junk.pdf"
     junk.write_bytes(b"hello")
-    assert verify(junk).exit_code == 2
+    res = verify(junk)
+    assert res.exit_code == 2 and "not a PDF" in res.stderr
 
 
 def test_every_extract_is_attached_with_manifest(pack):
@@ -154,8 +169,8 @@ def test_sample_can_be_redrawn_from_seed_and_population(pack):
 
 def test_chained_pack_verifies_against_its_predecessor(pack, tmp_path, identity):
     nxt = build(tmp_path / "next.pdf", identity, "--previous", str(pack))
-    assert verify(nxt, "--previous", str(pack)).exit_code == 0
-    res = verify(nxt, "--previous", str(nxt))
+    assert verify_trusted(nxt, identity, "--previous", str(pack)).exit_code == 0
+    res = verify_trusted(nxt, identity, "--previous", str(nxt))
     assert res.exit_code == 1 and "FAIL  chain" in res.stdout
 
 
@@ -165,10 +180,10 @@ def test_encrypted_key_with_passphrase_from_environment(tmp_path):
     ident = (tmp_path / "id" / "key.pem", tmp_path / "id" / "cert.pem")
     assert b"ENCRYPTED" in ident[0].read_bytes()
     out = build(tmp_path / "p.pdf", ident, env=env)
-    assert verify(out).exit_code == 0
+    assert verify_trusted(out, ident).exit_code == 0
     res = run("pack", *PERIOD, "--out", str(tmp_path / "q.pdf"), "--key", str(ident[0]), "--cert", str(ident[1]),
               env={"EVIDENCE_SIGNING_PASSPHRASE": "wrong"})
-    assert res.exit_code == 2 and "passphrase" in res.stderr and "Traceback" not in res.stderr
+    assert res.exit_code == 2 and "wrong passphrase" in res.stderr and "Traceback" not in res.stderr
 
 
 def test_passphrase_from_a_file(tmp_path):
@@ -194,7 +209,7 @@ def test_pkcs12_identity(tmp_path, identity):
     res = run("pack", *PERIOD, *AT, "--out", str(tmp_path / "p.pdf"), "--pkcs12", str(p12),
               env={"EVIDENCE_SIGNING_PASSPHRASE": "pw"})
     assert res.exit_code == 0, res.stderr
-    assert verify(tmp_path / "p.pdf").exit_code == 0
+    assert verify_trusted(tmp_path / "p.pdf", identity).exit_code == 0
 
 
 def test_signing_options_are_required(tmp_path):
@@ -247,6 +262,13 @@ def test_cover_says_plainly_when_self_signed(pack):
     assert "Self-signed trial identity" in _pdf_text(pack)
 
 
+def test_cover_shows_the_signer_certificate_fingerprint(pack, identity):
+    from evidence_app.evidence.trust import certificates_in, colon_hex, sha256_fingerprint
+
+    fingerprint = sha256_fingerprint(certificates_in(identity[1].read_bytes(), "cert")[0])
+    assert re.search(rf"Signer certificate SHA-256\s+{colon_hex(fingerprint)}\n", _pdf_text(pack))
+
+
 def test_every_page_carries_number_pack_id_and_period(pack):
     manifest = json.loads(attachments(pack)["manifest.json"])
     pages = _pdf_text(pack).split("\f")
@@ -262,6 +284,6 @@ def test_timestamp_from_a_tsa_is_embedded_and_verified(tmp_path, identity):
 
     with local_tsa(tmp_path) as url:
         out = build(tmp_path / "stamped.pdf", identity, "--tsa", url)
-    res = verify(out)
+    res = verify_trusted(out, identity)
     assert res.exit_code == 0, res.stdout
-    assert "timestamp" in res.stdout
+    assert "OK    timestamp" in res.stdout

@@ -150,3 +150,21 @@ def test_bad_config_is_explained_not_a_traceback(monkeypatch, tmp_path):
 
 def test_passwords_are_masked_in_free_text():
     assert mask_secrets('url = "postgresql://auditor:hunter2@db/x"') == 'url = "postgresql://auditor:***@db/x"'
+
+
+def test_verify_page_trusts_the_servers_own_certificate_and_its_chain(monkeypatch, tmp_path):
+    from evidence_app.evidence.trust import certificates_in
+    from evidence_app.ui import data
+
+    import forge
+
+    ca = forge.make_identity(tmp_path / "ca", "Server CA", "Example GmbH", ca=True)
+    leaf = forge.make_identity(tmp_path / "leaf", "evidence server", "Example GmbH", issuer=ca)
+    monkeypatch.setenv(data.KEY_ENV, str(leaf.key))
+    monkeypatch.setenv(data.CERT_ENV, str(leaf.cert))
+    monkeypatch.setenv(data.CHAIN_ENV, str(ca.cert))
+    trust = data.server_trust()
+    trial_cert = Path(data.trial_identity()[1])
+    for cert in (trial_cert, leaf.cert, ca.cert):
+        assert certificates_in(cert.read_bytes(), str(cert))[0] in trust.certificates
+    assert "this server's trial identity" in trust.sources and "$EVIDENCE_SIGNING_CHAIN" in trust.sources

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -19,9 +21,11 @@ from evidence_app.evidence.extracts import (
     manifest_bytes,
 )
 from evidence_app.evidence.sign import (
+    Identity,
     SigningOptions,
     load_identity,
     sign_with_attachments,
+    timestamper,
 )
 from evidence_app.reconcile import Period, Scope
 
@@ -30,40 +34,100 @@ Step = Callable[[str], None]
 
 @dataclass(frozen=True)
 class BuiltPack:
+    """A signed pack and what went into it."""
+
     path: Path | None
+    """Where it was written (None: kept in memory only)."""
     data: bytes
+    """The signed PDF."""
     manifest: dict
+    """manifest.json as embedded."""
     contents: PackContents
+    """The figures the pages show."""
+    signer_fingerprint: str
+    """SHA-256 of the signer certificate (hex), to compare out of band."""
+
+
+@dataclass(frozen=True)
+class Preflight:
+    """Everything that can fail cheaply, checked before minutes of work go into a pack."""
+
+    identity: Identity
+    """The loaded signing identity."""
+    stamper: object | None
+    """The timestamp client, already answered once (None: no --tsa)."""
+    previous_sha256: str | None
+    """SHA-256 of the --previous pack."""
+
+
+def preflight(signing: SigningOptions, out: Path | None, previous: Path | None) -> Preflight:
+    """Load the key, ask the TSA once, check --out is writable and --previous readable: fail fast, exit 2."""
+    identity = load_identity(signing)
+    stamper = timestamper(signing.tsa_url)
+    if out is not None:
+        check_writable(out)
+    return Preflight(identity, stamper, _sha256_file(previous, "--previous") if previous else None)
 
 
 def build_pack(config: Config, period: Period, scope: Scope, signing: SigningOptions, generated_at: datetime,
                out: Path | None = None, previous: Path | None = None, sample_seed: int | None = None,
-               step: Step | None = None, stores=None, access_limit: str | None = None) -> BuiltPack:  # noqa: ANN001
+               step: Step | None = None, stores=None, access_limit: str | None = None,
+               ready: Preflight | None = None) -> BuiltPack:  # noqa: ANN001
     """Everything ``evidence-app pack`` does; ``step`` hears each stage (for progress bars). ``access_limit``
-    says, on the cover and in the manifest, that the builder's access was limited (web app, scoped grant)."""
+    says, on the cover and in the manifest, that the builder's access was limited (web app, scoped grant);
+    ``ready`` is the result of :func:`preflight` when the caller checked the options already."""
     say = step or (lambda _s: None)
-    identity = load_identity(signing)  # fail fast on a bad key before any heavy work
-    previous_sha = _sha256_file(previous, "--previous") if previous else None
+    ready = ready or preflight(signing, out, previous)
+    identity, previous_sha = ready.identity, ready.previous_sha256
     say("reconciling")
     contents = gather(config, period, scope, generated_at, sample_seed, stores=stores, access_limit=access_limit)
     say("writing extracts")
     extracts = build_extracts(contents)
-    body = manifest(contents, extracts, previous_sha, identity.subject)
+    body = manifest(contents, extracts, previous_sha, identity.subject, identity.fingerprint)
     say("laying out the PDF")
-    unsigned = pdf.render(contents, body, extracts, identity.subject, identity.self_signed)
+    unsigned = pdf.render(contents, body, extracts, identity.subject, identity.self_signed, identity.fingerprint)
     say("signing")
     attachments = [(e.name, e.data, "text/csv", f"{e.rows} rows") for e in extracts]
     attachments.append((MANIFEST, manifest_bytes(body), "application/json", "pack manifest"))
-    signed = sign_with_attachments(unsigned, attachments, identity, generated_at, signing.tsa_url)
+    signed = sign_with_attachments(unsigned, attachments, identity, generated_at, stamper=ready.stamper)
     if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_bytes(signed)
+        write_atomically(out, signed)
     say("done")
-    return BuiltPack(out, signed, body, contents)
+    return BuiltPack(out, signed, body, contents, identity.fingerprint)
+
+
+def check_writable(out: Path) -> None:
+    """--out must be writable before minutes of work go into the pack: its folder creatable, a file there."""
+    if out.is_dir():
+        raise UsageError(f"--out {out}: is a folder, not a file")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=out.parent, prefix=f".{out.name}.", suffix=".probe"):
+            pass
+        if out.exists():
+            with out.open("r+b"):
+                pass
+    except OSError as exc:
+        raise UsageError(f"--out {out}: cannot write there: {exc.strerror or exc}") from exc
+
+
+def write_atomically(out: Path, data: bytes) -> None:
+    """Write next to the target and rename, so a failed write never leaves half a pack under its name."""
+    tmp = None
+    try:
+        with tempfile.NamedTemporaryFile(dir=out.parent, prefix=f".{out.name}.", suffix=".part", delete=False) as f:
+            tmp = Path(f.name)
+            f.write(data)
+        os.replace(tmp, out)
+    except OSError as exc:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
+        raise UsageError(f"--out {out}: cannot write: {exc.strerror or exc}") from exc
 
 
 def _sha256_file(path: Path, option: str) -> str:
+    """SHA-256 of a file the user named; unreadable is a usage error naming the option."""
     try:
         return hashlib.sha256(path.read_bytes()).hexdigest()
     except OSError as exc:
-        raise UsageError(f"{option}: cannot read {path}: {exc.strerror}") from None
+        raise UsageError(f"{option}: cannot read {path}: {exc.strerror}") from exc

@@ -67,7 +67,9 @@ def csv_rows(data: bytes) -> int:
     return max(sum(1 for _ in csv.reader(io.StringIO(data.decode("utf-8")))) - 1, 0)
 
 
-def manifest(c: PackContents, extracts: list[Extract], previous_sha256: str | None, signer: str) -> dict:
+def manifest(c: PackContents, extracts: list[Extract], previous_sha256: str | None, signer: str,
+             signer_sha256: str) -> dict:
+    """manifest.json: period, scope, sources, signer (name and certificate SHA-256), each extract's hash and rows."""
     body = {
         "format": "evidence-app pack manifest 1",
         "generator": {"name": "evidence-app", "version": c.version},
@@ -78,6 +80,7 @@ def manifest(c: PackContents, extracts: list[Extract], previous_sha256: str | No
         "generated_at": iso_utc(pd.Timestamp(c.generated_at)),
         "config_sha256": c.config_sha256,
         "signer": signer,
+        "signer_sha256": signer_sha256,
         "previous_pack_sha256": previous_sha256,
         "sample": {"seed": c.sample_plan.seed, "size": c.sample_plan.size,
                    "confidence": c.sample_plan.confidence,

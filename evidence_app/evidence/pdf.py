@@ -31,6 +31,7 @@ from evidence_app.evidence import charts
 from evidence_app.evidence.contents import PackContents
 from evidence_app.evidence.extracts import Extract
 from evidence_app.evidence.fonts import font_names
+from evidence_app.evidence.trust import colon_hex
 from evidence_app.reconcile.coverage import iso_utc
 from evidence_app.reconcile.rules import describe, describe_accuracy_and_remediation
 
@@ -163,7 +164,8 @@ class _NumberedCanvas(rl_canvas.Canvas):
         self.drawRightString(right, 8 * mm, f"Page {self._pageNumber} of {total}")
 
 
-def render(c: PackContents, manifest: dict, extracts: list[Extract], signer: str, self_signed: bool) -> bytes:
+def render(c: PackContents, manifest: dict, extracts: list[Extract], signer: str, self_signed: bool,
+           signer_sha256: str) -> bytes:
     """The unsigned PDF bytes."""
     buf = io.BytesIO()
     period = c.period.label()
@@ -173,8 +175,8 @@ def render(c: PackContents, manifest: dict, extracts: list[Extract], signer: str
                             creator=f"evidence-app {c.version}", invariant=1)
     header = (c.config.organisation or "Organisation", period, manifest["pack_id"])
     canvas_cls = type("PackCanvas", (_NumberedCanvas,), {"header": header})
-    story = (_cover(c, manifest, signer, self_signed) + _summary(c) + _controls(c) + _coverage(c) + _replay(c)
-             + _remediation(c) + _exceptions(c) + _sample(c) + _methodology(c, manifest, extracts))
+    story = (_cover(c, manifest, signer, self_signed, signer_sha256) + _summary(c) + _controls(c) + _coverage(c)
+             + _replay(c) + _remediation(c) + _exceptions(c) + _sample(c) + _methodology(c, manifest, extracts))
     doc.build(story, canvasmaker=canvas_cls)
     return buf.getvalue()
 
@@ -183,7 +185,7 @@ def _kv(rows: list[tuple[str, str]], key_w: float = 45 * mm) -> Table:
     return table([[f"<b>{k}</b>", v] for k, v in rows], [key_w, WIDTH - key_w], header=False)
 
 
-def _cover(c: PackContents, m: dict, signer: str, self_signed: bool) -> list:
+def _cover(c: PackContents, m: dict, signer: str, self_signed: bool, signer_sha256: str) -> list:
     t = c.summary.totals
     story = [Spacer(1, 20 * mm), P("Audit-trail completeness", "title"),
              P("Evidence pack: reconciliation of the audit trail against the operations that really happened, "
@@ -197,6 +199,7 @@ def _cover(c: PackContents, m: dict, signer: str, self_signed: bool) -> list:
                  ("Generated at", m["generated_at"]),
                  ("Generator", f"evidence-app {E(c.version)}"),
                  ("Signed by", E(signer)),
+                 ("Signer certificate SHA-256", f"<font face='MONO' size=5.8>{colon_hex(signer_sha256)}</font>"),
                  ("Configuration SHA-256", f"<font size=6.5>{c.config_sha256}</font>"),
                  ("Previous pack SHA-256", f"<font size=6.5>{m['previous_pack_sha256'] or 'none (first pack of the chain)'}</font>"),
              ]), Spacer(1, 8 * mm)]
@@ -208,12 +211,15 @@ def _cover(c: PackContents, m: dict, signer: str, self_signed: bool) -> list:
         story += [Spacer(1, 4 * mm), _boxed(
             "<b>Self-signed trial identity.</b> This pack is signed with a self-signed certificate "
             "(evidence-app keygen). The signature proves the file has not changed since signing; it does "
-            "not prove who signed it. Use a certificate from your organisation's CA for audit submissions.",
+            "not prove who signed it unless the certificate's SHA-256 fingerprint above is compared with the "
+            "signer's out of band. Use a certificate from your organisation's CA for audit submissions.",
             palette.VERMILLION)]
     story += [Spacer(1, 6 * mm), P(
         "The full machine-readable population is attached to this PDF (coverage.csv, exceptions.csv, "
         "replay_status.csv, population.csv, sample.csv, remediation.csv and manifest.json) inside the revision the signature "
-        "covers. Check it with <font face='MONO'>evidence-app verify</font> or any PAdES validator.", "small"),
+        "covers. Check it with <font face='MONO'>evidence-app verify --signer-fingerprint SHA256</font> — the "
+        "fingerprint the signer gave you out of band, not one read off this page — or with "
+        "<font face='MONO'>--trust</font> your CA's certificate, or any PAdES validator.", "small"),
         PageBreak()]
     return story
 
@@ -389,7 +395,8 @@ def _methodology(c: PackContents, m: dict, extracts: list[Extract]) -> list:
     story += [P(E(r)) for r in rules]
     story += [P("8.3 Extract fingerprints", "h2"), table(fp, [WIDTH * 0.2, WIDTH * 0.1, WIDTH * 0.7], align_right=(1,)),
               P(f"manifest.json records these, the configuration hash and the sample seed. Pack id {m['pack_id']} "
-                "is derived from the manifest.", "small"),
+                "is derived from the manifest. The signer certificate's SHA-256 is "
+                f"<font face='MONO' size=6.5>{E(m.get('signer_sha256', ''))}</font>.", "small"),
               P("8.4 Input problems found (counted, never dropped)", "h2"),
               table(issues, [WIDTH * x for x in (0.13, 0.30, 0.09, 0.48)], align_right=(2,)) if len(issues) > 1
               else P("None.")]

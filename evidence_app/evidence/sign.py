@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Callable, Iterator, TypeVar
 
 from evidence_app.errors import UsageError
+from evidence_app.evidence import identity_files
+from evidence_app.evidence.trust import sha256_fingerprint
 
 T = TypeVar("T")
 
@@ -36,51 +38,68 @@ class SigningOptions:
 
 @dataclass(frozen=True)
 class Identity:
+    """A loaded signing identity: the signer, and what the pack and a verifier say about it."""
+
     signer: object
     """pyhanko SimpleSigner."""
     subject: str
+    """The signer certificate's subject, in words."""
     self_signed: bool
+    """True when the certificate is its own issuer (a trial identity)."""
     not_after: datetime
+    """End of the certificate's validity."""
+    fingerprint: str
+    """SHA-256 of the signer certificate's DER (64 lowercase hex digits), to compare out of band."""
+    certificates: tuple[bytes, ...]
+    """DER of the signer certificate followed by its chain: what a verifier may trust."""
 
 
 def read_passphrase(options: SigningOptions) -> bytes | None:
+    """The key passphrase from --passphrase-file or the environment, never from the command line."""
     if options.passphrase_file is not None:
         try:
             return options.passphrase_file.read_bytes().rstrip(b"\r\n")
         except OSError as exc:
-            raise UsageError(f"--passphrase-file: cannot read {options.passphrase_file}: {exc.strerror}") from None
+            raise UsageError(f"--passphrase-file: cannot read {options.passphrase_file}: {exc.strerror}") from exc
     value = os.environ.get(options.passphrase_env)
     return value.encode("utf-8") if value else None
 
 
 def load_identity(options: SigningOptions) -> Identity:
-    """Load key + certificate (PEM) or a PKCS#12 file; every failure is a usage error naming the file."""
-    from pyhanko.sign import signers
-
+    """Load key + certificate (PEM/DER) or a PKCS#12 file; every failure says what failed and names the file."""
     passphrase = read_passphrase(options)
     if options.pkcs12 is not None:
         if options.key or options.cert:
             raise UsageError("give either --pkcs12 or --key/--cert, not both")
-        _readable(options.pkcs12, "--pkcs12")
-        signer = _quiet(lambda: signers.SimpleSigner.load_pkcs12(str(options.pkcs12), passphrase=passphrase))
-        what = f"--pkcs12 {options.pkcs12}"
+        key, certs = identity_files.load_pkcs12(options.pkcs12, passphrase, options.passphrase_env)
     elif options.key is not None and options.cert is not None:
-        _readable(options.key, "--key")
-        _readable(options.cert, "--cert")
-        chain = [str(options.chain)] if options.chain else None
-        if options.chain:
-            _readable(options.chain, "--chain")
-        signer = _quiet(lambda: signers.SimpleSigner.load(str(options.key), str(options.cert), ca_chain_files=chain,
-                                                          key_passphrase=passphrase))
-        what = f"--key {options.key}"
+        key = identity_files.load_key(options.key, passphrase, options.passphrase_env)
+        certs = identity_files.load_certificates(options.cert, "--cert")
+        identity_files.check_pair(key, certs[0], f"--cert {options.cert}", f"--key {options.key}")
+        if options.chain is not None:
+            certs += identity_files.load_certificates(options.chain, "--chain")
     else:
         raise UsageError("signing needs --key KEY.pem --cert CERT.pem (optionally --chain) or --pkcs12 FILE.p12")
-    if signer is None:
-        hint = "" if passphrase else f" (no passphrase given: set ${options.passphrase_env} or --passphrase-file)"
-        raise UsageError(f"{what}: could not load the signing key — wrong passphrase or not a key{hint}")
-    cert = signer.signing_cert
-    return Identity(signer, cert.subject.human_friendly, cert.subject == cert.issuer,
-                    cert.not_valid_after)
+    return _identity(key, certs)
+
+
+def _identity(key, certs: tuple) -> Identity:  # noqa: ANN001 - a cryptography private key
+    """Wrap loaded key material as a pyHanko signer."""
+    from asn1crypto import keys, x509
+    from cryptography.hazmat.primitives import serialization
+    from pyhanko.sign import signers
+    from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+    der = tuple(c.public_bytes(serialization.Encoding.DER) for c in certs)
+    key_info = keys.PrivateKeyInfo.load(key.private_bytes(serialization.Encoding.DER,
+                                                          serialization.PrivateFormat.PKCS8,
+                                                          serialization.NoEncryption()))
+    chain = [x509.Certificate.load(d) for d in der]
+    signer = signers.SimpleSigner(signing_cert=chain[0], signing_key=key_info,
+                                  cert_registry=SimpleCertificateStore.from_certs(chain[1:]))
+    cert = chain[0]
+    return Identity(signer, cert.subject.human_friendly, cert.subject == cert.issuer, cert.not_valid_after,
+                    sha256_fingerprint(der[0]), der)
 
 
 def outside_event_loop(func: Callable[[], T]) -> T:
@@ -108,26 +127,40 @@ def quiet_pyhanko() -> Iterator[None]:
             lg.setLevel(level)
 
 
-def _quiet(load):  # noqa: ANN001, ANN202
-    """pyHanko returns None on a bad passphrase; some errors raise. Normalise to None."""
-    with quiet_pyhanko():
-        try:
-            return load()
-        except Exception:  # noqa: BLE001 - any parse failure means "cannot load"
-            return None
+def timestamper(url: str | None):  # noqa: ANN201 - a pyHanko TimeStamper or None
+    """An RFC 3161 client for --tsa, asked once now so an unreachable authority fails before the heavy work."""
+    if url is None:
+        return None
+    from urllib.parse import urlparse
+
+    from pyhanko.sign import timestamps
+
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise UsageError(f"--tsa {url}: not an http(s) URL")
+    stamper = timestamps.HTTPTimeStamper(url, timeout=10)
+    try:
+        with quiet_pyhanko():
+            outside_event_loop(lambda: asyncio.run(stamper.async_dummy_response("sha256")))
+    except Exception as exc:  # noqa: BLE001 - network, HTTP and ASN.1 errors all mean "no usable TSA"
+        raise UsageError(f"--tsa {url}: the timestamp authority did not answer usably: {_reason(exc)}") from exc
+    return stamper
 
 
-def _readable(path: Path, option: str) -> None:
-    if not path.is_file():
-        raise UsageError(f"{option}: file not found: {path}")
+def _reason(exc: BaseException) -> str:
+    """The innermost cause in one line (pyHanko wraps the network error)."""
+    while exc.__cause__ is not None:
+        exc = exc.__cause__
+    return (str(exc) or type(exc).__name__).splitlines()[0][:200]
 
 
 def sign_with_attachments(pdf: bytes, attachments: list[tuple[str, bytes, str, str]], identity: Identity,
-                          generated_at: datetime, tsa_url: str | None = None) -> bytes:
+                          generated_at: datetime, stamper=None, tsa_url: str | None = None) -> bytes:  # noqa: ANN001
     """Embed (name, data, mime, description) files and sign, in one incremental revision."""
     from pyhanko.pdf_utils import embed
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-    from pyhanko.sign import fields, signers, timestamps
+    from pyhanko.sign import fields, signers
+    from pyhanko.sign.timestamps.common_utils import TimestampRequestError
 
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
     for name, data, mime, description in attachments:
@@ -142,9 +175,15 @@ def sign_with_attachments(pdf: bytes, attachments: list[tuple[str, bytes, str, s
         reason="Audit-trail completeness evidence pack",
         location="evidence-app",
     )
-    stamper = timestamps.HTTPTimeStamper(tsa_url) if tsa_url else None
+    stamper = stamper if stamper is not None else timestamper(tsa_url)
     out = io.BytesIO()
-    outside_event_loop(lambda: signers.sign_pdf(writer, meta, signer=identity.signer, timestamper=stamper, output=out))
+    try:
+        outside_event_loop(lambda: signers.sign_pdf(writer, meta, signer=identity.signer, timestamper=stamper,
+                                                    output=out))
+    except (TimestampRequestError, OSError, ValueError) as exc:
+        if stamper is None:
+            raise
+        raise UsageError(f"--tsa {getattr(stamper, 'url', tsa_url)}: timestamping failed: {_reason(exc)}") from exc
     return out.getvalue()
 
 

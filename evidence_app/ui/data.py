@@ -20,6 +20,7 @@ from evidence_app.controls import ControlResult, evaluate_controls
 from evidence_app.errors import AccessDenied
 from evidence_app.evidence.build import BuiltPack
 from evidence_app.evidence.sign import SigningOptions
+from evidence_app.evidence.trust import TrustAnchors
 from evidence_app.evidence.verify import Verification
 from evidence_app.ingest.canonical import DataIssue, parse_timestamps
 from evidence_app.ingest.dataset import Dataset, SourceReport, open_stores
@@ -261,12 +262,13 @@ def build_pack(v: View, signing: SigningOptions, generated_at: datetime,
     return built
 
 
-def verify_pack(name: str, data: bytes) -> Verification:
-    """The same checks as ``evidence-app verify``; the verdict is recorded before it is shown."""
+def verify_pack(name: str, data: bytes, trust: TrustAnchors) -> Verification:
+    """The same checks as ``evidence-app verify`` with ``trust`` as the trust anchors; the verdict is recorded
+    before it is shown."""
     from evidence_app.evidence.verify import verify_pack as verify
 
     found = visitor()
-    result = verify(data)
+    result = verify(data, trust)
     sha = hashlib.sha256(data).hexdigest()
     seen = st.session_state.setdefault("evidence_verified", set())
     if sha not in seen:  # a rerun shows the same verdict again: recorded once per session and file
@@ -302,3 +304,31 @@ def access_log(path: str | None, start: date | None, end: date | None) -> tuple[
 def access_log_csv(entries: list[Entry]) -> bytes:
     return entries_csv(entries).encode("utf-8")
 
+
+KEY_ENV, CERT_ENV, CHAIN_ENV = "EVIDENCE_SIGNING_KEY", "EVIDENCE_SIGNING_CERT", "EVIDENCE_SIGNING_CHAIN"
+
+
+def server_identity_configured() -> bool:
+    """True when the server was started with its own signing key and certificate."""
+    import os
+
+    return bool(os.environ.get(KEY_ENV) and os.environ.get(CERT_ENV))
+
+
+def server_trust() -> TrustAnchors:
+    """What the verify page trusts without being told: the trial identity this server made, and the server's
+    own certificate ($EVIDENCE_SIGNING_CERT) with its chain ($EVIDENCE_SIGNING_CHAIN)."""
+    import os
+    from pathlib import Path
+
+    from evidence_app.evidence.trust import trust_from_files
+
+    def named(path: str, label: str) -> TrustAnchors:
+        return TrustAnchors(trust_from_files([Path(path)], label).certificates, sources=(label,))
+
+    trust = named(trial_identity()[1], "this server's trial identity")
+    if server_identity_configured():
+        trust += named(os.environ[CERT_ENV], f"${CERT_ENV}")
+        if os.environ.get(CHAIN_ENV):
+            trust += named(os.environ[CHAIN_ENV], f"${CHAIN_ENV}")
+    return trust
