@@ -20,6 +20,7 @@ from evidence_app._text import TEXT_DTYPE, text_in, text_set
 from evidence_app.config import StoreConfig
 from evidence_app.errors import SourceError
 from evidence_app.ingest._columnar import Piece, chunk_columns, frame_of, text_columns
+from evidence_app.ingest.d1dump import last_denial, load_dump
 
 FETCH_CHUNK = 50_000
 _DRIVERS = {"postgresql": "postgresql+psycopg", "mysql": "mysql+pymysql", "mariadb": "mariadb+pymysql"}
@@ -76,6 +77,8 @@ def _mapped(store: StoreConfig, action: str) -> Iterator[None]:
         raise
     except (SQLAlchemyError, sqlite3.Error, OSError) as exc:
         reason = _first_line(exc)
+        if store.d1_dump is not None and reason == "not authorized":
+            reason = f"refused: {last_denial()}"
         raise SourceError(f"{store.key}: {action} failed on {store.display_url}: {reason}") from None
 
 
@@ -135,17 +138,9 @@ def _sqlite_engine(path: Path) -> Engine:
 
 
 def _d1_engine(store: StoreConfig) -> Engine:
+    """The dump loaded as data into a private in-memory SQLite (see :mod:`evidence_app.ingest.d1dump`)."""
     assert store.d1_dump is not None
-    try:
-        script = store.d1_dump.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SourceError(f"{store.key}.d1_dump: cannot read {store.d1_dump}: {exc}") from None
-    conn = sqlite3.connect(":memory:", check_same_thread=False)
-    try:
-        conn.executescript(script)
-    except sqlite3.Error as exc:
-        raise SourceError(f"{store.key}.d1_dump: {store.d1_dump} is not a loadable SQL dump: {exc}") from None
-    conn.execute("PRAGMA query_only = ON")
+    conn = load_dump(store.d1_dump, store.key)
     return sa.create_engine("sqlite://", creator=lambda: conn, poolclass=StaticPool)
 
 
