@@ -16,6 +16,7 @@ from evidence_app.config import Config, load_config
 from evidence_app.errors import EvidenceError, UsageError
 from evidence_app.evidence.sign import PASSPHRASE_ENV
 from evidence_app.ingest.dataset import Dataset
+from evidence_app.masking import mask_text
 from evidence_app.pipeline import evaluate
 from evidence_app.reconcile import Period, Reconciliation, Scope
 from evidence_app.reconcile.coverage import (
@@ -37,7 +38,7 @@ def handle_errors(func: Callable) -> Callable:
         try:
             return func(*args, **kwargs)
         except EvidenceError as exc:
-            click.echo(f"error: {exc}", err=True)
+            click.echo(f"error: {mask_text(str(exc))}", err=True)
             sys.exit(exc.exit_code)
 
     return wrapper
@@ -96,7 +97,7 @@ def run(config_path: str | None, period: Period) -> tuple[Config, Dataset, Recon
     data, recon = evaluate(config, period, progress)
     progress.done()
     for found in data.issues + recon.issues:
-        click.echo(f"warning: {found.describe()}", err=True)
+        click.echo(f"warning: {mask_text(found.describe())}", err=True)
     return config, data, recon
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 from evidence_app.errors import ConfigError
+from evidence_app.masking import mask_text, mask_url, userinfo_quoted
 from evidence_app.resources import sample_config
 
 #: Canonical columns of each store: (required, optional).
@@ -49,7 +50,7 @@ class StoreConfig:
         if self.d1_dump is not None:
             return f"d1-dump:{self.d1_dump}"
         assert self.url is not None
-        return self.url.render_as_string(hide_password=True)
+        return mask_url(self.url)
 
 
 @dataclass(frozen=True)
@@ -205,9 +206,9 @@ def _url(value: Any, key: str, base: Path) -> URL:
     if not isinstance(value, str) or not value.strip():
         raise ConfigError(f"{key}: must be a SQLAlchemy URL string")
     try:
-        url = make_url(value)
+        url = make_url(userinfo_quoted(value))
     except ArgumentError:
-        raise ConfigError(f"{key}: not a valid SQLAlchemy URL: {_mask(value)!r}") from None
+        raise ConfigError(f"{key}: not a valid SQLAlchemy URL: {mask_text(value)!r}") from None
     dialect = url.get_backend_name()
     if dialect not in SUPPORTED_DIALECTS:
         raise ConfigError(
@@ -219,16 +220,6 @@ def _url(value: Any, key: str, base: Path) -> URL:
         db = _readable_file(url.database, key, base)
         url = url.set(database=str(db))
     return url
-
-
-def _mask(value: str) -> str:
-    """Hide a password in a URL-looking string that SQLAlchemy could not parse."""
-    if "@" in value and "://" in value:
-        scheme, rest = value.split("://", 1)
-        creds, host = rest.rsplit("@", 1)
-        user = creds.split(":", 1)[0]
-        return f"{scheme}://{user}:***@{host}"
-    return value
 
 
 def _readable_file(value: Any, key: str, base: Path) -> Path:

@@ -21,6 +21,7 @@ from evidence_app.config import StoreConfig
 from evidence_app.errors import SourceError
 from evidence_app.ingest._columnar import Piece, chunk_columns, frame_of, text_columns
 from evidence_app.ingest.d1dump import last_denial, load_dump
+from evidence_app.masking import mask_text
 
 FETCH_CHUNK = 50_000
 _DRIVERS = {"postgresql": "postgresql+psycopg", "mysql": "mysql+pymysql", "mariadb": "mariadb+pymysql"}
@@ -76,7 +77,7 @@ def _mapped(store: StoreConfig, action: str) -> Iterator[None]:
     except SourceError:
         raise
     except (SQLAlchemyError, sqlite3.Error, OSError) as exc:
-        reason = _first_line(exc)
+        reason = mask_text(_first_line(exc))
         if store.d1_dump is not None and reason == "not authorized":
             reason = f"refused: {last_denial()}"
         raise SourceError(f"{store.key}: {action} failed on {store.display_url}: {reason}") from None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Callable, TypeVar
@@ -10,6 +9,7 @@ from typing import Callable, TypeVar
 import streamlit as st
 
 from evidence_app.errors import EvidenceError
+from evidence_app.masking import mask_text
 from evidence_app.reconcile import Scope
 
 T = TypeVar("T")
@@ -44,7 +44,7 @@ def guarded(load: Callable[[], T]) -> T:
     try:
         return load()
     except EvidenceError as exc:
-        st.error(f"**{type(exc).__name__.replace('Error', ' error')}:** {exc}")
+        st.error(f"**{type(exc).__name__.replace('Error', ' error')}:** {mask_text(str(exc))}")
         st.stop()
         raise  # unreachable: st.stop() raises
 
@@ -63,12 +63,9 @@ def hours(seconds: float | None) -> str:
     return f"{seconds / 3600:.1f} h" if seconds >= 3600 else f"{seconds / 60:.0f} min"
 
 
-_PASSWORD = re.compile(r"(?P<pre>://[^:/@\s]+:)(?P<pw>[^@\s]+)(?P<post>@)")
-
-
 def mask_secrets(text: str) -> str:
-    """Hide passwords in URLs inside free text (e.g. the config file shown on the Sources page)."""
-    return _PASSWORD.sub(r"\g<pre>***\g<post>", text)
+    """Hide credentials in free text (e.g. the config file shown on the Sources page)."""
+    return mask_text(text)
 
 
 def empty_state(message: str) -> None:
