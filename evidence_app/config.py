@@ -26,6 +26,14 @@ AUDIT_COLUMNS: tuple[tuple[str, ...], tuple[str, ...]] = (
 SUPPORTED_DIALECTS = ("sqlite", "postgresql", "mysql", "mariadb")
 DEFAULT_TOLERANCE_SECONDS = 120
 DEFAULT_MAX_REPLAY_ATTEMPTS = 24
+MAX_TOLERANCE_SECONDS = 7 * 86_400
+"""A week: a clock disagreement beyond that is no longer the same operation (and dates stay in range)."""
+MAX_REPLAY_ATTEMPTS = 1_000_000
+DEFAULT_MAX_LINE_BYTES = 4 * 1024 * 1024
+"""A Worker invocation's Logpush line is far smaller; longer lines are skipped and counted."""
+DEFAULT_MAX_FILE_BYTES = 1024 * 1024 * 1024
+"""Decompressed bytes read per log file (Logpush's largest batch is 1 GB uncompressed); the rest is
+skipped and counted, so a gzip bomb cannot keep the reader busy."""
 
 
 @dataclass(frozen=True)
@@ -68,6 +76,18 @@ class MatchingConfig:
 
 
 @dataclass(frozen=True)
+class WorkerLogsConfig:
+    """How the Worker logs are read (``[worker_logs]`` besides ``paths``)."""
+
+    optional: bool = False
+    """True: a glob that matches nothing or an unreadable log file/folder is a warning, not an error."""
+    max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
+    """Longer lines are skipped (counted in skipped_log_lines, file and line named)."""
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+    """Decompressed bytes read per file; the rest of a longer file is skipped (the file is named)."""
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole validated configuration."""
 
@@ -80,6 +100,8 @@ class Config:
     matching: MatchingConfig
     controls: Mapping[str, Any] = field(default_factory=dict)
     """Overrides of the control rules' thresholds (``[controls]``)."""
+    worker_logs: WorkerLogsConfig = field(default_factory=WorkerLogsConfig)
+    """Whether logs are optional, and the reader's caps."""
 
     @property
     def base_dir(self) -> Path:
@@ -91,7 +113,7 @@ KEYS: dict[str, frozenset[str]] = {
     "organisation": frozenset({"name"}),
     "audit": frozenset({"url", "d1_dump", "table", "columns"}),
     "operations": frozenset({"url", "d1_dump", "table", "columns"}),
-    "worker_logs": frozenset({"paths"}),
+    "worker_logs": frozenset({"paths", "optional", "max_line_bytes", "max_file_bytes"}),
     "matching": frozenset({"tolerance_seconds", "max_replay_attempts", "actions"}),
 }
 """Every section of evidence.toml and the keys it accepts (``[controls]`` keys come from the control
@@ -114,7 +136,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"config file unreadable: {path}: {exc}") from None
     try:
         return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+    except ValueError as exc:  # TOMLDecodeError, or an integer too long for int()
         raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
 
 
@@ -137,6 +159,7 @@ def parse_config(raw: Mapping[str, Any], path: Path) -> Config:
         log_paths=_log_paths(raw, base),
         matching=_matching(raw),
         controls=_section(raw, "controls", required=False),
+        worker_logs=_worker_logs(raw),
     )
 
 
@@ -245,16 +268,32 @@ def _log_paths(raw: Mapping[str, Any], base: Path) -> tuple[str, ...]:
     paths = sec.get("paths", [])
     if isinstance(paths, str):
         paths = [paths]
-    if not isinstance(paths, list) or not all(isinstance(p, str) and p for p in paths):
+    if not isinstance(paths, list) or not all(isinstance(p, str) and p.strip() and "\0" not in p for p in paths):
         raise ConfigError("worker_logs.paths: must be a list of path/glob strings")
     return tuple(p if Path(p).is_absolute() else str(base / p) for p in paths)
+
+
+def _worker_logs(raw: Mapping[str, Any]) -> WorkerLogsConfig:
+    sec = _section(raw, "worker_logs", required=False)
+    optional = sec.get("optional", False)
+    if not isinstance(optional, bool):
+        raise ConfigError(f"worker_logs.optional: must be true or false, got {optional!r}")
+    return WorkerLogsConfig(
+        optional=optional,
+        max_line_bytes=_int(sec, "worker_logs.max_line_bytes", DEFAULT_MAX_LINE_BYTES, minimum=1024,
+                            maximum=1024**3),
+        max_file_bytes=_int(sec, "worker_logs.max_file_bytes", DEFAULT_MAX_FILE_BYTES, minimum=1024,
+                            maximum=1024**4),
+    )
 
 
 def _matching(raw: Mapping[str, Any]) -> MatchingConfig:
     sec = _section(raw, "matching", required=False)
     _reject_unknown(sec, "matching")
-    tol = _int(sec, "tolerance_seconds", DEFAULT_TOLERANCE_SECONDS, minimum=0)
-    attempts = _int(sec, "max_replay_attempts", DEFAULT_MAX_REPLAY_ATTEMPTS, minimum=1)
+    tol = _int(sec, "matching.tolerance_seconds", DEFAULT_TOLERANCE_SECONDS, minimum=0,
+               maximum=MAX_TOLERANCE_SECONDS)
+    attempts = _int(sec, "matching.max_replay_attempts", DEFAULT_MAX_REPLAY_ATTEMPTS, minimum=1,
+                    maximum=MAX_REPLAY_ATTEMPTS)
     actions = _section(sec, "actions", required=False, prefix="matching.")
     seen: dict[str, str] = {}
     for operation, action in actions.items():
@@ -269,8 +308,17 @@ def _matching(raw: Mapping[str, Any]) -> MatchingConfig:
     return MatchingConfig(tolerance_seconds=tol, max_replay_attempts=attempts, actions=dict(actions))
 
 
-def _int(sec: Mapping[str, Any], key: str, default: int, *, minimum: int) -> int:
-    value = sec.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ConfigError(f"matching.{key}: must be a whole number ≥ {minimum}, got {value!r}")
+def _int(sec: Mapping[str, Any], key: str, default: int, *, minimum: int, maximum: int) -> int:
+    """A bounded whole number; ``key`` is the full dotted name (``matching.tolerance_seconds``)."""
+    value = sec.get(key.rpartition(".")[2], default)
+    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
+        raise ConfigError(f"{key}: must be a whole number from {minimum:,} to {maximum:,}, got {_shown(value)}")
     return value
+
+
+def _shown(value: Any) -> str:
+    """A config value for a message, short (a huge number is not spelled out)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
+        return f"a {value.bit_length()}-bit number"
+    text = repr(value)
+    return text if len(text) <= 40 else text[:39] + "…"
