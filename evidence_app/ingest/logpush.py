@@ -30,6 +30,7 @@ from evidence_app.config import MatchingConfig, WorkerLogsConfig
 from evidence_app.errors import SourceError
 from evidence_app.ingest.canonical import (
     DataIssue,
+    blank_as_null,
     canonical_target,
     issue,
     parse_timestamps,
@@ -440,6 +441,7 @@ def _failure_frame(records: list[dict], matching: MatchingConfig) -> tuple[pd.Da
     )
     where = _col(records, "_where")
     issues = [
+        *blank_as_null("worker_logs", df, where),
         issue("worker_logs", "unparseable_timestamp", "created_at",
               where[created.isna() & _col(records, "created_at").notna()],
               "the log entry's own time was used instead"),

@@ -221,21 +221,29 @@ def _mysql_grants_write(grants: Sequence[str], database: str, table: str) -> boo
     return False
 
 
+_ISO_SHAPE = "____-__-__%"
+_VALID_ISO = (r"^[0-9]{4}-((0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])|(0[13-9]|1[0-2])-(29|30)|(0[13578]|1[02])-31)"
+              r"([T ]([01][0-9]|2[0-3])(:[0-5][0-9](:[0-5][0-9]([.,][0-9]+)?)?)?)?"
+              r"[[:space:]]*(Z|[+-][0-9]{2}(:?[0-9]{2})?)?[[:space:]]*$")
+"""A real ISO-8601 time, as the parser reads them (29 February is left for the parser to judge)."""
+
+
 def time_predicate(store: Store, column: sa.ColumnClause, window: Window) -> sa.ColumnElement[bool]:
     """A superset filter for the window: every row that could fall in it, plus every row whose
-    timestamp the database cannot judge (NULL, unparseable text) so those are counted, not lost."""
+    timestamp the database cannot judge (NULL, unparseable or impossible text such as
+    ``2026-13-45T99:99:99Z``, whatever it sorts next to) so those are counted, not lost."""
     lo_s, hi_s = window.start.timestamp(), window.end.timestamp()
     numeric = sa.or_(column.between(lo_s, hi_s), column.between(lo_s * 1000, hi_s * 1000))
     # Text bounds at day granularity, padded for zone offsets; exact filtering happens later.
     lo_t = (window.start - timedelta(days=1)).date().isoformat()
     hi_t = (window.end + timedelta(days=2)).date().isoformat()
-    text = sa.or_(sa.and_(column >= lo_t, column < hi_t), column.not_like("____-__-__%"))
+    in_range = sa.and_(column >= lo_t, column < hi_t)
     if store.time_kind == "sqlite":
         kind = sa.func.typeof(column)
         return sa.or_(
-            sa.and_(column >= lo_t, column < hi_t),  # the common case first: ISO text in range
+            in_range,  # the common case first: ISO text in range
             sa.and_(kind.in_(["integer", "real"]), numeric),
-            sa.and_(kind == "text", column.not_like("____-__-__%")),
+            sa.and_(kind == "text", sa.or_(column.not_like(_ISO_SHAPE), _impossible(column, "sqlite"))),
             column.is_(None),
             kind == "blob",
         )
@@ -245,7 +253,20 @@ def time_predicate(store: Store, column: sa.ColumnClause, window: Window) -> sa.
         naive_lo = window.start.astimezone(timezone.utc).replace(tzinfo=None) - timedelta(days=1)
         naive_hi = window.end.astimezone(timezone.utc).replace(tzinfo=None) + timedelta(days=1)
         return sa.or_(column.is_(None), column.between(naive_lo, naive_hi))
-    return sa.or_(column.is_(None), text)
+    return sa.or_(column.is_(None), in_range, column.not_like(_ISO_SHAPE), _impossible(column, store.dialect))
+
+
+def _impossible(column: sa.ColumnClause, dialect: str) -> sa.ColumnElement[bool]:
+    """ISO-shaped text that may not be a real time (month 13, hour 99, 30 February): fetched wherever
+    it sorts, so the parser can count it; a real time is never fetched by this (the counts of other
+    problems stay those of the window). SQLite judges with its own calendar: a date that does not
+    survive a round trip through julianday, or an hour past 23; the servers with a pattern."""
+    if dialect == "sqlite":
+        date = sa.func.substr(column, 1, 10)
+        return sa.or_(sa.func.julianday(column).is_(None), sa.func.date(sa.func.julianday(date)) != date,
+                      sa.func.substr(column, 12, 2) > "23", column.like("0000%"))
+    operator = "!~" if dialect == "postgresql" else "NOT REGEXP"
+    return sa.or_(column.op(operator)(_VALID_ISO), column.like("0000%"))
 
 
 def select_frame(
@@ -279,34 +300,66 @@ def _fetch(
     """Stream the result in chunks. SQLAlchemy compiles, binds and opens a server-side cursor; rows
     are read straight from the DBAPI cursor (no per-row Row objects). Each chunk is turned into
     compact Arrow columns at once (values unchanged; see :mod:`evidence_app.ingest._columnar`), so memory holds
-    bytes, not millions of Python objects. ``keep`` may thin each chunk so memory stays bounded."""
+    bytes, not millions of Python objects. ``keep`` may thin each chunk so memory stays bounded.
+
+    SQLite text that is not UTF-8 stops its driver mid-read; the read is then repeated with such
+    values handed over as bytes, for canonical.py to count, name and replace (the fast path stays fast)."""
+    with _mapped(store.config, "reading"), store.engine.connect() as conn:
+        try:
+            return _read(conn, stmt, canonical, progress, keep)
+        except sqlite3.OperationalError as exc:
+            if "decode" not in str(exc):
+                raise
+        with _undecoded_as_bytes(conn.connection.driver_connection):
+            return _read(conn, stmt, canonical, None, keep)
+
+
+def _read(conn: sa.Connection, stmt: sa.Select, canonical: list[str], progress: Callable[[int], None] | None,
+          keep: Callable[[pd.DataFrame], pd.DataFrame] | None) -> pd.DataFrame:
     pieces: list[list[Piece]] = [[] for _ in canonical]
     kept: list[pd.DataFrame] = []
-    with _mapped(store.config, "reading"), store.engine.connect() as conn:
-        sql, args = _compiled(stmt, conn.dialect)
-        cursor = _streaming_cursor(conn.connection.driver_connection, conn.dialect.name)
-        try:
-            cursor.execute(sql, args)
-            text_guess = frozenset(range(len(canonical)))
-            while True:
-                chunk = cursor.fetchmany(FETCH_CHUNK)
-                if not chunk:
-                    break
-                columns = chunk_columns(chunk, len(canonical), text_guess)
-                text_guess = text_columns(columns)
-                if keep is not None:
-                    kept.append(keep(frame_of([[c] for c in columns], canonical)))
-                else:
-                    for j, column in enumerate(columns):
-                        pieces[j].append(column)
-                if progress is not None:
-                    progress(len(chunk))
-        finally:
-            cursor.close()
-            conn.rollback()
+    sql, args = _compiled(stmt, conn.dialect)
+    cursor = _streaming_cursor(conn.connection.driver_connection, conn.dialect.name)
+    try:
+        cursor.execute(sql, args)
+        text_guess = frozenset(range(len(canonical)))
+        while True:
+            chunk = cursor.fetchmany(FETCH_CHUNK)
+            if not chunk:
+                break
+            columns = chunk_columns(chunk, len(canonical), text_guess)
+            text_guess = text_columns(columns)
+            if keep is not None:
+                kept.append(keep(frame_of([[c] for c in columns], canonical)))
+            else:
+                for j, column in enumerate(columns):
+                    pieces[j].append(column)
+            if progress is not None:
+                progress(len(chunk))
+    finally:
+        cursor.close()
+        conn.rollback()
     if keep is not None:
         return pd.concat(kept, ignore_index=True) if kept else frame_of(pieces, canonical)
     return frame_of(pieces, canonical)
+
+
+@contextmanager
+def _undecoded_as_bytes(dbapi_conn: sqlite3.Connection) -> Iterator[None]:
+    """For one read: SQLite text that is valid UTF-8 comes as str, anything else as its raw bytes."""
+    before = dbapi_conn.text_factory
+    dbapi_conn.text_factory = _text_or_bytes
+    try:
+        yield
+    finally:
+        dbapi_conn.text_factory = before
+
+
+def _text_or_bytes(raw: bytes) -> str | bytes:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw
 
 
 def _compiled(stmt: sa.Select, dialect: sa.engine.Dialect) -> tuple[str, object]:
