@@ -96,9 +96,17 @@ def run(config_path: str | None, period: Period) -> tuple[Config, Dataset, Recon
     progress = StderrProgress()
     data, recon = evaluate(config, period, progress)
     progress.done()
-    for found in data.issues + recon.issues:
-        click.echo(f"warning: {mask_text(found.describe())}", err=True)
+    warn(data, recon)
     return config, data, recon
+
+
+def warn(data: Dataset, recon: Reconciliation) -> None:
+    """Findings about the sources (a role that can write) and every counted data problem, one
+    ``warning:`` line each on stderr, credentials masked."""
+    lines = [f"{s.key}: finding: {s.finding}" for s in data.sources if s.finding]
+    lines += [found.describe() for found in data.issues + recon.issues]
+    for line in lines:
+        click.echo(f"warning: {mask_text(line)}", err=True)
 
 
 config_option = click.option("--config", "config_path", type=click.Path(dir_okay=False), help=CONFIG_HELP)
@@ -255,6 +263,7 @@ def pack(config_path, start, end, out, key, cert, chain, pkcs12, passphrase_file
     with click.progressbar(length=len(stages), label="building pack", file=sys.stderr) as bar:
         built = build_pack(config, period, parse_scope(scope), signing, at, out=out, previous=previous,
                            sample_seed=sample_seed, step=lambda _s: bar.update(1))
+    warn(built.contents.data, built.contents.recon)
     t = built.contents.summary.totals
     click.echo(f"{out}: pack {built.manifest['pack_id']}, {len(built.data) / 1024:,.0f} KiB, "
                f"{t.expected:,} operations, coverage after replay "

@@ -58,7 +58,8 @@ class SourceReport:
     @property
     def finding(self) -> str | None:
         if self.write_capable:
-            return "connected with a role that can write (INSERT/UPDATE/DELETE) to the audited table"
+            return ("connected with a role that can write to the audited table (INSERT, UPDATE, DELETE, TRUNCATE or "
+                    "TRIGGER, on the table or a column, directly or through a role)")
         return None
 
 

@@ -21,6 +21,8 @@ from evidence_app.config import StoreConfig
 from evidence_app.errors import SourceError
 from evidence_app.ingest._columnar import Piece, chunk_columns, frame_of, text_columns
 from evidence_app.ingest.d1dump import last_denial, load_dump
+from evidence_app.ingest.privileges import write_capable
+from evidence_app.ingest.sqlite_files import sqlite_read_only
 from evidence_app.masking import mask_text
 
 FETCH_CHUNK = 50_000
@@ -104,7 +106,7 @@ def _engine(store: StoreConfig) -> tuple[Engine, str]:
     assert store.url is not None
     backend = store.url.get_backend_name()
     if backend == "sqlite":
-        return _sqlite_engine(Path(store.url.database or "")), "SQLite opened with mode=ro"
+        return sqlite_read_only(Path(store.url.database or ""))
     url = store.url
     if url.drivername in _DRIVERS:
         url = url.set(drivername=_DRIVERS[url.drivername])
@@ -127,15 +129,6 @@ def _on_connect(engine: Engine, statement: str) -> None:
         cur.close()
         if hasattr(dbapi_conn, "commit"):
             dbapi_conn.commit()
-
-
-def _sqlite_engine(path: Path) -> Engine:
-    uri = f"file:{path.as_posix()}?mode=ro"
-
-    def connect() -> sqlite3.Connection:
-        return sqlite3.connect(uri, uri=True, check_same_thread=False)
-
-    return sa.create_engine("sqlite://", creator=connect)
 
 
 def _d1_engine(store: StoreConfig) -> Engine:
@@ -185,40 +178,9 @@ def _time_kind(col_type: sa.types.TypeEngine, dialect: str) -> str:
 
 
 def _write_capable(engine: Engine, store: StoreConfig) -> bool | None:
-    dialect = engine.dialect.name
+    """Could the connected role write to the table (see :mod:`evidence_app.ingest.privileges`)?"""
     with engine.connect() as conn:
-        if dialect == "postgresql":
-            qualified = ".".join(f'"{p}"' for p in store.table.split("."))
-            row = conn.execute(
-                sa.text(
-                    "SELECT has_table_privilege(CAST(:t AS text), 'INSERT') "
-                    "OR has_table_privilege(CAST(:t AS text), 'UPDATE') "
-                    "OR has_table_privilege(CAST(:t AS text), 'DELETE')"
-                ),
-                {"t": qualified},
-            ).scalar()
-            return bool(row)
-        if dialect in ("mysql", "mariadb"):
-            grants = [r[0] for r in conn.execute(sa.text("SHOW GRANTS FOR CURRENT_USER()"))]
-            database = conn.execute(sa.text("SELECT DATABASE()")).scalar() or ""
-            return _mysql_grants_write(grants, database, store.table)
-    return None
-
-
-_GRANT = re.compile(r"^GRANT (.+?) ON (\S+) TO ", re.IGNORECASE)
-
-
-def _mysql_grants_write(grants: Sequence[str], database: str, table: str) -> bool:
-    """True when a GRANT line gives INSERT/UPDATE/DELETE (or ALL) on the table's scope."""
-    scopes = {"*.*", f"`{database}`.*", f"`{database}`.`{table}`"}
-    for line in grants:
-        m = _GRANT.match(line)
-        if not m:
-            continue
-        privs, scope = m.group(1).upper(), m.group(2)
-        if scope.replace("\\_", "_") in scopes and re.search(r"\b(ALL|INSERT|UPDATE|DELETE)\b", privs):
-            return True
-    return False
+        return write_capable(conn, store.table)
 
 
 _ISO_SHAPE = "____-__-__%"
