@@ -10,7 +10,7 @@ import streamlit as st
 
 from evidence_app.reconcile import Scope
 from evidence_app.ui import data
-from evidence_app.ui.components import VIEW_KEY, View, guarded
+from evidence_app.ui.components import VIEW_KEY, View, guarded, plain
 
 CONFIG_ENV = "EVIDENCE_APP_CONFIG"
 HERE = Path(__file__).resolve().parent
@@ -19,7 +19,7 @@ HERE = Path(__file__).resolve().parent
 def _sidebar(config_path: str | None) -> View:
     cfg = guarded(lambda: data.config(config_path))
     lo, hi = guarded(lambda: data.extent(config_path))
-    st.sidebar.markdown(f"**{cfg.organisation or 'evidence-app'}**")
+    st.sidebar.markdown(f"**{plain(cfg.organisation or 'evidence-app')}**")
     picked = st.sidebar.date_input("Period (UTC days)", value=(lo, hi), key="f_period", format="YYYY-MM-DD")
     start, end = _period(picked, lo, hi)
     _, recon = guarded(lambda: data.reconciled(config_path, start, end))
@@ -34,7 +34,7 @@ def _sidebar(config_path: str | None) -> View:
         route=tuple(st.sidebar.multiselect("Route", options("route"), key="f_route")),
         action=tuple(st.sidebar.multiselect("Action", options("action"), key="f_action")),
     )
-    st.sidebar.caption(f"{start} – {end} · {scope.label()}")
+    st.sidebar.caption(f"{start} – {end} · {plain(scope.label())}")
     return View(config_path, start, end, scope)
 
 

@@ -12,14 +12,14 @@ from evidence_app.evidence.sign import SigningOptions
 from evidence_app.evidence.verify import verify_pack
 from evidence_app.reconcile import Period
 from evidence_app.ui import data
-from evidence_app.ui.components import current_view, guarded
+from evidence_app.ui.components import current_view, guarded, plain
 
 KEY_ENV, CERT_ENV = "EVIDENCE_SIGNING_KEY", "EVIDENCE_SIGNING_CERT"
 STAGES = ["reconciling", "writing extracts", "laying out the PDF", "signing", "done"]
 
 v = current_view()
 st.title("Evidence pack")
-st.markdown(f"**Period** {v.start} – {v.end} (UTC days, inclusive) · **Scope** {v.scope.label()}  \n"
+st.markdown(f"**Period** {v.start} – {v.end} (UTC days, inclusive) · **Scope** {plain(v.scope.label())}  \n"
             "Change either in the sidebar. The pack carries the full population as signed CSV attachments.")
 
 server_identity = bool(os.environ.get(KEY_ENV) and os.environ.get(CERT_ENV))
@@ -51,7 +51,7 @@ if st.button("Build signed pack", type="primary", key="build_pack"):
 
 if "pack" in st.session_state:
     pack_id, pdf, size = st.session_state["pack"]
-    st.success(f"Pack {pack_id} is ready ({size / 1024:,.0f} KiB).")
+    st.success(f"Pack {plain(pack_id)} is ready ({size / 1024:,.0f} KiB).")
     st.download_button("Download the signed pack (PDF)", pdf, file_name=f"evidence-pack-{pack_id}.pdf",
                        mime="application/pdf", key="dl_pack")
 
@@ -64,6 +64,6 @@ if uploaded is not None:
     result = guarded(lambda: verify_pack(uploaded.getvalue()))
     (st.success if result.ok else st.error)(
         f"Verification {'passed' if result.ok else 'FAILED'}" +
-        (f" for pack {result.manifest.get('pack_id')}" if result.manifest else ""))
+        (f" for pack {plain(result.manifest.get('pack_id'))}" if result.manifest else ""))
     st.dataframe(pd.DataFrame([{"check": c.name, "status": {True: "OK", False: "FAIL", None: "info"}[c.ok],
                                 "detail": c.detail} for c in result.checks]), hide_index=True, width="stretch")

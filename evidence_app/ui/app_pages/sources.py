@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from evidence_app.ui import data
-from evidence_app.ui.components import current_view, guarded, hours, mask_secrets, num
+from evidence_app.ui.components import current_view, guarded, hours, mask_secrets, num, plain
 
 v = current_view()
 st.title("Sources")
@@ -16,7 +16,7 @@ now = datetime.now(timezone.utc)
 
 for s in dataset.sources:
     with st.container(border=True):
-        st.markdown(f"#### {s.key} · `{s.table}`")
+        st.markdown(f"#### {plain(s.key)} · table {plain(s.table)}")
         st.code(s.display_url, language=None)
         c = st.columns(4)
         c[0].metric("Rows in table", num(s.rows_total))
@@ -24,10 +24,11 @@ for s in dataset.sources:
         c[2].metric("Rows rejected", num(s.rows_rejected))
         fresh = (now - s.time_max).total_seconds() if s.time_max is not None else None
         c[3].metric("Newest record age", hours(fresh))
-        st.markdown(f"**Read-only:** {s.read_only_mode}  \n**Time range loaded:** {s.time_min} – {s.time_max}  \n"
-                    f"**Columns present:** {', '.join(s.columns_present)}")
+        st.markdown(f"**Read-only:** {plain(s.read_only_mode)}  \n"
+                    f"**Time range loaded:** {plain(s.time_min)} – {plain(s.time_max)}  \n"
+                    f"**Columns present:** {plain(', '.join(s.columns_present))}")
         if s.finding:
-            st.warning(f"Finding: {s.finding}. Use a SELECT-only role.")
+            st.warning(f"Finding: {plain(s.finding)}. Use a SELECT-only role.")
 
 logs = dataset.logs
 with st.container(border=True):
@@ -49,5 +50,5 @@ else:
 
 st.subheader("Active configuration")
 cfg = data.config(v.config_path)
-st.caption(str(cfg.path))
+st.caption(plain(cfg.path))
 st.code(mask_secrets(Path(cfg.path).read_text(encoding="utf-8")), language="toml")
