@@ -61,14 +61,17 @@ def parse_period(start: str | None, end: str | None) -> Period:
 
 
 def parse_instant(value: str | None, option: str) -> datetime:
+    """An ISO-8601 time (no zone means UTC) as a UTC datetime; anything else is a usage error naming the option."""
     if value is None:
         return datetime.now(timezone.utc)
     try:
         ts = pd.Timestamp(value)
-    except ValueError:
+        if pd.isna(ts):  # "", "NaT", "nan" parse as not-a-time
+            raise ValueError(value)
+        ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+        return ts.to_pydatetime()
+    except (ValueError, TypeError, OverflowError):  # also a time past year 9999 once in UTC
         raise UsageError(f"{option}: expected an ISO-8601 time, got {value!r}") from None
-    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-    return ts.to_pydatetime()
 
 
 class StderrProgress:

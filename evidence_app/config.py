@@ -196,8 +196,8 @@ def _store(
     if (url is None) == (dump is None):
         raise ConfigError(f"[{key}]: give exactly one of {key}.url or {key}.d1_dump")
     table = sec.get("table", default_table)
-    if not isinstance(table, str) or not table.strip():
-        raise ConfigError(f"{key}.table: must be a non-empty string")
+    if not _name_like(table):
+        raise ConfigError(f"{key}.table: must be a non-empty name without control characters")
     required, optional = columns
     mapping = _column_map(sec, key, required + optional)
     return StoreConfig(
@@ -219,18 +219,23 @@ def _column_map(sec: Mapping[str, Any], key: str, canonical: tuple[str, ...]) ->
                 f"{key}.columns.{name}: unknown canonical column "
                 f"(known: {', '.join(canonical)})"
             )
-        if not isinstance(column, str) or not column.strip():
-            raise ConfigError(f"{key}.columns.{name}: must be a non-empty column name")
+        if not _name_like(column):
+            raise ConfigError(f"{key}.columns.{name}: must be a non-empty column name without control characters")
         mapping[name] = column
     return mapping
 
 
+def _name_like(value: Any) -> bool:
+    """A table or column name: text, not blank, no control characters (a NUL cannot reach a database)."""
+    return isinstance(value, str) and bool(value.strip()) and value.isprintable()
+
+
 def _url(value: Any, key: str, base: Path) -> URL:
-    if not isinstance(value, str) or not value.strip():
+    if not isinstance(value, str) or not value.strip() or "\0" in value:
         raise ConfigError(f"{key}: must be a SQLAlchemy URL string")
     try:
         url = make_url(userinfo_quoted(value))
-    except ArgumentError:
+    except (ArgumentError, ValueError):  # ValueError: e.g. a port that is not a number
         raise ConfigError(f"{key}: not a valid SQLAlchemy URL: {mask_text(value)!r}") from None
     dialect = url.get_backend_name()
     if dialect not in SUPPORTED_DIALECTS:
@@ -246,19 +251,19 @@ def _url(value: Any, key: str, base: Path) -> URL:
 
 
 def _readable_file(value: Any, key: str, base: Path) -> Path:
-    if not isinstance(value, str) or not value.strip():
+    if not isinstance(value, str) or not value.strip() or "\0" in value:
         raise ConfigError(f"{key}: must be a file path")
     p = Path(value)
     if not p.is_absolute():
         p = base / p
-    p = p.resolve()
-    if not p.is_file():
-        raise ConfigError(f"{key}: file not found: {p}")
     try:
+        p = p.resolve()
+        if not p.is_file():
+            raise ConfigError(f"{key}: file not found: {p}")
         with p.open("rb"):
             pass
     except OSError as exc:
-        raise ConfigError(f"{key}: file unreadable: {p}: {exc.strerror}") from None
+        raise ConfigError(f"{key}: file unreadable: {_shown(str(p))}: {exc.strerror}") from None
     return p
 
 

@@ -77,3 +77,9 @@ def test_an_impossible_date_is_a_usage_error():
     assert res.exit_code == 2 and "--start" in res.stderr
 
 
+
+
+@pytest.mark.parametrize("value", ["", "NaT", "nan", "9999-12-31T23:59:59-14:00", "2026-10-30T00:00:00+99:00"])
+def test_an_as_of_that_is_no_time_is_a_usage_error(value):
+    res = run("replay-status", "--as-of", value, "--format", "json")
+    assert res.exit_code == 2 and "--as-of" in res.stderr

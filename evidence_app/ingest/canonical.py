@@ -76,11 +76,27 @@ def _parse_mixed(values: pd.Series) -> pd.Series:
             out[iso.index] = pd.to_datetime(iso, format="ISO8601", utc=True, errors="coerce").astype(UTC_DTYPE)
     is_num = kinds.map(_is_number).astype(bool)
     if is_num.any():
-        out[is_num[is_num].index] = _from_epoch(pd.to_numeric(values[is_num], errors="coerce"))
+        out[is_num[is_num].index] = _from_epoch(_numbers(values[is_num]))
     other = ~(is_str | is_num) & values.notna()
     if other.any():
         out[other[other].index] = _driver_times(values[other])
     return out
+
+
+def _numbers(values: pd.Series) -> pd.Series:
+    """Numbers of mixed Python types as one numeric column; NaN where one will not convert (a signalling
+    Decimal NaN, say)."""
+    try:
+        return pd.to_numeric(values, errors="coerce")
+    except (TypeError, ValueError):
+        return pd.Series([_float_or_nan(v) for v in values], index=values.index, dtype="float64")
+
+
+def _float_or_nan(value: object) -> float:
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        return float("nan")
 
 
 def _is_number(kind: type) -> bool:
