@@ -16,7 +16,7 @@ from evidence_app.config import Config, load_config
 from evidence_app.errors import EvidenceError, UsageError
 from evidence_app.evidence.sign import PASSPHRASE_ENV
 from evidence_app.ingest.dataset import Dataset
-from evidence_app.masking import mask_text
+from evidence_app.masking import mask_logs, mask_text
 from evidence_app.pipeline import evaluate
 from evidence_app.reconcile import Period, Reconciliation, Scope
 from evidence_app.reconcile.coverage import (
@@ -121,6 +121,7 @@ end_option = click.option("--end", help="Last day of the period, YYYY-MM-DD (UTC
 @click.version_option(__version__, prog_name="evidence-app")
 def main() -> None:
     """Prove whether an audit trail is complete: reconcile audit rows against operations."""
+    mask_logs()
 
 
 @main.command()

@@ -8,6 +8,7 @@ and any URL query parameter or ``key=value`` pair whose key names a secret (``pa
 
 from __future__ import annotations
 
+import logging
 import re
 from urllib.parse import quote
 
@@ -88,3 +89,25 @@ def userinfo_quoted(raw: str) -> str:
 
 def _query_start(rest: str) -> int:
     return min((i for i in (rest.find("?"), rest.find("#")) if i >= 0), default=len(rest))
+
+
+def mask_logs() -> None:
+    """Every log record this process writes, from any library (Streamlit, SQLAlchemy, drivers), gets its
+    message and traceback masked as it is made (a record factory: it also covers handlers added later)."""
+    factory = logging.getLogRecordFactory()
+    if getattr(factory, "masks_secrets", False):
+        return
+
+    def masked(*args, **kwargs) -> logging.LogRecord:  # noqa: ANN002, ANN003 - the factory's own signature
+        record = factory(*args, **kwargs)
+        try:
+            record.msg, record.args = mask_text(record.getMessage()), None
+        except (TypeError, ValueError):  # a message whose arguments do not fit it: leave it to logging
+            return record
+        if record.exc_info:
+            record.exc_text = mask_text(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        return record
+
+    masked.masks_secrets = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(masked)

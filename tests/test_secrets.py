@@ -138,3 +138,18 @@ def test_web_app_connection_error_masks_every_credential(scenario, monkeypatch):
 
 def test_config_loads_with_masked_display_for_the_bundled_sample():
     assert "***" not in load_config(None).audit.display_url  # nothing to hide: nothing hidden
+
+
+def test_log_records_are_masked_whoever_writes_them(caplog):
+    import logging
+
+    from evidence_app.masking import mask_logs
+
+    mask_logs()
+    try:
+        raise RuntimeError("could not connect to postgresql://auditor:hunter2@db/x?token=tok-77")
+    except RuntimeError:
+        logging.getLogger("sqlalchemy.pool").error("connecting %s failed", "mysql://ro:p@ss@h/db", exc_info=True)
+    text = caplog.text
+    assert "connecting mysql://ro:***@h/db failed" in text and "RuntimeError" in text
+    assert not _leaks(text), text

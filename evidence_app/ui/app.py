@@ -8,6 +8,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from evidence_app.masking import mask_logs
 from evidence_app.reconcile import Scope
 from evidence_app.ui import data
 from evidence_app.ui.components import VIEW_KEY, View, guarded, plain
@@ -51,6 +52,7 @@ def _period(picked: object, lo: date, hi: date) -> tuple[date, date]:
 
 
 def main() -> None:
+    mask_logs()  # Streamlit and the drivers log too: no credential in the server's log
     st.set_page_config(page_title="evidence-app", page_icon=":material/verified:", layout="wide")
     config_path = os.environ.get(CONFIG_ENV) or None
     pages = [

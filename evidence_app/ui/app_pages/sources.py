@@ -33,11 +33,12 @@ for s in dataset.sources:
 logs = dataset.logs
 with st.container(border=True):
     st.markdown("#### Worker logs (Logpush)")
-    c = st.columns(4)
+    c = st.columns(5)
     c[0].metric("Files", num(len(logs.files)))
-    c[1].metric("Lines read", num(logs.lines_read))
-    c[2].metric("Skipped log lines", num(logs.skipped_log_lines))
-    c[3].metric("Failure events", num(len(logs.failures)))
+    c[1].metric("Files skipped", num(len(logs.skipped_files)))
+    c[2].metric("Lines read", num(logs.lines_read))
+    c[3].metric("Skipped log lines", num(logs.skipped_log_lines))
+    c[4].metric("Failure events", num(len(logs.failures)))
 
 st.subheader("Input problems (counted, never dropped)")
 issues = dataset.issues + recon.issues
