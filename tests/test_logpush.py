@@ -242,3 +242,9 @@ def test_the_globs_find_what_glob_finds(tmp_path):
         full = str(tmp_path / pattern)
         expected = sorted(p for p in glob.glob(full, recursive=True) if Path(p).is_file())
         assert find_log_files([full]) == expected, pattern
+
+
+def test_a_matching_device_or_fifo_is_named_not_read_or_passed_over(scenario):
+    cfg = _logs_config(scenario, '["logpush/**/*.log.gz"]')
+    (cfg.parent / "logpush" / "20261001" / "zero.log.gz").symlink_to("/dev/zero")
+    _assert_exit_2_naming(_cli(cfg), "zero.log.gz", "not a regular file")

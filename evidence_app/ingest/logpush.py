@@ -137,6 +137,8 @@ class _Walk:
             self.files.add(path)
         elif os.path.lexists(path) and not os.path.exists(path):
             self.unreadable[path] = "dangling or looping symbolic link"
+        elif last and os.path.exists(path) and not os.path.isdir(path):
+            self.unreadable[path] = _NOT_A_FILE
         return not last and os.path.isdir(path)
 
     def _recursive(self, folder: str, parts: list[str], i: int, stack: list, seen: set) -> None:
@@ -157,6 +159,8 @@ class _Walk:
                 stack.append((entry.path, i))
             elif kind == "file" and last:
                 self.files.add(entry.path)
+            elif kind == "other" and last:
+                self.unreadable[entry.path] = _NOT_A_FILE
             elif kind not in ("file", "other"):  # could be a folder of logs, or a log: cannot tell
                 self.unreadable[entry.path] = kind
 
@@ -166,6 +170,8 @@ class _Walk:
             self.files.add(path)
         elif kind == "dir" and not last:
             stack.append((path, i + 1))
+        elif kind == "other" and last:
+            self.unreadable[path] = _NOT_A_FILE
         elif kind not in ("file", "dir", "other"):
             self.unreadable[path] = kind
 
@@ -181,6 +187,9 @@ class _Walk:
         hidden_ok = segment.startswith(".")
         return [(e, _kind(e)) for e in entries
                 if fnmatch.fnmatchcase(e.name, segment) and (hidden_ok or not e.name.startswith("."))]
+
+
+_NOT_A_FILE = "not a regular file (a FIFO, socket or device is not read)"
 
 
 def _kind(entry: os.DirEntry) -> str:
