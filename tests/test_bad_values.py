@@ -155,3 +155,17 @@ def test_deeply_nested_json_targets_are_compared_as_text(scenario):
     scenario.op("o1", target=deep).row("a1", target=deep)
     total, _ = _coverage(scenario.write())
     assert total["logged"] == 1
+
+
+@pytest.mark.mariadb
+def test_a_zero_date_in_a_native_mariadb_column_is_counted_even_when_a_window_is_set(mariadb_admin, scenario):
+    import sqlalchemy as sa
+
+    scenario.op("o1").row("a1").op("o-zero", T0)
+    ops_t, audit_t = _load_server(mariadb_admin, scenario, "zero", native_times=True)
+    with mariadb_admin.begin() as conn:
+        conn.execute(sa.text("SET SESSION sql_mode = ''"))
+        conn.execute(sa.text(f"UPDATE {ops_t} SET occurred_at = '0000-00-00 00:00:00' WHERE id = 'o-zero'"))
+    cfg = _server_config(scenario, "mysql://root@127.0.0.1:3306/test", ops_t, audit_t)
+    _, err = _coverage(cfg, *WINDOW)
+    assert "o-zero" in _warning(err, "unparseable_timestamp", "occurred_at")

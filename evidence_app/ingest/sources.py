@@ -214,6 +214,8 @@ def time_predicate(store: Store, column: sa.ColumnClause, window: Window) -> sa.
     if store.time_kind == "native":
         naive_lo = window.start.astimezone(timezone.utc).replace(tzinfo=None) - timedelta(days=1)
         naive_hi = window.end.astimezone(timezone.utc).replace(tzinfo=None) + timedelta(days=1)
+        if store.dialect in ("mysql", "mariadb"):  # zero dates ('0000-00-00') are stored, and no time at all
+            return sa.or_(column.is_(None), column.between(naive_lo, naive_hi), column < datetime(1000, 1, 1))
         return sa.or_(column.is_(None), column.between(naive_lo, naive_hi))
     return sa.or_(column.is_(None), in_range, column.not_like(_ISO_SHAPE), _impossible(column, store.dialect))
 
