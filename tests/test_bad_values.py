@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from test_readonly import _load_server, _server_config
 
 from evidence_app.cli import main
 from evidence_app.resources import sample_config
 
 from scenario import T0
-from test_readonly import _load_server, _server_config
 
 WINDOW = ["--start", "2026-10-01", "--end", "2026-10-01"]
 
@@ -134,7 +134,8 @@ def _poke(cfg: Path, db: str, sql: str, *params) -> None:
 def test_a_timestamp_column_mixing_a_blob_and_a_nanosecond_iso_string(scenario):
     scenario.op("o1").row("a1").row("a-blob")
     cfg = scenario.write()
-    _poke(cfg, "audit.db", "UPDATE staff_audit_logs SET created_at = ? WHERE id = 'a1'", "2026-10-01T12:00:00.123456789Z")
+    nanoseconds = "2026-10-01T12:00:00.123456789Z"
+    _poke(cfg, "audit.db", "UPDATE staff_audit_logs SET created_at = ? WHERE id = 'a1'", nanoseconds)
     _poke(cfg, "audit.db", "UPDATE staff_audit_logs SET created_at = ? WHERE id = 'a-blob'", b"\x00\xffblob")
     total, err = _coverage(cfg)
     assert total["logged"] == 1

@@ -145,7 +145,8 @@ def test_every_numeric_setting_is_bounded_exit_2_naming_the_key(scenario, settin
     ("sleep = 3", "worker_logs.sleep"),
 ])
 def test_worker_logs_settings_are_validated(scenario, setting, named):
-    code, err = _cli_error(_edit(scenario, 'paths = ["logpush/**/*.log.gz"]', f'paths = ["logpush/**/*.log.gz"]\n{setting}'))
+    paths = 'paths = ["logpush/**/*.log.gz"]'
+    code, err = _cli_error(_edit(scenario, paths, f"{paths}\n{setting}"))
     assert code == 2 and named in err, err
 
 

@@ -94,7 +94,8 @@ def test_target_canonicalisation_survives_anything(values):
 
 any_time_value = st.one_of(
     st.none(), st.booleans(), st.integers(), st.floats(), st.binary(max_size=12), st.text(max_size=40),
-    st.decimals(allow_nan=False) | st.just(Decimal("NaN")),  # no driver returns a signalling NaN (pandas cannot hold one)
+    # no driver returns a signalling NaN (pandas itself cannot hold one)
+    st.decimals(allow_nan=False) | st.just(Decimal("NaN")),
     st.from_regex(r"\A[0-9]{1,5}-[0-9]{1,2}-[0-9]{1,2}([T ][0-9]{1,2}:[0-9]{1,2}(:[0-9]{1,2}(\.[0-9]{1,12})?)?)?"
                   r"(Z|[+-][0-9]{2}:?[0-9]{2})?\Z"),
     st.datetimes(), st.datetimes(timezones=st.just(timezone.utc)), st.dates(),

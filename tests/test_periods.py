@@ -5,7 +5,6 @@ answer, never a traceback."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner

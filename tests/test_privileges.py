@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
+from test_readonly import _load_server, _server_config
 
 from evidence_app.cli import main
 from evidence_app.config import load_config
@@ -16,7 +17,6 @@ from evidence_app.ingest.privileges import granted_roles, mysql_grants_write
 from evidence_app.ingest.sources import open_store
 
 from scenario import T0
-from test_readonly import _load_server, _server_config
 
 PID = os.getpid()
 READER, WRITER, NESTED = f"ev_priv_reader_{PID}", f"ev_priv_writer_{PID}", f"ev_priv_nested_{PID}"

@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from streamlit.testing.v1 import AppTest
+from test_pack_text import _text
 
 from evidence_app.cli import main
 from evidence_app.config import load_config, parse_config
 from evidence_app.masking import is_secret_key, mask_text, mask_url
 
 from scenario import T0
-from test_pack_text import _text
 
 APP = str(Path(__file__).resolve().parent.parent / "evidence_app" / "ui" / "app.py")
 SECRETS = ("hunter2", "p@ss", "s3cr3t-q", "sslpw-9", "tok-77", "key-55", "/home/me/.pgpass")

@@ -146,7 +146,8 @@ def _statement_end(script: str, start: int) -> int:
     end = piece.end() if piece else len(script)
     if not _TRIGGER.match(script, start):
         return end
-    while piece is not None and not _TRIGGER_END.fullmatch(script, piece.start(), end) and end - start <= MAX_STATEMENT_BYTES:
+    while (piece is not None and not _TRIGGER_END.fullmatch(script, piece.start(), end)
+           and end - start <= MAX_STATEMENT_BYTES):
         piece = _PIECE.match(script, end)
         end = piece.end() if piece else len(script)
     return end
@@ -185,7 +186,8 @@ class _Policy:
         self.denied = _LAST_DENIAL.reason = reason
         return sqlite3.SQLITE_DENY
 
-    def _reason(self, action: int, arg1: str | None, arg2: str | None, db: str | None, source: str | None) -> str | None:
+    def _reason(self, action: int, arg1: str | None, arg2: str | None, db: str | None,
+                source: str | None) -> str | None:
         what = _describe(action, arg1, arg2)
         if db not in (None, "main"):
             return f"{what} touches schema {db!r}: only the dump's own main database may be used"

@@ -280,10 +280,11 @@ def scan_logs(
     patterns: Iterable[str],
     matching: MatchingConfig,
     progress: Callable[[str], None] | None = None,
-    options: WorkerLogsConfig = WorkerLogsConfig(),
+    options: WorkerLogsConfig | None = None,
 ) -> LogScan:
     """Read every matching log file and collect our two event kinds; what cannot be read is an error
     naming the pattern, folder or file, or (``options.optional``) a counted warning."""
+    options = options or WorkerLogsConfig()
     patterns = list(patterns)
     tally = _Tally()
     failures: list[dict] = []

@@ -123,7 +123,8 @@ def _covers(scope: str, database: str, table: str) -> bool:
     db_name = db_part.strip("`")
     if table_part == "*":
         return _like(db_name, database)
-    return db_name.replace("\\_", "_").replace("\\%", "%") == database and table_part.strip("`").lower() == table.lower()
+    same_db = db_name.replace("\\_", "_").replace("\\%", "%") == database
+    return same_db and table_part.strip("`").lower() == table.lower()
 
 
 def _like(pattern: str, value: str) -> bool:

@@ -35,7 +35,8 @@ def sqlite_read_only(path: Path) -> tuple[Engine, str]:
         return _engine(_uri(path, "mode=ro")), "SQLite opened with mode=ro"
     wal = path.with_name(path.name + "-wal")
     if not has_committed_frames(wal):
-        return _engine(_uri(path, "mode=ro&immutable=1")), "SQLite (WAL mode, nothing pending) opened with mode=ro, immutable=1"
+        mode = "SQLite (WAL mode, nothing pending) opened with mode=ro, immutable=1"
+        return _engine(_uri(path, "mode=ro&immutable=1")), mode
     folder = Path(tempfile.mkdtemp(prefix="evidence-app-snapshot-"))
     copy = _checkpointed_copy(path, wal, folder)
     engine = _engine(_uri(copy, "mode=ro&immutable=1"))

@@ -43,7 +43,8 @@ def heatmap(table: pd.DataFrame, rows: str, value: str = "coverage_logged") -> g
     expected = table.pivot(index=rows, columns="day", values="expected")
     missing = table.pivot(index=rows, columns="day", values="missing")
     stacked = [[[e, m] for e, m in zip(expected.loc[r].fillna(0), missing.loc[r].fillna(0))] for r in grid.index]
-    fig = go.Figure(go.Heatmap(z=grid.values, x=list(grid.columns), y=[chart_text(i) for i in grid.index], colorscale=HEAT,
+    labels = [chart_text(i) for i in grid.index]
+    fig = go.Figure(go.Heatmap(z=grid.values, x=list(grid.columns), y=labels, colorscale=HEAT,
                                zmin=0, zmax=100, xgap=1, ygap=1, customdata=stacked,
                                colorbar=dict(title="coverage", ticksuffix="%"),
                                hovertemplate="%{y} · %{x}<br>coverage %{z:.1f}%<br>expected %{customdata[0]:,}"
