@@ -170,3 +170,15 @@ def test_a_zero_date_in_a_native_mariadb_column_is_counted_even_when_a_window_is
     cfg = _server_config(scenario, "mysql://root@127.0.0.1:3306/test", ops_t, audit_t)
     _, err = _coverage(cfg, *WINDOW)
     assert "o-zero" in _warning(err, "unparseable_timestamp", "occurred_at")
+
+
+def test_a_non_utf8_time_value_is_counted_and_does_not_stop_the_time_range(scenario):
+    from evidence_app.config import load_config
+    from evidence_app.ingest.sources import open_store, time_extent
+
+    scenario.op("o1").row("a1").op("o-bad", T0)
+    cfg = scenario.write()
+    _poke(cfg, "operations.db", "UPDATE operations SET occurred_at = CAST(X'FF32' AS TEXT) WHERE id = 'o-bad'")
+    total, err = _coverage(cfg)
+    assert total["expected"] == 1 and "o-bad" in _warning(err, "unparseable_timestamp", "occurred_at")
+    assert time_extent(open_store(load_config(cfg).operations), "occurred_at")[0] is not None

@@ -77,7 +77,7 @@ def _mapped(store: StoreConfig, action: str) -> Iterator[None]:
         yield
     except SourceError:
         raise
-    except (SQLAlchemyError, sqlite3.Error, OSError) as exc:
+    except (SQLAlchemyError, sqlite3.Error, OSError, UnicodeError) as exc:  # UnicodeError: a driver's decoding
         reason = mask_text(_first_line(exc))
         if store.d1_dump is not None and reason == "not authorized":
             reason = f"refused: {last_denial()}"
@@ -359,8 +359,16 @@ def time_extent(store: Store, time_field: str) -> tuple[object, object]:
     """Raw MIN and MAX of the time column (cheap with an index); parsing is the caller's job."""
     name = store.columns[time_field]
     col = _table(store.config, [name]).c[name]
+    stmt = sa.select(sa.func.min(col), sa.func.max(col))
     with _mapped(store.config, "reading the time range"), store.engine.connect() as conn:
-        row = conn.execute(sa.select(sa.func.min(col), sa.func.max(col))).one()
+        try:
+            row = conn.execute(stmt).one()
+        except sa.exc.OperationalError as exc:
+            if "decode" not in str(exc):
+                raise
+            conn.rollback()
+            with _undecoded_as_bytes(conn.connection.driver_connection):
+                row = conn.execute(stmt).one()
     return row[0], row[1]
 
 
