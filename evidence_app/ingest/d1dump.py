@@ -46,7 +46,8 @@ _PIECE = re.compile(
 )
 """Text up to and including the next semicolon that is not inside a string, identifier or comment."""
 _GAP = r"(?:\s++|--[^\n]*+|/\*(?s:.)*?\*/)*+"
-_LEAD = re.compile(_GAP)
+_LEAD = re.compile(r"(?:\s++|;++|--[^\n]*+|/\*(?s:.)*?\*/)*+")
+"""Whitespace, comments and empty statements before a statement: skipped in one match however many."""
 _TRIGGER = re.compile(r"CREATE\s+(?:TEMP\s+|TEMPORARY\s+)?TRIGGER\b", re.I)
 _TRIGGER_END = re.compile(_GAP + r"END" + _GAP + r";", re.I)
 """A trigger body ends where ``END ;`` follows a semicolon (sqlite3_complete's rule)."""
