@@ -263,3 +263,9 @@ def test_the_dump_is_split_in_one_pass_whatever_its_shape(monkeypatch):
     found = list(split_statements(script))
     assert len(found) == 102 and len(calls) == 101 + 3 + 1  # statements, trigger pieces, the end
     assert calls == sorted(set(calls))  # forward only
+
+
+def test_a_dump_without_the_configured_table_says_so(world):
+    cfg, _ = _with_dump(world, HEADER + "CREATE TABLE other (a);\n")
+    res = _run(cfg)
+    assert res.exit_code == 2 and "audit.table" in res.stderr and "not found" in res.stderr

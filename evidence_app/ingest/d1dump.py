@@ -190,12 +190,12 @@ class _Policy:
     def _reason(self, action: int, arg1: str | None, arg2: str | None, db: str | None,
                 source: str | None) -> str | None:
         what = _describe(action, arg1, arg2)
-        if db not in (None, "main"):
-            return f"{what} touches schema {db!r}: only the dump's own main database may be used"
         if action == A.SQLITE_FUNCTION and (arg2 or "").lower() in _DENIED_FUNCTIONS:
             return f"{what} reaches files or code"
-        if self.shape is None:
+        if self.shape is None:  # reading: the temp schema is empty and nothing else can be attached
             return _read_reason(action, arg1, arg2, what)
+        if db not in (None, "main"):
+            return f"{what} touches schema {db!r}: only the dump's own main database may be used"
         if source is not None:
             return f"{what} comes from trigger or view {source!r}: nothing in a dump runs while loading"
         if action not in _LOAD_ACTIONS[self.shape]:
