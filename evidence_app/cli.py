@@ -16,6 +16,7 @@ from evidence_app.config import Config, load_config
 from evidence_app.errors import ConfigError, EvidenceError, UsageError
 from evidence_app.evidence.sign import PASSPHRASE_ENV
 from evidence_app.ingest.dataset import Dataset
+from evidence_app.masking import mask_logs, mask_text
 from evidence_app.pipeline import evaluate
 from evidence_app.reconcile import Period, Reconciliation, Scope
 from evidence_app.reconcile.coverage import (
@@ -38,7 +39,7 @@ def handle_errors(func: Callable) -> Callable:
         try:
             return func(*args, **kwargs)
         except EvidenceError as exc:
-            click.echo(f"error: {exc}", err=True)
+            click.echo(f"error: {mask_text(str(exc))}", err=True)
             sys.exit(exc.exit_code)
 
     return wrapper
@@ -61,14 +62,17 @@ def parse_period(start: str | None, end: str | None) -> Period:
 
 
 def parse_instant(value: str | None, option: str) -> datetime:
+    """An ISO-8601 time (no zone means UTC) as a UTC datetime; anything else is a usage error naming the option."""
     if value is None:
         return datetime.now(timezone.utc)
     try:
         ts = pd.Timestamp(value)
-    except ValueError:
+        if pd.isna(ts):  # "", "NaT", "nan" parse as not-a-time
+            raise ValueError(value)
+        ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+        return ts.to_pydatetime()
+    except (ValueError, TypeError, OverflowError):  # also a time past year 9999 once in UTC
         raise UsageError(f"{option}: expected an ISO-8601 time, got {value!r}") from None
-    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-    return ts.to_pydatetime()
 
 
 class StderrProgress:
@@ -96,9 +100,17 @@ def run(config_path: str | None, period: Period) -> tuple[Config, Dataset, Recon
     progress = StderrProgress()
     data, recon = evaluate(config, period, progress)
     progress.done()
-    for found in data.issues + recon.issues:
-        click.echo(f"warning: {found.describe()}", err=True)
+    warn(data, recon)
     return config, data, recon
+
+
+def warn(data: Dataset, recon: Reconciliation) -> None:
+    """Findings about the sources (a role that can write) and every counted data problem, one
+    ``warning:`` line each on stderr, credentials masked."""
+    lines = [f"{s.key}: finding: {s.finding}" for s in data.sources if s.finding]
+    lines += [found.describe() for found in data.issues + recon.issues]
+    for line in lines:
+        click.echo(f"warning: {mask_text(line)}", err=True)
 
 
 config_option = click.option("--config", "config_path", type=click.Path(dir_okay=False), help=CONFIG_HELP)
@@ -110,6 +122,7 @@ end_option = click.option("--end", help="Last day of the period, YYYY-MM-DD (UTC
 @click.version_option(__version__, prog_name="evidence-app")
 def main() -> None:
     """Prove whether an audit trail is complete: reconcile audit rows against operations."""
+    mask_logs()
 
 
 @main.command()
@@ -353,6 +366,7 @@ def pack(config_path, start, end, out, key, cert, chain, pkcs12, passphrase_file
     with click.progressbar(length=len(stages), label="building pack", file=sys.stderr) as bar:
         built = build_pack(config, period, scope_, signing, at, out=out, previous=previous,
                            sample_seed=sample_seed, step=lambda _s: bar.update(1), ready=ready)
+    warn(built.contents.data, built.contents.recon)
     t = built.contents.summary.totals
     click.echo(f"{out}: pack {built.manifest['pack_id']}, {len(built.data) / 1024:,.0f} KiB, "
                f"{t.expected:,} operations, coverage after replay "

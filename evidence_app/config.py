@@ -22,6 +22,7 @@ from evidence_app.config_monitoring import (
     parse_remediation,
 )
 from evidence_app.errors import ConfigError
+from evidence_app.masking import mask_text, mask_url, userinfo_quoted
 from evidence_app.resources import sample_config
 
 #: Canonical columns of each store: (required, optional).
@@ -38,6 +39,14 @@ DEFAULT_TOLERANCE_SECONDS = 120
 DEFAULT_MAX_REPLAY_ATTEMPTS = 24
 ROLES = ("auditor", "engineer", "admin")
 DEFAULT_ACCESS_LOG = "access-log.db"
+MAX_TOLERANCE_SECONDS = 7 * 86_400
+"""A week: a clock disagreement beyond that is no longer the same operation (and dates stay in range)."""
+MAX_REPLAY_ATTEMPTS = 1_000_000
+DEFAULT_MAX_LINE_BYTES = 4 * 1024 * 1024
+"""A Worker invocation's Logpush line is far smaller; longer lines are skipped and counted."""
+DEFAULT_MAX_FILE_BYTES = 1024 * 1024 * 1024
+"""Decompressed bytes read per log file (Logpush's largest batch is 1 GB uncompressed); the rest is
+skipped and counted, so a gzip bomb cannot keep the reader busy."""
 
 
 @dataclass(frozen=True)
@@ -62,7 +71,7 @@ class StoreConfig:
         if self.d1_dump is not None:
             return f"d1-dump:{self.d1_dump}"
         assert self.url is not None
-        return self.url.render_as_string(hide_password=True)
+        return mask_url(self.url)
 
 
 @dataclass(frozen=True)
@@ -77,6 +86,18 @@ class MatchingConfig:
     def action_for(self, operation: str) -> str:
         """The audit action expected for an operation name."""
         return self.actions.get(operation, operation)
+
+
+@dataclass(frozen=True)
+class WorkerLogsConfig:
+    """How the Worker logs are read (``[worker_logs]`` besides ``paths``)."""
+
+    optional: bool = False
+    """True: a glob that matches nothing or an unreadable log file/folder is a warning, not an error."""
+    max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
+    """Longer lines are skipped (counted in skipped_log_lines, file and line named)."""
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+    """Decompressed bytes read per file; the rest of a longer file is skipped (the file is named)."""
 
 
 @dataclass(frozen=True)
@@ -138,6 +159,8 @@ class Config:
     """Thresholds and webhook of ``evidence-app check`` (``[check]``)."""
     access: AccessConfig | None = None
     """Sign-in, roles and the access log (``[access]``); None: no sign-in, loopback only."""
+    worker_logs: WorkerLogsConfig = field(default_factory=WorkerLogsConfig)
+    """Whether logs are optional, and the reader's caps."""
 
     @property
     def base_dir(self) -> Path:
@@ -150,7 +173,7 @@ KEYS: dict[str, frozenset[str]] = {
     "organisation": frozenset({"name"}),
     "audit": frozenset({"url", "d1_dump", "table", "columns"}),
     "operations": frozenset({"url", "d1_dump", "table", "columns"}),
-    "worker_logs": frozenset({"paths"}),
+    "worker_logs": frozenset({"paths", "optional", "max_line_bytes", "max_file_bytes"}),
     "matching": frozenset({"tolerance_seconds", "max_replay_attempts", "actions"}),
     "remediation": REMEDIATION_KEYS,
     "check": CHECK_KEYS,
@@ -178,7 +201,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"config file unreadable: {path}: {exc}") from None
     try:
         return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+    except ValueError as exc:  # TOMLDecodeError, or an integer too long for int()
         raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
 
 
@@ -204,6 +227,7 @@ def parse_config(raw: Mapping[str, Any], path: Path) -> Config:
         remediation=parse_remediation(_section(raw, "remediation", required=False)),
         check=parse_check(_section(raw, "check", required=False)),
         access=_access(raw, base),
+        worker_logs=_worker_logs(raw),
     )
 
 
@@ -241,8 +265,8 @@ def _store(
     if (url is None) == (dump is None):
         raise ConfigError(f"[{key}]: give exactly one of {key}.url or {key}.d1_dump")
     table = sec.get("table", default_table)
-    if not isinstance(table, str) or not table.strip():
-        raise ConfigError(f"{key}.table: must be a non-empty string")
+    if not _name_like(table):
+        raise ConfigError(f"{key}.table: must be a non-empty name without control characters")
     required, optional = columns
     mapping = _column_map(sec, key, required + optional)
     return StoreConfig(
@@ -264,19 +288,24 @@ def _column_map(sec: Mapping[str, Any], key: str, canonical: tuple[str, ...]) ->
                 f"{key}.columns.{name}: unknown canonical column "
                 f"(known: {', '.join(canonical)})"
             )
-        if not isinstance(column, str) or not column.strip():
-            raise ConfigError(f"{key}.columns.{name}: must be a non-empty column name")
+        if not _name_like(column):
+            raise ConfigError(f"{key}.columns.{name}: must be a non-empty column name without control characters")
         mapping[name] = column
     return mapping
 
 
+def _name_like(value: Any) -> bool:
+    """A table or column name: text, not blank, no control characters (a NUL cannot reach a database)."""
+    return isinstance(value, str) and bool(value.strip()) and value.isprintable()
+
+
 def _url(value: Any, key: str, base: Path) -> URL:
-    if not isinstance(value, str) or not value.strip():
+    if not isinstance(value, str) or not value.strip() or "\0" in value:
         raise ConfigError(f"{key}: must be a SQLAlchemy URL string")
     try:
-        url = make_url(value)
-    except ArgumentError:
-        raise ConfigError(f"{key}: not a valid SQLAlchemy URL: {_mask(value)!r}") from None
+        url = make_url(userinfo_quoted(value))
+    except (ArgumentError, ValueError):  # ValueError: e.g. a port that is not a number
+        raise ConfigError(f"{key}: not a valid SQLAlchemy URL: {mask_text(value)!r}") from None
     dialect = url.get_backend_name()
     if dialect not in SUPPORTED_DIALECTS:
         raise ConfigError(
@@ -290,30 +319,20 @@ def _url(value: Any, key: str, base: Path) -> URL:
     return url
 
 
-def _mask(value: str) -> str:
-    """Hide a password in a URL-looking string that SQLAlchemy could not parse."""
-    if "@" in value and "://" in value:
-        scheme, rest = value.split("://", 1)
-        creds, host = rest.rsplit("@", 1)
-        user = creds.split(":", 1)[0]
-        return f"{scheme}://{user}:***@{host}"
-    return value
-
-
 def _readable_file(value: Any, key: str, base: Path) -> Path:
-    if not isinstance(value, str) or not value.strip():
+    if not isinstance(value, str) or not value.strip() or "\0" in value:
         raise ConfigError(f"{key}: must be a file path")
     p = Path(value)
     if not p.is_absolute():
         p = base / p
-    p = p.resolve()
-    if not p.is_file():
-        raise ConfigError(f"{key}: file not found: {p}")
     try:
+        p = p.resolve()
+        if not p.is_file():
+            raise ConfigError(f"{key}: file not found: {p}")
         with p.open("rb"):
             pass
     except OSError as exc:
-        raise ConfigError(f"{key}: file unreadable: {p}: {exc.strerror}") from None
+        raise ConfigError(f"{key}: file unreadable: {_shown(str(p))}: {exc.strerror}") from None
     return p
 
 
@@ -323,16 +342,32 @@ def _log_paths(raw: Mapping[str, Any], base: Path) -> tuple[str, ...]:
     paths = sec.get("paths", [])
     if isinstance(paths, str):
         paths = [paths]
-    if not isinstance(paths, list) or not all(isinstance(p, str) and p for p in paths):
+    if not isinstance(paths, list) or not all(isinstance(p, str) and p.strip() and "\0" not in p for p in paths):
         raise ConfigError("worker_logs.paths: must be a list of path/glob strings")
     return tuple(p if Path(p).is_absolute() else str(base / p) for p in paths)
+
+
+def _worker_logs(raw: Mapping[str, Any]) -> WorkerLogsConfig:
+    sec = _section(raw, "worker_logs", required=False)
+    optional = sec.get("optional", False)
+    if not isinstance(optional, bool):
+        raise ConfigError(f"worker_logs.optional: must be true or false, got {optional!r}")
+    return WorkerLogsConfig(
+        optional=optional,
+        max_line_bytes=_int(sec, "worker_logs.max_line_bytes", DEFAULT_MAX_LINE_BYTES, minimum=1024,
+                            maximum=1024**3),
+        max_file_bytes=_int(sec, "worker_logs.max_file_bytes", DEFAULT_MAX_FILE_BYTES, minimum=1024,
+                            maximum=1024**4),
+    )
 
 
 def _matching(raw: Mapping[str, Any]) -> MatchingConfig:
     sec = _section(raw, "matching", required=False)
     _reject_unknown(sec, "matching")
-    tol = _int(sec, "tolerance_seconds", DEFAULT_TOLERANCE_SECONDS, minimum=0)
-    attempts = _int(sec, "max_replay_attempts", DEFAULT_MAX_REPLAY_ATTEMPTS, minimum=1)
+    tol = _int(sec, "matching.tolerance_seconds", DEFAULT_TOLERANCE_SECONDS, minimum=0,
+               maximum=MAX_TOLERANCE_SECONDS)
+    attempts = _int(sec, "matching.max_replay_attempts", DEFAULT_MAX_REPLAY_ATTEMPTS, minimum=1,
+                    maximum=MAX_REPLAY_ATTEMPTS)
     actions = _section(sec, "actions", required=False, prefix="matching.")
     seen: dict[str, str] = {}
     for operation, action in actions.items():
@@ -347,10 +382,11 @@ def _matching(raw: Mapping[str, Any]) -> MatchingConfig:
     return MatchingConfig(tolerance_seconds=tol, max_replay_attempts=attempts, actions=dict(actions))
 
 
-def _int(sec: Mapping[str, Any], key: str, default: int, *, minimum: int) -> int:
-    value = sec.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ConfigError(f"matching.{key}: must be a whole number ≥ {minimum}, got {value!r}")
+def _int(sec: Mapping[str, Any], key: str, default: int, *, minimum: int, maximum: int) -> int:
+    """A bounded whole number; ``key`` is the full dotted name (``matching.tolerance_seconds``)."""
+    value = sec.get(key.rpartition(".")[2], default)
+    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
+        raise ConfigError(f"{key}: must be a whole number from {minimum:,} to {maximum:,}, got {_shown(value)}")
     return value
 
 
@@ -468,3 +504,11 @@ def access_secrets(access: AccessConfig, environ: Mapping[str, str] | None = Non
         raise ConfigError(f"access.cookie_secret_env: ${access.cookie_secret_env} must hold at least "
                           f"{MIN_COOKIE_SECRET} characters (e.g. `openssl rand -hex 32`)")
     return AccessSecrets(values["client_secret_env"], values["cookie_secret_env"])
+
+
+def _shown(value: Any) -> str:
+    """A config value for a message, short (a huge number is not spelled out)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
+        return f"a {value.bit_length()}-bit number"
+    text = repr(value)
+    return text if len(text) <= 40 else text[:39] + "…"

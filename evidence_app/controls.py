@@ -40,16 +40,53 @@ def load_catalogue(path: Path | None = None) -> tuple[tuple[Control, ...], dict[
     return tuple(Control(**c) for c in data["control"]), dict(data["rules"])
 
 
+_SHARE, _OPEN_SHARE = (0.0, 1.0, True), (0.0, 1.0, False)
+_BOUNDS: dict[str, tuple[float, float, bool]] = {
+    "coverage_met_at": _SHARE, "coverage_exceptions_at": _SHARE,
+    "silent_share_met_at": _SHARE, "silent_share_exceptions_at": _SHARE,
+    "clock_p95_met_seconds": (0.0, 1e9, True), "clock_p95_exceptions_seconds": (0.0, 1e9, True),
+    "pending_age_met_hours": (0.0, 1e6, True),
+    "sample_confidence": _OPEN_SHARE, "sample_tolerable_deviation": _OPEN_SHARE,
+}
+"""(low, high, ends included) for each numeric threshold; a sample needs 0 < confidence, deviation < 1."""
+
+
 def thresholds(overrides: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict[str, Any]:
-    """Defaults from the catalogue, overridden by evidence.toml [controls]; unknown keys are errors."""
+    """Defaults from the catalogue, overridden by evidence.toml [controls]; unknown keys, wrong types and
+    values out of range are errors naming the key."""
     merged = dict(defaults)
     for key, value in overrides.items():
         if key not in defaults:
             raise ConfigError(f"controls.{key}: unknown control setting (known: {', '.join(sorted(defaults))})")
-        if type(value) is not type(defaults[key]) and not (isinstance(defaults[key], float) and isinstance(value, int)):
-            raise ConfigError(f"controls.{key}: expected {type(defaults[key]).__name__}, got {value!r}")
+        if type(value) is not type(defaults[key]) and not (isinstance(defaults[key], float) and isinstance(value, int)
+                                                           and not isinstance(value, bool)):
+            raise ConfigError(f"controls.{key}: expected {type(defaults[key]).__name__}, got {_shown(value)}")
+        _check_value(key, value)
         merged[key] = value
     return merged
+
+
+def _check_value(key: str, value: Any) -> None:
+    if isinstance(value, list) and not all(isinstance(v, str) and v.strip() for v in value):
+        raise ConfigError(f"controls.{key}: expected a list of action names")
+    if key in _BOUNDS:
+        low, high, closed = _BOUNDS[key]
+        inside = low <= value <= high if closed else low < value < high  # NaN is never inside
+        if not inside:
+            ends = f"from {low:g} to {high:g}" if closed else f"between {low:g} and {high:g} (exclusive)"
+            raise ConfigError(f"controls.{key}: must be a number {ends}, got {_shown(value)}")
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
+        return f"a {value.bit_length()}-bit number"
+    text = repr(value)
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+def check_controls(overrides: Mapping[str, Any]) -> None:
+    """Validate ``[controls]`` against the catalogue up front, so every command refuses a bad value."""
+    thresholds(overrides, load_catalogue()[1])
 
 
 def _pct(x: float | None) -> str:

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from typing import Iterator
 
 from evidence_app.config import Config
+from evidence_app.controls import check_controls
 from evidence_app.ingest.dataset import Dataset, Progress, load_dataset
 from evidence_app.ingest.sources import Store
 from evidence_app.reconcile import Period, Reconciliation, reconcile
@@ -15,6 +16,7 @@ from evidence_app.reconcile import Period, Reconciliation, reconcile
 def evaluate(config: Config, period: Period, progress: Progress | None = None,
              stores: tuple[Store, Store] | None = None) -> tuple[Dataset, Reconciliation]:
     """Load and reconcile: the one path every view (CLI, UI, pack) takes to its numbers."""
+    check_controls(config.controls)
     with gc_paused():
         data = load_dataset(config, period, progress, stores)
         recon = reconcile(data.operations, data.audit, data.logs.failures, data.logs.replays, config.matching,

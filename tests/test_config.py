@@ -113,3 +113,50 @@ def test_config_error_is_our_exception(tmp_path):
 def test_bad_cli_values_exit_2(scenario, option, value):
     res = scenario.cli("coverage", option, value)
     assert res.code == 2 and option in res.stderr
+
+
+@pytest.mark.parametrize(("setting", "named"), [
+    ("[matching]\ntolerance_seconds = 1e17", "matching.tolerance_seconds"),
+    ("[matching]\ntolerance_seconds = 100000000000000000", "matching.tolerance_seconds"),
+    ("[matching]\ntolerance_seconds = 604801", "matching.tolerance_seconds"),
+    ("[matching]\ntolerance_seconds = nan", "matching.tolerance_seconds"),
+    ("[matching]\nmax_replay_attempts = 9223372036854775807", "matching.max_replay_attempts"),
+    ("[matching]\nmax_replay_attempts = 0", "matching.max_replay_attempts"),
+    ("[controls]\nsample_confidence = 1.0", "controls.sample_confidence"),
+    ("[controls]\nsample_tolerable_deviation = 0", "controls.sample_tolerable_deviation"),
+    ("[controls]\ncoverage_met_at = 1e308", "controls.coverage_met_at"),
+    ("[controls]\ncoverage_met_at = nan", "controls.coverage_met_at"),
+    ("[controls]\npending_age_met_hours = inf", "controls.pending_age_met_hours"),
+    ("[controls]\nclock_p95_met_seconds = -1", "controls.clock_p95_met_seconds"),
+    ("[controls]\ncredential_actions = [1, 2]", "controls.credential_actions"),
+    ("[controls]\ncoverage_met_at = true", "controls.coverage_met_at"),
+])
+def test_every_numeric_setting_is_bounded_exit_2_naming_the_key(scenario, setting, named):
+    code, err = _cli_error(_edit(scenario, "[worker_logs]", setting + "\n[worker_logs]"))
+    assert code == 2 and named in err, err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(("setting", "named"), [
+    ("optional = 1", "worker_logs.optional"),
+    ("max_line_bytes = 10", "worker_logs.max_line_bytes"),
+    ("max_file_bytes = 1e30", "worker_logs.max_file_bytes"),
+    ("max_file_bytes = 99999999999999999999", "worker_logs.max_file_bytes"),
+    ("sleep = 3", "worker_logs.sleep"),
+])
+def test_worker_logs_settings_are_validated(scenario, setting, named):
+    paths = 'paths = ["logpush/**/*.log.gz"]'
+    code, err = _cli_error(_edit(scenario, paths, f"{paths}\n{setting}"))
+    assert code == 2 and named in err, err
+
+
+def test_the_tolerance_bound_itself_is_accepted(scenario):
+    cfg = _edit(scenario, "[worker_logs]", "[matching]\ntolerance_seconds = 604800\n[worker_logs]")
+    assert load_config(cfg).matching.tolerance_seconds == 604800
+
+
+def test_an_integer_too_long_to_read_names_the_file(tmp_path):
+    cfg = tmp_path / "evidence.toml"
+    cfg.write_text("[matching]\ntolerance_seconds = " + "9" * 5000 + "\n")
+    code, err = _cli_error(cfg)
+    assert code == 2 and str(cfg) in err and "Traceback" not in err

@@ -49,8 +49,8 @@ def test_ingest_uses_only_the_rules_and_the_window_of_reconcile(path):
 
 
 @pytest.mark.parametrize("path", _modules("ingest", "reconcile") + [PACKAGE / n for n in (
-    "config.py", "pipeline.py", "summary.py", "controls.py", "issues.py", "sampling.py", "_text.py", "_order.py",
-    "config_monitoring.py", "check.py", "webhook.py")],
+    "config.py", "masking.py", "pipeline.py", "summary.py", "controls.py", "issues.py", "sampling.py", "_text.py",
+    "_order.py", "config_monitoring.py", "check.py", "webhook.py")],
     ids=lambda p: p.name)
 def test_the_core_knows_nothing_of_the_views(path):
     assert not {m for m in _imports(path) if m.split(".")[0] in VIEW_LIBRARIES or m.startswith("evidence_app.ui")

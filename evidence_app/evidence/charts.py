@@ -56,6 +56,10 @@ def operator_bars(table: pd.DataFrame, width: float) -> Drawing:
 def daily_trend(by_day: pd.DataFrame, width: float, height: float = 150) -> Drawing:
     """Daily coverage (as logged, after replay) across the period."""
     d = Drawing(width, height)
+    if by_day.empty:  # a line needs points: say so instead
+        d.add(String(width / 2, height / 2, "No operations in the period: no daily coverage to draw.",
+                     fontName=FONT, fontSize=8, textAnchor="middle"))
+        return d
     plot = LinePlot()
     plot.x, plot.y, plot.width, plot.height = 40, 28, width - 60, height - 50
     xs = list(range(len(by_day)))

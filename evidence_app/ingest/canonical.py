@@ -6,8 +6,11 @@ without a trace.
 
 from __future__ import annotations
 
+import decimal
 import json
+import numbers
 from dataclasses import dataclass
+from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
@@ -24,12 +27,24 @@ UTC_DTYPE = "datetime64[us, UTC]"
 # ---------------------------------------------------------------- timestamps
 
 
+_FIRST = pd.Timestamp("0001-01-01", tz="UTC").as_unit("us")
+_PAST_LAST = pd.Timestamp("9999-12-31", tz="UTC").as_unit("us") + pd.Timedelta(days=1)
+
+
 def parse_timestamps(values: pd.Series) -> pd.Series:
     """Every supported form → UTC timestamps; NaT where the value is missing or unparseable.
 
     Supported: ISO-8601 text (no zone means UTC), ``YYYY-MM-DD HH:MM:SS``, epoch seconds or
-    milliseconds (numbers or digit strings), and native driver datetimes (naive means UTC).
+    milliseconds (numbers or digit strings), and native driver datetimes (naive means UTC). A time
+    outside years 1–9999 (``0000-01-01``, an epoch number that large) is no time anyone logged:
+    unparseable, like the rest.
     """
+    parsed = _parse(values)
+    outside = (parsed < _FIRST) | (parsed >= _PAST_LAST)
+    return parsed.mask(outside) if outside.any() else parsed
+
+
+def _parse(values: pd.Series) -> pd.Series:
     if values.empty:
         return pd.Series(pd.NaT, index=values.index, dtype=UTC_DTYPE)
     if isinstance(values.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(values):
@@ -58,15 +73,46 @@ def _parse_mixed(values: pd.Series) -> pd.Series:
         if digits.any():
             out[digits[digits].index] = _from_epoch(pd.to_numeric(text[digits], errors="coerce"))
         iso = text[~digits]
-        if not iso.empty:
-            out[iso.index] = pd.to_datetime(iso, format="ISO8601", utc=True, errors="coerce")
-    is_num = kinds.isin([int, float, np.int64, np.float64])
+        if not iso.empty:  # nanosecond text comes back finer than the canonical microseconds: cast
+            out[iso.index] = pd.to_datetime(iso, format="ISO8601", utc=True, errors="coerce").astype(UTC_DTYPE)
+    is_num = kinds.map(_is_number).astype(bool)
     if is_num.any():
-        out[is_num[is_num].index] = _from_epoch(pd.to_numeric(values[is_num], errors="coerce"))
+        out[is_num[is_num].index] = _from_epoch(_numbers(values[is_num]))
     other = ~(is_str | is_num) & values.notna()
     if other.any():
-        out[other[other].index] = pd.to_datetime(values[other], utc=True, errors="coerce")
+        out[other[other].index] = _driver_times(values[other])
     return out
+
+
+def _numbers(values: pd.Series) -> pd.Series:
+    """Numbers of mixed Python types as one numeric column; NaN where one will not convert (a signalling
+    Decimal NaN, say)."""
+    try:
+        return pd.to_numeric(values, errors="coerce")
+    except (TypeError, ValueError):
+        return pd.Series([_float_or_nan(v) for v in values], index=values.index, dtype="float64")
+
+
+def _float_or_nan(value: object) -> float:
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        return float("nan")
+
+
+def _is_number(kind: type) -> bool:
+    """Epoch numbers of any numeric type (a driver's Decimal too); a bool is not a time."""
+    return issubclass(kind, (numbers.Real, decimal.Decimal)) and not issubclass(kind, (bool, np.bool_))
+
+
+def _driver_times(values: pd.Series) -> pd.Series:
+    """Driver datetimes (and anything else: a BLOB, a list) → UTC, NaT where it is not a time."""
+    times = [v if isinstance(v, (datetime, date, np.datetime64)) else None for v in values]
+    try:
+        return pd.to_datetime(pd.Series(times, index=values.index, dtype=object), utc=True,
+                              errors="coerce").astype(UTC_DTYPE)
+    except (ValueError, TypeError, OverflowError):  # e.g. a year pandas cannot hold
+        return pd.Series(pd.NaT, index=values.index, dtype=UTC_DTYPE)
 
 
 def _to_utc(values: pd.Series) -> pd.Series:
@@ -107,7 +153,7 @@ def _canonical_json(value: str) -> str:
         return stripped
     try:
         return json.dumps(json.loads(stripped), sort_keys=True, separators=(",", ":"))
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than Python recurses: compared as text
         return stripped
 
 
@@ -159,6 +205,7 @@ def canonical_operations(raw: pd.DataFrame, matching: MatchingConfig) -> Canonic
     frame = frame[list(OPS_FIELDS)]
     extra = [issue("operations", "unrecognised_flag", "audit_logged", frame.loc[not_a_flag, "id"].fillna("<null id>"),
                    "neither true/false nor 1/0: read as not reported")]
+    extra += undecodable_text("operations", raw, frame["id"]) + blank_as_null("operations", frame, frame["id"])
     return _finish("operations", frame, raw, "occurred_at", ("operation", "tenant", "operator"), extra)
 
 
@@ -184,14 +231,58 @@ def canonical_audit(raw: pd.DataFrame) -> Canonical:
         },
         copy=False,
     )
-    extra = [
-        issue("audit", "unknown_origin", "origin", frame.loc[unknown, "id"],
-              "counted after replay as backfill, never as logged"),
-    ]
+    extra = undecodable_text("audit", raw, frame["id"]) + blank_as_null("audit", frame, frame["id"])
+    extra.append(issue("audit", "unknown_origin", "origin", frame.loc[unknown, "id"],
+                       "counted after replay as backfill, never as logged"))
     bad_inserted = frame["inserted_at"].isna() & _optional(raw, "inserted_at").notna()
     extra.append(issue("audit", "unparseable_timestamp", "inserted_at", frame.loc[bad_inserted, "id"],
                        "row kept; replay latency unknown for it"))
     return _finish("audit", frame, raw, "created_at", ("action", "tenant", "operator"), extra)
+
+
+BLANK_IS_NULL = ("route", "target", "request_id")
+"""Keys where an empty or blank text (common after MySQL or CSV loads) means no value: two blank request
+ids are not the same request, and a blank target is no target."""
+
+
+def blank_as_null(source: str, frame: pd.DataFrame, labels: pd.Series) -> list[DataIssue | None]:
+    """Blank ``BLANK_IS_NULL`` values of ``frame`` become missing, in place; counted per column, the rows
+    named by ``labels`` (ids, or log positions)."""
+    found: list[DataIssue | None] = []
+    for name in BLANK_IS_NULL:
+        values = frame[name]
+        blank = (values.str.strip() == "").fillna(False).to_numpy(dtype=bool)
+        if blank.any():
+            frame[name] = values.mask(blank)
+            found.append(issue(source, "blank_value", name, labels[blank].fillna("<null id>"),
+                               "read as NULL: a blank value is no value (never equal to another blank)"))
+    return found
+
+
+_TEXT_COLUMNS = ("id", "operation", "action", "route", "restaurant_id", "user_id", "target", "request_id", "origin")
+
+
+def undecodable_text(source: str, raw: pd.DataFrame, labels: pd.Series) -> list[DataIssue | None]:
+    """Text the store gave as bytes that are not UTF-8 (e.g. one bad SQLite value): counted per column,
+    rows named; :func:`as_text` replaces the bad bytes with U+FFFD and the row is kept."""
+    found: list[DataIssue | None] = []
+    for name in _TEXT_COLUMNS:
+        if name in raw.columns and raw[name].dtype == object:
+            bad = raw[name].map(_not_utf8).to_numpy(dtype=bool)
+            if bad.any():
+                found.append(issue(source, "invalid_utf8", name, labels[bad].fillna("<null id>"),
+                                   "bytes that are not UTF-8 replaced by U+FFFD; row kept"))
+    return found
+
+
+def _not_utf8(value: object) -> bool:
+    if not isinstance(value, (bytes, bytearray, memoryview)):
+        return False
+    try:
+        bytes(value).decode("utf-8")
+    except UnicodeDecodeError:
+        return True
+    return False
 
 
 def _finish(

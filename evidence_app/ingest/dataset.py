@@ -35,6 +35,8 @@ Progress = Callable[[str, int], None]
 
 _FAR_PAST = datetime(1900, 1, 1, tzinfo=timezone.utc)
 _FAR_FUTURE = datetime(9000, 1, 1, tzinfo=timezone.utc)
+"""The span a windowed read covers: a period reaching past it (``--start 0001-01-01``) reads as unbounded
+on that side, the same as giving no date (and the window's margins stay within what a date can hold)."""
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,8 @@ class SourceReport:
     @property
     def finding(self) -> str | None:
         if self.write_capable:
-            return "connected with a role that can write (INSERT/UPDATE/DELETE) to the audited table"
+            return ("connected with a role that can write to the audited table (INSERT, UPDATE, DELETE, TRUNCATE or "
+                    "TRIGGER, on the table or a column, directly or through a role)")
         return None
 
 
@@ -98,7 +101,7 @@ def load_dataset(config: Config, period: Period, progress: Progress | None = Non
     audit = _trim(audit_c.frame, "created_at", window)
     if window is not None:
         ops, audit = _request_id_top_up(ops_store, audit_store, ops, audit, period, window, config, queries.append)
-    logs = scan_logs(config.log_paths, config.matching, _file_progress(progress))
+    logs = scan_logs(config.log_paths, config.matching, _file_progress(progress), config.worker_logs)
     sources = (
         _report(ops_store, ops, len(ops_c.rejected), "occurred_at"),
         _report(audit_store, audit, len(audit_c.rejected), "created_at"),
@@ -119,9 +122,9 @@ def load_dataset(config: Config, period: Period, progress: Progress | None = Non
 def _window(period: Period, margin_s: int) -> Window | None:
     if period.start is None and period.end is None:
         return None
-    start = period.start_ts.to_pydatetime() if period.start_ts is not None else _FAR_PAST
-    end = period.end_ts.to_pydatetime() if period.end_ts is not None else _FAR_FUTURE
-    return Window(start, end).widened(margin_s)
+    start = max(period.start_ts, pd.Timestamp(_FAR_PAST)) if period.start_ts is not None else _FAR_PAST
+    end = min(period.end_ts, pd.Timestamp(_FAR_FUTURE)) if period.end_ts is not None else _FAR_FUTURE
+    return Window(pd.Timestamp(start).to_pydatetime(), pd.Timestamp(end).to_pydatetime()).widened(margin_s)
 
 
 def _trim(frame: pd.DataFrame, field: str, window: Window | None) -> pd.DataFrame:

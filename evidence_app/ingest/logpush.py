@@ -3,23 +3,34 @@
 Files are NDJSON, gzip or plain (told apart by their magic bytes, not their names). Each line
 is one Worker invocation whose ``Logs[].Message[]`` strings may carry our JSON events. Broken
 lines (invalid JSON, a truncated gzip tail) are counted as skipped and reading goes on.
+
+Reading is linear in the file's size whatever its shape: a line longer than
+``worker_logs.max_line_bytes`` is skipped (counted, file and line named) without being held, and
+at most ``worker_logs.max_file_bytes`` decompressed bytes are read per file (the rest is skipped,
+the file named), so neither one endless line nor a gzip bomb can keep the reader busy. A glob that
+matches nothing, a folder that cannot be listed or a file that cannot be read is an error (exit 2)
+unless ``worker_logs.optional = true``, which turns each into a counted warning.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import glob
 import json
+import os
+import stat
 import zlib
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 import pandas as pd
 
 from evidence_app._text import as_text
-from evidence_app.config import MatchingConfig
+from evidence_app.config import MatchingConfig, WorkerLogsConfig
+from evidence_app.errors import SourceError
 from evidence_app.ingest.canonical import (
     DataIssue,
+    blank_as_null,
     canonical_target,
     issue,
     parse_timestamps,
@@ -41,7 +52,10 @@ class _Tally:
     files: int = 0
     lines: int = 0
     skipped: list[str] = field(default_factory=list)
+    oversized: list[str] = field(default_factory=list)
     malformed: list[str] = field(default_factory=list)
+    cut_files: list[str] = field(default_factory=list)
+    unreadable_files: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -53,21 +67,154 @@ class LogScan:
     files: tuple[str, ...]
     lines_read: int
     skipped_log_lines: int
+    """Lines set aside: not JSON, cut off by a truncated gzip, or longer than the line cap."""
     issues: tuple[DataIssue, ...]
+    skipped_files: tuple[str, ...] = ()
+    """Files not read in full: unreadable (with ``worker_logs.optional``), or cut at the size cap."""
+
+
+@dataclass
+class LogFiles:
+    """What the configured globs found: the files, and what stood in the way."""
+
+    files: list[str]
+    unreadable: list[str]
+    """``path: reason`` for every folder a pattern had to list, or matching entry, that could not be read
+    (no permission, a symlink loop, a dangling link)."""
+    missing_folders: list[str]
+    """``folder (pattern)`` where a pattern's fixed folder does not exist."""
 
 
 def find_log_files(patterns: Iterable[str]) -> list[str]:
     """Expand the configured globs (``**`` recursive) into a sorted, de-duplicated file list."""
-    found: set[str] = set()
+    return locate_log_files(patterns).files
+
+
+def locate_log_files(patterns: Iterable[str]) -> LogFiles:
+    """Expand the globs like :func:`glob.glob` (``**`` recursive, hidden names only when asked for), but
+    report every folder or matching entry that could not be read instead of passing over it."""
+    walk = _Walk()
     for pattern in patterns:
-        found.update(p for p in glob.glob(pattern, recursive=True) if Path(p).is_file())
-    return sorted(found)
+        walk.expand(pattern)
+    return LogFiles(sorted(walk.files), [f"{k}: {v}" for k, v in sorted(walk.unreadable.items())], walk.missing)
 
 
-def iter_lines(path: str, on_broken: Callable[[str], None]) -> Iterator[tuple[int, bytes]]:
-    """Yield (line number, raw line) from a plain or gzip file, in bounded memory.
+@dataclass
+class _Walk:
+    """One expansion of the globs: what was found and what could not be read."""
 
-    A gzip stream that ends early reports its partial tail as one broken line.
+    files: set[str] = field(default_factory=set)
+    unreadable: dict[str, str] = field(default_factory=dict)
+    missing: list[str] = field(default_factory=list)
+
+    def expand(self, pattern: str) -> None:
+        """Add the files matching one pattern (an explicit stack: any folder depth, no recursion)."""
+        parts = pattern.split(os.sep)
+        fixed = next((i for i, part in enumerate(parts) if glob.has_magic(part)), len(parts))
+        if fixed == len(parts):  # no wildcard: one path
+            self._literal(pattern, last=True)
+            return
+        base = os.sep.join(parts[:fixed]) or (os.sep if pattern.startswith(os.sep) else os.curdir)
+        if not os.path.isdir(base):
+            self.missing.append(f"{base} (pattern {pattern})")
+            return
+        stack, seen = [(base, fixed)], set()
+        while stack:
+            folder, i = stack.pop()
+            if parts[i] == "**":
+                self._recursive(folder, parts, i, stack, seen)
+            elif not glob.has_magic(parts[i]):
+                path = os.path.join(folder, parts[i])
+                if self._literal(path, last=i == len(parts) - 1):
+                    stack.append((path, i + 1))
+            else:
+                for entry, kind in self._entries(folder, parts[i]):
+                    self._take(entry.path, kind, parts, i, stack)
+
+    def _literal(self, path: str, last: bool) -> bool:
+        """A segment without wildcards: a file found (``last``), or True when it is a folder to enter."""
+        if last and os.path.isfile(path):
+            self.files.add(path)
+        elif os.path.lexists(path) and not os.path.exists(path):
+            self.unreadable[path] = "dangling or looping symbolic link"
+        elif last and os.path.exists(path) and not os.path.isdir(path):
+            self.unreadable[path] = _NOT_A_FILE
+        return not last and os.path.isdir(path)
+
+    def _recursive(self, folder: str, parts: list[str], i: int, stack: list, seen: set) -> None:
+        """``**``: this folder itself (zero folders), and every non-hidden folder below it."""
+        last = i == len(parts) - 1
+        if not last:
+            stack.append((folder, i + 1))
+        try:
+            info = os.stat(folder)
+        except OSError as exc:
+            self.unreadable[folder] = exc.strerror or type(exc).__name__
+            return
+        if (info.st_dev, info.st_ino, i) in seen:  # reached again through a symlink
+            return
+        seen.add((info.st_dev, info.st_ino, i))
+        for entry, kind in self._entries(folder, "*"):
+            if kind == "dir":
+                stack.append((entry.path, i))
+            elif kind == "file" and last:
+                self.files.add(entry.path)
+            elif kind == "other" and last:
+                self.unreadable[entry.path] = _NOT_A_FILE
+            elif kind not in ("file", "other"):  # could be a folder of logs, or a log: cannot tell
+                self.unreadable[entry.path] = kind
+
+    def _take(self, path: str, kind: str, parts: list[str], i: int, stack: list) -> None:
+        last = i == len(parts) - 1
+        if kind == "file" and last:
+            self.files.add(path)
+        elif kind == "dir" and not last:
+            stack.append((path, i + 1))
+        elif kind == "other" and last:
+            self.unreadable[path] = _NOT_A_FILE
+        elif kind not in ("file", "dir", "other"):
+            self.unreadable[path] = kind
+
+    def _entries(self, folder: str, segment: str) -> list[tuple[os.DirEntry, str]]:
+        """The folder's entries matching ``segment`` (hidden ones only if it asks), each with its kind:
+        ``dir``, ``file``, ``other`` or, when it cannot be examined, the reason."""
+        try:
+            with os.scandir(folder) as it:
+                entries = list(it)
+        except OSError as exc:
+            self.unreadable[folder] = exc.strerror or type(exc).__name__
+            return []
+        hidden_ok = segment.startswith(".")
+        return [(e, _kind(e)) for e in entries
+                if fnmatch.fnmatchcase(e.name, segment) and (hidden_ok or not e.name.startswith("."))]
+
+
+_NOT_A_FILE = "not a regular file (a FIFO, socket or device is not read)"
+
+
+def _kind(entry: os.DirEntry) -> str:
+    try:
+        info = entry.stat()  # follows symlinks, like glob
+    except OSError as exc:
+        return exc.strerror or type(exc).__name__
+    return "dir" if stat.S_ISDIR(info.st_mode) else "file" if stat.S_ISREG(info.st_mode) else "other"
+
+
+class FileTooLarge(Exception):
+    """Raised inside the reader when a file's decompressed size passes the cap."""
+
+
+def iter_lines(
+    path: str,
+    on_broken: Callable[[str], None],
+    max_line_bytes: int = WorkerLogsConfig.max_line_bytes,
+    max_file_bytes: int = WorkerLogsConfig.max_file_bytes,
+) -> Iterator[tuple[int, bytes | None]]:
+    """Yield (line number, raw line) from a plain or gzip file, in time linear in its size and bounded
+    memory; a line longer than ``max_line_bytes`` comes as (number, None) and is never held whole.
+
+    A gzip stream that ends early reports its partial tail as one broken line; more than
+    ``max_file_bytes`` decompressed bytes raise :class:`FileTooLarge` after the lines before the cap.
     """
     with open(path, "rb") as fh:
         head = fh.read(2)
@@ -75,17 +222,32 @@ def iter_lines(path: str, on_broken: Callable[[str], None]) -> Iterator[tuple[in
         chunks = _gunzip_chunks(fh, path, on_broken) if head == b"\x1f\x8b" else iter(
             lambda: fh.read(_READ_SIZE), b""
         )
-        buf = b""
-        number = 0
-        for chunk in chunks:
-            buf += chunk
-            *complete, buf = buf.split(b"\n")
-            for line in complete:
-                number += 1
-                yield number, line
-        if buf:
+        yield from _lines(chunks, max_line_bytes, max_file_bytes)
+
+
+def _lines(chunks: Iterable[bytes], max_line: int, max_total: int) -> Iterator[tuple[int, bytes | None]]:
+    """Split chunks into numbered lines. The pieces of a line are kept in a list and joined once, when
+    its newline arrives (never re-copied per chunk); past ``max_line`` they are dropped."""
+    pieces: list[bytes] = []
+    size, number, total, oversized = 0, 0, 0, False
+    for chunk in chunks:
+        total += len(chunk)
+        if total > max_total:
+            raise FileTooLarge(f"more than {max_total:,} bytes")
+        *complete, rest = chunk.split(b"\n")
+        for part in complete:
             number += 1
-            yield number, buf
+            too_long = oversized or size + len(part) > max_line
+            yield number, None if too_long else (b"".join(pieces) + part if pieces else part)
+            pieces, size, oversized = [], 0, False
+        if not oversized and rest:
+            size += len(rest)
+            if size > max_line:
+                pieces, oversized = [], True
+            else:
+                pieces.append(rest)
+    if pieces or oversized:
+        yield number + 1, None if oversized else b"".join(pieces)
 
 
 def _gunzip_chunks(fh, path: str, on_broken: Callable[[str], None]) -> Iterator[bytes]:  # noqa: ANN001
@@ -118,48 +280,85 @@ def scan_logs(
     patterns: Iterable[str],
     matching: MatchingConfig,
     progress: Callable[[str], None] | None = None,
+    options: WorkerLogsConfig | None = None,
 ) -> LogScan:
-    """Read every matching log file and collect our two event kinds."""
+    """Read every matching log file and collect our two event kinds; what cannot be read is an error
+    naming the pattern, folder or file, or (``options.optional``) a counted warning."""
+    options = options or WorkerLogsConfig()
+    patterns = list(patterns)
     tally = _Tally()
     failures: list[dict] = []
     replays: list[dict] = []
-    files = find_log_files(patterns)
-    for path in files:
+    found = locate_log_files(patterns)
+    problems = _problems(patterns, found, options)
+    for path in found.files:
         tally.files += 1
-        _scan_file(path, tally, failures, replays)
+        try:
+            _scan_file(path, tally, failures, replays, options)
+        except OSError as exc:
+            reason = f"cannot read log file {path}: {exc.strerror or type(exc).__name__}"
+            if not options.optional:
+                raise SourceError(f"worker_logs.paths: {reason}") from exc
+            tally.unreadable_files.append(path)
         if progress is not None:
             progress(path)
-    return _build(files, tally, failures, replays, matching)
+    return _build(found.files, tally, failures, replays, matching, problems, options)
 
 
-def _scan_file(path: str, tally: _Tally, failures: list[dict], replays: list[dict]) -> None:
+def _problems(patterns: list[str], found: LogFiles, options: WorkerLogsConfig) -> list[DataIssue | None]:
+    """Missing or unreadable folders and an empty match: errors, or with ``optional`` counted issues."""
+    faults = [(f"folder not found: {m}", "missing_log_folder", m) for m in found.missing_folders]
+    faults += [(f"cannot read {u}", "unreadable_log_path", u) for u in found.unreadable]
+    if patterns and not found.files:
+        faults.append((f"no log file matches {', '.join(patterns)}", "no_log_files", ", ".join(patterns)))
+    if faults and not options.optional:
+        raise SourceError(f"worker_logs.paths: {faults[0][0]} (set worker_logs.optional = true if logs may be missing)")
+    effect = "skipped (worker_logs.optional = true); failure events there are not seen, so misses read as silent"
+    return [issue("worker_logs", kind, "paths", [where], effect) for _, kind, where in faults]
+
+
+def _scan_file(path: str, tally: _Tally, failures: list[dict], replays: list[dict],
+               options: WorkerLogsConfig) -> None:
     truncated: list[str] = []
     tail_skipped = False
-    for number, raw in iter_lines(path, truncated.append):
-        tally.lines += 1
-        where = f"{path}:{number}"
-        tail_skipped = False
-        if not raw.strip():
-            continue
-        try:
-            record = json.loads(raw)
-        except ValueError:
-            record = None
-        if not isinstance(record, dict):
-            tally.skipped.append(where)
-            tail_skipped = True
-            continue
-        for entry in record.get("Logs") or []:
-            if isinstance(entry, dict):
-                _scan_entry(entry, where, tally, failures, replays)
+    lines = iter_lines(path, truncated.append, options.max_line_bytes, options.max_file_bytes)
+    try:
+        for number, raw in lines:
+            tally.lines += 1
+            where = f"{path}:{number}"
+            tail_skipped = _scan_line(raw, where, tally, failures, replays)
+    except FileTooLarge:
+        tally.cut_files.append(path)
     # A truncated gzip counts as one broken line: its cut-off tail, or the cut itself.
     if truncated and not tail_skipped:
         tally.skipped.append(truncated[0])
 
 
+def _scan_line(raw: bytes | None, where: str, tally: _Tally, failures: list[dict], replays: list[dict]) -> bool:
+    """One line: its events collected; True when the line was set aside."""
+    if raw is None:
+        tally.oversized.append(where)
+        return True
+    if not raw.strip():
+        return False
+    try:
+        record = json.loads(raw)
+    except (ValueError, RecursionError):  # not JSON, or nested past Python's recursion limit
+        record = None
+    if not isinstance(record, dict):
+        tally.skipped.append(where)
+        return True
+    logs = record.get("Logs")
+    for entry in logs if isinstance(logs, list) else ():
+        if isinstance(entry, dict):
+            _scan_entry(entry, where, tally, failures, replays)
+    return False
+
+
 def _scan_entry(entry: dict, where: str, tally: _Tally, failures: list[dict], replays: list[dict]) -> None:
     logged_ms = entry.get("TimestampMs")
-    for message in entry.get("Message") or []:
+    messages = entry.get("Message")
+    for message in messages if isinstance(messages, list) else ():
         event = _event(message)
         if event is None:
             if isinstance(message, str) and (FAILURE_EVENT in message or REPLAY_EVENT in message):
@@ -180,7 +379,7 @@ def _event(message: object) -> dict | None:
     elif isinstance(message, str) and message.lstrip().startswith("{"):
         try:
             data = json.loads(message)
-        except ValueError:
+        except (ValueError, RecursionError):
             return None
     else:
         return None
@@ -190,13 +389,23 @@ def _event(message: object) -> dict | None:
 
 
 def _build(
-    files: list[str], tally: _Tally, failures: list[dict], replays: list[dict], matching: MatchingConfig
+    files: list[str], tally: _Tally, failures: list[dict], replays: list[dict], matching: MatchingConfig,
+    problems: list[DataIssue | None], options: WorkerLogsConfig,
 ) -> LogScan:
     fail_df, fail_issues = _failure_frame(failures, matching)
     replay_df, replay_issues = _replay_frame(replays)
     issues = [
+        *problems,
+        issue("worker_logs", "unreadable_log_file", "paths", tally.unreadable_files,
+              "skipped (worker_logs.optional = true); failure events there are not seen"),
+        issue("worker_logs", "log_file_over_size_cap", "", tally.cut_files,
+              f"only the first {options.max_file_bytes:,} decompressed bytes were read (worker_logs.max_file_bytes); "
+              "the rest of the file is skipped"),
         issue("worker_logs", "skipped_log_line", "", tally.skipped,
               "line could not be read as JSON; counted in skipped_log_lines"),
+        issue("worker_logs", "oversized_log_line", "", tally.oversized,
+              f"line longer than {options.max_line_bytes:,} bytes (worker_logs.max_line_bytes); skipped, counted in "
+              "skipped_log_lines"),
         issue("worker_logs", "malformed_event", "Message", tally.malformed,
               "message names an audit event but is not valid JSON; counted, not used"),
         *fail_issues,
@@ -207,8 +416,9 @@ def _build(
         replays=replay_df,
         files=tuple(files),
         lines_read=tally.lines,
-        skipped_log_lines=len(tally.skipped),
+        skipped_log_lines=len(tally.skipped) + len(tally.oversized),
         issues=tuple(i for i in issues if i is not None),
+        skipped_files=tuple(tally.unreadable_files + tally.cut_files),
     )
 
 
@@ -241,6 +451,7 @@ def _failure_frame(records: list[dict], matching: MatchingConfig) -> tuple[pd.Da
     )
     where = _col(records, "_where")
     issues = [
+        *blank_as_null("worker_logs", df, where),
         issue("worker_logs", "unparseable_timestamp", "created_at",
               where[created.isna() & _col(records, "created_at").notna()],
               "the log entry's own time was used instead"),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import sqlite3
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,6 +23,10 @@ from evidence_app.ingest.extraction import QueryRecord, query_record
 
 Recorder = Callable[[QueryRecord], None]
 """Hears a :class:`QueryRecord` for every statement run (re-performable extraction)."""
+from evidence_app.ingest.d1dump import last_denial, load_dump
+from evidence_app.ingest.privileges import write_capable
+from evidence_app.ingest.sqlite_files import sqlite_read_only
+from evidence_app.masking import mask_text
 
 FETCH_CHUNK = 50_000
 _DRIVERS = {"postgresql": "postgresql+psycopg", "mysql": "mysql+pymysql", "mariadb": "mariadb+pymysql"}
@@ -78,8 +81,10 @@ def _mapped(store: StoreConfig, action: str) -> Iterator[None]:
         yield
     except SourceError:
         raise
-    except (SQLAlchemyError, sqlite3.Error, OSError) as exc:
-        reason = _first_line(exc)
+    except (SQLAlchemyError, sqlite3.Error, OSError, UnicodeError) as exc:  # UnicodeError: a driver's decoding
+        reason = mask_text(_first_line(exc))
+        if store.d1_dump is not None and reason == "not authorized":
+            reason = f"refused: {last_denial()}"
         raise SourceError(f"{store.key}: {action} failed on {store.display_url}: {reason}") from None
 
 
@@ -104,7 +109,7 @@ def _engine(store: StoreConfig) -> tuple[Engine, str]:
     assert store.url is not None
     backend = store.url.get_backend_name()
     if backend == "sqlite":
-        return _sqlite_engine(Path(store.url.database or "")), "SQLite opened with mode=ro"
+        return sqlite_read_only(Path(store.url.database or ""))
     url = store.url
     if url.drivername in _DRIVERS:
         url = url.set(drivername=_DRIVERS[url.drivername])
@@ -129,27 +134,10 @@ def _on_connect(engine: Engine, statement: str) -> None:
             dbapi_conn.commit()
 
 
-def _sqlite_engine(path: Path) -> Engine:
-    uri = f"file:{path.as_posix()}?mode=ro"
-
-    def connect() -> sqlite3.Connection:
-        return sqlite3.connect(uri, uri=True, check_same_thread=False)
-
-    return sa.create_engine("sqlite://", creator=connect)
-
-
 def _d1_engine(store: StoreConfig) -> Engine:
+    """The dump loaded as data into a private in-memory SQLite (see :mod:`evidence_app.ingest.d1dump`)."""
     assert store.d1_dump is not None
-    try:
-        script = store.d1_dump.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SourceError(f"{store.key}.d1_dump: cannot read {store.d1_dump}: {exc}") from None
-    conn = sqlite3.connect(":memory:", check_same_thread=False)
-    try:
-        conn.executescript(script)
-    except sqlite3.Error as exc:
-        raise SourceError(f"{store.key}.d1_dump: {store.d1_dump} is not a loadable SQL dump: {exc}") from None
-    conn.execute("PRAGMA query_only = ON")
+    conn = load_dump(store.d1_dump, store.key)
     return sa.create_engine("sqlite://", creator=lambda: conn, poolclass=StaticPool)
 
 
@@ -193,57 +181,34 @@ def _time_kind(col_type: sa.types.TypeEngine, dialect: str) -> str:
 
 
 def _write_capable(engine: Engine, store: StoreConfig) -> bool | None:
-    dialect = engine.dialect.name
+    """Could the connected role write to the table (see :mod:`evidence_app.ingest.privileges`)?"""
     with engine.connect() as conn:
-        if dialect == "postgresql":
-            qualified = ".".join(f'"{p}"' for p in store.table.split("."))
-            row = conn.execute(
-                sa.text(
-                    "SELECT has_table_privilege(CAST(:t AS text), 'INSERT') "
-                    "OR has_table_privilege(CAST(:t AS text), 'UPDATE') "
-                    "OR has_table_privilege(CAST(:t AS text), 'DELETE')"
-                ),
-                {"t": qualified},
-            ).scalar()
-            return bool(row)
-        if dialect in ("mysql", "mariadb"):
-            grants = [r[0] for r in conn.execute(sa.text("SHOW GRANTS FOR CURRENT_USER()"))]
-            database = conn.execute(sa.text("SELECT DATABASE()")).scalar() or ""
-            return _mysql_grants_write(grants, database, store.table)
-    return None
+        return write_capable(conn, store.table)
 
 
-_GRANT = re.compile(r"^GRANT (.+?) ON (\S+) TO ", re.IGNORECASE)
-
-
-def _mysql_grants_write(grants: Sequence[str], database: str, table: str) -> bool:
-    """True when a GRANT line gives INSERT/UPDATE/DELETE (or ALL) on the table's scope."""
-    scopes = {"*.*", f"`{database}`.*", f"`{database}`.`{table}`"}
-    for line in grants:
-        m = _GRANT.match(line)
-        if not m:
-            continue
-        privs, scope = m.group(1).upper(), m.group(2)
-        if scope.replace("\\_", "_") in scopes and re.search(r"\b(ALL|INSERT|UPDATE|DELETE)\b", privs):
-            return True
-    return False
+_ISO_SHAPE = "____-__-__%"
+_VALID_ISO = (r"^[0-9]{4}-((0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])|(0[13-9]|1[0-2])-(29|30)|(0[13578]|1[02])-31)"
+              r"([T ]([01][0-9]|2[0-3])(:[0-5][0-9](:[0-5][0-9]([.,][0-9]+)?)?)?)?"
+              r"[[:space:]]*(Z|[+-][0-9]{2}(:?[0-9]{2})?)?[[:space:]]*$")
+"""A real ISO-8601 time, as the parser reads them (29 February is left for the parser to judge)."""
 
 
 def time_predicate(store: Store, column: sa.ColumnClause, window: Window) -> sa.ColumnElement[bool]:
     """A superset filter for the window: every row that could fall in it, plus every row whose
-    timestamp the database cannot judge (NULL, unparseable text) so those are counted, not lost."""
+    timestamp the database cannot judge (NULL, unparseable or impossible text such as
+    ``2026-13-45T99:99:99Z``, whatever it sorts next to) so those are counted, not lost."""
     lo_s, hi_s = window.start.timestamp(), window.end.timestamp()
     numeric = sa.or_(column.between(lo_s, hi_s), column.between(lo_s * 1000, hi_s * 1000))
     # Text bounds at day granularity, padded for zone offsets; exact filtering happens later.
     lo_t = (window.start - timedelta(days=1)).date().isoformat()
     hi_t = (window.end + timedelta(days=2)).date().isoformat()
-    text = sa.or_(sa.and_(column >= lo_t, column < hi_t), column.not_like("____-__-__%"))
+    in_range = sa.and_(column >= lo_t, column < hi_t)
     if store.time_kind == "sqlite":
         kind = sa.func.typeof(column)
         return sa.or_(
-            sa.and_(column >= lo_t, column < hi_t),  # the common case first: ISO text in range
+            in_range,  # the common case first: ISO text in range
             sa.and_(kind.in_(["integer", "real"]), numeric),
-            sa.and_(kind == "text", column.not_like("____-__-__%")),
+            sa.and_(kind == "text", sa.or_(column.not_like(_ISO_SHAPE), _impossible(column, "sqlite"))),
             column.is_(None),
             kind == "blob",
         )
@@ -252,8 +217,23 @@ def time_predicate(store: Store, column: sa.ColumnClause, window: Window) -> sa.
     if store.time_kind == "native":
         naive_lo = window.start.astimezone(timezone.utc).replace(tzinfo=None) - timedelta(days=1)
         naive_hi = window.end.astimezone(timezone.utc).replace(tzinfo=None) + timedelta(days=1)
+        if store.dialect in ("mysql", "mariadb"):  # zero dates ('0000-00-00') are stored, and no time at all
+            return sa.or_(column.is_(None), column.between(naive_lo, naive_hi), column < datetime(1000, 1, 1))
         return sa.or_(column.is_(None), column.between(naive_lo, naive_hi))
-    return sa.or_(column.is_(None), text)
+    return sa.or_(column.is_(None), in_range, column.not_like(_ISO_SHAPE), _impossible(column, store.dialect))
+
+
+def _impossible(column: sa.ColumnClause, dialect: str) -> sa.ColumnElement[bool]:
+    """ISO-shaped text that may not be a real time (month 13, hour 99, 30 February): fetched wherever
+    it sorts, so the parser can count it; a real time is never fetched by this (the counts of other
+    problems stay those of the window). SQLite judges with its own calendar: a date that does not
+    survive a round trip through julianday, or an hour past 23; the servers with a pattern."""
+    if dialect == "sqlite":
+        date = sa.func.substr(column, 1, 10)
+        return sa.or_(sa.func.julianday(column).is_(None), sa.func.date(sa.func.julianday(date)) != date,
+                      sa.func.substr(column, 12, 2) > "23", column.like("0000%"))
+    operator = "!~" if dialect == "postgresql" else "NOT REGEXP"
+    return sa.or_(column.op(operator)(_VALID_ISO), column.like("0000%"))
 
 
 def select_frame(
@@ -291,38 +271,71 @@ def _fetch(
     are read straight from the DBAPI cursor (no per-row Row objects). Each chunk is turned into
     compact Arrow columns at once (values unchanged; see :mod:`evidence_app.ingest._columnar`), so memory holds
     bytes, not millions of Python objects. ``keep`` may thin each chunk so memory stays bounded; ``record``
-    hears the SQL text and parameters as sent and how many rows the database returned."""
+    hears the SQL text and parameters as sent and how many rows the database returned.
+
+    SQLite text that is not UTF-8 stops its driver mid-read; the read is then repeated with such
+    values handed over as bytes, for canonical.py to count, name and replace (the fast path stays fast)."""
+    with _mapped(store.config, "reading"), store.engine.connect() as conn:
+        try:
+            return _read(conn, stmt, canonical, progress, keep, record)
+        except sqlite3.OperationalError as exc:
+            if "decode" not in str(exc):
+                raise
+        with _undecoded_as_bytes(conn.connection.driver_connection):
+            return _read(conn, stmt, canonical, None, keep, record)
+
+
+def _read(conn: sa.Connection, stmt: sa.Select, canonical: list[str], progress: Callable[[int], None] | None,
+          keep: Callable[[pd.DataFrame], pd.DataFrame] | None,
+          record: Callable[[str, object, int, sa.Connection], None] | None) -> pd.DataFrame:
     pieces: list[list[Piece]] = [[] for _ in canonical]
     kept: list[pd.DataFrame] = []
-    with _mapped(store.config, "reading"), store.engine.connect() as conn:
-        sql, args = _compiled(stmt, conn.dialect)
-        cursor = _streaming_cursor(conn.connection.driver_connection, conn.dialect.name)
-        try:
-            cursor.execute(sql, args)
-            text_guess = frozenset(range(len(canonical)))
-            returned = 0
-            while True:
-                chunk = cursor.fetchmany(FETCH_CHUNK)
-                if not chunk:
-                    break
-                returned += len(chunk)
-                columns = chunk_columns(chunk, len(canonical), text_guess)
-                text_guess = text_columns(columns)
-                if keep is not None:
-                    kept.append(keep(frame_of([[c] for c in columns], canonical)))
-                else:
-                    for j, column in enumerate(columns):
-                        pieces[j].append(column)
-                if progress is not None:
-                    progress(len(chunk))
-        finally:
-            cursor.close()
-            conn.rollback()
-        if record is not None:
-            record(sql, args, returned, conn)
+    sql, args = _compiled(stmt, conn.dialect)
+    cursor = _streaming_cursor(conn.connection.driver_connection, conn.dialect.name)
+    try:
+        cursor.execute(sql, args)
+        text_guess = frozenset(range(len(canonical)))
+        returned = 0
+        while True:
+            chunk = cursor.fetchmany(FETCH_CHUNK)
+            if not chunk:
+                break
+            returned += len(chunk)
+            columns = chunk_columns(chunk, len(canonical), text_guess)
+            text_guess = text_columns(columns)
+            if keep is not None:
+                kept.append(keep(frame_of([[c] for c in columns], canonical)))
+            else:
+                for j, column in enumerate(columns):
+                    pieces[j].append(column)
+            if progress is not None:
+                progress(len(chunk))
+    finally:
+        cursor.close()
+        conn.rollback()
+    if record is not None:
+        record(sql, args, returned, conn)
     if keep is not None:
         return pd.concat(kept, ignore_index=True) if kept else frame_of(pieces, canonical)
     return frame_of(pieces, canonical)
+
+
+@contextmanager
+def _undecoded_as_bytes(dbapi_conn: sqlite3.Connection) -> Iterator[None]:
+    """For one read: SQLite text that is valid UTF-8 comes as str, anything else as its raw bytes."""
+    before = dbapi_conn.text_factory
+    dbapi_conn.text_factory = _text_or_bytes
+    try:
+        yield
+    finally:
+        dbapi_conn.text_factory = before
+
+
+def _text_or_bytes(raw: bytes) -> str | bytes:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw
 
 
 def _compiled(stmt: sa.Select, dialect: sa.engine.Dialect) -> tuple[str, object]:
@@ -370,8 +383,16 @@ def time_extent(store: Store, time_field: str) -> tuple[object, object]:
     """Raw MIN and MAX of the time column (cheap with an index); parsing is the caller's job."""
     name = store.columns[time_field]
     col = _table(store.config, [name]).c[name]
+    stmt = sa.select(sa.func.min(col), sa.func.max(col))
     with _mapped(store.config, "reading the time range"), store.engine.connect() as conn:
-        row = conn.execute(sa.select(sa.func.min(col), sa.func.max(col))).one()
+        try:
+            row = conn.execute(stmt).one()
+        except sa.exc.OperationalError as exc:
+            if "decode" not in str(exc):
+                raise
+            conn.rollback()
+            with _undecoded_as_bytes(conn.connection.driver_connection):
+                row = conn.execute(stmt).one()
     return row[0], row[1]
 
 

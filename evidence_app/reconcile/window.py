@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timezone
 
 import pandas as pd
 
@@ -24,7 +24,8 @@ class Period:
         """Exclusive end: midnight after the last day."""
         if self.end is None:
             return None
-        return pd.Timestamp(datetime.combine(self.end + timedelta(days=1), time(), timezone.utc))
+        # Timestamp arithmetic, not date arithmetic: the day after 9999-12-31 has no date, but has a time.
+        return pd.Timestamp(datetime.combine(self.end, time(), timezone.utc)) + pd.Timedelta(days=1)
 
     def contains(self, ts: pd.Series) -> pd.Series:
         inside = pd.Series(True, index=ts.index)

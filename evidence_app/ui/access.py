@@ -12,6 +12,7 @@ import streamlit as st
 from evidence_app.access import AccessLog, Bound, Identity, find_grant, identity_from_claims
 from evidence_app.config import Config, Grant
 from evidence_app.errors import AccessDenied
+from evidence_app.ui.components import plain
 
 VISITOR_KEY = "evidence_visitor"
 _SESSION_KEY = "evidence_session"
@@ -91,7 +92,7 @@ def sign_out_button(found: Visitor) -> None:
     if found.identity is None:
         return
     who = found.identity
-    st.sidebar.caption(f"Signed in as {who.email or who.sub} · {found.role}"
+    st.sidebar.caption(f"Signed in as {plain(who.email or who.sub)} · {found.role}"
                        + (f" · limited to {found.bound.label()}" if found.bound.limited else ""))
     if st.sidebar.button("Sign out", key="sign_out"):
         found.record("sign_out")

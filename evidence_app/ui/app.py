@@ -12,9 +12,10 @@ import streamlit as st
 
 from evidence_app.access import PAGES, may_open
 from evidence_app.access.grants import Bound
+from evidence_app.masking import mask_logs
 from evidence_app.reconcile import Scope
 from evidence_app.ui import access, data, links
-from evidence_app.ui.components import VIEW_KEY, View, guarded
+from evidence_app.ui.components import VIEW_KEY, View, guarded, plain
 
 CONFIG_ENV = "EVIDENCE_APP_CONFIG"
 HERE = Path(__file__).resolve().parent
@@ -35,7 +36,7 @@ def _sidebar(config_path: str | None, bound: Bound, first_run: bool) -> tuple[Vi
     """The sidebar's view and what a shared link asked for beyond the grant (dropped)."""
     cfg = guarded(lambda: data.config(config_path))
     lo, hi = guarded(lambda: data.extent(config_path))
-    st.sidebar.markdown(f"**{cfg.organisation or 'evidence-app'}**")
+    st.sidebar.markdown(f"**{plain(cfg.organisation or 'evidence-app')}**")
     st.session_state.setdefault(links.PERIOD_KEY, (lo, hi))
     refused = _clamp_period(bound, first_run)
     picked = st.sidebar.date_input("Period (UTC days)", key=links.PERIOD_KEY, format="YYYY-MM-DD")
@@ -108,6 +109,7 @@ def _record_view(visitor: access.Visitor, page: str, view: View) -> None:
 
 
 def main() -> None:
+    mask_logs()  # Streamlit and the drivers log too: no credential in the server's log
     st.set_page_config(page_title="evidence-app", page_icon=":material/verified:", layout="wide")
     config_path = os.environ.get(CONFIG_ENV) or None
     cfg = guarded(lambda: data.config(config_path))
@@ -124,7 +126,7 @@ def main() -> None:
         guarded(lambda: visitor.record("link_refused", page, refused=list(refused)))
         st.warning("Left out of the link you opened (outside your access, or not in this period): "
                    + "; ".join(refused))
-    st.sidebar.caption(f"{view.start} – {view.end} · {view.scope.label()}")
+    st.sidebar.caption(f"{view.start} – {view.end} · {plain(view.scope.label())}")
     access.sign_out_button(visitor)
     st.session_state[VIEW_KEY] = view
     links.write(view.start, view.end)

@@ -9,6 +9,7 @@ from evidence_app import palette
 from evidence_app.reconcile import OP_STATES
 from evidence_app.reconcile.coverage import Totals
 from evidence_app.reconcile.rules import REPLAY_STATES
+from evidence_app.ui.components import chart_text
 
 LAYOUT = dict(template="plotly_white", margin=dict(l=10, r=10, t=40, b=10), font=dict(size=13),
               legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="right", x=1))
@@ -42,7 +43,8 @@ def heatmap(table: pd.DataFrame, rows: str, value: str = "coverage_logged") -> g
     expected = table.pivot(index=rows, columns="day", values="expected")
     missing = table.pivot(index=rows, columns="day", values="missing")
     stacked = [[[e, m] for e, m in zip(expected.loc[r].fillna(0), missing.loc[r].fillna(0))] for r in grid.index]
-    fig = go.Figure(go.Heatmap(z=grid.values, x=list(grid.columns), y=[str(i) for i in grid.index], colorscale=HEAT,
+    labels = [chart_text(i) for i in grid.index]
+    fig = go.Figure(go.Heatmap(z=grid.values, x=list(grid.columns), y=labels, colorscale=HEAT,
                                zmin=0, zmax=100, xgap=1, ygap=1, customdata=stacked,
                                colorbar=dict(title="coverage", ticksuffix="%"),
                                hovertemplate="%{y} · %{x}<br>coverage %{z:.1f}%<br>expected %{customdata[0]:,}"
@@ -56,7 +58,7 @@ def coverage_bars(table: pd.DataFrame, dim: str) -> go.Figure:
     fig = go.Figure()
     for col, name, colour in (("coverage_logged", "as logged", palette.BLUE),
                               ("coverage_after_replay", "after replay", palette.SKY)):
-        fig.add_bar(y=table[dim].astype(str), x=table[col].astype(float) * 100, name=name, orientation="h",
+        fig.add_bar(y=table[dim].map(chart_text), x=table[col].astype(float) * 100, name=name, orientation="h",
                     marker_color=colour, customdata=table[["expected", "missing"]],
                     hovertemplate="%{y}<br>" + name + " %{x:.2f}%<br>expected %{customdata[0]:,}"
                                   "<br>missing %{customdata[1]:,}<extra></extra>")
@@ -87,7 +89,8 @@ def latency_histogram(failures: pd.DataFrame) -> go.Figure:
 
 
 def error_classes_bar(table: pd.DataFrame) -> go.Figure:
-    fig = go.Figure(go.Bar(x=table["failures"], y=table["error_class"], orientation="h", marker_color=palette.ORANGE,
+    fig = go.Figure(go.Bar(x=table["failures"], y=table["error_class"].map(chart_text), orientation="h",
+                           marker_color=palette.ORANGE,
                            hovertemplate="%{y}: %{x:,}<extra></extra>"))
     fig.update_layout(title="Error classes of failed inserts", yaxis=dict(autorange="reversed"), **LAYOUT)
     return fig
@@ -98,7 +101,7 @@ def route_progress(failures: pd.DataFrame) -> go.Figure:
         columns=list(REPLAY_STATES), fill_value=0)
     fig = go.Figure()
     for state in REPLAY_STATES:
-        fig.add_bar(y=counts.index, x=counts[state], name=state, orientation="h",
+        fig.add_bar(y=[chart_text(r) for r in counts.index], x=counts[state], name=state, orientation="h",
                     marker_color=palette.STATE_COLOURS[state], hovertemplate="%{y}<br>" + state + ": %{x}<extra></extra>")
     fig.update_layout(title="Replay progress per route", barmode="stack", yaxis=dict(autorange="reversed"),
                       height=max(320, 26 * len(counts) + 120), **LAYOUT)

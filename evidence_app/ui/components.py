@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -10,6 +11,7 @@ from typing import Callable, TypeVar
 import streamlit as st
 
 from evidence_app.errors import EvidenceError
+from evidence_app.masking import mask_text
 from evidence_app.reconcile import Scope
 
 T = TypeVar("T")
@@ -44,7 +46,7 @@ def guarded(load: Callable[[], T]) -> T:
     try:
         return load()
     except EvidenceError as exc:
-        st.error(f"**{type(exc).__name__.replace('Error', ' error')}:** {exc}")
+        st.error(f"**{type(exc).__name__.replace('Error', ' error')}:** {plain(mask_text(str(exc)))}")
         st.stop()
         raise  # unreachable: st.stop() raises
 
@@ -63,12 +65,35 @@ def hours(seconds: float | None) -> str:
     return f"{seconds / 3600:.1f} h" if seconds >= 3600 else f"{seconds / 60:.0f} min"
 
 
-_PASSWORD = re.compile(r"(?P<pre>://[^:/@\s]+:)(?P<pw>[^@\s]+)(?P<post>@)")
+_INLINE = re.compile(r"([\\`*_\[\]<>~$|])")
+"""Characters markdown, HTML, math or Streamlit's ``:colour[…]`` directives read anywhere in a line."""
+_LEADING = re.compile(r"^(\s*)([#>+=-]|\d+(?=[.)]))")
+"""What makes a heading, quote, list or setext line, only at the start (lines are joined first)."""
+_AUTOLINK = re.compile(r"(?<=:)(?=//)|(?<=www)(?=\.)|(?<=@)", re.IGNORECASE)
+"""Where GFM would turn bare text into a link after parsing (``http://``, ``www.``, ``a@b.c``): a zero-width
+space there keeps it text."""
+
+
+def plain(value: object) -> str:
+    """A data value (a name, a path, an error) as literal text inside st.markdown, st.caption, st.error…:
+    every character markdown, HTML, math or Streamlit's directives could read is backslash-escaped, bare
+    URLs are kept from becoming links, line breaks become spaces. So ``![x](http://…)`` shows as typed
+    and fetches nothing."""
+    text = _AUTOLINK.sub("\u200b", " ".join(str(value).splitlines()))
+    text = _INLINE.sub(r"\\\1", text)
+    return _LEADING.sub(lambda m: m.group(1) + ("\\" + m.group(2) if not m.group(2).isdigit() else m.group(2) + "\\"),
+                        text, count=1)
+
+
+def chart_text(value: object) -> str:
+    """A data value as a Plotly label: Plotly reads a little HTML (``<a href>``, ``<b>``…) in labels, so
+    it is entity-escaped (shown as typed; :func:`html.unescape` gives the value back, e.g. on a click)."""
+    return html.escape(str(value), quote=False)
 
 
 def mask_secrets(text: str) -> str:
-    """Hide passwords in URLs inside free text (e.g. the config file shown on the Sources page)."""
-    return _PASSWORD.sub(r"\g<pre>***\g<post>", text)
+    """Hide credentials in free text (e.g. the config file shown on the Sources page)."""
+    return mask_text(text)
 
 
 def empty_state(message: str) -> None:

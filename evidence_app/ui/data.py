@@ -206,8 +206,8 @@ class SourcesView:
     """What the Sources page may show this user."""
 
     sources: tuple[SourceFacts, ...]
-    logs: tuple[int, int, int, int] | None
-    """Worker logs: files, lines read, skipped lines, failure events; None for a limited grant."""
+    logs: tuple[int, int, int, int, int] | None
+    """Worker logs: files, files skipped, lines read, skipped lines, failure events; None for a limited grant."""
     issues: tuple[DataIssue, ...] | None
     """Input problems of the whole data; None for a limited grant (their examples name other tenants)."""
     config_file: str | None
@@ -226,7 +226,8 @@ def sources(v: View) -> SourcesView:
     cfg = config(v.config_path)
     return SourcesView(
         sources=tuple(_facts(s, whole, details) for s in dataset.sources),
-        logs=(len(logs.files), logs.lines_read, logs.skipped_log_lines, len(logs.failures)) if whole else None,
+        logs=(len(logs.files), len(logs.skipped_files), logs.lines_read, logs.skipped_log_lines, len(logs.failures))
+        if whole else None,
         issues=tuple(dataset.issues + recon.issues) if whole else None,
         config_file=str(cfg.path) if details else None,
         config_text=cfg.path.read_text(encoding="utf-8") if details else None,

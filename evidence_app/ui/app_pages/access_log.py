@@ -9,7 +9,7 @@ import streamlit as st
 from evidence_app.access import ACTIONS
 from evidence_app.ui import data
 from evidence_app.ui.access import download
-from evidence_app.ui.components import current_view, guarded, num
+from evidence_app.ui.components import current_view, guarded, num, plain
 
 v = current_view()
 st.title("Access log")
@@ -24,7 +24,7 @@ if verdict.ok:
     st.success(f"Chain intact: {num(verdict.entries)} entries; head entry {verdict.head_seq}, SHA-256 "
                f"`{verdict.head_hash}` (record it elsewhere to anchor the log).")
 else:
-    st.error(f"Chain broken at entry {verdict.broken_seq}: {verdict.reason}")
+    st.error(f"Chain broken at entry {verdict.broken_seq}: {plain(verdict.reason)}")
 
 shown = [e for e in entries if (not actions or e.action in actions)
          and (not who or who in (e.email or "").casefold() or who in (e.sub or "").casefold())]

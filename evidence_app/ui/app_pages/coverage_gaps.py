@@ -1,5 +1,7 @@
 """Coverage gaps: where and when rows are missing, down to the exact operations."""
 
+import html
+
 import streamlit as st
 
 from evidence_app.render import to_csv
@@ -21,7 +23,7 @@ with tab_op:
     points = (clicked.selection.points if clicked and clicked.selection else []) or []
     if points:  # a click on a cell drills down to it
         st.session_state["drill_day"] = str(points[0]["x"])
-        st.session_state["drill_operator"] = str(points[0]["y"])
+        st.session_state["drill_operator"] = html.unescape(str(points[0]["y"]))  # labels are chart_text
 with tab_route:
     by_day_route = guarded(lambda: data.coverage(v, ("day", "route")))
     st.plotly_chart(charts.heatmap(by_day_route, "route"), width="stretch", key="heat_route")

@@ -1,7 +1,6 @@
 """Evidence pack: build the signed PDF for the sidebar's period and scope, download it, verify one."""
 
 import os
-import re
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -18,14 +17,9 @@ from evidence_app.evidence.trust import (
 )
 from evidence_app.ui import data
 from evidence_app.ui.access import download
-from evidence_app.ui.components import current_view, guarded
+from evidence_app.ui.components import current_view, guarded, plain
 
 STAGES = ["reconciling", "writing extracts", "laying out the PDF", "signing", "done"]
-
-
-def _text(value: object) -> str:
-    """A value from a pack or certificate shown as text, never as markdown (no links, images or emphasis)."""
-    return re.sub(r"([\\`*_{}\[\]()<>#+\-.!|~$])", r"\\\1", str(value))
 
 
 def _given_trust(cert_upload, fingerprint: str) -> TrustAnchors:  # noqa: ANN001
@@ -42,33 +36,34 @@ def _show(result: data.Verification) -> None:
     """The verdict: passed only for an intact pack by a trusted signer; an untrusted signer is named by fingerprint."""
     pid = (result.manifest or {}).get("pack_id")
     if result.ok:
-        st.success(f"Verification passed for pack {_text(pid)}: signed by {_text(result.signer.subject)}, "
+        st.success(f"Verification passed for pack {plain(pid)}: signed by {plain(result.signer.subject)}, "
                    f"SHA-256 fingerprint `{colon_hex(result.signer.fingerprint)}`, a trusted signer.")
     elif result.intact:
         st.error(f"Verification FAILED: signer not trusted. Integrity OK (one signature over the entire file, "
                  f"every attachment matches the manifest), but nothing trusted here vouches for "
-                 f"{_text(result.signer.subject)}: SHA-256 fingerprint `{colon_hex(result.signer.fingerprint)}`. "
+                 f"{plain(result.signer.subject)}: SHA-256 fingerprint `{colon_hex(result.signer.fingerprint)}`. "
                  "Compare it with the signer's out of band; to trust it, switch on *Trust another signer* and "
                  "enter it or upload the certificate.")
     else:
-        st.error(f"Verification FAILED: {len(result.failed)} check(s) failed: {_text(', '.join(result.failed))}.")
+        st.error(f"Verification FAILED: {len(result.failed)} check(s) failed: {plain(', '.join(result.failed))}.")
     st.dataframe(pd.DataFrame([{"check": c.name, "status": {True: "OK", False: "FAIL", None: "info"}[c.ok],
                                 "detail": c.detail} for c in result.checks]), hide_index=True, width="stretch")
 
 
 v = current_view()
 st.title("Evidence pack")
-st.markdown(f"**Period** {v.start} – {v.end} (UTC days, inclusive) · **Scope** {v.scope.label()}  \n"
+st.markdown(f"**Period** {v.start} – {v.end} (UTC days, inclusive) · **Scope** {plain(v.scope.label())}  \n"
             "Change either in the sidebar. The pack carries the full population as signed CSV attachments.")
 
 server_identity = data.server_identity_configured()
 choices = ["Trial identity (self-signed, made for this server)"]
 if server_identity:
-    choices.insert(0, f"Server identity (${data.KEY_ENV} / ${data.CERT_ENV})")
+    choices.insert(0, f"Server identity (`${data.KEY_ENV}` / `${data.CERT_ENV}`)")
 identity = st.radio("Sign with", choices, key="pack_identity")
 if not server_identity:
-    st.caption(f"To sign with your organisation's certificate, start the server with ${data.KEY_ENV} and "
-               f"${data.CERT_ENV} (optionally ${data.CHAIN_ENV}, and the passphrase in $EVIDENCE_SIGNING_PASSPHRASE).")
+    st.caption(f"To sign with your organisation's certificate, start the server with `${data.KEY_ENV}` and "
+               f"`${data.CERT_ENV}` (optionally `${data.CHAIN_ENV}`, and the passphrase in "
+               "`$EVIDENCE_SIGNING_PASSPHRASE`).")
 
 if st.button("Build signed pack", type="primary", key="build_pack"):
     if identity.startswith("Server"):
@@ -91,7 +86,7 @@ if st.button("Build signed pack", type="primary", key="build_pack"):
 
 if "pack" in st.session_state:
     pack_id, pdf, size, fingerprint = st.session_state["pack"]
-    st.success(f"Pack {pack_id} is ready ({size / 1024:,.0f} KiB). Signer certificate SHA-256 fingerprint: "
+    st.success(f"Pack {plain(pack_id)} is ready ({size / 1024:,.0f} KiB). Signer certificate SHA-256 fingerprint: "
                f"`{colon_hex(fingerprint)}`")
     download("Download the signed pack (PDF)", lambda: pdf, file_name=f"evidence-pack-{pack_id}.pdf",
              mime="application/pdf", key="dl_pack", action="pack_download", page="evidence_pack", pack_id=pack_id)
@@ -113,4 +108,4 @@ if uploaded is not None:
     try:
         _show(data.verify_pack(uploaded.name, uploaded.getvalue(), trust))
     except EvidenceError as exc:  # not a PDF, or one too damaged to read: the pack fails, in one line
-        st.error(f"Verification FAILED: {_text(exc)}")
+        st.error(f"Verification FAILED: {plain(exc)}")

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from evidence_app.ui import data
-from evidence_app.ui.components import current_view, empty_state, guarded, num
+from evidence_app.ui.components import current_view, empty_state, guarded, num, plain
 
 v = current_view()
 st.title("Remediation & accuracy")
@@ -28,7 +28,7 @@ if routes.empty:
 
 not_swept = routes[routes["status"] == "not_swept"]
 if len(not_swept):
-    st.error(f"Not swept: {', '.join(str(r) if r is not None else '(no route)' for r in not_swept['route'])} — "
+    st.error(f"Not swept: {plain(', '.join(str(r) if r is not None else '(no route)' for r in not_swept['route']))} — "
              "operations there were dropped silently after the fix time (or no fix time is known).")
 st.subheader("Per route")
 st.dataframe(routes, hide_index=True, width="stretch", key="remediation_routes")

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from evidence_app.ui import data
-from evidence_app.ui.components import current_view, guarded, hours, mask_secrets, num
+from evidence_app.ui.components import current_view, guarded, hours, mask_secrets, num, plain
 
 v = current_view()
 st.title("Sources")
@@ -18,7 +18,7 @@ if facts.logs is None:
 
 for s in facts.sources:
     with st.container(border=True):
-        st.markdown(f"#### {s.key} · `{s.table}`")
+        st.markdown(f"#### {plain(s.key)} · table {plain(s.table)}")
         if s.location is not None:
             st.code(s.location, language=None)
         if s.rows is not None and s.time_range is not None:
@@ -28,20 +28,22 @@ for s in facts.sources:
             c[1].metric("Rows loaded for the period", num(loaded))
             c[2].metric("Rows rejected", num(rejected))
             c[3].metric("Newest record age", hours((now - last).total_seconds() if last is not None else None))
-            st.markdown(f"**Time range loaded:** {first} – {last}")
-        st.markdown(f"**Read-only:** {s.read_only_mode}  \n**Columns present:** {', '.join(s.columns_present)}")
+            st.markdown(f"**Time range loaded:** {plain(first)} – {plain(last)}")
+        st.markdown(f"**Read-only:** {plain(s.read_only_mode)}  \n"
+                    f"**Columns present:** {plain(', '.join(s.columns_present))}")
         if s.finding:
-            st.warning(f"Finding: {s.finding}. Use a SELECT-only role.")
+            st.warning(f"Finding: {plain(s.finding)}. Use a SELECT-only role.")
 
 if facts.logs is not None:
-    files, lines, skipped, failures = facts.logs
+    files, skipped_files, lines, skipped, failures = facts.logs
     with st.container(border=True):
         st.markdown("#### Worker logs (Logpush)")
-        c = st.columns(4)
+        c = st.columns(5)
         c[0].metric("Files", num(files))
-        c[1].metric("Lines read", num(lines))
-        c[2].metric("Skipped log lines", num(skipped))
-        c[3].metric("Failure events", num(failures))
+        c[1].metric("Files skipped", num(skipped_files))
+        c[2].metric("Lines read", num(lines))
+        c[3].metric("Skipped log lines", num(skipped))
+        c[4].metric("Failure events", num(failures))
 
 if facts.issues is not None:
     st.subheader("Input problems (counted, never dropped)")
@@ -54,5 +56,5 @@ if facts.issues is not None:
 
 if facts.config_text is not None:
     st.subheader("Active configuration")
-    st.caption(facts.config_file)
+    st.caption(plain(facts.config_file))
     st.code(mask_secrets(facts.config_text), language="toml")

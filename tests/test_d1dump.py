@@ -1,0 +1,271 @@
+"""Dumps are data, not programs: a `wrangler d1 export` loads; anything a dump could do beyond data is
+refused (exit 2, naming the statement and its line) before it touches a file."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+
+from evidence_app.cli import main
+from evidence_app.config import load_config
+from evidence_app.errors import SourceError
+from evidence_app.ingest import d1dump
+from evidence_app.ingest.d1dump import Statement, split_statements
+from evidence_app.ingest.sources import open_store
+
+from conftest import IN_CI
+from scenario import T0, Scenario
+
+HEADER = "PRAGMA defer_foreign_keys=TRUE;\n"
+TABLE = ("CREATE TABLE staff_audit_logs (id INTEGER PRIMARY KEY AUTOINCREMENT, created_at TEXT NOT NULL, "
+         "action TEXT NOT NULL, route TEXT, restaurant_id TEXT, user_id TEXT, target TEXT, request_id TEXT, "
+         "origin TEXT, inserted_at TEXT);\n")
+ROW = ("INSERT INTO \"staff_audit_logs\" VALUES({id},'2026-10-01 12:00:00','cache_purge','/api/cache-purge',"
+       "'r1','u1','[\"m-1\"]',NULL,NULL,NULL);\n")
+
+
+def _fixture_dir() -> Path:
+    here = Path(__file__).resolve()
+    for parent in here.parents:
+        candidate = parent / "shared" / "fixtures" / "wrangler-d1-export"
+        if candidate.is_dir():
+            return candidate
+    reason = "the wrangler d1 export fixture (shared/fixtures/wrangler-d1-export) is not above this checkout"
+    if IN_CI:
+        pytest.fail(f"CI=true but {reason}")
+    pytest.skip(reason)
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture
+def world(scenario: Scenario) -> Scenario:
+    """Two operations (o1 logged, o2 missing) next to the dump's folder."""
+    scenario.op("o1").row("1").op("o2", T0.replace(hour=13))
+    scenario.write()
+    return scenario
+
+
+def _with_dump(world: Scenario, body: str) -> tuple[Path, Path]:
+    """Point the audit store at a dump next to operations.db; return (config, dump)."""
+    cfg = world.write()
+    dump = cfg.parent / "audit-export.sql"
+    dump.write_text(body, encoding="utf-8")
+    cfg.write_text(cfg.read_text().replace('url = "sqlite:///audit.db"', 'd1_dump = "audit-export.sql"'))
+    return cfg, dump
+
+
+def _run(cfg: Path, *args: str):
+    return CliRunner().invoke(main, ["coverage", "--config", str(cfg), "--format", "json", *args])
+
+
+def _assert_refused(res, *named: str) -> None:
+    assert res.exit_code == 2, (res.exit_code, res.stdout, res.stderr)
+    err = res.stderr.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("error: audit.d1_dump:"), err
+    assert "Traceback" not in err
+    for text in named:
+        assert text in err, (text, err)
+
+
+# ------------------------------------------------------------------ the real export
+
+
+def test_the_real_wrangler_export_loads_with_its_readme_figures(tmp_path):
+    fixture = _fixture_dir()
+    cfg = tmp_path / "evidence.toml"
+    cfg.write_text(f'[audit]\nd1_dump = "{fixture / "audit-export.sql"}"\n\n'
+                   f'[operations]\nd1_dump = "{fixture / "ops.sql"}"\ntable = "operations"\n')
+    before = {p: _digest(p) for p in fixture.iterdir()}
+    res = _run(cfg)
+    assert res.exit_code == 0, res.stderr
+    [total] = json.loads(res.stdout)
+    assert (total["expected"], total["logged"], total["replayed"], total["backfilled"], total["missing_silent"]) == (
+        4, 1, 1, 1, 1)
+    assert {p: _digest(p) for p in fixture.iterdir()} == before
+
+
+def test_a_dump_from_sqlite3_iterdump_loads(world, tmp_path):
+    cfg = world.write()
+    with sqlite3.connect(cfg.parent / "audit.db") as db:
+        body = "\n".join(db.iterdump()) + "\n"
+    db.close()
+    cfg, _ = _with_dump(world, body)
+    res = _run(cfg)
+    assert res.exit_code == 0, res.stderr
+    assert json.loads(res.stdout)[0]["logged"] == 1
+
+
+def test_triggers_and_views_after_the_data_are_kept_and_never_run(world):
+    append_only = ("CREATE TRIGGER no_update BEFORE UPDATE ON staff_audit_logs BEGIN "
+                   "SELECT RAISE(ABORT, 'append only; END;'); END;\n")
+    cfg, _ = _with_dump(world, HEADER + TABLE + ROW.format(id=1) + append_only
+                        + "CREATE VIEW recent AS SELECT * FROM staff_audit_logs;\n")
+    res = _run(cfg)
+    assert res.exit_code == 0, res.stderr
+    assert json.loads(res.stdout)[0]["logged"] == 1
+
+
+def test_semicolons_inside_strings_and_comments_do_not_split_statements():
+    script = ("INSERT INTO t VALUES('a;b', \"c;d\"); -- ; ATTACH 'x' AS y;\n"
+              "/* ; */ INSERT INTO t VALUES('it''s;');\nCREATE TRIGGER g AFTER INSERT ON t BEGIN\n"
+              "  SELECT CASE WHEN 1 THEN 2 END;\n  SELECT 3;\nEND;\nANALYZE")
+    found = [(s.line, s.text.split()[0]) for s in split_statements(script)]
+    assert found == [(1, "INSERT"), (2, "INSERT"), (3, "CREATE"), (7, "ANALYZE")]
+
+
+# ------------------------------------------------------------------ the attacks
+
+
+def test_attach_and_delete_on_the_neighbouring_operations_store_is_refused(world):
+    ops = world.root / "operations.db"
+    before = _digest(ops)
+    cfg, _ = _with_dump(world, HEADER + TABLE + ROW.format(id=1)
+                        + "ATTACH DATABASE 'operations.db' AS ops;\nDELETE FROM ops.operations WHERE id = 'o2';\n")
+    res = _run(cfg)
+    _assert_refused(res, "line 4", "ATTACH DATABASE")
+    assert _digest(ops) == before
+    with sqlite3.connect(ops) as db:
+        assert db.execute("SELECT count(*) FROM operations").fetchone() == (2,)
+    db.close()
+
+
+def test_attach_creating_a_new_file_is_refused_and_creates_nothing(world, tmp_path):
+    target = tmp_path / "planted.db"
+    cfg, _ = _with_dump(world, HEADER + TABLE + f"ATTACH '{target}' AS p;\nCREATE TABLE p.x (a);\n")
+    _assert_refused(_run(cfg), "line 3", "ATTACH")
+    assert not target.exists()
+
+
+def test_vacuum_into_is_refused_and_writes_nothing(world, tmp_path):
+    target = tmp_path / "copy.db"
+    cfg, _ = _with_dump(world, HEADER + TABLE + ROW.format(id=1) + f"VACUUM INTO '{target}';\n")
+    _assert_refused(_run(cfg), "line 4", "VACUUM")
+    assert not target.exists()
+
+
+@pytest.mark.parametrize("statement", [
+    "SELECT load_extension('/tmp/evil.so');",
+    "INSERT INTO staff_audit_logs (id, created_at, action) VALUES (9, load_extension('/tmp/evil'), 'x');",
+    "PRAGMA temp_store_directory = '/tmp';",
+    "PRAGMA writable_schema = ON;",
+    "PRAGMA journal_mode = WAL;",
+    "PRAGMA main.query_only = OFF;",
+    "DETACH DATABASE ops;",
+    "CREATE TEMP TABLE staff_audit_logs (id, created_at, action, restaurant_id, user_id, target);",
+    "CREATE TABLE temp.shadow (a);",
+    "INSERT INTO staff_audit_logs SELECT * FROM staff_audit_logs;",
+    "INSERT INTO staff_audit_logs (id, created_at, action) WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL "
+    "SELECT x + 1 FROM c) SELECT x, '2026-10-01', 'a' FROM c;",
+    "INSERT OR REPLACE INTO staff_audit_logs (id, created_at, action) VALUES (1, '2026-10-01', 'x');",
+    "REPLACE INTO staff_audit_logs (id, created_at, action) VALUES (1, '2026-10-01', 'x');",
+    "UPDATE staff_audit_logs SET user_id = 'u2';",
+    "DELETE FROM staff_audit_logs;",
+    "DROP TABLE staff_audit_logs;",
+    "ALTER TABLE staff_audit_logs RENAME TO gone;",
+    "CREATE VIRTUAL TABLE v USING fts5(a);",
+    "CREATE TABLE copy AS SELECT * FROM staff_audit_logs;",
+    "SAVEPOINT s;",
+    "ROLLBACK;",
+    "REINDEX;",
+    "SELECT 1;",
+    "WITH x AS (SELECT 1) INSERT INTO staff_audit_logs (id, created_at, action) SELECT 5, '2026', 'a' FROM x;",
+])
+def test_every_statement_outside_a_wrangler_export_is_refused_naming_its_line(world, statement):
+    cfg, _ = _with_dump(world, HEADER + TABLE + ROW.format(id=1) + statement + "\n" + ROW.format(id=2))
+    _assert_refused(_run(cfg), "line 4", statement.split()[0])
+
+
+def test_a_trigger_created_before_the_data_cannot_bend_the_rows(world):
+    bend = ("CREATE TRIGGER bend AFTER INSERT ON staff_audit_logs BEGIN "
+            "UPDATE staff_audit_logs SET user_id = 'someone-else'; END;\n")
+    cfg, _ = _with_dump(world, HEADER + TABLE + bend + ROW.format(id=1))
+    _assert_refused(_run(cfg), "line 4", "INSERT", "trigger")
+
+
+def test_a_refused_statement_on_a_line_with_an_allowed_one_is_named(world):
+    cfg, _ = _with_dump(world, HEADER + TABLE + ROW.format(id=1).rstrip("\n") + " ATTACH 'x.db' AS x;\n")
+    _assert_refused(_run(cfg), "line 3", "ATTACH")
+    assert not (world.root / "x.db").exists()
+
+
+def test_a_view_that_recurses_forever_is_refused_when_read(world):
+    view = ("CREATE VIEW staff_audit_logs AS WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) "
+            "SELECT x AS id, '2026-10-01 12:00:00' AS created_at, 'cache_purge' AS action, NULL AS route, "
+            "'r1' AS restaurant_id, 'u1' AS user_id, '[]' AS target FROM c;\n")
+    cfg, _ = _with_dump(world, HEADER + view)
+    started = time.monotonic()
+    res = _run(cfg)
+    assert res.exit_code == 2 and "Traceback" not in res.stderr, res.stderr
+    assert "RECURSIVE" in res.stderr
+    assert time.monotonic() - started < 60  # generous: it is refused at once, not read forever
+
+
+def test_an_overlong_statement_is_refused_by_length(world, monkeypatch):
+    monkeypatch.setattr(d1dump, "MAX_STATEMENT_BYTES", 10_000)
+    long_row = ROW.format(id=1).replace("'u1'", "'" + "u" * 20_000 + "'")
+    cfg, _ = _with_dump(world, HEADER + TABLE + long_row)
+    _assert_refused(_run(cfg), "line 3", "longer than 10,000 bytes")
+
+
+def test_an_overlong_value_is_refused(world, monkeypatch):
+    monkeypatch.setattr(d1dump, "MAX_VALUE_BYTES", 1_000)
+    cfg, _ = _with_dump(world, HEADER + TABLE + ROW.format(id=1).replace("'u1'", "zeroblob(1000000)"))
+    _assert_refused(_run(cfg), "line 3", "too big")
+
+
+def test_an_unterminated_string_is_a_clear_error_not_a_hang(world):
+    cfg, _ = _with_dump(world, HEADER + TABLE + "INSERT INTO staff_audit_logs VALUES(1, 'never closed);\n" * 3)
+    _assert_refused(_run(cfg), "line 3")
+
+
+def test_after_loading_the_connection_reads_only(world):
+    cfg, _ = _with_dump(world, HEADER + TABLE + ROW.format(id=1))
+    store = open_store(load_config(cfg).audit)
+    for statement in ("ATTACH 'elsewhere.db' AS e", "INSERT INTO staff_audit_logs (id) VALUES (7)",
+                      "PRAGMA query_only = OFF", "CREATE TABLE x (a)", "VACUUM"):
+        with store.engine.connect() as conn, pytest.raises(sa.exc.DBAPIError):
+            conn.exec_driver_sql(statement)
+    assert not (world.root / "elsewhere.db").exists()
+
+
+def test_refusal_is_a_source_error_naming_the_key():
+    conn, policy = d1dump.private_connection()
+    with pytest.raises(d1dump.DumpRefused) as caught:
+        d1dump.execute_dump(conn, policy, "CREATE TABLE t (a);\n\nATTACH ':memory:' AS m;")
+    assert caught.value.statement == Statement(3, "ATTACH ':memory:' AS m;")
+    assert issubclass(SourceError, Exception)
+
+
+def test_the_dump_is_split_in_one_pass_whatever_its_shape(monkeypatch):
+    """By construction: one match per statement (a trigger: one per piece of its body), however many empty
+    statements, comments or lines a hostile dump piles up; and no statement text is scanned twice."""
+    calls: list[int] = []
+    real = d1dump._PIECE
+
+    class Counting:
+        def match(self, script, pos):  # noqa: ANN001, ANN201 - delegating to the real pattern
+            calls.append(pos)
+            return real.match(script, pos)
+
+    monkeypatch.setattr(d1dump, "_PIECE", Counting())
+    script = ";" * 200_000 + "\n/* c */ -- x\n" * 50_000 + TABLE + ROW.format(id=1) * 100 + \
+        "CREATE TRIGGER g AFTER INSERT ON t BEGIN SELECT 1; SELECT 2; END;\n"
+    found = list(split_statements(script))
+    assert len(found) == 102 and len(calls) == 101 + 3 + 1  # statements, trigger pieces, the end
+    assert calls == sorted(set(calls))  # forward only
+
+
+def test_a_dump_without_the_configured_table_says_so(world):
+    cfg, _ = _with_dump(world, HEADER + "CREATE TABLE other (a);\n")
+    res = _run(cfg)
+    assert res.exit_code == 2 and "audit.table" in res.stderr and "not found" in res.stderr
