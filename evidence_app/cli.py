@@ -369,9 +369,13 @@ def pack(config_path, start, end, out, key, cert, chain, pkcs12, passphrase_file
     warn(built.contents.data, built.contents.recon)
     t = built.contents.summary.totals
     click.echo(f"{out}: pack {built.manifest['pack_id']}, {len(built.data) / 1024:,.0f} KiB, "
-               f"{t.expected:,} operations, coverage after replay "
-               f"{(t.coverage_after_replay or 0) * 100:.2f}%")
+               f"{t.expected:,} operations, coverage after replay {_percent(t.coverage_after_replay)}")
     click.echo(f"signer certificate SHA-256 fingerprint: {colon_hex(built.signer_fingerprint)}")
+
+
+def _percent(ratio: float | None) -> str:
+    """A ratio for a person; "—" when there was nothing to measure (never a made-up 0 %)."""
+    return "—" if ratio is None else f"{ratio * 100:.2f}%"
 
 
 @main.command()

@@ -82,7 +82,9 @@ def test_the_samples_coverage_does_not_bend_when_its_missing_request_ids_are_bla
 
 
 IMPOSSIBLE = ["2026-13-45T99:99:99Z", "2026-02-30T12:00:00Z", "2026-09-17T24:00:00Z", "2027-00-10 10:00:00",
-              "2025-12-31T23:60:00Z", "0000-01-01T00:00:00Z"]
+              "2025-12-31T23:60:00Z", "0000-01-01T00:00:00Z",
+              "2026-11-20t12:00:00z",  # lower-case: the parser refuses it (MySQL compares text case-blind)
+              "2026-11-20T12:00:00+99:00"]  # no such zone offset
 
 
 @pytest.mark.parametrize("value", IMPOSSIBLE)
@@ -90,6 +92,20 @@ def test_an_impossible_iso_time_is_counted_even_when_a_window_is_set(scenario, v
     scenario.op("o1").row("a1").row("a-bad", at=value)
     _, err = _coverage(scenario.write(), *WINDOW)
     assert "a-bad" in _warning(err, "unparseable_timestamp", "created_at")
+
+
+@pytest.mark.parametrize("value", [10 ** 16, 5e10, 99_999_999_999, -(10 ** 17)])
+def test_an_epoch_number_beyond_any_timestamp_is_counted_even_when_a_window_is_set(scenario, value):
+    scenario.op("o1").row("a1").row("a-bad", at=value)
+    _, err = _coverage(scenario.write(), *WINDOW)
+    assert "a-bad" in _warning(err, "unparseable_timestamp", "created_at")
+
+
+@pytest.mark.parametrize("scale", [1, 1_000, 1_000_000])
+def test_epoch_seconds_milliseconds_and_microseconds_are_read_inside_a_window(scenario, scale):
+    scenario.op("o1").row("a1", at=int(T0.timestamp()) * scale)
+    res = scenario.json("coverage", *WINDOW)
+    assert res[0]["logged"] == 1
 
 
 def test_a_real_time_outside_the_window_is_not_fetched(scenario):

@@ -189,7 +189,7 @@ def _write_capable(engine: Engine, store: StoreConfig) -> bool | None:
 _ISO_SHAPE = "____-__-__%"
 _VALID_ISO = (r"^[0-9]{4}-((0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])|(0[13-9]|1[0-2])-(29|30)|(0[13578]|1[02])-31)"
               r"([T ]([01][0-9]|2[0-3])(:[0-5][0-9](:[0-5][0-9]([.,][0-9]+)?)?)?)?"
-              r"[[:space:]]*(Z|[+-][0-9]{2}(:?[0-9]{2})?)?[[:space:]]*$")
+              r"[[:space:]]*(Z|[+-]([01][0-9]|2[0-3])(:?[0-5][0-9])?)?[[:space:]]*$")
 """A real ISO-8601 time, as the parser reads them (29 February is left for the parser to judge)."""
 
 
@@ -198,7 +198,9 @@ def time_predicate(store: Store, column: sa.ColumnClause, window: Window) -> sa.
     timestamp the database cannot judge (NULL, unparseable or impossible text such as
     ``2026-13-45T99:99:99Z``, whatever it sorts next to) so those are counted, not lost."""
     lo_s, hi_s = window.start.timestamp(), window.end.timestamp()
-    numeric = sa.or_(column.between(lo_s, hi_s), column.between(lo_s * 1000, hi_s * 1000))
+    # Epoch seconds, milliseconds or microseconds (canonical.py tells them apart by magnitude the same way).
+    numeric = sa.or_(column.between(lo_s, hi_s), column.between(lo_s * 1000, hi_s * 1000),
+                     column.between(lo_s * 1_000_000, hi_s * 1_000_000), _unreadable_epoch(column))
     # Text bounds at day granularity, padded for zone offsets; exact filtering happens later.
     lo_t = (window.start - timedelta(days=1)).date().isoformat()
     hi_t = (window.end + timedelta(days=2)).date().isoformat()
@@ -223,6 +225,14 @@ def time_predicate(store: Store, column: sa.ColumnClause, window: Window) -> sa.
     return sa.or_(column.is_(None), in_range, column.not_like(_ISO_SHAPE), _impossible(column, store.dialect))
 
 
+def _unreadable_epoch(column: sa.ColumnClause) -> sa.ColumnElement[bool]:
+    """Numbers the parser cannot place in time (beyond what a timestamp holds, in the unit their magnitude
+    implies: seconds below 1e11, milliseconds below 1e14, else microseconds): fetched wherever they lie,
+    so they are counted as unparseable in every window, as they are without one."""
+    mag = sa.func.abs(column)
+    return sa.or_(mag.between(9.2e9, 1e11 - 1e-3), mag.between(9.2e12, 1e14 - 1e-3), mag >= 9.2e15)
+
+
 def _impossible(column: sa.ColumnClause, dialect: str) -> sa.ColumnElement[bool]:
     """ISO-shaped text that may not be a real time (month 13, hour 99, 30 February): fetched wherever
     it sorts, so the parser can count it; a real time is never fetched by this (the counts of other
@@ -232,7 +242,8 @@ def _impossible(column: sa.ColumnClause, dialect: str) -> sa.ColumnElement[bool]
         date = sa.func.substr(column, 1, 10)
         return sa.or_(sa.func.julianday(column).is_(None), sa.func.date(sa.func.julianday(date)) != date,
                       sa.func.substr(column, 12, 2) > "23", column.like("0000%"))
-    operator = "!~" if dialect == "postgresql" else "NOT REGEXP"
+    # MySQL/MariaDB compare text case-insensitively unless told otherwise; the parser does not ('t', 'z').
+    operator = "!~" if dialect == "postgresql" else "NOT REGEXP BINARY"
     return sa.or_(column.op(operator)(_VALID_ISO), column.like("0000%"))
 
 
