@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import io
 import logging
 import os
@@ -156,13 +157,14 @@ def _reason(exc: BaseException) -> str:
 
 def sign_with_attachments(pdf: bytes, attachments: list[tuple[str, bytes, str, str]], identity: Identity,
                           generated_at: datetime, stamper=None, tsa_url: str | None = None) -> bytes:  # noqa: ANN001
-    """Embed (name, data, mime, description) files and sign, in one incremental revision."""
+    """Embed (name, data, mime, description) files and sign, in one incremental revision. The same inputs give
+    the same bytes (the file id, /ModDate and the signing time come from ``generated_at``, not the clock)
+    unless a timestamp authority stamps it."""
     from pyhanko.pdf_utils import embed
-    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import fields, signers
     from pyhanko.sign.timestamps.common_utils import TimestampRequestError
 
-    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+    writer = _pack_writer(pdf, generated_at)
     for name, data, mime, description in attachments:
         params = embed.EmbeddedFileParams(creation_date=generated_at, modification_date=generated_at)
         obj = embed.EmbeddedFileObject.from_file_data(writer, data, mime_type=mime, params=params)
@@ -178,13 +180,43 @@ def sign_with_attachments(pdf: bytes, attachments: list[tuple[str, bytes, str, s
     stamper = stamper if stamper is not None else timestamper(tsa_url)
     out = io.BytesIO()
     try:
-        outside_event_loop(lambda: signers.sign_pdf(writer, meta, signer=identity.signer, timestamper=stamper,
-                                                    output=out))
+        pdf_signer = _pack_signer(meta, identity, generated_at, stamper)
+        outside_event_loop(lambda: pdf_signer.sign_pdf(writer, output=out))
     except (TimestampRequestError, OSError, ValueError) as exc:
         if stamper is None:
             raise
         raise UsageError(f"--tsa {getattr(stamper, 'url', tsa_url)}: timestamping failed: {_reason(exc)}") from exc
     return out.getvalue()
+
+
+def _pack_writer(pdf: bytes, at: datetime):  # noqa: ANN202
+    """pyHanko's incremental writer with the second file id and /ModDate derived from the inputs."""
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+    class PackWriter(IncrementalPdfFileWriter):
+        def _update_meta(self) -> None:
+            super()._update_meta()
+            if self._info is not None:
+                self._info.get_object()["/ModDate"] = generic.pdf_date(at)
+
+    writer = PackWriter(io.BytesIO(pdf))
+    second = hashlib.sha256(pdf + at.isoformat().encode()).digest()[:16]
+    writer._document_id = generic.ArrayObject([writer._document_id[0], generic.ByteStringObject(second)])
+    return writer
+
+
+def _pack_signer(meta, identity: Identity, at: datetime, stamper):  # noqa: ANN001, ANN202
+    """pyHanko's PdfSigner with the signing time (/M and the CMS signing-time attribute) fixed to ``at``."""
+    from pyhanko.sign import signers
+
+    class PackSigner(signers.PdfSigner):
+        def init_signing_session(self, pdf_out, existing_fields_only=False):  # noqa: ANN001, ANN202
+            session = super().init_signing_session(pdf_out, existing_fields_only=existing_fields_only)
+            session.system_time = at
+            return session
+
+    return PackSigner(meta, identity.signer, timestamper=stamper)
 
 
 def keygen(folder: Path, common_name: str = "evidence-app trial signer", passphrase: bytes | None = None,
