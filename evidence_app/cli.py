@@ -50,8 +50,8 @@ def parse_day(value: str | None, option: str) -> date | None:
         return None
     try:
         return date.fromisoformat(value)
-    except ValueError:
-        raise UsageError(f"{option}: expected a date YYYY-MM-DD, got {value!r}") from None
+    except ValueError as exc:
+        raise UsageError(f"{option}: expected a date YYYY-MM-DD, got {value!r}") from exc
 
 
 def parse_period(start: str | None, end: str | None) -> Period:
@@ -71,8 +71,8 @@ def parse_instant(value: str | None, option: str) -> datetime:
             raise ValueError(value)
         ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
         return ts.to_pydatetime()
-    except (ValueError, TypeError, OverflowError):  # also a time past year 9999 once in UTC
-        raise UsageError(f"{option}: expected an ISO-8601 time, got {value!r}") from None
+    except (ValueError, TypeError, OverflowError) as exc:  # also a time past year 9999 once in UTC
+        raise UsageError(f"{option}: expected an ISO-8601 time, got {value!r}") from exc
 
 
 class StderrProgress:

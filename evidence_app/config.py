@@ -195,14 +195,14 @@ def load_config(path: str | Path | None = None) -> Config:
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"config file not found: {path}") from None
+    except FileNotFoundError as exc:
+        raise ConfigError(f"config file not found: {path}") from exc
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"config file unreadable: {path}: {exc}") from None
+        raise ConfigError(f"config file unreadable: {path}: {exc}") from exc
     try:
         return tomllib.loads(text)
     except ValueError as exc:  # TOMLDecodeError, or an integer too long for int()
-        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
 
 
 def parse_config(raw: Mapping[str, Any], path: Path) -> Config:
@@ -305,7 +305,7 @@ def _url(value: Any, key: str, base: Path) -> URL:
     try:
         url = make_url(userinfo_quoted(value))
     except (ArgumentError, ValueError):  # ValueError: e.g. a port that is not a number
-        raise ConfigError(f"{key}: not a valid SQLAlchemy URL: {mask_text(value)!r}") from None
+        raise ConfigError(f"{key}: not a valid SQLAlchemy URL: {mask_text(value)!r}") from None  # cause: unmasked URL
     dialect = url.get_backend_name()
     if dialect not in SUPPORTED_DIALECTS:
         raise ConfigError(
@@ -332,7 +332,7 @@ def _readable_file(value: Any, key: str, base: Path) -> Path:
         with p.open("rb"):
             pass
     except OSError as exc:
-        raise ConfigError(f"{key}: file unreadable: {_shown(str(p))}: {exc.strerror}") from None
+        raise ConfigError(f"{key}: file unreadable: {_shown(str(p))}: {exc.strerror}") from exc
     return p
 
 
@@ -469,8 +469,8 @@ def _grant_period(value: Any, where: str) -> tuple[date, date] | None:
         raise ConfigError(f'{where}.period: must be ["YYYY-MM-DD", "YYYY-MM-DD"] (first and last day)')
     try:
         start, end = (v if isinstance(v, date) else date.fromisoformat(v) for v in value)
-    except (TypeError, ValueError):
-        raise ConfigError(f'{where}.period: must be ["YYYY-MM-DD", "YYYY-MM-DD"], got {value!r}') from None
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f'{where}.period: must be ["YYYY-MM-DD", "YYYY-MM-DD"], got {value!r}') from exc
     if start > end:
         raise ConfigError(f"{where}.period: first day {start} is after last day {end}")
     return start, end

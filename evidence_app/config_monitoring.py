@@ -102,8 +102,8 @@ def utc_instant(value: Any, key: str) -> datetime:
     if isinstance(value, str):
         try:
             value = datetime.fromisoformat(value.strip())
-        except ValueError:
-            raise ConfigError(f"{key}: expected an ISO-8601 time such as 2026-10-01T00:00:00Z, got {value!r}") from None
+        except ValueError as exc:
+            raise ConfigError(f"{key}: expected an ISO-8601 time such as 2026-10-01T00:00:00Z, got {value!r}") from exc
     if isinstance(value, datetime):
         return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
     if isinstance(value, date):

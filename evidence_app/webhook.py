@@ -26,7 +26,7 @@ def checked_url(url: str, option: str = "--webhook") -> str:
         parts = urlsplit(url.strip())
         parts.port  # noqa: B018 - raises ValueError on a malformed port
     except ValueError:
-        raise UsageError(f"{option}: not a valid URL: {masked(url)}") from None
+        raise UsageError(f"{option}: not a valid URL: {masked(url)}") from None  # the cause would repeat the unmasked URL
     if parts.scheme.lower() not in SCHEMES or not parts.hostname:
         raise UsageError(f"{option}: only http:// and https:// URLs with a host are accepted, got {masked(url)}")
     return url.strip()

@@ -160,3 +160,14 @@ def test_an_integer_too_long_to_read_names_the_file(tmp_path):
     cfg.write_text("[matching]\ntolerance_seconds = " + "9" * 5000 + "\n")
     code, err = _cli_error(cfg)
     assert code == 2 and str(cfg) in err and "Traceback" not in err
+
+
+def test_errors_keep_their_cause(tmp_path):
+    """One clear line for the user, the underlying exception kept for whoever debugs (``raise … from exc``)."""
+    import tomllib
+
+    bad = tmp_path / "evidence.toml"
+    bad.write_text("[audit\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(bad)
+    assert isinstance(caught.value.__cause__, tomllib.TOMLDecodeError)

@@ -247,9 +247,9 @@ def _entry(row: tuple, strict: bool) -> Entry:
     for key in ("scope", "params"):
         try:
             values[key] = json.loads(values[key])
-        except (TypeError, ValueError):
+        except (TypeError, ValueError) as exc:
             if strict:
-                raise AccessLogError(f"access-log entry {values['seq']}: {key} is not JSON (tampered?)") from None
+                raise AccessLogError(f"access-log entry {values['seq']}: {key} is not JSON (tampered?)") from exc
             values[key] = _Unreadable(text=str(values[key]))
     return Entry(**values)
 

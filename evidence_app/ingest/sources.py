@@ -85,7 +85,7 @@ def _mapped(store: StoreConfig, action: str) -> Iterator[None]:
         reason = mask_text(_first_line(exc))
         if store.d1_dump is not None and reason == "not authorized":
             reason = f"refused: {last_denial()}"
-        raise SourceError(f"{store.key}: {action} failed on {store.display_url}: {reason}") from None
+        raise SourceError(f"{store.key}: {action} failed on {store.display_url}: {reason}") from None  # cause may hold a DSN
 
 
 def _first_line(exc: BaseException) -> str:
@@ -151,10 +151,10 @@ def _check_schema(engine: Engine, store: StoreConfig) -> tuple[dict[str, str], s
     insp = sa.inspect(engine)
     try:
         cols = insp.get_columns(name, schema=schema or None)
-    except NoSuchTableError:
+    except NoSuchTableError as exc:
         raise SourceError(
             f"{store.key}.table: table {store.table!r} not found in {store.display_url}"
-        ) from None
+        ) from exc
     types = {c["name"]: c["type"] for c in cols}
     lower = {k.lower(): k for k in types}
     present: dict[str, str] = {}
