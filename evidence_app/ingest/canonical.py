@@ -7,6 +7,7 @@ without a trace.
 from __future__ import annotations
 
 import decimal
+import itertools
 import json
 import numbers
 from dataclasses import dataclass
@@ -14,8 +15,10 @@ from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from evidence_app._text import TEXT_DTYPE, as_text, labels, repeated
+from evidence_app._text import TEXT_DTYPE, arrow_text, as_text, labels, repeated
 from evidence_app.config import MatchingConfig
 from evidence_app.ingest.flags import parse_flags
 from evidence_app.issues import DataIssue, issue
@@ -137,14 +140,62 @@ def _from_epoch(numbers: pd.Series) -> pd.Series:
 
 
 def canonical_target(values: pd.Series) -> pd.Series:
-    """Targets compared by meaning: JSON text is re-serialised compactly with sorted keys."""
+    """Targets compared by meaning: JSON text is re-serialised compactly with sorted keys.
+
+    Most targets are canonical already (``[483920]``, ``{"line":3,"order":81}``): a pattern run in Arrow
+    recognises those (:func:`already_canonical`), and only the rest — each distinct value once — goes through
+    ``json``. On a million distinct targets that is the difference between seconds and half a minute."""
     text = as_text(values)
-    codes, uniques = pd.factorize(text)
-    canonical = [_canonical_json(u) for u in uniques]
-    if all(c == u for c, u in zip(canonical, uniques)):  # already canonical: nothing to rewrite
+    rest = text.notna().to_numpy(dtype=bool) & ~already_canonical(text)
+    if not rest.any():
         return text
-    fixed = pd.array(canonical + [None], dtype=TEXT_DTYPE)  # code -1 (missing) takes the last slot
-    return pd.Series(fixed.take(np.where(codes < 0, len(canonical), codes)), index=text.index)
+    codes, uniques = pd.factorize(text[rest])
+    originals = uniques.tolist() if hasattr(uniques, "tolist") else list(uniques)
+    canonical = [_canonical_json(u) for u in originals]
+    if canonical == originals:  # nothing to rewrite
+        return text
+    fixed = pd.Series(pd.array(canonical, dtype=TEXT_DTYPE).take(codes), index=text.index[rest])
+    out = text.copy()
+    out[rest] = fixed
+    return out
+
+
+# JSON values json.dumps(json.loads(v), sort_keys=True, separators=(",", ":")) writes back unchanged: integers
+# (not -0), strings of printable ASCII without quote or backslash, true, false, null.
+_SCALAR = r'(?:0|-?[1-9][0-9]*|"[ !#-\[\]-~]*"|true|false|null)'
+_LIST = rf"\[(?:{_SCALAR}(?:,{_SCALAR})*)?\]"
+_MAX_KEYS = 6
+_OBJECTS = tuple(
+    "^\\{" + ",".join(f'"(?P<k{i}>[ !#-\\[\\]-~]*)":{_SCALAR}' for i in range(k)) + "\\}$"
+    for k in range(1, _MAX_KEYS + 1)
+)
+
+
+def already_canonical(text: pd.Series) -> np.ndarray:
+    """Which values are certainly their own canonical form, found without leaving Arrow: a flat list, or an
+    object of up to six keys in strictly increasing order, of canonically written scalars; nothing else
+    (floats, nesting, spaces, non-ASCII) — those take the exact ``json`` path. Held to
+    :func:`_canonical_json` by a property test."""
+    arr = arrow_text(text)
+    found = pc.match_substring_regex(arr, f"^{_LIST}$").fill_null(False).to_numpy(zero_copy_only=False)
+    maybe = pc.starts_with(arr, "{").fill_null(False).to_numpy(zero_copy_only=False) & ~found
+    if not maybe.any():
+        return found
+    at = np.flatnonzero(maybe)
+    candidates = arr.take(pa.array(at))
+    if isinstance(candidates, pa.ChunkedArray):  # a store read in chunks
+        candidates = candidates.combine_chunks()
+    for n, pattern in enumerate(_OBJECTS, start=1):
+        parts = pc.extract_regex(candidates, pattern)
+        valid = parts.is_valid().to_numpy(zero_copy_only=False)
+        if not valid.any():
+            continue
+        keys = [parts.field(i) for i in range(n)]
+        ordered = np.ones(len(candidates), dtype=bool)
+        for a, b in itertools.pairwise(keys):  # byte order of UTF-8 = code point order = sort_keys' order
+            ordered &= pc.less(a, b).fill_null(False).to_numpy(zero_copy_only=False)
+        found[at[valid & ordered]] = True
+    return found
 
 
 def _canonical_json(value: str) -> str:

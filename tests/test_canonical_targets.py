@@ -1,0 +1,70 @@
+"""Targets compare by meaning: the Arrow fast path must agree with ``json`` on every text it vouches for."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pyarrow as pa
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from evidence_app._text import TEXT_DTYPE, as_text
+from evidence_app.ingest.canonical import _canonical_json, already_canonical, canonical_target
+
+scalars = (st.integers(-(10**20), 10**20) | st.text(max_size=6) | st.booleans() | st.none()
+           | st.floats(allow_nan=False, allow_infinity=False))
+documents = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4)
+                         | st.dictionaries(st.text(max_size=4), inner, max_size=7), max_leaves=12)
+
+
+@st.composite
+def spellings(draw) -> str:
+    """A JSON document written canonically, with spaces, with keys in any order, or a near-miss of one."""
+    doc = draw(documents)
+    sort = draw(st.booleans())
+    seps = draw(st.sampled_from([(",", ":"), (", ", ": "), (",", ": ")]))
+    text = json.dumps(doc, sort_keys=sort, separators=seps, ensure_ascii=draw(st.booleans()))
+    if draw(st.booleans()):  # a near-miss: one character changed, dropped or added
+        i = draw(st.integers(0, len(text)))
+        text = text[:i] + draw(st.sampled_from(["", " ", '"', "\\", "-0", "1", "}", "é", '"a":1,'])) + text[i + 1:]
+    return text
+
+
+# Texts shaped like the fast path's patterns, with their traps: -0, leading zeros, repeated or unordered keys.
+near_canonical = (st.from_regex(r'\A\[((-?[0-9]{1,2}|"[a-c\\]?"|true|nul),?){0,4}\]\Z')
+                  | st.from_regex(r'\A\{("[a-c]{0,2}":(-?[0-9]{1,2}|"[a-c"]?"|null|1\.0),?){1,7}\}\Z'))
+
+
+@settings(max_examples=1000, deadline=None)
+@given(values=st.lists(spellings() | near_canonical | st.text(max_size=12), max_size=12))
+def test_fast_path_vouches_only_for_canonical_text(values):
+    found = already_canonical(as_text(pd.Series(values, dtype=object)))
+    for value, vouched in zip(values, found):
+        if vouched:
+            assert _canonical_json(value) == value
+
+
+@settings(max_examples=300, deadline=None)
+@given(values=st.lists(spellings() | st.none(), max_size=12))
+def test_canonical_targets_equal_json_round_trip(values):
+    out = canonical_target(pd.Series(values, dtype=object)).tolist()
+    expected = [None if v is None else _canonical_json(v) for v in values]
+    assert [None if pd.isna(v) else v for v in out] == expected
+
+
+def test_canonical_lists_and_sorted_objects_take_the_fast_path():
+    values = ["[483920]", '["m-1",2,null]', '{"line":3,"order":81}', "[]"]
+    assert already_canonical(as_text(pd.Series(values))).all()
+
+
+def test_a_column_read_in_chunks_takes_the_same_path():
+    chunked = pa.chunked_array([['{"a":1,"b":2}', '{"b": 1}'], ['{"b":1,"a":2}', "[1]"]], type=pa.large_string())
+    text = pd.Series(pd.arrays.ArrowStringArray(chunked, dtype=TEXT_DTYPE))
+    assert already_canonical(text).tolist() == [True, False, False, True]
+    assert canonical_target(text).tolist() == ['{"a":1,"b":2}', '{"b":1}', '{"a":2,"b":1}', "[1]"]
+
+
+def test_other_spellings_are_rewritten_to_the_same_target():
+    out = canonical_target(pd.Series(['{"order": 81, "line": 3}', "[ 483920 ]", '{"a":1,"a":2}', "[-0]", "[1.50]"]))
+    assert out.tolist() == ['{"line":3,"order":81}', "[483920]", '{"a":2}', "[0]", "[1.5]"]
