@@ -19,9 +19,18 @@ def text_rank(values: pd.Series) -> np.ndarray:
     """0-based rank of each id, ties by position: the 'ties broken by id' rule. Ids that are all whole numbers (autoincrement keys
     read as text) order numerically, so 9 comes before 10; anything else orders by code point."""
     arr = arrow_text(values)
+    return _rank(arr, _numeric(arr))
+
+
+def _numeric(arr: pa.Array | pa.ChunkedArray) -> bool:
+    """True when every id is a whole number (missing counts as the empty text, which is not)."""
+    return bool(len(arr)) and not arr.null_count and pc.all(pc.match_substring_regex(arr, r"^-?[0-9]{1,18}$")).as_py()
+
+
+def _rank(arr: pa.Array | pa.ChunkedArray, numeric: bool) -> np.ndarray:
     if arr.null_count:
         arr = pc.fill_null(arr, "")
-    if len(arr) and pc.all(pc.match_substring_regex(arr, r"^-?[0-9]{1,18}$")).as_py():
+    if numeric:
         arr = pc.cast(arr, pa.int64())
     return (pc.rank(arr, sort_keys="ascending", tiebreaker="first").to_numpy() - 1).astype(np.int64)
 
@@ -31,8 +40,27 @@ def in_order(frame: pd.DataFrame, time_field: str, id_field: str, keep: np.ndarr
     come back as a slice that shares the loaded columns instead of a copy of every column."""
     inside = np.flatnonzero(keep)
     part = _rows(frame, inside)
-    order = np.lexsort((text_rank(part[id_field]), micros(part[time_field])))
-    return _rows(part, order).reset_index(drop=True)
+    return _rows(part, order_by_time_then_id(micros(part[time_field]), part[id_field])).reset_index(drop=True)
+
+
+def order_by_time_then_id(times: np.ndarray, ids: pd.Series) -> np.ndarray:
+    """Positions sorting the records by time, then id (then position): what ``lexsort((text_rank(ids), times))``
+    gives, but ids are ranked only where times tie — rare in real data, and ranking millions of distinct
+    ids is the costly part. Already sorted input gives 0, 1, 2, … (so callers can keep a slice)."""
+    order = np.argsort(times, kind="stable")
+    t = times[order]
+    tie = t[1:] == t[:-1]
+    if not tie.any():
+        return order
+    grouped = np.zeros(len(t), dtype=bool)
+    grouped[:-1] |= tie
+    grouped[1:] |= tie
+    at = np.flatnonzero(grouped)  # sorted positions inside runs of equal times
+    arr = arrow_text(ids)
+    members = order[at]  # within a run: ascending original position (stable), as rank's "first" tie-break wants
+    ranks = _rank(arr.take(pa.array(members)), _numeric(arr))
+    order[at] = members[np.lexsort((ranks, t[at]))]
+    return order
 
 
 def _rows(frame: pd.DataFrame, positions: np.ndarray) -> pd.DataFrame:

@@ -78,7 +78,7 @@ def _parse_mixed(values: pd.Series) -> pd.Series:
         iso = text[~digits]
         if not iso.empty:  # nanosecond text comes back finer than the canonical microseconds: cast
             out[iso.index] = pd.to_datetime(iso, format="ISO8601", utc=True, errors="coerce").astype(UTC_DTYPE)
-    is_num = kinds.map(_is_number).astype(bool)
+    is_num = kinds.isin([k for k in kinds.unique() if _is_number(k)])  # per type, not per value
     if is_num.any():
         out[is_num[is_num].index] = _from_epoch(_numbers(values[is_num]))
     other = ~(is_str | is_num) & values.notna()
@@ -185,16 +185,18 @@ def already_canonical(text: pd.Series) -> np.ndarray:
     candidates = arr.take(pa.array(at))
     if isinstance(candidates, pa.ChunkedArray):  # a store read in chunks
         candidates = candidates.combine_chunks()
+    # '":' ends every key: its count picks the one pattern worth trying (a string holding '":' just fails it).
+    colons = pc.count_substring(candidates, '":').to_numpy(zero_copy_only=False)
     for n, pattern in enumerate(_OBJECTS, start=1):
-        parts = pc.extract_regex(candidates, pattern)
-        valid = parts.is_valid().to_numpy(zero_copy_only=False)
-        if not valid.any():
+        rows = np.flatnonzero(colons == n)
+        if not len(rows):
             continue
-        keys = [parts.field(i) for i in range(n)]
-        ordered = np.ones(len(candidates), dtype=bool)
+        parts = pc.extract_regex(candidates.take(pa.array(rows)), pattern)
+        ordered = parts.is_valid().to_numpy(zero_copy_only=False)
+        keys = [pc.struct_field(parts, [i]) for i in range(n)]
         for a, b in itertools.pairwise(keys):  # byte order of UTF-8 = code point order = sort_keys' order
             ordered &= pc.less(a, b).fill_null(False).to_numpy(zero_copy_only=False)
-        found[at[valid & ordered]] = True
+        found[at[rows[ordered]]] = True
     return found
 
 
