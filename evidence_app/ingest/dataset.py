@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timezone
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta, timezone
 from typing import Callable
 
 import numpy as np
 import pandas as pd
 
-from evidence_app._order import in_order
+from evidence_app._memory import release_freed
+from evidence_app._order import micros, order_by_time_then_id
 from evidence_app._text import text_in, text_set
 from evidence_app.config import Config
 from evidence_app.ingest.canonical import (
+    Canonical,
     DataIssue,
     canonical_audit,
     canonical_operations,
@@ -92,13 +94,17 @@ def load_dataset(config: Config, period: Period, progress: Progress | None = Non
     window = _window(period, margin)
     ops_store, audit_store = stores or open_stores(config)
     queries: list[QueryRecord] = []
+    # Each store is canonicalised and sorted before the next is read, and every intermediate frame is given
+    # up as soon as its successor exists: the peak holds one store's transients, not both.
     ops_c = canonical_operations(
         select_frame(ops_store, "occurred_at", window, _stage(progress, "operations"), queries.append), config.matching
     )
+    ops, ops_c = _trim(ops_c, "occurred_at", window)
+    release_freed()
     audit_c = canonical_audit(select_frame(audit_store, "created_at", window, _stage(progress, "audit rows"),
                                            queries.append))
-    ops = _trim(ops_c.frame, "occurred_at", window)
-    audit = _trim(audit_c.frame, "created_at", window)
+    audit, audit_c = _trim(audit_c, "created_at", window)
+    release_freed()
     if window is not None:
         ops, audit = _request_id_top_up(ops_store, audit_store, ops, audit, period, window, config, queries.append)
     logs = scan_logs(config.log_paths, config.matching, _file_progress(progress), config.worker_logs)
@@ -127,15 +133,33 @@ def _window(period: Period, margin_s: int) -> Window | None:
     return Window(pd.Timestamp(start).to_pydatetime(), pd.Timestamp(end).to_pydatetime()).widened(margin_s)
 
 
-def _trim(frame: pd.DataFrame, field: str, window: Window | None) -> pd.DataFrame:
+def _trim(loaded: Canonical, field: str, window: Window | None) -> tuple[pd.DataFrame, Canonical]:
     """Exact window filter after parsing (the SQL filter is a deliberate superset), sorted by
-    (time, id) once here so every later view of the period is a slice, not a copy."""
-    t = frame[field]
+    (time, id) once here so every later view of the period is a slice, not a copy. Consumes ``loaded``'s
+    frame column by column (each unsorted column goes once its sorted copy exists); returns the frame and
+    ``loaded`` without it (its rejected rows and issues stay)."""
+    frame = loaded.frame
+    rest = replace(loaded, frame=frame.iloc[:0].copy())
+    t = micros(frame[field])
     if window is None:
-        keep = np.ones(len(frame), dtype=bool)
+        inside = np.arange(len(frame))
     else:
-        keep = ((t >= pd.Timestamp(window.start)) & (t < pd.Timestamp(window.end))).to_numpy()
-    return in_order(frame, field, "id", keep) if len(frame) else frame
+        inside = np.flatnonzero((t >= _micros(window.start)) & (t < _micros(window.end)))
+    ids = frame["id"] if len(inside) == len(frame) else frame["id"].take(inside)
+    positions = inside[order_by_time_then_id(t[inside], ids)]
+    del ids, t
+    if len(positions) == len(frame) and bool(np.all(np.diff(positions) == 1)):
+        return frame, rest  # loaded in order already: nothing to copy
+    out = {name: frame.pop(name).take(positions).reset_index(drop=True) for name in list(frame.columns)}
+    return pd.DataFrame(out, copy=False), rest
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def _micros(moment: datetime) -> int:
+    """A window edge in the microseconds :func:`micros` gives (edges reach years 1 and 9999)."""
+    return (moment - _EPOCH) // timedelta(microseconds=1)
 
 
 def _request_id_top_up(

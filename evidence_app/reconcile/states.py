@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from evidence_app._memory import release_freed
 from evidence_app._order import in_order, micros
 from evidence_app._text import TEXT_DTYPE, codes_of, labels, take_text
 from evidence_app.config import MatchingConfig
@@ -61,9 +62,11 @@ def reconcile(
     tol = matching.tolerance_seconds
     origin_rank = _origin_ranks(rows["origin"])
     m = match(ops, "occurred_at", rows, "created_at", tol, row_rank=origin_rank)
+    release_freed()  # the join's pair arrays
 
     fe = _failures_with_state(ops, rows, failures, replays, m.op_to_row, matching)
     op_frame = _operation_states(ops, rows, origin_rank, m.op_to_row, fe)
+    release_freed()
     row_frame = _row_statuses(ops, rows, m.row_to_op, m.row_candidate)
     row_frame["inaccurate"] = inaccurate_details(ops, rows, m.row_to_op, tol)
     row_frame["incomplete"] = incomplete_details(rows)
