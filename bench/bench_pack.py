@@ -1,18 +1,28 @@
-"""Benchmark: build a signed 90-day evidence pack on the bundled sample; print time, size and pages.
+"""Benchmark: build a signed evidence pack; print time by stage, size, pages, and verify time.
 
-    python bench/bench_pack.py
+    python bench/bench_pack.py                    # 90 days of the bundled sample
+    python bench/bench_pack.py --profile realistic --size 1000000    # a bench/stores.py store, its 30 days
+
+With a store, the bare read of the same columns (as bench_reconcile.py measures it) is timed in the same
+run, and the ratio printed.
 """
 
 from __future__ import annotations
 
+import argparse
 import re
+import subprocess
 import sys
 import tempfile
 import time
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
+
+from stores import build, period  # noqa: E402
 
 from evidence_app.config import load_config  # noqa: E402
 from evidence_app.evidence.build import build_pack  # noqa: E402
@@ -22,6 +32,18 @@ from evidence_app.reconcile import Period, Scope  # noqa: E402
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--profile", choices=("tidy", "realistic"), help="a bench store instead of the sample")
+    parser.add_argument("--size", type=int, default=1_000_000)
+    parser.add_argument("--engine", choices=("sqlite", "postgresql"), default="sqlite")
+    args = parser.parse_args()
+    if args.profile:
+        cfg = build(args.profile, args.engine, args.size)
+        first, days = period(args.profile)
+        span = Period(first.date(), first.date() + timedelta(days=days - 1))
+        label = f"{days}-day pack on the {args.profile} {args.engine} store of {args.size:,} operations"
+    else:
+        cfg, span, label = None, Period(date(2026, 8, 1), date(2026, 10, 29)), "90-day pack on the sample"
     folder = Path(tempfile.mkdtemp(prefix="bench-pack-"))
     key, cert = keygen(folder / "id")
     stages: dict[str, float] = {}
@@ -33,17 +55,23 @@ def main() -> None:
         last[0] = now
 
     t0 = time.perf_counter()
-    built = build_pack(load_config(None), Period(date(2026, 8, 1), date(2026, 10, 29)), Scope(),
+    built = build_pack(load_config(cfg), span, Scope(),
                        SigningOptions(key=key, cert=cert, passphrase_env="BENCH_NO_PASSPHRASE"),
-                       datetime(2026, 10, 30, tzinfo=timezone.utc), out=folder / "pack.pdf", step=step)
+                       datetime.combine(span.end + timedelta(days=1), datetime.min.time(), timezone.utc),
+                       out=folder / "pack.pdf", step=step)
     total = time.perf_counter() - t0
     t1 = time.perf_counter()
-    ok = verify_pack(built.data).ok
+    ok = verify_pack(built.data, Path(cert)).ok
     verify_s = time.perf_counter() - t1
     pages = len(re.findall(rb"/Type\s*/Page[^s]", built.data))
-    print(f"90-day pack on the sample: {total:.2f} s to build, {len(built.data) / 1024:,.0f} KiB, {pages} pages")
+    print(f"{label}: {total:.2f} s to build, {len(built.data) / 2**20:,.1f} MiB, {pages} pages")
     print("  stage times: " + ", ".join(f"{k} {v:.2f} s" for k, v in stages.items() if k != "done"))
     print(f"  verify: {verify_s:.2f} s, {'passed' if ok else 'FAILED'}")
+    if cfg is not None:
+        out = subprocess.run([sys.executable, str(HERE / "bench_reconcile.py"), "--child", "bare", str(cfg),
+                              args.profile], capture_output=True, text=True, check=True)
+        bare = float(out.stdout.split('"seconds": ')[1].split(",")[0])
+        print(f"  bare read of the same columns: {bare:.2f} s; pack / bare = {total / bare:.2f}")
 
 
 if __name__ == "__main__":
