@@ -85,8 +85,12 @@ def small(tmp_path_factory):
     return s, build(s, root)
 
 
-def line(name: str, r) -> str:  # noqa: ANN001 - a row of a coverage table
-    ratio = lambda v: "—" if v is None else f"{v * 100:.2f}%"  # noqa: E731
+def ratio(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.2f}%"
+
+
+def line(name: str, r) -> str:
+    """One row of a coverage table as the pack prints it (name, counts, both ratios)."""
     counts = " ".join(f"{int(getattr(r, f)):,}" for f in ("expected", "logged", "replayed", "backfilled", "missing"))
     return f"{name} {counts} {ratio(r.coverage_logged)} {ratio(r.coverage_after_replay)}"
 
