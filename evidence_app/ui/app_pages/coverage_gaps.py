@@ -4,7 +4,6 @@ import html
 
 import streamlit as st
 
-from evidence_app.reconcile.bounded import ORDER_WORDS, BoundedView
 from evidence_app.render import to_csv
 from evidence_app.ui import charts, data
 from evidence_app.ui.access import download
@@ -23,17 +22,17 @@ if by_day_op.empty:
 c1, c2 = st.columns(2)
 limit = int(c1.number_input("Worst lines shown", min_value=1, max_value=200, value=WORST_SHOWN, step=5,
                             key="worst_limit", help="The rest is summed into one 'all others' line."))
-order = c2.selectbox("Worst by", list(ORDER_WORDS), format_func=lambda o: ORDER_WORDS[o].removeprefix("by "),
+order = c2.selectbox("Worst by", list(data.ORDERINGS), format_func=lambda o: data.ORDERINGS[o].removeprefix("by "),
                      key="worst_order")
 
 
-def caption(view: BoundedView, where: str | None) -> None:
+def caption(view: data.BoundedView, where: str | None) -> None:
     """What the chart or table shows, and where every line is."""
     text = view.caption(where)
     st.caption(plain(text[:1].upper() + text[1:]) + ".")
 
 
-def heat_rows(view: BoundedView) -> list | None:
+def heat_rows(view: data.BoundedView) -> list | None:
     """The heat map's rows top to bottom: worst first, all others last (None: every one, sorted)."""
     return [*dict.fromkeys(view.named[view.dimension].dropna()), view.others_label] if view.folded else None
 
