@@ -141,7 +141,8 @@ def test_not_a_pdf_is_unusable_input(tmp_path):
 def test_every_extract_is_attached_with_manifest(pack):
     files = attachments(pack)
     assert set(files) == {"coverage.csv", "exceptions.csv", "replay_status.csv", "population.csv", "sample.csv",
-                          "remediation.csv", "manifest.json"}
+                          "remediation.csv", "coverage_by_operator.csv", "coverage_by_tenant.csv",
+                          "coverage_by_route.csv", "manifest.json"}
     manifest = json.loads(files["manifest.json"])
     assert {e["name"] for e in manifest["extracts"]} == set(files) - {"manifest.json"}
     assert manifest["period"] == {"start": "2026-08-01", "end": "2026-10-29"}
@@ -240,7 +241,7 @@ def test_independent_tools_accept_the_pack(pack):
     sig = subprocess.run([tool("pdfsig"), str(pack)], capture_output=True, text=True)
     assert "Signature is Valid" in sig.stdout and "Total document signed" in sig.stdout
     listed = subprocess.run([tool("pdfdetach"), "-list", str(pack)], capture_output=True, text=True).stdout
-    assert "7 embedded files" in listed and "manifest.json" in listed
+    assert "10 embedded files" in listed and "manifest.json" in listed
     check = subprocess.run([tool("qpdf"), "--check", str(pack)], capture_output=True, text=True)
     assert check.returncode == 0 and "No syntax or stream encoding errors" in check.stdout
 

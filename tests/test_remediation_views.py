@@ -16,7 +16,9 @@ from streamlit.testing.v1 import AppTest
 from evidence_app.cli import main
 from evidence_app.config import load_config
 from evidence_app.pipeline import evaluate
+from evidence_app.evidence.contents import PACK_LINES
 from evidence_app.reconcile import Period
+from evidence_app.reconcile.bounded import bounded_remediation
 from evidence_app.reconcile.coverage import exceptions_table
 from evidence_app.render import records
 from evidence_app.summary import summarize
@@ -119,8 +121,11 @@ def pdf_text(tmp_path_factory):
 
 
 def test_pdf_route_tables_are_the_cores(pdf_text, core):
+    """The bounded view the pack shows (the sample's 23 routes: 15 most in need + all others), line by line."""
     s, _ = core
-    for r in records(s.remediation):
+    view = bounded_remediation(s.remediation, PACK_LINES)
+    assert view.folded == len(s.remediation) - PACK_LINES > 0
+    for r in records(view.lines):
         fixed = r["effective_fixed_at"][:19].replace("T", " ") if r["effective_fixed_at"] else "—"
         source = {"config": "config", "first_failure_event": "first failure event"}.get(r["fix_source"], "—")
         assert (f"{r['route']} {fixed} {source} {r['expected']:,} {r['missing_silent_before_fix']:,} "

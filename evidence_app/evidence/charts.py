@@ -34,7 +34,7 @@ def operator_bars(table: pd.DataFrame, width: float) -> Drawing:
     height = 40 + n * 16
     d = Drawing(width, height)
     chart = HorizontalBarChart()
-    chart.x, chart.y, chart.width, chart.height = 95, 22, width - 120, height - 40
+    chart.x, chart.y, chart.width, chart.height = 115, 22, width - 140, height - 40  # room for "all others (…)"
     rows = table.iloc[::-1]  # first operator at the top
     chart.data = [[(v or 0) * 100 for v in rows["coverage_logged"]],
                   [(v or 0) * 100 for v in rows["coverage_after_replay"]]]
@@ -96,11 +96,13 @@ def heat_colour(value: float | None) -> colors.Color:
     return _c(stops[-1][1])
 
 
-def heatmap(table: pd.DataFrame, width: float, value: str = "coverage_logged") -> Drawing:
-    """Day × operator grid of coverage; blank cells had no operations."""
-    operators = sorted(table["operator"].dropna().unique())
+def heatmap(table: pd.DataFrame, width: float, value: str = "coverage_logged",
+            operators: list[str] | None = None) -> Drawing:
+    """Day × operator grid of coverage; blank cells had no operations. ``operators`` gives the rows top to bottom
+    (default: every operator, sorted)."""
+    operators = sorted(table["operator"].dropna().unique()) if operators is None else operators
     days = sorted(table["day"].unique())
-    label_w, top, bottom = 80, 14, 40
+    label_w, top, bottom = 100, 14, 40  # room for "all others (4,985 operators)"
     cell_h = 11
     height = top + bottom + cell_h * len(operators)
     d = Drawing(width, height)

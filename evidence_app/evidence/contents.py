@@ -21,9 +21,16 @@ from evidence_app.ingest.dataset import Dataset
 from evidence_app.ingest.extraction import FileRecord, file_records, tool_versions
 from evidence_app.pipeline import evaluate
 from evidence_app.reconcile import Period, Reconciliation, Scope, apply_scope
+from evidence_app.reconcile.bounded import BoundedView, bounded_remediation, bounded_view
 from evidence_app.reconcile.coverage import coverage_table, exceptions_table
 from evidence_app.sampling import SamplePlan, draw, plan_sample
 from evidence_app.summary import Summary, error_classes, summarize
+
+PACK_LINES = 15
+"""Each per-operator, per-tenant and per-route chart and table in the pack names at most this many (the worst)
+and folds the rest into one all-others line; the full tables are the coverage_by_*.csv extracts."""
+BOUNDED_DIMENSIONS = ("operator", "tenant", "route")
+"""The dimensions whose coverage the pack shows bounded, each by coverage and by missing count."""
 
 
 @dataclass(frozen=True)
@@ -39,6 +46,7 @@ class PackContents:
     controls: list[ControlResult]
     by_operator: pd.DataFrame
     by_route: pd.DataFrame
+    by_tenant: pd.DataFrame
     by_day: pd.DataFrame
     by_day_operator: pd.DataFrame
     exceptions: pd.DataFrame
@@ -56,6 +64,12 @@ class PackContents:
     version: str = __version__
     access_limit: str | None = None
     """Set when a user with a limited grant built the pack in the web app: who, and the tenants/days."""
+    views: dict[tuple[str, str], BoundedView] | None = None
+    """(dimension, ordering) → the bounded view the pack shows: operator, tenant and route by "coverage" and
+    "missing", ("day × operator", "coverage_logged") for the heat map, ("remediation", "remediation")."""
+
+    def view(self, dimension: str, order: str) -> BoundedView:
+        return (self.views or {})[(dimension, order)]
 
 
 def gather(config: Config, period: Period, scope: Scope, generated_at: datetime,
@@ -71,6 +85,8 @@ def gather(config: Config, period: Period, scope: Scope, generated_at: datetime,
                        salt=f"{period.start}:{period.end}:{scope.label()}", seed=sample_seed)
     picked = draw(list(ops["id"]), plan)
     sample = ops.set_index("id").loc[picked].reset_index() if picked else ops.head(0)
+    tables = {d: coverage_table(recon, [d]) for d in BOUNDED_DIMENSIONS}
+    by_day_operator = coverage_table(recon, ["day", "operator"])
     return PackContents(
         config=config,
         config_sha256=hashlib.sha256(Path(config.path).read_bytes()).hexdigest(),
@@ -81,10 +97,11 @@ def gather(config: Config, period: Period, scope: Scope, generated_at: datetime,
         recon=recon,
         summary=summary,
         controls=evaluate_controls(summary, recon, config.controls),
-        by_operator=coverage_table(recon, ["operator"]),
-        by_route=coverage_table(recon, ["route"]),
+        by_operator=tables["operator"],
+        by_route=tables["route"],
+        by_tenant=tables["tenant"],
         by_day=coverage_table(recon, ["day"]),
-        by_day_operator=coverage_table(recon, ["day", "operator"]),
+        by_day_operator=by_day_operator,
         exceptions=exceptions_table(recon),
         error_classes=error_classes(recon),
         sample_plan=plan,
@@ -95,4 +112,17 @@ def gather(config: Config, period: Period, scope: Scope, generated_at: datetime,
                             if s.d1_dump is not None], data.logs.files),
         tools=tool_versions(),
         access_limit=access_limit,
+        views=_views(tables, by_day_operator, summary.remediation),
     )
+
+
+def _views(tables: dict[str, pd.DataFrame], by_day_operator: pd.DataFrame,
+           remediation: pd.DataFrame | None) -> dict[tuple[str, str], BoundedView]:
+    """Every bounded view the pack shows, computed once here (the PDF only lays them out)."""
+    views = {(d, order): bounded_view(tables[d], d, PACK_LINES, order)
+             for d in BOUNDED_DIMENSIONS for order in ("coverage", "missing")}
+    views[("day × operator", "coverage_logged")] = bounded_view(by_day_operator, "operator", PACK_LINES,
+                                                                "coverage_logged")
+    if remediation is not None:
+        views[("remediation", "remediation")] = bounded_remediation(remediation, PACK_LINES)
+    return views

@@ -29,9 +29,10 @@ from evidence_app import palette
 from evidence_app.controls import describe_rules
 from evidence_app.evidence import charts
 from evidence_app.evidence.contents import PackContents
-from evidence_app.evidence.extracts import Extract
+from evidence_app.evidence.extracts import BREAKDOWN_NAMES, EXTRACT_NAMES, MANIFEST, Extract
 from evidence_app.evidence.fonts import font_names
 from evidence_app.evidence.trust import colon_hex
+from evidence_app.reconcile.bounded import BoundedView
 from evidence_app.reconcile.coverage import iso_utc
 from evidence_app.reconcile.rules import describe, describe_accuracy_and_remediation
 
@@ -41,6 +42,9 @@ MARGIN = 18 * mm
 FRAME_PAD = 6  # platypus frames pad their content by 6 pt on each side
 WIDTH = A4[0] - 2 * MARGIN - 2 * FRAME_PAD
 EXCEPTIONS_SHOWN = 60
+REPLAY_LISTED = 15
+"""Each replay list (unconfirmed, abandoned, retrying, pending) names at most this many failure events, oldest first;
+every one is in replay_status.csv."""
 INK = colors.HexColor(palette.INK)
 RULE = colors.HexColor("#C8CED6")
 ZEBRA = colors.HexColor("#F3F5F8")
@@ -214,10 +218,11 @@ def _cover(c: PackContents, m: dict, signer: str, self_signed: bool, signer_sha2
             "not prove who signed it unless the certificate's SHA-256 fingerprint above is compared with the "
             "signer's out of band. Use a certificate from your organisation's CA for audit submissions.",
             palette.VERMILLION)]
+    attached = ", ".join(EXTRACT_NAMES + BREAKDOWN_NAMES)
     story += [Spacer(1, 6 * mm), P(
-        "The full machine-readable population is attached to this PDF (coverage.csv, exceptions.csv, "
-        "replay_status.csv, population.csv, sample.csv, remediation.csv and manifest.json) inside the revision the signature "
-        "covers. Check it with <font face='MONO'>evidence-app verify --signer-fingerprint SHA256</font> — the "
+        f"The full machine-readable population is attached to this PDF ({attached} and {MANIFEST}) inside the "
+        "revision the signature covers; where a table below names only the worst lines, the attachment it names "
+        "holds every line. Check it with <font face='MONO'>evidence-app verify --signer-fingerprint SHA256</font> — the "
         "fingerprint the signer gave you out of band, not one read off this page — or with "
         "<font face='MONO'>--trust</font> your CA's certificate, or any PAdES validator.", "small"),
         PageBreak()]
@@ -272,26 +277,63 @@ def _controls(c: PackContents) -> list:
             table(rows, widths, extra=extra), PageBreak()]
 
 
-def _coverage_rows(frame: pd.DataFrame, key: str) -> list[list[str]]:
-    rows = [[key.capitalize(), "Expected", "Logged", "Replayed", "Backfilled", "Missing", "As logged", "After replay"]]
-    for r in frame.itertuples(index=False):
+COVERAGE_HEAD = ["Expected", "Logged", "Replayed", "Backfilled", "Missing", "As logged", "After replay"]
+COVERAGE_WIDTHS = [WIDTH * 0.26] + [WIDTH * 0.096] * 5 + [WIDTH * 0.13] * 2
+"""A wider first column: an all-others label ("all others (4,985 operators)") fits on one line."""
+FULL_LIST = {"operator": "coverage_by_operator.csv", "tenant": "coverage_by_tenant.csv",
+             "route": "coverage_by_route.csv"}
+
+
+def _coverage_rows(frame: pd.DataFrame, key: str, others_from: int | None = None) -> list[list[str]]:
+    """Header + one row per line; lines from ``others_from`` on are all-others lines (label in italics)."""
+    rows = [[key.capitalize()] + COVERAGE_HEAD]
+    for i, r in enumerate(frame.itertuples(index=False)):
         d = r._asdict()
-        rows.append([E(d[key] if d[key] is not None else "(none)"), num(d["expected"]), num(d["logged"]),
-                     num(d["replayed"]), num(d["backfilled"]), num(d["missing"]), pct(d["coverage_logged"]),
-                     pct(d["coverage_after_replay"])])
+        name = E(d[key] if d[key] is not None else "(none)")
+        rows.append([f"<i>{name}</i>" if others_from is not None and i >= others_from else name,
+                     num(d["expected"]), num(d["logged"]), num(d["replayed"]), num(d["backfilled"]),
+                     num(d["missing"]), pct(d["coverage_logged"]), pct(d["coverage_after_replay"])])
     return rows
 
 
+def _bounded_table(view: BoundedView) -> Table:
+    return table(_coverage_rows(view.lines, view.dimension, len(view.named)), COVERAGE_WIDTHS,
+                 align_right=range(1, 8))
+
+
+def _bounded_section(c: PackContents, number: str, dimension: str, chart: bool = False) -> list:
+    """One dimension: a caption saying what is shown and where the rest is, the worst lines by coverage (with the
+    bar chart for operators) and, when some were folded, the worst lines by missing count."""
+    worst = c.view(dimension, "coverage")
+    story = [CondPageBreak(70 * mm), P(f"{number} By {dimension}", "h2"),
+             P(_sentence(worst.caption(FULL_LIST[dimension])) + ".", "small"), Spacer(1, 1.5 * mm)]
+    if chart:
+        story += [charts.operator_bars(worst.lines, WIDTH), Spacer(1, 3 * mm)]
+    story.append(_bounded_table(worst))
+    if worst.folded:
+        most = c.view(dimension, "missing")
+        story += [Spacer(1, 2 * mm), P(_sentence(most.caption()) + ":", "small"),
+                  _bounded_table(most)]
+    return story
+
+
+def _sentence(text: str) -> str:
+    """Escaped, first letter capitalised."""
+    return E(text[:1].upper() + text[1:])
+
+
 def _coverage(c: PackContents) -> list:
-    w = [WIDTH * 0.2] + [WIDTH * 0.105] * 5 + [WIDTH * 0.1375] * 2
-    story = [P("3. Coverage", "h1"), P("3.1 By operator", "h2"),
-             charts.operator_bars(c.by_operator, WIDTH), Spacer(1, 3 * mm),
-             table(_coverage_rows(c.by_operator, "operator"), w, align_right=range(1, 8)),
-             CondPageBreak(90 * mm), P("3.2 By route", "h2"),
-             table(_coverage_rows(c.by_route, "route"), w, align_right=range(1, 8)),
-             PageBreak(), P("3.3 By day", "h2"), charts.daily_trend(c.by_day, WIDTH), Spacer(1, 3 * mm),
-             P("3.4 Day × operator (coverage as logged)", "h2"), charts.heatmap(c.by_day_operator, WIDTH),
-             Spacer(1, 4 * mm), P("3.5 Daily figures", "h2"), _two_up_days(c.by_day), PageBreak()]
+    heat = c.view("day × operator", "coverage_logged")
+    heat_note = [P(f"Rows: {E(heat.caption())}, ranked over the whole period; every operator's days are in "
+                   "coverage.csv.", "small")] if heat.folded else []
+    rows = [*dict.fromkeys(heat.named["operator"].dropna()), heat.others_label] if heat.folded else None
+    story = [P("3. Coverage", "h1"), *_bounded_section(c, "3.1", "operator", chart=True),
+             *_bounded_section(c, "3.2", "tenant"), *_bounded_section(c, "3.3", "route"),
+             PageBreak(), P("3.4 By day", "h2"), charts.daily_trend(c.by_day, WIDTH), Spacer(1, 3 * mm),
+             P("3.5 Day × operator (coverage as logged)", "h2"),
+             *heat_note,
+             charts.heatmap(heat.lines, WIDTH, operators=rows),
+             Spacer(1, 4 * mm), P("3.6 Daily figures", "h2"), _two_up_days(c.by_day), PageBreak()]
     return story
 
 
@@ -335,11 +377,18 @@ def _replay(c: PackContents) -> list:
         if len(part):
             rows = [["Failure id", "Original time", "Operation", "Tenant", "Operator", "Action", "Attempts"]]
             rows += [[E(r.failure_id), when(r.created_at), E(r.operation_id), E(r.tenant), E(r.operator),
-                      E(r.action), num(r.attempts)] for r in part.itertuples(index=False)]
-            story += [KeepTogether([P(title, "h2"), table(rows, [WIDTH * x for x in
+                      E(r.action), num(r.attempts)] for r in _oldest(part, REPLAY_LISTED).itertuples(index=False)]
+            note = ([P(f"The oldest {num(REPLAY_LISTED)} of {num(len(part))} {E(state)} failure events; every one is in "
+                       "replay_status.csv.", "small")] if len(part) > REPLAY_LISTED else [])
+            story += [KeepTogether([P(title, "h2"), *note, table(rows, [WIDTH * x for x in
                                                                  (0.14, 0.19, 0.11, 0.15, 0.13, 0.18, 0.10)],
                                                           align_right=(6,))])]
     return story + [PageBreak()]
+
+
+def _oldest(part: pd.DataFrame, limit: int) -> pd.DataFrame:
+    """The ``limit`` oldest failure events (by original time, then failure id), in that order."""
+    return part.sort_values(["created_at", "failure_id"], kind="mergesort", na_position="last").head(limit)
 
 
 def _exceptions(c: PackContents) -> list:
@@ -439,14 +488,19 @@ def _remediation(c: PackContents) -> list:
     """5: did the fix work, per route; were the rows that landed accurate and complete."""
     s, table_ = c.summary, c.summary.remediation
     sla = c.config.remediation.replay_sla_seconds
+    view = c.view("remediation", "remediation")
+    lines = view.lines
     fixes = [_FIX_HEAD] + [
         [_route_name(r.route), when(r.effective_fixed_at), E(_source(r.fix_source)), num(r.expected),
          num(r.missing_silent_before_fix), num(r.missing_silent_after_fix), f"<b>{E(r.status)}</b>"]
-        for r in table_.itertuples(index=False)]
+        for r in lines.itertuples(index=False)]
     flags = [_FLAG_HEAD] + [
         [_route_name(r.route), num(r.failures), num(r.replayed_within_sla), num(r.audit_logged_false),
          num(r.audit_logged_false_without_failure_event), num(r.audit_logged_true_not_logged)]
-        for r in table_.itertuples(index=False)]
+        for r in lines.itertuples(index=False)]
+    bound = ([P(f"The {num(view.shown)} routes most in need of attention of {num(view.total)} (not swept first, then "
+                "unknown, then swept; most silent drops after the fix first), all others summed in one line; every "
+                "route is in remediation.csv.", "small")] if view.folded else [])
     counts = {k: s.routes_with_status(k) for k in ("swept", "not_swept", "unknown")}
     text = (f"{num(len(table_))} routes: <b>{num(counts['swept'])} swept</b>, <b>{num(counts['not_swept'])} not swept</b>, "
             f"{num(counts['unknown'])} unknown; <b>{num(s.silent_after_fix)} operations dropped silently after "
@@ -458,7 +512,7 @@ def _remediation(c: PackContents) -> list:
               "operation after it was dropped silently, <b>not swept</b> when operations after its fix time (or, "
               "without a fix time, any) were dropped silently, <b>unknown</b> otherwise. The audit_logged columns "
               "cross-check the API's response flag with the logs and the audit store."),
-            P(text), table(fixes, [WIDTH * x for x in (0.25, 0.2, 0.16, 0.09, 0.1, 0.1, 0.1)], align_right=(3, 4, 5)),
+            P(text), *bound, table(fixes, [WIDTH * x for x in (0.25, 0.2, 0.16, 0.09, 0.1, 0.1, 0.1)], align_right=(3, 4, 5)),
             P(f"Failure events (by their original time in the period), replays within the SLA of {num(sla)} s, and the "
               "API's audit_logged flag against the logs and the audit store:", "small"),
             table(flags, [WIDTH * x for x in (0.27, 0.12, 0.14, 0.13, 0.17, 0.17)], align_right=range(1, 6)),

@@ -101,6 +101,15 @@ def coverage_table(recon: Reconciliation, by: Sequence[str] = ()) -> pd.DataFram
 
 def _with_ratios(table: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     """Counts → the missing and expected sums and :func:`rules.coverage_ratios`, for every row at once."""
+    t = with_ratios(table)
+    if "day" in by:
+        t["day"] = t["day"].dt.strftime("%Y-%m-%d")
+    return t[by + list(COUNT_FIELDS) + list(RATIO_FIELDS)].reset_index(drop=True)
+
+
+def with_ratios(table: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``table`` (one column per operation state) with ``missing``, ``expected`` and both coverage
+    ratios added: the one place a coverage table's derived columns are computed (also for summed lines)."""
     t = table.copy()
     t["missing"] = sum(t[s] for s in MISSING_STATES)
     covered = sum(t[s] for s in COVERED_STATES)
@@ -110,9 +119,7 @@ def _with_ratios(table: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     t["coverage_after_replay"] = (covered / expected).astype(object).where(expected.notna(), None)
     for field in COUNT_FIELDS:
         t[field] = t[field].astype(np.int64)
-    if "day" in by:
-        t["day"] = t["day"].dt.strftime("%Y-%m-%d")
-    return t[by + list(COUNT_FIELDS) + list(RATIO_FIELDS)].reset_index(drop=True)
+    return t
 
 
 def exceptions_table(recon: Reconciliation) -> pd.DataFrame:

@@ -37,11 +37,13 @@ def states_bar(totals: Totals) -> go.Figure:
     return fig
 
 
-def heatmap(table: pd.DataFrame, rows: str, value: str = "coverage_logged") -> go.Figure:
-    """Day × ``rows`` grid; blank where that combination had no operations."""
-    grid = table.pivot(index=rows, columns="day", values=value).astype(float) * 100
-    expected = table.pivot(index=rows, columns="day", values="expected")
-    missing = table.pivot(index=rows, columns="day", values="missing")
+def heatmap(table: pd.DataFrame, rows: str, value: str = "coverage_logged", order: list | None = None) -> go.Figure:
+    """Day × ``rows`` grid, rows sorted or in ``order`` (a bounded view's: worst first, all others last); blank
+    where that combination had no operations."""
+    order = sorted(table[rows].dropna().unique()) if order is None else order
+    grid = table.pivot(index=rows, columns="day", values=value).astype(float).reindex(order) * 100
+    expected = table.pivot(index=rows, columns="day", values="expected").reindex(order)
+    missing = table.pivot(index=rows, columns="day", values="missing").reindex(order)
     stacked = [[[e, m] for e, m in zip(expected.loc[r].fillna(0), missing.loc[r].fillna(0))] for r in grid.index]
     labels = [chart_text(i) for i in grid.index]
     fig = go.Figure(go.Heatmap(z=grid.values, x=list(grid.columns), y=labels, colorscale=HEAT,

@@ -27,6 +27,7 @@ from evidence_app.ingest.dataset import Dataset, SourceReport, open_stores
 from evidence_app.ingest.sources import Store, time_extent
 from evidence_app.pipeline import evaluate
 from evidence_app.reconcile import Period, Reconciliation, Scope, apply_scope
+from evidence_app.reconcile.bounded import ORDER_WORDS, BoundedView, bounded_view
 from evidence_app.reconcile.coverage import coverage_table, exceptions_table
 from evidence_app.summary import Summary, error_classes, summarize
 from evidence_app.ui.access import Visitor, visitor
@@ -136,6 +137,21 @@ def coverage(v: View, by: tuple[str, ...]) -> pd.DataFrame:
 @st.cache_data(ttl=TTL, show_spinner=False)
 def _coverage(path: str | None, start: date, end: date, scope: Scope, by: tuple[str, ...]) -> pd.DataFrame:
     return coverage_table(_scoped(path, start, end, scope), list(by))
+
+
+ORDERINGS = ORDER_WORDS
+"""The orderings a page may ask :func:`worst` for, with their words (pages import no core module)."""
+
+
+def worst(v: View, by: tuple[str, ...], dimension: str, limit: int, order: str) -> BoundedView:
+    """The coverage table by ``by``, bounded to its ``limit`` worst values of ``dimension`` (core: bounded_view)."""
+    return _worst(*bounded(v).key, by, dimension, limit, order)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def _worst(path: str | None, start: date, end: date, scope: Scope, by: tuple[str, ...], dimension: str, limit: int,
+           order: str) -> BoundedView:
+    return bounded_view(_coverage(path, start, end, scope, by), dimension, limit, order)
 
 
 def exceptions(v: View) -> pd.DataFrame:

@@ -7,7 +7,10 @@ import streamlit as st
 from evidence_app.render import to_csv
 from evidence_app.ui import charts, data
 from evidence_app.ui.access import download
-from evidence_app.ui.components import current_view, empty_state, guarded, num, pct
+from evidence_app.ui.components import current_view, empty_state, guarded, num, pct, plain
+
+WORST_SHOWN = 15
+"""Charts and tables name this many worst operators, tenants or routes by default (the rest: one all-others line)."""
 
 v = current_view()
 st.title("Coverage gaps")
@@ -16,23 +19,57 @@ if by_day_op.empty:
     empty_state("No operations in this period and scope.")
     st.stop()
 
+c1, c2 = st.columns(2)
+limit = int(c1.number_input("Worst lines shown", min_value=1, max_value=200, value=WORST_SHOWN, step=5,
+                            key="worst_limit", help="The rest is summed into one 'all others' line."))
+order = c2.selectbox("Worst by", list(data.ORDERINGS), format_func=lambda o: data.ORDERINGS[o].removeprefix("by "),
+                     key="worst_order")
+
+
+def caption(view: data.BoundedView, where: str | None) -> None:
+    """What the chart or table shows, and where every line is."""
+    text = view.caption(where)
+    st.caption(plain(text[:1].upper() + text[1:]) + ".")
+
+
+def heat_rows(view: data.BoundedView) -> list | None:
+    """The heat map's rows top to bottom: worst first, all others last (None: every one, sorted)."""
+    return [*dict.fromkeys(view.named[view.dimension].dropna()), view.others_label] if view.folded else None
+
+
 tab_op, tab_route = st.tabs(["Day × operator", "Day × route"])
 with tab_op:
-    clicked = st.plotly_chart(charts.heatmap(by_day_op, "operator"), width="stretch", key="heat_operator",
-                              on_select="rerun", selection_mode="points")
+    heat_op = guarded(lambda: data.worst(v, ("day", "operator"), "operator", limit, order))
+    caption(heat_op, "the download below")
+    clicked = st.plotly_chart(charts.heatmap(heat_op.lines, "operator", order=heat_rows(heat_op)), width="stretch",
+                              key="heat_operator", on_select="rerun", selection_mode="points")
     points = (clicked.selection.points if clicked and clicked.selection else []) or []
-    if points:  # a click on a cell drills down to it
+    if points:  # a click on a cell drills down to it (the all-others row is no operator: ignored below)
         st.session_state["drill_day"] = str(points[0]["x"])
         st.session_state["drill_operator"] = html.unescape(str(points[0]["y"]))  # labels are chart_text
 with tab_route:
-    by_day_route = guarded(lambda: data.coverage(v, ("day", "route")))
-    st.plotly_chart(charts.heatmap(by_day_route, "route"), width="stretch", key="heat_route")
+    heat_route = guarded(lambda: data.worst(v, ("day", "route"), "route", limit, order))
+    caption(heat_route, None)
+    st.plotly_chart(charts.heatmap(heat_route.lines, "route", order=heat_rows(heat_route)), width="stretch",
+                    key="heat_route")
 
-left, right = st.columns(2)
-by_op = guarded(lambda: data.coverage(v, ("operator",)))
-by_route = guarded(lambda: data.coverage(v, ("route",)))
-left.plotly_chart(charts.coverage_bars(by_op, "operator"), width="stretch")
-right.plotly_chart(charts.coverage_bars(by_route, "route"), width="stretch")
+st.subheader("By operator, tenant and route")
+for tab, dim in zip(st.tabs(["Operators", "Tenants", "Routes"]), ("operator", "tenant", "route")):
+    with tab:
+        view = guarded(lambda dim=dim: data.worst(v, (dim,), dim, limit, order))
+        full = guarded(lambda dim=dim: data.coverage(v, (dim,)))
+        caption(view, f"coverage_by_{dim}.csv")
+        st.plotly_chart(charts.coverage_bars(view.lines, dim), width="stretch", key=f"bars_{dim}")
+        st.dataframe(view.lines, hide_index=True, width="stretch", key=f"worst_{dim}")
+        names = full[dim].tolist()
+        picked = st.selectbox(f"Find one {dim}", range(len(names)), index=None, key=f"find_{dim}",
+                              format_func=lambda i, names=names: "(none)" if names[i] is None else str(names[i]),
+                              placeholder=f"Type to search {num(len(names))} {dim}s")
+        if picked is not None:
+            st.dataframe(full.iloc[[picked]], hide_index=True, width="stretch", key=f"found_{dim}")
+        download(f"Download every {dim} (CSV)", lambda full=full: to_csv(full).encode("utf-8"),
+                 file_name=f"coverage_by_{dim}.csv", mime="text/csv", key=f"dl_by_{dim}", action="csv_download",
+                 page="coverage_gaps", rows=len(full))
 
 st.subheader("Drill down")
 st.caption("Click a cell of the day × operator heat map, or pick it here: the operations missing and the rows "
@@ -41,7 +78,7 @@ c1, c2 = st.columns(2)
 days = ["(all days)"] + sorted(by_day_op["day"].unique())
 operators = ["(all operators)"] + sorted(by_day_op["operator"].dropna().unique())
 for key, allowed in (("drill_day", days), ("drill_operator", operators)):
-    if st.session_state.get(key) not in allowed:  # a stale choice from another period or scope
+    if st.session_state.get(key) not in allowed:  # a stale choice, or the all-others row of the heat map
         st.session_state.pop(key, None)
 day = c1.selectbox("Day", days, key="drill_day")
 operator = c2.selectbox("Operator", operators, key="drill_operator")
@@ -63,7 +100,6 @@ st.dataframe(shown, hide_index=True, width="stretch")
 download("Download these exceptions (CSV)", lambda: to_csv(shown).encode("utf-8"),
          file_name=f"exceptions_{v.start}_{v.end}.csv", mime="text/csv", key="dl_exceptions", action="csv_download",
          page="coverage_gaps", rows=len(shown), day=day, operator=operator)
-with st.expander("Coverage table by operator"):
-    st.dataframe(by_op, hide_index=True, width="stretch")
-    download("Download (CSV)", lambda: to_csv(by_op).encode("utf-8"), file_name="coverage_by_operator.csv",
-             mime="text/csv", key="dl_by_operator", action="csv_download", page="coverage_gaps", rows=len(by_op))
+download("Download every day × operator cell (CSV)", lambda: to_csv(by_day_op).encode("utf-8"),
+         file_name="coverage_by_day_operator.csv", mime="text/csv", key="dl_by_day_operator", action="csv_download",
+         page="coverage_gaps", rows=len(by_day_op))
