@@ -43,8 +43,10 @@ from evidence_app.ingest.sources import Store, Window, time_predicate
 from evidence_app.issues import DataIssue
 from evidence_app.reconcile.window import Period
 
-__all__ = ["SNAPSHOT_FORMAT", "Loaded", "fingerprint", "read_through", "snapshot_folder", "snapshot_key"]
+__all__ = ["EXPECTED", "SNAPSHOT_FORMAT", "Loaded", "Provenance", "fingerprint", "read_through", "snapshot_folder", "snapshot_key"]
 
+EXPECTED = "expected "
+"""Progress stages starting with this announce a total before reading (``expected operations``, …)."""
 SNAPSHOT_FORMAT = 1
 """Bumped whenever the files' layout changes: older snapshots then simply miss."""
 META = "snapshot.json"
@@ -61,18 +63,36 @@ def _utcnow() -> datetime:
 
 
 @dataclass(frozen=True)
-class Loaded:
-    """One period's data as the web app got it, and where from."""
+class Provenance:
+    """Where one period's data came from, and when: what the page says about it."""
 
-    dataset: Dataset
     read_at: datetime
     """When the sources were read (for a snapshot: when it was taken)."""
     from_snapshot: bool
     """True: served from the snapshot, the sources' fingerprints matching at ``checked_at``."""
     checked_at: datetime
-    """When this load happened (the fingerprint was compared then)."""
+    """When this load happened (the fingerprints were compared then)."""
     reason: str
-    """Why the sources were (or were not) read, in words: for the log and the page."""
+    """Why the sources were (or were not) read, in words: for the log."""
+
+    def describe(self) -> str:
+        """One sentence for the page."""
+        if self.from_snapshot:
+            return (f"Data from a snapshot taken {_minute(self.read_at)} (sources unchanged since; checked "
+                    f"{_minute(self.checked_at)}).")
+        return f"Data read {_minute(self.read_at)} from the sources."
+
+
+def _minute(t: datetime) -> str:
+    return f"{t.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """One period's data as the web app got it, and where from."""
+
+    dataset: Dataset
+    provenance: Provenance
 
 
 class SnapshotUnusable(Exception):
@@ -86,8 +106,10 @@ def read_through(config: Config, period: Period, stores: tuple[Store, Store] | N
                  progress: Progress | None = None, *, refresh: bool = False, clock: Clock = _utcnow) -> Loaded:
     """The period's dataset from the snapshot when the sources are unchanged, else read afresh and snapshotted.
 
-    ``refresh`` reads afresh whatever the snapshot holds and replaces it. Never raises for a snapshot problem:
-    errors of the sources themselves (a store gone) propagate as they would without a snapshot."""
+    ``refresh`` reads afresh whatever the snapshot holds and replaces it. Before reading, ``progress`` hears the
+    totals the fingerprints found (stages ``expected operations``, ``expected audit rows``, ``expected log
+    files``). Never raises for a snapshot problem: errors of the sources themselves (a store gone) propagate as
+    they would without a snapshot."""
     stores = stores or open_stores(config)
     now = clock()
     folder = _usable_folder(config)
@@ -102,11 +124,12 @@ def read_through(config: Config, period: Period, stores: tuple[Store, Store] | N
         try:
             data, taken = _load(folder / key, key, fp, config, period, stores)
             log.info("snapshot: served %s (taken %s; sources unchanged)", key[:12], taken.isoformat())
-            return Loaded(data, taken, True, now, "sources unchanged since the snapshot was taken")
+            return Loaded(data, Provenance(taken, True, now, "sources unchanged since the snapshot was taken"))
         except SnapshotUnusable as exc:
             reason = str(exc)
     else:
         reason = "refresh asked for"
+    _announce(progress, fp)
     loaded = _fresh(config, period, stores, progress, now, reason)
     _save_quietly(folder, key, fp, loaded)
     return loaded
@@ -115,12 +138,19 @@ def read_through(config: Config, period: Period, stores: tuple[Store, Store] | N
 def _fresh(config: Config, period: Period, stores: tuple[Store, Store], progress: Progress | None, now: datetime,
            reason: str) -> Loaded:
     log.info("snapshot: reading the sources: %s", reason)
-    return Loaded(load_dataset(config, period, progress, stores), now, False, now, reason)
+    return Loaded(load_dataset(config, period, progress, stores), Provenance(now, False, now, reason))
+
+
+def _announce(progress: Progress | None, fp: dict) -> None:
+    if progress is not None:
+        progress(EXPECTED + "operations", fp["operations"]["rows_in_window"])
+        progress(EXPECTED + "audit rows", fp["audit"]["rows_in_window"])
+        progress(EXPECTED + "log files", len(fp["worker_logs"]["files"]))
 
 
 def _save_quietly(folder: Path, key: str, fp: dict, loaded: Loaded) -> None:
     try:
-        _save(folder, key, fp, loaded.dataset, loaded.read_at)
+        _save(folder, key, fp, loaded.dataset, loaded.provenance.read_at)
     except (OSError, pa.ArrowException, ValueError, TypeError) as exc:
         log.warning("snapshot: not written (%s: %s); the next start reads the sources", type(exc).__name__, exc)
 
@@ -258,11 +288,16 @@ def _plain(value: Any) -> str | None:
     return f"{type(value).__name__}:{value}"
 
 
+_FIELD_ORDER = ("rows", "rows_in_window", "max_id", "max_time", "min_time", "files")
+"""The order differences are named in: the most telling first."""
+
+
 def _difference(old: dict, new: dict) -> str:
     """The first difference between two fingerprints, in words."""
     for source in sorted(set(old) | set(new)):
         a, b = old.get(source, {}), new.get(source, {})
-        for field in sorted(set(a) | set(b)):
+        for field in sorted(set(a) | set(b), key=lambda f: (f not in _FIELD_ORDER, _FIELD_ORDER.index(f)
+                                                             if f in _FIELD_ORDER else 0, f)):
             if a.get(field) != b.get(field):
                 return f"{source}: {field} changed" + (f" ({a.get(field)} → {b.get(field)})"
                                                       if field.startswith("rows") else "")

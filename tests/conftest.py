@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,10 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from scenario import Scenario  # noqa: E402
+
+# The web app keeps snapshots of what it read in $XDG_CACHE_HOME/evidence-app by default: never the user's own
+# cache during tests (tests that look at snapshots set [cache] folder themselves).
+os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="evidence-app-test-cache-")
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 PG_ADMIN_URL = os.environ.get("EVIDENCE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
