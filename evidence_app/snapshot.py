@@ -215,7 +215,8 @@ def _not_private(path: Path) -> str | None:
         return "is a symbolic link"
     if st.st_uid != os.getuid():
         return f"owned by another user (uid {st.st_uid})"
-    if st.st_mode & 0o077 if stat.S_ISREG(st.st_mode) else st.st_mode & 0o022:
+    closed = 0o077 if stat.S_ISREG(st.st_mode) else 0o022  # a file: no access at all; a folder: no writing
+    if st.st_mode & closed:
         return f"open to group or others (mode {stat.S_IMODE(st.st_mode):o})"
     return None
 

@@ -49,7 +49,7 @@ def _numbers(cfg, data):
 def _add_row(scenario, id_: str) -> None:
     with sqlite3.connect(scenario.root / "audit.db") as db:
         db.execute("INSERT INTO staff_audit_logs (id, created_at, action, restaurant_id, user_id, target) "
-                   "VALUES (?, ?, 'cache_purge', 'r1', 'u1', '[1]')", (id_, sql_ts(T0 + timedelta(minutes=9))))
+                   "VALUES (?, ?, 'cache_purge', 'r1', 'u1', '[\"m-1\"]')", (id_, sql_ts(T0 + timedelta(minutes=9))))
     db.close()
 
 
