@@ -41,18 +41,21 @@ from evidence_app.ingest.extraction import QueryRecord
 from evidence_app.ingest.logpush import LogScan, locate_log_files
 from evidence_app.ingest.sources import Store, Window, time_predicate
 from evidence_app.issues import DataIssue
+from evidence_app.pipeline import reconcile_dataset
+from evidence_app.reconcile import Reconciliation
 from evidence_app.reconcile.window import Period
 
 __all__ = ["EXPECTED", "SNAPSHOT_FORMAT", "Loaded", "Provenance", "fingerprint", "read_through", "snapshot_folder", "snapshot_key"]
 
 EXPECTED = "expected "
 """Progress stages starting with this announce a total before reading (``expected operations``, …)."""
-SNAPSHOT_FORMAT = 1
+SNAPSHOT_FORMAT = 2
 """Bumped whenever the files' layout changes: older snapshots then simply miss."""
 META = "snapshot.json"
-_FRAMES = ("operations", "audit", "failures", "replays", "rejected-operations", "rejected-audit")
-_CODE = ("ingest", "_text.py", "_order.py", "issues.py", "config.py", "snapshot.py")
-"""The code that shapes what is loaded: a snapshot written by other code is never served."""
+_FRAMES = ("operations", "audit", "failures", "replays", "rejected-operations", "rejected-audit",
+           "reconciled-operations", "reconciled-rows", "reconciled-failures")
+_CODE = ("ingest", "reconcile", "_text.py", "_order.py", "issues.py", "config.py", "pipeline.py", "snapshot.py")
+"""The code that shapes what is loaded and reconciled: a snapshot written by other code is never served."""
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -89,9 +92,11 @@ def _minute(t: datetime) -> str:
 
 @dataclass(frozen=True)
 class Loaded:
-    """One period's data as the web app got it, and where from."""
+    """One period's data as the web app got it, reconciled, and where from."""
 
     dataset: Dataset
+    reconciliation: Reconciliation
+    """``reconcile_dataset`` of ``dataset``: computed after a fresh read, kept in the snapshot with it."""
     provenance: Provenance
 
 
@@ -122,9 +127,9 @@ def read_through(config: Config, period: Period, stores: tuple[Store, Store] | N
         return _fresh(config, period, stores, progress, now, f"sources could not be fingerprinted ({exc})")
     if not refresh:
         try:
-            data, taken = _load(folder / key, key, fp, config, period, stores)
+            data, recon, taken = _load(folder / key, key, fp, config, period, stores)
             log.info("snapshot: served %s (taken %s; sources unchanged)", key[:12], taken.isoformat())
-            return Loaded(data, Provenance(taken, True, now, "sources unchanged since the snapshot was taken"))
+            return Loaded(data, recon, Provenance(taken, True, now, "sources unchanged since the snapshot was taken"))
         except SnapshotUnusable as exc:
             reason = str(exc)
     else:
@@ -138,7 +143,8 @@ def read_through(config: Config, period: Period, stores: tuple[Store, Store] | N
 def _fresh(config: Config, period: Period, stores: tuple[Store, Store], progress: Progress | None, now: datetime,
            reason: str) -> Loaded:
     log.info("snapshot: reading the sources: %s", reason)
-    return Loaded(load_dataset(config, period, progress, stores), Provenance(now, False, now, reason))
+    data = load_dataset(config, period, progress, stores)
+    return Loaded(data, reconcile_dataset(config, data, period), Provenance(now, False, now, reason))
 
 
 def _announce(progress: Progress | None, fp: dict) -> None:
@@ -150,7 +156,7 @@ def _announce(progress: Progress | None, fp: dict) -> None:
 
 def _save_quietly(folder: Path, key: str, fp: dict, loaded: Loaded) -> None:
     try:
-        _save(folder, key, fp, loaded.dataset, loaded.provenance.read_at)
+        _save(folder, key, fp, loaded.dataset, loaded.reconciliation, loaded.provenance.read_at)
     except (OSError, pa.ArrowException, ValueError, TypeError) as exc:
         log.warning("snapshot: not written (%s: %s); the next start reads the sources", type(exc).__name__, exc)
 
@@ -308,14 +314,16 @@ def _difference(old: dict, new: dict) -> str:
 # ---------------------------------------------------------------------------------------------- write
 
 
-def _save(folder: Path, key: str, fp: dict, data: Dataset, read_at: datetime) -> None:
+def _save(folder: Path, key: str, fp: dict, data: Dataset, recon: Reconciliation, read_at: datetime) -> None:
     """Write into a private temporary folder, then swap it in: a reader sees the old snapshot or the new one."""
     tmp = folder / f".{key}.{secrets.token_hex(6)}.tmp"
     tmp.mkdir(mode=0o700)
     try:
-        files = {name: _write_frame(tmp / f"{name}.arrow", frame) for name, frame in _frames(data).items()}
+        files = {name: _write_frame(tmp / f"{name}.arrow", frame) for name, frame in _frames(data, recon).items()}
         meta = {"format": SNAPSHOT_FORMAT, "key": key, "fingerprint": fp, "read_at": read_at.isoformat(),
-                "files": files, "scalars": _scalars(data)}
+                "files": files, "scalars": _scalars(data),
+                "reconciliation": {"issues": [_issue_json(i) for i in recon.issues],
+                                   "tolerance_seconds": recon.tolerance_seconds}}
         _write_private(tmp / META, json.dumps(meta, sort_keys=True, default=str).encode())
         _swap_in(tmp, folder / key)
     finally:
@@ -323,10 +331,11 @@ def _save(folder: Path, key: str, fp: dict, data: Dataset, read_at: datetime) ->
     log.info("snapshot: written %s (%d operations, %d audit rows)", key[:12], len(data.operations), len(data.audit))
 
 
-def _frames(data: Dataset) -> dict[str, pd.DataFrame]:
+def _frames(data: Dataset, recon: Reconciliation) -> dict[str, pd.DataFrame]:
     return {"operations": data.operations, "audit": data.audit, "failures": data.logs.failures,
             "replays": data.logs.replays, "rejected-operations": data.rejected["operations"],
-            "rejected-audit": data.rejected["audit"]}
+            "rejected-audit": data.rejected["audit"], "reconciled-operations": recon.operations,
+            "reconciled-rows": recon.rows, "reconciled-failures": recon.failures}
 
 
 def _write_frame(path: Path, frame: pd.DataFrame) -> dict:
@@ -383,14 +392,16 @@ def _ts_json(t: pd.Timestamp | None) -> str | None:
 
 
 def _load(path: Path, key: str, fp: dict, config: Config, period: Period,
-          stores: tuple[Store, Store]) -> tuple[Dataset, datetime]:
-    """The snapshot's dataset and when it was taken; SnapshotUnusable (saying why) for anything amiss."""
+          stores: tuple[Store, Store]) -> tuple[Dataset, Reconciliation, datetime]:
+    """The snapshot's dataset, its reconciliation and when it was taken; SnapshotUnusable (saying why) for
+    anything amiss."""
     meta = _read_meta(path, key)
     if meta["fingerprint"] != fp:
         raise SnapshotUnusable(f"sources changed since the snapshot ({_difference(meta['fingerprint'], fp)})")
     try:
         frames = {name: _read_frame(path / f"{name}.arrow", meta["files"][name]) for name in _FRAMES}
-        return _dataset(config, period, frames, meta["scalars"], stores), datetime.fromisoformat(meta["read_at"])
+        return (_dataset(config, period, frames, meta["scalars"], stores),
+                _reconciliation(period, frames, meta["reconciliation"]), datetime.fromisoformat(meta["read_at"]))
     except SnapshotUnusable:
         raise
     except Exception as exc:
@@ -437,6 +448,12 @@ def _dataset(config: Config, period: Period, frames: dict[str, pd.DataFrame], sc
                    rejected={"operations": frames["rejected-operations"], "audit": frames["rejected-audit"]},
                    issues=tuple(_issue(i) for i in scalars["issues"]),
                    queries=tuple(_query(q) for q in scalars["queries"]))
+
+
+def _reconciliation(period: Period, frames: dict[str, pd.DataFrame], d: dict) -> Reconciliation:
+    return Reconciliation(operations=frames["reconciled-operations"], rows=frames["reconciled-rows"],
+                          failures=frames["reconciled-failures"], issues=tuple(_issue(i) for i in d["issues"]),
+                          period=period, tolerance_seconds=int(d["tolerance_seconds"]))
 
 
 def _issue(d: dict) -> DataIssue:

@@ -84,6 +84,19 @@ def test_snapshot_gives_the_same_coverage_and_summary_as_a_fresh_read(scenario):
     assert _numbers(cfg, served.dataset) == _numbers(cfg, load_dataset(cfg, PERIOD))
 
 
+def test_the_kept_reconciliation_equals_reconciling_a_fresh_read(scenario):
+    cfg = _world(scenario)
+    read_through(cfg, PERIOD)
+    served = read_through(cfg, PERIOD)
+    _assert_same_reconciliation(served.reconciliation, reconcile_dataset(cfg, load_dataset(cfg, PERIOD), PERIOD))
+
+
+def _assert_same_reconciliation(a, b) -> None:
+    for name in ("operations", "rows", "failures"):
+        pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name), check_exact=True)
+    assert (a.issues, a.period, a.tolerance_seconds) == (b.issues, b.period, b.tolerance_seconds)
+
+
 def test_the_sample_round_trips_with_identical_numbers(tmp_path):
     cfg = dataclasses.replace(load_config(None), cache=dataclasses.replace(load_config(None).cache,
                                                                            folder=tmp_path / "snap"))
@@ -94,7 +107,8 @@ def test_the_sample_round_trips_with_identical_numbers(tmp_path):
     assert served.provenance.from_snapshot
     for name in FRAMES:
         pd.testing.assert_frame_equal(getattr(served.dataset, name), getattr(fresh, name), check_exact=True)
-    a, b = reconcile_dataset(cfg, served.dataset, period), reconcile_dataset(cfg, fresh, period)
+    a, b = served.reconciliation, reconcile_dataset(cfg, fresh, period)
+    _assert_same_reconciliation(a, b)
     pd.testing.assert_frame_equal(coverage_table(a, ["day", "operator", "route"]),
                                   coverage_table(b, ["day", "operator", "route"]), check_exact=True)
 
@@ -226,7 +240,8 @@ def test_snapshot_holds_no_pickle(scenario):
     cfg = _world(scenario)
     read_through(cfg, PERIOD)
     names = sorted(p.name for p in _snapshot_dir(cfg).iterdir())
-    assert names == ["audit.arrow", "failures.arrow", "operations.arrow", "rejected-audit.arrow",
+    assert names == ["audit.arrow", "failures.arrow", "operations.arrow", "reconciled-failures.arrow",
+                     "reconciled-operations.arrow", "reconciled-rows.arrow", "rejected-audit.arrow",
                      "rejected-operations.arrow", "replays.arrow", "snapshot.json"]
     json.loads((_snapshot_dir(cfg) / "snapshot.json").read_text())
     assert all((_snapshot_dir(cfg) / n).read_bytes()[:6] == b"ARROW1" for n in names if n.endswith(".arrow"))
@@ -318,7 +333,7 @@ def _poison(cfg) -> None:
                                audit=real.audit.iloc[:1].reset_index(drop=True))
     key = snapshot_key(cfg, PERIOD)
     cfg.cache.folder.mkdir(mode=0o700, exist_ok=True)
-    _save(cfg.cache.folder, key, fingerprint(cfg, PERIOD, stores), fake, AS_OF)
+    _save(cfg.cache.folder, key, fingerprint(cfg, PERIOD, stores), fake, reconcile_dataset(cfg, fake, PERIOD), AS_OF)
     served = read_through(cfg, PERIOD)
     assert served.provenance.from_snapshot and len(served.dataset.operations) == 1  # the poison works
 

@@ -25,7 +25,6 @@ from evidence_app.evidence.verify import Verification
 from evidence_app.ingest.canonical import DataIssue, parse_timestamps
 from evidence_app.ingest.dataset import Dataset, SourceReport, open_stores
 from evidence_app.ingest.sources import Store, time_extent
-from evidence_app.pipeline import reconcile_dataset
 from evidence_app.reconcile import Period, Reconciliation, Scope, apply_scope
 from evidence_app.reconcile.coverage import coverage_table, exceptions_table
 from evidence_app.snapshot import Provenance, read_through
@@ -119,7 +118,7 @@ def _reconciled(path: str | None, start: date, end: date) -> tuple[Dataset, Reco
     finally:
         bar.close()
     _provenances()[(path, start, end)] = loaded.provenance
-    return loaded.dataset, reconcile_dataset(cfg, loaded.dataset, period)
+    return loaded.dataset, loaded.reconciliation
 
 
 @st.cache_resource(show_spinner=False)
