@@ -1,12 +1,13 @@
-"""The web app's snapshot of what it read: one period's canonical frames kept as Arrow IPC files (data only, never
-pickle), reused after a restart only while a cheap fingerprint of every source still matches.
+"""The web app's snapshot of what it read: one period's canonical frames and their reconciliation kept as Arrow IPC
+files (data only, never pickle), reused after a restart only while a cheap fingerprint of every source still
+matches.
 
 Why: reading a million-row store takes longer than everything else the web app does; a restarted server with
 unchanged sources should not read it again. Why it is safe: the snapshot is keyed by a hash of every setting
-that shapes loading (and of the code that loads) plus the period, and is served only when each store's row count,
-rows in the window, largest id and latest time (one aggregate query each, through the same read-only engines and
-window), the SQLite/D1 files' sizes and mtimes, and the Worker log files' names, sizes and mtimes are what they were
-when it was taken. Anything else — a changed source, a missing, truncated, altered or unreadable file, a folder
+that shapes loading (and of the code that loads and reconciles) plus the period, and is served only when each
+store's row count, rows in the window, largest id and first/latest time (one aggregate query each, through the
+same read-only engines and window), the SQLite/D1 files' sizes and mtimes, and the Worker log files' names, sizes
+and mtimes are what they were when it was taken. Anything else — a changed source, a missing, truncated, altered or unreadable file, a folder
 that is not private — reads the sources afresh (saying why in a log line); nothing here ever fails a page.
 
 Who uses it: the web app only. The CLI and evidence packs always read the sources (``pipeline.evaluate``).
