@@ -12,7 +12,9 @@ timed on their own: the fingerprints, and serving the snapshot (read_through on 
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -52,6 +54,7 @@ def main() -> None:
     parser.add_argument("--config", help="evidence.toml (default: the bundled sample)")
     args = parser.parse_args()
     os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="evidence-bench-snapshot-")
+    atexit.register(shutil.rmtree, os.environ["XDG_CACHE_HOME"], True)  # it holds a copy of the audit trail
     if args.config:
         os.environ["EVIDENCE_APP_CONFIG"] = str(Path(args.config).resolve())
     import streamlit as st
