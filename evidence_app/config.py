@@ -101,6 +101,17 @@ class WorkerLogsConfig:
 
 
 @dataclass(frozen=True)
+class CacheConfig:
+    """``[cache]``: where the web app keeps its snapshot of what it read (the CLI and packs never use it)."""
+
+    enabled: bool = True
+    """False: the web app reads the stores at every (re)start, and keeps nothing on disk."""
+    folder: Path | None = None
+    """The snapshot folder (it holds the whole audit trail of the periods viewed: created 0700, files 0600);
+    None: ``$XDG_CACHE_HOME/evidence-app`` (default ``~/.cache/evidence-app``), resolved when used."""
+
+
+@dataclass(frozen=True)
 class Grant:
     """One ``[[access.grant]]``: who (email or sub), which role, and optionally which tenants and days."""
 
@@ -161,6 +172,8 @@ class Config:
     """Sign-in, roles and the access log (``[access]``); None: no sign-in, loopback only."""
     worker_logs: WorkerLogsConfig = field(default_factory=WorkerLogsConfig)
     """Whether logs are optional, and the reader's caps."""
+    cache: CacheConfig = field(default_factory=CacheConfig)
+    """The web app's snapshot of what it read (``[cache]``)."""
 
     @property
     def base_dir(self) -> Path:
@@ -169,7 +182,7 @@ class Config:
 
 KEYS: dict[str, frozenset[str]] = {
     "": frozenset({"organisation", "audit", "operations", "worker_logs", "matching", "controls", "remediation",
-                   "check", "access"}),
+                   "check", "access", "cache"}),
     "organisation": frozenset({"name"}),
     "audit": frozenset({"url", "d1_dump", "table", "columns"}),
     "operations": frozenset({"url", "d1_dump", "table", "columns"}),
@@ -180,6 +193,7 @@ KEYS: dict[str, frozenset[str]] = {
     "access": frozenset({"oidc_metadata_url", "client_id", "client_secret_env", "cookie_secret_env", "redirect_uri",
                          "log", "grant"}),
     "access.grant": frozenset({"email", "sub", "role", "tenants", "period"}),
+    "cache": frozenset({"enabled", "folder"}),
 }
 """Every section of evidence.toml and the keys it accepts (``[controls]`` keys come from the control
 catalogue; ``*.columns`` and ``matching.actions`` map names). Anything else is refused, naming the key."""
@@ -228,6 +242,7 @@ def parse_config(raw: Mapping[str, Any], path: Path) -> Config:
         check=parse_check(_section(raw, "check", required=False)),
         access=_access(raw, base),
         worker_logs=_worker_logs(raw),
+        cache=_cache(raw, base),
     )
 
 
@@ -359,6 +374,22 @@ def _worker_logs(raw: Mapping[str, Any]) -> WorkerLogsConfig:
         max_file_bytes=_int(sec, "worker_logs.max_file_bytes", DEFAULT_MAX_FILE_BYTES, minimum=1024,
                             maximum=1024**4),
     )
+
+
+def _cache(raw: Mapping[str, Any], base: Path) -> CacheConfig:
+    """``[cache]``: a switch and a folder (relative: against the config's folder; ``~`` expanded)."""
+    sec = _section(raw, "cache", required=False)
+    _reject_unknown(sec, "cache")
+    enabled = sec.get("enabled", True)
+    if not isinstance(enabled, bool):
+        raise ConfigError(f"cache.enabled: must be true or false, got {_shown(enabled)}")
+    folder = sec.get("folder")
+    if folder is None:
+        return CacheConfig(enabled=enabled)
+    if not isinstance(folder, str) or not folder.strip() or "\0" in folder:
+        raise ConfigError("cache.folder: must be a folder path (a non-empty string)")
+    path = Path(folder.strip()).expanduser()
+    return CacheConfig(enabled=enabled, folder=path if path.is_absolute() else (base / path))
 
 
 def _matching(raw: Mapping[str, Any]) -> MatchingConfig:

@@ -19,9 +19,14 @@ def evaluate(config: Config, period: Period, progress: Progress | None = None,
     check_controls(config.controls)
     with gc_paused():
         data = load_dataset(config, period, progress, stores)
-        recon = reconcile(data.operations, data.audit, data.logs.failures, data.logs.replays, config.matching,
-                          period)
-    return data, recon
+        return data, reconcile_dataset(config, data, period)
+
+
+def reconcile_dataset(config: Config, data: Dataset, period: Period) -> Reconciliation:
+    """Reconcile what was loaded (by ``evaluate``, or from the web app's snapshot of it)."""
+    check_controls(config.controls)
+    with gc_paused():
+        return reconcile(data.operations, data.audit, data.logs.failures, data.logs.replays, config.matching, period)
 
 
 @contextmanager

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -11,6 +14,11 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from scenario import Scenario  # noqa: E402
+
+# The web app keeps snapshots of what it read in $XDG_CACHE_HOME/evidence-app by default: never the user's own
+# cache during tests (tests that look at snapshots set [cache] folder themselves).
+os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="evidence-app-test-cache-")
+atexit.register(shutil.rmtree, os.environ["XDG_CACHE_HOME"], True)
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 PG_ADMIN_URL = os.environ.get("EVIDENCE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")

@@ -64,3 +64,8 @@ def test_methodology_states_the_replay_sla_and_remediation_thresholds_in_force(s
     assert "a replay is within the SLA when its latency is at most 900 s" in text
     assert "more than 2 (set in [controls]; catalogue default 0) inaccurate" in text
     assert "at least 90.00% (set in [controls]; catalogue default 100.00%) of the failure events" in text
+
+
+def test_methodology_says_the_sources_were_read_for_the_pack(scenario, tmp_path):
+    text = _pack(scenario, tmp_path)
+    assert "The sources were read for this pack when it was built; it never uses the web app's snapshot" in text

@@ -440,7 +440,10 @@ def _methodology(c: PackContents, m: dict, extracts: list[Extract]) -> list:
              *describe_accuracy_and_remediation(c.recon.tolerance_seconds, c.config.remediation.replay_sla_seconds),
              *describe_rules(c.thresholds, c.threshold_defaults)]
     story = [P("8. Methodology and source fingerprints", "h1"), P("8.1 Sources", "h2"),
-             table(src, [WIDTH * x for x in (0.11, 0.30, 0.24, 0.17, 0.18)]), P("8.2 Matching rules", "h2")]
+             table(src, [WIDTH * x for x in (0.11, 0.30, 0.24, 0.17, 0.18)]),
+             P("The sources were read for this pack when it was built; it never uses the web app's snapshot of an "
+               "earlier read.", "small"),
+             P("8.2 Matching rules", "h2")]
     story += [P(E(r)) for r in rules]
     story += [P("8.3 Extract fingerprints", "h2"), table(fp, [WIDTH * 0.2, WIDTH * 0.1, WIDTH * 0.7], align_right=(1,)),
               P(f"manifest.json records these, the configuration hash and the sample seed. Pack id {m['pack_id']} "

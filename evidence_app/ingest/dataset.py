@@ -225,3 +225,8 @@ def _file_progress(progress: Progress | None) -> Callable[[str], None] | None:
     if progress is None:
         return None
     return lambda _path: progress("log files", 1)
+
+
+def read_window(config: Config, period: Period) -> Window | None:
+    """The window ``load_dataset`` reads for ``period`` (the period ± the matching margin); None: everything."""
+    return _window(period, window_margin_seconds(config.matching.tolerance_seconds))

@@ -88,6 +88,15 @@ def _period(picked: object, lo: date, hi: date) -> tuple[date, date]:
     return lo, hi
 
 
+def _data_read(view: View) -> None:
+    """When and from where the data was read, and a button to read the sources again now."""
+    found = guarded(lambda: data.provenance(view))
+    if found is not None:
+        st.sidebar.caption(found.describe())
+    st.sidebar.button("Refresh data", key="refresh_data", on_click=data.refresh, args=(view,),
+                      help="Read the sources again now (and replace the snapshot the server keeps of them).")
+
+
 def _pages(role: str | None, signed_in: bool) -> dict[str, st.Page]:
     """The pages this role may open (sign-in off: everything but the access log, which does not exist)."""
     stems = [p for p in PAGES if (may_open(role, p) if signed_in else p != "access_log")]
@@ -127,6 +136,7 @@ def main() -> None:
         st.warning("Left out of the link you opened (outside your access, or not in this period): "
                    + "; ".join(refused))
     st.sidebar.caption(f"{view.start} – {view.end} · {plain(view.scope.label())}")
+    _data_read(view)
     access.sign_out_button(visitor)
     st.session_state[VIEW_KEY] = view
     links.write(view.start, view.end)

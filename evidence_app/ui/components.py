@@ -98,3 +98,47 @@ def mask_secrets(text: str) -> str:
 
 def empty_state(message: str) -> None:
     st.info(message, icon=":material/info:")
+
+
+class LoadingBar:
+    """A progress bar with counts while the sources are read: rows per store and log files, against the totals
+    the sources' fingerprints announced (``snapshot.EXPECTED`` stages). Called as a ``Progress``; redraws at most
+    every ``every`` seconds, and disappears with ``close``."""
+
+    STAGES = ("operations", "audit rows", "log files")
+
+    def __init__(self, every: float = 0.2) -> None:
+        import time
+
+        self._clock = time.monotonic
+        self._every = every
+        self._last = 0.0
+        self._done: dict[str, int] = {}
+        self._total: dict[str, int] = {}
+        self._bar = st.progress(0.0, text="Checking the sources…")
+
+    def __call__(self, stage: str, units: int) -> None:
+        from evidence_app.snapshot import EXPECTED
+
+        if stage.startswith(EXPECTED):
+            self._total[stage.removeprefix(EXPECTED)] = units
+        else:
+            self._done[stage] = self._done.get(stage, 0) + units
+        if self._clock() - self._last >= self._every:
+            self._last = self._clock()
+            self._bar.progress(self.fraction(), text=self.text())
+
+    def fraction(self) -> float:
+        """Rows and files read ÷ announced (0 until something is announced; never above 1)."""
+        total = sum(self._total.values())
+        return min(1.0, sum(self._done.values()) / total) if total else 0.0
+
+    def text(self) -> str:
+        parts = []
+        for stage in self.STAGES:
+            done, total = self._done.get(stage, 0), self._total.get(stage)
+            parts.append(f"{stage} {done:,}" + (f" of {total:,}" if total is not None else ""))
+        return "Reading the sources: " + " · ".join(parts)
+
+    def close(self) -> None:
+        self._bar.empty()

@@ -25,13 +25,13 @@ from evidence_app.evidence.verify import Verification
 from evidence_app.ingest.canonical import DataIssue, parse_timestamps
 from evidence_app.ingest.dataset import Dataset, SourceReport, open_stores
 from evidence_app.ingest.sources import Store, time_extent
-from evidence_app.pipeline import evaluate
 from evidence_app.reconcile import Period, Reconciliation, Scope, apply_scope
 from evidence_app.reconcile.bounded import ORDER_WORDS, BoundedView, bounded_view
 from evidence_app.reconcile.coverage import coverage_table, exceptions_table
+from evidence_app.snapshot import Provenance, read_through
 from evidence_app.summary import Summary, error_classes, summarize
 from evidence_app.ui.access import Visitor, visitor
-from evidence_app.ui.components import View
+from evidence_app.ui.components import LoadingBar, View
 
 TTL = timedelta(minutes=5)
 
@@ -109,8 +109,53 @@ def _extent(path: str | None) -> tuple[date, date]:
 
 @st.cache_data(ttl=TTL, show_spinner="Reconciling audit rows against operations…")
 def _reconciled(path: str | None, start: date, end: date) -> tuple[Dataset, Reconciliation]:
-    """Matching on the whole data of the period; only ever shown through _scoped."""
-    return evaluate(config(path), Period(start, end), stores=_stores(path))
+    """Matching on the whole data of the period; only ever shown through _scoped. The data comes from the
+    snapshot while the sources are unchanged (see evidence_app/snapshot.py), else from the sources, with a
+    progress bar; where it came from is kept for ``provenance``."""
+    cfg, period = config(path), Period(start, end)
+    bar = LoadingBar()
+    try:
+        loaded = read_through(cfg, period, _stores(path), bar, refresh=_refresh_asked(path, start, end))
+    finally:
+        bar.close()
+    _provenances()[(path, start, end)] = loaded.provenance
+    return loaded.dataset, loaded.reconciliation
+
+
+@st.cache_resource(show_spinner=False)
+def _provenances() -> dict[tuple, Provenance]:
+    """(config, start, end) → where the cached data of that period came from (shared by every session)."""
+    return {}
+
+
+@st.cache_resource(show_spinner=False)
+def _refresh_requests() -> set[tuple]:
+    """(config, start, end) whose next load must read the sources, whatever the snapshot holds."""
+    return set()
+
+
+def _refresh_asked(path: str | None, start: date, end: date) -> bool:
+    asked = _refresh_requests()
+    if (path, start, end) in asked:
+        asked.discard((path, start, end))
+        return True
+    return False
+
+
+def provenance(v: View) -> Provenance | None:
+    """When and from where the view's data was read (None if this server has not recorded it)."""
+    b = bounded(v)
+    _reconciled(b.config_path, b.start, b.end)
+    return _provenances().get((b.config_path, b.start, b.end))
+
+
+def refresh(v: View) -> None:
+    """Read the view's period from the sources again (replacing its snapshot): the stores are reopened and every
+    cached number is dropped, for every visitor, so none is left computed from the older read."""
+    b = bounded(v)
+    _refresh_requests().add((b.config_path, b.start, b.end))
+    _stores.clear()
+    st.cache_data.clear()
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)

@@ -1,0 +1,115 @@
+"""Benchmark the web app's snapshot: a cold first render vs the first render after a restart with the snapshot
+present, next to a bare read of the same columns (same driver).
+
+    python bench/bench_snapshot.py --config bench/out/sqlite-realistic-real-1000000/evidence.toml
+
+The snapshot folder is a private temporary one ($XDG_CACHE_HOME is pointed there), so the run starts cold
+whatever earlier runs left. "restart" clears every Streamlit cache (what a server restart does to the app's
+memory) and renders again: the snapshot is read instead of the stores once the fingerprints match. Also
+timed on their own: the fingerprints, and serving the snapshot (read_through on a hit).
+"""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+APP = str(Path(__file__).resolve().parent.parent / "evidence_app" / "ui" / "app.py")
+
+
+def timed(fn) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def bare_read(config_path: str) -> float:
+    """SELECT of the needed columns from both stores through the same driver, nothing kept (as bench_reconcile)."""
+    import sqlalchemy as sa
+
+    from evidence_app.config import load_config
+    from evidence_app.ingest.sources import FETCH_CHUNK, _table, open_store
+
+    config = load_config(config_path)
+
+    def run() -> None:
+        for store_cfg in (config.operations, config.audit):
+            store = open_store(store_cfg)
+            tbl = _table(store_cfg, [store_cfg.columns[c] for c in sorted(store.present)])
+            with store.engine.connect() as conn:
+                res = conn.execution_options(stream_results=True, yield_per=FETCH_CHUNK).execute(sa.select(*tbl.c))
+                for _ in res.partitions(FETCH_CHUNK):
+                    pass
+
+    return timed(run)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", help="evidence.toml (default: the bundled sample)")
+    args = parser.parse_args()
+    os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="evidence-bench-snapshot-")
+    atexit.register(shutil.rmtree, os.environ["XDG_CACHE_HOME"], True)  # it holds a copy of the audit trail
+    if args.config:
+        os.environ["EVIDENCE_APP_CONFIG"] = str(Path(args.config).resolve())
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    bare = bare_read(args.config) if args.config else float("nan")
+    cold_app = AppTest.from_file(APP, default_timeout=1800)
+    cold = timed(cold_app.run)
+    assert not cold_app.exception, cold_app.exception
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    restart_app = AppTest.from_file(APP, default_timeout=1800)
+    restart = timed(restart_app.run)
+    assert not restart_app.exception, restart_app.exception
+    note = next(c.value for c in restart_app.sidebar.caption if c.value.startswith("Data "))
+    assert {m.label: m.value for m in cold_app.metric} == {m.label: m.value for m in restart_app.metric}
+    fp, hit = parts(args.config)
+    print(f"config: {args.config or 'bundled sample'}")
+    print(f"bare read of the needed columns:            {bare:7.2f} s")
+    print(f"overview first render, cold (no snapshot):  {cold:7.2f} s   {cold / bare:5.2f}× the bare read")
+    print(f"overview first render after a restart:      {restart:7.2f} s   {restart / bare:5.2f}× the bare read")
+    print(f"  of which: fingerprints {fp:.2f} s, serving the snapshot (incl. fingerprints) {hit:.2f} s")
+    print(f"  the page said: {note}")
+
+
+def parts(config_path: str | None) -> tuple[float, float]:
+    """Seconds for the fingerprints alone, and for a read_through served from the snapshot."""
+    from evidence_app.config import load_config
+    from evidence_app.ingest.dataset import open_stores
+    from evidence_app.snapshot import fingerprint, read_through
+
+    config = load_config(config_path)
+    stores = open_stores(config)
+    period = _period(config_path)
+    fp = timed(lambda: fingerprint(config, period, stores))
+    t0 = time.perf_counter()
+    loaded = read_through(config, period, stores)
+    assert loaded.provenance.from_snapshot, loaded.provenance.reason
+    return fp, time.perf_counter() - t0
+
+
+def _period(config_path: str | None):
+    """The period the app opens with: the operations' first to last day."""
+    import pandas as pd
+
+    from evidence_app.config import load_config
+    from evidence_app.ingest.canonical import parse_timestamps
+    from evidence_app.ingest.dataset import open_stores
+    from evidence_app.ingest.sources import time_extent
+    from evidence_app.reconcile import Period
+
+    lo, hi = time_extent(open_stores(load_config(config_path))[0], "occurred_at")
+    ts = parse_timestamps(pd.Series([lo, hi], dtype=object))
+    return Period(ts.iloc[0].date(), ts.iloc[1].date())
+
+
+if __name__ == "__main__":
+    main()
