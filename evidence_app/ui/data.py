@@ -107,7 +107,10 @@ def _extent(path: str | None) -> tuple[date, date]:
 # ---------------------------------------------------------------------------------------------- numbers
 
 
-@st.cache_data(ttl=TTL, show_spinner="Reconciling audit rows against operations…")
+# The period's whole reconciliation and its scoped views are resources, shared by every session as they are:
+# st.cache_data would pickle a million-row reconciliation on every store and unpickle it on every hit (seconds
+# per re-render). Nothing mutates them: pages get derived tables, or shallow copies (pandas copy-on-write).
+@st.cache_resource(ttl=TTL, max_entries=4, show_spinner="Reconciling audit rows against operations…")
 def _reconciled(path: str | None, start: date, end: date) -> tuple[Dataset, Reconciliation]:
     """Matching on the whole data of the period; only ever shown through _scoped. The data comes from the
     snapshot while the sources are unchanged (see evidence_app/snapshot.py), else from the sources, with a
@@ -155,10 +158,12 @@ def refresh(v: View) -> None:
     b = bounded(v)
     _refresh_requests().add((b.config_path, b.start, b.end))
     _stores.clear()
+    _reconciled.clear()
+    _scoped.clear()
     st.cache_data.clear()
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
+@st.cache_resource(ttl=TTL, max_entries=16, show_spinner=False)
 def _scoped(path: str | None, start: date, end: date, scope: Scope) -> Reconciliation:
     return apply_scope(_reconciled(path, start, end)[1], scope)
 
@@ -210,7 +215,7 @@ def _exceptions(path: str | None, start: date, end: date, scope: Scope) -> pd.Da
 
 def failures(v: View) -> pd.DataFrame:
     """Failure events (with their replay state) in the view."""
-    return _scoped(*bounded(v).key).failures
+    return _scoped(*bounded(v).key).failures.copy(deep=False)  # the shared frame stays as it is
 
 
 def summary(v: View) -> Summary:
