@@ -40,12 +40,26 @@ def to_json(data: Any) -> str:
 
 
 def to_csv(frame: pd.DataFrame) -> str:
+    """CSV of ``frame``: the csv module quotes, each column is turned into text at once (a million-row extract in
+    seconds, not a minute); every value reads as :func:`plain` then :func:`_csv_value` make it."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(frame.columns)
-    for row in records(frame):
-        writer.writerow(["" if v is None else _csv_value(v) for v in row.values()])
+    writer.writerows(zip(*(_csv_column(frame.iloc[:, i]) for i in range(frame.shape[1]))))
     return buf.getvalue()
+
+
+def _csv_column(values: pd.Series) -> list[str]:
+    """One column as CSV text, the same as :func:`plain` then :func:`_csv_value` value by value (missing text and
+    NaN empty, a nullable column's NA as pandas writes it), by dtype at once; anything else value by value."""
+    kind = values.dtype
+    if isinstance(kind, pd.StringDtype):
+        return values.to_numpy(dtype=object, na_value="").tolist()
+    if pd.api.types.is_integer_dtype(kind) or pd.api.types.is_bool_dtype(kind):
+        return [str(v) for v in values.tolist()]  # Python ints and bools; a nullable column's NA as '<NA>'
+    if isinstance(kind, np.dtype) and kind.kind == "f":
+        return ["" if v != v else repr(v) for v in values.tolist()]  # NaN is the one value unequal to itself
+    return ["" if v is None else _csv_value(v) for v in map(plain, values.tolist())]
 
 
 def _csv_value(value: Any) -> str:

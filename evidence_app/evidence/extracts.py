@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from evidence_app.evidence.contents import PackContents
-from evidence_app.reconcile.coverage import coverage_table, iso_utc
+from evidence_app.reconcile.coverage import coverage_table, iso_utc, iso_utc_column
 from evidence_app.render import to_csv
 
 EXTRACT_NAMES = ("coverage.csv", "exceptions.csv", "replay_status.csv", "population.csv", "sample.csv",
@@ -34,7 +34,7 @@ class Extract:
 def _times(frame: pd.DataFrame, *cols: str) -> pd.DataFrame:
     out = frame.copy()
     for c in cols:
-        out[c] = out[c].map(iso_utc)
+        out[c] = iso_utc_column(out[c])
     return out
 
 
