@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from evidence_app._text import (
     TEXT_DTYPE,
@@ -42,3 +44,14 @@ def test_labels_and_codes_round_trip():
 def test_repeated_marks_every_copy_and_never_missing_values():
     assert repeated(pd.Series(["a", "b", "a", None, None], dtype=TEXT_DTYPE)).tolist() == [
         True, False, True, False, False]
+
+
+@settings(max_examples=300, deadline=None)
+@given(column=st.lists(st.sampled_from(["a", "b", "é", "", " a"]) | st.none(), max_size=12),
+       chosen=st.lists(st.sampled_from(["a", "b", "é", "", "c"]), min_size=1, max_size=3))
+def test_scope_mask_on_text_selects_what_isin_selects(column, chosen):
+    from evidence_app.reconcile import Scope
+
+    frame = pd.DataFrame({"tenant": pd.Series(column, dtype=TEXT_DTYPE)})
+    expected = pd.Series(column, dtype=object).isin(chosen).tolist()
+    assert Scope(tenant=tuple(chosen)).mask(frame).tolist() == expected

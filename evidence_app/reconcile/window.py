@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 
+import numpy as np
 import pandas as pd
+
+from evidence_app._text import TEXT_DTYPE, text_in, text_set
 
 
 @dataclass(frozen=True)
@@ -56,7 +59,11 @@ class Scope:
         return "; ".join(f"{k} = {', '.join(v)}" for k, v in self.items()) or "all tenants, operators, routes and actions"
 
     def mask(self, frame: pd.DataFrame) -> pd.Series:
-        keep = pd.Series(True, index=frame.index)
+        keep = np.ones(len(frame), dtype=bool)
         for key, values in self.items():
-            keep &= frame[key].isin(values)
-        return keep
+            column = frame[key]
+            if column.dtype == TEXT_DTYPE:  # Arrow's hash set: pandas' isin is several times slower on a million
+                keep &= text_in(column, text_set(pd.Series(values, dtype=TEXT_DTYPE)))
+            else:
+                keep &= column.isin(values).to_numpy(dtype=bool)
+        return pd.Series(keep, index=frame.index)
