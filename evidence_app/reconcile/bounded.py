@@ -12,7 +12,7 @@ import pandas as pd
 
 from evidence_app.errors import UsageError
 from evidence_app.reconcile.coverage import DIMENSIONS, with_ratios
-from evidence_app.reconcile.rules import OP_STATES
+from evidence_app.reconcile.rules import OP_STATES, REPLAY_STATES
 
 ORDERINGS: dict[str, str] = {
     "coverage": "lowest coverage after replay first (then lowest coverage as logged, most missing, name)",
@@ -22,7 +22,8 @@ ORDERINGS: dict[str, str] = {
 """How "worst" is ranked; the words are what the pack and the web app print. A line with nothing expected
 ranks after every line with a coverage figure; names break the last ties (a missing name after every name)."""
 ORDER_WORDS: dict[str, str] = {"coverage": "by coverage after replay", "coverage_logged": "by coverage as logged",
-                               "missing": "by missing operations"}
+                               "missing": "by missing operations", "remediation": "by remediation status",
+                               "not_replayed": "by failure events not yet replayed"}
 PLURALS: dict[str, str] = {"operator": "operators", "tenant": "tenants", "route": "routes", "action": "actions",
                            "day": "days"}
 ROUTE_STATUS_RANK: dict[str, int] = {"not_swept": 0, "unknown": 1, "swept": 2}
@@ -111,6 +112,25 @@ def bounded_remediation(table: pd.DataFrame, limit: int) -> BoundedView:
     keys = [(ROUTE_STATUS_RANK.get(r.status, 3), -int(r.missing_silent_after_fix), -int(r.missing_silent_before_fix),
              _name_key(r.route)) for r in table.itertuples(index=False)]
     return _fold(table, "route", _ranks(keys), limit, len(table), _remediation_line, "remediation")
+
+
+def bounded_replay_routes(table: pd.DataFrame, limit: int) -> BoundedView:
+    """Bound the replay table by route (:func:`replay.replay_by_route`): most failure events not yet replayed
+    first (pending, retrying, abandoned, unconfirmed), then most events, then name; the rest summed into one
+    line per state."""
+    _check(limit, "coverage")
+    if len(table) <= limit:
+        return BoundedView("route", "not_replayed", limit, table, table.head(0), len(table))
+    open_ = table[[s for s in REPLAY_STATES if s != "replayed"]].sum(axis=1).to_numpy()
+    every = table[list(REPLAY_STATES)].sum(axis=1).to_numpy()
+    keys = [(-int(o), -int(e), _name_key(r)) for o, e, r in zip(open_, every, table["route"])]
+    return _fold(table, "route", _ranks(keys), limit, len(table), _replay_line, "not_replayed")
+
+
+def _replay_line(rest: pd.DataFrame, label: str) -> pd.DataFrame:
+    """One line: the folded routes' failure events summed per replay state."""
+    line = {"route": label, **{s: int(rest[s].sum()) for s in REPLAY_STATES}}
+    return pd.DataFrame([line], columns=rest.columns)
 
 
 def _check(limit: int, order: str) -> None:

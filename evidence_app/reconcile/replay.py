@@ -123,3 +123,16 @@ def replay_status(failures: pd.DataFrame, as_of: datetime, skipped_log_lines: in
         latency_max=float(lat.max()) if len(lat) else None,
         skipped_log_lines=skipped_log_lines,
     )
+
+
+def replay_by_route(failures: pd.DataFrame) -> pd.DataFrame:
+    """Failure events per route (None for events without one) and replay state: one row per route, a count
+    column per state of :data:`REPLAY_STATES`, sorted by route name (None last)."""
+    if failures.empty:
+        return pd.DataFrame({"route": pd.Series(dtype=object), **{s: pd.Series(dtype=np.int64) for s in REPLAY_STATES}})
+    route = failures["route"].astype(object).where(failures["route"].notna(), None)
+    table = pd.crosstab(route.fillna("\0none"), failures["state"]).reindex(columns=list(REPLAY_STATES), fill_value=0)
+    table = table.astype(np.int64).reset_index(names="route").rename_axis(columns=None)
+    table["route"] = table["route"].astype(object).where(table["route"] != "\0none", None)
+    named = table[table["route"].notna()].sort_values("route", kind="stable")
+    return pd.concat([named, table[table["route"].isna()]], ignore_index=True)

@@ -101,13 +101,13 @@ def error_classes_bar(table: pd.DataFrame) -> go.Figure:
     return fig
 
 
-def route_progress(failures: pd.DataFrame) -> go.Figure:
-    counts = pd.crosstab(failures["route"].fillna("(none)"), failures["state"]).reindex(
-        columns=list(REPLAY_STATES), fill_value=0)
+def route_progress(lines: pd.DataFrame) -> go.Figure:
+    """Failure events per route by replay state, one bar per line of the (bounded) replay-by-route table."""
     fig = go.Figure()
+    labels = [chart_text("(none)" if r is None else str(r)) for r in lines["route"]]
     for state in REPLAY_STATES:
-        fig.add_bar(y=[chart_text(r) for r in counts.index], x=counts[state], name=state, orientation="h",
+        fig.add_bar(y=labels, x=lines[state], name=state, orientation="h",
                     marker_color=palette.STATE_COLOURS[state], hovertemplate="%{y}<br>" + state + ": %{x}<extra></extra>")
     fig.update_layout(title="Replay progress per route", barmode="stack", yaxis=dict(autorange="reversed"),
-                      height=max(320, 26 * len(counts) + 120), **LAYOUT)
+                      height=max(320, 26 * len(lines) + 120), **LAYOUT)
     return fig

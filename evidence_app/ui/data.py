@@ -26,8 +26,9 @@ from evidence_app.ingest.canonical import DataIssue, parse_timestamps
 from evidence_app.ingest.dataset import Dataset, SourceReport, open_stores
 from evidence_app.ingest.sources import Store, time_extent
 from evidence_app.reconcile import Period, Reconciliation, Scope, apply_scope
-from evidence_app.reconcile.bounded import ORDER_WORDS, BoundedView, bounded_view
+from evidence_app.reconcile.bounded import ORDER_WORDS, BoundedView, bounded_replay_routes, bounded_view
 from evidence_app.reconcile.coverage import coverage_table, exceptions_table
+from evidence_app.reconcile.replay import replay_by_route
 from evidence_app.snapshot import Provenance, read_through
 from evidence_app.summary import Summary, error_classes, summarize
 from evidence_app.ui.access import Visitor, visitor
@@ -236,6 +237,21 @@ def controls(v: View) -> list[ControlResult]:
 def _controls(path: str | None, start: date, end: date, scope: Scope, as_of: datetime) -> list[ControlResult]:
     return evaluate_controls(_summary(path, start, end, scope, as_of), _scoped(path, start, end, scope),
                              config(path).controls)
+
+
+def replay_routes(v: View) -> pd.DataFrame:
+    """Failure events per route and replay state, every route (core: replay_by_route)."""
+    return _replay_routes(*bounded(v).key)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def _replay_routes(path: str | None, start: date, end: date, scope: Scope) -> pd.DataFrame:
+    return replay_by_route(_scoped(path, start, end, scope).failures)
+
+
+def worst_replay_routes(v: View, limit: int) -> BoundedView:
+    """The routes with most failure events not yet replayed, the rest in one line (core: bounded_replay_routes)."""
+    return bounded_replay_routes(replay_routes(v), limit)
 
 
 def error_class_table(v: View) -> pd.DataFrame:

@@ -2,8 +2,13 @@
 
 import streamlit as st
 
+from evidence_app.render import to_csv
 from evidence_app.ui import charts, data
-from evidence_app.ui.components import current_view, empty_state, guarded, hours, num
+from evidence_app.ui.access import download
+from evidence_app.ui.components import current_view, empty_state, guarded, hours, num, plain
+
+ROUTES_SHOWN = 15
+"""Routes drawn by name in the replay chart; the rest are one line (every route in the CSV download)."""
 
 v = current_view()
 st.title("Replay & backfill")
@@ -36,7 +41,14 @@ st.plotly_chart(charts.failures_over_time(fe), width="stretch")
 left, right = st.columns(2)
 left.plotly_chart(charts.latency_histogram(fe), width="stretch")
 right.plotly_chart(charts.error_classes_bar(guarded(lambda: data.error_class_table(v))), width="stretch")
-st.plotly_chart(charts.route_progress(fe), width="stretch")
+routes = guarded(lambda: data.worst_replay_routes(v, ROUTES_SHOWN))
+text = routes.caption()
+st.caption(plain(text[:1].upper() + text[1:]) + ".")
+st.plotly_chart(charts.route_progress(routes.lines), width="stretch")
+every = guarded(lambda: data.replay_routes(v))
+download("Download every route's replay progress (CSV)", lambda: to_csv(every).encode("utf-8"),
+         file_name="replay_by_route.csv", mime="text/csv", key="dl_replay_routes", action="csv_download",
+         page="replay", rows=len(every))
 with st.expander("All failure events"):
     st.dataframe(fe[["failure_id", "created_at", "state", "attempts", "latency_seconds", "error_class", "route",
                      "tenant", "operator", "action", "operation_id"]], hide_index=True, width="stretch")
