@@ -17,6 +17,7 @@ from evidence_app.config import load_config
 from evidence_app.pipeline import evaluate
 from evidence_app.reconcile import Period
 
+from pdftools import tool
 from scenario import T0
 
 DAY = timedelta(days=1)
@@ -130,15 +131,9 @@ def test_a_d1_dump_is_identified_by_name_size_and_sha256(spread, tmp_path):
 
 
 def test_the_methodology_shows_each_query_with_its_row_count(spread, tmp_path):
-    import shutil
     import subprocess
 
-    from conftest import IN_CI
-
-    if shutil.which("pdftotext") is None:
-        if IN_CI:
-            pytest.fail("CI=true but pdftotext is not installed")
-        pytest.skip("pdftotext not installed")
+    tool("pdftotext")
     manifest = _pack_manifest(spread, tmp_path, "--start", "2026-10-02", "--end", "2026-10-03")
     text = " ".join(subprocess.run(["pdftotext", "-raw", str(tmp_path / "p.pdf"), "-"], capture_output=True,
                                    text=True, check=True).stdout.split())

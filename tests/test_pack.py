@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -14,7 +13,7 @@ from click.testing import CliRunner
 
 from evidence_app.cli import main
 
-from conftest import IN_CI
+from pdftools import tool
 
 PERIOD = ["--start", "2026-08-01", "--end", "2026-10-29"]
 AT = ["--generated-at", "2026-10-30T00:00:00Z"]
@@ -22,15 +21,6 @@ AT = ["--generated-at", "2026-10-30T00:00:00Z"]
 
 def run(*args: str, env: dict | None = None):
     return CliRunner().invoke(main, list(args), env=env)
-
-
-def tool(name: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        if IN_CI:
-            pytest.fail(f"CI=true but {name} is not installed (.ci/run installs poppler-utils and qpdf)")
-        pytest.skip(f"{name} not installed (apt-get install poppler-utils qpdf)")
-    return path
 
 
 @pytest.fixture(scope="module")

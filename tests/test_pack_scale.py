@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import shutil
 import subprocess
 from datetime import date, timedelta
 from pathlib import Path
@@ -19,7 +18,7 @@ from evidence_app.evidence.contents import PACK_LINES
 from evidence_app.reconcile.bounded import bounded_view
 from evidence_app.reconcile.coverage import coverage_table
 
-from conftest import IN_CI
+from pdftools import tool
 from scenario import T0, Scenario
 
 OPERATIONS = 5_000
@@ -51,22 +50,13 @@ def build(s: Scenario, tmp: Path) -> Path:
     return out
 
 
-def poppler(name: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        if IN_CI:
-            pytest.fail(f"CI=true but {name} is not installed (.ci/run installs poppler-utils)")
-        pytest.skip(f"{name} not installed (apt-get install poppler-utils)")
-    return path
-
-
 def pages(pdf: Path) -> int:
-    info = subprocess.run([poppler("pdfinfo"), str(pdf)], capture_output=True, text=True, check=True).stdout
+    info = subprocess.run([tool("pdfinfo"), str(pdf)], capture_output=True, text=True, check=True).stdout
     return int(re.search(r"^Pages:\s+(\d+)", info, re.MULTILINE).group(1))
 
 
 def text(pdf: Path) -> str:
-    out = subprocess.run([poppler("pdftotext"), "-layout", str(pdf), "-"], capture_output=True, text=True,
+    out = subprocess.run([tool("pdftotext"), "-layout", str(pdf), "-"], capture_output=True, text=True,
                          check=True).stdout
     return re.sub(r"\s+", " ", out)
 

@@ -3,26 +3,19 @@
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from datetime import timedelta
 
-import pytest
 from click.testing import CliRunner
 
 from evidence_app.cli import main
 
-from conftest import IN_CI
+from pdftools import tool
 from scenario import T0
 
 
 def _text(pdf) -> str:
-    tool = shutil.which("pdftotext")
-    if tool is None:
-        if IN_CI:
-            pytest.fail("CI=true but pdftotext is not installed (.ci/run installs poppler-utils)")
-        pytest.skip("pdftotext not installed (apt-get install poppler-utils)")
-    out = subprocess.run([tool, "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run([tool("pdftotext"), "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     return re.sub(r"\s+", " ", out)
 
 

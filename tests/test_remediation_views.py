@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -15,15 +14,15 @@ from streamlit.testing.v1 import AppTest
 
 from evidence_app.cli import main
 from evidence_app.config import load_config
-from evidence_app.pipeline import evaluate
 from evidence_app.evidence.contents import PACK_LINES
+from evidence_app.pipeline import evaluate
 from evidence_app.reconcile import Period
 from evidence_app.reconcile.bounded import bounded_remediation
 from evidence_app.reconcile.coverage import exceptions_table
 from evidence_app.render import records
 from evidence_app.summary import summarize
 
-from conftest import IN_CI
+from pdftools import tool
 
 APP = str(Path(__file__).resolve().parent.parent / "evidence_app" / "ui" / "app.py")
 PERIOD = ["--start", "2026-08-01", "--end", "2026-10-29"]
@@ -106,10 +105,7 @@ def test_web_app_lists_the_cores_inaccurate_and_incomplete_rows(page, core):
 
 @pytest.fixture(scope="module")
 def pdf_text(tmp_path_factory):
-    if shutil.which("pdftotext") is None:
-        if IN_CI:
-            pytest.fail("CI=true but pdftotext is not installed")
-        pytest.skip("pdftotext not installed")
+    tool("pdftotext")
     folder = tmp_path_factory.mktemp("views")
     runner = CliRunner()
     assert runner.invoke(main, ["keygen", str(folder / "id")]).exit_code == 0
