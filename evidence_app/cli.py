@@ -118,6 +118,12 @@ start_option = click.option("--start", help="First day of the period, YYYY-MM-DD
 end_option = click.option("--end", help="Last day of the period, YYYY-MM-DD (UTC, inclusive).")
 
 
+def format_option(*choices: str, default: str) -> Callable:
+    """``--format`` with the output formats a command offers."""
+    return click.option("--format", "fmt", type=click.Choice(list(choices)), default=default, show_default=True,
+                        help="Output format.")
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="evidence-app")
 def main() -> None:
@@ -147,8 +153,7 @@ def serve(config_path: str | None, port: int, address: str) -> None:
 @start_option
 @end_option
 @click.option("--by", "dims", default="", help="Comma list of day, operator, route, tenant, action (empty: one total row).")
-@click.option("--format", "fmt", type=click.Choice(["json", "csv", "table"]), default="table", show_default=True,
-              help="Output format.")
+@format_option("json", "csv", "table", default="table")
 @handle_errors
 def coverage(config_path: str | None, start: str | None, end: str | None, dims: str, fmt: str) -> None:
     """Coverage as logged and after replay, grouped by the chosen dimensions."""
@@ -182,8 +187,7 @@ def _short(column: str) -> str:
 @config_option
 @start_option
 @end_option
-@click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True,
-              help="Output format.")
+@format_option("json", "csv", default="json")
 @handle_errors
 def exceptions(config_path: str | None, start: str | None, end: str | None, fmt: str) -> None:
     """Every operation not covered, and every orphan or duplicate audit row."""
@@ -197,8 +201,7 @@ def exceptions(config_path: str | None, start: str | None, end: str | None, fmt:
 @start_option
 @end_option
 @click.option("--as-of", "as_of", help="Measure ages at this ISO-8601 time (default: now, UTC).")
-@click.option("--format", "fmt", type=click.Choice(["json", "table"]), default="table", show_default=True,
-              help="Output format.")
+@format_option("json", "table", default="table")
 @handle_errors
 def replay_status_cmd(config_path: str | None, start: str | None, end: str | None, as_of: str | None, fmt: str) -> None:
     """Where every failed audit insert stands: replayed, pending, retrying, abandoned, unconfirmed."""
@@ -229,8 +232,7 @@ as_of_option = click.option("--as-of", "as_of",
 @start_option
 @end_option
 @as_of_option
-@click.option("--format", "fmt", type=click.Choice(["json", "csv", "table"]), default="table", show_default=True,
-              help="Output format.")
+@format_option("json", "csv", "table", default="table")
 @handle_errors
 def remediation(config_path: str | None, start: str | None, end: str | None, as_of: str | None, fmt: str) -> None:
     """Did the fix work? Per route: effective fix time, silent drops before/after it, replays within the SLA,
@@ -272,8 +274,7 @@ _REMEDIATION_SHORT = {"effective_fixed_at": "fixed_at", "missing_silent_before_f
 @click.option("--fail-on-unconfirmed/--allow-unconfirmed", "fail_on_unconfirmed", default=None,
               help="Breach on any unconfirmed replay, or allow them (default: [check] or fail).")
 @click.option("--webhook", metavar="URL", help="POST the result as JSON, with a one-line `text`, to this http(s) URL.")
-@click.option("--format", "fmt", type=click.Choice(["json", "table"]), default="table", show_default=True,
-              help="Output format.")
+@format_option("json", "table", default="table")
 @handle_errors
 def check(config_path: str | None, start: str | None, end: str | None, as_of: str | None, fmt: str,
           webhook: str | None, **limits: float | int | bool | None) -> None:
@@ -442,8 +443,7 @@ def access_log_verify(config_path: str | None) -> None:
 @config_option
 @start_option
 @end_option
-@click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True,
-              help="Output format.")
+@format_option("json", "csv", default="json")
 @handle_errors
 def access_log_export(config_path: str | None, start: str | None, end: str | None, fmt: str) -> None:
     """Print the access log's entries (of the given days, by their UTC time), oldest first."""
