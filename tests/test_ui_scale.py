@@ -83,3 +83,9 @@ def test_selecting_an_operator_far_down_the_list_shows_its_row(page, by_operator
 def test_a_smaller_limit_shows_fewer_bars(page):
     page.number_input(key="worst_limit").set_value(5).run()
     assert [len(t["y"]) for t in chart(page, "Coverage by operator")["data"]] == [6, 6]
+
+
+def test_the_orderings_offered_are_exactly_those_a_coverage_view_takes(page):
+    from evidence_app.reconcile.bounded import ORDER_WORDS, ORDERINGS
+
+    assert page.selectbox(key="worst_order").options == [ORDER_WORDS[o].removeprefix("by ") for o in ORDERINGS]

@@ -22,8 +22,11 @@ ORDERINGS: dict[str, str] = {
 """How "worst" is ranked; the words are what the pack and the web app print. A line with nothing expected
 ranks after every line with a coverage figure; names break the last ties (a missing name after every name)."""
 ORDER_WORDS: dict[str, str] = {"coverage": "by coverage after replay", "coverage_logged": "by coverage as logged",
-                               "missing": "by missing operations", "remediation": "by remediation status",
-                               "not_replayed": "by failure events not yet replayed"}
+                               "missing": "by missing operations"}
+"""The words of :data:`ORDERINGS`, the orderings a coverage view may be asked for."""
+CAPTION_WORDS: dict[str, str] = {**ORDER_WORDS, "remediation": "by remediation status",
+                                 "not_replayed": "by failure events not yet replayed"}
+"""What a caption says of any bounded view's order, the remediation and replay views' fixed ones too."""
 PLURALS: dict[str, str] = {"operator": "operators", "tenant": "tenants", "route": "routes", "action": "actions",
                            "day": "days"}
 ROUTE_STATUS_RANK: dict[str, int] = {"not_swept": 0, "unknown": 1, "swept": 2}
@@ -77,7 +80,7 @@ class BoundedView:
         """One line saying what is shown: "15 worst of 5,000 operators by coverage after replay; every operator
         in coverage_by_operator.csv" (``where`` names the full list), or "all 12 operators" when nothing folded."""
         noun = PLURALS.get(self.dimension, self.dimension)
-        text = (f"{self.shown:,} worst of {self.total:,} {noun} {ORDER_WORDS[self.order]}, all others in one line"
+        text = (f"{self.shown:,} worst of {self.total:,} {noun} {CAPTION_WORDS[self.order]}, all others in one line"
                 if self.folded else f"all {self.total:,} {noun}")
         return text + (f"; every {self.dimension} in {where}" if where else "")
 
