@@ -150,7 +150,7 @@ def canonical_target(values: pd.Series) -> pd.Series:
     if not rest.any():
         return text
     codes, uniques = pd.factorize(text[rest])
-    originals = uniques.tolist() if hasattr(uniques, "tolist") else list(uniques)
+    originals = uniques.tolist()
     canonical = [_canonical_json(u) for u in originals]
     if canonical == originals:  # nothing to rewrite
         return text

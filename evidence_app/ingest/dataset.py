@@ -90,8 +90,7 @@ def open_stores(config: Config) -> tuple[Store, Store]:
 def load_dataset(config: Config, period: Period, progress: Progress | None = None,
                  stores: tuple[Store, Store] | None = None) -> Dataset:
     """Fetch the period plus the matching margin from both stores (opened here unless given), read the logs."""
-    margin = window_margin_seconds(config.matching.tolerance_seconds)
-    window = _window(period, margin)
+    window = read_window(config, period)
     ops_store, audit_store = stores or open_stores(config)
     queries: list[QueryRecord] = []
     # Each store is canonicalised and sorted before the next is read, and every intermediate frame is given
