@@ -42,11 +42,52 @@ def to_json(data: Any) -> str:
 def to_csv(frame: pd.DataFrame) -> str:
     """CSV of ``frame``: the csv module quotes, each column is turned into text at once (a million-row extract in
     seconds, not a minute); every value reads as :func:`plain` then :func:`_csv_value` make it."""
+    fast = _arrow_csv(frame)
+    if fast is not None:
+        return fast
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(frame.columns)
     writer.writerows(zip(*(_csv_column(frame.iloc[:, i]) for i in range(frame.shape[1]))))
     return buf.getvalue()
+
+
+def _arrow_csv(frame: pd.DataFrame) -> str | None:
+    """The text the csv module would write, by Arrow's writer in C++ (a million rows in a fraction of a second),
+    when the two cannot differ: two columns or more (the csv module quotes a row that is one empty field) and no
+    name or value it would quote. Each column is the text :func:`_csv_column` gives, so values read the same.
+    None when something needs quoting."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    names = list(frame.columns)
+    if len(names) < 2 or not all(n.__class__ is str and not _needs_quotes(n) for n in names):
+        return None
+    table = pa.Table.from_arrays([_arrow_column(frame.iloc[:, i]) for i in range(len(names))], names=names)
+    out = io.BytesIO()
+    try:  # unquoted, Arrow refuses any value holding , " \r or \n: the csv module (which quotes) writes those
+        pacsv.write_csv(table, out, pacsv.WriteOptions(include_header=False, quoting_style="none", eol="\n"))
+    except pa.ArrowInvalid:
+        return None
+    return ",".join(names) + "\n" + out.getvalue().decode("utf-8")  # Arrow would quote the header
+
+
+def _needs_quotes(text: str) -> bool:
+    return any(c in text for c in ',"\r\n')
+
+
+def _arrow_column(values: pd.Series):  # noqa: ANN202 - a pyarrow Array
+    """A column as Arrow int64 or text whose CSV form is what :func:`_csv_column` gives: text columns as they are
+    held (missing is empty), whole numbers as numbers, anything else as :func:`_csv_column`'s text."""
+    import pyarrow as pa
+
+    kind = values.dtype
+    if isinstance(kind, np.dtype) and kind.kind in "iu" and kind.itemsize <= 8 and kind != np.uint64:
+        return pa.array(values.to_numpy(), type=pa.int64())
+    if isinstance(kind, pd.StringDtype):
+        array = pa.array(values.array)  # Arrow-backed text: no Python strings made
+        return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+    return pa.array(_csv_column(values), type=pa.string())
 
 
 def _csv_column(values: pd.Series) -> list[str]:
@@ -59,7 +100,16 @@ def _csv_column(values: pd.Series) -> list[str]:
         return [str(v) for v in values.tolist()]  # Python ints and bools; a nullable column's NA as '<NA>'
     if isinstance(kind, np.dtype) and kind.kind == "f":
         return ["" if v != v else repr(v) for v in values.tolist()]  # NaN is the one value unequal to itself
-    return ["" if v is None else _csv_value(v) for v in map(plain, values.tolist())]
+    # Mixed columns (text with None, ratios with None): exact str and float values, by far the most, are their
+    # own text at once; anything else goes through plain() as before.
+    return [v if v.__class__ is str else repr(v) if v.__class__ is float and v == v else _csv_text(v)
+            for v in values.tolist()]
+
+
+def _csv_text(value: Any) -> str:
+    """One value as CSV text: :func:`plain`, then missing empty, then :func:`_csv_value`."""
+    value = plain(value)
+    return "" if value is None else _csv_value(value)
 
 
 def _csv_value(value: Any) -> str:

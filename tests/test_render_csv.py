@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import timezone
+from datetime import datetime, timezone
 from typing import Any
 
 import numpy as np
@@ -13,8 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from evidence_app._text import TEXT_DTYPE
-from evidence_app.reconcile.coverage import iso_utc, iso_utc_column
-from evidence_app.render import _csv_value, plain, to_csv
+from evidence_app.reconcile.coverage import iso_utc, iso_utc_column, iso_utc_text
+from evidence_app.render import _arrow_csv, _csv_value, plain, to_csv
 
 
 def reference_csv(frame: pd.DataFrame) -> str:
@@ -71,3 +71,80 @@ def test_a_text_with_comma_quote_and_newline_is_quoted_once():
 def test_timestamps_written_at_once_equal_iso_utc_value_by_value(values):
     column = pd.Series(pd.array(values, dtype="datetime64[us, UTC]"))
     assert iso_utc_column(column).tolist() == [iso_utc(t) for t in column]
+
+
+plain_texts = st.text(alphabet=st.sampled_from(list("ab -:é/.") + ["\u2028", "\t"]), max_size=6)
+
+
+@st.composite
+def plain_frames(draw) -> pd.DataFrame:
+    """Frames of text and whole numbers with nothing to quote (the shape of the big extracts), now and then one
+    value that is not (a NaN, pd.NA, a number or a quote in an object column)."""
+    n = draw(st.integers(0, 8))
+
+    def column(kind: str) -> pd.Series:
+        if kind == "text":
+            return pd.Series(draw(st.lists(plain_texts | st.none(), min_size=n, max_size=n)), dtype=TEXT_DTYPE)
+        if kind == "int":
+            return pd.Series(draw(st.lists(st.integers(-(2**63), 2**63 - 1), min_size=n, max_size=n)),
+                             dtype="int64")
+        odd = st.sampled_from([float("nan"), pd.NA, 3, 2.5, 'x"', "a,b", np.float64(1.0), pd.NaT])
+        values = draw(st.lists(plain_texts | st.none(), min_size=n, max_size=n))
+        if values and draw(st.booleans()):
+            values[draw(st.integers(0, n - 1))] = draw(odd)
+        return pd.Series(values, dtype=object)
+
+    kinds = draw(st.lists(st.sampled_from(["text", "int", "object"]), min_size=1, max_size=5))
+    return pd.DataFrame({f"c{i}": column(k) for i, k in enumerate(kinds)})
+
+
+@settings(max_examples=400, deadline=None)
+@given(frame=plain_frames())
+def test_frames_with_nothing_to_quote_give_the_value_by_value_csv(frame):
+    assert to_csv(frame) == reference_csv(frame)
+
+
+def test_plain_text_and_numbers_go_through_arrow_and_read_the_same():
+    frame = pd.DataFrame({"id": pd.Series(["op-1", None, ""], dtype=TEXT_DTYPE), "n": [1, -2, 2**62],
+                          "at": pd.Series(["2026-10-01T12:00:00Z", None, "x"], dtype=object)})
+    assert _arrow_csv(frame) == "id,n,at\nop-1,1,2026-10-01T12:00:00Z\n,-2,\n,4611686018427387904,x\n"
+    assert to_csv(frame) == reference_csv(frame)
+
+
+def test_other_values_go_through_arrow_as_the_csv_module_would_write_them():
+    frame = pd.DataFrame({"a": [1.5, np.nan], "b": pd.Series([pd.NA, 2.0], dtype=object), "c": [True, False],
+                          "d": pd.Series([None, 7], dtype="Int64")})
+    assert _arrow_csv(frame) == "a,b,c,d\n1.5,<NA>,True,<NA>\n,2.0,False,7\n"
+    assert to_csv(frame) == reference_csv(frame)
+
+
+def test_what_the_csv_module_would_quote_stays_with_the_csv_module():
+    text = pd.Series(["a"], dtype=TEXT_DTYPE)
+    assert _arrow_csv(pd.DataFrame({"only": text})) is None  # one column: the csv module quotes an empty row
+    assert _arrow_csv(pd.DataFrame({"a": text, "b": pd.Series(['q"'], dtype=TEXT_DTYPE)})) is None
+    assert _arrow_csv(pd.DataFrame({"a,b": text, "c": text})) is None  # a header that needs quoting
+
+
+@settings(max_examples=300, deadline=None)
+@given(values=st.lists(st.datetimes(min_value=datetime(1000, 1, 1), timezones=st.just(timezone.utc)) | st.none(),
+                       max_size=10))
+def test_timestamps_as_arrow_text_equal_iso_utc_value_by_value(values):
+    column = pd.Series(pd.array(values, dtype="datetime64[us, UTC]"))
+    text = iso_utc_text(column)
+    assert text.dtype == TEXT_DTYPE
+    assert [None if pd.isna(v) else v for v in text.tolist()] == [iso_utc(t) for t in column]
+
+
+def test_timestamps_before_1970_keep_their_microsecond_field():
+    column = pd.Series(pd.to_datetime(["1969-12-31T23:59:59.000001Z", "1969-12-31T23:59:58.5Z", None], utc=True))
+    assert iso_utc_text(column).tolist()[:2] == ["1969-12-31T23:59:59.000001Z", "1969-12-31T23:59:58.500000Z"]
+
+
+def test_arrow_refuses_unquoted_every_character_the_csv_module_quotes():
+    """The Arrow path relies on Arrow refusing, unquoted, what the csv module would quote: each such character,
+    anywhere in any value, sends the frame back to the csv module."""
+    for ch in ',"\n\r':
+        for value in (ch, f"a{ch}", f"{ch}b", f"a{ch}b"):
+            frame = pd.DataFrame({"a": pd.Series(["x", value], dtype=TEXT_DTYPE), "b": [1, 2]})
+            assert _arrow_csv(frame) is None
+            assert to_csv(frame) == reference_csv(frame)

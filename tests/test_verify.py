@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from evidence_app.cli import main
@@ -363,6 +363,7 @@ def test_random_byte_edits_never_verify(genuine_bytes, trust, edits, tail):
     for where, value in edits:
         pos = start + int(where * (len(data) - start))
         data[pos] = value if value != data[pos] else value ^ 0x20
+    assume(bytes(data) != genuine_bytes)  # two edits of one byte can put it back as it was
     _assert_never_passes(bytes(data), trust)
 
 

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
+from typing import TypeVar
 
 import pandas as pd
 
 from evidence_app.evidence.contents import PackContents
-from evidence_app.reconcile.coverage import coverage_table, iso_utc, iso_utc_column
+from evidence_app.reconcile.coverage import coverage_table, iso_utc, iso_utc_text
 from evidence_app.render import to_csv
 
 EXTRACT_NAMES = ("coverage.csv", "exceptions.csv", "replay_status.csv", "population.csv", "sample.csv",
@@ -19,6 +22,8 @@ BREAKDOWN_NAMES = ("coverage_by_operator.csv", "coverage_by_tenant.csv", "covera
 one line each). Packs made before them did not carry them, so :data:`EXTRACT_NAMES` stays the list verify demands."""
 MANIFEST = "manifest.json"
 
+T = TypeVar("T")
+
 
 @dataclass(frozen=True)
 class Extract:
@@ -26,7 +31,7 @@ class Extract:
     data: bytes
     rows: int
 
-    @property
+    @cached_property
     def sha256(self) -> str:
         return hashlib.sha256(self.data).hexdigest()
 
@@ -34,7 +39,7 @@ class Extract:
 def _times(frame: pd.DataFrame, *cols: str) -> pd.DataFrame:
     out = frame.copy()
     for c in cols:
-        out[c] = iso_utc_column(out[c])
+        out[c] = iso_utc_text(out[c])
     return out
 
 
@@ -45,24 +50,39 @@ def _ops_view(ops: pd.DataFrame) -> pd.DataFrame:
 
 
 def build_extracts(c: PackContents) -> list[Extract]:
+    """Every extract of the pack, in :data:`EXTRACT_NAMES` then :data:`BREAKDOWN_NAMES` order."""
+    return in_pack_order(list(iter_extracts(c)))
+
+
+def in_pack_order(items: list[T], name: Callable[[T], str] = lambda e: e.name) -> list[T]:
+    """``items`` (extracts, or anything ``name`` names) in the order the pack lists its extracts."""
+    order = {n: i for i, n in enumerate(EXTRACT_NAMES + BREAKDOWN_NAMES)}
+    return sorted(items, key=lambda item: order[name(item)])
+
+
+def iter_extracts(c: PackContents) -> Iterator[Extract]:
+    """The extracts one at a time, population.csv (the largest) first: each frame is made just before its CSV
+    (one million-row frame held at a time), and a caller deflating each as it comes deflates the largest while
+    the others are written."""
+    for name, frame in _frames(c):
+        yield Extract(name, to_csv(frame).encode("utf-8"), len(frame))
+
+
+def _frames(c: PackContents) -> Iterator[tuple[str, pd.DataFrame]]:
     fe_cols = ["failure_id", "created_at", "operation_id", "tenant", "operator", "route", "action", "state",
                "attempts", "latency_seconds", "error_class", "error"]
     fe = c.recon.failures
-    failures = _times(fe[fe_cols], "created_at") if len(fe) else pd.DataFrame(columns=fe_cols)
+    yield "population.csv", _ops_view(c.recon.operations)
+    yield "coverage.csv", coverage_table(c.recon, ["day", "tenant", "operator", "route", "action"])
+    yield "exceptions.csv", c.exceptions
+    yield "replay_status.csv", _times(fe[fe_cols], "created_at") if len(fe) else pd.DataFrame(columns=fe_cols)
     sample = _ops_view(c.sample)
     sample.insert(0, "draw", range(1, len(sample) + 1))
-    frames = {
-        "coverage.csv": coverage_table(c.recon, ["day", "tenant", "operator", "route", "action"]),
-        "exceptions.csv": c.exceptions,
-        "replay_status.csv": failures,
-        "population.csv": _ops_view(c.recon.operations),
-        "sample.csv": sample,
-        "remediation.csv": c.summary.remediation,
-        "coverage_by_operator.csv": c.by_operator,
-        "coverage_by_tenant.csv": c.by_tenant,
-        "coverage_by_route.csv": c.by_route,
-    }
-    return [Extract(name, to_csv(frame).encode("utf-8"), len(frame)) for name, frame in frames.items()]
+    yield "sample.csv", sample
+    yield "remediation.csv", c.summary.remediation
+    yield "coverage_by_operator.csv", c.by_operator
+    yield "coverage_by_tenant.csv", c.by_tenant
+    yield "coverage_by_route.csv", c.by_route
 
 
 def csv_rows(data: bytes) -> int:

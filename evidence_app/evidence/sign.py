@@ -16,12 +16,25 @@ from typing import Callable, Iterator, TypeVar
 
 from evidence_app.errors import UsageError
 from evidence_app.evidence import identity_files
+from evidence_app.evidence.deflate import deflate
 from evidence_app.evidence.trust import sha256_fingerprint
 
 T = TypeVar("T")
 
 PASSPHRASE_ENV = "EVIDENCE_SIGNING_PASSPHRASE"
 FIELD_NAME = "EvidencePackSignature"
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file embedded in the pack. ``deflated`` is :func:`~evidence_app.evidence.deflate.deflate` of ``data``
+    when the caller made it ahead (on other cores, while the main thread went on); otherwise it is made here."""
+
+    name: str
+    data: bytes
+    mime: str
+    description: str
+    deflated: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -155,21 +168,26 @@ def _reason(exc: BaseException) -> str:
     return (str(exc) or type(exc).__name__).splitlines()[0][:200]
 
 
-def sign_with_attachments(pdf: bytes, attachments: list[tuple[str, bytes, str, str]], identity: Identity,
+def sign_with_attachments(pdf: bytes, attachments: list[Attachment], identity: Identity,
                           generated_at: datetime, stamper=None, tsa_url: str | None = None) -> bytes:  # noqa: ANN001
-    """Embed (name, data, mime, description) files and sign, in one incremental revision. The same inputs give
+    """Embed the attachments and sign, in one incremental revision. The same inputs give
     the same bytes (the file id, /ModDate and the signing time come from ``generated_at``, not the clock)
     unless a timestamp authority stamps it."""
-    from pyhanko.pdf_utils import embed
+    from pyhanko.pdf_utils import embed, generic
     from pyhanko.sign import fields, signers
     from pyhanko.sign.timestamps.common_utils import TimestampRequestError
 
     writer = _pack_writer(pdf, generated_at)
-    for name, data, mime, description in attachments:
+    for a in attachments:
         params = embed.EmbeddedFileParams(creation_date=generated_at, modification_date=generated_at)
-        obj = embed.EmbeddedFileObject.from_file_data(writer, data, mime_type=mime, params=params)
-        embed.embed_file(writer, embed.FileSpec(file_spec_string=name, file_name=name, embedded_data=obj,
-                                                description=description))
+        # What EmbeddedFileObject.from_file_data(..., compress=True) builds (FlateDecode), with the stream
+        # deflated ahead handed over instead of deflated again on this thread.
+        obj = embed.EmbeddedFileObject(writer, stream_data=a.data,
+                                       encoded_data=a.deflated if a.deflated is not None else deflate(a.data),
+                                       params=params, mime_type=a.mime)
+        obj["/Filter"] = generic.pdf_name("/FlateDecode")
+        embed.embed_file(writer, embed.FileSpec(file_spec_string=a.name, file_name=a.name, embedded_data=obj,
+                                                description=a.description))
     meta = signers.PdfSignatureMetadata(
         field_name=FIELD_NAME,
         subfilter=fields.SigSeedSubFilter.PADES,

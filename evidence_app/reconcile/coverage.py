@@ -7,8 +7,10 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from evidence_app._text import codes_of
+from evidence_app._text import TEXT_DTYPE, codes_of
 from evidence_app.errors import UsageError
 from evidence_app.reconcile.rules import COVERED_STATES, LOGGED_STATES, MISSING_STATES, OP_STATES
 from evidence_app.reconcile.states import Reconciliation
@@ -153,7 +155,7 @@ def exceptions_table(recon: Reconciliation) -> pd.DataFrame:
     out = pd.concat(parts, ignore_index=True)
     out = out.sort_values(["occurred_at", "kind", "operation_id", "audit_id"], na_position="first", kind="mergesort")
     out["day"] = out["day"].dt.strftime("%Y-%m-%d")
-    out["occurred_at"] = out["occurred_at"].map(iso_utc)
+    out["occurred_at"] = iso_utc_column(out["occurred_at"])
     return out[list(EXCEPTION_FIELDS)].reset_index(drop=True).astype(object).where(lambda d: d.notna(), None)
 
 
@@ -186,18 +188,29 @@ def iso_utc(ts: pd.Timestamp) -> str | None:
 
 
 def iso_utc_column(values: pd.Series) -> pd.Series:
-    """:func:`iso_utc` of every value (object column, None for missing), computed at once for UTC datetime columns
-    (a million timestamps in a fraction of a second); years before 1000, rare, and other columns value by value."""
+    """:func:`iso_utc` of every value (object column, None for missing), computed at once (see
+    :func:`iso_utc_text`)."""
+    return iso_utc_text(values).astype(object).where(lambda v: v.notna(), None)
+
+
+def iso_utc_text(values: pd.Series) -> pd.Series:
+    """:func:`iso_utc` of every value as Arrow text (missing: NaN), made in NumPy and Arrow for UTC datetime
+    columns (a million timestamps without a Python string); years before 1000, rare, and other columns value by
+    value."""
     if not isinstance(values.dtype, pd.DatetimeTZDtype) or values.empty:
-        return values.map(iso_utc).astype(object)
+        return _iso_utc_each(values)
     us = values.dt.tz_convert("UTC").astype("datetime64[us, UTC]").dt.tz_localize(None).to_numpy()
     missing = np.isnat(us)
-    seconds = np.datetime_as_string(us, unit="s").astype(object)  # 2026-10-01T12:00:00
+    if (~missing & (us < np.datetime64("1000-01-01T00:00:00", "us"))).any():
+        return _iso_utc_each(values)
+    seconds = pa.array(np.datetime_as_string(us, unit="s"), type=pa.large_string(), mask=missing)
     fraction = us.astype(np.int64) % 1_000_000  # floor: the microsecond field, before 1970 too
-    micros = np.char.zfill(fraction.astype(str), 6).astype(object)
-    text = np.where(fraction != 0, seconds + "." + micros, seconds) + "Z"
-    out = pd.Series(np.where(missing, None, text), index=values.index, dtype=object)
-    early = ~missing & (us < np.datetime64("1000-01-01T00:00:00", "us"))
-    if early.any():
-        out[early] = values[early].map(iso_utc)
-    return out
+    micro = pc.utf8_lpad(pc.cast(pa.array(fraction), pa.large_string()), 6, "0")
+    dot, z, nothing = (pa.scalar(t, pa.large_string()) for t in (".", "Z", ""))
+    text = pc.if_else(pa.array(fraction != 0), pc.binary_join_element_wise(seconds, micro, dot), seconds)
+    text = pc.binary_join_element_wise(text, z, nothing)
+    return pd.Series(pd.arrays.ArrowStringArray(text, dtype=TEXT_DTYPE), index=values.index)
+
+
+def _iso_utc_each(values: pd.Series) -> pd.Series:
+    return pd.Series(values.map(iso_utc).astype(object).to_numpy(), index=values.index, dtype=TEXT_DTYPE)
