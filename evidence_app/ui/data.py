@@ -26,7 +26,13 @@ from evidence_app.ingest.canonical import DataIssue, parse_timestamps
 from evidence_app.ingest.dataset import Dataset, SourceReport, open_stores
 from evidence_app.ingest.sources import Store, time_extent
 from evidence_app.reconcile import Period, Reconciliation, Scope, apply_scope
-from evidence_app.reconcile.bounded import ORDER_WORDS, BoundedView, bounded_replay_routes, bounded_view
+from evidence_app.reconcile.bounded import (
+    ORDER_WORDS,
+    BoundedView,
+    bounded_remediation,
+    bounded_replay_routes,
+    bounded_view,
+)
 from evidence_app.reconcile.coverage import coverage_table, exceptions_table
 from evidence_app.reconcile.replay import replay_by_route
 from evidence_app.snapshot import Provenance, read_through
@@ -227,6 +233,18 @@ def summary(v: View) -> Summary:
 def _summary(path: str | None, start: date, end: date, scope: Scope, as_of: datetime) -> Summary:
     data, _ = _reconciled(path, start, end)
     return summarize(data, _scoped(path, start, end, scope), as_of)
+
+
+def worst_remediation_routes(v: View, limit: int) -> BoundedView:
+    """The ``limit`` routes most in need of remediation (the pack's order), the rest in one line whose counts are
+    exact sums (core: bounded_remediation of the summary's remediation table)."""
+    return _worst_remediation(*bounded(v).key, v.as_of, limit)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def _worst_remediation(path: str | None, start: date, end: date, scope: Scope, as_of: datetime,
+                       limit: int) -> BoundedView:
+    return bounded_remediation(_summary(path, start, end, scope, as_of).remediation, limit)
 
 
 def controls(v: View) -> list[ControlResult]:

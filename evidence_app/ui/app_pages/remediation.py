@@ -2,8 +2,17 @@
 
 import streamlit as st
 
+from evidence_app.render import to_csv
 from evidence_app.ui import data
+from evidence_app.ui.access import download
 from evidence_app.ui.components import current_view, empty_state, guarded, num, plain
+
+ROUTES_SHOWN = 15
+"""Routes shown by name in the per-route table, most in need first; the rest are one line (every route in the
+search box and the CSV download)."""
+NOT_SWEPT_NAMED = 5
+"""Not-swept routes the error line names (the table's first, as not swept rank first; at most ROUTES_SHOWN); it
+states how many there are."""
 
 v = current_view()
 st.title("Remediation & accuracy")
@@ -26,12 +35,27 @@ if routes.empty:
     empty_state("No operations or failure events in this period and scope.")
     st.stop()
 
-not_swept = routes[routes["status"] == "not_swept"]
-if len(not_swept):
-    st.error(f"Not swept: {plain(', '.join(str(r) if r is not None else '(no route)' for r in not_swept['route']))} — "
-             "operations there were dropped silently after the fix time (or no fix time is known).")
+worst = guarded(lambda: data.worst_remediation_routes(v, ROUTES_SHOWN))
+not_swept = s.routes_with_status("not_swept")
+if not_swept:
+    named = [r for r, status in zip(worst.named["route"], worst.named["status"]) if status == "not_swept"]
+    listed = ", ".join(str(r) if r is not None else "(no route)" for r in named[:NOT_SWEPT_NAMED])
+    more = ", … (all in the CSV download)" if not_swept > NOT_SWEPT_NAMED else ""
+    st.error(f"Not swept: {num(not_swept)} route{'s' if not_swept != 1 else ''} — {plain(listed)}{more}. Operations "
+             "there were dropped silently after the fix time (or no fix time is known).")
 st.subheader("Per route")
-st.dataframe(routes, hide_index=True, width="stretch", key="remediation_routes")
+text = worst.caption("the CSV download below")
+st.caption(plain(text[:1].upper() + text[1:]) + ".")
+st.dataframe(worst.lines, hide_index=True, width="stretch", key="remediation_routes")
+names = routes["route"].tolist()
+picked = st.selectbox("Find one route", range(len(names)), index=None, key="find_remediation_route",
+                      format_func=lambda i: "(no route)" if names[i] is None else str(names[i]),
+                      placeholder=f"Type to search {num(len(names))} routes")
+if picked is not None:
+    st.dataframe(routes.iloc[[picked]], hide_index=True, width="stretch", key="found_remediation_route")
+download("Download every route's remediation status (CSV)", lambda: to_csv(routes).encode("utf-8"),
+         file_name="remediation.csv", mime="text/csv", key="dl_remediation_routes", action="csv_download",
+         page="remediation", rows=len(routes))
 
 st.subheader("Inaccurate and incomplete audit rows")
 exceptions = guarded(lambda: data.exceptions(v))
