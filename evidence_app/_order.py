@@ -22,6 +22,16 @@ def text_rank(values: pd.Series) -> np.ndarray:
     return _rank(arr, _numeric(arr))
 
 
+def text_rank_at(values: pd.Series, positions: np.ndarray) -> np.ndarray:
+    """For each of ``positions``, a number ordering values[positions] exactly as :func:`text_rank` orders them
+    (numerically when every value of the whole column is a whole number; equal values by position), ranking
+    only those values, not the column."""
+    chosen = np.unique(positions)  # ascending position: rank's "first" tie-break keeps the column's order
+    arr = arrow_text(values)
+    ranks = _rank(arr.take(pa.array(chosen)), _numeric(arr))
+    return ranks[np.searchsorted(chosen, positions)]
+
+
 def _numeric(arr: pa.Array | pa.ChunkedArray) -> bool:
     """True when every id is a whole number (missing counts as the empty text, which is not)."""
     return bool(len(arr)) and not arr.null_count and pc.all(pc.match_substring_regex(arr, r"^-?[0-9]{1,18}$")).as_py()

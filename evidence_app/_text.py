@@ -76,9 +76,9 @@ def _text_or_none(value: object) -> str | None:
 
 
 def repeated(values: pd.Series) -> np.ndarray:
-    """Which (non-missing) values occur more than once. Sorting ranks ten million distinct ids
-    several times faster than hashing them, and memory stays flat."""
+    """Which (non-missing) values occur more than once: one hash pass (pandas' factorize over the Arrow text),
+    faster than ranking ten million distinct ids by sorting."""
     if len(values) == 0:
         return np.zeros(0, dtype=bool)
-    rank = pc.rank(arrow_text(values), sort_keys="ascending", tiebreaker="min").to_numpy().astype(np.int64)
-    return (np.bincount(rank)[rank] > 1) & values.notna().to_numpy()
+    codes, _ = pd.factorize(as_text(values), use_na_sentinel=True)
+    return (codes >= 0) & (np.bincount(codes + 1)[codes + 1] > 1)

@@ -7,7 +7,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from evidence_app._order import in_order, order_by_time_then_id, text_rank
+from evidence_app._order import in_order, order_by_time_then_id, text_rank, text_rank_at
 from evidence_app._text import as_text
 
 ids = st.lists(st.integers(-30, 30).map(str) | st.sampled_from(["a", "b", "10", "9", "", "é"]) | st.none(),
@@ -33,3 +33,31 @@ def test_kept_records_come_back_sorted_by_time_then_id():
     frame = pd.DataFrame({"t": pd.to_datetime([3, 2, 2, 1], unit="s", utc=True), "id": as_text(pd.Series(list("dcba")))})
     out = in_order(frame, "t", "id", np.array([True, True, True, False]))
     assert out["id"].tolist() == ["b", "c", "d"]
+
+
+@settings(max_examples=500, deadline=None)
+@given(data=st.data())
+def test_ranking_some_positions_orders_them_as_the_full_ranking_does(data):
+    names = data.draw(ids.filter(len))
+    positions = np.array(data.draw(st.lists(st.integers(0, len(names) - 1), max_size=30)), dtype=np.int64)
+    values = as_text(pd.Series(names, dtype=object))
+    full, part = text_rank(values)[positions], text_rank_at(values, positions)
+    assert (np.sign(np.subtract.outer(part, part)) == np.sign(np.subtract.outer(full, full))).all()
+
+
+@settings(max_examples=500, deadline=None)
+@given(data=st.data())
+def test_pairs_ordered_with_tie_only_id_ranks_equal_the_full_priority_sort(data):
+    """The matching kernel's pair order: leading keys, then operation id, then row id — ids ranked only where
+    the leading keys tie must give exactly the order of ranking every id."""
+    from evidence_app.reconcile._kernel import _priority_order
+
+    op_names, row_names = data.draw(ids.filter(len)), data.draw(ids.filter(len))
+    n = data.draw(st.integers(0, 40))
+    pick = st.lists(st.integers(0, 2), min_size=n, max_size=n)
+    o = np.array(data.draw(st.lists(st.integers(0, len(op_names) - 1), min_size=n, max_size=n)), dtype=np.int64)
+    r = np.array(data.draw(st.lists(st.integers(0, len(row_names) - 1), min_size=n, max_size=n)), dtype=np.int64)
+    leading = [np.array(data.draw(pick), dtype=np.int64) for _ in range(3)]
+    op_ids, row_ids = as_text(pd.Series(op_names, dtype=object)), as_text(pd.Series(row_names, dtype=object))
+    full = np.lexsort((text_rank(row_ids)[r], text_rank(op_ids)[o], *leading[::-1])) if n else np.array([], int)
+    assert _priority_order(leading, o, r, op_ids, row_ids).tolist() == full.tolist()

@@ -55,3 +55,26 @@ def test_scope_mask_on_text_selects_what_isin_selects(column, chosen):
     frame = pd.DataFrame({"tenant": pd.Series(column, dtype=TEXT_DTYPE)})
     expected = pd.Series(column, dtype=object).isin(chosen).tolist()
     assert Scope(tenant=tuple(chosen)).mask(frame).tolist() == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(column=st.lists(st.sampled_from(["a", "b", "é", "", " a", "a "]) | st.none(), max_size=14))
+def test_repeated_is_a_count_of_each_value(column):
+    from collections import Counter
+
+    counts = Counter(v for v in column if v is not None)
+    expected = [v is not None and counts[v] > 1 for v in column]
+    assert repeated(pd.Series(column, dtype=TEXT_DTYPE)).tolist() == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(column=st.lists(st.sampled_from(["a", "b", "é", "", " a"]) | st.none(), max_size=14))
+def test_text_codes_are_equal_exactly_where_the_text_is(column):
+    """The matching kernel joins on these codes: equal text (missing included) ↔ equal code, and k counts them."""
+    from evidence_app.reconcile._kernel import _text_codes
+
+    codes, k = _text_codes(pd.Series(column, dtype=TEXT_DTYPE))
+    assert len(codes) == len(column) and (len(column) == 0 or (codes.min() >= 0 and codes.max() < k))
+    for i, a in enumerate(column):
+        for j, b in enumerate(column):
+            assert (codes[i] == codes[j]) == (a == b)

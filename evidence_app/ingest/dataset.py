@@ -149,7 +149,10 @@ def _trim(loaded: Canonical, field: str, window: Window | None) -> tuple[pd.Data
     del ids, t
     if len(positions) == len(frame) and bool(np.all(np.diff(positions) == 1)):
         return frame, rest  # loaded in order already: nothing to copy
-    out = {name: frame.pop(name).take(positions).reset_index(drop=True) for name in list(frame.columns)}
+    out = {}
+    for name in list(frame.columns):
+        out[name] = frame.pop(name).take(positions).reset_index(drop=True)
+        release_freed()  # the unsorted column's pages go back now, not after the last copy is made
     return pd.DataFrame(out, copy=False), rest
 
 
