@@ -63,12 +63,13 @@ def _arrow_csv(frame: pd.DataFrame) -> str | None:
     names = list(frame.columns)
     if len(names) < 2 or not all(n.__class__ is str and not _needs_quotes(n) for n in names):
         return None
-    table = pa.Table.from_arrays([_arrow_column(frame.iloc[:, i]) for i in range(len(names))], names=names)
     out = io.BytesIO()
-    try:  # unquoted, Arrow refuses any value holding , " \r or \n: the csv module (which quotes) writes those
+    try:
+        table = pa.Table.from_arrays([_arrow_column(frame.iloc[:, i]) for i in range(len(names))], names=names)
+        # Unquoted, Arrow refuses any value holding , " \r or \n: the csv module (which quotes) writes those.
         pacsv.write_csv(table, out, pacsv.WriteOptions(include_header=False, quoting_style="none", eol="\n"))
-    except pa.ArrowInvalid:
-        return None
+    except (pa.ArrowException, UnicodeError, TypeError, ValueError):
+        return None  # that, or text Arrow cannot hold (a lone surrogate from a JSON log): the csv module's way
     return ",".join(names) + "\n" + out.getvalue().decode("utf-8")  # Arrow would quote the header
 
 

@@ -148,3 +148,13 @@ def test_arrow_refuses_unquoted_every_character_the_csv_module_quotes():
             frame = pd.DataFrame({"a": pd.Series(["x", value], dtype=TEXT_DTYPE), "b": [1, 2]})
             assert _arrow_csv(frame) is None
             assert to_csv(frame) == reference_csv(frame)
+
+
+def test_text_arrow_cannot_hold_is_written_as_the_csv_module_writes_it():
+    """A lone surrogate (json.loads gives one for "\\ud800" in a Worker log) is not UTF-8: no error from the
+    Arrow path, the same text as before."""
+    frame = pd.DataFrame({"a": pd.Series(["x\ud800y", None], dtype=object), "b": [1, 2]})
+    assert _arrow_csv(frame) is None
+    assert to_csv(frame) == reference_csv(frame)
+    python_text = pd.DataFrame({"a": pd.Series(["x\udc80"], dtype="string[python]"), "b": [1]})
+    assert to_csv(python_text) == reference_csv(python_text)
