@@ -178,7 +178,9 @@ def sign_with_attachments(pdf: bytes, attachments: list[Attachment], identity: I
     from pyhanko.sign.timestamps.common_utils import TimestampRequestError
 
     writer = _pack_writer(pdf, generated_at)
-    for a in attachments:
+    # A name tree's keys must be in order (ISO 32000-1, 7.9.6) and embed_file appends: readers that search the
+    # tree (qpdf --show-attachment) find every file only when they are embedded sorted by name.
+    for a in sorted(attachments, key=lambda a: a.name):
         params = embed.EmbeddedFileParams(creation_date=generated_at, modification_date=generated_at)
         # What EmbeddedFileObject.from_file_data(..., compress=True) builds (FlateDecode), with the stream
         # deflated ahead handed over instead of deflated again on this thread.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from datetime import timezone
 from typing import Sequence
 
 import numpy as np
@@ -181,6 +182,8 @@ def iso_utc(ts: pd.Timestamp) -> str | None:
     """``2026-10-01T12:00:00Z`` (microseconds only when present)."""
     if ts is None or pd.isna(ts):
         return None
+    if ts.tzinfo is not None:
+        ts = ts.astimezone(timezone.utc)  # the "Z" promises UTC, whatever zone the value was held in
     text = ts.strftime("%Y-%m-%dT%H:%M:%S")
     if ts.microsecond:
         text += f".{ts.microsecond:06d}"
@@ -199,7 +202,8 @@ def iso_utc_text(values: pd.Series) -> pd.Series:
     value."""
     if not isinstance(values.dtype, pd.DatetimeTZDtype) or values.empty:
         return _iso_utc_each(values)
-    us = values.dt.tz_convert("UTC").astype("datetime64[us, UTC]").dt.tz_localize(None).to_numpy()
+    values = values.dt.tz_convert("UTC")
+    us = values.astype("datetime64[us, UTC]").dt.tz_localize(None).to_numpy()
     missing = np.isnat(us)
     if (~missing & (us < np.datetime64("1000-01-01T00:00:00", "us"))).any():
         return _iso_utc_each(values)
