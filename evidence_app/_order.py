@@ -26,10 +26,13 @@ def text_rank_at(values: pd.Series, positions: np.ndarray) -> np.ndarray:
     """For each of ``positions``, a number ordering values[positions] exactly as :func:`text_rank` orders them
     (numerically when every value of the whole column is a whole number; equal values by position), ranking
     only those values, not the column."""
-    chosen = np.unique(positions)  # ascending position: rank's "first" tie-break keeps the column's order
+    wanted = np.zeros(len(values), dtype=bool)
+    wanted[positions] = True
+    chosen = np.flatnonzero(wanted)  # ascending position: rank's "first" tie-break keeps the column's order
     arr = arrow_text(values)
-    ranks = _rank(arr.take(pa.array(chosen)), _numeric(arr))
-    return ranks[np.searchsorted(chosen, positions)]
+    rank_of = np.empty(len(values), dtype=np.int64)  # one slot per value: no sort, no search
+    rank_of[chosen] = _rank(arr.take(pa.array(chosen)), _numeric(arr))
+    return rank_of[positions]
 
 
 def _numeric(arr: pa.Array | pa.ChunkedArray) -> bool:

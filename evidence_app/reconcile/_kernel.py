@@ -159,15 +159,16 @@ def match(
 
 def _priority_order(leading: list[np.ndarray], o: np.ndarray, r: np.ndarray, op_ids: pd.Series,
                     row_ids: pd.Series) -> np.ndarray:
-    """Positions sorting the pairs in :data:`PRIORITY` order: by the leading keys, then operation id, then row
-    id. Ids are ranked only inside runs of pairs the leading keys tie (the way ``order_by_time_then_id`` does),
-    not for every operation and row: ranking ten million distinct ids is the costly part, and such ties are few."""
+    """Positions sorting the pairs in :data:`PRIORITY` order — by the leading keys, then operation id, then row
+    id — as far as the greedy walk can tell: it only ever compares pairs that share an operation or a row.
+    So ids are ranked only where that happens inside a run of pairs the leading keys tie (two operations at
+    exactly the same distance from one row, say), not for ten million operations and rows: ranking that many
+    distinct ids is the costly part, and such ties are rare. Pairs sharing nothing keep their relative order."""
     assert PRIORITY[3:] == ("operation_id", "row_id"), "the id tie-breaks come last"
     order = np.lexsort(leading[::-1])  # lexsort sorts by its last key first
-    sorted_keys = [k[order] for k in leading]
     tie = np.zeros(max(len(order) - 1, 0), dtype=bool)
     if len(order) > 1:
-        tie = np.logical_and.reduce([k[1:] == k[:-1] for k in sorted_keys])
+        tie = np.logical_and.reduce([k[order][1:] == k[order][:-1] for k in leading])
     if not tie.any():
         return order
     grouped = np.zeros(len(order), dtype=bool)
@@ -176,10 +177,33 @@ def _priority_order(leading: list[np.ndarray], o: np.ndarray, r: np.ndarray, op_
     at = np.flatnonzero(grouped)  # sorted positions inside runs of equal leading keys
     run = np.cumsum(np.concatenate(([True], ~tie)))[at]  # which run each belongs to (runs stay in order)
     members = order[at]
-    op_rank = text_rank_at(op_ids, o[members])
-    row_rank = text_rank_at(row_ids, r[members])
-    order[at] = members[np.lexsort((row_rank, op_rank, run))]
+    o_at, r_at = o[members], r[members]
+    # An operation's id decides only between pairs sharing a row in one run, a row's id only between pairs
+    # sharing an operation: rank those; every other operation (row) gets a key of its own above every rank.
+    op_key = _tie_keys(op_ids, o_at, _shared(run, r_at))
+    row_key = _tie_keys(row_ids, r_at, _shared(run, o_at))
+    order[at] = members[np.lexsort((row_key, op_key, run))]
     return order
+
+
+def _shared(run: np.ndarray, member: np.ndarray) -> np.ndarray:
+    """Which entries share their (run, member) with another entry."""
+    key = run.astype(np.int64) * (int(member.max()) + 1) + member
+    sorted_key = np.sort(key)
+    repeated_keys = sorted_key[1:][sorted_key[1:] == sorted_key[:-1]]
+    return np.isin(key, repeated_keys) if len(repeated_keys) else np.zeros(len(key), dtype=bool)
+
+
+def _tie_keys(ids: pd.Series, positions: np.ndarray, needs_rank: np.ndarray) -> np.ndarray:
+    """A key per entry, the same for the same record: the id's rank (as :func:`text_rank` orders the column)
+    for records some entry needs ranked, ``len(ids)`` + position for the rest (distinct, above every rank)."""
+    ranked = np.zeros(len(ids), dtype=bool)
+    ranked[positions[needs_rank]] = True
+    key = positions.astype(np.int64) + len(ids)
+    pick = ranked[positions]
+    if pick.any():
+        key[pick] = text_rank_at(ids, positions[pick])
+    return key
 
 
 def _first_position(groups: np.ndarray, n: int) -> np.ndarray:
