@@ -36,12 +36,14 @@ def main() -> None:
     parser.add_argument("--profile", choices=("tidy", "realistic"), help="a bench store instead of the sample")
     parser.add_argument("--size", type=int, default=1_000_000)
     parser.add_argument("--engine", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--times", choices=("real", "iso"), default="real", help="SQLite time columns (realistic)")
     args = parser.parse_args()
     if args.profile:
-        cfg = build(args.profile, args.engine, args.size)
+        cfg = build(args.profile, args.engine, args.size, args.times)
         first, days = period(args.profile)
         span = Period(first.date(), first.date() + timedelta(days=days - 1))
-        label = f"{days}-day pack on the {args.profile} {args.engine} store of {args.size:,} operations"
+        times = f", {args.times} times" if args.engine == "sqlite" and args.profile == "realistic" else ""
+        label = f"{days}-day pack on the {args.profile} {args.engine} store of {args.size:,} operations{times}"
     else:
         cfg, span, label = None, Period(date(2026, 8, 1), date(2026, 10, 29)), "90-day pack on the sample"
     folder = Path(tempfile.mkdtemp(prefix="bench-pack-"))
