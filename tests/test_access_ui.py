@@ -162,3 +162,32 @@ def test_pages_reach_data_only_through_the_bounded_data_layer(page):
                                                          "evidence_app.config"))}
     private = {c for c in _calls(tree) if c.startswith("data._")}
     assert not direct and not private
+
+
+def _offer_a_file_that_fails_when_made() -> None:
+    import streamlit as st
+
+    from evidence_app.ui import access
+
+    st.session_state[access.VISITOR_KEY] = access.Visitor(**st.session_state["visitor_fields"])
+
+    def make() -> bytes:
+        raise RuntimeError("the file was made at render")
+
+    access.download("Download", make, file_name="x.csv", mime="text/csv", key="dl", action="csv_download",
+                    page="test")
+    st.write("rendered")
+
+
+def test_a_download_is_made_when_clicked_not_at_every_render():
+    """A page offering a million-line CSV pays for it only when someone asks for it (with or without a log)."""
+    import dataclasses
+
+    from evidence_app.ui import access
+
+    fields = {f.name: None for f in dataclasses.fields(access.Visitor)}
+    at = AppTest.from_function(_offer_a_file_that_fails_when_made)
+    at.session_state["visitor_fields"] = fields
+    at.run()
+    assert not at.exception, at.exception
+    assert any("rendered" in m.value for m in at.markdown)

@@ -107,15 +107,13 @@ def download(label: str, make: Callable[[], bytes], *, file_name: str, mime: str
     The recording happens server-side before the bytes leave, so no page can offer a file unlogged
     (pages must use this, never st.download_button; tests/test_access_ui.py checks that)."""
     found = visitor()
-    if found.log is None:
-        st.download_button(label, make(), file_name=file_name, mime=mime, key=key)
-        return
 
-    def logged() -> bytes:
-        found.record(action, page, file=file_name, **params)
+    def made() -> bytes:  # on the click, not at every render: a million-line CSV costs nothing until asked for
+        if found.log is not None:
+            found.record(action, page, file=file_name, **params)
         return make()
 
-    st.download_button(label, logged, file_name=file_name, mime=mime, key=key)
+    st.download_button(label, made, file_name=file_name, mime=mime, key=key)
 
 
 def _claims_noted() -> dict:
