@@ -77,7 +77,7 @@ def _needs_quotes(text: str) -> bool:
     return any(c in text for c in ',"\r\n')
 
 
-def _arrow_column(values: pd.Series):  # noqa: ANN202 - a pyarrow Array
+def _arrow_column(values: pd.Series):  # noqa: ANN202 - a pyarrow Array or ChunkedArray
     """A column as Arrow int64 or text whose CSV form is what :func:`_csv_column` gives: text columns as they are
     held (missing is empty), whole numbers as numbers, anything else as :func:`_csv_column`'s text."""
     import pyarrow as pa
@@ -86,8 +86,7 @@ def _arrow_column(values: pd.Series):  # noqa: ANN202 - a pyarrow Array
     if isinstance(kind, np.dtype) and kind.kind in "iu" and kind.itemsize <= 8 and kind != np.uint64:
         return pa.array(values.to_numpy(), type=pa.int64())
     if isinstance(kind, pd.StringDtype):
-        array = pa.array(values.array)  # Arrow-backed text: no Python strings made
-        return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+        return pa.array(values.array)  # Arrow-backed text as held (chunks and all): no Python strings made
     return pa.array(_csv_column(values), type=pa.string())
 
 

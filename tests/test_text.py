@@ -14,6 +14,7 @@ from evidence_app._text import (
     labels,
     repeated,
     take_text,
+    text_codes,
 )
 
 
@@ -71,9 +72,7 @@ def test_repeated_is_a_count_of_each_value(column):
 @given(column=st.lists(st.sampled_from(["a", "b", "é", "", " a"]) | st.none(), max_size=14))
 def test_text_codes_are_equal_exactly_where_the_text_is(column):
     """The matching kernel joins on these codes: equal text (missing included) ↔ equal code, and k counts them."""
-    from evidence_app.reconcile._kernel import _text_codes
-
-    codes, k = _text_codes(pd.Series(column, dtype=TEXT_DTYPE))
+    codes, k = text_codes(pd.Series(column, dtype=TEXT_DTYPE))
     assert len(codes) == len(column) and (len(column) == 0 or (codes.min() >= 0 and codes.max() < k))
     for i, a in enumerate(column):
         for j, b in enumerate(column):

@@ -17,13 +17,18 @@ WINDOW = 32 << 10
 
 def deflate(data: bytes) -> bytes:
     """``data`` as one zlib stream, piece by piece on this thread (what :func:`submit` spreads over threads)."""
-    return _join(data, [_piece(data, start) for start in range(0, max(len(data), 1), CHUNK)])
+    return _join(data, [_piece(data, start) for start in _starts(data)])
 
 
 def submit(pool: Executor, data: bytes) -> Callable[[], bytes]:
     """Start deflating ``data`` on ``pool``, a piece per task; the returned function waits and gives the stream."""
-    pieces: list[Future[bytes]] = [pool.submit(_piece, data, start) for start in range(0, max(len(data), 1), CHUNK)]
+    pieces: list[Future[bytes]] = [pool.submit(_piece, data, start) for start in _starts(data)]
     return lambda: _join(data, [p.result() for p in pieces])
+
+
+def _starts(data: bytes) -> range:
+    """Where each piece begins (empty data is one empty piece)."""
+    return range(0, max(len(data), 1), CHUNK)
 
 
 def _piece(data: bytes, start: int) -> bytes:

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from evidence_app._order import micros, text_rank_at
-from evidence_app._text import as_text
+from evidence_app._text import as_text, text_codes
 from evidence_app.reconcile.rules import KEY_FIELDS, MICROS, PRIORITY, TIER_KEYS, TIER_REQUEST_ID, within_tolerance
 
 
@@ -37,7 +37,7 @@ def _key_codes(ops: pd.DataFrame, rows: pd.DataFrame, fields: tuple[str, ...]) -
     combined = np.zeros(len(ops) + len(rows), dtype=np.int64)
     top = 1  # an upper bound of combined's values
     for name in fields:
-        codes, k = _text_codes(pd.concat([as_text(ops[name]), as_text(rows[name])], ignore_index=True))
+        codes, k = text_codes(pd.concat([as_text(ops[name]), as_text(rows[name])], ignore_index=True))
         if top * k >= 2**62:  # mixed radix would overflow int64: renumber what we have first
             combined, uniques = pd.factorize(combined)
             top = len(uniques)
@@ -47,17 +47,6 @@ def _key_codes(ops: pd.DataFrame, rows: pd.DataFrame, fields: tuple[str, ...]) -
     # codes and the joins below probe memory in order (8× faster searches than scattered codes at 1 M).
     combined, _ = pd.factorize(combined)
     return combined[: len(ops)], combined[len(ops) :]
-
-
-def _text_codes(values: pd.Series) -> tuple[np.ndarray, int]:
-    """Dense integer codes (equal text, equal code; missing is one more value) and how many there are.
-    One hash pass (pandas' factorize over the Arrow text): at ten million mostly distinct request ids or
-    targets three times faster than ranking them by sorting, whose string comparisons leave the CPU caches."""
-    codes, uniques = pd.factorize(as_text(values), use_na_sentinel=True)
-    k = len(uniques)
-    codes = codes.astype(np.int64, copy=False)
-    codes[codes < 0] = k
-    return codes, k + 1
 
 
 def candidates(
@@ -168,7 +157,8 @@ def _priority_order(leading: list[np.ndarray], o: np.ndarray, r: np.ndarray, op_
     order = np.lexsort(leading[::-1])  # lexsort sorts by its last key first
     tie = np.zeros(max(len(order) - 1, 0), dtype=bool)
     if len(order) > 1:
-        tie = np.logical_and.reduce([k[order][1:] == k[order][:-1] for k in leading])
+        sorted_keys = [k[order] for k in leading]
+        tie = np.logical_and.reduce([k[1:] == k[:-1] for k in sorted_keys])
     if not tie.any():
         return order
     grouped = np.zeros(len(order), dtype=bool)
