@@ -19,6 +19,8 @@ def as_text(values: pd.Series) -> pd.Series:
     """Identifiers and keys as canonical text, whatever the driver gave (ints, bytes, floats …)."""
     if values.dtype == TEXT_DTYPE:
         return values
+    if is_compact(values):
+        return pd.Series(pd.arrays.ArrowStringArray(arrow_text(values), dtype=TEXT_DTYPE), index=values.index)
     if isinstance(values.dtype, pd.StringDtype):
         return values.astype(TEXT_DTYPE)
     if pd.api.types.is_integer_dtype(values):
@@ -27,7 +29,13 @@ def as_text(values: pd.Series) -> pd.Series:
 
 
 def arrow_text(values: pd.Series) -> pa.Array | pa.ChunkedArray:
-    """The Arrow data behind ``values`` as canonical text, without copying it."""
+    """The Arrow data behind ``values`` as canonical text, without copying it (compact text is expanded)."""
+    if is_compact(values):
+        cat = values.array
+        names = pa.array(cat.categories.array)
+        names = names if names.type == pa.large_string() else pc.cast(names, pa.large_string())
+        codes = cat.codes
+        return names.take(pa.array(codes, mask=codes < 0, type=pa.int32()))
     arr = pa.array(as_text(values).array)
     return arr if arr.type == pa.large_string() else pc.cast(arr, pa.large_string())
 
@@ -55,7 +63,11 @@ def take_text(values: pd.Series, positions: np.ndarray) -> pd.Series:
 
 
 def codes_of(values: pd.Series, names: tuple[str, ...]) -> np.ndarray:
-    """Each value's position in ``names`` (-1 when absent), computed in Arrow."""
+    """Each value's position in ``names`` (-1 when absent), computed in Arrow (for :func:`compact` text, once per
+    distinct name)."""
+    if is_compact(values):
+        per_name = codes_of(pd.Series(values.dtype.categories.array), names)
+        return np.append(per_name, -1)[values.array.codes]
     found = pc.index_in(arrow_text(values), value_set=pa.array(names, type=pa.large_string()))
     return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
 
@@ -79,14 +91,72 @@ def text_codes(values: pd.Series) -> tuple[np.ndarray, int]:
     """Dense integer codes (equal text, equal code; missing is one more value, the last) and how many there are.
     One hash pass (pandas' factorize over the Arrow text): at ten million mostly distinct ids or targets three
     times faster than ranking them by sorting, whose string comparisons leave the CPU caches."""
-    codes, uniques = pd.factorize(as_text(values), use_na_sentinel=True)
-    k = len(uniques)
+    if is_compact(values):  # the categories are distinct text already
+        codes, k = values.array.codes, len(values.dtype.categories)
+    else:
+        codes, uniques = pd.factorize(as_text(values), use_na_sentinel=True)
+        k = len(uniques)
     codes = codes.astype(np.int64, copy=False)
     codes[codes < 0] = k
     return codes, k + 1
+
+
+def joint_codes(a: pd.Series, b: pd.Series) -> tuple[np.ndarray, np.ndarray, int]:
+    """:func:`text_codes` of two columns in one code space (equal text, equal code on either side; missing is the
+    last code), and how many codes there are. Two :func:`compact` columns are joined through their categories
+    (a few thousand names), not by hashing every record's text."""
+    if is_compact(a) and is_compact(b):
+        names = a.dtype.categories.union(b.dtype.categories)
+        k = len(names)
+        side = []
+        for values in (a, b):
+            where = np.append(names.get_indexer(values.dtype.categories), k).astype(np.int64)
+            side.append(where[values.array.codes])  # a missing record's code -1 picks the appended k
+        return side[0], side[1], k + 1
+    codes, k = text_codes(pd.concat([as_text(a), as_text(b)], ignore_index=True))
+    return codes[: len(a)], codes[len(a):], k
 
 
 def repeated(values: pd.Series) -> np.ndarray:
     """Which (non-missing) values occur more than once (:func:`text_codes`, counted)."""
     codes, k = text_codes(values)
     return (codes < k - 1) & (np.bincount(codes, minlength=k)[codes] > 1)
+
+
+def compact(values: pd.Series) -> pd.Series:
+    """Canonical text of few distinct values (tenants, operators, routes, actions …) held once each, every record
+    a small integer code: at ten million records the difference between ~20 bytes a value and 1–2. The categories
+    are canonical text in sorted order, so sorting and grouping read as they do on the text. Text with many
+    distinct values (ids, targets) is not given to it: codes would only add to it."""
+    if values.dtype != TEXT_DTYPE:
+        return values
+    codes, uniques = pd.factorize(values, sort=True, use_na_sentinel=True)
+    kind = pd.CategoricalDtype(pd.Index(uniques, dtype=TEXT_DTYPE))
+    return pd.Series(pd.Categorical.from_codes(codes, dtype=kind), index=values.index, name=values.name)
+
+
+def is_compact(values: pd.Series) -> bool:
+    """Held as :func:`compact` text (a categorical of canonical text)."""
+    return isinstance(values.dtype, pd.CategoricalDtype)
+
+
+def expanded(values: pd.Series) -> pd.Series:
+    """``values`` as canonical text when held :func:`compact`, else as they are: for derived tables, whose readers
+    (CSV, PDF, charts, value counts) should not meet categories that no record has."""
+    return as_text(values) if is_compact(values) else values
+
+
+def concat_rows(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Frames stacked, compact columns kept compact (pandas turns categoricals with different categories into
+    Python objects): their categories are merged, sorted, and every code re-pointed."""
+    frames = [f for f in frames if len(f.columns)]
+    if len(frames) < 2:
+        return frames[0].reset_index(drop=True) if frames else pd.DataFrame()
+    out = {}
+    for name in frames[0].columns:
+        parts = [f[name] for f in frames]
+        if any(is_compact(p) for p in parts):
+            out[name] = compact(pd.concat([as_text(p) for p in parts], ignore_index=True))
+        else:
+            out[name] = pd.concat(parts, ignore_index=True)
+    return pd.DataFrame(out)

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from evidence_app._order import micros, text_rank_at
-from evidence_app._text import as_text, text_codes
+from evidence_app._text import joint_codes
 from evidence_app.reconcile.rules import KEY_FIELDS, MICROS, PRIORITY, TIER_KEYS, TIER_REQUEST_ID, within_tolerance
 
 
@@ -37,7 +37,8 @@ def _key_codes(ops: pd.DataFrame, rows: pd.DataFrame, fields: tuple[str, ...]) -
     combined = np.zeros(len(ops) + len(rows), dtype=np.int64)
     top = 1  # an upper bound of combined's values
     for name in fields:
-        codes, k = text_codes(pd.concat([as_text(ops[name]), as_text(rows[name])], ignore_index=True))
+        op_codes, row_codes, k = joint_codes(ops[name], rows[name])
+        codes = np.concatenate([op_codes, row_codes])
         if top * k >= 2**62:  # mixed radix would overflow int64: renumber what we have first
             combined, uniques = pd.factorize(combined)
             top = len(uniques)

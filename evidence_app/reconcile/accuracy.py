@@ -12,7 +12,7 @@ import pandas as pd
 import pyarrow.compute as pc
 
 from evidence_app._order import micros
-from evidence_app._text import TEXT_DTYPE, arrow_text, labels, take_text
+from evidence_app._text import TEXT_DTYPE, arrow_text, is_compact, joint_codes, labels, take_text
 from evidence_app.reconcile import rules
 from evidence_app.reconcile.rules import ACCURACY_FIELDS, COMPLETENESS_FIELDS
 
@@ -28,6 +28,9 @@ _INCOMPLETE = _names(COMPLETENESS_FIELDS)
 
 def blank(values: pd.Series) -> np.ndarray:
     """:func:`rules.blank` for a column: NULL, empty, or only whitespace (Arrow's classifiers: no string is copied)."""
+    if is_compact(values):  # each distinct name once, then every record by its code (-1, missing, is blank)
+        names = blank(pd.Series(values.dtype.categories))
+        return np.append(names, True)[values.array.codes]
     arr = arrow_text(values)
     empty = pc.or_kleene(pc.equal(pc.utf8_length(arr), 0), pc.utf8_is_space(arr))
     return empty.fill_null(True).to_numpy(zero_copy_only=False).astype(bool)
@@ -51,9 +54,13 @@ def inaccurate_details(ops: pd.DataFrame, rows: pd.DataFrame, row_to_op: np.ndar
     at = np.where(matched, row_to_op, -1)
     by_request_id = matched & rows["request_id"].notna().to_numpy() & take_text(ops["request_id"], at).notna().to_numpy()
     for bit, field in enumerate(ACCURACY_FIELDS[:3]):
-        theirs = take_text(ops[field], at).set_axis(rows.index)
-        both = ~blank(rows[field]) & ~blank(theirs)
-        differ = (rows[field].astype(TEXT_DTYPE) != theirs).to_numpy(dtype=bool, na_value=True)
+        both = ~blank(rows[field]) & ~blank(ops[field])[np.maximum(at, 0)] & matched
+        if is_compact(ops[field]) and is_compact(rows[field]):  # compared by code, no text made
+            op_codes, row_codes, _ = joint_codes(ops[field], rows[field])
+            differ = row_codes != op_codes[np.maximum(at, 0)]
+        else:
+            theirs = take_text(ops[field], at).set_axis(rows.index)
+            differ = (rows[field].astype(TEXT_DTYPE) != theirs).to_numpy(dtype=bool, na_value=True)
         mask |= (both & differ).astype(np.int64) << bit
     delta = micros(rows["created_at"]) - micros(ops["occurred_at"])[np.maximum(at, 0)]
     mask |= (~rules.within_tolerance(delta, tolerance_s)).astype(np.int64) << ACCURACY_FIELDS.index("time")

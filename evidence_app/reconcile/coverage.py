@@ -11,7 +11,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from evidence_app._text import TEXT_DTYPE, codes_of
+from evidence_app._text import TEXT_DTYPE, codes_of, expanded
 from evidence_app.errors import UsageError
 from evidence_app.reconcile.rules import COVERED_STATES, LOGGED_STATES, MISSING_STATES, OP_STATES
 from evidence_app.reconcile.states import Reconciliation
@@ -94,9 +94,11 @@ def coverage_table(recon: Reconciliation, by: Sequence[str] = ()) -> pd.DataFram
     counts.index = ops.index
     if by:
         keys = [ops[d] for d in by]
-        table = counts.groupby(keys, dropna=False, sort=True).sum()
+        table = counts.groupby(keys, dropna=False, sort=True, observed=True).sum()
         table = table.reset_index()
         table.columns = by + list(OP_STATES)
+        for d in by:
+            table[d] = expanded(table[d])
     else:
         table = pd.DataFrame([counts.sum().to_dict()])[list(OP_STATES)]
     return _with_ratios(table, by)

@@ -12,7 +12,7 @@ import pandas as pd
 
 from evidence_app._memory import release_freed
 from evidence_app._order import in_order, micros
-from evidence_app._text import TEXT_DTYPE, codes_of, labels, take_text
+from evidence_app._text import TEXT_DTYPE, codes_of, expanded, labels, take_text
 from evidence_app.config import MatchingConfig
 from evidence_app.issues import DataIssue, issue
 from evidence_app.reconcile import rules
@@ -187,7 +187,7 @@ def _mapping_issues(ops: pd.DataFrame, rows: pd.DataFrame, matching: MatchingCon
     unused = [op for op in matching.actions if op not in seen_ops]
     found = [
         issue("audit", "unknown_action", "action",
-              [f"{a} (×{n})" for a, n in unknown["action"].fillna("<null>").value_counts().items()],
+              [f"{a} (×{n})" for a, n in expanded(unknown["action"]).fillna("<null>").value_counts().items()],
               "no operation has this action; such rows can only be orphans"),
         issue("config", "unused_action_mapping", "matching.actions", unused,
               "mapped operation does not occur in the operations loaded"),

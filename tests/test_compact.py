@@ -1,0 +1,151 @@
+"""Compact text: the repetitive fields (tenant, operator, action, route, operation, origin) held once per name
+with a small code per record. It must read as the text it replaces everywhere the core looks at it."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_kernel_reference import _random_scenario
+
+from evidence_app._text import (
+    TEXT_DTYPE,
+    as_text,
+    codes_of,
+    compact,
+    concat_rows,
+    expanded,
+    is_compact,
+    joint_codes,
+    text_codes,
+)
+from evidence_app.config import load_config
+from evidence_app.ingest.dataset import COMPACT_FIELDS
+from evidence_app.pipeline import evaluate
+from evidence_app.reconcile.accuracy import blank
+from evidence_app.reconcile.coverage import DIMENSIONS, coverage_table, exceptions_table
+from evidence_app.reconcile.states import reconcile
+from evidence_app.reconcile.window import Period
+
+names = st.lists(st.one_of(st.none(), st.sampled_from(["", " ", "b", "a", "é", "a ", "tenant-1", "Z"])),
+                 max_size=40)
+
+
+def _text(values: list) -> pd.Series:
+    return pd.Series(values, dtype=TEXT_DTYPE)
+
+
+def _same(a: pd.Series, b: pd.Series) -> bool:
+    return a.isna().tolist() == b.isna().tolist() and a.dropna().tolist() == b.dropna().tolist()
+
+
+@settings(max_examples=200, deadline=None)
+@given(names)
+def test_compact_text_reads_back_as_the_same_text(values):
+    held = compact(_text(values))
+    assert is_compact(held)
+    assert _same(as_text(held), _text(values)) and as_text(held).dtype == TEXT_DTYPE
+
+
+@settings(max_examples=200, deadline=None)
+@given(names)
+def test_compact_categories_are_the_distinct_names_sorted(values):
+    cats = compact(_text(values)).dtype.categories.tolist()
+    assert cats == sorted({v for v in values if v is not None})
+
+
+def test_a_compact_record_costs_a_small_code_not_its_text():
+    text = _text([f"tenant-{i % 2000:04d}" for i in range(100_000)])
+    held = compact(text)
+    assert held.memory_usage(deep=True, index=False) * 5 < text.memory_usage(deep=True, index=False)
+
+
+@settings(max_examples=200, deadline=None)
+@given(names, names, st.booleans(), st.booleans())
+def test_joint_codes_are_equal_exactly_where_the_text_is(a, b, compact_a, compact_b):
+    left = compact(_text(a)) if compact_a else _text(a)
+    right = compact(_text(b)) if compact_b else _text(b)
+    ca, cb, k = joint_codes(left, right)
+    both = a + b
+    codes = np.concatenate([ca, cb])
+    assert codes.min(initial=0) >= 0 and codes.max(initial=0) < k
+    for i in range(len(both)):
+        for j in range(len(both)):
+            assert (codes[i] == codes[j]) == (both[i] == both[j]), (both[i], both[j])
+    missing = [i for i, v in enumerate(both) if v is None]
+    assert all(codes[i] == k - 1 for i in missing)
+
+
+@settings(max_examples=200, deadline=None)
+@given(names)
+def test_text_codes_of_compact_text_partition_as_the_text_does(values):
+    mine, k1 = text_codes(compact(_text(values)))
+    theirs, k2 = text_codes(_text(values))
+    assert k1 >= k2 - 1  # the categories may add an unused code for missing; the partition is what counts
+    assert [[mine[i] == mine[j] for j in range(len(values))] for i in range(len(values))] == \
+        [[theirs[i] == theirs[j] for j in range(len(values))] for i in range(len(values))]
+
+
+@settings(max_examples=200, deadline=None)
+@given(names)
+def test_blank_reads_compact_text_as_it_reads_the_text(values):
+    assert blank(compact(_text(values))).tolist() == blank(_text(values)).tolist()
+
+
+@settings(max_examples=200, deadline=None)
+@given(names, st.lists(st.sampled_from(["a", "b", "", "é", "x"]), max_size=4))
+def test_codes_of_compact_text_are_the_codes_of_the_text(values, wanted):
+    wanted = tuple(dict.fromkeys(wanted))
+    assert codes_of(compact(_text(values)), wanted).tolist() == codes_of(_text(values), wanted).tolist()
+
+
+@settings(max_examples=100, deadline=None)
+@given(names, names)
+def test_concat_rows_keeps_compact_columns_compact_and_every_value(a, b):
+    top = pd.DataFrame({"tenant": compact(_text(a)), "id": _text([str(i) for i in range(len(a))])})
+    bottom = pd.DataFrame({"tenant": _text(b), "id": _text([str(i) for i in range(len(b))])})
+    both = concat_rows([top, bottom])
+    assert is_compact(both["tenant"])
+    assert _same(as_text(both["tenant"]), _text(a + b)) and len(both) == len(a) + len(b)
+
+
+def test_expanded_leaves_other_columns_alone():
+    day = pd.Series(pd.to_datetime(["2026-10-01"], utc=True))
+    assert expanded(day) is day
+    assert expanded(compact(_text(["x"]))).dtype == TEXT_DTYPE
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The product path: the loaded frames are compact, and reconciling them gives what the text gives
+
+
+def test_loaded_frames_hold_the_repetitive_fields_compact(tmp_path):
+    sc = _random_scenario(random.Random(3), tmp_path / "s")
+    data, _ = evaluate(load_config(sc.write()), Period())
+    for frame in (data.operations, data.audit):
+        for name in COMPACT_FIELDS & set(frame.columns):
+            assert is_compact(frame[name]), name
+        assert not is_compact(frame["id"]) and not is_compact(frame["target"])
+
+
+def _expanded_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({c: expanded(frame[c]) for c in frame.columns})
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_reconciling_compact_frames_gives_what_the_text_gives(seed, tmp_path):
+    sc = _random_scenario(random.Random(seed), tmp_path / "s")
+    config = load_config(sc.write())
+    data, held = evaluate(config, Period())
+    text = reconcile(_expanded_frame(data.operations), _expanded_frame(data.audit), data.logs.failures,
+                     data.logs.replays, config.matching, Period())
+    for got, want in ((held.operations, text.operations), (held.rows, text.rows), (held.failures, text.failures)):
+        pd.testing.assert_frame_equal(_expanded_frame(got), _expanded_frame(want))
+    assert held.issues == text.issues
+    for by in ([], ["day", "operator"], list(DIMENSIONS)):
+        pd.testing.assert_frame_equal(coverage_table(held, by), coverage_table(text, by))
+    pd.testing.assert_frame_equal(exceptions_table(held), exceptions_table(text))
