@@ -9,8 +9,11 @@ import sqlite3
 from datetime import timedelta
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_readonly import _load_server, _server_config
 
 from evidence_app.cli import main
@@ -198,3 +201,39 @@ def test_a_non_utf8_time_value_is_counted_and_does_not_stop_the_time_range(scena
     total, err = _coverage(cfg)
     assert total["expected"] == 1 and "o-bad" in _warning(err, "unparseable_timestamp", "occurred_at")
     assert time_extent(open_store(load_config(cfg).operations), "occurred_at")[0] is not None
+
+
+# ------------------------------------------------------------------ origins and blanks, read once per distinct value
+
+
+def _audit_raw(origins: list, routes: list | None = None) -> pd.DataFrame:
+    n = len(origins)
+    return pd.DataFrame({"id": [f"a{i}" for i in range(n)], "created_at": ["2026-10-01T10:00:00Z"] * n,
+                         "action": ["x"] * n, "route": routes or ["/r"] * n, "restaurant_id": ["t"] * n,
+                         "user_id": ["u"] * n, "target": ["[1]"] * n, "request_id": [None] * n, "origin": origins,
+                         "inserted_at": [None] * n})
+
+
+def test_origins_are_trimmed_lowered_null_and_blank_live_unknown_backfill_and_counted():
+    from evidence_app.ingest.canonical import canonical_audit
+
+    origins = [None, "", "  ", " LIVE ", "Replay", "backfill", "weird", "weird", "Backfill\t"]
+    got = canonical_audit(_audit_raw(origins))
+    assert got.frame["origin"].tolist() == ["live", "live", "live", "live", "replay", "backfill", "backfill",
+                                            "backfill", "backfill"]
+    unknown = [i for i in got.issues if i.kind == "unknown_origin"]
+    assert len(unknown) == 1 and unknown[0].count == 2
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.text(alphabet=" \t\n\r\x0b\x0c\x1c\x85\xa0\u2003\u3000ab", max_size=4)),
+                min_size=1, max_size=12))
+def test_a_route_is_blank_exactly_when_stripping_leaves_nothing(routes):
+    from evidence_app.ingest.canonical import canonical_audit
+
+    got = canonical_audit(_audit_raw(["live"] * len(routes), routes)).frame["route"]
+    for given_route, held in zip(routes, got):
+        if given_route is None or given_route.strip() == "":
+            assert pd.isna(held), repr(given_route)
+        else:
+            assert held == given_route, repr(given_route)

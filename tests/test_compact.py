@@ -149,3 +149,45 @@ def test_reconciling_compact_frames_gives_what_the_text_gives(seed, tmp_path):
     for by in ([], ["day", "operator"], list(DIMENSIONS)):
         pd.testing.assert_frame_equal(coverage_table(held, by), coverage_table(text, by))
     pd.testing.assert_frame_equal(exceptions_table(held), exceptions_table(text))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The coverage table's grouping, held to pandas' groupby (what it was computed with before)
+
+
+def _groupby_table(ops: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    from evidence_app.reconcile.coverage import _with_ratios
+    from evidence_app.reconcile.rules import OP_STATES
+
+    state = pd.Categorical(ops["state"].astype(object), categories=OP_STATES)
+    counts = pd.get_dummies(state).astype(np.int64)
+    counts.index = ops.index
+    table = counts.groupby([ops[d] for d in by], dropna=False, sort=True, observed=True).sum().reset_index()
+    table.columns = by + list(OP_STATES)
+    for d in by:
+        table[d] = expanded(table[d])
+    return _with_ratios(table, by)
+
+
+_keys = st.one_of(st.none(), st.sampled_from(["b", "a", "", "é", "A"]))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(_keys, _keys, st.integers(0, 2), st.sampled_from(["logged", "missing_silent",
+                                                                              "replayed", "backfilled"])),
+                min_size=1, max_size=30),
+       st.booleans(), st.sampled_from([["operator"], ["day", "operator"], ["tenant", "operator"],
+                                       ["operator", "day", "tenant"]]))
+def test_coverage_groups_are_what_pandas_groupby_gives(records, as_compact, by):
+    from types import SimpleNamespace
+
+    ops = pd.DataFrame({
+        "operator": _text([r[0] for r in records]),
+        "tenant": _text([r[1] for r in records]),
+        "day": pd.to_datetime([f"2026-10-0{r[2] + 1}" for r in records], utc=True).as_unit("us"),
+        "state": _text([r[3] for r in records]),
+    })
+    if as_compact:
+        ops = ops.assign(operator=compact(ops["operator"]), tenant=compact(ops["tenant"]))
+    got = coverage_table(SimpleNamespace(operations=ops), by)
+    pd.testing.assert_frame_equal(got, _groupby_table(ops, by))

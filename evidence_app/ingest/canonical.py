@@ -264,10 +264,7 @@ def canonical_operations(raw: pd.DataFrame, matching: MatchingConfig) -> Canonic
 
 def canonical_audit(raw: pd.DataFrame) -> Canonical:
     """Audit store rows → canonical frame; origin NULL means live."""
-    origin_raw = as_text(_optional(raw, "origin"))
-    origin = origin_raw.str.strip().str.lower()
-    origin = origin.where(origin.notna() & (origin != ""), "live")
-    unknown = ~origin.isin(ORIGINS)
+    origin, unknown = _origins(as_text(_optional(raw, "origin")))
     frame = pd.DataFrame(
         {
             "id": as_text(raw["id"]),
@@ -278,8 +275,7 @@ def canonical_audit(raw: pd.DataFrame) -> Canonical:
             "operator": as_text(raw["user_id"]),
             "target": canonical_target(raw["target"]),
             "request_id": as_text(_optional(raw, "request_id")),
-            # An origin we do not know is not evidence of a live write: count it, treat as backfill.
-            "origin": origin.where(~unknown, "backfill"),
+            "origin": origin,
             "inserted_at": parse_timestamps(_optional(raw, "inserted_at")),
         },
         copy=False,
@@ -293,6 +289,19 @@ def canonical_audit(raw: pd.DataFrame) -> Canonical:
     return _finish("audit", frame, raw, "created_at", ("action", "tenant", "operator"), extra)
 
 
+def _origins(raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Each row's origin (trimmed, lower case; NULL or blank is live) and which rows named one we do not know —
+    an origin we do not know is not evidence of a live write: counted, and treated as backfill. Worked out once
+    per distinct value (a handful), then given to every row by its code."""
+    codes, distinct = pd.factorize(raw, use_na_sentinel=True)
+    named = pd.Series(distinct, dtype=TEXT_DTYPE).str.strip().str.lower()
+    named = named.where(named.notna() & (named != ""), "live")
+    unknown = ~named.isin(ORIGINS).to_numpy(dtype=bool)
+    names = tuple(named.where(~unknown, "backfill").tolist()) + ("live",)  # the last: a NULL origin
+    codes = np.where(codes < 0, len(names) - 1, codes)
+    return labels(codes, names).set_axis(raw.index), np.append(unknown, False)[codes]
+
+
 BLANK_IS_NULL = ("route", "target", "request_id")
 """Keys where an empty or blank text (common after MySQL or CSV loads) means no value: two blank request
 ids are not the same request, and a blank target is no target."""
@@ -304,7 +313,9 @@ def blank_as_null(source: str, frame: pd.DataFrame, labels: pd.Series) -> list[D
     found: list[DataIssue | None] = []
     for name in BLANK_IS_NULL:
         values = frame[name]
-        blank = (values.str.strip() == "").fillna(False).to_numpy(dtype=bool)
+        arr = arrow_text(values)  # empty, or whitespace only (what strip() == "" says, without a stripped copy)
+        blank = pc.or_kleene(pc.equal(pc.utf8_length(arr), 0), pc.utf8_is_space(arr))
+        blank = blank.fill_null(False).to_numpy(zero_copy_only=False).astype(bool)
         if blank.any():
             frame[name] = values.mask(blank)
             found.append(issue(source, "blank_value", name, labels[blank].fillna("<null id>"),

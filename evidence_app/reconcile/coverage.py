@@ -89,19 +89,36 @@ def coverage_table(recon: Reconciliation, by: Sequence[str] = ()) -> pd.DataFram
     """One row per combination of ``by`` (all operations when empty) with counts and ratios."""
     ops = recon.operations
     by = list(by)
-    state = pd.Categorical.from_codes(codes_of(ops["state"], OP_STATES), categories=OP_STATES)
-    counts = pd.get_dummies(state).astype(np.int64)
-    counts.index = ops.index
-    if by:
-        keys = [ops[d] for d in by]
-        table = counts.groupby(keys, dropna=False, sort=True, observed=True).sum()
-        table = table.reset_index()
-        table.columns = by + list(OP_STATES)
-        for d in by:
-            table[d] = expanded(table[d])
-    else:
-        table = pd.DataFrame([counts.sum().to_dict()])[list(OP_STATES)]
+    state = codes_of(ops["state"], OP_STATES)
+    if not by:
+        counts = np.bincount(state[state >= 0], minlength=len(OP_STATES))
+        return _with_ratios(pd.DataFrame([dict(zip(OP_STATES, counts.tolist()))]), by)
+    if not len(ops):
+        return _with_ratios(pd.DataFrame({**{d: expanded(ops[d]).iloc[:0] for d in by},
+                                          **{s: pd.Series(dtype=np.int64) for s in OP_STATES}}), by)
+    group, keys = _groups([ops[d] for d in by])
+    counts = np.bincount(group[state >= 0] * len(OP_STATES) + state[state >= 0],
+                         minlength=len(keys[0]) * len(OP_STATES)).reshape(-1, len(OP_STATES))
+    table = pd.DataFrame({**dict(zip(by, keys)), **{s: counts[:, i] for i, s in enumerate(OP_STATES)}})
     return _with_ratios(table, by)
+
+
+def _groups(columns: list[pd.Series]) -> tuple[np.ndarray, list[pd.Series]]:
+    """Each record's group (the distinct combinations of ``columns``' values, numbered in sorted order, missing
+    last in each column: what ``groupby(sort=True, dropna=False)`` gives) and each group's values. One integer
+    code per record, where a one-hot frame of states grouped by pandas held a column per state."""
+    combined, radix = np.zeros(len(columns[0]), dtype=np.int64), 1
+    for column in columns:
+        codes, names = pd.factorize(column, sort=True, use_na_sentinel=True)
+        codes = np.where(codes < 0, len(names), codes).astype(np.int64)  # missing after every value
+        if radix * (len(names) + 1) >= 2**62:  # mixed radix would overflow: renumber (order kept) first
+            combined, seen = pd.factorize(combined, sort=True)
+            radix = len(seen)
+        combined, radix = combined * (len(names) + 1) + codes, radix * (len(names) + 1)
+    group, _ = pd.factorize(combined, sort=True)
+    first = np.empty(int(group.max()) + 1, dtype=np.int64)
+    first[group[::-1]] = np.arange(len(group) - 1, -1, -1)  # each group's first record names its values
+    return group.astype(np.int64), [expanded(column.take(first).reset_index(drop=True)) for column in columns]
 
 
 def _with_ratios(table: pd.DataFrame, by: list[str]) -> pd.DataFrame:
