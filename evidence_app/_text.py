@@ -135,6 +135,40 @@ def compact(values: pd.Series) -> pd.Series:
     return pd.Series(pd.Categorical.from_codes(codes, dtype=kind), index=values.index, name=values.name)
 
 
+def compact_text(values: pd.Series) -> pd.Series:
+    """:func:`as_text` of any column, held :func:`compact`. A categorical (a store column dictionary-encoded as it
+    was read) is converted name by name — never record by record — and names that become the same text merge."""
+    if not is_compact(values):
+        return compact(as_text(values))
+    names = as_text(pd.Series(values.dtype.categories.array, dtype=values.dtype.categories.dtype))
+    return _recoded(values.array.codes, names).set_axis(values.index)
+
+
+def compact_labels(codes: np.ndarray, names: tuple[str | None, ...]) -> pd.Series:
+    """Integer codes → their names (None, or code -1, is missing), held :func:`compact`: :func:`labels` without
+    a string per record."""
+    return _recoded(np.asarray(codes), pd.Series(list(names), dtype=TEXT_DTYPE))
+
+
+def _recoded(codes: np.ndarray, names: pd.Series) -> pd.Series:
+    """Records coded into ``names`` (-1: missing; names may repeat or be missing) → compact text."""
+    merged, distinct = pd.factorize(names, sort=True, use_na_sentinel=True)
+    recode = np.append(merged, -1)  # a record's -1 takes the appended -1
+    kind = pd.CategoricalDtype(pd.Index(distinct, dtype=TEXT_DTYPE))
+    return pd.Series(pd.Categorical.from_codes(recode[codes], dtype=kind))
+
+
+def blank_text(values: pd.Series) -> np.ndarray:
+    """NULL, empty, or only whitespace (Arrow's classifiers, which strip() agrees with; no string is copied;
+    compact text name by name)."""
+    if is_compact(values):
+        names = blank_text(pd.Series(values.dtype.categories.array))
+        return np.append(names, True)[values.array.codes]
+    arr = arrow_text(values)
+    empty = pc.or_kleene(pc.equal(pc.utf8_length(arr), 0), pc.utf8_is_space(arr))
+    return empty.fill_null(True).to_numpy(zero_copy_only=False).astype(bool)
+
+
 def is_compact(values: pd.Series) -> bool:
     """Held as :func:`compact` text (a categorical of canonical text)."""
     return isinstance(values.dtype, pd.CategoricalDtype)

@@ -54,6 +54,13 @@ def _large(text: pa.Array) -> pa.Array:
     return pc.cast(text, pa.large_string())
 
 
+def dictionary_encoded(piece: Piece) -> Piece:
+    """A text piece as Arrow dictionary (each distinct value once, a code per row); anything else unchanged."""
+    if isinstance(piece, pa.Array) and pa.types.is_large_string(piece.type):
+        return pc.dictionary_encode(piece)
+    return piece
+
+
 def text_columns(pieces: list[Piece]) -> frozenset[int]:
     """Columns that came back as text (or all NULL): the guess for the next chunk."""
     return frozenset(j for j, p in enumerate(pieces)
@@ -96,6 +103,8 @@ def _series(parts: list[Piece]) -> pd.Series:
 
 def _from_arrow(arr: pa.ChunkedArray) -> pd.Series:
     kind = arr.type
+    if pa.types.is_dictionary(kind):  # the chunks' dictionaries unified: a categorical of the values read
+        return pd.Series(arr.to_pandas())
     if pa.types.is_null(kind):
         return pd.Series(np.full(len(arr), None, dtype=object), dtype=object)
     if pa.types.is_string(kind) or pa.types.is_large_string(kind):

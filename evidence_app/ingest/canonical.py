@@ -18,7 +18,17 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from evidence_app._text import TEXT_DTYPE, arrow_text, as_text, labels, repeated
+from evidence_app._text import (
+    TEXT_DTYPE,
+    arrow_text,
+    as_text,
+    blank_text,
+    compact_labels,
+    compact_text,
+    expanded,
+    is_compact,
+    repeated,
+)
 from evidence_app.config import MatchingConfig
 from evidence_app.ingest.flags import parse_flags
 from evidence_app.issues import DataIssue, issue
@@ -243,17 +253,17 @@ def canonical_operations(raw: pd.DataFrame, matching: MatchingConfig) -> Canonic
         {
             "id": as_text(raw["id"]),
             "occurred_at": parse_timestamps(raw["occurred_at"]),
-            "operation": as_text(raw["operation"]),
-            "route": as_text(_optional(raw, "route")),
-            "tenant": as_text(raw["restaurant_id"]),
-            "operator": as_text(raw["user_id"]),
+            "operation": compact_text(raw["operation"]),
+            "route": compact_text(_optional(raw, "route")),
+            "tenant": compact_text(raw["restaurant_id"]),
+            "operator": compact_text(raw["user_id"]),
             "target": canonical_target(raw["target"]),
             "request_id": as_text(_optional(raw, "request_id")),
         },
         copy=False,  # the columns are new already; copying a million-row frame again buys nothing
     )
     codes, operations = pd.factorize(frame["operation"])
-    frame["action"] = labels(codes, tuple(matching.action_for(op) for op in operations)).set_axis(frame.index)
+    frame["action"] = compact_labels(codes, tuple(matching.action_for(op) for op in operations)).set_axis(frame.index)
     frame["audit_logged"], not_a_flag = parse_flags(_optional(raw, "audit_logged"))
     frame = frame[list(OPS_FIELDS)]
     extra = [issue("operations", "unrecognised_flag", "audit_logged", frame.loc[not_a_flag, "id"].fillna("<null id>"),
@@ -264,15 +274,15 @@ def canonical_operations(raw: pd.DataFrame, matching: MatchingConfig) -> Canonic
 
 def canonical_audit(raw: pd.DataFrame) -> Canonical:
     """Audit store rows → canonical frame; origin NULL means live."""
-    origin, unknown = _origins(as_text(_optional(raw, "origin")))
+    origin, unknown = _origins(compact_text(_optional(raw, "origin")))
     frame = pd.DataFrame(
         {
             "id": as_text(raw["id"]),
             "created_at": parse_timestamps(raw["created_at"]),
-            "action": as_text(raw["action"]),
-            "route": as_text(_optional(raw, "route")),
-            "tenant": as_text(raw["restaurant_id"]),
-            "operator": as_text(raw["user_id"]),
+            "action": compact_text(raw["action"]),
+            "route": compact_text(_optional(raw, "route")),
+            "tenant": compact_text(raw["restaurant_id"]),
+            "operator": compact_text(raw["user_id"]),
             "target": canonical_target(raw["target"]),
             "request_id": as_text(_optional(raw, "request_id")),
             "origin": origin,
@@ -294,13 +304,16 @@ def _origins(raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
     an origin we do not know is not evidence of a live write: counted, and treated as backfill. Worked out once
     per distinct value (a handful), then given to every row by its code."""
     codes, distinct = pd.factorize(raw, use_na_sentinel=True)
-    named = pd.Series(distinct, dtype=TEXT_DTYPE).str.strip().str.lower()
+    named = pd.Series(np.asarray(distinct, dtype=object), dtype=TEXT_DTYPE).str.strip().str.lower()
     named = named.where(named.notna() & (named != ""), "live")
     unknown = ~named.isin(ORIGINS).to_numpy(dtype=bool)
     names = tuple(named.where(~unknown, "backfill").tolist()) + ("live",)  # the last: a NULL origin
     codes = np.where(codes < 0, len(names) - 1, codes)
-    return labels(codes, names).set_axis(raw.index), np.append(unknown, False)[codes]
+    return compact_labels(codes, names).set_axis(raw.index), np.append(unknown, False)[codes]
 
+
+REPETITIVE_COLUMNS = frozenset({"operation", "action", "route", "restaurant_id", "user_id", "origin"})
+"""Store columns of few distinct values: read dictionary-encoded, held as compact text."""
 
 BLANK_IS_NULL = ("route", "target", "request_id")
 """Keys where an empty or blank text (common after MySQL or CSV loads) means no value: two blank request
@@ -313,11 +326,11 @@ def blank_as_null(source: str, frame: pd.DataFrame, labels: pd.Series) -> list[D
     found: list[DataIssue | None] = []
     for name in BLANK_IS_NULL:
         values = frame[name]
-        arr = arrow_text(values)  # empty, or whitespace only (what strip() == "" says, without a stripped copy)
-        blank = pc.or_kleene(pc.equal(pc.utf8_length(arr), 0), pc.utf8_is_space(arr))
-        blank = blank.fill_null(False).to_numpy(zero_copy_only=False).astype(bool)
+        blank = blank_text(values) & values.notna().to_numpy(dtype=bool)  # what strip() == "" says, no copy
         if blank.any():
             frame[name] = values.mask(blank)
+            if is_compact(frame[name]):
+                frame[name] = frame[name].cat.remove_unused_categories()
             found.append(issue(source, "blank_value", name, labels[blank].fillna("<null id>"),
                                "read as NULL: a blank value is no value (never equal to another blank)"))
     return found
@@ -377,7 +390,7 @@ def _finish(
     dup = repeated(frame["id"])
     issues.append(issue(source, "duplicate_id", "id", pd.unique(frame.loc[dup, "id"]) if dup.any() else [],
                         "each row kept and reconciled separately"))
-    rejected = raw[no_time].copy()
+    rejected = pd.DataFrame({c: expanded(raw[c][no_time]) for c in raw.columns}).copy()
     rejected.insert(0, "reason", np.where(null_time[no_time], f"null {time_field}", f"unparseable {time_field}"))
     kept = frame[~no_time].reset_index(drop=True) if no_time.any() else frame
     return Canonical(kept, rejected.reset_index(drop=True), tuple(i for i in issues if i is not None))

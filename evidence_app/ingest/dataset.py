@@ -14,6 +14,7 @@ from evidence_app._order import micros, order_by_time_then_id
 from evidence_app._text import compact, concat_rows, text_in, text_set
 from evidence_app.config import Config
 from evidence_app.ingest.canonical import (
+    REPETITIVE_COLUMNS,
     Canonical,
     DataIssue,
     canonical_audit,
@@ -96,12 +97,13 @@ def load_dataset(config: Config, period: Period, progress: Progress | None = Non
     # Each store is canonicalised and sorted before the next is read, and every intermediate frame is given
     # up as soon as its successor exists: the peak holds one store's transients, not both.
     ops_c = canonical_operations(
-        select_frame(ops_store, "occurred_at", window, _stage(progress, "operations"), queries.append), config.matching
+        select_frame(ops_store, "occurred_at", window, _stage(progress, "operations"), queries.append,
+                     REPETITIVE_COLUMNS), config.matching
     )
     ops, ops_c = _trim(ops_c, "occurred_at", window)
     release_freed()
     audit_c = canonical_audit(select_frame(audit_store, "created_at", window, _stage(progress, "audit rows"),
-                                           queries.append))
+                                           queries.append, REPETITIVE_COLUMNS))
     audit, audit_c = _trim(audit_c, "created_at", window)
     release_freed()
     if window is not None:

@@ -18,7 +18,7 @@ from sqlalchemy.pool import StaticPool
 from evidence_app._text import TEXT_DTYPE, text_in, text_set
 from evidence_app.config import StoreConfig
 from evidence_app.errors import SourceError
-from evidence_app.ingest._columnar import Piece, chunk_columns, frame_of, text_columns
+from evidence_app.ingest._columnar import Piece, chunk_columns, dictionary_encoded, frame_of, text_columns
 from evidence_app.ingest.extraction import QueryRecord, query_record
 
 Recorder = Callable[[QueryRecord], None]
@@ -253,13 +253,16 @@ def select_frame(
     window: Window | None,
     progress: Callable[[int], None] | None = None,
     record: Recorder | None = None,
+    repetitive: frozenset[str] = frozenset(),
 ) -> pd.DataFrame:
-    """Fetch the present canonical columns (only those), window-filtered in SQL, streamed in chunks."""
+    """Fetch the present canonical columns (only those), window-filtered in SQL, streamed in chunks. Text columns
+    named in ``repetitive`` are dictionary-encoded as each chunk arrives (they come back categorical, values
+    unchanged): ten million tenants or routes never exist as ten million strings."""
     canonical, tbl, stmt = _select_present(store)
     if window is not None:
         stmt = stmt.where(time_predicate(store, tbl.c[store.columns[time_field]], window))
     purpose = "the period's window (± the matching margin)" if window is not None else "every row (no period)"
-    return _fetch(store, stmt, canonical, progress, record=_recording(record, store, purpose))
+    return _fetch(store, stmt, canonical, progress, record=_recording(record, store, purpose), repetitive=repetitive)
 
 
 def _select_present(store: Store) -> tuple[list[str], sa.TableClause, sa.Select]:
@@ -277,6 +280,7 @@ def _fetch(
     progress: Callable[[int], None] | None,
     keep: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
     record: Callable[[str, object, int, sa.Connection], None] | None = None,
+    repetitive: frozenset[str] = frozenset(),
 ) -> pd.DataFrame:
     """Stream the result in chunks. SQLAlchemy compiles, binds and opens a server-side cursor; rows
     are read straight from the DBAPI cursor (no per-row Row objects). Each chunk is turned into
@@ -288,18 +292,20 @@ def _fetch(
     values handed over as bytes, for canonical.py to count, name and replace (the fast path stays fast)."""
     with _mapped(store.config, "reading"), store.engine.connect() as conn:
         try:
-            return _read(conn, stmt, canonical, progress, keep, record)
+            return _read(conn, stmt, canonical, progress, keep, record, repetitive)
         except sqlite3.OperationalError as exc:
             if "decode" not in str(exc):
                 raise
         with _undecoded_as_bytes(conn.connection.driver_connection):
-            return _read(conn, stmt, canonical, None, keep, record)
+            return _read(conn, stmt, canonical, None, keep, record, repetitive)
 
 
 def _read(conn: sa.Connection, stmt: sa.Select, canonical: list[str], progress: Callable[[int], None] | None,
           keep: Callable[[pd.DataFrame], pd.DataFrame] | None,
-          record: Callable[[str, object, int, sa.Connection], None] | None) -> pd.DataFrame:
+          record: Callable[[str, object, int, sa.Connection], None] | None,
+          repetitive: frozenset[str] = frozenset()) -> pd.DataFrame:
     pieces: list[list[Piece]] = [[] for _ in canonical]
+    encode = [j for j, name in enumerate(canonical) if name in repetitive]
     kept: list[pd.DataFrame] = []
     sql, args = _compiled(stmt, conn.dialect)
     cursor = _streaming_cursor(conn.connection.driver_connection, conn.dialect.name)
@@ -314,6 +320,8 @@ def _read(conn: sa.Connection, stmt: sa.Select, canonical: list[str], progress: 
             returned += len(chunk)
             columns = chunk_columns(chunk, len(canonical), text_guess)
             text_guess = text_columns(columns)
+            for j in encode:
+                columns[j] = dictionary_encoded(columns[j])
             if keep is not None:
                 kept.append(keep(frame_of([[c] for c in columns], canonical)))
             else:

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pyarrow.compute as pc
 
 from evidence_app._order import micros
-from evidence_app._text import TEXT_DTYPE, arrow_text, is_compact, joint_codes, labels, take_text
+from evidence_app._text import TEXT_DTYPE, blank_text, is_compact, joint_codes, labels, take_text
 from evidence_app.reconcile import rules
 from evidence_app.reconcile.rules import ACCURACY_FIELDS, COMPLETENESS_FIELDS
 
@@ -27,13 +26,8 @@ _INCOMPLETE = _names(COMPLETENESS_FIELDS)
 
 
 def blank(values: pd.Series) -> np.ndarray:
-    """:func:`rules.blank` for a column: NULL, empty, or only whitespace (Arrow's classifiers: no string is copied)."""
-    if is_compact(values):  # each distinct name once, then every record by its code (-1, missing, is blank)
-        names = blank(pd.Series(values.dtype.categories))
-        return np.append(names, True)[values.array.codes]
-    arr = arrow_text(values)
-    empty = pc.or_kleene(pc.equal(pc.utf8_length(arr), 0), pc.utf8_is_space(arr))
-    return empty.fill_null(True).to_numpy(zero_copy_only=False).astype(bool)
+    """:func:`rules.blank` for a column: NULL, empty, or only whitespace (:func:`blank_text`)."""
+    return blank_text(values)
 
 
 def incomplete_details(rows: pd.DataFrame) -> pd.Series:
