@@ -120,7 +120,9 @@ def joint_codes(a: pd.Series, b: pd.Series) -> tuple[np.ndarray, np.ndarray, int
 def repeated(values: pd.Series) -> np.ndarray:
     """Which (non-missing) values occur more than once (:func:`text_codes`, counted)."""
     codes, k = text_codes(values)
-    return (codes < k - 1) & (np.bincount(codes, minlength=k)[codes] > 1)
+    many = np.bincount(codes, minlength=k) > 1
+    many[k - 1] = False  # missing is no value
+    return many[codes]  # a byte per record gathered, not a count
 
 
 def compact(values: pd.Series) -> pd.Series:

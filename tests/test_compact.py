@@ -191,3 +191,25 @@ def test_coverage_groups_are_what_pandas_groupby_gives(records, as_compact, by):
         ops = ops.assign(operator=compact(ops["operator"]), tenant=compact(ops["tenant"]))
     got = coverage_table(SimpleNamespace(operations=ops), by)
     pd.testing.assert_frame_equal(got, _groupby_table(ops, by))
+
+
+def test_inaccurate_targets_are_the_same_compared_a_few_rows_at_a_time(tmp_path, monkeypatch):
+    from datetime import timedelta
+
+    from scenario import T0, Scenario
+
+    from evidence_app.reconcile import accuracy
+
+    sc = Scenario(tmp_path / "s")
+    for i in range(9):  # every third row names another target, one has none, one a blank operator
+        at = T0 + timedelta(minutes=10 * i)
+        sc.op(f"o{i}", at, target=f'["m-{i}"]', request_id=f"q{i}", user="u1")
+        sc.row(f"a{i}", at, target=None if i == 4 else f'["m-{i + (i % 3 == 0)}"]', request_id=f"q{i}",
+               user="" if i == 7 else "u1")
+    config = load_config(sc.write())
+    _, whole = evaluate(config, Period())
+    monkeypatch.setattr(accuracy, "_PIECE", 2)
+    _, pieces = evaluate(config, Period())
+    found = whole.rows.set_index("id")["inaccurate"].dropna().to_dict()
+    assert found == {"a0": "target", "a3": "target", "a6": "target"}
+    assert pieces.rows.set_index("id")["inaccurate"].dropna().to_dict() == found

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from evidence_app._order import micros
-from evidence_app._text import TEXT_DTYPE, blank_text, is_compact, joint_codes, labels, take_text
+from evidence_app._text import TEXT_DTYPE, arrow_text, blank_text, is_compact, joint_codes, labels
 from evidence_app.reconcile import rules
 from evidence_app.reconcile.rules import ACCURACY_FIELDS, COMPLETENESS_FIELDS
 
@@ -46,19 +48,36 @@ def inaccurate_details(ops: pd.DataFrame, rows: pd.DataFrame, row_to_op: np.ndar
     if not matched.any():
         return _details(mask, _INACCURATE, rows.index)
     at = np.where(matched, row_to_op, -1)
-    by_request_id = matched & rows["request_id"].notna().to_numpy() & take_text(ops["request_id"], at).notna().to_numpy()
+    op_at = np.maximum(at, 0)
+    by_request_id = matched & rows["request_id"].notna().to_numpy() & ops["request_id"].notna().to_numpy()[op_at]
     for bit, field in enumerate(ACCURACY_FIELDS[:3]):
-        both = ~blank(rows[field]) & ~blank(ops[field])[np.maximum(at, 0)] & matched
+        both = ~blank(rows[field]) & ~blank(ops[field])[op_at] & matched
         if is_compact(ops[field]) and is_compact(rows[field]):  # compared by code, no text made
             op_codes, row_codes, _ = joint_codes(ops[field], rows[field])
-            differ = row_codes != op_codes[np.maximum(at, 0)]
+            differ = row_codes != op_codes[op_at]
         else:
-            theirs = take_text(ops[field], at).set_axis(rows.index)
-            differ = (rows[field].astype(TEXT_DTYPE) != theirs).to_numpy(dtype=bool, na_value=True)
+            differ = _text_differs(rows[field], ops[field], at, np.flatnonzero(both))
         mask |= (both & differ).astype(np.int64) << bit
     delta = micros(rows["created_at"]) - micros(ops["occurred_at"])[np.maximum(at, 0)]
     mask |= (~rules.within_tolerance(delta, tolerance_s)).astype(np.int64) << ACCURACY_FIELDS.index("time")
     return _details(np.where(by_request_id, mask, 0), _INACCURATE, rows.index)
+
+
+_PIECE = 1 << 20
+
+
+def _text_differs(mine: pd.Series, theirs: pd.Series, at: np.ndarray, where: np.ndarray) -> np.ndarray:
+    """Whether ``mine`` differs from ``theirs`` at ``at``, compared at the positions ``where`` only (both sides
+    there) and a million at a time: ten million distinct targets are never copied whole."""
+    out = np.zeros(len(mine), dtype=bool)
+    if not len(where):
+        return out
+    left, right = arrow_text(mine.astype(TEXT_DTYPE)), arrow_text(theirs)
+    for start in range(0, len(where), _PIECE):
+        piece = where[start:start + _PIECE]
+        differ = pc.not_equal(left.take(pa.array(piece)), right.take(pa.array(at[piece])))
+        out[piece] = differ.fill_null(True).to_numpy(zero_copy_only=False)
+    return out
 
 
 def _details(mask: np.ndarray, names: tuple[str, ...], index: pd.Index) -> pd.Series:
