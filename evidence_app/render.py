@@ -11,6 +11,8 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
+from evidence_app._text import expanded
+
 RATIO_COLUMNS = {"coverage_logged", "coverage_after_replay"}
 
 
@@ -82,6 +84,7 @@ def _arrow_column(values: pd.Series):  # noqa: ANN202 - a pyarrow Array or Chunk
     held (missing is empty), whole numbers as numbers, anything else as :func:`_csv_column`'s text."""
     import pyarrow as pa
 
+    values = expanded(values)  # compact text is text
     kind = values.dtype
     if isinstance(kind, np.dtype) and kind.kind in "iu" and kind.itemsize <= 8 and kind != np.uint64:
         return pa.array(values.to_numpy(), type=pa.int64())
@@ -93,6 +96,7 @@ def _arrow_column(values: pd.Series):  # noqa: ANN202 - a pyarrow Array or Chunk
 def _csv_column(values: pd.Series) -> list[str]:
     """One column as CSV text, the same as :func:`plain` then :func:`_csv_value` value by value (missing text and
     NaN empty, a nullable column's NA as pandas writes it), by dtype at once; anything else value by value."""
+    values = expanded(values)
     kind = values.dtype
     if isinstance(kind, pd.StringDtype):
         return values.to_numpy(dtype=object, na_value="").tolist()
