@@ -149,7 +149,8 @@ def compact_text(values: pd.Series) -> pd.Series:
 def compact_labels(codes: np.ndarray, names: tuple[str | None, ...]) -> pd.Series:
     """Integer codes → their names (None, or code -1, is missing), held :func:`compact`: :func:`labels` without
     a string per record."""
-    return _recoded(np.asarray(codes), pd.Series(list(names), dtype=TEXT_DTYPE))
+    held = _recoded(np.asarray(codes), pd.Series(list(names), dtype=TEXT_DTYPE))
+    return held.cat.remove_unused_categories()  # categories are the names records have, as compact() gives
 
 
 def _recoded(codes: np.ndarray, names: pd.Series) -> pd.Series:

@@ -35,6 +35,7 @@ import pandas as pd
 import pyarrow as pa
 import sqlalchemy as sa
 
+from evidence_app._text import compact_text, is_compact
 from evidence_app.config import Config, StoreConfig
 from evidence_app.errors import EvidenceError
 from evidence_app.ingest.dataset import Dataset, Progress, SourceReport, load_dataset, open_stores, read_window
@@ -434,7 +435,11 @@ def _read_frame(path: Path, expect: dict) -> pd.DataFrame:
     table = pa.ipc.open_file(pa.py_buffer(raw)).read_all()
     if any(isinstance(f.type, pa.ExtensionType) for f in table.schema):
         raise SnapshotUnusable(f"snapshot file {path.name} holds an extension type")
-    return table.to_pandas()
+    frame = table.to_pandas()
+    for name in frame.columns:  # compact text comes back with its names as text (an empty set of names would not)
+        if is_compact(frame[name]):
+            frame[name] = compact_text(frame[name])
+    return frame
 
 
 def _dataset(config: Config, period: Period, frames: dict[str, pd.DataFrame], scalars: dict,

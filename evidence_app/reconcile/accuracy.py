@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from evidence_app._order import micros
-from evidence_app._text import TEXT_DTYPE, arrow_text, blank_text, is_compact, joint_codes, labels
+from evidence_app._text import TEXT_DTYPE, arrow_text, blank_text, compact_labels, is_compact, joint_codes
 from evidence_app.reconcile import rules
 from evidence_app.reconcile.rules import ACCURACY_FIELDS, COMPLETENESS_FIELDS
 
@@ -81,4 +81,4 @@ def _text_differs(mine: pd.Series, theirs: pd.Series, at: np.ndarray, where: np.
 
 
 def _details(mask: np.ndarray, names: tuple[str, ...], index: pd.Index) -> pd.Series:
-    return labels(np.where(mask > 0, mask, -1), names).set_axis(index)
+    return compact_labels(np.where(mask > 0, mask, -1), names).set_axis(index)

@@ -12,7 +12,7 @@ import pandas as pd
 
 from evidence_app._memory import release_freed
 from evidence_app._order import in_order, micros
-from evidence_app._text import TEXT_DTYPE, codes_of, expanded, labels, take_text
+from evidence_app._text import TEXT_DTYPE, codes_of, compact_labels, expanded, take_text
 from evidence_app.config import MatchingConfig
 from evidence_app.issues import DataIssue, issue
 from evidence_app.reconcile import rules
@@ -156,7 +156,7 @@ def _operation_states(ops: pd.DataFrame, rows: pd.DataFrame, origin_rank: np.nda
         missing[linked[ok]] = _MISSING_OF_FAILURE[failure_state[ok]]
         fe_at[linked[ok]] = np.flatnonzero(ok)
     state = np.where(covered, _STATE_OF_ORIGIN[origin_rank[at]] if len(rows) else _SILENT, missing)
-    out["state"] = labels(state, OP_STATES).set_axis(out.index)
+    out["state"] = compact_labels(state, OP_STATES).set_axis(out.index)
     out["audit_id"] = take_text(rows["id"], np.where(covered, op_to_row, -1)).set_axis(out.index)
     if len(rows) and len(ops):
         delta = micros(rows["created_at"])[at] - micros(out["occurred_at"])
@@ -173,7 +173,7 @@ def _row_statuses(ops: pd.DataFrame, rows: pd.DataFrame, row_to_op: np.ndarray, 
     out = rows.copy(deep=False)
     matched = row_to_op >= 0
     status = _ROW_STATUS[matched.astype(np.int64), (row_candidate >= 0).astype(np.int64)]
-    out["status"] = labels(status, ROW_STATUSES).set_axis(out.index)
+    out["status"] = compact_labels(status, ROW_STATUSES).set_axis(out.index)
     target = np.where(matched, row_to_op, row_candidate)
     out["operation_id"] = take_text(ops["id"], target).set_axis(out.index)
     out["day"] = out["created_at"].dt.floor("D")
