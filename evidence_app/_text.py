@@ -192,7 +192,9 @@ def concat_rows(frames: list[pd.DataFrame]) -> pd.DataFrame:
     out = {}
     for name in frames[0].columns:
         parts = [f[name] for f in frames]
-        if any(is_compact(p) for p in parts):
+        if all(is_compact(p) for p in parts):  # names merged and sorted, codes re-pointed: no text made
+            out[name] = pd.Series(pd.api.types.union_categoricals([p.array for p in parts], sort_categories=True))
+        elif any(is_compact(p) for p in parts):
             out[name] = compact(pd.concat([as_text(p) for p in parts], ignore_index=True))
         else:
             out[name] = pd.concat(parts, ignore_index=True)

@@ -24,7 +24,6 @@ from evidence_app._text import (
     text_codes,
 )
 from evidence_app.config import load_config
-from evidence_app.ingest.dataset import COMPACT_FIELDS
 from evidence_app.pipeline import evaluate
 from evidence_app.reconcile.accuracy import blank
 from evidence_app.reconcile.coverage import DIMENSIONS, coverage_table, exceptions_table
@@ -111,6 +110,9 @@ def test_concat_rows_keeps_compact_columns_compact_and_every_value(a, b):
     both = concat_rows([top, bottom])
     assert is_compact(both["tenant"])
     assert _same(as_text(both["tenant"]), _text(a + b)) and len(both) == len(a) + len(b)
+    compact_both = concat_rows([top, bottom.assign(tenant=compact(bottom["tenant"]))])["tenant"]
+    assert is_compact(compact_both) and _same(as_text(compact_both), _text(a + b))
+    assert compact_both.dtype.categories.tolist() == sorted(compact_both.dtype.categories.tolist())
 
 
 def test_expanded_leaves_other_columns_alone():
@@ -127,7 +129,7 @@ def test_loaded_frames_hold_the_repetitive_fields_compact(tmp_path):
     sc = _random_scenario(random.Random(3), tmp_path / "s")
     data, _ = evaluate(load_config(sc.write()), Period())
     for frame in (data.operations, data.audit):
-        for name in COMPACT_FIELDS & set(frame.columns):
+        for name in {"tenant", "operator", "action", "route", "operation", "origin"} & set(frame.columns):
             assert is_compact(frame[name]), name
         assert not is_compact(frame["id"]) and not is_compact(frame["target"])
 
@@ -196,9 +198,9 @@ def test_coverage_groups_are_what_pandas_groupby_gives(records, as_compact, by):
 def test_inaccurate_targets_are_the_same_compared_a_few_rows_at_a_time(tmp_path, monkeypatch):
     from datetime import timedelta
 
-    from scenario import T0, Scenario
-
     from evidence_app.reconcile import accuracy
+
+    from scenario import T0, Scenario
 
     sc = Scenario(tmp_path / "s")
     for i in range(9):  # every third row names another target, one has none, one a blank operator

@@ -11,7 +11,7 @@ import pandas as pd
 
 from evidence_app._memory import release_freed
 from evidence_app._order import micros, order_by_time_then_id
-from evidence_app._text import compact, concat_rows, text_in, text_set
+from evidence_app._text import concat_rows, text_in, text_set
 from evidence_app.config import Config
 from evidence_app.ingest.canonical import (
     REPETITIVE_COLUMNS,
@@ -135,9 +135,8 @@ def _window(period: Period, margin_s: int) -> Window | None:
 
 
 def _trim(loaded: Canonical, field: str, window: Window | None) -> tuple[pd.DataFrame, Canonical]:
-    """Exact window filter after parsing (the SQL filter is a deliberate superset), the repetitive text made
-    :func:`compact`, sorted by (time, id) once here so every later view of the period is a slice, not a copy.
-    Consumes ``loaded``'s
+    """Exact window filter after parsing (the SQL filter is a deliberate superset), sorted by
+    (time, id) once here so every later view of the period is a slice, not a copy. Consumes ``loaded``'s
     frame column by column (each unsorted column goes once its sorted copy exists); returns the frame and
     ``loaded`` without it (its rejected rows and issues stay)."""
     frame = loaded.frame
@@ -150,19 +149,13 @@ def _trim(loaded: Canonical, field: str, window: Window | None) -> tuple[pd.Data
     ids = frame["id"] if len(inside) == len(frame) else frame["id"].take(inside)
     positions = inside[order_by_time_then_id(t[inside], ids)]
     del ids, t
-    in_order = len(positions) == len(frame) and bool(np.all(np.diff(positions) == 1))
+    if len(positions) == len(frame) and bool(np.all(np.diff(positions) == 1)):
+        return frame, rest  # loaded in order already: nothing to copy
     out = {}
     for name in list(frame.columns):
-        column = frame.pop(name)
-        column = compact(column) if name in COMPACT_FIELDS else column
-        out[name] = column.reset_index(drop=True) if in_order else column.take(positions).reset_index(drop=True)
-        del column
+        out[name] = frame.pop(name).take(positions).reset_index(drop=True)
         release_freed()  # the unsorted column's pages go back now, not after the last copy is made
     return pd.DataFrame(out, copy=False), rest
-
-
-COMPACT_FIELDS = frozenset({"tenant", "operator", "action", "route", "operation", "origin"})
-"""Canonical fields of few distinct values, held as :func:`compact` text (a tenth of the memory at scale)."""
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
