@@ -155,11 +155,7 @@ def _priority_order(leading: list[np.ndarray], o: np.ndarray, r: np.ndarray, op_
     exactly the same distance from one row, say), not for ten million operations and rows: ranking that many
     distinct ids is the costly part, and such ties are rare. Pairs sharing nothing keep their relative order."""
     assert PRIORITY[3:] == ("operation_id", "row_id"), "the id tie-breaks come last"
-    order = np.lexsort(leading[::-1])  # lexsort sorts by its last key first
-    tie = np.zeros(max(len(order) - 1, 0), dtype=bool)
-    if len(order) > 1:
-        sorted_keys = [k[order] for k in leading]
-        tie = np.logical_and.reduce([k[1:] == k[:-1] for k in sorted_keys])
+    order, tie = _sorted_with_ties(leading)
     if not tie.any():
         return order
     grouped = np.zeros(len(order), dtype=bool)
@@ -171,10 +167,39 @@ def _priority_order(leading: list[np.ndarray], o: np.ndarray, r: np.ndarray, op_
     o_at, r_at = o[members], r[members]
     # An operation's id decides only between pairs sharing a row in one run, a row's id only between pairs
     # sharing an operation: rank those; every other operation (row) gets a key of its own above every rank.
-    op_key = _tie_keys(op_ids, o_at, _shared(run, r_at))
-    row_key = _tie_keys(row_ids, r_at, _shared(run, o_at))
+    share_row, share_op = _shared(run, r_at), _shared(run, o_at)
+    # A run whose pairs share nothing may stand in any order (the walk never compares them): leave it be.
+    # With millions of pairs, equal time distances are common, shared records within them rare.
+    busy_runs = np.zeros(int(run[-1]) + 1, dtype=bool)
+    busy_runs[run[share_row | share_op]] = True
+    busy = busy_runs[run]
+    if not busy.any():
+        return order
+    at, run, members, o_at, r_at = at[busy], run[busy], members[busy], o_at[busy], r_at[busy]
+    op_key = _tie_keys(op_ids, o_at, share_row[busy])
+    row_key = _tie_keys(row_ids, r_at, share_op[busy])
     order[at] = members[np.lexsort((row_key, op_key, run))]
     return order
+
+
+def _sorted_with_ties(leading: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Positions stably sorting by the leading keys (first key first), and which neighbours in that order tie
+    on all of them. Small non-negative keys (origin rank, tier, µs distance) are packed into one integer and
+    sorted once: half the time of ``lexsort``'s pass per key at ten million pairs."""
+    n = len(leading[0])
+    if n < 2:
+        return np.arange(n), np.zeros(0, dtype=bool)
+    tops = [int(k.max()) + 1 for k in leading]
+    if min(int(k.min()) for k in leading) >= 0 and np.prod([float(t) for t in tops]) < 2.0**62:
+        packed = np.zeros(n, dtype=np.int64)
+        for k, top in zip(leading, tops):
+            packed = packed * top + k
+        order = np.argsort(packed, kind="stable")
+        ranked = packed[order]
+        return order, ranked[1:] == ranked[:-1]
+    order = np.lexsort(leading[::-1])  # lexsort sorts by its last key first
+    sorted_keys = [k[order] for k in leading]
+    return order, np.logical_and.reduce([k[1:] == k[:-1] for k in sorted_keys])
 
 
 def _shared(run: np.ndarray, member: np.ndarray) -> np.ndarray:
