@@ -132,6 +132,19 @@ def _remediation_rows(table) -> list[dict]:
 
 @pytest.mark.parametrize("seed", range(150))
 def test_kernel_equals_the_reference_on_random_scenarios(seed, tmp_path):
+    _agrees_with_the_reference(seed, tmp_path)
+
+
+@pytest.mark.parametrize("seed", range(0, 150, 3))
+def test_kernel_with_its_key_join_cut_into_one_operation_slices_equals_the_reference(seed, tmp_path, monkeypatch):
+    """At scale the key join runs slice by slice; slices of one operation put every pair on a slice's edge."""
+    from evidence_app.reconcile import _kernel
+
+    monkeypatch.setattr(_kernel, "SLICE", 1)
+    _agrees_with_the_reference(seed, tmp_path)
+
+
+def _agrees_with_the_reference(seed: int, tmp_path) -> None:
     rng = random.Random(seed)
     sc = _random_scenario(rng, tmp_path / "s")
     config = load_config(sc.write())

@@ -193,3 +193,31 @@ def test_composite_keys_are_equal_exactly_when_every_field_is_equal_missing_incl
             by_key.setdefault(key, set()).add(int(code))
         assert all(len(c) == 1 for c in by_key.values())  # equal keys, one code
         assert len({next(iter(c)) for c in by_key.values()}) == len(by_key)  # different keys, different codes
+
+
+def test_the_key_join_cut_into_time_slices_finds_exactly_the_pairs_of_the_whole_join(monkeypatch):
+    """Slices of any size, pairs straddling every edge (busy buckets, distances at the tolerance): the same
+    candidate pairs, tiers and distances as one join over everything."""
+    from evidence_app.reconcile import _kernel
+
+    rng = np.random.default_rng(11)
+    tol = 5
+
+    def side(n: int) -> pd.DataFrame:
+        t = np.sort(rng.integers(0, 60, n)) * 1_000_000 + rng.choice([0, 1, 999_999], n)
+        pick = lambda k: [None if x == 0 else f"v{x}" for x in rng.integers(0, k, n)]  # noqa: E731
+        return pd.DataFrame({"t": pd.to_datetime(np.sort(t), unit="us", utc=True), "action": pick(2),
+                             "tenant": pick(2), "operator": pick(3), "target": pick(4),
+                             "request_id": [None if x else f"q{x}" for x in rng.integers(0, 4, n)],
+                             "id": [str(i) for i in range(n)]})
+
+    ops, rows = side(400), side(500)
+    whole = _kernel.candidates(ops, "t", rows, "t", tol)
+    assert (whole["tier"] == rules.TIER_KEYS).sum() > 100
+    for size in (1, 2, 7, 64):
+        monkeypatch.setattr(_kernel, "SLICE", size)
+        op_b = _kernel.micros(ops["t"]) // (tol * 1_000_000)
+        assert len(_kernel._time_slices(op_b, _kernel.micros(rows["t"]) // (tol * 1_000_000))) > 1
+        sliced = _kernel.candidates(ops, "t", rows, "t", tol)
+        key = ["op", "row", "tier", "dt"]
+        assert sliced.sort_values(key).values.tolist() == whole.sort_values(key).values.tolist()

@@ -32,8 +32,11 @@ class Matching:
     """For each row, its best candidate operation (covered or not), or -1 when it has none."""
 
 
-def _key_codes(ops: pd.DataFrame, rows: pd.DataFrame, fields: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
-    """Factorise the composite key jointly so both sides share integer codes (missing is a value too)."""
+def _key_codes(ops: pd.DataFrame, rows: pd.DataFrame, fields: tuple[str, ...],
+               renumber: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Factorise the composite key jointly so both sides share integer codes (missing is a value too).
+    ``renumber=False`` skips the final renumbering: for a key whose first field is mostly distinct
+    (request ids) the codes already follow the records' order."""
     combined = np.zeros(len(ops) + len(rows), dtype=np.int64)
     top = 1  # an upper bound of combined's values
     for name in fields:
@@ -44,9 +47,10 @@ def _key_codes(ops: pd.DataFrame, rows: pd.DataFrame, fields: tuple[str, ...]) -
             top = len(uniques)
         combined = combined * k + codes
         top *= k
-    # Renumber in order of first appearance: records come sorted by time, so nearby records get nearby
-    # codes and the joins below probe memory in order (8× faster searches than scattered codes at 1 M).
-    combined, _ = pd.factorize(combined)
+    if renumber:
+        # Renumber in order of first appearance: records come sorted by time, so nearby records get nearby
+        # codes and the joins below probe memory in order (8× faster searches than scattered codes at 1 M).
+        combined, _ = pd.factorize(combined)
     return combined[: len(ops)], combined[len(ops) :]
 
 
@@ -59,45 +63,78 @@ def candidates(
         return pd.DataFrame({c: np.array([], dtype=np.int64) for c in cols})
     op_t, row_t = micros(ops[op_time]), micros(rows[row_time])
     parts = [_request_id_pairs(ops, rows), _key_pairs(ops, rows, op_t, row_t, tolerance_s)]
-    pairs = pd.concat(parts, ignore_index=True)
-    pairs["dt"] = np.abs(op_t[pairs["op"].to_numpy()] - row_t[pairs["row"].to_numpy()])
-    return pairs[cols]
+    o = np.concatenate([p[0] for p in parts]).astype(np.int64, copy=False)
+    r = np.concatenate([p[1] for p in parts]).astype(np.int64, copy=False)
+    tier = np.repeat([TIER_REQUEST_ID, TIER_KEYS], [len(p[0]) for p in parts]).astype(np.int64)
+    return pd.DataFrame({"op": o, "row": r, "tier": tier, "dt": np.abs(op_t[o] - row_t[r])}, columns=cols)
 
 
-def _request_id_pairs(ops: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
+def _request_id_pairs(ops: pd.DataFrame, rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Same request id and action; joined on joint integer codes, NULL request ids excluded."""
-    op_key, row_key = _key_codes(ops, rows, ("request_id", "action"))
+    op_key, row_key = _key_codes(ops, rows, ("request_id", "action"), renumber=False)
     op_has, row_has = ops["request_id"].notna().to_numpy(), rows["request_id"].notna().to_numpy()
     op_idx, row_idx = np.flatnonzero(op_has), np.flatnonzero(row_has)
     sorted_rows = _SortedKeys(row_key[row_has])
     li, ri = sorted_rows.join(op_key[op_has])
-    return _pairs(op_idx[li], row_idx[ri], TIER_REQUEST_ID)
+    return op_idx[li], row_idx[ri]
+
+
+SLICE = 1 << 18
+"""Operations per slice of the key join: its hash tables and sorted keys stay in the CPU caches at any size."""
 
 
 def _key_pairs(
     ops: pd.DataFrame, rows: pd.DataFrame, op_t: np.ndarray, row_t: np.ndarray, tolerance_s: int
-) -> pd.DataFrame:
-    op_key, row_key = _key_codes(ops, rows, KEY_FIELDS)
+) -> tuple[np.ndarray, np.ndarray]:
     width = max(int(tolerance_s), 1) * MICROS
     # Buckets one tolerance wide: a pair within tolerance lies in the same or a neighbouring bucket,
     # so the join stays local (no cross join of a busy key with itself).
     op_b, row_b = op_t // width, row_t // width
-    stride = int(max(op_b.max(), row_b.max()) - min(op_b.min(), row_b.min()) + 3)
-    base = min(op_b.min(), row_b.min()) - 1
-    sorted_rows = _SortedKeys(row_key * stride + (row_b - base))
-    op_k = op_key * stride + (op_b - base)
-    found = [sorted_rows.join(op_k + d) for d in (-1, 0, 1)]  # the row's bucket is op's − 1, same, + 1
+    found = [_key_pairs_in(ops, rows, op_b, row_b, *cut) for cut in _time_slices(op_b, row_b)]
     o = np.concatenate([li for li, _ in found])
     r = np.concatenate([ri for _, ri in found])
     within = within_tolerance(op_t[o] - row_t[r], int(tolerance_s))
     both_rid = ops["request_id"].notna().to_numpy()[o] & rows["request_id"].notna().to_numpy()[r]
     keep = within & ~both_rid  # where both carry a request id, only the request-id tier may pair them
-    return _pairs(o[keep], r[keep], TIER_KEYS)
+    return o[keep], r[keep]
 
 
-def _pairs(o: np.ndarray, r: np.ndarray, tier: int) -> pd.DataFrame:
-    return pd.DataFrame({"op": o.astype(np.int64), "row": r.astype(np.int64),
-                         "tier": np.full(len(o), tier, dtype=np.int64)})
+def _time_slices(op_b: np.ndarray, row_b: np.ndarray) -> list[tuple[int, int, int, int]]:
+    """(ops from, to, rows from, to) ranges whose joins together find every key pair exactly once: each
+    operation lies in one slice, with every row of its bucket and the two next to it. Records sorted by time
+    (as loaded) are cut into slices of :data:`SLICE` operations; any other order is one slice. The pairs
+    found are the same either way (the matching does not depend on their order)."""
+    if len(op_b) <= SLICE or not (_ascending(op_b) and _ascending(row_b)):
+        return [(0, len(op_b), 0, len(row_b))]
+    cuts = []
+    for i0 in range(0, len(op_b), SLICE):
+        i1 = min(i0 + SLICE, len(op_b))
+        j0 = int(np.searchsorted(row_b, op_b[i0] - 1, side="left"))
+        j1 = int(np.searchsorted(row_b, op_b[i1 - 1] + 1, side="right"))
+        cuts.append((i0, i1, j0, j1))
+    return cuts
+
+
+def _ascending(values: np.ndarray) -> bool:
+    return bool(np.all(values[1:] >= values[:-1]))
+
+
+def _key_pairs_in(ops: pd.DataFrame, rows: pd.DataFrame, op_b: np.ndarray, row_b: np.ndarray,
+                  i0: int, i1: int, j0: int, j1: int) -> tuple[np.ndarray, np.ndarray]:
+    """Key pairs of operations i0:i1 with rows j0:j1 in the same or a neighbouring bucket (no tolerance yet)."""
+    if i1 == i0 or j1 == j0:
+        empty = np.array([], dtype=np.int64)
+        return empty, empty
+    op_key, row_key = _key_codes(ops.iloc[i0:i1], rows.iloc[j0:j1], KEY_FIELDS)
+    op_b, row_b = op_b[i0:i1], row_b[j0:j1]
+    stride = int(max(op_b.max(), row_b.max()) - min(op_b.min(), row_b.min()) + 3)
+    base = min(op_b.min(), row_b.min()) - 1
+    sorted_rows = _SortedKeys(row_key * stride + (row_b - base))
+    op_k = op_key * stride + (op_b - base)
+    found = [sorted_rows.join(op_k + d) for d in (-1, 0, 1)]  # the row's bucket is op's − 1, same, + 1
+    o = np.concatenate([li for li, _ in found]) + i0
+    r = np.concatenate([ri for _, ri in found]) + j0
+    return o, r
 
 
 class _SortedKeys:
