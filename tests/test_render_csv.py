@@ -148,3 +148,20 @@ def test_text_arrow_cannot_hold_is_written_as_the_csv_module_writes_it():
     assert to_csv(frame) == reference_csv(frame)
     python_text = pd.DataFrame({"a": pd.Series(["x\udc80"], dtype="string[python]"), "b": [1]})
     assert to_csv(python_text) == reference_csv(python_text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(micros=st.lists(st.integers(-30_610_224_000_000_000, 253_402_300_799_999_999) | st.none(), max_size=40))
+def test_timestamps_written_digit_by_digit_equal_numpys_own_iso_text(micros):
+    """The byte-buffer writer against NumPy's datetime strings joined in Arrow, over years 1000–9999 (leap days,
+    century rules, before 1970, whole seconds and microseconds, missing values)."""
+    from evidence_app.reconcile.coverage import _iso_bytes, _iso_joined
+
+    us = np.array([m if m is not None else np.iinfo(np.int64).min for m in micros], dtype=np.int64).view("datetime64[us]")
+    missing = np.isnat(us)
+    assert _iso_bytes(us.astype(np.int64), missing).to_pylist() == _iso_joined(us, missing).to_pylist()
+
+
+def test_five_digit_years_keep_numpys_text():
+    column = pd.Series(pd.array(np.array(["12000-01-01T00:00:00.5", "NaT"], dtype="datetime64[us]"))).dt.tz_localize("UTC")
+    assert iso_utc_text(column).tolist()[0] == "12000-01-01T00:00:00.500000Z"
