@@ -24,7 +24,7 @@ sys.path.insert(0, str(HERE))
 
 from stores import build, period  # noqa: E402
 
-from evidence_app.config import load_config  # noqa: E402
+from evidence_app.config.settings import load_config  # noqa: E402
 from evidence_app.evidence.build import build_pack  # noqa: E402
 from evidence_app.evidence.sign import SigningOptions, keygen  # noqa: E402
 from evidence_app.evidence.verify import verify_pack  # noqa: E402

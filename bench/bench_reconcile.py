@@ -35,7 +35,8 @@ def measure(kind: str, cfg: str, profile: str) -> dict:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     import sqlalchemy as sa
 
-    from evidence_app.config import load_config
+    from evidence_app.assess.pipeline import evaluate
+    from evidence_app.config.settings import load_config
     from evidence_app.ingest.sources import (
         FETCH_CHUNK,
         _compiled,
@@ -43,7 +44,6 @@ def measure(kind: str, cfg: str, profile: str) -> dict:
         _table,
         open_store,
     )
-    from evidence_app.pipeline import evaluate
     from evidence_app.reconcile import Period
     from evidence_app.reconcile.coverage import coverage_table
 

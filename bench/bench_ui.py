@@ -34,7 +34,7 @@ def bare_read(config_path: str) -> float:
     """SELECT of the needed columns from both stores through the same driver, nothing kept (as bench_reconcile)."""
     import sqlalchemy as sa
 
-    from evidence_app.config import load_config
+    from evidence_app.config.settings import load_config
     from evidence_app.ingest.sources import FETCH_CHUNK, _table, open_store
 
     config = load_config(config_path)
@@ -99,9 +99,9 @@ def main() -> None:
 
 def parts(config_path: str | None) -> tuple[float, float]:
     """Seconds for the fingerprints alone, and for a read_through served from the snapshot."""
-    from evidence_app.config import load_config
+    from evidence_app.config.settings import load_config
     from evidence_app.ingest.dataset import open_stores
-    from evidence_app.snapshot import fingerprint, read_through
+    from evidence_app.persistence.snapshot import fingerprint, read_through
 
     config = load_config(config_path)
     stores = open_stores(config)
@@ -117,7 +117,7 @@ def _period(config_path: str | None):
     """The period the app opens with: the operations' first to last day."""
     import pandas as pd
 
-    from evidence_app.config import load_config
+    from evidence_app.config.settings import load_config
     from evidence_app.ingest.canonical import parse_timestamps
     from evidence_app.ingest.dataset import open_stores
     from evidence_app.ingest.sources import time_extent

@@ -12,12 +12,13 @@ import click
 import pandas as pd
 
 from evidence_app import __version__
-from evidence_app.config import Config, load_config
+from evidence_app.assess.pipeline import evaluate
+from evidence_app.assess.summary import summarize
+from evidence_app.config.settings import Config, load_config
 from evidence_app.errors import ConfigError, EvidenceError, UsageError
 from evidence_app.evidence.sign import PASSPHRASE_ENV
 from evidence_app.ingest.dataset import Dataset
 from evidence_app.masking import mask_logs, mask_text
-from evidence_app.pipeline import evaluate
 from evidence_app.reconcile import Period, Reconciliation, Scope
 from evidence_app.reconcile.coverage import (
     coverage_table,
@@ -26,7 +27,6 @@ from evidence_app.reconcile.coverage import (
 )
 from evidence_app.reconcile.replay import replay_status
 from evidence_app.render import records, to_csv, to_json, to_table
-from evidence_app.summary import summarize
 
 CONFIG_HELP = "evidence.toml to use (default: the bundled sample scenario)."
 
@@ -139,7 +139,7 @@ def main() -> None:
 @handle_errors
 def serve(config_path: str | None, port: int, address: str) -> None:
     """Start the web app (Streamlit) on the given config, the bundled sample by default."""
-    from evidence_app import serving
+    from evidence_app.ui import serving
 
     config = load_config(config_path)  # a bad config fails here, with exit code 2, not in the browser
     launch = serving.prepare(config, address, port)
@@ -282,8 +282,8 @@ def check(config_path: str | None, start: str | None, end: str | None, as_of: st
     could not be delivered."""
     from dataclasses import replace
 
-    from evidence_app.check import evaluate_check
-    from evidence_app.webhook import post_json
+    from evidence_app.assess.check import evaluate_check
+    from evidence_app.assess.webhook import post_json
 
     at = parse_instant(as_of, "--as-of")
     period = parse_period(start, end)
@@ -303,7 +303,7 @@ def check(config_path: str | None, start: str | None, end: str | None, as_of: st
 
 def _webhook_url(option: str | None, config: Config) -> str | None:
     """``--webhook``, else ``[check] webhook``, else none; checked (http/https with a host) either way."""
-    from evidence_app.webhook import checked_url
+    from evidence_app.assess.webhook import checked_url
 
     if option:
         return checked_url(option)

@@ -11,7 +11,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from evidence_app._text import expanded
+from evidence_app.columns.text import expanded
 
 RATIO_COLUMNS = {"coverage_logged", "coverage_after_replay"}
 

@@ -113,16 +113,16 @@ class Scenario:
 
     def states(self) -> dict[str, str]:
         """operation id → state, via the public exceptions + coverage path."""
-        from evidence_app.config import load_config
-        from evidence_app.pipeline import evaluate
+        from evidence_app.assess.pipeline import evaluate
+        from evidence_app.config.settings import load_config
         from evidence_app.reconcile import Period
 
         _, recon = evaluate(load_config(self.write()), Period())
         return dict(zip(recon.operations["id"], recon.operations["state"]))
 
     def recon(self, start=None, end=None):
-        from evidence_app.config import load_config
-        from evidence_app.pipeline import evaluate
+        from evidence_app.assess.pipeline import evaluate
+        from evidence_app.config.settings import load_config
         from evidence_app.reconcile import Period
 
         return evaluate(load_config(self.write()), Period(start, end))[1]

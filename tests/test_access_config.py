@@ -15,10 +15,10 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from evidence_app import serving
 from evidence_app.cli import main
-from evidence_app.config import access_secrets, load_config, parse_config
+from evidence_app.config.settings import access_secrets, load_config, parse_config
 from evidence_app.errors import ConfigError
+from evidence_app.ui import serving
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRETS = {"T_CLIENT_SECRET": "client-secret-value", "T_COOKIE_SECRET": "k" * 40}
@@ -102,7 +102,7 @@ def test_a_short_cookie_secret_is_refused():
 
 
 def test_secrets_never_show_in_their_repr():
-    from evidence_app.config import AccessSecrets
+    from evidence_app.config.settings import AccessSecrets
 
     assert "hunter2" not in repr(AccessSecrets("hunter2", "hunter2" * 6))
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from evidence_app.access import Bound, Identity, find_grant, identity_from_claims, may_open, narrow
 from evidence_app.access.grants import may_see_connection_details
-from evidence_app.config import AccessConfig, Grant
+from evidence_app.config.settings import AccessConfig, Grant
 from evidence_app.reconcile import Period, Scope
 from evidence_app.ui.links import parse_day
 
@@ -131,7 +131,7 @@ def test_a_pack_built_under_a_limited_grant_says_so_on_its_cover_and_in_its_mani
     import subprocess
     from datetime import datetime, timezone
 
-    from evidence_app.config import load_config
+    from evidence_app.config.settings import load_config
     from evidence_app.evidence.build import build_pack
     from evidence_app.evidence.sign import SigningOptions, keygen
 

@@ -156,10 +156,10 @@ def test_pages_offer_files_only_through_the_recording_download(page):
 @pytest.mark.parametrize("page", sorted(p.name for p in PAGES_DIR.glob("*.py")))
 def test_pages_reach_data_only_through_the_bounded_data_layer(page):
     tree = ast.parse((PAGES_DIR / page).read_text())
-    direct = {i for i in _imports(tree) if i.startswith(("evidence_app.reconcile", "evidence_app.pipeline",
+    direct = {i for i in _imports(tree) if i.startswith(("evidence_app.reconcile", "evidence_app.assess.pipeline",
                                                          "evidence_app.evidence.build", "evidence_app.evidence.verify",
-                                                         "evidence_app.ingest", "evidence_app.summary",
-                                                         "evidence_app.config"))}
+                                                         "evidence_app.ingest", "evidence_app.assess.summary",
+                                                         "evidence_app.config.settings"))}
     private = {c for c in _calls(tree) if c.startswith("data._")}
     assert not direct and not private
 

@@ -107,10 +107,10 @@ def test_rows_outside_the_period_are_not_listed(scenario):
 def test_summary_counts_inaccurate_and_incomplete_rows(scenario):
     from datetime import datetime, timezone
 
-    from evidence_app.config import load_config
-    from evidence_app.pipeline import evaluate
+    from evidence_app.assess.pipeline import evaluate
+    from evidence_app.assess.summary import summarize
+    from evidence_app.config.settings import load_config
     from evidence_app.reconcile import Period
-    from evidence_app.summary import summarize
 
     scenario.op("o1", request_id="q1").row("a1", user="u9", request_id="q1")
     scenario.op("o2", request_id="q2").row("a2", target=" ", request_id="q2")

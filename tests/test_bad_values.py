@@ -192,7 +192,7 @@ def test_a_zero_date_in_a_native_mariadb_column_is_counted_even_when_a_window_is
 
 
 def test_a_non_utf8_time_value_is_counted_and_does_not_stop_the_time_range(scenario):
-    from evidence_app.config import load_config
+    from evidence_app.config.settings import load_config
     from evidence_app.ingest.sources import open_store, time_extent
 
     scenario.op("o1").row("a1").op("o-bad", T0)

@@ -11,8 +11,8 @@ import sys
 
 import pytest
 
-from evidence_app.config import load_config
-from evidence_app.pipeline import evaluate
+from evidence_app.assess.pipeline import evaluate
+from evidence_app.config.settings import load_config
 from evidence_app.reconcile import Period, Scope, apply_scope
 from evidence_app.reconcile.coverage import coverage_table
 

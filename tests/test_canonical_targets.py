@@ -9,7 +9,7 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from evidence_app._text import TEXT_DTYPE, as_text
+from evidence_app.columns.text import TEXT_DTYPE, as_text
 from evidence_app.ingest.canonical import _canonical_json, already_canonical, canonical_target
 
 scalars = (st.integers(-(10**20), 10**20) | st.text(max_size=6) | st.booleans() | st.none()

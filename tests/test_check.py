@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from evidence_app.assess.webhook import checked_url, masked
 from evidence_app.errors import UsageError
-from evidence_app.webhook import checked_url, masked
 
 from scenario import T0, iso
 
@@ -271,7 +271,7 @@ _TOML_VALUES = st.one_of(st.none(), st.booleans(), st.integers(-5, 10**6), st.fl
                                         "max_silent_after_fix", "max_inaccurate", "fail_on_unconfirmed", "webhook",
                                         "webhook_timeout_seconds", "other"]), _TOML_VALUES, max_size=4))
 def test_check_section_parsing_never_raises_anything_but_a_config_error(section):
-    from evidence_app.config_monitoring import parse_check
+    from evidence_app.config.monitoring import parse_check
     from evidence_app.errors import ConfigError
 
     section = {k: v for k, v in section.items() if v is not None}  # TOML has no null

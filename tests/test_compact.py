@@ -12,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_kernel_reference import _random_scenario
 
-from evidence_app._text import (
+from evidence_app.assess.pipeline import evaluate
+from evidence_app.columns.text import (
     TEXT_DTYPE,
     as_text,
     codes_of,
@@ -23,8 +24,7 @@ from evidence_app._text import (
     joint_codes,
     text_codes,
 )
-from evidence_app.config import load_config
-from evidence_app.pipeline import evaluate
+from evidence_app.config.settings import load_config
 from evidence_app.reconcile.accuracy import blank
 from evidence_app.reconcile.coverage import DIMENSIONS, coverage_table, exceptions_table
 from evidence_app.reconcile.states import reconcile

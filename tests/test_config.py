@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from evidence_app.cli import main
-from evidence_app.config import load_config
+from evidence_app.config.settings import load_config
 from evidence_app.errors import ConfigError
 from evidence_app.resources import sample_config
 
@@ -95,7 +95,7 @@ def test_password_in_a_bad_url_is_masked(scenario):
 
 
 def test_display_url_masks_the_password(tmp_path):
-    from evidence_app.config import parse_config
+    from evidence_app.config.settings import parse_config
 
     raw = {"audit": {"url": "postgresql://auditor:s3cret@db.example/audit"},
            "operations": {"url": "mysql://ops:pa55@db.example/ops"}}

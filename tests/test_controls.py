@@ -6,18 +6,18 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from evidence_app.config import load_config
-from evidence_app.controls import (
+from evidence_app.assess.controls import (
     EXCEPTIONS,
     MET,
     NOT_MET,
     evaluate_controls,
     load_catalogue,
 )
+from evidence_app.assess.pipeline import evaluate
+from evidence_app.assess.summary import summarize
+from evidence_app.config.settings import load_config
 from evidence_app.errors import ConfigError
-from evidence_app.pipeline import evaluate
 from evidence_app.reconcile import Period
-from evidence_app.summary import summarize
 
 from scenario import T0
 

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from evidence_app.cli import main
-from evidence_app.config import load_config
+from evidence_app.config.settings import load_config
 from evidence_app.errors import SourceError
 from evidence_app.ingest import d1dump
 from evidence_app.ingest.d1dump import Statement, split_statements

@@ -9,9 +9,9 @@ from pathlib import Path
 import click
 import pytest
 
+from evidence_app.assess.controls import load_catalogue
 from evidence_app.cli import main
-from evidence_app.config import KEYS
-from evidence_app.controls import load_catalogue
+from evidence_app.config.settings import KEYS
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
 

@@ -12,9 +12,9 @@ from datetime import timedelta
 import pytest
 from click.testing import CliRunner
 
+from evidence_app.assess.pipeline import evaluate
 from evidence_app.cli import main
-from evidence_app.config import load_config
-from evidence_app.pipeline import evaluate
+from evidence_app.config.settings import load_config
 from evidence_app.reconcile import Period
 
 from pdftools import tool

@@ -17,8 +17,8 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from evidence_app.config import KEYS, MatchingConfig, WorkerLogsConfig, load_config, parse_config
-from evidence_app.controls import check_controls, load_catalogue
+from evidence_app.assess.controls import check_controls, load_catalogue
+from evidence_app.config.settings import KEYS, MatchingConfig, WorkerLogsConfig, load_config, parse_config
 from evidence_app.errors import ConfigError, EvidenceError, SourceError
 from evidence_app.ingest import d1dump
 from evidence_app.ingest.canonical import UTC_DTYPE, canonical_target, parse_timestamps

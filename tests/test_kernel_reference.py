@@ -17,8 +17,8 @@ import pandas as pd
 import pytest
 import reference
 
-from evidence_app.config import load_config
-from evidence_app.pipeline import evaluate
+from evidence_app.assess.pipeline import evaluate
+from evidence_app.config.settings import load_config
 from evidence_app.reconcile import Period, rules
 from evidence_app.reconcile.coverage import totals
 from evidence_app.reconcile.remediation import first_failure_times, remediation_table

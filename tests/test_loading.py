@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 from sqlalchemy.engine import make_url
 
-from evidence_app._text import TEXT_DTYPE, as_text, text_in, text_set
-from evidence_app.config import AUDIT_COLUMNS, StoreConfig
+from evidence_app.columns.text import TEXT_DTYPE, as_text, text_in, text_set
+from evidence_app.config.settings import AUDIT_COLUMNS, StoreConfig
 from evidence_app.ingest import sources
 from evidence_app.ingest.canonical import canonical_audit
 from evidence_app.ingest.sources import open_store, select_frame
@@ -114,7 +114,7 @@ def test_the_numbers_do_not_depend_on_how_the_read_is_chunked(scenario, monkeypa
 
 # ------------------------------------------------------------------ repetitive columns, encoded as they are read
 
-from evidence_app._text import expanded, is_compact  # noqa: E402
+from evidence_app.columns.text import expanded, is_compact  # noqa: E402
 from evidence_app.ingest.canonical import REPETITIVE_COLUMNS  # noqa: E402
 
 MIXED_TENANTS = [_row("a1"), ("a2", "2026-10-01 12:00:00", "cache_purge", 7, "u2", "[1]"),

@@ -8,7 +8,7 @@ import tracemalloc
 from datetime import timedelta
 from pathlib import Path
 
-from evidence_app.config import MatchingConfig
+from evidence_app.config.settings import MatchingConfig
 from evidence_app.ingest.logpush import scan_logs
 
 from scenario import T0
@@ -88,7 +88,7 @@ def test_reader_memory_does_not_grow_with_file_size(tmp_path):
 
 
 def _options(**kw):
-    from evidence_app.config import WorkerLogsConfig
+    from evidence_app.config.settings import WorkerLogsConfig
 
     return WorkerLogsConfig(**kw)
 

@@ -7,8 +7,8 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from evidence_app._order import in_order, order_by_time_then_id, text_rank, text_rank_at
-from evidence_app._text import as_text
+from evidence_app.columns.order import in_order, order_by_time_then_id, text_rank, text_rank_at
+from evidence_app.columns.text import as_text
 
 ids = st.lists(st.integers(-30, 30).map(str) | st.sampled_from(["a", "b", "10", "9", "", "é"]) | st.none(),
                max_size=40)

@@ -54,8 +54,8 @@ def test_the_installed_package_is_not_the_checkout(installed, elsewhere):
 
 
 def test_coverage_on_the_bundled_sample(installed, elsewhere):
-    from evidence_app.config import load_config
-    from evidence_app.pipeline import evaluate
+    from evidence_app.assess.pipeline import evaluate
+    from evidence_app.config.settings import load_config
     from evidence_app.reconcile import Period
     from evidence_app.reconcile.coverage import coverage_table
 

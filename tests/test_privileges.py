@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from test_readonly import _load_server, _server_config
 
 from evidence_app.cli import main
-from evidence_app.config import load_config
+from evidence_app.config.settings import load_config
 from evidence_app.ingest.privileges import granted_roles, mysql_grants_write
 from evidence_app.ingest.sources import open_store
 

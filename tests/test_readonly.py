@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from evidence_app.config import load_config
+from evidence_app.config.settings import load_config
 from evidence_app.ingest.sources import open_store
 
 from scenario import T0

@@ -238,7 +238,7 @@ def test_a_bad_as_of_is_a_usage_error(scenario):
 @given(st.one_of(st.text(max_size=40), st.integers(), st.floats(allow_nan=True), st.booleans(), st.none(),
                  st.datetimes(), st.dates(), st.lists(st.integers(), max_size=2)))
 def test_fix_time_parsing_never_raises_anything_but_a_config_error(value):
-    from evidence_app.config_monitoring import utc_instant
+    from evidence_app.config.monitoring import utc_instant
     from evidence_app.errors import ConfigError
 
     try:

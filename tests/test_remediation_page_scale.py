@@ -13,13 +13,13 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from evidence_app.config import load_config
-from evidence_app.pipeline import evaluate
+from evidence_app.assess.pipeline import evaluate
+from evidence_app.assess.summary import summarize
+from evidence_app.config.settings import load_config
 from evidence_app.reconcile import Period
 from evidence_app.reconcile.bounded import REMEDIATION_COUNTS, bounded_remediation
 from evidence_app.reconcile.remediation import REMEDIATION_FIELDS
 from evidence_app.render import records
-from evidence_app.summary import summarize
 
 from scenario import T0, Scenario
 

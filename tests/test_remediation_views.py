@@ -12,15 +12,15 @@ import pytest
 from click.testing import CliRunner
 from streamlit.testing.v1 import AppTest
 
+from evidence_app.assess.pipeline import evaluate
+from evidence_app.assess.summary import summarize
 from evidence_app.cli import main
-from evidence_app.config import load_config
+from evidence_app.config.settings import load_config
 from evidence_app.evidence.contents import PACK_LINES
-from evidence_app.pipeline import evaluate
 from evidence_app.reconcile import Period
 from evidence_app.reconcile.bounded import bounded_remediation
 from evidence_app.reconcile.coverage import exceptions_table
 from evidence_app.render import records
-from evidence_app.summary import summarize
 
 from pdftools import tool
 

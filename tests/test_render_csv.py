@@ -12,7 +12,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from evidence_app._text import TEXT_DTYPE
+from evidence_app.columns.text import TEXT_DTYPE
 from evidence_app.reconcile.coverage import iso_utc, iso_utc_column, iso_utc_text
 from evidence_app.render import _arrow_csv, _csv_value, plain, to_csv
 

@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 from test_pack_text import _text
 
 from evidence_app.cli import main
-from evidence_app.config import load_config, parse_config
+from evidence_app.config.settings import load_config, parse_config
 from evidence_app.masking import is_secret_key, mask_text, mask_url
 
 from scenario import T0

@@ -14,14 +14,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from evidence_app.config import load_config
+from evidence_app.assess.pipeline import reconcile_dataset
+from evidence_app.assess.summary import summarize
+from evidence_app.config.settings import load_config
 from evidence_app.errors import ConfigError
 from evidence_app.ingest.dataset import load_dataset
-from evidence_app.pipeline import reconcile_dataset
+from evidence_app.persistence.snapshot import _save, fingerprint, read_through, snapshot_key
 from evidence_app.reconcile import Period
 from evidence_app.reconcile.coverage import coverage_table
-from evidence_app.snapshot import _save, fingerprint, read_through, snapshot_key
-from evidence_app.summary import summarize
 
 from scenario import T0, sql_ts
 
@@ -212,7 +212,7 @@ def test_a_damaged_snapshot_reads_the_sources_without_a_traceback(scenario, dama
         index.write_bytes(b"\x00\xff not json")
     else:
         index.write_bytes(b"")
-    with caplog.at_level(logging.INFO, logger="evidence_app.snapshot"):
+    with caplog.at_level(logging.INFO, logger="evidence_app.persistence.snapshot"):
         again = read_through(cfg, PERIOD)
     assert not again.provenance.from_snapshot
     assert _numbers(cfg, again.dataset) == truth
@@ -255,7 +255,7 @@ def test_a_folder_writable_by_others_is_refused(scenario, caplog):
     cfg.cache.folder.mkdir(mode=0o700)
     read_through(cfg, PERIOD)
     cfg.cache.folder.chmod(0o777)
-    with caplog.at_level(logging.WARNING, logger="evidence_app.snapshot"):
+    with caplog.at_level(logging.WARNING, logger="evidence_app.persistence.snapshot"):
         again = read_through(cfg, PERIOD)
     assert not again.provenance.from_snapshot
     assert "refused: open to group or others (mode 777)" in caplog.text
@@ -273,7 +273,7 @@ def test_a_folder_owned_by_another_user_is_refused(scenario, caplog, monkeypatch
     cfg = _world(scenario)
     read_through(cfg, PERIOD)
     monkeypatch.setattr(os, "getuid", lambda: os.stat(cfg.cache.folder).st_uid + 1)
-    with caplog.at_level(logging.WARNING, logger="evidence_app.snapshot"):
+    with caplog.at_level(logging.WARNING, logger="evidence_app.persistence.snapshot"):
         assert not read_through(cfg, PERIOD).provenance.from_snapshot
     assert "owned by another user" in caplog.text
 

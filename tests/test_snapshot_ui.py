@@ -101,7 +101,7 @@ def test_refresh_replaces_the_snapshot(world):
 
 
 def _bar_script() -> None:
-    from evidence_app.snapshot import EXPECTED
+    from evidence_app.persistence.snapshot import EXPECTED
     from evidence_app.ui.components import LoadingBar
 
     bar = LoadingBar(every=0.0)

@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from evidence_app.cli import main
-from evidence_app.config import load_config
+from evidence_app.config.settings import load_config
 from evidence_app.ingest.sources import open_store
 from evidence_app.ingest.sqlite_files import has_committed_frames
 

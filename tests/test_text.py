@@ -7,7 +7,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from evidence_app._text import (
+from evidence_app.columns.text import (
     TEXT_DTYPE,
     as_text,
     codes_of,

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from evidence_app.config import load_config
-from evidence_app.pipeline import evaluate
+from evidence_app.assess.pipeline import evaluate
+from evidence_app.config.settings import load_config
 from evidence_app.reconcile import Period, Scope, apply_scope
 from evidence_app.reconcile.coverage import coverage_table
 from evidence_app.ui.components import mask_secrets

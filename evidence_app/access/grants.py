@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Mapping
 
-from evidence_app.config import AccessConfig, Grant
+from evidence_app.config.settings import AccessConfig, Grant
 from evidence_app.reconcile.window import Period, Scope
 
 #: Every page of the web app, by its file name under ui/app_pages/.

@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
-from evidence_app.config import Config
+from evidence_app.config.settings import Config
 from evidence_app.errors import UsageError
 from evidence_app.evidence import deflate, pdf
 from evidence_app.evidence.contents import PackContents, gather

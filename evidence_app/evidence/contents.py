@@ -10,21 +10,21 @@ from pathlib import Path
 import pandas as pd
 
 from evidence_app import __version__
-from evidence_app.config import Config
-from evidence_app.controls import (
+from evidence_app.assess.controls import (
     ControlResult,
     evaluate_controls,
     load_catalogue,
     thresholds,
 )
+from evidence_app.assess.pipeline import evaluate
+from evidence_app.assess.sampling import SamplePlan, draw, plan_sample
+from evidence_app.assess.summary import Summary, error_classes, summarize
+from evidence_app.config.settings import Config
 from evidence_app.ingest.dataset import Dataset
 from evidence_app.ingest.extraction import FileRecord, file_records, tool_versions
-from evidence_app.pipeline import evaluate
 from evidence_app.reconcile import Period, Reconciliation, Scope, apply_scope
 from evidence_app.reconcile.bounded import BoundedView, bounded_remediation, bounded_view
 from evidence_app.reconcile.coverage import coverage_table, exceptions_table
-from evidence_app.sampling import SamplePlan, draw, plan_sample
-from evidence_app.summary import Summary, error_classes, summarize
 
 PACK_LINES = 15
 """Each per-operator, per-tenant and per-route chart and table in the pack names at most this many (the worst)

@@ -26,7 +26,7 @@ from reportlab.platypus import (
 )
 
 from evidence_app import palette
-from evidence_app.controls import describe_rules
+from evidence_app.assess.controls import describe_rules
 from evidence_app.evidence import charts
 from evidence_app.evidence.contents import PackContents
 from evidence_app.evidence.extracts import BREAKDOWN_NAMES, EXTRACT_NAMES, MANIFEST, Extract

@@ -18,7 +18,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from evidence_app._text import TEXT_DTYPE
+from evidence_app.columns.text import TEXT_DTYPE
 
 Piece = pa.Array | np.ndarray
 """One chunk of one column: Arrow when plain, else an object array."""

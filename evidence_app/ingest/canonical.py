@@ -18,7 +18,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from evidence_app._text import (
+from evidence_app.columns.text import (
     TEXT_DTYPE,
     arrow_text,
     as_text,
@@ -29,7 +29,7 @@ from evidence_app._text import (
     is_compact,
     repeated,
 )
-from evidence_app.config import MatchingConfig
+from evidence_app.config.settings import MatchingConfig
 from evidence_app.ingest.flags import parse_flags
 from evidence_app.issues import DataIssue, issue
 from evidence_app.reconcile.rules import ORIGINS

@@ -9,10 +9,10 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from evidence_app._memory import release_freed
-from evidence_app._order import micros, order_by_time_then_id
-from evidence_app._text import concat_rows, text_in, text_set
-from evidence_app.config import Config
+from evidence_app.columns.memory import release_freed
+from evidence_app.columns.order import micros, order_by_time_then_id
+from evidence_app.columns.text import concat_rows, text_in, text_set
+from evidence_app.config.settings import Config
 from evidence_app.ingest.canonical import (
     REPETITIVE_COLUMNS,
     Canonical,

@@ -25,8 +25,8 @@ from typing import Callable, Iterable, Iterator
 
 import pandas as pd
 
-from evidence_app._text import as_text
-from evidence_app.config import MatchingConfig, WorkerLogsConfig
+from evidence_app.columns.text import as_text
+from evidence_app.config.settings import MatchingConfig, WorkerLogsConfig
 from evidence_app.errors import SourceError
 from evidence_app.ingest.canonical import (
     DataIssue,

@@ -15,8 +15,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import NoSuchTableError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
-from evidence_app._text import TEXT_DTYPE, text_in, text_set
-from evidence_app.config import StoreConfig
+from evidence_app.columns.text import TEXT_DTYPE, text_in, text_set
+from evidence_app.config.settings import StoreConfig
 from evidence_app.errors import SourceError
 from evidence_app.ingest._columnar import Piece, chunk_columns, dictionary_encoded, frame_of, text_columns
 from evidence_app.ingest.extraction import QueryRecord, query_record

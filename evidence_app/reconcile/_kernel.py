@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from evidence_app._order import micros, text_rank_at
-from evidence_app._text import joint_codes
+from evidence_app.columns.order import micros, text_rank_at
+from evidence_app.columns.text import joint_codes
 from evidence_app.reconcile.rules import KEY_FIELDS, MICROS, PRIORITY, TIER_KEYS, TIER_REQUEST_ID, within_tolerance
 
 

@@ -12,8 +12,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from evidence_app._order import micros
-from evidence_app._text import TEXT_DTYPE, arrow_text, blank_text, compact_labels, is_compact, joint_codes
+from evidence_app.columns.order import micros
+from evidence_app.columns.text import TEXT_DTYPE, arrow_text, blank_text, compact_labels, is_compact, joint_codes
 from evidence_app.reconcile import rules
 from evidence_app.reconcile.rules import ACCURACY_FIELDS, COMPLETENESS_FIELDS
 

@@ -11,7 +11,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from evidence_app._text import TEXT_DTYPE, codes_of, expanded
+from evidence_app.columns.text import TEXT_DTYPE, codes_of, expanded
 from evidence_app.errors import UsageError
 from evidence_app.reconcile.rules import COVERED_STATES, LOGGED_STATES, MISSING_STATES, OP_STATES
 from evidence_app.reconcile.states import Reconciliation

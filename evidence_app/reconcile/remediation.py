@@ -15,9 +15,9 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from evidence_app._order import micros
-from evidence_app._text import codes_of
-from evidence_app.config_monitoring import RemediationConfig
+from evidence_app.columns.order import micros
+from evidence_app.columns.text import codes_of
+from evidence_app.config.monitoring import RemediationConfig
 from evidence_app.reconcile import rules
 from evidence_app.reconcile.coverage import iso_utc
 from evidence_app.reconcile.rules import LOGGED_STATES, OP_STATES

@@ -10,10 +10,10 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from evidence_app._memory import release_freed
-from evidence_app._order import in_order, micros
-from evidence_app._text import TEXT_DTYPE, codes_of, compact_labels, expanded, take_text
-from evidence_app.config import MatchingConfig
+from evidence_app.columns.memory import release_freed
+from evidence_app.columns.order import in_order, micros
+from evidence_app.columns.text import TEXT_DTYPE, codes_of, compact_labels, expanded, take_text
+from evidence_app.config.settings import MatchingConfig
 from evidence_app.issues import DataIssue, issue
 from evidence_app.reconcile import rules
 from evidence_app.reconcile._kernel import match

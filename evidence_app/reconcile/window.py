@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timezone
 import numpy as np
 import pandas as pd
 
-from evidence_app._text import TEXT_DTYPE, text_in, text_set
+from evidence_app.columns.text import TEXT_DTYPE, text_in, text_set
 
 
 @dataclass(frozen=True)

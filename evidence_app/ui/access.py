@@ -10,7 +10,7 @@ from typing import Callable
 import streamlit as st
 
 from evidence_app.access import AccessLog, Bound, Identity, find_grant, identity_from_claims
-from evidence_app.config import Config, Grant
+from evidence_app.config.settings import Config, Grant
 from evidence_app.errors import AccessDenied
 from evidence_app.ui.components import plain
 

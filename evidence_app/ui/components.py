@@ -118,7 +118,7 @@ class LoadingBar:
         self._bar = st.progress(0.0, text="Checking the sources…")
 
     def __call__(self, stage: str, units: int) -> None:
-        from evidence_app.snapshot import EXPECTED
+        from evidence_app.persistence.snapshot import EXPECTED
 
         if stage.startswith(EXPECTED):
             self._total[stage.removeprefix(EXPECTED)] = units

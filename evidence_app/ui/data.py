@@ -15,8 +15,9 @@ import streamlit as st
 
 from evidence_app.access import Entry, Verdict, may_see_connection_details, narrow
 from evidence_app.access.export import entries_csv
-from evidence_app.config import Config, load_config
-from evidence_app.controls import ControlResult, evaluate_controls
+from evidence_app.assess.controls import ControlResult, evaluate_controls
+from evidence_app.assess.summary import Summary, error_classes, summarize
+from evidence_app.config.settings import Config, load_config
 from evidence_app.errors import AccessDenied
 from evidence_app.evidence.build import BuiltPack
 from evidence_app.evidence.sign import SigningOptions
@@ -25,6 +26,7 @@ from evidence_app.evidence.verify import Verification
 from evidence_app.ingest.canonical import DataIssue, parse_timestamps
 from evidence_app.ingest.dataset import Dataset, SourceReport, open_stores
 from evidence_app.ingest.sources import Store, time_extent
+from evidence_app.persistence.snapshot import Provenance, read_through
 from evidence_app.reconcile import Period, Reconciliation, Scope, apply_scope
 from evidence_app.reconcile.bounded import (
     ORDER_WORDS,
@@ -35,8 +37,6 @@ from evidence_app.reconcile.bounded import (
 )
 from evidence_app.reconcile.coverage import coverage_table, exceptions_table
 from evidence_app.reconcile.replay import replay_by_route
-from evidence_app.snapshot import Provenance, read_through
-from evidence_app.summary import Summary, error_classes, summarize
 from evidence_app.ui.access import Visitor, visitor
 from evidence_app.ui.components import LoadingBar, View
 
@@ -120,7 +120,7 @@ def _extent(path: str | None) -> tuple[date, date]:
 @st.cache_resource(ttl=TTL, max_entries=4, show_spinner="Reconciling audit rows against operations…")
 def _reconciled(path: str | None, start: date, end: date) -> tuple[Dataset, Reconciliation]:
     """Matching on the whole data of the period; only ever shown through _scoped. The data comes from the
-    snapshot while the sources are unchanged (see evidence_app/snapshot.py), else from the sources, with a
+    snapshot while the sources are unchanged (see evidence_app/persistence/snapshot.py), else from the sources, with a
     progress bar; where it came from is kept for ``provenance``."""
     cfg, period = config(path), Period(start, end)
     bar = LoadingBar()

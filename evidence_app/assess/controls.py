@@ -7,11 +7,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
+from evidence_app.assess.summary import Summary
 from evidence_app.errors import ConfigError
 from evidence_app.reconcile import Reconciliation, Scope
 from evidence_app.reconcile.coverage import Totals, totals
 from evidence_app.resources import control_catalogue
-from evidence_app.summary import Summary
 
 MET, EXCEPTIONS, NOT_MET = "met", "met with exceptions", "not met"
 

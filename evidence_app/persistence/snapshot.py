@@ -35,15 +35,15 @@ import pandas as pd
 import pyarrow as pa
 import sqlalchemy as sa
 
-from evidence_app._text import compact_text, is_compact
-from evidence_app.config import Config, StoreConfig
+from evidence_app.assess.pipeline import reconcile_dataset
+from evidence_app.columns.text import compact_text, is_compact
+from evidence_app.config.settings import Config, StoreConfig
 from evidence_app.errors import EvidenceError
 from evidence_app.ingest.dataset import Dataset, Progress, SourceReport, load_dataset, open_stores, read_window
 from evidence_app.ingest.extraction import QueryRecord
 from evidence_app.ingest.logpush import LogScan, locate_log_files
 from evidence_app.ingest.sources import Store, Window, time_predicate
 from evidence_app.issues import DataIssue
-from evidence_app.pipeline import reconcile_dataset
 from evidence_app.reconcile import Reconciliation
 from evidence_app.reconcile.window import Period
 
@@ -56,7 +56,7 @@ SNAPSHOT_FORMAT = 2
 META = "snapshot.json"
 _FRAMES = ("operations", "audit", "failures", "replays", "rejected-operations", "rejected-audit",
            "reconciled-operations", "reconciled-rows", "reconciled-failures")
-_CODE = ("ingest", "reconcile", "_text.py", "_order.py", "issues.py", "config.py", "pipeline.py", "snapshot.py")
+_CODE = ("ingest", "reconcile", "columns", "config", "issues.py", "assess/pipeline.py", "persistence/snapshot.py")
 """The code that shapes what is loaded and reconciled: a snapshot written by other code is never served."""
 
 log = logging.getLogger(__name__)
@@ -184,7 +184,7 @@ def _store_settings(store: StoreConfig) -> dict:
 
 
 def _code_hash() -> str:
-    root = Path(__file__).resolve().parent
+    root = Path(__file__).resolve().parent.parent
     h = hashlib.sha256()
     for name in _CODE:
         for f in sorted((root / name).rglob("*.py")) if (root / name).is_dir() else [root / name]:

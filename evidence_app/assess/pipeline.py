@@ -6,8 +6,8 @@ import gc
 from contextlib import contextmanager
 from typing import Iterator
 
-from evidence_app.config import Config
-from evidence_app.controls import check_controls
+from evidence_app.assess.controls import check_controls
+from evidence_app.config.settings import Config
 from evidence_app.ingest.dataset import Dataset, Progress, load_dataset
 from evidence_app.ingest.sources import Store
 from evidence_app.reconcile import Period, Reconciliation, reconcile

@@ -7,7 +7,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from evidence_app._text import arrow_text
+from evidence_app.columns.text import arrow_text
 
 
 def micros(ts: pd.Series) -> np.ndarray:

@@ -1,6 +1,6 @@
 """The ``[remediation]`` and ``[check]`` sections of evidence.toml → frozen, typed settings (validation only).
 
-``config.py`` owns the file and calls :func:`parse_remediation` and :func:`parse_check`; every fault names
+``config/settings.py`` owns the file and calls :func:`parse_remediation` and :func:`parse_check`; every fault names
 its key, like the rest of the configuration.
 """
 

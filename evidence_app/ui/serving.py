@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from evidence_app.access.log import AccessLog
-from evidence_app.config import Config, access_secrets
+from evidence_app.config.settings import Config, access_secrets
 from evidence_app.errors import UsageError
 
-UI = Path(__file__).resolve().parent / "ui"
+UI = Path(__file__).resolve().parent
 CONFIG_ENV = "EVIDENCE_APP_CONFIG"
 #: Streamlit's `[auth]` section; its secrets come from the environment variables the config names.
 AUTH_KEYS = ("redirect_uri", "cookie_secret", "client_id", "client_secret", "server_metadata_url")

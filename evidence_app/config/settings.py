@@ -13,7 +13,7 @@ from typing import Any, Mapping
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
-from evidence_app.config_monitoring import (
+from evidence_app.config.monitoring import (
     CHECK_KEYS,
     REMEDIATION_KEYS,
     CheckConfig,
