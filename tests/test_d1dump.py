@@ -12,12 +12,14 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from evidence_app.cli import main
 from evidence_app.config.settings import load_config
 from evidence_app.errors import SourceError
 from evidence_app.ingest import d1dump
-from evidence_app.ingest.d1dump import Statement, split_statements
+from evidence_app.ingest.d1dump import DumpRefused, Statement, execute_dump, private_connection, split_statements
 from evidence_app.ingest.sources import open_store
 
 from conftest import IN_CI
@@ -219,7 +221,7 @@ def test_an_overlong_statement_is_refused_by_length(world, monkeypatch):
 
 def test_an_overlong_value_is_refused(world, monkeypatch):
     monkeypatch.setattr(d1dump, "MAX_VALUE_BYTES", 1_000)
-    cfg, _ = _with_dump(world, HEADER + TABLE + ROW.format(id=1).replace("'u1'", "zeroblob(1000000)"))
+    cfg, _ = _with_dump(world, HEADER + TABLE + ROW.format(id=1).replace("'u1'", "'" + "u" * 5_000 + "'"))
     _assert_refused(_run(cfg), "line 3", "too big")
 
 
@@ -269,3 +271,157 @@ def test_a_dump_without_the_configured_table_says_so(world):
     cfg, _ = _with_dump(world, HEADER + "CREATE TABLE other (a);\n")
     res = _run(cfg)
     assert res.exit_code == 2 and "audit.table" in res.stderr and "not found" in res.stderr
+
+
+# ------------------------------------------------------------------ bounded cost: literal values, memory cap, clocks
+# A dump is data of bounded cost: its values are literals (or wrangler's spelling of line breaks), the in-memory
+# store it becomes has a memory cap, and loading and every read run against a clock — each limit, when reached,
+# stops the command with exit 2 and one line naming it.
+
+VIEW_HEAD = ("CREATE TABLE n (x INTEGER);\n"
+             + "".join(f"INSERT INTO n VALUES({i});\n" for i in range(3000)))
+CROSS_JOIN_VIEW = ("CREATE VIEW staff_audit_logs AS SELECT a.x AS id, '2026-10-01 12:00:00' AS created_at, "
+                   "'cache_purge' AS action, NULL AS route, 'r1' AS restaurant_id, 'u1' AS user_id, "
+                   "'[]' AS target FROM n a, n b, n c;\n")
+
+
+@pytest.mark.parametrize("value", [
+    "randomblob(15000000)", "zeroblob(15000000)", "printf('%.*c', 15000000, 'x')", "hex(randomblob(8))",
+    "substr('abc', 1)", "char(10)", "lower('A')", "1 + 1", "'a' || 'b'", "(SELECT 1)", "CAST(1 AS TEXT)",
+    "replace('a', 'a', printf('%.*c', 1000, 'x'))", "replace('a', 'a', char(10) || char(10))",
+    "replace('a', 'a', 'bbbb')", "current_timestamp", "x'0'", "- - 1", "?", ":name", "NULL NULL",
+])
+def test_a_value_that_is_not_a_literal_is_refused(world, value):
+    cfg, _ = _with_dump(world, HEADER + TABLE + ROW.format(id=1).replace("'u1'", value))
+    _assert_refused(_run(cfg), "line 3", "INSERT", "literals")
+
+
+@pytest.mark.parametrize("value", [
+    "NULL", "-1", "+2.5", "1e+300", "-1.5e-7", ".5", "'x'", "''", "'it''s'", "X'00ff'", "x''",
+    "replace('a\\nb','\\n',char(10))", "replace(replace('a\\r\\nb','\\r',char(13)),'\\n',char(10))",
+    "replace( 'a\\nb' , '\\n' , char( 10 ) )",
+])
+def test_every_literal_a_dump_writes_loads(world, value):
+    cfg, _ = _with_dump(world, HEADER + TABLE + ROW.format(id=1).replace("NULL,NULL,NULL", f"{value},NULL,NULL"))
+    res = _run(cfg)
+    assert res.exit_code == 0, res.stderr
+
+
+def test_forty_randomblobs_are_refused_at_the_first_without_building_anything(world):
+    rows = "".join(ROW.format(id=i).replace("'u1'", "randomblob(15000000)") for i in range(40))
+    cfg, _ = _with_dump(world, HEADER + TABLE + rows)
+    started = time.monotonic()
+    _assert_refused(_run(cfg), "line 3", "literals")
+    assert time.monotonic() - started < 30  # refused before any value is built, not after 600 MB of them
+
+
+def test_data_past_the_memory_cap_stops_loading_naming_the_cap(world, monkeypatch):
+    monkeypatch.setattr(d1dump, "MAX_STORE_BYTES", 256 * 1024)
+    rows = "".join(ROW.format(id=i).replace("'u1'", "'" + "u" * 2_000 + "'") for i in range(400))
+    cfg, _ = _with_dump(world, HEADER + TABLE + rows)
+    _assert_refused(_run(cfg), "memory cap", f"{256 * 1024:,}")
+
+
+def test_indexes_that_multiply_the_data_stop_at_the_memory_cap(world, monkeypatch):
+    monkeypatch.setattr(d1dump, "MAX_STORE_BYTES", 1024 * 1024)
+    rows = "".join(ROW.format(id=i).replace("'u1'", "'" + f"{i:06d}" * 100 + "'") for i in range(500))
+    indexes = "".join(f"CREATE INDEX i{k} ON staff_audit_logs (user_id, id);\n" for k in range(40))
+    cfg, _ = _with_dump(world, HEADER + TABLE + rows + indexes)
+    _assert_refused(_run(cfg), "CREATE INDEX", "memory cap")
+
+
+def test_loading_past_its_time_limit_stops_naming_the_limit(world, monkeypatch):
+    monkeypatch.setattr(d1dump, "LOAD_SECONDS", 0.2)
+    rows = "".join(ROW.format(id=i) for i in range(1, 200_001))
+    cfg, _ = _with_dump(world, HEADER + TABLE + rows)
+    started = time.monotonic()
+    _assert_refused(_run(cfg), "loading the dump took longer than its 0.2-second time limit")
+    assert time.monotonic() - started < 60
+
+
+def test_a_view_over_a_cross_join_stops_at_the_read_time_limit(world, monkeypatch):
+    monkeypatch.setattr(d1dump, "READ_SECONDS", 1.0)
+    cfg, _ = _with_dump(world, HEADER + VIEW_HEAD + CROSS_JOIN_VIEW)
+    started = time.monotonic()
+    res = _run(cfg)
+    assert res.exit_code == 2, (res.exit_code, res.stdout, res.stderr)
+    err = res.stderr.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err, err
+    assert "a read of the dump took longer than its 1-second time limit" in err, err
+    assert time.monotonic() - started < 60  # 27 billion rows would take days
+
+
+def test_each_read_gets_its_own_clock(world, monkeypatch):
+    """The limit is per read: a dump whose reads are each quick loads and reconciles, however many there are."""
+    monkeypatch.setattr(d1dump, "READ_SECONDS", 5.0)
+    cfg, _ = _with_dump(world, HEADER + TABLE + "".join(ROW.format(id=i) for i in range(1, 2001)))
+    res = _run(cfg)
+    assert res.exit_code == 0, res.stderr
+    assert json.loads(res.stdout)[0]["expected"] == 2
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(alphabet="(),' X0123456789abcdefxNUL.eE+-replacehr\\n", max_size=60))
+def test_any_insert_either_loads_as_literals_or_is_refused_cleanly(values):
+    """Fuzz: whatever stands between VALUES( and ), the dump loads or is refused — never another exception."""
+    conn, policy = private_connection()
+    try:
+        execute_dump(conn, policy, "CREATE TABLE t (a, b, c);\nINSERT INTO t VALUES(" + values + ");\n")
+    except DumpRefused:
+        return
+    finally:
+        conn.close()
+
+
+# ------------------------------------------------------------------ every table D1 holds, as wrangler exports it
+# tests/fixtures/wrangler-d1/export.sql was written by `wrangler d1 export --local` (wrangler 4.86, workerd's D1)
+# from schema.sql; regenerate.sh there does it again. Its tables: TEXT (UUID) and composite primary keys,
+# UNIQUE columns and constraints, WITHOUT ROWID, STRICT, CHECK, DEFAULT expressions, foreign keys, partial and
+# unique indexes, IF NOT EXISTS, quoted names, text with \n and \r\n, BLOBs, a trigger and a view.
+
+WRANGLER = Path(__file__).resolve().parent / "fixtures" / "wrangler-d1"
+TABLES = ("staff_audit_logs", '"tenant settings"', "operators", "tenants", "sqlite_sequence", "recent_audit")
+
+
+def test_every_table_kind_d1_holds_loads_from_a_real_wrangler_export_as_written():
+    truth = sqlite3.connect(":memory:")
+    truth.executescript((WRANGLER / "schema.sql").read_text(encoding="utf-8"))
+    loaded = d1dump.load_dump(WRANGLER / "export.sql", "audit")
+    for table in TABLES:
+        query = f"SELECT * FROM {table} ORDER BY 1, 2"
+        assert loaded.execute(query).fetchall() == truth.execute(query).fetchall(), table
+    assert loaded.execute("SELECT target FROM staff_audit_logs WHERE origin = 'replay'").fetchone()[0] == (
+        '{"name":"Tafelspitz\nmit Kren","note":"line one\r\nline two"}')
+    truth.close()
+    loaded.close()
+
+
+def test_a_real_wrangler_export_with_uuid_keys_reconciles(tmp_path):
+    ops = tmp_path / "operations.db"
+    with sqlite3.connect(ops) as db:
+        db.execute("CREATE TABLE operations (id TEXT PRIMARY KEY, occurred_at TEXT, operation TEXT, route TEXT, "
+                   "restaurant_id TEXT, user_id TEXT, target TEXT, request_id TEXT)")
+        truth = sqlite3.connect(":memory:")
+        truth.executescript((WRANGLER / "schema.sql").read_text(encoding="utf-8"))
+        replayed_target = truth.execute("SELECT target FROM staff_audit_logs WHERE origin = 'replay'").fetchone()[0]
+        truth.close()
+        db.executemany("INSERT INTO operations VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [
+            ("o1", "2026-09-17T11:02:10Z", "cache_purge", "/api/cache-purge", "vie-spittelberg", "u-klara",
+             '["m-12","m-14"]', "rq-1"),
+            ("o2", "2026-09-17T11:39:30Z", "menu_edit", "/api/menu/:id", "vie-neubau", "u-eva", replayed_target, None),
+            ("o3", "2026-09-17T12:15:01Z", "staff_pin_change", None, "vie-neubau", "u-eva",
+             'it\'s "quoted" — ünïcödé 🍽', "rq-3"),
+            ("o4", "2026-09-17T13:00:00Z", "user_delete", "/api/users/[id]", "vie-spittelberg", "u-klara",
+             "tab\tinside; semicolon -- not a comment /* nor this */", "rq-4"),
+            ("o5", "2026-09-17T14:00:00Z", "cache_purge", "/api/cache-purge", "vie-neubau", "u-eva", "[]", None),
+        ])
+    db.close()
+    cfg = tmp_path / "evidence.toml"
+    cfg.write_text(f'[audit]\nd1_dump = "{WRANGLER / "export.sql"}"\n\n[operations]\nurl = "sqlite:///operations.db"\n'
+                   '\n[matching.actions]\ncache_purge = "cache_purge"\nmenu_edit = "menu_edit"\n'
+                   'staff_pin_change = "staff_pin_change"\nuser_delete = "user_delete"\n')
+    res = _run(cfg, "--start", "2026-09-17", "--end", "2026-09-17")
+    assert res.exit_code == 0, res.stderr
+    [total] = json.loads(res.stdout)
+    assert (total["expected"], total["logged"], total["replayed"], total["backfilled"], total["missing_silent"]) == (
+        5, 2, 1, 1, 1)

@@ -8,8 +8,14 @@ authorizer admits, per shape, only the actions that shape needs. So while loadin
 or creates a file (ATTACH is also limited to zero databases), vacuums into one, loads an extension,
 touches the temp schema, runs a trigger or a view, or reads one table into another; the first
 statement outside that refuses the whole dump, naming the statement and its line. After loading,
-the connection is ``query_only`` and its authorizer admits reads only. Limits bound the length of
-one statement and of one value, so a hostile dump cannot balloon memory.
+the connection is ``query_only`` and its authorizer admits reads only.
+
+Every value an INSERT holds is a literal — NULL, a number, ``'text'``, ``X'hex'`` — or what wrangler writes
+for text with line breaks, ``replace('…\n…','\n',char(10))`` (nested for ``\r``); any other expression or
+function call refuses the dump, so a few bytes of dump cannot become gigabytes of rows. Limits bound one
+statement, one value and the whole in-memory database (``MAX_STORE_BYTES``, SQLite's ``max_page_count``), and
+loading and every read run against a clock (``LOAD_SECONDS``, ``READ_SECONDS``): a view standing in for a
+source table over a cross join is stopped, not read forever. Each limit, when reached, is named in one line.
 
 Decided explicitly: triggers and views are kept (wrangler exports them, after the data) but never
 run while loading; at read time a view is data the dump defines, like its rows; recursive queries
@@ -21,6 +27,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -30,7 +37,17 @@ from evidence_app.errors import SourceError
 MAX_STATEMENT_BYTES = 64 * 1024 * 1024
 """Longest statement a dump may hold (a D1 row is at most 2 MB; hex and quoting at most double it)."""
 MAX_VALUE_BYTES = 16 * 1024 * 1024
-"""Longest text or BLOB value (SQLite's SQLITE_LIMIT_LENGTH on the private connection)."""
+"""Longest text value, or value built by replace() (SQLite's SQLITE_LIMIT_LENGTH on the private connection; SQLite
+does not apply it to an ``X'…'`` literal, which ``MAX_STATEMENT_BYTES`` bounds)."""
+MAX_STORE_BYTES = 4 * 1024**3
+"""Memory cap: the most the private in-memory database may hold, rows and indexes (a D1 database holds at most
+10 GB; an audit or operations table past this belongs in a database server, read by URL)."""
+LOAD_SECONDS = 900.0
+"""Time limit for loading a dump, all its statements together."""
+READ_SECONDS = 900.0
+"""Time limit for one read of the loaded dump (a SELECT, from its start to its last row)."""
+_PROGRESS_STEPS = 10_000
+"""SQLite virtual-machine steps between two looks at the clock."""
 
 _PIECE = re.compile(
     r"""(?: [^;'"`\[\-/]++              # ordinary text
@@ -51,6 +68,27 @@ _LEAD = re.compile(r"(?:\s++|;++|--[^\n]*+|/\*(?s:.)*?\*/)*+")
 _TRIGGER = re.compile(r"CREATE\s+(?:TEMP\s+|TEMPORARY\s+)?TRIGGER\b", re.I)
 _TRIGGER_END = re.compile(_GAP + r"END" + _GAP + r";", re.I)
 """A trigger body ends where ``END ;`` follows a semicolon (sqlite3_complete's rule)."""
+
+_IDENT = r"""(?:"[^"]*+(?:""[^"]*+)*+"|`[^`]*+(?:``[^`]*+)*+`|\[[^\]]*+\]|[A-Za-z_][\w$]*+)"""
+_STRING = r"'[^']*+(?:''[^']*+)*+'"
+_LITERAL = _STRING + r"""|[xX]'(?:[0-9a-fA-F]{2})*+'|[-+]?(?:\d++(?:\.\d*+)?|\.\d++)(?:[eE][-+]?\d++)?|NULL\b"""
+
+
+def _replaced(inner: str) -> str:
+    """wrangler's spelling of a line break inside text: ``replace(<inner>,'\n',char(10))``."""
+    return rf"replace\(\s*(?:{inner})\s*,\s*{_STRING}\s*,\s*char\(\s*\d{{1,3}}\s*\)\s*\)"
+
+
+_VALUE = _LITERAL
+for _ in range(3):  # wrangler nests one replace per kind of line break (\r, then \n)
+    _VALUE = f"{_LITERAL}|{_replaced(_VALUE)}"
+_ROW = rf"\(\s*(?:{_VALUE})(?:\s*,\s*(?:{_VALUE}))*+\s*\)"
+_LITERAL_INSERT = re.compile(
+    rf"INSERT\s+INTO\s+{_IDENT}\s*(?:\(\s*{_IDENT}(?:\s*,\s*{_IDENT})*+\s*\)\s*)?"
+    rf"VALUES\s*{_ROW}\s*;?\s*", re.I)
+"""One row whose every value is a literal or wrangler's replace(…, char(N)) of one: the only INSERT a dump holds."""
+_VALUE_FUNCTIONS = frozenset({"replace", "char"})
+"""The only functions an INSERT of a dump may call (wrangler's spelling of line breaks)."""
 
 _SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (kind, re.compile(pattern, re.I | re.S))
@@ -192,12 +230,17 @@ class _Policy:
         what = _describe(action, arg1, arg2)
         if action == A.SQLITE_FUNCTION and (arg2 or "").lower() in _DENIED_FUNCTIONS:
             return f"{what} reaches files or code"
+        if action == A.SQLITE_FUNCTION and self.shape == "insert" and (arg2 or "").lower() not in _VALUE_FUNCTIONS:
+            return f"{what} in a value: a dump's values are literals"
         if self.shape is None:  # reading: the temp schema is empty and nothing else can be attached
             return _read_reason(action, arg1, arg2, what)
         if db not in (None, "main"):
             return f"{what} touches schema {db!r}: only the dump's own main database may be used"
         if source is not None:
             return f"{what} comes from trigger or view {source!r}: nothing in a dump runs while loading"
+        if (action == A.SQLITE_CREATE_INDEX and self.shape == "create_table"
+                and (arg1 or "").startswith("sqlite_autoindex_")):
+            return None  # the index SQLite itself makes for a TEXT or composite PRIMARY KEY or a UNIQUE column
         if action not in _LOAD_ACTIONS[self.shape]:
             return f"{what} is not something a wrangler export does"
         if action == A.SQLITE_PRAGMA and (arg1 or "").lower() not in _PRAGMAS:
@@ -228,34 +271,122 @@ def _describe(action: int, arg1: str | None, arg2: str | None) -> str:
     return f"{name} {arg1}" if arg1 else name
 
 
+class _Clock:
+    """The time limits: SQLite's progress handler asks it every few thousand steps whether to stop."""
+
+    def __init__(self) -> None:
+        self.loading = False
+        """True while the dump is loaded (one clock for all its statements); reads each start their own."""
+        self.deadline = float("inf")
+        """When the running work must stop (``time.monotonic()``)."""
+        self.passed = False
+        """Whether the deadline stopped the last piece of work."""
+
+    def start(self) -> None:
+        self.deadline, self.passed = time.monotonic() + (LOAD_SECONDS if self.loading else READ_SECONDS), False
+
+    def limit(self) -> str:
+        """The limit in force, in words, for the one line that reports it."""
+        if self.loading:
+            return f"loading the dump took longer than its {LOAD_SECONDS:g}-second time limit"
+        return f"a read of the dump took longer than its {READ_SECONDS:g}-second time limit"
+
+    def __call__(self) -> int:
+        if time.monotonic() > self.deadline:
+            self.passed = True
+            _LAST_DENIAL.reason = f"stopped: {self.limit()}"
+            return 1  # SQLite interrupts the statement
+        return 0
+
+
+class _DumpCursor(sqlite3.Cursor):
+    """Every read starts the read clock: a view over a cross join stops after ``READ_SECONDS``."""
+
+    def execute(self, sql: str, parameters=(), /):  # noqa: ANN001, ANN201 - the DB-API signature
+        clock = _clock(self.connection)
+        if not clock.loading:
+            clock.start()
+        return super().execute(sql, parameters)
+
+
+class _DumpConnection(sqlite3.Connection):
+    """The private connection: its cursors run against the clock."""
+
+    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003 - sqlite3.connect's arguments
+        self.clock = _Clock()
+        super().__init__(*args, **kwargs)
+
+    def cursor(self, factory=_DumpCursor):  # noqa: ANN001, ANN201 - sqlite3's signature
+        return super().cursor(factory)
+
+    def execute(self, sql: str, parameters=(), /):  # noqa: ANN001, ANN201
+        return self.cursor().execute(sql, parameters)
+
+
+def _clock(conn: sqlite3.Connection) -> _Clock:
+    return conn.clock  # type: ignore[attr-defined]
+
+
 def private_connection() -> tuple[sqlite3.Connection, _Policy]:
-    """A fresh in-memory SQLite that can attach nothing, with the dump policy as its authorizer."""
-    conn = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
+    """A fresh in-memory SQLite that can attach nothing and hold at most ``MAX_STORE_BYTES``, with the dump
+    policy as its authorizer and a clock that stops any statement past its time limit."""
+    conn = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None, factory=_DumpConnection)
     conn.setlimit(sqlite3.SQLITE_LIMIT_ATTACHED, 0)
     conn.setlimit(sqlite3.SQLITE_LIMIT_SQL_LENGTH, MAX_STATEMENT_BYTES)
     conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES)
+    page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+    conn.execute(f"PRAGMA max_page_count = {max(1, MAX_STORE_BYTES // page_size)}")
     if hasattr(conn, "enable_load_extension"):  # absent when SQLite was built without it
         conn.enable_load_extension(False)
+    conn.set_progress_handler(_clock(conn), _PROGRESS_STEPS)
     policy = _Policy()
     conn.set_authorizer(policy)
     return conn, policy
 
 
+def _failure(conn: sqlite3.Connection, policy: _Policy, exc: BaseException) -> str:
+    """Why a statement failed, in words: the limit it reached, the policy's reason, or SQLite's own."""
+    clock = _clock(conn)
+    if clock.passed:
+        return f"stopped: {clock.limit()}"
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if "full" in first:  # SQLITE_FULL: max_page_count reached
+        return f"stopped: the dump needs more than the {MAX_STORE_BYTES:,}-byte memory cap for D1 dumps"
+    return policy.denied or first
+
+
 def execute_dump(conn: sqlite3.Connection, policy: _Policy, script: str) -> None:
-    """Run the dump statement by statement under the policy; the first refusal stops everything."""
-    for statement in split_statements(script):
-        if len(statement.text) > MAX_STATEMENT_BYTES:
-            raise DumpRefused(statement, f"longer than {MAX_STATEMENT_BYTES:,} bytes")
-        policy.shape, policy.denied = shape_of(statement), None
-        if policy.shape is None:
-            raise DumpRefused(statement, "not a statement a wrangler d1 export contains (dumps are data, not programs)")
-        try:
-            conn.execute(statement.text)
-        except (sqlite3.Error, sqlite3.Warning) as exc:
-            raise DumpRefused(statement, policy.denied or str(exc).strip().splitlines()[0]) from exc
-    policy.shape = "transaction"
-    if conn.in_transaction:  # a dump that began a transaction and never committed it
-        conn.execute("COMMIT")
+    """Run the dump statement by statement under the policy and the load clock; the first refusal stops all."""
+    clock = _clock(conn)
+    clock.loading = True
+    clock.start()
+    try:
+        for statement in split_statements(script):
+            _execute(conn, policy, statement)
+        policy.shape = "transaction"
+        if conn.in_transaction:  # a dump that began a transaction and never committed it
+            conn.execute("COMMIT")
+    finally:
+        clock.loading = False
+
+
+def _execute(conn: sqlite3.Connection, policy: _Policy, statement: Statement) -> None:
+    """One statement of the dump, if it is one a wrangler export writes."""
+    clock = _clock(conn)
+    if time.monotonic() > clock.deadline:  # many quick statements: the clock is also read between them
+        raise DumpRefused(statement, f"stopped: {clock.limit()}")
+    if len(statement.text) > MAX_STATEMENT_BYTES:
+        raise DumpRefused(statement, f"longer than {MAX_STATEMENT_BYTES:,} bytes")
+    policy.shape, policy.denied = shape_of(statement), None
+    if policy.shape is None:
+        raise DumpRefused(statement, "not a statement a wrangler d1 export contains (dumps are data, not programs)")
+    if policy.shape == "insert" and not _LITERAL_INSERT.fullmatch(statement.text):
+        raise DumpRefused(statement, "an INSERT whose values are not all literals (a dump's values are data: "
+                                     "NULL, numbers, 'text', X'hex', or wrangler's replace(…, char(10)))")
+    try:
+        conn.execute(statement.text)
+    except (sqlite3.Error, sqlite3.Warning) as exc:
+        raise DumpRefused(statement, _failure(conn, policy, exc)) from exc
 
 
 def load_dump(path: Path, key: str) -> sqlite3.Connection:

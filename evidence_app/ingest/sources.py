@@ -85,6 +85,8 @@ def _mapped(store: StoreConfig, action: str) -> Iterator[None]:
         reason = mask_text(_first_line(exc))
         if store.d1_dump is not None and reason == "not authorized":
             reason = f"refused: {last_denial()}"
+        elif store.d1_dump is not None and reason == "interrupted":  # the dump's read clock stopped it
+            reason = last_denial() or reason
         raise SourceError(f"{store.key}: {action} failed on {store.display_url}: {reason}") from None  # cause may hold a DSN
 
 
