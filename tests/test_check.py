@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import socket
 import threading
+import time
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from urllib.parse import urlsplit
@@ -12,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from evidence_app.assess.webhook import checked_url, masked
+from evidence_app.assess.webhook import checked_url, masked, post_json
 from evidence_app.errors import UsageError
 
 from scenario import T0, iso
@@ -282,3 +285,102 @@ def test_check_section_parsing_never_raises_anything_but_a_config_error(section)
     else:
         assert parsed.min_coverage_logged is None or 0 <= parsed.min_coverage_logged <= 1
         assert parsed.webhook_timeout_seconds > 0
+
+
+# ------------------------------------------------------------------ one deadline; credentials as Basic authorization
+
+class _Recorder(BaseHTTPRequestHandler):
+    """Answers 200 and keeps the request line and the headers it was sent (a target, or a plain HTTP proxy)."""
+
+    seen: list
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.seen.append({"line": self.requestline, "host": self.headers.get("Host"),
+                          "auth": self.headers.get("Authorization"), "all": str(self.headers)})
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args) -> None:  # noqa: ANN002
+        pass
+
+
+@pytest.fixture
+def recorder():
+    handler = type("Recorder", (_Recorder,), {"seen": []})
+    server = HTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server.server_address[1], handler
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def dripping():
+    """A server that accepts, then sends one byte every 0.2 s (at most 60 s): a read timeout never fires."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+    stop = threading.Event()
+
+    def serve() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                continue
+            with conn:
+                conn.recv(65536)
+                for byte in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 300:
+                    if stop.wait(0.2):
+                        break
+                    conn.sendall(bytes([byte]))
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}/hook"
+    stop.set()
+    thread.join(5)
+    listener.close()
+
+
+def test_a_dripping_webhook_cannot_hold_the_check_past_its_deadline(scenario, dripping):
+    scenario.extra_config = "[check]\nwebhook_timeout_seconds = 1.5\n"
+    started = time.monotonic()
+    code, out, err = check(healthy(scenario), "--webhook", dripping)
+    elapsed = time.monotonic() - started
+    assert code == 3 and out["ok"] is True
+    assert "no complete answer within 1.5 s" in err
+    assert elapsed < 30  # the whole check; the server would drip for a minute
+
+
+def test_userinfo_is_sent_as_basic_authorization_never_in_the_request_line_or_host(scenario, recorder):
+    port, handler = recorder
+    code, _, err = check(healthy(scenario), "--webhook", f"http://bot:s3cr%40t@127.0.0.1:{port}/hooks/ci?x=1")
+    assert code == 0, err
+    (seen,) = handler.seen
+    assert seen["line"] == "POST /hooks/ci?x=1 HTTP/1.1" and seen["host"] == f"127.0.0.1:{port}"
+    assert seen["auth"] == "Basic " + base64.b64encode(b"bot:s3cr@t").decode()
+    assert "s3cr" not in seen["line"] + seen["host"]
+
+
+def test_through_a_proxy_the_password_stays_out_of_the_request_line_and_host(scenario, recorder, monkeypatch):
+    port, proxy = recorder  # a plain HTTP proxy sees the absolute URL in its request line
+    monkeypatch.setenv("http_proxy", f"http://127.0.0.1:{port}")
+    monkeypatch.delenv("no_proxy", raising=False)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    code, _, err = check(healthy(scenario), "--webhook", "http://bot:s3cr3t@hooks.invalid:8080/T0KEN")
+    assert code == 0, err
+    (seen,) = proxy.seen
+    assert seen["line"] == "POST http://hooks.invalid:8080/T0KEN HTTP/1.1", seen["line"]
+    assert seen["host"] == "hooks.invalid:8080"
+    assert seen["auth"] == "Basic " + base64.b64encode(b"bot:s3cr3t").decode()
+    assert "s3cr3t" not in seen["line"] + seen["host"] and "s3cr3t" not in err
+
+
+@pytest.mark.parametrize("timeout", [float("nan"), float("inf"), 0.0, -1.0, 1e17])
+def test_a_deadline_that_is_not_a_finite_number_of_seconds_is_a_usage_error(timeout):
+    with pytest.raises(UsageError, match="webhook timeout"):
+        post_json("http://127.0.0.1:9/x", {}, timeout)

@@ -1,17 +1,22 @@
 """POST a JSON result to a webhook (Slack-style chat or any HTTP endpoint); delivered or a DeliveryError.
 
 Only http and https URLs are accepted (never ``file:`` or other schemes urllib would open), redirects are
-not followed (a POST must reach the URL given, not wherever an answer points), every request has a
-timeout, and the URL is only ever shown masked: webhook URLs carry their secret in the userinfo, the path
-or the query.
+not followed (a POST must reach the URL given, not wherever an answer points), one deadline covers the
+whole delivery (connecting, sending and reading the answer: a server that drips a byte at a time cannot hold
+a cron run), and the URL is only ever shown masked: webhook URLs carry their secret in the userinfo, the path
+or the query. A ``user:password@`` in the URL is sent as HTTP Basic authorization — never in the request line
+or the Host header, through a proxy (``http_proxy``/``https_proxy``) too.
 """
 
 from __future__ import annotations
 
+import base64
 import json
+import math
+import threading
 import urllib.error
 import urllib.request
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from evidence_app import __version__
 from evidence_app.errors import DeliveryError, UsageError
@@ -54,21 +59,54 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 def post_json(url: str, payload: dict, timeout_s: float) -> int:
-    """POST ``payload`` as JSON; the HTTP status when it is 2xx, else DeliveryError naming the masked URL."""
-    body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
-    request = urllib.request.Request(checked_url(url), data=body, method="POST", headers={
-        "Content-Type": "application/json; charset=utf-8", "User-Agent": f"evidence-app/{__version__}"})
+    """POST ``payload`` as JSON within ``timeout_s`` seconds in all; the HTTP status when it is 2xx, else
+    DeliveryError naming the masked URL."""
+    if not (math.isfinite(timeout_s) and 0 < timeout_s <= MAX_TIMEOUT_SECONDS):
+        raise UsageError(f"webhook timeout: a number of seconds above 0 and at most {MAX_TIMEOUT_SECONDS:g}, "
+                         f"got {timeout_s!r}")
+    request = _request(checked_url(url), json.dumps(payload, ensure_ascii=False).encode("utf-8"))
+    outcome: dict[str, object] = {}
+    worker = threading.Thread(target=_deliver, args=(request, timeout_s, outcome), daemon=True)
+    worker.start()
+    worker.join(timeout_s)  # the one deadline; a worker still waiting on a dripping server is abandoned
+    if worker.is_alive():
+        raise DeliveryError(f"webhook {masked(url)} gave no complete answer within {timeout_s:g} s: not delivered")
+    error = outcome.get("error")
+    if isinstance(error, urllib.error.HTTPError):
+        raise DeliveryError(f"webhook {masked(url)} answered HTTP {error.code}: not delivered")
+    if isinstance(error, urllib.error.URLError):
+        raise DeliveryError(f"webhook {masked(url)} unreachable: {error.reason}")
+    if isinstance(error, BaseException):
+        raise DeliveryError(f"webhook {masked(url)} unreachable: {error or type(error).__name__}")
+    status = int(outcome["status"])  # type: ignore[call-overload]
+    if not 200 <= status < 300:
+        raise DeliveryError(f"webhook {masked(url)} answered HTTP {status}: not delivered")
+    return status
+
+
+MAX_TIMEOUT_SECONDS = 3600.0
+"""The longest deadline a delivery may be given (``[check] webhook_timeout_seconds``)."""
+
+
+def _request(url: str, body: bytes) -> urllib.request.Request:
+    """The POST, its URL without userinfo; a ``user:password@`` becomes a Basic Authorization header."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    netloc = (f"[{host}]" if ":" in host else host) + (f":{parts.port}" if parts.port else "")
+    headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": f"evidence-app/{__version__}"}
+    if parts.username is not None or parts.password is not None:
+        pair = f"{unquote(parts.username or '')}:{unquote(parts.password or '')}"
+        headers["Authorization"] = "Basic " + base64.b64encode(pair.encode("utf-8")).decode("ascii")
+    target = urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, ""))
+    return urllib.request.Request(target, data=body, method="POST", headers=headers)
+
+
+def _deliver(request: urllib.request.Request, timeout_s: float, outcome: dict[str, object]) -> None:
+    """Send the request and read (at most 64 KiB of) the answer; the status or the error into ``outcome``."""
     opener = urllib.request.build_opener(_NoRedirect)
     try:
         with opener.open(request, timeout=timeout_s) as answer:
             answer.read(_ANSWER_LIMIT)
-            status = answer.status
-    except urllib.error.HTTPError as exc:
-        raise DeliveryError(f"webhook {masked(url)} answered HTTP {exc.code}: not delivered") from exc
-    except urllib.error.URLError as exc:
-        raise DeliveryError(f"webhook {masked(url)} unreachable: {exc.reason}") from exc
-    except (TimeoutError, OSError) as exc:
-        raise DeliveryError(f"webhook {masked(url)} unreachable: {exc or type(exc).__name__}") from exc
-    if not 200 <= status < 300:
-        raise DeliveryError(f"webhook {masked(url)} answered HTTP {status}: not delivered")
-    return status
+            outcome["status"] = answer.status
+    except Exception as exc:  # noqa: BLE001 - every failure is reported by the caller, masked
+        outcome["error"] = exc
