@@ -460,16 +460,18 @@ def access_log_export(config_path: str | None, start: str | None, end: str | Non
 @click.option("--passphrase-file", type=click.Path(path_type=Path), help="Encrypt the key with the passphrase in this file.")
 @click.option("--passphrase-env", default=PASSPHRASE_ENV, show_default=True,
               help="…or with the passphrase in this environment variable (if set).")
+@click.option("--force", is_flag=True,
+              help="Replace an identity already in FOLDER; its files are kept beside the new ones, renamed.")
 @handle_errors
-def keygen(folder: Path, name: str, passphrase_file: Path | None, passphrase_env: str) -> None:
-    """Make a self-signed signing identity for trials (key.pem, cert.pem)."""
+def keygen(folder: Path, name: str, passphrase_file: Path | None, passphrase_env: str, force: bool) -> None:
+    """Make a self-signed signing identity for trials (key.pem, cert.pem); never overwrites one without --force."""
     from evidence_app.evidence.sign import SigningOptions, read_passphrase
     from evidence_app.evidence.sign import keygen as make_identity
     from evidence_app.evidence.trust import certificates_in, colon_hex, sha256_fingerprint
 
     passphrase = read_passphrase(SigningOptions(passphrase_file=passphrase_file, passphrase_env=passphrase_env))
     try:
-        key, cert = make_identity(folder, name, passphrase)
+        key, cert = make_identity(folder, name, passphrase, force=force)
     except OSError as exc:
         raise UsageError(f"cannot write the identity into {folder}: {exc.strerror or exc}") from exc
     fingerprint = sha256_fingerprint(certificates_in(cert.read_bytes(), str(cert))[0])

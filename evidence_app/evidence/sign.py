@@ -240,14 +240,22 @@ def _pack_signer(meta, identity: Identity, at: datetime, stamper):  # noqa: ANN0
 
 
 def keygen(folder: Path, common_name: str = "evidence-app trial signer", passphrase: bytes | None = None,
-           now: datetime | None = None) -> tuple[Path, Path]:
-    """A self-signed RSA identity for trials: key.pem (encrypted when a passphrase is given) and cert.pem."""
+           now: datetime | None = None, force: bool = False) -> tuple[Path, Path]:
+    """A self-signed RSA identity for trials: key.pem (encrypted when a passphrase is given) and cert.pem.
+
+    An identity already in ``folder`` is never overwritten — earlier packs are pinned to it — unless ``force``;
+    then the old files are kept beside the new ones, renamed with the time they were replaced."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
     from cryptography.x509.oid import NameOID
 
     now = now or datetime.now(timezone.utc)
+    key_path, cert_path = folder / "key.pem", folder / "cert.pem"
+    existing = [p for p in (key_path, cert_path) if p.exists() or p.is_symlink()]
+    if existing and not force:
+        raise UsageError(f"{', '.join(map(str, existing))} already exist(s): keygen never replaces an identity that "
+                         "packs may be pinned to (--force keeps the old files beside the new ones)")
     key = rsa.generate_private_key(public_exponent=65537, key_size=3072)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name),
                       x509.NameAttribute(NameOID.ORGANIZATION_NAME, "evidence-app (self-signed, for trials)")])
@@ -263,9 +271,27 @@ def keygen(folder: Path, common_name: str = "evidence-app trial signer", passphr
         .sign(key, hashes.SHA256())
     )
     folder.mkdir(parents=True, exist_ok=True)
+    for old in existing:  # only with force: kept, never lost
+        old.rename(_kept_name(old, now))
     enc = (serialization.BestAvailableEncryption(passphrase) if passphrase else serialization.NoEncryption())
-    key_path, cert_path = folder / "key.pem", folder / "cert.pem"
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, enc))
-    key_path.chmod(0o600)
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    _write_new(key_path, key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, enc), 0o600)
+    _write_new(cert_path, cert.public_bytes(serialization.Encoding.PEM), 0o644)
     return key_path, cert_path
+
+
+def _kept_name(path: Path, now: datetime) -> Path:
+    """``key.pem`` → ``key.replaced-20261207T031500Z.pem`` (a counter added if that name is taken)."""
+    stamp = now.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    candidate, n = path.with_name(f"{path.stem}.replaced-{stamp}{path.suffix}"), 1
+    while candidate.exists() or candidate.is_symlink():
+        n += 1
+        candidate = path.with_name(f"{path.stem}.replaced-{stamp}-{n}{path.suffix}")
+    return candidate
+
+
+def _write_new(path: Path, data: bytes, mode: int) -> None:
+    """Create ``path`` with ``mode`` from the start (a key is never readable by others, even for a moment);
+    O_EXCL: a file that appeared meanwhile, or a planted symlink, is not written through."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    with os.fdopen(fd, "wb") as out:
+        out.write(data)
