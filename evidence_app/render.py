@@ -1,4 +1,8 @@
-"""Frames and records → JSON, CSV or a terminal table (formatting only, no computation)."""
+"""Frames and records → JSON, CSV or a terminal table (formatting only, no computation).
+
+CSV is written for people, who open it in a spreadsheet: a text cell that a spreadsheet would run as a formula
+— one beginning with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return — gets a leading ``'`` (OWASP's
+advice against CSV injection). Numeric columns are untouched; JSON keeps every value raw."""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import csv
 import io
 import json
 import math
-from typing import Any, Sequence
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -14,6 +18,14 @@ import pandas as pd
 from evidence_app.columns.text import expanded
 
 RATIO_COLUMNS = {"coverage_logged", "coverage_after_replay"}
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""First characters that make a spreadsheet read a cell as a formula (or hide one behind a tab or CR)."""
+_FORMULA_START_PATTERN = "^[=+\\-@\t\r]"
+
+
+def neutralised(text: str) -> str:
+    """A CSV text cell as a spreadsheet will show it, never run it: ``'`` before a formula's first character."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def plain(value: Any) -> Any:
@@ -47,11 +59,29 @@ def to_csv(frame: pd.DataFrame) -> str:
     fast = _arrow_csv(frame)
     if fast is not None:
         return fast
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(frame.columns)
-    writer.writerows(zip(*(_csv_column(frame.iloc[:, i]) for i in range(frame.shape[1]))))
-    return buf.getvalue()
+    return csv_text(list(frame.columns), zip(*(_csv_column(frame.iloc[:, i]) for i in range(frame.shape[1]))))
+
+
+def csv_text(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    """CSV of text cells, ``\n`` between rows, as the csv module writes it — except that a cell holding a
+    carriage return is quoted too (the csv module leaves a lone CR bare when rows end in ``\n``, and every
+    spreadsheet reads a bare CR as the end of a row: a value could forge rows)."""
+    rows = list(rows)
+    if not any("\r" in cell for row in rows for cell in row if cell.__class__ is str):
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+        return buf.getvalue()
+    return "".join(_csv_line(row) for row in [list(header), *rows])
+
+
+def _csv_line(row: Sequence[object]) -> str:
+    """One row as the csv module quotes it (minimal quoting, ``""`` for a row that is one empty cell), CR included."""
+    cells = ["" if v is None else str(v) for v in row]
+    if cells == [""]:
+        return '""\n'
+    return ",".join('"' + c.replace('"', '""') + '"' if _needs_quotes(c) else c for c in cells) + "\n"
 
 
 def _arrow_csv(frame: pd.DataFrame) -> str | None:
@@ -89,8 +119,20 @@ def _arrow_column(values: pd.Series):  # noqa: ANN202 - a pyarrow Array or Chunk
     if isinstance(kind, np.dtype) and kind.kind in "iu" and kind.itemsize <= 8 and kind != np.uint64:
         return pa.array(values.to_numpy(), type=pa.int64())
     if isinstance(kind, pd.StringDtype):
-        return pa.array(values.array)  # Arrow-backed text as held (chunks and all): no Python strings made
+        return _arrow_neutralised(pa.array(values.array))  # Arrow-backed text as held: no Python strings made
     return pa.array(_csv_column(values), type=pa.string())
+
+
+def _arrow_neutralised(text):  # noqa: ANN001, ANN202 - a pyarrow string Array or ChunkedArray
+    """:func:`neutralised` over a whole Arrow text column, in C++ (a copy only when some cell needs it)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    formula = pc.match_substring_regex(text, _FORMULA_START_PATTERN)
+    if not pc.any(formula).as_py():
+        return text
+    quoted = pc.binary_join_element_wise(pa.scalar("'", text.type), text, pa.scalar("", text.type))
+    return pc.if_else(formula, quoted, text)
 
 
 def _csv_column(values: pd.Series) -> list[str]:
@@ -99,21 +141,21 @@ def _csv_column(values: pd.Series) -> list[str]:
     values = expanded(values)
     kind = values.dtype
     if isinstance(kind, pd.StringDtype):
-        return values.to_numpy(dtype=object, na_value="").tolist()
+        return [neutralised(v) for v in values.to_numpy(dtype=object, na_value="").tolist()]
     if pd.api.types.is_integer_dtype(kind) or pd.api.types.is_bool_dtype(kind):
         return [str(v) for v in values.tolist()]  # Python ints and bools; a nullable column's NA as '<NA>'
     if isinstance(kind, np.dtype) and kind.kind == "f":
         return ["" if v != v else repr(v) for v in values.tolist()]  # NaN is the one value unequal to itself
     # Mixed columns (text with None, ratios with None): exact str and float values, by far the most, are their
     # own text at once; anything else goes through plain() as before.
-    return [v if v.__class__ is str else repr(v) if v.__class__ is float and v == v else _csv_text(v)
+    return [neutralised(v) if v.__class__ is str else repr(v) if v.__class__ is float and v == v else _csv_text(v)
             for v in values.tolist()]
 
 
 def _csv_text(value: Any) -> str:
     """One value as CSV text: :func:`plain`, then missing empty, then :func:`_csv_value`."""
     value = plain(value)
-    return "" if value is None else _csv_value(value)
+    return "" if value is None else neutralised(value) if isinstance(value, str) else _csv_value(value)
 
 
 def _csv_value(value: Any) -> str:

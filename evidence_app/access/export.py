@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 
 from evidence_app.access.log import HASHED, Entry
+from evidence_app.render import csv_text, neutralised
 
 COLUMNS = HASHED + ("hash",)
 
@@ -17,17 +16,13 @@ def entries_json(entries: list[Entry]) -> str:
 
 
 def entries_csv(entries: list[Entry]) -> str:
-    """CSV with one column per field; ``scope`` and ``params`` as compact JSON text."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(COLUMNS)
-    for e in entries:
-        row = e.as_json()
-        writer.writerow([_cell(row[c]) for c in COLUMNS])
-    return out.getvalue()
+    """CSV with one column per field; ``scope`` and ``params`` as compact JSON text; text cells neutralised
+    against spreadsheet formulas (the JSON export keeps them raw)."""
+    rows = [[_cell(row[c]) for c in COLUMNS] for row in (e.as_json() for e in entries)]
+    return csv_text(COLUMNS, rows)
 
 
-def _cell(value: object) -> object:
+def _cell(value: object) -> str:
     if isinstance(value, (dict, list)):
-        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return "" if value is None else value
+        value = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "" if value is None else neutralised(value) if isinstance(value, str) else str(value)

@@ -222,7 +222,8 @@ def _cover(c: PackContents, m: dict, signer: str, self_signed: bool, signer_sha2
     story += [Spacer(1, 6 * mm), P(
         f"The full machine-readable population is attached to this PDF ({attached} and {MANIFEST}) inside the "
         "revision the signature covers; where a table below names only the worst lines, the attachment it names "
-        "holds every line. Check it with <font face='MONO'>evidence-app verify --signer-fingerprint SHA256</font> — the "
+        "holds every line. A text cell a spreadsheet would run as a formula (one beginning with =, +, -, @, a tab "
+        "or a carriage return) carries a leading ' in the CSVs; the manifest hashes the files as attached. Check it with <font face='MONO'>evidence-app verify --signer-fingerprint SHA256</font> — the "
         "fingerprint the signer gave you out of band, not one read off this page — or with "
         "<font face='MONO'>--trust</font> your CA's certificate, or any PAdES validator.", "small"),
         PageBreak()]
