@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from evidence_app.access import Bound, Identity, find_grant, identity_from_claims, may_open, narrow
@@ -31,7 +31,8 @@ def test_a_grant_is_found_by_sub():
 
 
 def test_a_grant_is_found_by_email_ignoring_case():
-    assert find_grant(_access(WERNER), Identity(sub="w", email="werner@consultant.EXAMPLE")) is WERNER
+    assert find_grant(_access(WERNER), Identity(sub="w", email="werner@consultant.EXAMPLE",
+                                                email_verified=True)) is WERNER
 
 
 def test_an_email_the_idp_says_is_unverified_matches_no_grant():
@@ -152,3 +153,54 @@ def test_a_pack_built_under_a_limited_grant_says_so_on_its_cover_and_in_its_mani
 def test_a_day_in_a_link_is_a_date_or_nothing_never_an_error(value):
     parsed = parse_day(value)
     assert parsed is None or isinstance(parsed, date)
+
+
+# ------------------------------------------------------------------ who matches an email grant
+
+KELLY = Grant(role="admin", email="kelly@example.org", index=0)
+STRAUSS = Grant(role="admin", email="strauss@example.org", index=0)
+
+
+def test_an_email_grant_matches_when_email_verified_is_json_true():
+    who = identity_from_claims({"sub": "k", "email": "Kelly@Example.ORG", "email_verified": True})
+    assert find_grant(_access(KELLY), who) is KELLY
+
+
+@pytest.mark.parametrize("claims", [
+    {"email_verified": "true"}, {"email_verified": "false"}, {"email_verified": 1}, {"email_verified": 0},
+    {"email_verified": None}, {"email_verified": [True]}, {"email_verified": {"value": True}}, {},
+], ids=["str-true", "str-false", "one", "zero", "null", "list", "object", "absent (Entra ID)"])
+def test_an_email_grant_never_matches_unless_email_verified_is_json_true(claims):
+    who = identity_from_claims({"sub": "k", "email": "kelly@example.org", **claims})
+    assert who is not None and who.email_verified is False
+    assert find_grant(_access(KELLY), who) is None
+
+
+@pytest.mark.parametrize("grant, email", [
+    (KELLY, "\u212aelly@example.org"),      # KELVIN SIGN folds to k under Unicode case folding
+    (STRAUSS, "strau\u00df@example.org"),   # ß folds to ss
+    (KELLY, "kelly@example.org\u200b"),     # zero-width space
+    (KELLY, "ke\u0301lly@example.org"),     # a combining accent
+    (KELLY, "kelly@exampl\u0435.org"),      # Cyrillic е
+    (KELLY, "KELLY@EXAMPLE.ORG "),          # trailing space
+], ids=["kelvin", "eszett", "zwsp", "combining", "cyrillic", "space"])
+def test_a_lookalike_mailbox_never_gets_the_grant(grant, email):
+    who = Identity(sub="attacker", email=email, email_verified=True)
+    assert find_grant(_access(grant), who) is None
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.emails(), st.emails() | st.text(min_size=1, max_size=30))
+def test_two_different_mailboxes_never_share_a_grant(granted, other):
+    """Different unless they differ only in the case of ASCII letters: then the same mailbox, the same grant."""
+    same_mailbox = granted.lower() == other.lower() and granted.isascii() and other.isascii()
+    found = find_grant(_access(Grant(role="admin", email=granted, index=0)),
+                       Identity(sub="someone", email=other, email_verified=True))
+    assert (found is not None) == same_mailbox, (granted, other)
+
+
+def test_a_grant_config_with_two_lookalike_emails_keeps_both_apart():
+    """Only ASCII case makes two grants the same person: Kelvin-sign kelly is another mailbox, not a duplicate."""
+    kelvin = Grant(role="auditor", email="\u212aelly@example.org", index=1)
+    assert find_grant(_access(KELLY, kelvin), Identity("x", "\u212aelly@example.org", True)) is kelvin
+    assert find_grant(_access(KELLY, kelvin), Identity("y", "KELLY@example.org", True)) is KELLY

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Mapping
 
-from evidence_app.config.settings import AccessConfig, Grant
+from evidence_app.config.settings import AccessConfig, Grant, mailbox
 from evidence_app.reconcile.window import Period, Scope
 
 #: Every page of the web app, by its file name under ui/app_pages/.
@@ -29,8 +29,10 @@ class Identity:
     sub: str
     """The IdP's stable subject id."""
     email: str | None = None
-    email_verified: bool | None = None
-    """The IdP's ``email_verified`` claim; None when it sends none."""
+    """The ``email`` claim as sent (None when absent or not text)."""
+    email_verified: bool = False
+    """True only when the IdP sent ``email_verified`` as the JSON value ``true``: ``"true"``, ``1``, or no claim
+    at all (Entra ID sends none — whoever may edit their own email attribute would take its grant) is False."""
 
 
 def identity_from_claims(claims: Mapping[str, Any]) -> Identity | None:
@@ -39,21 +41,21 @@ def identity_from_claims(claims: Mapping[str, Any]) -> Identity | None:
     if not isinstance(sub, str) or not sub:
         return None
     email = claims.get("email")
-    verified = claims.get("email_verified")
     return Identity(sub=sub, email=email if isinstance(email, str) and email else None,
-                    email_verified=verified if isinstance(verified, bool) else None)
+                    email_verified=claims.get("email_verified") is True)
 
 
 def find_grant(access: AccessConfig, who: Identity) -> Grant | None:
-    """The grant naming this identity: by ``sub`` first, else by email (never an email the IdP says is unverified)."""
+    """The grant naming this identity: by ``sub`` first, else by a verified email naming the same mailbox
+    (ASCII letters compared without case, every other character exactly: no Unicode folding)."""
     for grant in access.grants:
         if grant.sub is not None and grant.sub == who.sub:
             return grant
-    if who.email is None or who.email_verified is False:
+    if who.email is None or not who.email_verified:
         return None
-    wanted = who.email.casefold()
+    wanted = mailbox(who.email)
     for grant in access.grants:
-        if grant.email is not None and grant.email.casefold() == wanted:
+        if grant.email is not None and mailbox(grant.email) == wanted:
             return grant
     return None
 

@@ -111,6 +111,15 @@ class CacheConfig:
     None: ``$XDG_CACHE_HOME/evidence-app`` (default ``~/.cache/evidence-app``), resolved when used."""
 
 
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def mailbox(email: str) -> str:
+    """An email address as grants compare it: ASCII letters lower-cased, nothing else touched. Unicode case
+    folding would make ``\u212aelly@…`` (Kelvin sign) or ``strauß@…`` someone else's ``kelly@…``/``strauss@…``."""
+    return email.translate(_ASCII_LOWER)
+
+
 @dataclass(frozen=True)
 class Grant:
     """One ``[[access.grant]]``: who (email or sub), which role, and optionally which tenants and days."""
@@ -118,7 +127,8 @@ class Grant:
     role: str
     """``auditor`` | ``engineer`` | ``admin``."""
     email: str | None = None
-    """Matched case-insensitively against the ID token's ``email`` (not when ``email_verified`` is false)."""
+    """Matched against the ID token's ``email`` only when ``email_verified`` is JSON ``true``: the same mailbox,
+    ASCII letters without case (:func:`mailbox`)."""
     sub: str | None = None
     """Matched exactly against the ID token's ``sub``."""
     tenants: tuple[str, ...] = ()
@@ -467,7 +477,7 @@ def _grants(value: Any) -> tuple[Grant, ...]:
     grants = tuple(_grant(g, i) for i, g in enumerate(value))
     seen: dict[tuple[str, str], int] = {}
     for g in grants:
-        ident = ("email", g.email.casefold()) if g.email is not None else ("sub", g.sub or "")
+        ident = ("email", mailbox(g.email)) if g.email is not None else ("sub", g.sub or "")
         if ident in seen:
             raise ConfigError(f"access.grant[{g.index}]: {g.who} already has a grant (access.grant[{seen[ident]}]); "
                               "one grant per person")
