@@ -428,12 +428,18 @@ def _access_log(config_path: str | None):  # noqa: ANN202
 
 @access_log.command("verify")
 @config_option
+@click.option("--expect-head", metavar="SHA256",
+              help="A head hash recorded elsewhere earlier (as verify printed it): the chain must still hold it.")
 @handle_errors
-def access_log_verify(config_path: str | None) -> None:
+def access_log_verify(config_path: str | None, expect_head: str | None) -> None:
     """Check the chain: exit 0 when intact, 1 naming the first entry changed, removed or inserted."""
-    verdict = _access_log(config_path).verify()
+    from evidence_app.evidence.trust import parse_fingerprint
+
+    anchor = parse_fingerprint(expect_head, "--expect-head") if expect_head is not None else None
+    verdict = _access_log(config_path).verify(expect_head=anchor)
     if not verdict.ok:
-        click.echo(f"FAIL  access log broken at entry {verdict.broken_seq}: {verdict.reason}")
+        where = f" at entry {verdict.broken_seq}" if verdict.broken_seq is not None else ""
+        click.echo(f"FAIL  access log broken{where}: {verdict.reason}")
         sys.exit(1)
     click.echo(f"OK    access log intact: {verdict.entries} entries; head entry {verdict.head_seq}, "
                f"SHA-256 {verdict.head_hash}")

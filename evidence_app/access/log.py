@@ -3,11 +3,14 @@
 Each entry carries the SHA-256 of the previous entry's canonical serialisation (``prev_hash``) and its own
 (``hash``, over every field including ``prev_hash``). A one-row ``head`` table holds the last entry's number
 and hash; it advances in the same transaction as the append, so a deleted *last* entry is caught too (the
-head names an entry the chain no longer has). Triggers refuse UPDATE and DELETE and any append that does not
-extend the head, so the log is append-only by construction; someone who drops the triggers and edits the
-file is caught by ``verify``, which names the first entry that no longer fits. Rewriting every entry from
-the edit onwards *and* the head is not detectable from inside the file: record the head hash that
-``access-log verify`` prints somewhere else (a ticket, an evidence pack) to anchor it.
+head names an entry the chain no longer has). Triggers refuse UPDATE and DELETE, an INSERT (also ``INSERT OR
+REPLACE``) of an entry number that exists, a second head row, and any append that does not extend the head:
+through SQLite, with the triggers in place, the log only grows. They do not stop someone who can write the
+file: dropping the triggers and editing an entry is caught by ``verify``, which names the first entry that no
+longer fits, but rewriting every entry from the edit onwards *and* the head (no secret key is involved) is not
+detectable from inside the file. Record the head hash ``access-log verify`` prints somewhere else (a ticket, an
+evidence pack) and check it later with ``access-log verify --expect-head HASH``. The file and its folder must
+be private to the server's user (:mod:`evidence_app.privacy`), or the server does not start.
 
 Every append is committed with ``synchronous=FULL`` before it returns, so what the app shows after an
 action has already been recorded, and a killed server loses nothing it showed.
@@ -26,6 +29,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from evidence_app.errors import AccessLogError, ConfigError
+from evidence_app.privacy import not_private
 
 GENESIS = "0" * 64
 """The ``prev_hash`` of the first entry."""
@@ -58,7 +62,15 @@ CREATE TRIGGER IF NOT EXISTS head_only_advances BEFORE UPDATE ON head
     BEGIN SELECT RAISE(ABORT, 'the access-log head only advances to the newest entry'); END;
 CREATE TRIGGER IF NOT EXISTS head_kept BEFORE DELETE ON head
     BEGIN SELECT RAISE(ABORT, 'the access-log head cannot be removed'); END;
+CREATE TRIGGER IF NOT EXISTS entries_never_replaced BEFORE INSERT ON entries
+    WHEN EXISTS (SELECT 1 FROM entries WHERE seq = NEW.seq)
+    BEGIN SELECT RAISE(ABORT, 'the access log is append-only: an entry cannot be replaced'); END;
+CREATE TRIGGER IF NOT EXISTS head_never_replaced BEFORE INSERT ON head
+    WHEN EXISTS (SELECT 1 FROM head)
+    BEGIN SELECT RAISE(ABORT, 'the access-log head only advances to the newest entry'); END;
 """
+# INSERT OR REPLACE deletes the row it replaces without firing DELETE triggers; a BEFORE INSERT trigger fires
+# before that deletion, so the two above close REPLACE (on the head, it would let the last entry be rewritten).
 
 
 @dataclass(frozen=True)
@@ -128,8 +140,10 @@ class AccessLog:
     clock: Callable[[], datetime] = field(default=_now)
 
     def create(self) -> None:
-        """Make the file (private to this user) and its tables if they are missing."""
+        """Make the file (private to this user) and its tables if they are missing; a file or folder that is not
+        private to this user (another user's, open to others, a symbolic link) is refused."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._check_private(folder_only=True)
         if not self.path.exists():
             try:
                 os.close(os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
@@ -137,8 +151,21 @@ class AccessLog:
                 pass
             except OSError as exc:
                 raise ConfigError(f"access.log: cannot create {self.path}: {exc.strerror}") from exc
+        self._check_private()
         with self._connect("rwc") as db:
             db.executescript(_SCHEMA)
+
+    def _check_private(self, folder_only: bool = False) -> None:
+        """ConfigError naming the file or folder that another user could plant, read or empty."""
+        for path in (self.path.parent,) if folder_only else (self.path.parent, self.path):
+            try:
+                problem = not_private(path)
+            except OSError as exc:
+                problem = f"cannot be examined ({exc.strerror})"
+            if problem:
+                raise ConfigError(f"access.log: {path} {problem}: the access log and its folder must be private "
+                                  "to the user running the server (owned by it, not writable by group or others, "
+                                  "not a symbolic link)")
 
     def append(self, action: str, *, session: str | None = None, sub: str | None = None, email: str | None = None,
                role: str | None = None, scope: dict | None = None, page: str | None = None,
@@ -176,18 +203,21 @@ class AccessLog:
         """Entries whose time falls on the inclusive UTC days ``start`` – ``end``, oldest first."""
         return [e for e in self._read() if _within(e.at, start, end)]
 
-    def verify(self) -> Verdict:
-        """Walk the chain from the first entry; stop at the first that does not fit."""
+    def verify(self, expect_head: str | None = None) -> Verdict:
+        """Walk the chain from the first entry; stop at the first that does not fit. Head and entries are read
+        in one read transaction, so an append while verifying is never mistaken for tampering. With
+        ``expect_head`` (a head hash recorded elsewhere earlier) the chain must still hold that entry."""
         if not self.path.is_file():
             raise AccessLogError(f"access log not found: {self.path} (serve creates it; was it removed?)")
-        head_seq, head_hash = self._head()
-        expected_seq, expected_prev, count = 1, GENESIS, 0
-        for entry in self._read(check=True):
+        (head_seq, head_hash), rows = self._snapshot()
+        expected_seq, expected_prev, count, anchored = 1, GENESIS, 0, expect_head in (None, GENESIS)
+        for entry in (_entry(row, strict=False) for row in rows):
             count += 1
             problem = _misfit(entry, expected_seq, expected_prev)
             if problem:
                 return Verdict(False, count, head_seq, head_hash, problem[0], problem[1])
             expected_seq, expected_prev = entry.seq + 1, entry.hash
+            anchored = anchored or entry.hash == expect_head
         last = expected_seq - 1
         if head_seq > last:
             return Verdict(False, count, head_seq, head_hash, last + 1,
@@ -197,6 +227,10 @@ class AccessLog:
             return Verdict(False, count, head_seq, head_hash, head_seq + 1 if head_seq < last else head_seq,
                            f"the log's head (entry {head_seq}, {head_hash[:12]}…) does not match the chain's end "
                            f"(entry {last}): entries were inserted or the head was altered")
+        if not anchored:
+            return Verdict(False, count, head_seq, head_hash, None,
+                           f"the head recorded elsewhere ({expect_head}) is not in the chain: the log was rewritten "
+                           "or cut back since it was recorded")
         return Verdict(True, count, head_seq, head_hash)
 
     # ------------------------------------------------------------------ reading
@@ -212,17 +246,21 @@ class AccessLog:
             raise AccessLogError(f"access log {self.path}: {exc}") from exc
         return closing(db)
 
-    def _head(self) -> tuple[int, str]:
+    def _snapshot(self) -> tuple[tuple[int, str], list[tuple]]:
+        """The head and every entry's row, read in one read transaction (one consistent state of the file)."""
         try:
             with self._connect("ro") as db:
-                row = db.execute("SELECT seq, hash FROM head WHERE id = 1").fetchone()
+                db.execute("BEGIN")
+                head = db.execute("SELECT seq, hash FROM head WHERE id = 1").fetchone()
+                rows = db.execute(f"SELECT {', '.join(HASHED)}, hash FROM entries ORDER BY seq").fetchall()
+                db.execute("COMMIT")
         except _UNREADABLE as exc:
             raise AccessLogError(f"{self.path} is not an evidence-app access log: {exc}") from exc
-        if row is None:
+        if head is None:
             raise AccessLogError(f"access log {self.path}: its head is gone (the log was tampered with)")
-        return int(row[0]), str(row[1])
+        return (int(head[0]), str(head[1])), rows
 
-    def _read(self, check: bool = False) -> Iterator[Entry]:
+    def _read(self) -> Iterator[Entry]:
         if not self.path.is_file():
             raise AccessLogError(f"access log not found: {self.path}")
         try:
@@ -231,7 +269,7 @@ class AccessLog:
         except _UNREADABLE as exc:
             raise AccessLogError(f"{self.path} is not an evidence-app access log: {exc}") from exc
         for row in rows:
-            yield _entry(row, strict=not check)
+            yield _entry(row, strict=True)
 
 
 #: What a damaged file can raise while it is opened or read (bad pages, text that is not UTF-8).

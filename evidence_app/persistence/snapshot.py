@@ -23,7 +23,6 @@ import logging
 import os
 import secrets
 import shutil
-import stat
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -44,6 +43,7 @@ from evidence_app.ingest.extraction import QueryRecord
 from evidence_app.ingest.logpush import LogScan, locate_log_files
 from evidence_app.ingest.sources import Store, Window, time_predicate
 from evidence_app.issues import DataIssue
+from evidence_app.privacy import not_private
 from evidence_app.reconcile import Reconciliation
 from evidence_app.reconcile.window import Period
 
@@ -207,26 +207,13 @@ def _usable_folder(config: Config) -> Path | None:
     folder = snapshot_folder(config)
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        problem = _not_private(folder)
+        problem = not_private(folder)
     except OSError as exc:
         problem = f"cannot be created or read ({exc.strerror})"
     if problem:
         log.warning("snapshot: folder %s refused: %s; reading the sources, keeping nothing", folder, problem)
         return None
     return folder
-
-
-def _not_private(path: Path) -> str | None:
-    """Why ``path`` (a folder or file) is not safe to hold the audit trail, or None."""
-    st = path.lstat()
-    if stat.S_ISLNK(st.st_mode):
-        return "is a symbolic link"
-    if st.st_uid != os.getuid():
-        return f"owned by another user (uid {st.st_uid})"
-    closed = 0o077 if stat.S_ISREG(st.st_mode) else 0o022  # a file: no access at all; a folder: no writing
-    if st.st_mode & closed:
-        return f"open to group or others (mode {stat.S_IMODE(st.st_mode):o})"
-    return None
 
 
 # ---------------------------------------------------------------------------------------------- fingerprint
@@ -414,7 +401,7 @@ def _read_meta(path: Path, key: str) -> dict:
     if not path.is_dir():
         raise SnapshotUnusable("no snapshot for this configuration and period")
     for p in (path, path / META):
-        if (problem := _not_private(p)) is not None:
+        if (problem := not_private(p)) is not None:
             raise SnapshotUnusable(f"snapshot {p.name} refused: {problem}")
     try:
         meta = json.loads((path / META).read_bytes())
@@ -427,7 +414,7 @@ def _read_meta(path: Path, key: str) -> dict:
 
 def _read_frame(path: Path, expect: dict) -> pd.DataFrame:
     """An Arrow IPC file whose bytes hash as recorded, holding plain Arrow types only (no extension types)."""
-    if (problem := _not_private(path)) is not None:
+    if (problem := not_private(path)) is not None:
         raise SnapshotUnusable(f"snapshot file {path.name} refused: {problem}")
     raw = path.read_bytes()
     if len(raw) != expect["bytes"] or hashlib.sha256(raw).hexdigest() != expect["sha256"]:

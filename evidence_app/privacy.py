@@ -1,0 +1,22 @@
+"""Whether a file or folder the product keeps is private to the user running it: not a symbolic link, owned
+by this user, a file closed to group and others, a folder that no one else may write into. The web app's
+snapshot folder and the access log are held to it, so another user cannot plant, read or empty them."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+
+def not_private(path: Path) -> str | None:
+    """Why ``path`` (a folder or file) is not private to this user, in words; None when it is."""
+    st = path.lstat()
+    if stat.S_ISLNK(st.st_mode):
+        return "is a symbolic link"
+    if st.st_uid != os.getuid():
+        return f"owned by another user (uid {st.st_uid})"
+    closed = 0o077 if stat.S_ISREG(st.st_mode) else 0o022  # a file: no access at all; a folder: no writing
+    if st.st_mode & closed:
+        return f"open to group or others (mode {stat.S_IMODE(st.st_mode):o})"
+    return None
