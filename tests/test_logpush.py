@@ -62,26 +62,43 @@ def test_truncated_gzip_counts_one_skipped_line_and_keeps_what_came_before(tmp_p
 
 
 def test_same_failure_logged_twice_counts_once_and_is_reported(tmp_path):
-    (tmp_path / "x.log").write_text(_line(FAIL) + "\n" + _line(FAIL) + "\n")
+    (tmp_path / "x.log").write_text(_line(FAIL) + "\n" + _line(FAIL, ms=1790856000001) + "\n")
     scan = _scan(tmp_path)
     assert len(scan.failures) == 1
     assert any(i.kind == "duplicate_event" for i in scan.issues)
 
 
-def test_reader_memory_does_not_grow_with_file_size(tmp_path):
-    def peak_for(lines: int) -> int:
-        path = tmp_path / f"big{lines}.log.gz"
-        with gzip.open(path, "wt") as fh:
-            for i in range(lines):
-                fh.write(_line(f"GET /api/menu/{i} 200 " + "x" * 200) + "\n")
-        tracemalloc.start()
-        scan_logs([str(path)], MatchingConfig())
-        peak = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
-        return peak
+def test_a_line_delivered_twice_counts_once_with_its_events_and_is_reported(tmp_path):
+    (tmp_path / "x.log").write_text(_line(FAIL) + "\n" + _line(REPLAY) + "\n" + _line(REPLAY) + "\n")
+    (tmp_path / "again.log").write_text(_line(FAIL) + "\n")
+    scan = _scan(tmp_path)
+    assert len(scan.failures) == 1 and len(scan.replays) == 1 and len(scan.invocations) == 2
+    assert scan.duplicates_dropped == 2
+    assert [i.count for i in scan.issues if i.kind == "duplicate_delivery"] == [2]
 
-    small, large = peak_for(5_000), peak_for(50_000)
+
+def _peak(tmp_path: Path, lines: int, width: int) -> int:
+    path = tmp_path / f"big{lines}x{width}.log.gz"
+    with gzip.open(path, "wt") as fh:
+        for i in range(lines):
+            fh.write(_line(f"GET /api/menu/{i} 200 " + "x" * width, ms=1790856000000 + i) + "\n")
+    tracemalloc.start()
+    scan_logs([str(path)], MatchingConfig())
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak
+
+
+def test_reader_memory_does_not_grow_with_file_size(tmp_path):
+    """The same invocations logging ten times as much: the reader streams, so memory stays where it was."""
+    small, large = _peak(tmp_path, 5_000, 200), _peak(tmp_path, 5_000, 4_000)
     assert large < small * 2, (small, large)
+
+
+def test_what_each_invocation_costs_is_a_small_record(tmp_path):
+    """Every invocation is kept (log completeness needs them), as a row of a few fields, not its log text."""
+    small, large = _peak(tmp_path, 5_000, 200), _peak(tmp_path, 50_000, 200)
+    assert (large - small) / 45_000 < 1_500, (small, large)
 
 
 # ------------------------------------------------------------------ linear time, caps, nothing silent

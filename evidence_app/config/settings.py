@@ -98,6 +98,10 @@ class WorkerLogsConfig:
     """Longer lines are skipped (counted in skipped_log_lines, file and line named)."""
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     """Decompressed bytes read per file; the rest of a longer file is skipped (the file is named)."""
+    failure_event: str = "audit_log_insert_failed"
+    """The ``event`` name of a failed audit INSERT in the Worker's log messages."""
+    replay_event: str = "audit_log_replay"
+    """The ``event`` name of the replay cron's attempts."""
 
 
 @dataclass(frozen=True)
@@ -196,7 +200,8 @@ KEYS: dict[str, frozenset[str]] = {
     "organisation": frozenset({"name"}),
     "audit": frozenset({"url", "d1_dump", "table", "columns"}),
     "operations": frozenset({"url", "d1_dump", "table", "columns"}),
-    "worker_logs": frozenset({"paths", "optional", "max_line_bytes", "max_file_bytes"}),
+    "worker_logs": frozenset({"paths", "optional", "max_line_bytes", "max_file_bytes", "failure_event",
+                              "replay_event"}),
     "matching": frozenset({"tolerance_seconds", "max_replay_attempts", "actions"}),
     "remediation": REMEDIATION_KEYS,
     "check": CHECK_KEYS,
@@ -383,7 +388,18 @@ def _worker_logs(raw: Mapping[str, Any]) -> WorkerLogsConfig:
                             maximum=1024**3),
         max_file_bytes=_int(sec, "worker_logs.max_file_bytes", DEFAULT_MAX_FILE_BYTES, minimum=1024,
                             maximum=1024**4),
+        **_event_names(sec),
     )
+
+
+def _event_names(sec: Mapping[str, Any]) -> dict[str, str]:
+    """``failure_event`` and ``replay_event``: non-empty, and not the same name (an event is one or the other)."""
+    names = {key: _text(sec, key, "worker_logs", required=False) or getattr(WorkerLogsConfig, key)
+             for key in ("failure_event", "replay_event")}
+    if names["failure_event"] == names["replay_event"]:
+        raise ConfigError(f"worker_logs.replay_event: must differ from worker_logs.failure_event "
+                          f"(both {names['failure_event']!r})")
+    return names
 
 
 def _cache(raw: Mapping[str, Any], base: Path) -> CacheConfig:

@@ -35,9 +35,8 @@ from evidence_app.ingest.canonical import (
     issue,
     parse_timestamps,
 )
+from evidence_app.ingest.traces import Entry, audit_events, records_in, trace_record
 
-FAILURE_EVENT = "audit_log_insert_failed"
-REPLAY_EVENT = "audit_log_replay"
 _READ_SIZE = 1 << 16
 FAILURE_FIELDS = (
     "failure_id", "created_at", "logged_at", "operation", "action", "route", "tenant",
@@ -56,6 +55,11 @@ class _Tally:
     malformed: list[str] = field(default_factory=list)
     cut_files: list[str] = field(default_factory=list)
     unreadable_files: list[str] = field(default_factory=list)
+    not_traces: list[str] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)
+    seen: set[str] = field(default_factory=set)
+    invocations: list[tuple] = field(default_factory=list)
+    """One tuple of :data:`INVOCATION_FIELDS` per invocation read (tuples: a few hundred bytes each at most)."""
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,10 @@ class LogScan:
     issues: tuple[DataIssue, ...]
     skipped_files: tuple[str, ...] = ()
     """Files not read in full: unreadable (with ``worker_logs.optional``), or cut at the size cap."""
+    invocations: pd.DataFrame = field(default_factory=lambda: _invocation_frame([]))
+    """Every Worker invocation the logs hold, once each (:data:`INVOCATION_FIELDS`), with or without events."""
+    duplicates_dropped: int = 0
+    """Trace records dropped as already read (at-least-once delivery: a batch or a line delivered again)."""
 
 
 @dataclass
@@ -319,14 +327,15 @@ def _problems(patterns: list[str], found: LogFiles, options: WorkerLogsConfig) -
 
 def _scan_file(path: str, tally: _Tally, failures: list[dict], replays: list[dict],
                options: WorkerLogsConfig) -> None:
+    """One file, whatever its shape (:mod:`evidence_app.ingest.traces`): its invocations and their events."""
     truncated: list[str] = []
     tail_skipped = False
     lines = iter_lines(path, truncated.append, options.max_line_bytes, options.max_file_bytes)
+    names = (options.failure_event, options.replay_event)
     try:
-        for number, raw in lines:
-            tally.lines += 1
+        for number, value in records_in(_counted(lines, tally)):
             where = f"{path}:{number}"
-            tail_skipped = _scan_line(raw, where, tally, failures, replays)
+            tail_skipped = _scan_value(value, where, tally, failures, replays, names)
     except FileTooLarge:
         tally.cut_files.append(path)
     # A truncated gzip counts as one broken line: its cut-off tail, or the cut itself.
@@ -334,58 +343,51 @@ def _scan_file(path: str, tally: _Tally, failures: list[dict], replays: list[dic
         tally.skipped.append(truncated[0])
 
 
-def _scan_line(raw: bytes | None, where: str, tally: _Tally, failures: list[dict], replays: list[dict]) -> bool:
-    """One line: its events collected; True when the line was set aside."""
-    if raw is None:
+def _counted(lines: Iterator[tuple[int, bytes | None]], tally: _Tally) -> Iterator[tuple[int, bytes | None]]:
+    for item in lines:
+        tally.lines += 1
+        yield item
+
+
+def _scan_value(value: object, where: str, tally: _Tally, failures: list[dict], replays: list[dict],
+                names: tuple[str, str]) -> bool:
+    """One record (or a JSON array of them): its events collected; True when it was set aside."""
+    if value == "oversized":
         tally.oversized.append(where)
         return True
-    if not raw.strip():
-        return False
-    try:
-        record = json.loads(raw)
-    except (ValueError, RecursionError):  # not JSON, or nested past Python's recursion limit
-        record = None
-    if not isinstance(record, dict):
+    records = value if isinstance(value, list) else [value]
+    if not records or not all(isinstance(r, dict) for r in records):
         tally.skipped.append(where)
         return True
-    logs = record.get("Logs")
-    for entry in logs if isinstance(logs, list) else ():
-        if isinstance(entry, dict):
-            _scan_entry(entry, where, tally, failures, replays)
+    for record in records:
+        trace = trace_record(record)
+        if trace is None:
+            tally.not_traces.append(where)
+            continue
+        inv = trace.invocation
+        if inv.key in tally.seen:  # delivered again: counted once, with its events
+            tally.duplicates.append(where)
+            continue
+        tally.seen.add(inv.key)
+        tally.invocations.append((inv.started_ms, inv.script, inv.event_type, inv.method, inv.path, inv.ray_id,
+                                  inv.outcome, inv.truncated))
+        for entry in trace.entries:
+            _scan_entry(entry, where, tally, failures, replays, names)
     return False
 
 
-def _scan_entry(entry: dict, where: str, tally: _Tally, failures: list[dict], replays: list[dict]) -> None:
-    logged_ms = entry.get("TimestampMs")
-    messages = entry.get("Message")
-    for message in messages if isinstance(messages, list) else ():
-        event = _event(message)
-        if event is None:
-            if isinstance(message, str) and (FAILURE_EVENT in message or REPLAY_EVENT in message):
-                tally.malformed.append(where)
-            continue
-        kind = event.get("event")
-        event.setdefault("_logged_ms", logged_ms)
+def _scan_entry(entry: Entry, where: str, tally: _Tally, failures: list[dict], replays: list[dict],
+                names: tuple[str, str]) -> None:
+    events, malformed = audit_events(entry, names)
+    if malformed:
+        tally.malformed.append(where)
+    for event in events:
+        event.setdefault("_logged_ms", entry.logged_ms)
         event["_where"] = where
-        if kind == FAILURE_EVENT:
-            failures.append(event)
-        elif kind == REPLAY_EVENT:
-            replays.append(event)
-
-
-def _event(message: object) -> dict | None:
-    if isinstance(message, dict):
-        data = message
-    elif isinstance(message, str) and message.lstrip().startswith("{"):
-        try:
-            data = json.loads(message)
-        except (ValueError, RecursionError):
-            return None
-    else:
-        return None
-    if isinstance(data, dict) and data.get("event") in (FAILURE_EVENT, REPLAY_EVENT):
-        return dict(data)
-    return None
+        target = event.get("target")
+        if isinstance(target, (dict, list)):  # logged as an object: the same canonical text as its JSON
+            event["target"] = json.dumps(target, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        (failures if event["event"] == names[0] else replays).append(event)
 
 
 def _build(
@@ -408,6 +410,11 @@ def _build(
               "skipped_log_lines"),
         issue("worker_logs", "malformed_event", "Message", tally.malformed,
               "message names an audit event but is not valid JSON; counted, not used"),
+        issue("worker_logs", "not_a_trace_record", "", tally.not_traces,
+              "a JSON object that is no Worker trace record (no logs, event time or outcome); not used"),
+        issue("worker_logs", "duplicate_delivery", "", tally.duplicates,
+              "an invocation delivered again (same Ray ID and time, or an identical record); counted once, "
+              "with its events"),
         *fail_issues,
         *replay_issues,
     ]
@@ -419,7 +426,21 @@ def _build(
         skipped_log_lines=len(tally.skipped) + len(tally.oversized),
         issues=tuple(i for i in issues if i is not None),
         skipped_files=tuple(tally.unreadable_files + tally.cut_files),
+        invocations=_invocation_frame(tally.invocations),
+        duplicates_dropped=len(tally.duplicates),
     )
+
+
+INVOCATION_FIELDS = ("started_at", "script", "event_type", "method", "path", "ray_id", "outcome", "truncated")
+
+
+def _invocation_frame(found: list[tuple]) -> pd.DataFrame:
+    """Every invocation read (once each), in the order read; its start time in UTC."""
+    columns = list(zip(*found)) if found else [()] * len(INVOCATION_FIELDS)
+    frame = {name: as_text(pd.Series(list(values), dtype=object)) for name, values in zip(INVOCATION_FIELDS, columns)}
+    frame["started_at"] = parse_timestamps(pd.Series(list(columns[0]), dtype=object))
+    frame["truncated"] = pd.Series(list(columns[-1]), dtype=bool)
+    return pd.DataFrame(frame)[list(INVOCATION_FIELDS)]
 
 
 def _col(records: list[dict], key: str) -> pd.Series:
