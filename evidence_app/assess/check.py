@@ -11,6 +11,7 @@ from evidence_app.assess.summary import Summary
 from evidence_app.config.monitoring import CheckConfig
 from evidence_app.reconcile import Period
 from evidence_app.reconcile.coverage import iso_utc
+from evidence_app.reconcile.rules import ReplayState
 
 RULES = ("min_coverage_after_replay", "min_coverage_logged", "max_pending_age", "max_silent_after_fix",
          "max_inaccurate", "fail_on_unconfirmed")
@@ -73,7 +74,7 @@ def figures(summary: Summary) -> dict[str, float | int | None]:
         "oldest_pending_age_seconds": summary.replay.oldest_pending_age_seconds,
         "missing_silent_after_fix": summary.silent_after_fix,
         "inaccurate": summary.inaccurate,
-        "unconfirmed": summary.replay.states["unconfirmed"],
+        ReplayState.UNCONFIRMED: summary.replay.states[ReplayState.UNCONFIRMED],
     }
 
 
@@ -87,7 +88,7 @@ def evaluate_check(summary: Summary, limits: CheckConfig, period: Period, as_of:
         _above("max_pending_age", f["oldest_pending_age_seconds"], limits.max_pending_age),
         _above("max_silent_after_fix", f["missing_silent_after_fix"], limits.max_silent_after_fix),
         _above("max_inaccurate", f["inaccurate"], limits.max_inaccurate),
-        _above("fail_on_unconfirmed", f["unconfirmed"], 0 if limits.fail_on_unconfirmed else None),
+        _above("fail_on_unconfirmed", f[ReplayState.UNCONFIRMED], 0 if limits.fail_on_unconfirmed else None),
     ]
     return CheckResult(period, as_of, tuple(b for b in found if b is not None), f)
 

@@ -11,8 +11,8 @@ from datetime import date, datetime, time, timezone
 from typing import Any, Mapping
 
 from evidence_app.errors import ConfigError
+from evidence_app.reconcile.rules import DEFAULT_REPLAY_SLA_SECONDS
 
-DEFAULT_REPLAY_SLA_SECONDS = 3600
 DEFAULT_WEBHOOK_TIMEOUT_SECONDS = 10.0
 
 REMEDIATION_KEYS = frozenset({"fixed_at", "replay_sla_seconds", "routes"})

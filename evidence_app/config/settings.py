@@ -23,6 +23,7 @@ from evidence_app.config.monitoring import (
 )
 from evidence_app.errors import ConfigError
 from evidence_app.masking import mask_text, mask_url, userinfo_quoted
+from evidence_app.reconcile.rules import DEFAULT_MAX_REPLAY_ATTEMPTS, DEFAULT_TOLERANCE_SECONDS
 from evidence_app.resources import sample_config
 
 #: Canonical columns of each store: (required, optional).
@@ -35,8 +36,6 @@ AUDIT_COLUMNS: tuple[tuple[str, ...], tuple[str, ...]] = (
     ("route", "request_id", "origin", "inserted_at"),
 )
 SUPPORTED_DIALECTS = ("sqlite", "postgresql", "mysql", "mariadb")
-DEFAULT_TOLERANCE_SECONDS = 120
-DEFAULT_MAX_REPLAY_ATTEMPTS = 24
 ROLES = ("auditor", "engineer", "admin")
 DEFAULT_ACCESS_LOG = "access-log.db"
 MAX_TOLERANCE_SECONDS = 7 * 86_400

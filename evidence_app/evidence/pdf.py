@@ -34,7 +34,7 @@ from evidence_app.evidence.fonts import font_names
 from evidence_app.evidence.trust import colon_hex
 from evidence_app.reconcile.bounded import BoundedView
 from evidence_app.reconcile.coverage import iso_utc
-from evidence_app.reconcile.rules import describe, describe_accuracy_and_remediation
+from evidence_app.reconcile.rules import FixSource, OpState, ReplayState, RouteStatus, describe, describe_accuracy_and_remediation
 
 REGULAR, BOLD, MONO = font_names()
 
@@ -246,9 +246,11 @@ def _summary(c: PackContents) -> list:
                f"{num(t.missing_pending)} awaiting replay, {num(t.missing_abandoned)} abandoned by the "
                f"replay job); {num(s.orphans)} audit rows match no operation and {num(s.duplicates)} are duplicates.")
     rows = [["Figure", "Count", "Share of expected"]]
-    for label, key in (("Operations expected", "expected"), ("Logged live", "logged"), ("Replayed", "replayed"),
-                       ("Backfilled", "backfilled"), ("Missing", "missing"), ("… missing, pending replay", "missing_pending"),
-                       ("… missing, replay abandoned", "missing_abandoned"), ("… missing, silent drop", "missing_silent")):
+    for label, key in (("Operations expected", "expected"), ("Logged live", OpState.LOGGED), ("Replayed", OpState.REPLAYED),
+                       ("Backfilled", OpState.BACKFILLED), ("Missing", "missing"),
+                       ("… missing, pending replay", OpState.MISSING_PENDING),
+                       ("… missing, replay abandoned", OpState.MISSING_ABANDONED),
+                       ("… missing, silent drop", OpState.MISSING_SILENT)):
         rows.append([label, num(getattr(t, key)), pct(t.share(key))])
     rows += [["Orphan audit rows (no operation)", num(s.orphans), ""],
              ["Duplicate audit rows", num(s.duplicates), ""],
@@ -291,7 +293,7 @@ def _coverage_rows(frame: pd.DataFrame, key: str, others_from: int | None = None
         d = r._asdict()
         name = E(d[key] if d[key] is not None else "(none)")
         rows.append([f"<i>{name}</i>" if others_from is not None and i >= others_from else name,
-                     num(d["expected"]), num(d["logged"]), num(d["replayed"]), num(d["backfilled"]),
+                     num(d["expected"]), num(d[OpState.LOGGED]), num(d[OpState.REPLAYED]), num(d[OpState.BACKFILLED]),
                      num(d["missing"]), pct(d["coverage_logged"]), pct(d["coverage_after_replay"])])
     return rows
 
@@ -371,8 +373,9 @@ def _replay(c: PackContents) -> list:
                    colWidths=[WIDTH * 0.47, WIDTH * 0.53], style=[("VALIGN", (0, 0), (-1, -1), "TOP"),
                                                                    ("LEFTPADDING", (0, 0), (-1, -1), 0)]),
              P("Error classes", "h2"), table(errs, [WIDTH * 0.4, WIDTH * 0.2], align_right=(1,))]
-    for state, title in (("unconfirmed", "Unconfirmed replays (integrity findings)"),
-                         ("abandoned", "Abandoned replays"), ("retrying", "Still retrying"), ("pending", "Pending")):
+    for state, title in ((ReplayState.UNCONFIRMED, "Unconfirmed replays (integrity findings)"),
+                         (ReplayState.ABANDONED, "Abandoned replays"), (ReplayState.RETRYING, "Still retrying"),
+                         (ReplayState.PENDING, "Pending")):
         part = fe[fe["state"] == state] if len(fe) else fe
         if len(part):
             rows = [["Failure id", "Original time", "Operation", "Tenant", "Operator", "Action", "Attempts"]]
@@ -504,9 +507,9 @@ def _remediation(c: PackContents) -> list:
     bound = ([P(f"The {num(view.shown)} routes most in need of attention of {num(view.total)} (not swept first, then "
                 "unknown, then swept; most silent drops after the fix first), all others summed in one line; every "
                 "route is in remediation.csv.", "small")] if view.folded else [])
-    counts = {k: s.routes_with_status(k) for k in ("swept", "not_swept", "unknown")}
-    text = (f"{num(len(table_))} routes: <b>{num(counts['swept'])} swept</b>, <b>{num(counts['not_swept'])} not swept</b>, "
-            f"{num(counts['unknown'])} unknown; <b>{num(s.silent_after_fix)} operations dropped silently after "
+    counts = {k: s.routes_with_status(k) for k in RouteStatus}
+    text = (f"{num(len(table_))} routes: <b>{num(counts[RouteStatus.SWEPT])} swept</b>, "
+            f"<b>{num(counts[RouteStatus.NOT_SWEPT])} not swept</b>, {num(counts[RouteStatus.UNKNOWN])} unknown; <b>{num(s.silent_after_fix)} operations dropped silently after "
             f"their route's fix</b>; {num(s.replayed_within_sla)} of {num(s.failures_in_period)} failure events replayed "
             "within the SLA of "
             f"{num(sla)} s. Fix times judged at {when(c.generated_at)} UTC.")
@@ -528,4 +531,4 @@ def _remediation(c: PackContents) -> list:
 
 
 def _source(source: str | None) -> str:
-    return {"config": "config", "first_failure_event": "first failure event"}.get(source or "", "—")
+    return {FixSource.CONFIG: "config", FixSource.FIRST_FAILURE_EVENT: "first failure event"}.get(source or "", "—")

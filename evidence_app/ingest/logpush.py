@@ -35,6 +35,7 @@ from evidence_app.ingest.canonical import (
     issue,
     parse_timestamps,
 )
+from evidence_app.reconcile.rules import REPLAY_OUTCOMES
 
 FAILURE_EVENT = "audit_log_insert_failed"
 REPLAY_EVENT = "audit_log_replay"
@@ -44,7 +45,6 @@ FAILURE_FIELDS = (
     "operator", "target", "request_id", "error",
 )
 REPLAY_FIELDS = ("failure_id", "attempt", "outcome", "error", "logged_at")
-REPLAY_OUTCOMES = ("inserted", "duplicate", "failed")
 
 
 @dataclass
