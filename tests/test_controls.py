@@ -118,7 +118,7 @@ def test_privileged_rule_looks_only_at_privileged_actions(scenario):
 
 
 def test_catalogue_maps_the_remediation_controls():
-    found = {(c.framework, c.id): c.rule for c in load_catalogue()[0]}
+    found = {(c.framework, c.id): c.check for c in load_catalogue()[0]}
     assert found[("ISO/IEC 27001:2022", "A.5.27")] == "remediation"
     assert found[("ISO/IEC 27001:2022", "A.8.16")] == "monitoring"
     assert found[("SOC 2", "CC4.2")] == "remediation"

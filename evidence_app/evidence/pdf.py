@@ -26,7 +26,7 @@ from reportlab.platypus import (
 )
 
 from evidence_app import palette
-from evidence_app.assess.controls import describe_rules
+from evidence_app.assess.controls import describe_checks
 from evidence_app.evidence import charts
 from evidence_app.evidence.contents import PackContents
 from evidence_app.evidence.extracts import BREAKDOWN_NAMES, EXTRACT_NAMES, MANIFEST, Extract
@@ -441,7 +441,7 @@ def _methodology(c: PackContents, m: dict, extracts: list[Extract]) -> list:
         for i in c.data.issues + c.recon.issues]
     rules = [*describe(c.recon.tolerance_seconds, c.config.matching.max_replay_attempts),
              *describe_accuracy_and_remediation(c.recon.tolerance_seconds, c.config.remediation.replay_sla_seconds),
-             *describe_rules(c.thresholds, c.threshold_defaults)]
+             *describe_checks(c.thresholds)]
     story = [P("8. Methodology and source fingerprints", "h1"), P("8.1 Sources", "h2"),
              table(src, [WIDTH * x for x in (0.11, 0.30, 0.24, 0.17, 0.18)]),
              P("The sources were read for this pack when it was built; it never uses the web app's snapshot of an "
