@@ -162,7 +162,7 @@ class Config:
     """Absolute glob patterns for Logpush files."""
     matching: MatchingConfig
     controls: Mapping[str, Any] = field(default_factory=dict)
-    """Overrides of the control rules' thresholds (``[controls]``)."""
+    """Overrides of the control checks' thresholds (``[controls]``, read by ``config.thresholds.parse_controls``)."""
     remediation: RemediationConfig = field(default_factory=RemediationConfig)
     """Fix deployment times and the replay SLA (``[remediation]``)."""
     check: CheckConfig = field(default_factory=CheckConfig)
@@ -194,8 +194,8 @@ KEYS: dict[str, frozenset[str]] = {
     "access.grant": frozenset({"email", "sub", "role", "tenants", "period"}),
     "cache": frozenset({"enabled", "folder"}),
 }
-"""Every section of evidence.toml and the keys it accepts (``[controls]`` keys come from the control
-catalogue; ``*.columns`` and ``matching.actions`` map names). Anything else is refused, naming the key."""
+"""Every section of evidence.toml and the keys it accepts (``[controls]`` keys are validated by
+``config.thresholds.parse_controls``; ``*.columns`` and ``matching.actions`` map names). Anything else is refused, naming the key."""
 
 
 def load_config(path: str | Path | None = None) -> Config:

@@ -46,7 +46,7 @@ REPLAY_LISTED = 15
 """Each replay list (unconfirmed, abandoned, retrying, pending) names at most this many failure events, oldest first;
 every one is in replay_status.csv."""
 INK = colors.HexColor(palette.INK)
-RULE = colors.HexColor("#C8CED6")
+HAIRLINE = colors.HexColor("#C8CED6")
 ZEBRA = colors.HexColor("#F3F5F8")
 
 _base = getSampleStyleSheet()
@@ -115,7 +115,7 @@ def table(rows: Sequence[Sequence[object]], widths: Sequence[float], header: boo
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("TOPPADDING", (0, 0), (-1, -1), 2.5), ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
         ("LEFTPADDING", (0, 0), (-1, -1), 4), ("RIGHTPADDING", (0, 0), (-1, -1), 4),
-        ("LINEBELOW", (0, -1), (-1, -1), 0.5, RULE),
+        ("LINEBELOW", (0, -1), (-1, -1), 0.5, HAIRLINE),
     ]
     if header:
         style += [("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#E4E8EE")),
@@ -155,7 +155,7 @@ class _NumberedCanvas(rl_canvas.Canvas):
     def _decorate(self, total: int) -> None:
         org, period, pack = self.header
         w, h = A4
-        self.setStrokeColor(RULE)
+        self.setStrokeColor(HAIRLINE)
         self.setLineWidth(0.5)
         left, right = MARGIN + FRAME_PAD, w - MARGIN - FRAME_PAD
         self.line(left, h - 12 * mm, right, h - 12 * mm)
@@ -273,7 +273,7 @@ def _controls(c: PackContents) -> list:
                      f"<font color='{colour}'><b>{E(r.result)}</b></font>", E(r.figures)])
     widths = [WIDTH * 0.13, WIDTH * 0.09, WIDTH * 0.30, WIDTH * 0.13, WIDTH * 0.35]
     return [CondPageBreak(60 * mm), P("2. Control mapping", "h1"),
-            P("Each result is computed from the data by the rules documented in the methodology section "
+            P("Each result is computed from the data by the control checks documented in the methodology section "
               "(thresholds configurable under <font face='MONO'>[controls]</font>): <b>met</b>, "
               "<b>met with exceptions</b> or <b>not met</b>."),
             table(rows, widths, extra=extra), PageBreak()]
@@ -439,7 +439,7 @@ def _methodology(c: PackContents, m: dict, extracts: list[Extract]) -> list:
     issues = [["Source", "Problem", "Count", "Effect"]] + [
         [E(i.source), E(i.kind + (f" ({i.column})" if i.column else "")), num(i.count), E(i.effect)]
         for i in c.data.issues + c.recon.issues]
-    rules = [*describe(c.recon.tolerance_seconds, c.config.matching.max_replay_attempts),
+    method = [*describe(c.recon.tolerance_seconds, c.config.matching.max_replay_attempts),
              *describe_accuracy_and_remediation(c.recon.tolerance_seconds, c.config.remediation.replay_sla_seconds),
              *describe_checks(c.thresholds)]
     story = [P("8. Methodology and source fingerprints", "h1"), P("8.1 Sources", "h2"),
@@ -447,7 +447,7 @@ def _methodology(c: PackContents, m: dict, extracts: list[Extract]) -> list:
              P("The sources were read for this pack when it was built; it never uses the web app's snapshot of an "
                "earlier read.", "small"),
              P("8.2 Matching rules", "h2")]
-    story += [P(E(r)) for r in rules]
+    story += [P(E(r)) for r in method]
     story += [P("8.3 Extract fingerprints", "h2"), table(fp, [WIDTH * 0.2, WIDTH * 0.1, WIDTH * 0.7], align_right=(1,)),
               P(f"manifest.json records these, the configuration hash and the sample seed. Pack id {m['pack_id']} "
                 "is derived from the manifest. The signer certificate's SHA-256 is "
