@@ -5,6 +5,11 @@ columns at once and takes its constants and its order from here; ``states.py`` a
 build the states with the functions below. Tests of the rules read this module, and a test holds
 the kernel to a plain, record-by-record reference built only from these functions.
 
+The vocabulary comes first: every state, status and outcome as a StrEnum (:class:`OpState`, :class:`RowStatus`,
+:class:`ReplayState`, :class:`ReplayOutcome`, :class:`RouteStatus`, :class:`Origin`, :class:`FixSource`,
+:class:`ErrorClass`), and the defaults of the settings that shape the rules; other modules import them and never
+write one as a literal (``tests/test_rule_literals.py``).
+
 The clauses, in DESIGN.md's order:
 
 1. Candidates: a row may match an operation by equal request id (and action; time does not
@@ -21,8 +26,9 @@ The clauses, in DESIGN.md's order:
 4. Operation states: covered by its row's origin (``logged``/``replayed``/``backfilled``), else
    missing by what the Worker logs say (``missing_pending``/``missing_abandoned``/
    ``missing_silent``). → :func:`operation_state`
-5. Replay states of failure events and the attempts count. → :func:`failure_row_exists`,
-   :func:`replay_state`, :func:`attempts_made`, :func:`replay_latency_seconds`
+5. Replay states of failure events and the attempts count, and the class of each failure's error.
+   → :func:`failure_row_exists`, :func:`replay_state`, :func:`attempts_made`, :func:`replay_latency_seconds`,
+   :func:`error_class`
 6. Coverage as logged and after replay; what "complete" means. → :func:`coverage_ratios`,
    :func:`complete`
 7. The window: records selected by their (original) time, sources read past each edge.
