@@ -176,7 +176,8 @@ def coverage(config_path: str | None, start: str | None, end: str | None, dims: 
         click.echo(to_table(table, [_short(c) for c in table.columns]), nl=False)
 
 
-_SHORT = {OpState.MISSING_PENDING: "m_pending", OpState.MISSING_ABANDONED: "m_abandoned", OpState.MISSING_SILENT: "m_silent",
+_SHORT = {OpState.MISSING_PENDING: "m_pending", OpState.MISSING_ABANDONED: "m_abandoned",
+          OpState.MISSING_SILENT: "m_silent",
           "coverage_logged": "cov_logged", "coverage_after_replay": "cov_after_replay"}
 
 

@@ -65,7 +65,8 @@ def test_no_state_or_outcome_is_written_outside_the_rules(path):
     ('missing = ops[ops["state"].str.startswith("missing_")]', [(1, "missing_")]),
     ('if st["abandoned"] or st["unconfirmed"]:\n    pass', [(1, "abandoned"), (1, "unconfirmed")]),
     ('counts = {s: n(s) for s in ("swept", "not_swept", "unknown")}', [(1, "not_swept"), (1, "swept"), (1, "unknown")]),
-    ('bad = ~df["outcome"].isin(("inserted", "duplicate", "failed"))', [(1, "duplicate"), (1, "failed"), (1, "inserted")]),
+    ('bad = ~df["outcome"].isin(("inserted", "duplicate", "failed"))',
+     [(1, "duplicate"), (1, "failed"), (1, "inserted")]),
     ('x = f"{states[\'pending\']} pending"', [(1, "pending")]),
 ])
 def test_a_reintroduced_literal_is_caught(snippet, expected):

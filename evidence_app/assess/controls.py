@@ -258,7 +258,8 @@ def _measure_evidence(s: Summary, recon: Reconciliation, t: ControlThresholds) -
         problems.append(f"{s.replay.skipped_log_lines} skipped log lines")
     if s.orphans or s.duplicates:
         problems.append(f"{s.orphans} orphan and {s.duplicates} duplicate audit rows")
-    line = "read-only connections; extracts hashed (SHA-256) and signed" + (f"; {'; '.join(problems)}" if problems else "")
+    line = "read-only connections; extracts hashed (SHA-256) and signed"
+    line += f"; {'; '.join(problems)}" if problems else ""
     return Measured({"write_capable": int(s.write_capable), "skipped": s.replay.skipped_log_lines,
                      "odd_rows": s.orphans + s.duplicates}, line)
 

@@ -194,7 +194,7 @@ KEYS: dict[str, frozenset[str]] = {
     "access.grant": frozenset({"email", "sub", "role", "tenants", "period"}),
     "cache": frozenset({"enabled", "folder"}),
 }
-"""Every section of evidence.toml and the keys it accepts (``[controls]`` keys are validated by
+"""Every section of evidence.toml and the keys it accepts (``[controls]`` keys are checked by
 ``config.thresholds.parse_controls``; ``*.columns`` and ``matching.actions`` map names). Anything else is refused, naming the key."""
 
 

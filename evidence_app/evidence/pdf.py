@@ -34,7 +34,14 @@ from evidence_app.evidence.fonts import font_names
 from evidence_app.evidence.trust import colon_hex
 from evidence_app.reconcile.bounded import BoundedView
 from evidence_app.reconcile.coverage import iso_utc
-from evidence_app.reconcile.rules import FixSource, OpState, ReplayState, RouteStatus, describe, describe_accuracy_and_remediation
+from evidence_app.reconcile.rules import (
+    FixSource,
+    OpState,
+    ReplayState,
+    RouteStatus,
+    describe,
+    describe_accuracy_and_remediation,
+)
 
 REGULAR, BOLD, MONO = font_names()
 
@@ -246,8 +253,8 @@ def _summary(c: PackContents) -> list:
                f"{num(t.missing_pending)} awaiting replay, {num(t.missing_abandoned)} abandoned by the "
                f"replay job); {num(s.orphans)} audit rows match no operation and {num(s.duplicates)} are duplicates.")
     rows = [["Figure", "Count", "Share of expected"]]
-    for label, key in (("Operations expected", "expected"), ("Logged live", OpState.LOGGED), ("Replayed", OpState.REPLAYED),
-                       ("Backfilled", OpState.BACKFILLED), ("Missing", "missing"),
+    for label, key in (("Operations expected", "expected"), ("Logged live", OpState.LOGGED),
+                       ("Replayed", OpState.REPLAYED), ("Backfilled", OpState.BACKFILLED), ("Missing", "missing"),
                        ("… missing, pending replay", OpState.MISSING_PENDING),
                        ("… missing, replay abandoned", OpState.MISSING_ABANDONED),
                        ("… missing, silent drop", OpState.MISSING_SILENT)):
@@ -509,7 +516,8 @@ def _remediation(c: PackContents) -> list:
                 "route is in remediation.csv.", "small")] if view.folded else [])
     counts = {k: s.routes_with_status(k) for k in RouteStatus}
     text = (f"{num(len(table_))} routes: <b>{num(counts[RouteStatus.SWEPT])} swept</b>, "
-            f"<b>{num(counts[RouteStatus.NOT_SWEPT])} not swept</b>, {num(counts[RouteStatus.UNKNOWN])} unknown; <b>{num(s.silent_after_fix)} operations dropped silently after "
+            f"<b>{num(counts[RouteStatus.NOT_SWEPT])} not swept</b>, {num(counts[RouteStatus.UNKNOWN])} unknown; "
+            f"<b>{num(s.silent_after_fix)} operations dropped silently after "
             f"their route's fix</b>; {num(s.replayed_within_sla)} of {num(s.failures_in_period)} failure events replayed "
             "within the SLA of "
             f"{num(sla)} s. Fix times judged at {when(c.generated_at)} UTC.")

@@ -23,7 +23,8 @@ def attempt_summary(replays: pd.DataFrame) -> pd.DataFrame:
     distinct = numbered.groupby("failure_id")["attempt"].nunique()
     highest = numbered.groupby("failure_id")["attempt"].max()
     unnumbered = replays[replays["attempt"].isna()].groupby("failure_id").size()
-    failed_errors = replays[replays["outcome"] == ReplayOutcome.FAILED].sort_values("logged_at").groupby("failure_id")["error"].last()
+    failed = replays[replays["outcome"] == ReplayOutcome.FAILED]
+    failed_errors = failed.sort_values("logged_at").groupby("failure_id")["error"].last()
     index = g.size().index
     attempts = pd.concat([distinct.reindex(index).fillna(0) + unnumbered.reindex(index).fillna(0),
                           highest.reindex(index).fillna(0)], axis=1).max(axis=1).astype(int)
@@ -53,7 +54,8 @@ def failure_states(
     summary = attempt_summary(replays).reindex(failures["failure_id"])
     attempts = summary["attempts"].fillna(0).astype(int).to_numpy()
     claimed = summary["claimed"].astype("boolean").fillna(False).to_numpy(dtype=bool)
-    state = [str(rules.replay_state(bool(c), bool(k), int(a), max_attempts)) for c, k, a in zip(covered, claimed, attempts)]
+    state = [str(rules.replay_state(bool(c), bool(k), int(a), max_attempts))
+             for c, k, a in zip(covered, claimed, attempts)]
     done_at = cover_inserted_at.reset_index(drop=True)
     claimed_at = summary["claimed_at"].reset_index(drop=True).astype("datetime64[us, UTC]")
     done_at = done_at.where(done_at.notna(), claimed_at)
