@@ -26,6 +26,7 @@ from evidence_app.reconcile.coverage import (
     parse_dimensions,
 )
 from evidence_app.reconcile.replay import replay_status
+from evidence_app.reconcile.rules import OpState
 from evidence_app.render import records, to_csv, to_json, to_table
 
 CONFIG_HELP = "evidence.toml to use (default: the bundled sample scenario)."
@@ -175,7 +176,8 @@ def coverage(config_path: str | None, start: str | None, end: str | None, dims: 
         click.echo(to_table(table, [_short(c) for c in table.columns]), nl=False)
 
 
-_SHORT = {"missing_pending": "m_pending", "missing_abandoned": "m_abandoned", "missing_silent": "m_silent",
+_SHORT = {OpState.MISSING_PENDING: "m_pending", OpState.MISSING_ABANDONED: "m_abandoned",
+          OpState.MISSING_SILENT: "m_silent",
           "coverage_logged": "cov_logged", "coverage_after_replay": "cov_after_replay"}
 
 

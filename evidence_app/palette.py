@@ -1,5 +1,7 @@
 """One colour-blind-safe palette (Okabe–Ito) shared by the web app's and the PDF's charts."""
 
+from evidence_app.reconcile.rules import OpState, ReplayState, RowStatus
+
 BLUE = "#0072B2"
 ORANGE = "#E69F00"
 SKY = "#56B4E9"
@@ -11,18 +13,18 @@ GREY = "#7F7F7F"
 INK = "#1F2933"
 
 STATE_COLOURS = {
-    "logged": BLUE,
-    "replayed": SKY,
-    "backfilled": GREEN,
-    "missing_pending": ORANGE,
-    "missing_abandoned": VERMILLION,
-    "missing_silent": PURPLE,
-    "pending": ORANGE,
-    "retrying": YELLOW,
-    "abandoned": VERMILLION,
-    "unconfirmed": PURPLE,
-    "orphan": GREY,
-    "duplicate": "#B0B0B0",
+    OpState.LOGGED: BLUE,
+    OpState.REPLAYED: SKY,
+    OpState.BACKFILLED: GREEN,
+    OpState.MISSING_PENDING: ORANGE,
+    OpState.MISSING_ABANDONED: VERMILLION,
+    OpState.MISSING_SILENT: PURPLE,
+    ReplayState.PENDING: ORANGE,
+    ReplayState.RETRYING: YELLOW,
+    ReplayState.ABANDONED: VERMILLION,
+    ReplayState.UNCONFIRMED: PURPLE,
+    RowStatus.ORPHAN: GREY,
+    RowStatus.DUPLICATE: "#B0B0B0",
 }
 RESULT_COLOURS = {"met": GREEN, "met with exceptions": ORANGE, "not met": VERMILLION}
 #: Sequential scale for coverage heat maps, low (vermillion) → high (blue); readable without hue.

@@ -24,5 +24,5 @@ def sample_config() -> Path:
 
 
 def control_catalogue() -> Path:
-    """The control catalogue with the rules' default thresholds."""
+    """The control catalogue: each control and the control check that decides it."""
     return bundled("reports", "controls.toml")

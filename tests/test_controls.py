@@ -118,7 +118,7 @@ def test_privileged_rule_looks_only_at_privileged_actions(scenario):
 
 
 def test_catalogue_maps_the_remediation_controls():
-    found = {(c.framework, c.id): c.rule for c in load_catalogue()[0]}
+    found = {(c.framework, c.id): c.check for c in load_catalogue()[0]}
     assert found[("ISO/IEC 27001:2022", "A.5.27")] == "remediation"
     assert found[("ISO/IEC 27001:2022", "A.8.16")] == "monitoring"
     assert found[("SOC 2", "CC4.2")] == "remediation"
@@ -183,3 +183,19 @@ def test_replays_within_the_sla_meet_incident_response(scenario):
 def test_a_replay_past_the_sla_fails_incident_response(scenario):
     scenario.op("o1").failure("f1").row("a1", origin="replay", inserted_at=T0 + timedelta(hours=3))
     assert results(scenario)["CC7.4"] == NOT_MET
+
+
+def test_one_replayed_and_one_retrying_failure_is_met_with_exceptions(scenario):
+    ops_with_rows(scenario, 10, 8)
+    scenario.failure("f8", T0 + timedelta(minutes=40)).replay("f8", 1, "inserted", T0 + timedelta(hours=1))
+    scenario.row("r8", T0 + timedelta(minutes=40), origin="replay")
+    scenario.failure("f9", T0 + timedelta(minutes=45)).replay("f9", 1, "failed", T0 + timedelta(hours=1))
+    assert results(scenario)["CC7.3"] == EXCEPTIONS
+
+
+def test_a_young_pending_failure_keeps_replay_from_being_met(scenario):
+    ops_with_rows(scenario, 10, 8)
+    scenario.failure("f8", T0 + timedelta(minutes=40)).replay("f8", 1, "inserted", T0 + timedelta(hours=1))
+    scenario.row("r8", T0 + timedelta(minutes=40), origin="replay")
+    scenario.failure("f9", AS_OF - timedelta(minutes=5))
+    assert results(scenario)["CC7.3"] == EXCEPTIONS

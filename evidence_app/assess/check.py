@@ -11,10 +11,12 @@ from evidence_app.assess.summary import Summary
 from evidence_app.config.monitoring import CheckConfig
 from evidence_app.reconcile import Period
 from evidence_app.reconcile.coverage import iso_utc
+from evidence_app.reconcile.rules import ReplayState
 
-RULES = ("min_coverage_after_replay", "min_coverage_logged", "max_pending_age", "max_silent_after_fix",
+LIMITS = ("min_coverage_after_replay", "min_coverage_logged", "max_pending_age", "max_silent_after_fix",
          "max_inaccurate", "fail_on_unconfirmed")
-"""Every rule of the check, in the order breaches are listed (named like their ``[check]`` keys)."""
+"""Every limit of the check, in the order breaches are listed (named like their ``[check]`` keys; the reconciliation
+rules are ``reconcile/rules.py``, the control checks ``assess/controls.py``)."""
 
 
 @dataclass(frozen=True)
@@ -22,7 +24,7 @@ class Breach:
     """One threshold the figures broke."""
 
     rule: str
-    """One of :data:`RULES`."""
+    """One of :data:`LIMITS` (the JSON contract calls it ``rule``)."""
     value: float | int
     """The figure measured."""
     limit: float | int
@@ -38,7 +40,7 @@ class CheckResult:
     """The moment ages were measured and fix times judged at."""
     breaches: tuple[Breach, ...]
     figures: dict[str, float | int | None]
-    """The figures the rules look at, whether or not a threshold is set for them."""
+    """The figures the limits look at, whether or not a threshold is set for them."""
 
     @property
     def ok(self) -> bool:
@@ -65,7 +67,7 @@ class CheckResult:
 
 
 def figures(summary: Summary) -> dict[str, float | int | None]:
-    """The figures the rules look at, from the summary (computed once, by the core)."""
+    """The figures the limits look at, from the summary (computed once, by the core)."""
     t = summary.totals
     return {
         "coverage_after_replay": t.coverage_after_replay,
@@ -73,12 +75,12 @@ def figures(summary: Summary) -> dict[str, float | int | None]:
         "oldest_pending_age_seconds": summary.replay.oldest_pending_age_seconds,
         "missing_silent_after_fix": summary.silent_after_fix,
         "inaccurate": summary.inaccurate,
-        "unconfirmed": summary.replay.states["unconfirmed"],
+        ReplayState.UNCONFIRMED: summary.replay.states[ReplayState.UNCONFIRMED],
     }
 
 
 def evaluate_check(summary: Summary, limits: CheckConfig, period: Period, as_of: datetime) -> CheckResult:
-    """Every rule with a threshold, in :data:`RULES` order. Coverage breaks a minimum only when something was
+    """Every limit with a threshold, in :data:`LIMITS` order. Coverage breaks a minimum only when something was
     expected (an empty period is not an outage of the audit trail); a missing pending age breaks nothing."""
     f = figures(summary)
     found = [
@@ -87,17 +89,17 @@ def evaluate_check(summary: Summary, limits: CheckConfig, period: Period, as_of:
         _above("max_pending_age", f["oldest_pending_age_seconds"], limits.max_pending_age),
         _above("max_silent_after_fix", f["missing_silent_after_fix"], limits.max_silent_after_fix),
         _above("max_inaccurate", f["inaccurate"], limits.max_inaccurate),
-        _above("fail_on_unconfirmed", f["unconfirmed"], 0 if limits.fail_on_unconfirmed else None),
+        _above("fail_on_unconfirmed", f[ReplayState.UNCONFIRMED], 0 if limits.fail_on_unconfirmed else None),
     ]
     return CheckResult(period, as_of, tuple(b for b in found if b is not None), f)
 
 
-def _below(rule: str, value: float | None, minimum: float | None) -> Breach | None:
-    return Breach(rule, value, minimum) if value is not None and minimum is not None and value < minimum else None
+def _below(limit: str, value: float | None, minimum: float | None) -> Breach | None:
+    return Breach(limit, value, minimum) if value is not None and minimum is not None and value < minimum else None
 
 
-def _above(rule: str, value: float | int | None, maximum: float | int | None) -> Breach | None:
-    return Breach(rule, value, maximum) if value is not None and maximum is not None and value > maximum else None
+def _above(limit: str, value: float | int | None, maximum: float | int | None) -> Breach | None:
+    return Breach(limit, value, maximum) if value is not None and maximum is not None and value > maximum else None
 
 
 def _day(day: object) -> str | None:

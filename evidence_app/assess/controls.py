@@ -1,16 +1,29 @@
-"""Control catalogue (data in reports/controls.toml) and the rules that decide each result."""
+"""Control catalogue (data in reports/controls.toml) and the control checks that decide each verdict.
+
+A control check is one definition: a ``measure`` function giving the figures, and clauses (data) comparing them
+with the thresholds in force. The verdict is the first clause that holds; the methodology sentence is written
+from the same clauses, so the signed text cannot say more, or other, than the code does.
+"""
 
 from __future__ import annotations
 
+import operator
 import tomllib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from evidence_app.assess.summary import Summary
-from evidence_app.errors import ConfigError
+from evidence_app.config.thresholds import ControlThresholds, limit_of, parse_controls
 from evidence_app.reconcile import Reconciliation, Scope
 from evidence_app.reconcile.coverage import Totals, totals
+from evidence_app.reconcile.rules import (
+    COVERED_STATES,
+    OPEN_REPLAY_STATES,
+    OpState,
+    ReplayState,
+    RouteStatus,
+)
 from evidence_app.resources import control_catalogue
 
 MET, EXCEPTIONS, NOT_MET = "met", "met with exceptions", "not met"
@@ -22,7 +35,8 @@ class Control:
     id: str
     title: str
     intent: str
-    rule: str
+    check: str
+    """The name of its :data:`CHECKS` entry."""
     evidence: str
 
 
@@ -35,175 +49,208 @@ class ControlResult:
 
 
 def load_catalogue(path: Path | None = None) -> tuple[tuple[Control, ...], dict[str, Any]]:
-    """The controls and the rules' default thresholds (the bundled catalogue unless ``path`` is given)."""
+    """The controls (the bundled catalogue unless ``path`` is given) and the checks' default thresholds by key."""
     data = tomllib.loads((path or control_catalogue()).read_text(encoding="utf-8"))
-    return tuple(Control(**c) for c in data["control"]), dict(data["rules"])
-
-
-_SHARE, _OPEN_SHARE = (0.0, 1.0, True), (0.0, 1.0, False)
-_BOUNDS: dict[str, tuple[float, float, bool]] = {
-    "coverage_met_at": _SHARE, "coverage_exceptions_at": _SHARE,
-    "silent_share_met_at": _SHARE, "silent_share_exceptions_at": _SHARE,
-    "clock_p95_met_seconds": (0.0, 1e9, True), "clock_p95_exceptions_seconds": (0.0, 1e9, True),
-    "pending_age_met_hours": (0.0, 1e6, True),
-    "sample_confidence": _OPEN_SHARE, "sample_tolerable_deviation": _OPEN_SHARE,
-}
-"""(low, high, ends included) for each numeric threshold; a sample needs 0 < confidence, deviation < 1."""
-
-
-def thresholds(overrides: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict[str, Any]:
-    """Defaults from the catalogue, overridden by evidence.toml [controls]; unknown keys, wrong types and
-    values out of range are errors naming the key."""
-    merged = dict(defaults)
-    for key, value in overrides.items():
-        if key not in defaults:
-            raise ConfigError(f"controls.{key}: unknown control setting (known: {', '.join(sorted(defaults))})")
-        if type(value) is not type(defaults[key]) and not (isinstance(defaults[key], float) and isinstance(value, int)
-                                                           and not isinstance(value, bool)):
-            raise ConfigError(f"controls.{key}: expected {type(defaults[key]).__name__}, got {_shown(value)}")
-        _check_value(key, value)
-        merged[key] = value
-    return merged
-
-
-def _check_value(key: str, value: Any) -> None:
-    if isinstance(value, list) and not all(isinstance(v, str) and v.strip() for v in value):
-        raise ConfigError(f"controls.{key}: expected a list of action names")
-    if key in _BOUNDS:
-        low, high, closed = _BOUNDS[key]
-        inside = low <= value <= high if closed else low < value < high  # NaN is never inside
-        if not inside:
-            ends = f"from {low:g} to {high:g}" if closed else f"between {low:g} and {high:g} (exclusive)"
-            raise ConfigError(f"controls.{key}: must be a number {ends}, got {_shown(value)}")
-
-
-def _shown(value: Any) -> str:
-    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
-        return f"a {value.bit_length()}-bit number"
-    text = repr(value)
-    return text if len(text) <= 40 else text[:39] + "…"
+    defaults = ControlThresholds()
+    return tuple(Control(**c) for c in data["control"]), {f.name: getattr(defaults, f.name) for f in fields(defaults)}
 
 
 def check_controls(overrides: Mapping[str, Any]) -> None:
-    """Validate ``[controls]`` against the catalogue up front, so every command refuses a bad value."""
-    thresholds(overrides, load_catalogue()[1])
+    """Validate ``[controls]`` up front, so every command refuses a bad value."""
+    parse_controls(overrides)
+
+
+# ------------------------------------------------------------------ the structure of a check
+
+_OPS: dict[str, tuple[Callable[[Any, Any], bool], str]] = {
+    ">=": (operator.ge, "at least"), "<=": (operator.le, "at most"), ">": (operator.gt, "more than"),
+    "==": (operator.eq, "exactly"),
+}
+"""Comparison → (its test, its words)."""
+
+
+@dataclass(frozen=True)
+class Test:
+    """One figure compared with a threshold of :class:`ControlThresholds` (by field name) or a fixed number;
+    ``op`` "unmeasured" holds when the figure could not be measured."""
+
+    figure: str
+    op: str
+    limit: str | int = 0
+
+    def holds(self, value: float | int | None, t: ControlThresholds) -> bool:
+        if self.op == "unmeasured":
+            return value is None
+        return value is not None and _OPS[self.op][0](value, self._limit(t))
+
+    def words(self, t: ControlThresholds) -> str:
+        """The comparison in words with the limit in force ("at least 95.00%")."""
+        if self.op == "unmeasured":
+            return "not measurable"
+        if isinstance(self.limit, int) and self.limit == 0 and self.op in ("==", ">"):
+            return "no" if self.op == "==" else "one or more"
+        return f"{_OPS[self.op][1]} {_shown(self.limit, t)}"
+
+    def _limit(self, t: ControlThresholds) -> float | int:
+        return getattr(t, self.limit) if isinstance(self.limit, str) else self.limit
+
+
+@dataclass(frozen=True)
+class Clause:
+    """``verdict`` when every test holds."""
+
+    verdict: str
+    tests: tuple[Test, ...]
+
+
+@dataclass(frozen=True)
+class Measured:
+    """What a check measured: the figures its tests compare, and the line the pack prints."""
+
+    values: Mapping[str, float | int | None]
+    line: str
+
+
+Measure = Callable[[Summary, Reconciliation, ControlThresholds], Measured]
+
+
+@dataclass(frozen=True)
+class ControlCheck:
+    """One control check: its measure, its clauses in order (the first that holds decides) and its verdict when
+    none holds; ``figures`` says each figure in words, ``{cmp}`` standing for the comparison."""
+
+    subject: str
+    measure: Measure
+    figures: Mapping[str, str]
+    clauses: tuple[Clause, ...]
+    otherwise: str
+    scope: str | None = None
+    """A threshold naming the actions the check counts (stated in its sentence)."""
+
+    def verdict(self, measured: Measured, t: ControlThresholds) -> str:
+        for clause in self.clauses:
+            if all(test.holds(measured.values[test.figure], t) for test in clause.tests):
+                return clause.verdict
+        return self.otherwise
+
+    def sentence(self, t: ControlThresholds) -> str:
+        """The check in words with the thresholds in force (an overridden one names the default)."""
+        subject = self.subject if self.scope is None else f"{self.subject} (actions {_shown(self.scope, t)})"
+        parts, last = [], None
+        for clause in self.clauses:
+            said = []
+            for test in clause.tests:
+                template = self.figures[test.figure]
+                said.append(test.words(t) if (test.figure, test.op) == last else template.format(cmp=test.words(t)))
+                last = (test.figure, test.op)
+            parts.append(f"{clause.verdict} when {' and '.join(said)}")
+        return f"{subject} is {', '.join(parts)}, otherwise {self.otherwise} (the first that holds decides)."
+
+
+def _shown(key: str | int, t: ControlThresholds) -> str:
+    """A threshold as the signed text states it; overridden under [controls], it names the catalogue's default."""
+    if not isinstance(key, str):
+        return str(key)
+    limit, value, default = limit_of(ControlThresholds, key), getattr(t, key), getattr(ControlThresholds(), key)
+    text = limit.show(value)
+    return text if value == default else f"{text} (set in [controls]; catalogue default {limit.show(default)})"
+
+
+# ------------------------------------------------------------------ measures
 
 
 def _pct(x: float | None) -> str:
     return "—" if x is None else f"{x * 100:.2f}%"
 
 
-def _grade(value: float, met_at: float, exceptions_at: float) -> str:
-    return MET if value >= met_at else EXCEPTIONS if value >= exceptions_at else NOT_MET
+def _coverage(totals_: Totals, what: str) -> Measured:
+    if totals_.expected == 0:
+        return Measured({"expected": 0, "after": None}, f"no {what} in scope: nothing evidences the control")
+    after = totals_.coverage_after_replay
+    line = (f"{what}: {totals_.expected:,} expected; after replay {_pct(after)}; "
+            f"as logged {_pct(totals_.coverage_logged)}; {totals_.missing:,} missing")
+    return Measured({"expected": totals_.expected, "after": after}, line)
 
 
-def _coverage_rule(totals: Totals, t: Mapping[str, Any], what: str) -> tuple[str, str]:
-    if totals.expected == 0:
-        return NOT_MET, f"no {what} in scope: nothing evidences the control"
-    after = totals.coverage_after_replay
-    figures = (f"{what}: {totals.expected:,} expected; after replay {_pct(after)}; "
-               f"as logged {_pct(totals.coverage_logged)}; {totals.missing:,} missing")
-    return _grade(after, t["coverage_met_at"], t["coverage_exceptions_at"]), figures
-
-
-def _subset(recon: Reconciliation, actions: list[str]) -> Totals:
+def _subset(recon: Reconciliation, actions: tuple[str, ...]) -> Totals:
     """Totals of the operations with one of ``actions`` (only their states are needed, so only those are copied)."""
     ops = recon.operations
     picked = ops.loc[Scope(action=tuple(actions)).mask(ops).to_numpy(), ["state"]] if len(ops) else ops
     return totals(replace(recon, operations=picked))
 
 
-def _rule_coverage(s: Summary, recon: Reconciliation, t: Mapping[str, Any]) -> tuple[str, str]:
-    return _coverage_rule(s.totals, t, "operations")
+def _with_rows(m: Measured, inaccurate: int, incomplete: int) -> Measured:
+    return Measured({**m.values, "inaccurate": inaccurate, "incomplete": incomplete},
+                    m.line + f"; {inaccurate:,} inaccurate and {incomplete:,} incomplete audit rows")
 
 
-def _accuracy(inaccurate: int, incomplete: int, result: str, figures: str, t: Mapping[str, Any]) -> tuple[str, str]:
-    """Inaccurate or incomplete rows beyond their limits are a finding even at full coverage: met becomes met
-    with exceptions."""
-    figures += f"; {inaccurate:,} inaccurate and {incomplete:,} incomplete audit rows"
-    if result == MET and (inaccurate > t["inaccurate_met_max"] or incomplete > t["incomplete_met_max"]):
-        result = EXCEPTIONS
-    return result, figures
-
-
-def _row_findings(recon: Reconciliation, actions: list[str]) -> tuple[int, int]:
+def _row_findings(recon: Reconciliation, actions: tuple[str, ...]) -> tuple[int, int]:
     """(inaccurate, incomplete) rows among those with one of ``actions``."""
     rows = recon.rows[recon.rows["action"].isin(actions)]
     return int(rows["inaccurate"].notna().sum()), int(rows["incomplete"].notna().sum())
 
 
-def _rule_logging(s: Summary, recon: Reconciliation, t: Mapping[str, Any]) -> tuple[str, str]:
-    return _accuracy(s.inaccurate, s.incomplete, *_coverage_rule(s.totals, t, "operations"), t)
+def _measure_coverage(s: Summary, recon: Reconciliation, t: ControlThresholds) -> Measured:
+    return _coverage(s.totals, "operations")
 
 
-def _rule_access_logging(s: Summary, recon: Reconciliation, t: Mapping[str, Any]) -> tuple[str, str]:
-    actions = t["privileged_actions"]
-    return _accuracy(*_row_findings(recon, actions), *_coverage_rule(_subset(recon, actions), t,
-                                                                    "privileged operations"), t)
+def _measure_logging(s: Summary, recon: Reconciliation, t: ControlThresholds) -> Measured:
+    return _with_rows(_coverage(s.totals, "operations"), s.inaccurate, s.incomplete)
 
 
-def _rule_authentication(s: Summary, recon: Reconciliation, t: Mapping[str, Any]) -> tuple[str, str]:
-    return _coverage_rule(_subset(recon, t["credential_actions"]), t, "credential operations")
+def _measure_access_logging(s: Summary, recon: Reconciliation, t: ControlThresholds) -> Measured:
+    actions = t.privileged_actions
+    return _with_rows(_coverage(_subset(recon, actions), "privileged operations"), *_row_findings(recon, actions))
 
 
-def _rule_privileged(s: Summary, recon: Reconciliation, t: Mapping[str, Any]) -> tuple[str, str]:
-    return _coverage_rule(_subset(recon, t["privileged_actions"]), t, "privileged operations")
+def _measure_authentication(s: Summary, recon: Reconciliation, t: ControlThresholds) -> Measured:
+    return _coverage(_subset(recon, t.credential_actions), "credential operations")
 
 
-def _rule_monitoring(s: Summary, recon: Reconciliation, t: Mapping[str, Any]) -> tuple[str, str]:
-    share = s.silent_share
-    age_h = (s.replay.oldest_pending_age_seconds or 0) / 3600
-    figures = (f"{s.totals.missing_silent:,} of {s.totals.missing:,} missing operations left no failure "
-               f"event ({_pct(share)}); oldest pending failure {age_h:.1f} h")
-    if share is None:
-        result = MET
-    else:
-        result = MET if share <= t["silent_share_met_at"] else EXCEPTIONS if share <= t["silent_share_exceptions_at"] else NOT_MET
-    if result == MET and age_h > t["pending_age_met_hours"]:
-        result = EXCEPTIONS
-    after = s.silent_after_fix
-    figures += f"; {after:,} dropped silently after their route's fix"
-    if after > t["silent_after_fix_met_max"]:
-        result = NOT_MET
-    return result, figures
+def _measure_privileged(s: Summary, recon: Reconciliation, t: ControlThresholds) -> Measured:
+    return _coverage(_subset(recon, t.privileged_actions), "privileged operations")
 
 
-def _rule_remediation(s: Summary, recon: Reconciliation, t: Mapping[str, Any]) -> tuple[str, str]:
+def _measure_monitoring(s: Summary, recon: Reconciliation, t: ControlThresholds) -> Measured:
+    share, age_h, after = s.silent_share, (s.replay.oldest_pending_age_seconds or 0) / 3600, s.silent_after_fix
+    line = (f"{s.totals.missing_silent:,} of {s.totals.missing:,} missing operations left no failure "
+            f"event ({_pct(share)}); oldest pending failure {age_h:.1f} h; {after:,} dropped silently after their "
+            "route's fix")
+    # no missing operation: no silent drop among them (a share of 0)
+    return Measured({"share": 0.0 if share is None else share, "age_h": age_h, "after_fix": after}, line)
+
+
+def _measure_remediation(s: Summary, recon: Reconciliation, t: ControlThresholds) -> Measured:
     table = s.remediation
     if table is None or table.empty:
-        return NOT_MET, "no routes in scope: nothing evidences the remediation"
-    counts = {status: s.routes_with_status(status) for status in ("swept", "not_swept", "unknown")}
+        return Measured({"routes": 0, **dict.fromkeys(RouteStatus, 0), "mismatches": 0},
+                        "no routes in scope: nothing evidences the remediation")
+    counts = {status: s.routes_with_status(status) for status in RouteStatus}
     mismatches = int(table["audit_logged_false_without_failure_event"].sum()
                      + table["audit_logged_true_not_logged"].sum())
-    figures = (f"{len(table)} routes: {counts['swept']} swept, {counts['not_swept']} not swept, {counts['unknown']} "
-               f"unknown; {s.silent_after_fix:,} dropped silently after the fix; {mismatches:,} audit_logged flags "
-               "contradicting the logs")
-    if counts["not_swept"]:
-        return NOT_MET, figures
-    if counts["unknown"] or mismatches > t["flag_mismatch_met_max"]:
-        return EXCEPTIONS, figures
-    return MET, figures
+    line = (f"{len(table)} routes: {counts[RouteStatus.SWEPT]} swept, {counts[RouteStatus.NOT_SWEPT]} not swept, "
+            f"{counts[RouteStatus.UNKNOWN]} unknown; {s.silent_after_fix:,} dropped silently after the fix; "
+            f"{mismatches:,} audit_logged flags contradicting the logs")
+    return Measured({"routes": len(table), **counts, "mismatches": mismatches}, line)
 
 
-def _rule_incident_response(s: Summary, recon: Reconciliation, t: Mapping[str, Any]) -> tuple[str, str]:
+def _measure_incident_response(s: Summary, recon: Reconciliation, t: ControlThresholds) -> Measured:
     failures, within = s.failures_in_period, s.replayed_within_sla
     if failures == 0:
-        return MET, "no failure events in the period: nothing to respond to"
+        return Measured({"failures": 0, "within": None}, "no failure events in the period: nothing to respond to")
     sla = int(s.remediation["replay_sla_seconds"].iloc[0])
-    figures = f"{within:,} of {failures:,} failure events replayed within the SLA of {sla:,} s ({_pct(within / failures)})"
-    return _grade(within / failures, t["replay_sla_met_at"], t["replay_sla_exceptions_at"]), figures
+    line = f"{within:,} of {failures:,} failure events replayed within the SLA of {sla:,} s ({_pct(within / failures)})"
+    return Measured({"failures": failures, "within": within / failures}, line)
 
 
-def _rule_clock(s: Summary, recon: Reconciliation, t: Mapping[str, Any]) -> tuple[str, str]:
+def _measure_clock(s: Summary, recon: Reconciliation, t: ControlThresholds) -> Measured:
     p95 = s.clock_p95_seconds
     if p95 is None:
-        return EXCEPTIONS, "no live audit rows matched: clock agreement cannot be measured"
-    figures = f"p95 |audit time − operation time| = {p95:.2f} s over live matches"
-    result = MET if p95 <= t["clock_p95_met_seconds"] else EXCEPTIONS if p95 <= t["clock_p95_exceptions_seconds"] else NOT_MET
-    return result, figures
+        return Measured({"p95": None}, "no live audit rows matched: clock agreement cannot be measured")
+    return Measured({"p95": p95}, f"p95 |audit time − operation time| = {p95:.2f} s over live matches")
 
 
-def _rule_evidence(s: Summary, recon: Reconciliation, t: Mapping[str, Any]) -> tuple[str, str]:
+def _measure_evidence(s: Summary, recon: Reconciliation, t: ControlThresholds) -> Measured:
     problems = []
     if s.write_capable:
         problems.append("connected with a role that can write")
@@ -211,85 +258,113 @@ def _rule_evidence(s: Summary, recon: Reconciliation, t: Mapping[str, Any]) -> t
         problems.append(f"{s.replay.skipped_log_lines} skipped log lines")
     if s.orphans or s.duplicates:
         problems.append(f"{s.orphans} orphan and {s.duplicates} duplicate audit rows")
-    figures = "read-only connections; extracts hashed (SHA-256) and signed" + (f"; {'; '.join(problems)}" if problems else "")
-    return (EXCEPTIONS if problems else MET), figures
+    line = "read-only connections; extracts hashed (SHA-256) and signed"
+    line += f"; {'; '.join(problems)}" if problems else ""
+    return Measured({"write_capable": int(s.write_capable), "skipped": s.replay.skipped_log_lines,
+                     "odd_rows": s.orphans + s.duplicates}, line)
 
 
-def _rule_replay(s: Summary, recon: Reconciliation, t: Mapping[str, Any]) -> tuple[str, str]:
+def _measure_replay(s: Summary, recon: Reconciliation, t: ControlThresholds) -> Measured:
     st = s.replay.states
     total = sum(st.values())
-    figures = ", ".join(f"{k} {v}" for k, v in st.items()) or "no failure events"
     if total == 0:
-        return MET, "no failure events in the period"
-    if st["replayed"] == 0:
-        return NOT_MET, figures
-    if st["abandoned"] or st["unconfirmed"]:
-        return EXCEPTIONS, figures
-    age_h = (s.replay.oldest_pending_age_seconds or 0) / 3600
-    return (MET if age_h <= t["pending_age_met_hours"] else EXCEPTIONS), figures
+        return Measured({"failures": 0, "done": 0, "open": 0}, "no failure events in the period")
+    line = ", ".join(f"{k} {v}" for k, v in st.items())
+    return Measured({"failures": total, "done": st[ReplayState.REPLAYED],
+                     "open": sum(st[k] for k in OPEN_REPLAY_STATES)}, line)
 
 
-RULES: dict[str, Callable[[Summary, Reconciliation, Mapping[str, Any]], tuple[str, str]]] = {
-    "coverage": _rule_coverage,
-    "logging": _rule_logging,
-    "access_logging": _rule_access_logging,
-    "remediation": _rule_remediation,
-    "incident_response": _rule_incident_response,
-    "authentication": _rule_authentication,
-    "privileged": _rule_privileged,
-    "monitoring": _rule_monitoring,
-    "clock": _rule_clock,
-    "evidence": _rule_evidence,
-    "replay": _rule_replay,
+# ------------------------------------------------------------------ the checks
+
+_COVERAGE_FIGURES = {"expected": "there are {cmp} operations in scope",
+                     "after": f"coverage after replay (operations {', '.join(COVERED_STATES)} ÷ expected) is {{cmp}}",
+                     "inaccurate": "there are {cmp} inaccurate audit rows",
+                     "incomplete": "there are {cmp} incomplete audit rows"}
+_NOTHING = Clause(NOT_MET, (Test("expected", "=="),))
+_COVERAGE_CLAUSES = (_NOTHING, Clause(MET, (Test("after", ">=", "coverage_met_at"),)),
+                     Clause(EXCEPTIONS, (Test("after", ">=", "coverage_exceptions_at"),)))
+_ACCURACY_CLAUSES = (  # inaccurate or incomplete rows beyond their limits are a finding even at full coverage
+    _NOTHING,
+    Clause(EXCEPTIONS, (Test("after", ">=", "coverage_met_at"), Test("inaccurate", ">", "inaccurate_met_max"))),
+    Clause(EXCEPTIONS, (Test("after", ">=", "coverage_met_at"), Test("incomplete", ">", "incomplete_met_max"))),
+    *_COVERAGE_CLAUSES[1:])
+
+CHECKS: dict[str, ControlCheck] = {
+    "coverage": ControlCheck("Coverage", _measure_coverage, _COVERAGE_FIGURES, _COVERAGE_CLAUSES, NOT_MET),
+    "logging": ControlCheck("Logging", _measure_logging, _COVERAGE_FIGURES, _ACCURACY_CLAUSES, NOT_MET),
+    "access_logging": ControlCheck("Access logging", _measure_access_logging, _COVERAGE_FIGURES, _ACCURACY_CLAUSES,
+                                   NOT_MET, scope="privileged_actions"),
+    "authentication": ControlCheck("Authentication", _measure_authentication, _COVERAGE_FIGURES, _COVERAGE_CLAUSES,
+                                   NOT_MET, scope="credential_actions"),
+    "privileged": ControlCheck("Privileged access", _measure_privileged, _COVERAGE_FIGURES, _COVERAGE_CLAUSES,
+                               NOT_MET, scope="privileged_actions"),
+    "monitoring": ControlCheck(
+        "Monitoring", _measure_monitoring,
+        {"after_fix": "{cmp} operations were dropped silently after their route's fix time",
+         "share": f"the share of missing operations that left no failure event ({OpState.MISSING_SILENT}) is {{cmp}}",
+         "age_h": "the oldest pending failure event is {cmp} old"},
+        (Clause(NOT_MET, (Test("after_fix", ">", "silent_after_fix_met_max"),)),
+         Clause(EXCEPTIONS, (Test("share", "<=", "silent_share_met_at"), Test("age_h", ">", "pending_age_met_hours"))),
+         Clause(MET, (Test("share", "<=", "silent_share_met_at"),)),
+         Clause(EXCEPTIONS, (Test("share", "<=", "silent_share_exceptions_at"),))),
+        NOT_MET),
+    "remediation": ControlCheck(
+        "Remediation", _measure_remediation,
+        {"routes": "there are {cmp} routes in scope", RouteStatus.NOT_SWEPT: "{cmp} routes are not swept",
+         RouteStatus.UNKNOWN: "{cmp} routes have an unknown status (fix not evidenced)",
+         "mismatches": "{cmp} audit_logged flags contradict the logs (false without a failure event, true without a "
+                       "live row)"},
+        (Clause(NOT_MET, (Test("routes", "=="),)), Clause(NOT_MET, (Test(RouteStatus.NOT_SWEPT, ">"),)),
+         Clause(EXCEPTIONS, (Test(RouteStatus.UNKNOWN, ">"),)),
+         Clause(EXCEPTIONS, (Test("mismatches", ">", "flag_mismatch_met_max"),))),
+        MET),
+    "incident_response": ControlCheck(
+        "Incident response", _measure_incident_response,
+        {"failures": "there are {cmp} failure events in the period",
+         "within": "{cmp} of the failure events were replayed within the SLA"},
+        (Clause(MET, (Test("failures", "=="),)), Clause(MET, (Test("within", ">=", "replay_sla_met_at"),)),
+         Clause(EXCEPTIONS, (Test("within", ">=", "replay_sla_exceptions_at"),))),
+        NOT_MET),
+    "clock": ControlCheck(
+        "Clock synchronisation", _measure_clock,
+        {"p95": "the 95th percentile of |audit time − operation time| over live matches is {cmp}"},
+        (Clause(EXCEPTIONS, (Test("p95", "unmeasured"),)), Clause(MET, (Test("p95", "<=", "clock_p95_met_seconds"),)),
+         Clause(EXCEPTIONS, (Test("p95", "<=", "clock_p95_exceptions_seconds"),))),
+        NOT_MET),
+    "evidence": ControlCheck(
+        "Evidence collection", _measure_evidence,
+        {"write_capable": "{cmp} sources were reached with a role that can write",
+         "skipped": "{cmp} log lines were skipped", "odd_rows": "there are {cmp} orphan or duplicate audit rows"},
+        (Clause(EXCEPTIONS, (Test("write_capable", ">"),)), Clause(EXCEPTIONS, (Test("skipped", ">"),)),
+         Clause(EXCEPTIONS, (Test("odd_rows", ">"),))),
+        MET),
+    "replay": ControlCheck(
+        "Replay", _measure_replay,
+        {"failures": "there are {cmp} failure events in the period",
+         "done": f"{{cmp}} failure events are {ReplayState.REPLAYED}",
+         "open": f"{{cmp}} failure events are not replayed yet ({', '.join(OPEN_REPLAY_STATES)}, whatever their age)"},
+        (Clause(MET, (Test("failures", "=="),)), Clause(NOT_MET, (Test("done", "=="),)),
+         Clause(EXCEPTIONS, (Test("open", ">"),))),
+        MET),
 }
+"""Every control check by the name the catalogue gives it."""
 
 
-def describe_rules(t: Mapping[str, Any], defaults: Mapping[str, Any]) -> list[str]:
-    """The control rules in words with the thresholds in force; a value overridden under ``[controls]``
-    says so and names the catalogue's default (signed text must state what was really applied)."""
-
-    def v(key: str, show: Callable[[Any], str]) -> str:
-        text = show(t[key])
-        return text if t[key] == defaults[key] else f"{text} (set in [controls]; catalogue default {show(defaults[key])})"
-
-    def names(values: Any) -> str:
-        return ", ".join(values) or "none"
-
-    return [
-        f"Coverage controls are met when coverage after replay is at least {v('coverage_met_at', _pct)}, met with "
-        f"exceptions when at least {v('coverage_exceptions_at', _pct)}, otherwise not met (also when nothing is in "
-        f"scope). Authentication covers the credential actions {v('credential_actions', names)}; privileged access "
-        f"covers {v('privileged_actions', names)}.",
-        f"Monitoring is met when at most {v('silent_share_met_at', _pct)} of the missing operations left no failure "
-        f"event, met with exceptions up to {v('silent_share_exceptions_at', _pct)}; an oldest pending failure older "
-        f"than {v('pending_age_met_hours', lambda x: f'{x:g} h')} turns met into met with exceptions.",
-        f"Clock synchronisation is met when the 95th percentile of |audit time − operation time| over live matches "
-        f"is at most {v('clock_p95_met_seconds', lambda x: f'{x:g} s')}, met with exceptions up to "
-        f"{v('clock_p95_exceptions_seconds', lambda x: f'{x:g} s')}.",
-        f"Logging (and privileged-access logging) adds accuracy to coverage: more than "
-        f"{v('inaccurate_met_max', str)} inaccurate or {v('incomplete_met_max', str)} incomplete audit rows turn met into "
-        f"met with exceptions. Monitoring is not met when more than {v('silent_after_fix_met_max', str)} operations were "
-        "dropped silently after their route's fix time.",
-        "Remediation is not met when any route is not swept, met with exceptions when a route's fix is not evidenced "
-        f"(unknown) or more than {v('flag_mismatch_met_max', str)} audit_logged flags contradict the logs (false without a "
-        f"failure event, true without a live row). Incident response is met when at least "
-        f"{v('replay_sla_met_at', _pct)} of the failure events were replayed within the SLA, met with exceptions from "
-        f"{v('replay_sla_exceptions_at', _pct)}.",
-        "Replay is met when every failure event is replayed and none pends longer than the pending-age limit; "
-        "abandoned or unconfirmed replays make it met with exceptions; none replayed makes it not met. Evidence "
-        "collection requires read-only access without a write-capable role, no skipped log lines and no orphan or "
-        "duplicate rows, else it is met with exceptions.",
-        f"The re-performance sample is sized for confidence {v('sample_confidence', _pct)} and tolerable deviation "
-        f"{v('sample_tolerable_deviation', _pct)}.",
-    ]
+def describe_checks(t: ControlThresholds) -> list[str]:
+    """Every control check in words with the thresholds in force, then the sample's parameters (for the pack's
+    methodology; an overridden threshold names its default)."""
+    return [*(check.sentence(t) for check in CHECKS.values()),
+            f"The re-performance sample is sized for confidence {_shown('sample_confidence', t)} and tolerable "
+            f"deviation {_shown('sample_tolerable_deviation', t)}."]
 
 
 def evaluate_controls(summary: Summary, recon: Reconciliation, overrides: Mapping[str, Any]) -> list[ControlResult]:
     """Every catalogue control with its result and the figures behind it."""
-    catalogue, defaults = load_catalogue()
-    t = thresholds(overrides, defaults)
+    catalogue, _ = load_catalogue()
+    t = parse_controls(overrides)
     results = []
     for control in catalogue:
-        result, figures = RULES[control.rule](summary, recon, t)
-        results.append(ControlResult(control, result, figures))
+        check = CHECKS[control.check]
+        measured = check.measure(summary, recon, t)
+        results.append(ControlResult(control, check.verdict(measured, t), measured.line))
     return results

@@ -13,6 +13,7 @@ from evidence_app.reconcile import Reconciliation, rules
 from evidence_app.reconcile.coverage import Totals, totals
 from evidence_app.reconcile.remediation import first_failure_times, remediation_table
 from evidence_app.reconcile.replay import ReplayStatus, replay_status
+from evidence_app.reconcile.rules import OpState, RowStatus
 
 
 @dataclass(frozen=True)
@@ -71,11 +72,11 @@ class Summary:
 
 def summarize(data: Dataset, recon: Reconciliation, as_of: datetime) -> Summary:
     rows = recon.rows
-    live = recon.operations[recon.operations["state"] == "logged"]["match_delta_seconds"].abs().dropna()
+    live = recon.operations[recon.operations["state"] == OpState.LOGGED]["match_delta_seconds"].abs().dropna()
     return Summary(
         totals=totals(recon),
-        orphans=int((rows["status"] == "orphan").sum()),
-        duplicates=int((rows["status"] == "duplicate").sum()),
+        orphans=int((rows["status"] == RowStatus.ORPHAN).sum()),
+        duplicates=int((rows["status"] == RowStatus.DUPLICATE).sum()),
         replay=replay_status(recon.failures, as_of, data.logs.skipped_log_lines),
         clock_p95_seconds=float(np.percentile(live, 95)) if len(live) else None,
         write_capable=any(s.write_capable for s in data.sources),

@@ -6,19 +6,17 @@ its key, like the rest of the configuration.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time, timezone
 from typing import Any, Mapping
 
+from evidence_app.config.thresholds import Limit, read_section, threshold
 from evidence_app.errors import ConfigError
+from evidence_app.reconcile.rules import DEFAULT_REPLAY_SLA_SECONDS
 
-DEFAULT_REPLAY_SLA_SECONDS = 3600
 DEFAULT_WEBHOOK_TIMEOUT_SECONDS = 10.0
 
 REMEDIATION_KEYS = frozenset({"fixed_at", "replay_sla_seconds", "routes"})
-CHECK_KEYS = frozenset({"min_coverage_after_replay", "min_coverage_logged", "max_pending_age",
-                        "max_silent_after_fix", "max_inaccurate", "fail_on_unconfirmed", "webhook",
-                        "webhook_timeout_seconds"})
 
 
 @dataclass(frozen=True)
@@ -40,27 +38,38 @@ class RemediationConfig:
         return self.fixed_at
 
 
+_RATIO = Limit(float, "a ratio between 0 and 1", low=0.0, high=1.0, optional=True, unit="share")
+_MAXIMUM = Limit(int, "a whole number ≥ 0", low=0, optional=True)
+
+
 @dataclass(frozen=True)
 class CheckConfig:
     """Thresholds of ``evidence-app check`` (each may be overridden by its command-line option)."""
 
-    min_coverage_after_replay: float | None = None
+    min_coverage_after_replay: float | None = threshold(None, _RATIO)
     """Breach when coverage after replay is below this ratio (0..1); None: not checked."""
-    min_coverage_logged: float | None = None
+    min_coverage_logged: float | None = threshold(None, _RATIO)
     """Breach when coverage as logged is below this ratio (0..1); None: not checked."""
-    max_pending_age: float | None = None
+    max_pending_age: float | None = threshold(None, Limit(float, "a number of seconds ≥ 0", low=0.0, optional=True,
+                                                          unit="s"))
     """Breach when the oldest pending failure event is older than this many seconds; None: not checked."""
-    max_silent_after_fix: int | None = None
+    max_silent_after_fix: int | None = threshold(None, _MAXIMUM)
     """Breach when more operations than this were dropped silently after their route's fix time; None: not
     checked."""
-    max_inaccurate: int | None = None
+    max_inaccurate: int | None = threshold(None, _MAXIMUM)
     """Breach when more audit rows than this are inaccurate; None: not checked."""
-    fail_on_unconfirmed: bool = True
+    fail_on_unconfirmed: bool = threshold(True, Limit(bool, "true or false"))
     """Breach on any unconfirmed replay (the job claimed a row that does not exist)."""
-    webhook: str | None = None
+    webhook: str | None = threshold(None, Limit(str, "a URL string", optional=True))
     """URL the result is POSTed to (http or https); None: no POST."""
-    webhook_timeout_seconds: float = DEFAULT_WEBHOOK_TIMEOUT_SECONDS
+    webhook_timeout_seconds: float = threshold(DEFAULT_WEBHOOK_TIMEOUT_SECONDS,
+                                               Limit(float, "a number of seconds > 0", low=0.0, low_open=True,
+                                                     unit="s"))
     """How long the POST may take before it counts as undelivered."""
+
+
+CHECK_KEYS = frozenset(f.name for f in fields(CheckConfig))
+"""The keys of ``[check]``: the fields of CheckConfig."""
 
 
 def parse_remediation(section: Mapping[str, Any]) -> RemediationConfig:
@@ -82,18 +91,7 @@ def parse_remediation(section: Mapping[str, Any]) -> RemediationConfig:
 
 def parse_check(section: Mapping[str, Any]) -> CheckConfig:
     """``[check]`` (optional) → CheckConfig; keys left out keep their defaults."""
-    _reject_unknown(section, "check", CHECK_KEYS)
-    defaults = CheckConfig()
-    return CheckConfig(
-        min_coverage_after_replay=_ratio(section, "min_coverage_after_replay", defaults.min_coverage_after_replay),
-        min_coverage_logged=_ratio(section, "min_coverage_logged", defaults.min_coverage_logged),
-        max_pending_age=_number(section, "max_pending_age", defaults.max_pending_age),
-        max_silent_after_fix=_count(section, "max_silent_after_fix", defaults.max_silent_after_fix),
-        max_inaccurate=_count(section, "max_inaccurate", defaults.max_inaccurate),
-        fail_on_unconfirmed=_flag(section, "fail_on_unconfirmed", defaults.fail_on_unconfirmed),
-        webhook=_text(section, "webhook"),
-        webhook_timeout_seconds=_positive(section, "webhook_timeout_seconds", defaults.webhook_timeout_seconds),
-    )
+    return read_section(CheckConfig, section, "check")
 
 
 def utc_instant(value: Any, key: str) -> datetime:
@@ -115,49 +113,3 @@ def _reject_unknown(section: Mapping[str, Any], where: str, allowed: frozenset[s
     for key in section:
         if key not in allowed:
             raise ConfigError(f"{where}.{key}: unknown key (allowed: {', '.join(sorted(allowed))})")
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _ratio(section: Mapping[str, Any], key: str, default: float | None) -> float | None:
-    value = section.get(key, default)
-    if value is not None and (not _is_number(value) or not 0 <= value <= 1):
-        raise ConfigError(f"check.{key}: must be a ratio between 0 and 1, got {value!r}")
-    return None if value is None else float(value)
-
-
-def _number(section: Mapping[str, Any], key: str, default: float | None) -> float | None:
-    value = section.get(key, default)
-    if value is not None and (not _is_number(value) or value < 0):
-        raise ConfigError(f"check.{key}: must be a number of seconds ≥ 0, got {value!r}")
-    return None if value is None else float(value)
-
-
-def _positive(section: Mapping[str, Any], key: str, default: float) -> float:
-    value = section.get(key, default)
-    if not _is_number(value) or value <= 0:
-        raise ConfigError(f"check.{key}: must be a number of seconds > 0, got {value!r}")
-    return float(value)
-
-
-def _count(section: Mapping[str, Any], key: str, default: int | None) -> int | None:
-    value = section.get(key, default)
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
-        raise ConfigError(f"check.{key}: must be a whole number ≥ 0, got {value!r}")
-    return value
-
-
-def _flag(section: Mapping[str, Any], key: str, default: bool) -> bool:
-    value = section.get(key, default)
-    if not isinstance(value, bool):
-        raise ConfigError(f"check.{key}: must be true or false, got {value!r}")
-    return value
-
-
-def _text(section: Mapping[str, Any], key: str) -> str | None:
-    value = section.get(key)
-    if value is not None and (not isinstance(value, str) or not value.strip()):
-        raise ConfigError(f"check.{key}: must be a URL string")
-    return value

@@ -23,6 +23,7 @@ from evidence_app.config.monitoring import (
 )
 from evidence_app.errors import ConfigError
 from evidence_app.masking import mask_text, mask_url, userinfo_quoted
+from evidence_app.reconcile.rules import DEFAULT_MAX_REPLAY_ATTEMPTS, DEFAULT_TOLERANCE_SECONDS
 from evidence_app.resources import sample_config
 
 #: Canonical columns of each store: (required, optional).
@@ -35,8 +36,6 @@ AUDIT_COLUMNS: tuple[tuple[str, ...], tuple[str, ...]] = (
     ("route", "request_id", "origin", "inserted_at"),
 )
 SUPPORTED_DIALECTS = ("sqlite", "postgresql", "mysql", "mariadb")
-DEFAULT_TOLERANCE_SECONDS = 120
-DEFAULT_MAX_REPLAY_ATTEMPTS = 24
 ROLES = ("auditor", "engineer", "admin")
 DEFAULT_ACCESS_LOG = "access-log.db"
 MAX_TOLERANCE_SECONDS = 7 * 86_400
@@ -177,7 +176,7 @@ class Config:
     """Absolute glob patterns for Logpush files."""
     matching: MatchingConfig
     controls: Mapping[str, Any] = field(default_factory=dict)
-    """Overrides of the control rules' thresholds (``[controls]``)."""
+    """Overrides of the control checks' thresholds (``[controls]``, read by ``config.thresholds.parse_controls``)."""
     remediation: RemediationConfig = field(default_factory=RemediationConfig)
     """Fix deployment times and the replay SLA (``[remediation]``)."""
     check: CheckConfig = field(default_factory=CheckConfig)
@@ -210,8 +209,8 @@ KEYS: dict[str, frozenset[str]] = {
     "access.grant": frozenset({"email", "sub", "role", "tenants", "period"}),
     "cache": frozenset({"enabled", "folder"}),
 }
-"""Every section of evidence.toml and the keys it accepts (``[controls]`` keys come from the control
-catalogue; ``*.columns`` and ``matching.actions`` map names). Anything else is refused, naming the key."""
+"""Every section of evidence.toml and the keys it accepts (``[controls]`` keys are checked by
+``config.thresholds.parse_controls``; ``*.columns`` and ``matching.actions`` map names). Anything else is refused, naming the key."""
 
 
 def load_config(path: str | Path | None = None) -> Config:

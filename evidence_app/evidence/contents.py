@@ -10,14 +10,10 @@ from pathlib import Path
 import pandas as pd
 
 from evidence_app import __version__
-from evidence_app.assess.controls import (
-    ControlResult,
-    evaluate_controls,
-    load_catalogue,
-    thresholds,
-)
+from evidence_app.assess.controls import ControlResult, evaluate_controls
 from evidence_app.assess.pipeline import evaluate
 from evidence_app.assess.sampling import SamplePlan, draw, plan_sample
+from evidence_app.config.thresholds import ControlThresholds, parse_controls
 from evidence_app.assess.summary import Summary, error_classes, summarize
 from evidence_app.config.settings import Config
 from evidence_app.ingest.dataset import Dataset
@@ -53,10 +49,8 @@ class PackContents:
     error_classes: pd.DataFrame
     sample_plan: SamplePlan
     sample: pd.DataFrame
-    thresholds: dict
-    """The control rules' thresholds in force (catalogue defaults overridden by [controls])."""
-    threshold_defaults: dict
-    """The catalogue's defaults, so the pack can say which values were overridden."""
+    thresholds: ControlThresholds
+    """The control checks' thresholds in force (the defaults overridden by [controls])."""
     files: tuple[FileRecord, ...] = ()
     """Every source file read (D1 dumps, Logpush files): name, size, SHA-256."""
     tools: dict | None = None
@@ -78,11 +72,10 @@ def gather(config: Config, period: Period, scope: Scope, generated_at: datetime,
     data, full = evaluate(config, period, progress, stores)
     recon = apply_scope(full, scope)
     summary = summarize(data, recon, generated_at)
-    _, defaults = load_catalogue()
-    rules = thresholds(config.controls, defaults)
+    limits = parse_controls(config.controls)
     ops = recon.operations
     ids = sorted(ops["id"].tolist())  # sorted once: the sample's own sorts then pass over it in linear time
-    plan = plan_sample(ids, rules["sample_confidence"], rules["sample_tolerable_deviation"],
+    plan = plan_sample(ids, limits.sample_confidence, limits.sample_tolerable_deviation,
                        salt=f"{period.start}:{period.end}:{scope.label()}", seed=sample_seed)
     picked = draw(ids, plan)
     sample = ops.set_index("id").loc[picked].reset_index() if picked else ops.head(0)
@@ -107,8 +100,7 @@ def gather(config: Config, period: Period, scope: Scope, generated_at: datetime,
         error_classes=error_classes(recon),
         sample_plan=plan,
         sample=sample,
-        thresholds=rules,
-        threshold_defaults=defaults,
+        thresholds=limits,
         files=file_records([(f"{s.key}.d1_dump", s.d1_dump) for s in (config.audit, config.operations)
                             if s.d1_dump is not None], data.logs.files),
         tools=tool_versions(),

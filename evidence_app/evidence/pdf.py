@@ -26,7 +26,7 @@ from reportlab.platypus import (
 )
 
 from evidence_app import palette
-from evidence_app.assess.controls import describe_rules
+from evidence_app.assess.controls import describe_checks
 from evidence_app.evidence import charts
 from evidence_app.evidence.contents import PackContents
 from evidence_app.evidence.extracts import BREAKDOWN_NAMES, EXTRACT_NAMES, MANIFEST, Extract
@@ -34,7 +34,14 @@ from evidence_app.evidence.fonts import font_names
 from evidence_app.evidence.trust import colon_hex
 from evidence_app.reconcile.bounded import BoundedView
 from evidence_app.reconcile.coverage import iso_utc
-from evidence_app.reconcile.rules import describe, describe_accuracy_and_remediation
+from evidence_app.reconcile.rules import (
+    FixSource,
+    OpState,
+    ReplayState,
+    RouteStatus,
+    describe,
+    describe_accuracy_and_remediation,
+)
 
 REGULAR, BOLD, MONO = font_names()
 
@@ -46,7 +53,7 @@ REPLAY_LISTED = 15
 """Each replay list (unconfirmed, abandoned, retrying, pending) names at most this many failure events, oldest first;
 every one is in replay_status.csv."""
 INK = colors.HexColor(palette.INK)
-RULE = colors.HexColor("#C8CED6")
+HAIRLINE = colors.HexColor("#C8CED6")
 ZEBRA = colors.HexColor("#F3F5F8")
 
 _base = getSampleStyleSheet()
@@ -115,7 +122,7 @@ def table(rows: Sequence[Sequence[object]], widths: Sequence[float], header: boo
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("TOPPADDING", (0, 0), (-1, -1), 2.5), ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
         ("LEFTPADDING", (0, 0), (-1, -1), 4), ("RIGHTPADDING", (0, 0), (-1, -1), 4),
-        ("LINEBELOW", (0, -1), (-1, -1), 0.5, RULE),
+        ("LINEBELOW", (0, -1), (-1, -1), 0.5, HAIRLINE),
     ]
     if header:
         style += [("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#E4E8EE")),
@@ -155,7 +162,7 @@ class _NumberedCanvas(rl_canvas.Canvas):
     def _decorate(self, total: int) -> None:
         org, period, pack = self.header
         w, h = A4
-        self.setStrokeColor(RULE)
+        self.setStrokeColor(HAIRLINE)
         self.setLineWidth(0.5)
         left, right = MARGIN + FRAME_PAD, w - MARGIN - FRAME_PAD
         self.line(left, h - 12 * mm, right, h - 12 * mm)
@@ -247,9 +254,11 @@ def _summary(c: PackContents) -> list:
                f"{num(t.missing_pending)} awaiting replay, {num(t.missing_abandoned)} abandoned by the "
                f"replay job); {num(s.orphans)} audit rows match no operation and {num(s.duplicates)} are duplicates.")
     rows = [["Figure", "Count", "Share of expected"]]
-    for label, key in (("Operations expected", "expected"), ("Logged live", "logged"), ("Replayed", "replayed"),
-                       ("Backfilled", "backfilled"), ("Missing", "missing"), ("… missing, pending replay", "missing_pending"),
-                       ("… missing, replay abandoned", "missing_abandoned"), ("… missing, silent drop", "missing_silent")):
+    for label, key in (("Operations expected", "expected"), ("Logged live", OpState.LOGGED),
+                       ("Replayed", OpState.REPLAYED), ("Backfilled", OpState.BACKFILLED), ("Missing", "missing"),
+                       ("… missing, pending replay", OpState.MISSING_PENDING),
+                       ("… missing, replay abandoned", OpState.MISSING_ABANDONED),
+                       ("… missing, silent drop", OpState.MISSING_SILENT)):
         rows.append([label, num(getattr(t, key)), pct(t.share(key))])
     rows += [["Orphan audit rows (no operation)", num(s.orphans), ""],
              ["Duplicate audit rows", num(s.duplicates), ""],
@@ -272,7 +281,7 @@ def _controls(c: PackContents) -> list:
                      f"<font color='{colour}'><b>{E(r.result)}</b></font>", E(r.figures)])
     widths = [WIDTH * 0.13, WIDTH * 0.09, WIDTH * 0.30, WIDTH * 0.13, WIDTH * 0.35]
     return [CondPageBreak(60 * mm), P("2. Control mapping", "h1"),
-            P("Each result is computed from the data by the rules documented in the methodology section "
+            P("Each result is computed from the data by the control checks documented in the methodology section "
               "(thresholds configurable under <font face='MONO'>[controls]</font>): <b>met</b>, "
               "<b>met with exceptions</b> or <b>not met</b>."),
             table(rows, widths, extra=extra), PageBreak()]
@@ -292,7 +301,7 @@ def _coverage_rows(frame: pd.DataFrame, key: str, others_from: int | None = None
         d = r._asdict()
         name = E(d[key] if d[key] is not None else "(none)")
         rows.append([f"<i>{name}</i>" if others_from is not None and i >= others_from else name,
-                     num(d["expected"]), num(d["logged"]), num(d["replayed"]), num(d["backfilled"]),
+                     num(d["expected"]), num(d[OpState.LOGGED]), num(d[OpState.REPLAYED]), num(d[OpState.BACKFILLED]),
                      num(d["missing"]), pct(d["coverage_logged"]), pct(d["coverage_after_replay"])])
     return rows
 
@@ -372,8 +381,9 @@ def _replay(c: PackContents) -> list:
                    colWidths=[WIDTH * 0.47, WIDTH * 0.53], style=[("VALIGN", (0, 0), (-1, -1), "TOP"),
                                                                    ("LEFTPADDING", (0, 0), (-1, -1), 0)]),
              P("Error classes", "h2"), table(errs, [WIDTH * 0.4, WIDTH * 0.2], align_right=(1,))]
-    for state, title in (("unconfirmed", "Unconfirmed replays (integrity findings)"),
-                         ("abandoned", "Abandoned replays"), ("retrying", "Still retrying"), ("pending", "Pending")):
+    for state, title in ((ReplayState.UNCONFIRMED, "Unconfirmed replays (integrity findings)"),
+                         (ReplayState.ABANDONED, "Abandoned replays"), (ReplayState.RETRYING, "Still retrying"),
+                         (ReplayState.PENDING, "Pending")):
         part = fe[fe["state"] == state] if len(fe) else fe
         if len(part):
             rows = [["Failure id", "Original time", "Operation", "Tenant", "Operator", "Action", "Attempts"]]
@@ -437,15 +447,15 @@ def _methodology(c: PackContents, m: dict, extracts: list[Extract]) -> list:
     issues = [["Source", "Problem", "Count", "Effect"]] + [
         [E(i.source), E(i.kind + (f" ({i.column})" if i.column else "")), num(i.count), E(i.effect)]
         for i in c.data.issues + c.recon.issues]
-    rules = [*describe(c.recon.tolerance_seconds, c.config.matching.max_replay_attempts),
+    method = [*describe(c.recon.tolerance_seconds, c.config.matching.max_replay_attempts),
              *describe_accuracy_and_remediation(c.recon.tolerance_seconds, c.config.remediation.replay_sla_seconds),
-             *describe_rules(c.thresholds, c.threshold_defaults)]
+             *describe_checks(c.thresholds)]
     story = [P("8. Methodology and source fingerprints", "h1"), P("8.1 Sources", "h2"),
              table(src, [WIDTH * x for x in (0.11, 0.30, 0.24, 0.17, 0.18)]),
              P("The sources were read for this pack when it was built; it never uses the web app's snapshot of an "
                "earlier read.", "small"),
              P("8.2 Matching rules", "h2")]
-    story += [P(E(r)) for r in rules]
+    story += [P(E(r)) for r in method]
     story += [P("8.3 Extract fingerprints", "h2"), table(fp, [WIDTH * 0.2, WIDTH * 0.1, WIDTH * 0.7], align_right=(1,)),
               P(f"manifest.json records these, the configuration hash and the sample seed. Pack id {m['pack_id']} "
                 "is derived from the manifest. The signer certificate's SHA-256 is "
@@ -505,9 +515,10 @@ def _remediation(c: PackContents) -> list:
     bound = ([P(f"The {num(view.shown)} routes most in need of attention of {num(view.total)} (not swept first, then "
                 "unknown, then swept; most silent drops after the fix first), all others summed in one line; every "
                 "route is in remediation.csv.", "small")] if view.folded else [])
-    counts = {k: s.routes_with_status(k) for k in ("swept", "not_swept", "unknown")}
-    text = (f"{num(len(table_))} routes: <b>{num(counts['swept'])} swept</b>, <b>{num(counts['not_swept'])} not swept</b>, "
-            f"{num(counts['unknown'])} unknown; <b>{num(s.silent_after_fix)} operations dropped silently after "
+    counts = {k: s.routes_with_status(k) for k in RouteStatus}
+    text = (f"{num(len(table_))} routes: <b>{num(counts[RouteStatus.SWEPT])} swept</b>, "
+            f"<b>{num(counts[RouteStatus.NOT_SWEPT])} not swept</b>, {num(counts[RouteStatus.UNKNOWN])} unknown; "
+            f"<b>{num(s.silent_after_fix)} operations dropped silently after "
             f"their route's fix</b>; {num(s.replayed_within_sla)} of {num(s.failures_in_period)} failure events replayed "
             "within the SLA of "
             f"{num(sla)} s. Fix times judged at {when(c.generated_at)} UTC.")
@@ -529,4 +540,4 @@ def _remediation(c: PackContents) -> list:
 
 
 def _source(source: str | None) -> str:
-    return {"config": "config", "first_failure_event": "first failure event"}.get(source or "", "—")
+    return {FixSource.CONFIG: "config", FixSource.FIRST_FAILURE_EVENT: "first failure event"}.get(source or "", "—")

@@ -32,7 +32,7 @@ from evidence_app.columns.text import (
 from evidence_app.config.settings import MatchingConfig
 from evidence_app.ingest.flags import parse_flags
 from evidence_app.issues import DataIssue, issue
-from evidence_app.reconcile.rules import ORIGINS
+from evidence_app.reconcile.rules import NULL_ORIGIN, origin_of, origin_unknown
 
 UTC_DTYPE = "datetime64[us, UTC]"
 
@@ -304,10 +304,9 @@ def _origins(raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
     an origin we do not know is not evidence of a live write: counted, and treated as backfill. Worked out once
     per distinct value (a handful), then given to every row by its code."""
     codes, distinct = pd.factorize(raw, use_na_sentinel=True)
-    named = pd.Series(np.asarray(distinct, dtype=object), dtype=TEXT_DTYPE).str.strip().str.lower()
-    named = named.where(named.notna() & (named != ""), "live")
-    unknown = ~named.isin(ORIGINS).to_numpy(dtype=bool)
-    names = tuple(named.where(~unknown, "backfill").tolist()) + ("live",)  # the last: a NULL origin
+    texts = pd.Series(np.asarray(distinct, dtype=object), dtype=TEXT_DTYPE).tolist()
+    unknown = np.array([origin_unknown(t) for t in texts], dtype=bool)
+    names = tuple(str(origin_of(t)) for t in texts) + (str(NULL_ORIGIN),)  # the last: a NULL origin
     codes = np.where(codes < 0, len(names) - 1, codes)
     return compact_labels(codes, names).set_axis(raw.index), np.append(unknown, False)[codes]
 

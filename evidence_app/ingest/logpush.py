@@ -36,6 +36,7 @@ from evidence_app.ingest.canonical import (
     parse_timestamps,
 )
 from evidence_app.ingest.traces import Entry, audit_events, records_in, trace_record
+from evidence_app.reconcile.rules import REPLAY_OUTCOMES
 
 _READ_SIZE = 1 << 16
 FAILURE_FIELDS = (
@@ -43,7 +44,6 @@ FAILURE_FIELDS = (
     "operator", "target", "request_id", "error",
 )
 REPLAY_FIELDS = ("failure_id", "attempt", "outcome", "error", "logged_at")
-REPLAY_OUTCOMES = ("inserted", "duplicate", "failed")
 
 
 @dataclass

@@ -12,7 +12,7 @@ import pandas as pd
 
 from evidence_app.errors import UsageError
 from evidence_app.reconcile.coverage import DIMENSIONS, with_ratios
-from evidence_app.reconcile.rules import OP_STATES, REPLAY_STATES
+from evidence_app.reconcile.rules import OP_STATES, OPEN_REPLAY_STATES, REPLAY_STATES, RouteStatus
 
 ORDERINGS: dict[str, str] = {
     "coverage": "lowest coverage after replay first (then lowest coverage as logged, most missing, name)",
@@ -29,7 +29,7 @@ CAPTION_WORDS: dict[str, str] = {**ORDER_WORDS, "remediation": "by remediation s
 """What a caption says of any bounded view's order, the remediation and replay views' fixed ones too."""
 PLURALS: dict[str, str] = {"operator": "operators", "tenant": "tenants", "route": "routes", "action": "actions",
                            "day": "days"}
-ROUTE_STATUS_RANK: dict[str, int] = {"not_swept": 0, "unknown": 1, "swept": 2}
+ROUTE_STATUS_RANK: dict[str, int] = {RouteStatus.NOT_SWEPT: 0, RouteStatus.UNKNOWN: 1, RouteStatus.SWEPT: 2}
 """Remediation lines rank not swept first, then unknown, then swept (then most silent drops after the fix)."""
 REMEDIATION_COUNTS = ("expected", "missing_silent_before_fix", "missing_silent_after_fix", "failures",
                       "replayed_within_sla", "audit_logged_false", "audit_logged_false_without_failure_event",
@@ -124,7 +124,7 @@ def bounded_replay_routes(table: pd.DataFrame, limit: int) -> BoundedView:
     _check(limit, "coverage")
     if len(table) <= limit:
         return BoundedView("route", "not_replayed", limit, table, table.head(0), len(table))
-    open_ = table[[s for s in REPLAY_STATES if s != "replayed"]].sum(axis=1).to_numpy()
+    open_ = table[list(OPEN_REPLAY_STATES)].sum(axis=1).to_numpy()
     every = table[list(REPLAY_STATES)].sum(axis=1).to_numpy()
     keys = [(-int(o), -int(e), _name_key(r)) for o, e, r in zip(open_, every, table["route"])]
     return _fold(table, "route", _ranks(keys), limit, len(table), _replay_line, "not_replayed")

@@ -13,14 +13,11 @@ import pyarrow.compute as pc
 
 from evidence_app.columns.text import TEXT_DTYPE, codes_of, expanded
 from evidence_app.errors import UsageError
-from evidence_app.reconcile.rules import COVERED_STATES, LOGGED_STATES, MISSING_STATES, OP_STATES
+from evidence_app.reconcile.rules import COVERED_STATES, LOGGED_STATES, MISSING_STATES, OP_STATES, RowStatus
 from evidence_app.reconcile.states import Reconciliation
 
 DIMENSIONS = ("day", "operator", "route", "tenant", "action")
-COUNT_FIELDS = (
-    "expected", "logged", "replayed", "backfilled", "missing",
-    "missing_pending", "missing_abandoned", "missing_silent",
-)
+COUNT_FIELDS = ("expected", *COVERED_STATES, "missing", *MISSING_STATES)
 RATIO_FIELDS = ("coverage_logged", "coverage_after_replay")
 EXCEPTION_FIELDS = ("kind", "operation_id", "audit_id", "day", "operator", "tenant", "action", "route", "occurred_at",
                     "detail")
@@ -148,7 +145,7 @@ def exceptions_table(recon: Reconciliation) -> pd.DataFrame:
     """Every operation not covered, every orphan or duplicate row, and every inaccurate or incomplete row (a row
     may be listed under several kinds), oldest first."""
     ops = recon.operations
-    missing = ops[ops["state"].str.startswith("missing_")]
+    missing = ops[ops["state"].isin(MISSING_STATES)]
     op_part = pd.DataFrame(
         {
             "kind": missing["state"],
@@ -164,7 +161,7 @@ def exceptions_table(recon: Reconciliation) -> pd.DataFrame:
         }
     )
     rows = recon.rows
-    odd = rows[rows["status"] != "matched"]
+    odd = rows[rows["status"] != RowStatus.MATCHED]
     parts = [op_part, _row_part(odd, odd["status"], "")]
     for kind in ROW_FINDINGS:
         found = rows[rows[kind].notna()] if kind in rows else rows.head(0)

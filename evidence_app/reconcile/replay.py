@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -10,24 +9,7 @@ import numpy as np
 import pandas as pd
 
 from evidence_app.reconcile import rules
-from evidence_app.reconcile.rules import CLAIMED_OUTCOMES, REPLAY_STATES
-
-_ERROR_CLASSES = (
-    ("overloaded", re.compile(r"overload|too many|busy|capacity|rate.?limit|\b429\b|\b503\b", re.I)),
-    ("reset", re.compile(r"reset|aborted|broken pipe|closed", re.I)),
-    ("network", re.compile(r"network|timeout|timed out|unreachable|dns|connect|socket", re.I)),
-    ("constraint", re.compile(r"constraint|unique|duplicate|foreign key|not null", re.I)),
-)
-
-
-def error_class(message: str | None) -> str:
-    """A coarse class for an error text: overloaded, reset, network, constraint or other."""
-    if not message:
-        return "unknown"
-    for name, pattern in _ERROR_CLASSES:
-        if pattern.search(message):
-            return name
-    return "other"
+from evidence_app.reconcile.rules import CLAIMED_OUTCOMES, REPLAY_STATES, ReplayOutcome, ReplayState, error_class
 
 
 def attempt_summary(replays: pd.DataFrame) -> pd.DataFrame:
@@ -41,7 +23,8 @@ def attempt_summary(replays: pd.DataFrame) -> pd.DataFrame:
     distinct = numbered.groupby("failure_id")["attempt"].nunique()
     highest = numbered.groupby("failure_id")["attempt"].max()
     unnumbered = replays[replays["attempt"].isna()].groupby("failure_id").size()
-    failed_errors = replays[replays["outcome"] == "failed"].sort_values("logged_at").groupby("failure_id")["error"].last()
+    failed = replays[replays["outcome"] == ReplayOutcome.FAILED]
+    failed_errors = failed.sort_values("logged_at").groupby("failure_id")["error"].last()
     index = g.size().index
     attempts = pd.concat([distinct.reindex(index).fillna(0) + unnumbered.reindex(index).fillna(0),
                           highest.reindex(index).fillna(0)], axis=1).max(axis=1).astype(int)
@@ -71,7 +54,8 @@ def failure_states(
     summary = attempt_summary(replays).reindex(failures["failure_id"])
     attempts = summary["attempts"].fillna(0).astype(int).to_numpy()
     claimed = summary["claimed"].astype("boolean").fillna(False).to_numpy(dtype=bool)
-    state = [rules.replay_state(bool(c), bool(k), int(a), max_attempts) for c, k, a in zip(covered, claimed, attempts)]
+    state = [str(rules.replay_state(bool(c), bool(k), int(a), max_attempts))
+             for c, k, a in zip(covered, claimed, attempts)]
     done_at = cover_inserted_at.reset_index(drop=True)
     claimed_at = summary["claimed_at"].reset_index(drop=True).astype("datetime64[us, UTC]")
     done_at = done_at.where(done_at.notna(), claimed_at)
@@ -109,7 +93,7 @@ def replay_status(failures: pd.DataFrame, as_of: datetime, skipped_log_lines: in
     """Summarise failure states; ages are measured at ``as_of``."""
     counts = failures["state"].value_counts() if not failures.empty else pd.Series(dtype=int)
     states = {s: int(counts.get(s, 0)) for s in REPLAY_STATES}
-    pending = failures[failures["state"] == "pending"] if not failures.empty else failures
+    pending = failures[failures["state"] == ReplayState.PENDING] if not failures.empty else failures
     oldest = None
     if not pending.empty:
         oldest = float((pd.Timestamp(as_of) - pending["created_at"].min()).total_seconds())

@@ -5,6 +5,11 @@ columns at once and takes its constants and its order from here; ``states.py`` a
 build the states with the functions below. Tests of the rules read this module, and a test holds
 the kernel to a plain, record-by-record reference built only from these functions.
 
+The vocabulary comes first: every state, status and outcome as a StrEnum (:class:`OpState`, :class:`RowStatus`,
+:class:`ReplayState`, :class:`ReplayOutcome`, :class:`RouteStatus`, :class:`Origin`, :class:`FixSource`,
+:class:`ErrorClass`), and the defaults of the settings that shape the rules; other modules import them and never
+write one as a literal (``tests/test_rule_literals.py``).
+
 The clauses, in DESIGN.md's order:
 
 1. Candidates: a row may match an operation by equal request id (and action; time does not
@@ -21,8 +26,9 @@ The clauses, in DESIGN.md's order:
 4. Operation states: covered by its row's origin (``logged``/``replayed``/``backfilled``), else
    missing by what the Worker logs say (``missing_pending``/``missing_abandoned``/
    ``missing_silent``). → :func:`operation_state`
-5. Replay states of failure events and the attempts count. → :func:`failure_row_exists`,
-   :func:`replay_state`, :func:`attempts_made`, :func:`replay_latency_seconds`
+5. Replay states of failure events and the attempts count, and the class of each failure's error.
+   → :func:`failure_row_exists`, :func:`replay_state`, :func:`attempts_made`, :func:`replay_latency_seconds`,
+   :func:`error_class`
 6. Coverage as logged and after replay; what "complete" means. → :func:`coverage_ratios`,
    :func:`complete`
 7. The window: records selected by their (original) time, sources read past each edge.
@@ -37,18 +43,103 @@ The clauses, in DESIGN.md's order:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 # ------------------------------------------------------------------ vocabulary
+# Every name the frames hold for a state, a status or an outcome is a member below (a StrEnum member equals
+# the plain string, so frames, JSON and CSV keep their text); no other module writes one as a literal
+# (tests/test_rule_literals.py).
 
-ORIGINS = ("live", "replay", "backfill")
+
+class Origin(StrEnum):
+    """Where an audit row came from (``origin``), in priority order: a live row beats a replayed one, …"""
+
+    LIVE = "live"
+    REPLAY = "replay"
+    BACKFILL = "backfill"
+
+
+class RowStatus(StrEnum):
+    """An audit row's one status (clause 3)."""
+
+    MATCHED = "matched"
+    DUPLICATE = "duplicate"
+    ORPHAN = "orphan"
+
+
+class OpState(StrEnum):
+    """An operation's one state (clause 4): covered by its row's origin, else missing by what the logs say."""
+
+    LOGGED = "logged"
+    REPLAYED = "replayed"
+    BACKFILLED = "backfilled"
+    MISSING_PENDING = "missing_pending"
+    MISSING_ABANDONED = "missing_abandoned"
+    MISSING_SILENT = "missing_silent"
+
+
+class ReplayState(StrEnum):
+    """A failure event's one replay state (clause 5)."""
+
+    REPLAYED = "replayed"
+    PENDING = "pending"
+    RETRYING = "retrying"
+    ABANDONED = "abandoned"
+    UNCONFIRMED = "unconfirmed"
+
+
+class ReplayOutcome(StrEnum):
+    """What the replay cron's ``audit_log_replay`` event says of one attempt."""
+
+    INSERTED = "inserted"
+    DUPLICATE = "duplicate"
+    FAILED = "failed"
+
+
+class RouteStatus(StrEnum):
+    """A route's remediation status (clause 9)."""
+
+    SWEPT = "swept"
+    NOT_SWEPT = "not_swept"
+    UNKNOWN = "unknown"
+
+
+class FixSource(StrEnum):
+    """Where a route's effective fix time comes from (clause 9)."""
+
+    CONFIG = "config"
+    FIRST_FAILURE_EVENT = "first_failure_event"
+
+
+class ErrorClass(StrEnum):
+    """A coarse class of a failed INSERT's error text (:func:`error_class`)."""
+
+    OVERLOADED = "overloaded"
+    RESET = "reset"
+    NETWORK = "network"
+    CONSTRAINT = "constraint"
+    OTHER = "other"
+    UNKNOWN = "unknown"
+
+
+def _texts(members: Iterable[StrEnum]) -> tuple[str, ...]:
+    """Members as the plain strings the frames hold (a tuple of these orders categories and columns)."""
+    return tuple(str(m) for m in members)
+
+
+ORIGINS: tuple[str, ...] = _texts(Origin)
 """Where an audit row came from, in priority order (a live row beats a replayed one, …)."""
-NULL_ORIGIN = "live"
+NULL_ORIGIN = Origin.LIVE
 """``origin`` NULL (or blank) means the row was written live."""
-UNKNOWN_ORIGIN = "backfill"
+UNKNOWN_ORIGIN = Origin.BACKFILL
 """An origin we do not know is no evidence of a live write: it ranks, and counts, as backfill."""
+
+DEFAULT_TOLERANCE_SECONDS = 120
+"""``[matching] tolerance_seconds`` when not set: how far apart a key match's times may lie."""
 
 KEY_FIELDS = ("action", "tenant", "operator", "target")
 """The fields that must all be equal for a key match (action ↔ operation through the config's map)."""
@@ -62,7 +153,13 @@ def origin_of(raw: str | None) -> str:
     text = (raw or "").strip().lower()
     if not text:
         return NULL_ORIGIN
-    return text if text in ORIGINS else UNKNOWN_ORIGIN
+    return Origin(text) if text in ORIGINS else UNKNOWN_ORIGIN
+
+
+def origin_unknown(raw: str | None) -> bool:
+    """Whether a row names an origin the rules do not know (counted as a data issue; it ranks as backfill)."""
+    text = (raw or "").strip().lower()
+    return bool(text) and text not in ORIGINS
 
 
 # ------------------------------------------------------------------ 1. candidates
@@ -153,26 +250,26 @@ def accept_greedily(pairs_in_priority_order: Iterable[tuple[int, int]]) -> dict[
 
 # ------------------------------------------------------------------ 3. row statuses
 
-ROW_STATUSES = ("matched", "duplicate", "orphan")
+ROW_STATUSES: tuple[str, ...] = _texts(RowStatus)
 
 
 def row_status(serves_an_operation: bool, has_a_candidate: bool) -> str:
     """``matched`` when the row covers an operation; ``duplicate`` when it could have matched one (which
     another row covers: a replay of a row that had landed, a replay run twice); else ``orphan``."""
     if serves_an_operation:
-        return "matched"
-    return "duplicate" if has_a_candidate else "orphan"
+        return RowStatus.MATCHED
+    return RowStatus.DUPLICATE if has_a_candidate else RowStatus.ORPHAN
 
 
 # ------------------------------------------------------------------ 4. operation states
 
-OP_STATES = ("logged", "replayed", "backfilled", "missing_pending", "missing_abandoned", "missing_silent")
-COVERED_STATES = ("logged", "replayed", "backfilled")
+OP_STATES: tuple[str, ...] = _texts(OpState)
+COVERED_STATES: tuple[str, ...] = _texts((OpState.LOGGED, OpState.REPLAYED, OpState.BACKFILLED))
 """States that count as covered after replay."""
-LOGGED_STATES = ("logged",)
+LOGGED_STATES: tuple[str, ...] = _texts((OpState.LOGGED,))
 """States that count as covered as logged (live rows only)."""
-MISSING_STATES = ("missing_pending", "missing_abandoned", "missing_silent")
-STATE_OF_ORIGIN = {"live": "logged", "replay": "replayed", "backfill": "backfilled"}
+MISSING_STATES: tuple[str, ...] = _texts((OpState.MISSING_PENDING, OpState.MISSING_ABANDONED, OpState.MISSING_SILENT))
+STATE_OF_ORIGIN = {Origin.LIVE: OpState.LOGGED, Origin.REPLAY: OpState.REPLAYED, Origin.BACKFILL: OpState.BACKFILLED}
 """The covered state an operation takes from the origin of the row covering it."""
 
 
@@ -182,17 +279,20 @@ def operation_state(covering_origin: str | None, failure_state: str | None) -> s
     if covering_origin is not None:
         return STATE_OF_ORIGIN[covering_origin if covering_origin in ORIGINS else UNKNOWN_ORIGIN]
     if failure_state is None:
-        return "missing_silent"
-    return "missing_abandoned" if failure_state == "abandoned" else "missing_pending"
+        return OpState.MISSING_SILENT
+    return OpState.MISSING_ABANDONED if failure_state == ReplayState.ABANDONED else OpState.MISSING_PENDING
 
 
 # ------------------------------------------------------------------ 5. failure events, replays
 
-REPLAY_STATES = ("replayed", "pending", "retrying", "abandoned", "unconfirmed")
-REPLAY_OUTCOMES = ("inserted", "duplicate", "failed")
-CLAIMED_OUTCOMES = ("inserted", "duplicate")
+REPLAY_STATES: tuple[str, ...] = _texts(ReplayState)
+OPEN_REPLAY_STATES: tuple[str, ...] = _texts(s for s in ReplayState if s != ReplayState.REPLAYED)
+"""Failure events whose row does not exist (yet): the replay backlog and its findings."""
+REPLAY_OUTCOMES: tuple[str, ...] = _texts(ReplayOutcome)
+CLAIMED_OUTCOMES: tuple[str, ...] = _texts((ReplayOutcome.INSERTED, ReplayOutcome.DUPLICATE))
 """Outcomes with which the replay job claims the row exists."""
 DEFAULT_MAX_REPLAY_ATTEMPTS = 24
+"""``[matching] max_replay_attempts`` when not set: the attempts after which a replay is abandoned."""
 
 
 def attempts_made(attempt_numbers: Iterable[float | None]) -> int:
@@ -218,12 +318,31 @@ def replay_state(row_exists: bool, claimed: bool, attempts: int, max_attempts: i
     origin); ``unconfirmed`` when the job claimed success but no such row exists (an integrity finding);
     ``pending`` before any attempt; ``abandoned`` once attempts reach the budget; else ``retrying``."""
     if row_exists:
-        return "replayed"
+        return ReplayState.REPLAYED
     if claimed:
-        return "unconfirmed"
+        return ReplayState.UNCONFIRMED
     if attempts == 0:
-        return "pending"
-    return "abandoned" if attempts >= max_attempts else "retrying"
+        return ReplayState.PENDING
+    return ReplayState.ABANDONED if attempts >= max_attempts else ReplayState.RETRYING
+
+
+_ERROR_PATTERNS = (
+    (ErrorClass.OVERLOADED, re.compile(r"overload|too many|busy|capacity|rate.?limit|\b429\b|\b503\b", re.I)),
+    (ErrorClass.RESET, re.compile(r"reset|aborted|broken pipe|closed", re.I)),
+    (ErrorClass.NETWORK, re.compile(r"network|timeout|timed out|unreachable|dns|connect|socket", re.I)),
+    (ErrorClass.CONSTRAINT, re.compile(r"constraint|unique|duplicate|foreign key|not null", re.I)),
+)
+"""The error classes reported per failure event, tried in this order (the first that matches wins)."""
+
+
+def error_class(message: str | None) -> str:
+    """A coarse class for an error text: overloaded, reset, network, constraint or other (unknown: none given)."""
+    if not message:
+        return ErrorClass.UNKNOWN
+    for name, pattern in _ERROR_PATTERNS:
+        if pattern.search(message):
+            return name
+    return ErrorClass.OTHER
 
 
 def replay_latency_seconds(original: datetime, inserted_at: datetime | None,
@@ -313,10 +432,11 @@ def detail(fields: Iterable[str]) -> str:
 
 # ------------------------------------------------------------------ 9. remediation per route
 
-FIX_SOURCES = ("config", "first_failure_event")
+FIX_SOURCES: tuple[str, ...] = _texts(FixSource)
 """Where a route's effective fix time comes from."""
-ROUTE_STATUSES = ("swept", "not_swept", "unknown")
+ROUTE_STATUSES: tuple[str, ...] = _texts(RouteStatus)
 DEFAULT_REPLAY_SLA_SECONDS = 3600
+"""``[remediation] replay_sla_seconds`` when not set: a replay within this many seconds is within the SLA."""
 
 
 def effective_fix(configured_us: int | None, first_failure_logged_us: int | None,
@@ -327,9 +447,9 @@ def effective_fix(configured_us: int | None, first_failure_logged_us: int | None
     (the fix's first visible trace). A time later than ``as_of`` is not in force yet: a configured fix still
     to come falls back to the failure events, an event logged later is not seen yet. None: no fix time."""
     if configured_us is not None and configured_us <= as_of_us:
-        return configured_us, "config"
+        return configured_us, FixSource.CONFIG
     if first_failure_logged_us is not None and first_failure_logged_us <= as_of_us:
-        return first_failure_logged_us, "first_failure_event"
+        return first_failure_logged_us, FixSource.FIRST_FAILURE_EVENT
     return None, None
 
 
@@ -351,8 +471,8 @@ def route_status(has_fix: bool, silent_drops: int, silent_after_fix: int) -> str
     after the fix time, or silent drops and no fix time at all; ``unknown``: no fix time and no silent drops
     (then no failure event names the route either, or it would give the fix time)."""
     if has_fix:
-        return "not_swept" if silent_after_fix else "swept"
-    return "not_swept" if silent_drops else "unknown"
+        return RouteStatus.NOT_SWEPT if silent_after_fix else RouteStatus.SWEPT
+    return RouteStatus.NOT_SWEPT if silent_drops else RouteStatus.UNKNOWN
 
 
 def flag_false_without_failure_event(audit_logged: bool | None, has_failure_event: bool) -> bool:

@@ -9,7 +9,7 @@ import plotly.io as pio
 from evidence_app import palette
 from evidence_app.reconcile import OP_STATES
 from evidence_app.reconcile.coverage import Totals
-from evidence_app.reconcile.rules import REPLAY_STATES
+from evidence_app.reconcile.rules import REPLAY_STATES, OpState
 from evidence_app.ui.components import chart_text
 
 # Every new figure copies the default template; naming one per figure copied a second (~0.1 s a figure).
@@ -24,7 +24,7 @@ def daily_trend(by_day: pd.DataFrame) -> go.Figure:
     for col, name, colour in (("coverage_logged", "as logged", palette.BLUE),
                               ("coverage_after_replay", "after replay", palette.SKY)):
         fig.add_scatter(x=by_day["day"], y=by_day[col].astype(float) * 100, name=name, mode="lines",
-                        line=dict(color=colour, width=2), customdata=by_day[["expected", "logged", "missing"]],
+                        line=dict(color=colour, width=2), customdata=by_day[["expected", OpState.LOGGED, "missing"]],
                         hovertemplate="%{x}<br>" + name + ": %{y:.2f}%<br>expected %{customdata[0]:,}"
                                       "<br>logged %{customdata[1]:,}<br>missing %{customdata[2]:,}<extra></extra>")
     fig.update_layout(title="Daily coverage", yaxis=dict(title="coverage", ticksuffix="%", range=[0, 101]), **LAYOUT)

@@ -4,6 +4,7 @@ import html
 
 import streamlit as st
 
+from evidence_app.reconcile.rules import OpState
 from evidence_app.render import to_csv
 from evidence_app.ui import charts, data
 from evidence_app.ui.access import download
@@ -93,7 +94,7 @@ if day != days[0]:
     cell = cell[cell["day"] == day]
 if operator != operators[0]:
     cell = cell[cell["operator"] == operator]
-expected, logged = int(cell["expected"].sum()), int(cell["logged"].sum())
+expected, logged = int(cell["expected"].sum()), int(cell[OpState.LOGGED].sum())
 st.markdown(f"**{num(len(shown))} exceptions** in this selection · {num(expected)} operations expected, "
             f"{num(logged)} logged ({pct(logged / expected if expected else None)} as logged)")
 st.dataframe(shown, hide_index=True, width="stretch")

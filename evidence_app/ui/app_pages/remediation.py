@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from evidence_app.reconcile.rules import RouteStatus
 from evidence_app.render import to_csv
 from evidence_app.ui import data
 from evidence_app.ui.access import download
@@ -20,9 +21,9 @@ s = guarded(lambda: data.summary(v))
 routes = s.remediation
 
 cols = st.columns(5)
-cols[0].metric("Routes swept", num(s.routes_with_status("swept")))
-cols[1].metric("Routes not swept", num(s.routes_with_status("not_swept")))
-cols[2].metric("Routes unknown", num(s.routes_with_status("unknown")))
+cols[0].metric("Routes swept", num(s.routes_with_status(RouteStatus.SWEPT)))
+cols[1].metric("Routes not swept", num(s.routes_with_status(RouteStatus.NOT_SWEPT)))
+cols[2].metric("Routes unknown", num(s.routes_with_status(RouteStatus.UNKNOWN)))
 cols[3].metric("Silent drops after the fix", num(s.silent_after_fix))
 cols[4].metric("Replayed within SLA", f"{num(s.replayed_within_sla)} of {num(s.failures_in_period)}")
 cols = st.columns(5)
@@ -36,9 +37,9 @@ if routes.empty:
     st.stop()
 
 worst = guarded(lambda: data.worst_remediation_routes(v, ROUTES_SHOWN))
-not_swept = s.routes_with_status("not_swept")
+not_swept = s.routes_with_status(RouteStatus.NOT_SWEPT)
 if not_swept:
-    named = [r for r, status in zip(worst.named["route"], worst.named["status"]) if status == "not_swept"]
+    named = [r for r, status in zip(worst.named["route"], worst.named["status"]) if status == RouteStatus.NOT_SWEPT]
     listed = ", ".join(str(r) if r is not None else "(no route)" for r in named[:NOT_SWEPT_NAMED])
     more = ", … (all in the CSV download)" if not_swept > NOT_SWEPT_NAMED else ""
     st.error(f"Not swept: {num(not_swept)} route{'s' if not_swept != 1 else ''} — {plain(listed)}{more}. Operations "

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from evidence_app.reconcile.rules import REPLAY_STATES, ReplayState
 from evidence_app.render import to_csv
 from evidence_app.ui import charts, data
 from evidence_app.ui.access import download
@@ -17,10 +18,11 @@ fe = guarded(lambda: data.failures(v))
 t = s.totals
 
 cols = st.columns(5)
-for col, state in zip(cols, ("replayed", "pending", "retrying", "abandoned", "unconfirmed")):
+for col, state in zip(cols, REPLAY_STATES):
     col.metric(f"Failures {state}", num(s.replay.states[state]))
 cols = st.columns(5)
-cols[0].metric("Backlog (pending + retrying)", num(s.replay.states["pending"] + s.replay.states["retrying"]))
+backlog = s.replay.states[ReplayState.PENDING] + s.replay.states[ReplayState.RETRYING]
+cols[0].metric("Backlog (pending + retrying)", num(backlog))
 cols[1].metric("Oldest pending", hours(s.replay.oldest_pending_age_seconds))
 cols[2].metric("Latency p50", hours(s.replay.latency_p50))
 cols[3].metric("Latency p95", hours(s.replay.latency_p95))
@@ -31,11 +33,13 @@ if fe.empty:
     empty_state("No failure events in this period and scope: nothing awaits replay.")
     st.stop()
 
-if s.replay.states["unconfirmed"]:
-    st.error(f"{s.replay.states['unconfirmed']} unconfirmed replays: the replay job logged success but no such "
+unconfirmed = s.replay.states[ReplayState.UNCONFIRMED]
+if unconfirmed:
+    st.error(f"{unconfirmed} unconfirmed replays: the replay job logged success but no such "
              "audit row exists. Each is an integrity finding.")
-    st.dataframe(fe[fe["state"] == "unconfirmed"][["failure_id", "created_at", "operation_id", "tenant", "operator",
-                                                   "action", "attempts"]], hide_index=True, width="stretch")
+    claimed = fe[fe["state"] == ReplayState.UNCONFIRMED]
+    st.dataframe(claimed[["failure_id", "created_at", "operation_id", "tenant", "operator", "action", "attempts"]],
+                 hide_index=True, width="stretch")
 
 st.plotly_chart(charts.failures_over_time(fe), width="stretch")
 left, right = st.columns(2)
