@@ -169,13 +169,12 @@ def _rule_monitoring(s: Summary, recon: Reconciliation, t: Mapping[str, Any]) ->
 
 
 def _rule_remediation(s: Summary, recon: Reconciliation, t: Mapping[str, Any]) -> tuple[str, str]:
-    table = s.remediation
-    if table is None or table.empty:
+    r = s.remediation
+    if r.route_count == 0:
         return NOT_MET, "no routes in scope: nothing evidences the remediation"
-    counts = {status: s.routes_with_status(status) for status in ("swept", "not_swept", "unknown")}
-    mismatches = int(table["audit_logged_false_without_failure_event"].sum()
-                     + table["audit_logged_true_not_logged"].sum())
-    figures = (f"{len(table)} routes: {counts['swept']} swept, {counts['not_swept']} not swept, {counts['unknown']} "
+    counts = {"swept": r.swept, "not_swept": r.not_swept, "unknown": r.unknown}
+    mismatches = r.flag_mismatches
+    figures = (f"{r.route_count} routes: {counts['swept']} swept, {counts['not_swept']} not swept, {counts['unknown']} "
                f"unknown; {s.silent_after_fix:,} dropped silently after the fix; {mismatches:,} audit_logged flags "
                "contradicting the logs")
     if counts["not_swept"]:
@@ -189,7 +188,7 @@ def _rule_incident_response(s: Summary, recon: Reconciliation, t: Mapping[str, A
     failures, within = s.failures_in_period, s.replayed_within_sla
     if failures == 0:
         return MET, "no failure events in the period: nothing to respond to"
-    sla = int(s.remediation["replay_sla_seconds"].iloc[0])
+    sla = s.remediation.replay_sla_seconds
     figures = f"{within:,} of {failures:,} failure events replayed within the SLA of {sla:,} s ({_pct(within / failures)})"
     return _grade(within / failures, t["replay_sla_met_at"], t["replay_sla_exceptions_at"]), figures
 

@@ -113,7 +113,7 @@ def gather(config: Config, period: Period, scope: Scope, generated_at: datetime,
                             if s.d1_dump is not None], data.logs.files),
         tools=tool_versions(),
         access_limit=access_limit,
-        views=_views(tables, by_day_operator, summary.remediation),
+        views=_views(tables, by_day_operator, summary.remediation.routes),
     )
 
 

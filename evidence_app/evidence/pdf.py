@@ -437,7 +437,7 @@ def _methodology(c: PackContents, m: dict, extracts: list[Extract]) -> list:
         [E(i.source), E(i.kind + (f" ({i.column})" if i.column else "")), num(i.count), E(i.effect)]
         for i in c.data.issues + c.recon.issues]
     rules = [*describe(c.recon.tolerance_seconds, c.config.matching.max_replay_attempts),
-             *describe_accuracy_and_remediation(c.recon.tolerance_seconds, c.config.remediation.replay_sla_seconds),
+             *describe_accuracy_and_remediation(c.recon.tolerance_seconds, c.summary.remediation.replay_sla_seconds),
              *describe_rules(c.thresholds, c.threshold_defaults)]
     story = [P("8. Methodology and source fingerprints", "h1"), P("8.1 Sources", "h2"),
              table(src, [WIDTH * x for x in (0.11, 0.30, 0.24, 0.17, 0.18)]),
@@ -489,8 +489,8 @@ def _route_name(route: str | None) -> str:
 
 def _remediation(c: PackContents) -> list:
     """5: did the fix work, per route; were the rows that landed accurate and complete."""
-    s, table_ = c.summary, c.summary.remediation
-    sla = c.config.remediation.replay_sla_seconds
+    s, rem = c.summary, c.summary.remediation
+    sla = rem.replay_sla_seconds
     view = c.view("remediation", "remediation")
     lines = view.lines
     fixes = [_FIX_HEAD] + [
@@ -504,12 +504,11 @@ def _remediation(c: PackContents) -> list:
     bound = ([P(f"The {num(view.shown)} routes most in need of attention of {num(view.total)} (not swept first, then "
                 "unknown, then swept; most silent drops after the fix first), all others summed in one line; every "
                 "route is in remediation.csv.", "small")] if view.folded else [])
-    counts = {k: s.routes_with_status(k) for k in ("swept", "not_swept", "unknown")}
-    text = (f"{num(len(table_))} routes: <b>{num(counts['swept'])} swept</b>, <b>{num(counts['not_swept'])} not swept</b>, "
-            f"{num(counts['unknown'])} unknown; <b>{num(s.silent_after_fix)} operations dropped silently after "
-            f"their route's fix</b>; {num(s.replayed_within_sla)} of {num(s.failures_in_period)} failure events replayed "
+    text = (f"{num(rem.route_count)} routes: <b>{num(rem.swept)} swept</b>, <b>{num(rem.not_swept)} not swept</b>, "
+            f"{num(rem.unknown)} unknown; <b>{num(rem.silent_after_fix)} operations dropped silently after "
+            f"their route's fix</b>; {num(rem.replayed_within_sla)} of {num(rem.failures)} failure events replayed "
             "within the SLA of "
-            f"{num(sla)} s. Fix times judged at {when(c.generated_at)} UTC.")
+            f"{num(sla)} s. Fix times judged at {when(rem.judged_at)} UTC.")
     return [P("5. Remediation and accuracy", "h1"),
             P("Is the fix in place on every route? A route is <b>swept</b> when it has an effective fix time and no "
               "operation after it was dropped silently, <b>not swept</b> when operations after its fix time (or, "

@@ -237,14 +237,14 @@ def _summary(path: str | None, start: date, end: date, scope: Scope, as_of: date
 
 def worst_remediation_routes(v: View, limit: int) -> BoundedView:
     """The ``limit`` routes most in need of remediation (the pack's order), the rest in one line whose counts are
-    exact sums (core: bounded_remediation of the summary's remediation table)."""
+    exact sums (core: bounded_remediation of the summary's per-route remediation table)."""
     return _worst_remediation(*bounded(v).key, v.as_of, limit)
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def _worst_remediation(path: str | None, start: date, end: date, scope: Scope, as_of: datetime,
                        limit: int) -> BoundedView:
-    return bounded_remediation(_summary(path, start, end, scope, as_of).remediation, limit)
+    return bounded_remediation(_summary(path, start, end, scope, as_of).remediation.routes, limit)
 
 
 def controls(v: View) -> list[ControlResult]:
