@@ -28,7 +28,7 @@ from reportlab.platypus import (
 from evidence_app import palette
 from evidence_app.assess.controls import describe_rules
 from evidence_app.evidence import charts
-from evidence_app.evidence.contents import PackContents
+from evidence_app.evidence.contents import DimensionViews, PackContents
 from evidence_app.evidence.extracts import BREAKDOWN_NAMES, EXTRACT_NAMES, MANIFEST, Extract
 from evidence_app.evidence.fonts import font_names
 from evidence_app.evidence.trust import colon_hex
@@ -301,17 +301,18 @@ def _bounded_table(view: BoundedView) -> Table:
                  align_right=range(1, 8))
 
 
-def _bounded_section(c: PackContents, number: str, dimension: str, chart: bool = False) -> list:
+def _bounded_section(number: str, views: DimensionViews, chart: bool = False) -> list:
     """One dimension: a caption saying what is shown and where the rest is, the worst lines by coverage (with the
     bar chart for operators) and, when some were folded, the worst lines by missing count."""
-    worst = c.view(dimension, "coverage")
+    worst = views.by_coverage
+    dimension = worst.dimension
     story = [CondPageBreak(70 * mm), P(f"{number} By {dimension}", "h2"),
              P(_sentence(worst.caption(FULL_LIST[dimension])) + ".", "small"), Spacer(1, 1.5 * mm)]
     if chart:
         story += [charts.operator_bars(worst.lines, WIDTH), Spacer(1, 3 * mm)]
     story.append(_bounded_table(worst))
     if worst.folded:
-        most = c.view(dimension, "missing")
+        most = views.by_missing
         story += [Spacer(1, 2 * mm), P(_sentence(most.caption()) + ":", "small"),
                   _bounded_table(most)]
     return story
@@ -323,12 +324,12 @@ def _sentence(text: str) -> str:
 
 
 def _coverage(c: PackContents) -> list:
-    heat = c.view("day × operator", "coverage_logged")
+    heat = c.views.heat_map
     heat_note = [P(f"Rows: {E(heat.caption())}, ranked over the whole period; every operator's days are in "
                    "coverage.csv.", "small")] if heat.folded else []
     rows = [*dict.fromkeys(heat.named["operator"].dropna()), heat.others_label] if heat.folded else None
-    story = [P("3. Coverage", "h1"), *_bounded_section(c, "3.1", "operator", chart=True),
-             *_bounded_section(c, "3.2", "tenant"), *_bounded_section(c, "3.3", "route"),
+    story = [P("3. Coverage", "h1"), *_bounded_section("3.1", c.views.operator, chart=True),
+             *_bounded_section("3.2", c.views.tenant), *_bounded_section("3.3", c.views.route),
              PageBreak(), P("3.4 By day", "h2"), charts.daily_trend(c.by_day, WIDTH), Spacer(1, 3 * mm),
              P("3.5 Day × operator (coverage as logged)", "h2"),
              *heat_note,
@@ -491,7 +492,7 @@ def _remediation(c: PackContents) -> list:
     """5: did the fix work, per route; were the rows that landed accurate and complete."""
     s, rem = c.summary, c.summary.remediation
     sla = rem.replay_sla_seconds
-    view = c.view("remediation", "remediation")
+    view = c.views.remediation
     lines = view.lines
     fixes = [_FIX_HEAD] + [
         [_route_name(r.route), when(r.effective_fixed_at), E(_source(r.fix_source)), num(r.expected),
