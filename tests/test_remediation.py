@@ -326,6 +326,7 @@ def test_the_summarys_facts_are_the_sums_of_the_cli_table(scenario):
         total["audit_logged_false"], total["audit_logged_false_without_failure_event"],
         total["audit_logged_true_not_logged"]) == (1, 1, 1)
     assert r.flag_mismatches == 2 and r.judged_at == datetime(2026, 10, 30, tzinfo=timezone.utc)
-    figures = {c.control.rule: c.figures for c in evaluate_controls(s, scenario.recon(), load_config(scenario.write()).controls)}
+    controls = evaluate_controls(s, scenario.recon(), load_config(scenario.write()).controls)
+    figures = {c.control.rule: c.figures for c in controls}
     assert "within the SLA of 600 s" in figures["incident_response"]
     assert figures["remediation"].startswith("4 routes: 2 swept, 1 not swept, 1 unknown; 2 dropped silently")

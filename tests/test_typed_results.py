@@ -13,16 +13,18 @@ from datetime import date, datetime, timezone
 import pytest
 from click.testing import CliRunner
 
+from evidence_app.assess.summary import Summary
 from evidence_app.cli import main
 from evidence_app.config.settings import load_config
 from evidence_app.evidence.contents import PACK_LINES, DimensionViews, PackContents, PackViews, gather
 from evidence_app.evidence.extracts import iter_extracts
-from evidence_app.reconcile import Period, Scope
-from evidence_app.reconcile.bounded import bounded_remediation, bounded_view
+from evidence_app.reconcile import Period, ReplayStatus, Scope
+from evidence_app.reconcile.bounded import BoundedView, bounded_remediation, bounded_view
+from evidence_app.reconcile.coverage import Totals
 from evidence_app.reconcile.remediation import RemediationSummary
 from evidence_app.render import records
 
-TYPES = [RemediationSummary, PackContents, PackViews, DimensionViews]
+TYPES = [Summary, Totals, ReplayStatus, RemediationSummary, BoundedView, PackContents, PackViews, DimensionViews]
 PERIOD = ["--start", "2026-08-01", "--end", "2026-10-29"]
 AS_OF = "2026-10-30T00:00:00Z"
 
