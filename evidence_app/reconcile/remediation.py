@@ -58,7 +58,7 @@ class RemediationSummary:
     silent_after_fix: int
     """Operations dropped silently at or after their route's effective fix time, over every route."""
     failures: int
-    """Failure events whose original operation lies in the period, over every route."""
+    """Failure events whose original time lies in the period, over every route."""
     replayed_within_sla: int
     """Of those, the ones whose row landed within :attr:`replay_sla_seconds`."""
     audit_logged_false: int
@@ -82,8 +82,8 @@ class RemediationSummary:
 def remediation_summary(recon: Reconciliation, settings: RemediationConfig,
                         first_failure_at: Mapping[str | None, pd.Timestamp], as_of: datetime) -> RemediationSummary:
     """:func:`remediation_table` with its facts over every route."""
-    return _with_facts(remediation_table(recon, settings, first_failure_at, as_of),
-                            settings.replay_sla_seconds, as_of)
+    table = remediation_table(recon, settings, first_failure_at, as_of)
+    return _with_facts(table, settings.replay_sla_seconds, as_of)
 
 
 def _with_facts(table: pd.DataFrame, replay_sla_seconds: int, judged_at: datetime) -> RemediationSummary:
