@@ -241,7 +241,7 @@ def remediation(config_path: str | None, start: str | None, end: str | None, as_
     audit_logged cross-checks, and swept / not_swept / unknown."""
     at = parse_instant(as_of, "--as-of")
     _, data, recon = run(config_path, parse_period(start, end))
-    table = summarize(data, recon, at).remediation
+    table = summarize(data, recon, at).remediation.routes
     if fmt == "json":
         click.echo(to_json(records(table)), nl=False)
     elif fmt == "csv":

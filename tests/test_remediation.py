@@ -3,8 +3,10 @@ SLA, the audit_logged cross-checks and the status — through `evidence-app reme
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from datetime import timedelta
+from collections import Counter
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from hypothesis import given, settings
@@ -18,6 +20,17 @@ KEYS = ["route", "effective_fixed_at", "fix_source", "expected", "missing_silent
         "audit_logged_false_without_failure_event", "audit_logged_true_not_logged", "status"]
 PURGE, MENU = "/api/cache-purge", "/api/menu/publish"
 H = timedelta(hours=1)
+
+
+def summary(scenario):
+    """The core's remediation summary for the whole span, judged at AS_OF (as the CLI's --as-of)."""
+    from evidence_app.assess.pipeline import evaluate
+    from evidence_app.assess.summary import summarize
+    from evidence_app.config.settings import load_config
+    from evidence_app.reconcile import Period
+
+    data, recon = evaluate(load_config(scenario.write()), Period())
+    return summarize(data, recon, datetime(2026, 10, 30, tzinfo=timezone.utc))
 
 
 def routes(scenario, *args: str) -> dict:
@@ -269,3 +282,51 @@ def test_flag_parsing_never_raises_and_reads_only_the_flag_forms(values):
             expected = None
         assert (None if flag is pd.NA else bool(flag)) == expected, value
         assert unrecognised == (expected is None and value is not None and word != "" and not nan), value
+
+
+# ---------------------------------------------------------------------------------------------- the typed summary
+
+
+def test_the_remediation_summary_is_frozen(scenario):
+    scenario.op("o1")
+    r = summary(scenario).remediation
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        r.silent_after_fix = 0  # type: ignore[misc]
+
+
+def test_the_summary_states_the_configured_sla_even_without_a_route_to_read_it_from(scenario):
+    scenario.extra_config = fix_config(sla=900)
+    r = summary(scenario).remediation
+    assert (r.route_count, r.replay_sla_seconds, r.swept + r.not_swept + r.unknown, r.failures) == (0, 900, 0, 0)
+
+
+def test_the_summarys_facts_are_the_sums_of_the_cli_table(scenario):
+    """Every scalar fact of the summary equals what the CLI's per-route JSON adds up to, the SLA is the config's,
+    and the control that states the SLA states the same one."""
+    from evidence_app.assess.controls import evaluate_controls
+    from evidence_app.config.settings import load_config
+
+    scenario.extra_config = fix_config(iso(T0 - H), sla=600, routes={"/api/later": "2099-01-01T00:00:00Z"})
+    scenario.op("o1").failure("f1").row("a1", origin="replay", inserted_at=T0 + timedelta(seconds=600))
+    scenario.op("o2", T0 + H, operation="menu_publish", route=MENU, audit_logged=False)
+    scenario.op("o3", T0 + 2 * H, operation="menu_publish", route=MENU, user="u2", audit_logged=True)
+    scenario.op("o4", T0 - 2 * H, route=None).op("o5", T0, route="/api/later", user="u3")
+    scenario.row("a5", route="/api/later", user="u3")
+    s = summary(scenario)
+    r, out = s.remediation, scenario.json("remediation", "--as-of", AS_OF)
+    assert r.replay_sla_seconds == load_config(scenario.write()).remediation.replay_sla_seconds == 600
+    assert {row["replay_sla_seconds"] for row in out} == {600}
+    assert Counter(row["status"] for row in out) == {"swept": r.swept, "not_swept": r.not_swept, "unknown": r.unknown}
+    assert (r.swept, r.not_swept, r.unknown, r.route_count) == (2, 1, 1, 4)
+    total = {k: sum(row[k] for row in out) for k in KEYS[3:12] if k != "replay_sla_seconds"}
+    assert (r.silent_before_fix, r.silent_after_fix, r.failures, r.replayed_within_sla) == (
+        total["missing_silent_before_fix"], total["missing_silent_after_fix"], total["failures"],
+        total["replayed_within_sla"]) == (1, 2, 1, 1)
+    assert (r.audit_logged_false, r.flag_false_without_failure_event, r.flag_true_not_logged) == (
+        total["audit_logged_false"], total["audit_logged_false_without_failure_event"],
+        total["audit_logged_true_not_logged"]) == (1, 1, 1)
+    assert r.flag_mismatches == 2 and r.judged_at == datetime(2026, 10, 30, tzinfo=timezone.utc)
+    controls = evaluate_controls(s, scenario.recon(), load_config(scenario.write()).controls)
+    figures = {c.control.check: c.figures for c in controls}
+    assert "within the SLA of 600 s" in figures["incident_response"]
+    assert figures["remediation"].startswith("4 routes: 2 swept, 1 not swept, 1 unknown; 2 dropped silently")

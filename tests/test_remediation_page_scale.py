@@ -58,7 +58,7 @@ def store(tmp_path_factory) -> Scenario:
 def table(store) -> pd.DataFrame:
     """The core's remediation table, every route."""
     data, recon = evaluate(load_config(store.root / "evidence.toml"), Period())
-    return summarize(data, recon, datetime.now(UTC)).remediation
+    return summarize(data, recon, datetime.now(UTC)).remediation.routes
 
 
 def test_the_scenario_has_every_status_at_scale(table):

@@ -43,14 +43,14 @@ def _cli(*args: str):
 
 def test_the_sample_shows_every_finding_the_views_must_carry(core):
     s, _ = core
-    assert s.routes_with_status("not_swept") == 1 and s.silent_after_fix > 0
+    assert s.remediation.not_swept == 1 and s.remediation.silent_after_fix > 0
     assert s.inaccurate == 1 and s.incomplete == 1
-    assert set(s.remediation["fix_source"]) == {"config"} and s.remediation["audit_logged_true_not_logged"].sum() > 0
+    assert set(s.remediation.routes["fix_source"]) == {"config"} and s.remediation.flag_true_not_logged > 0
 
 
 def test_cli_remediation_is_the_cores_table(core):
     s, _ = core
-    assert _cli("remediation", *PERIOD, "--as-of", AS_OF, "--format", "json") == records(s.remediation)
+    assert _cli("remediation", *PERIOD, "--as-of", AS_OF, "--format", "json") == records(s.remediation.routes)
 
 
 def test_cli_exceptions_carry_the_cores_inaccurate_and_incomplete_rows(core):
@@ -82,18 +82,20 @@ def page(tmp_path_factory):
 def test_web_app_metrics_are_the_cores(page, core):
     s, _ = core
     m = {x.label: x.value for x in page.metric}
-    assert m["Routes swept"] == str(s.routes_with_status("swept"))
-    assert m["Routes not swept"] == str(s.routes_with_status("not_swept"))
-    assert m["Silent drops after the fix"] == str(s.silent_after_fix)
-    assert m["Replayed within SLA"] == f"{s.replayed_within_sla} of {s.failures_in_period}"
+    r = s.remediation
+    assert m["Routes swept"] == str(r.swept)
+    assert m["Routes not swept"] == str(r.not_swept)
+    assert m["Routes unknown"] == str(r.unknown)
+    assert m["Silent drops after the fix"] == str(r.silent_after_fix)
+    assert m["Replayed within SLA"] == f"{r.replayed_within_sla} of {r.failures}"
     assert (m["Inaccurate rows"], m["Incomplete rows"]) == (str(s.inaccurate), str(s.incomplete))
 
 
 def test_web_app_route_table_is_the_cores(page, core):
     """The core's bounded view of the sample's 23 routes, line by line (the 15 most in need + all others)."""
     s, _ = core
-    shown = next(d.value for d in page.dataframe if list(d.value.columns) == list(s.remediation.columns))
-    assert records(shown) == records(bounded_remediation(s.remediation, 15).lines)
+    shown = next(d.value for d in page.dataframe if list(d.value.columns) == list(s.remediation.routes.columns))
+    assert records(shown) == records(bounded_remediation(s.remediation.routes, 15).lines)
     assert any("/api/exports" in e.value for e in page.error)
 
 
@@ -120,8 +122,8 @@ def pdf_text(tmp_path_factory):
 def test_pdf_route_tables_are_the_cores(pdf_text, core):
     """The bounded view the pack shows (the sample's 23 routes: 15 most in need + all others), line by line."""
     s, _ = core
-    view = bounded_remediation(s.remediation, PACK_LINES)
-    assert view.folded == len(s.remediation) - PACK_LINES > 0
+    view = bounded_remediation(s.remediation.routes, PACK_LINES)
+    assert view.folded == len(s.remediation.routes) - PACK_LINES > 0
     for r in records(view.lines):
         fixed = r["effective_fixed_at"][:19].replace("T", " ") if r["effective_fixed_at"] else "—"
         source = {"config": "config", "first_failure_event": "first failure event"}.get(r["fix_source"], "—")
@@ -133,7 +135,10 @@ def test_pdf_route_tables_are_the_cores(pdf_text, core):
 
 def test_pdf_counts_are_the_cores(pdf_text, core):
     s, _ = core
-    assert (f"{s.routes_with_status('swept')} swept, {s.routes_with_status('not_swept')} not swept, "
-            f"{s.routes_with_status('unknown')} unknown; {s.silent_after_fix} operations dropped silently") in pdf_text
+    r = s.remediation
+    assert (f"{r.route_count} routes: {r.swept} swept, {r.not_swept} not swept, {r.unknown} unknown; "
+            f"{r.silent_after_fix} operations dropped silently") in pdf_text
+    assert (f"{r.replayed_within_sla} of {r.failures} failure events replayed within the SLA of "
+            f"{r.replay_sla_seconds:,} s. Fix times judged at 2026-10-30 00:00:00 UTC") in pdf_text
     assert f"{s.inaccurate} inaccurate audit rows" in pdf_text and f"{s.incomplete} incomplete rows" in pdf_text
     assert f"Inaccurate audit rows (request-id match, fields disagree) {s.inaccurate}" in pdf_text

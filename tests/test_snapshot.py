@@ -42,7 +42,8 @@ def _numbers(cfg, data):
     recon = reconcile_dataset(cfg, data, PERIOD)
     s = summarize(data, recon, AS_OF)
     figures = (s.totals, s.orphans, s.duplicates, s.replay, s.write_capable, s.data_issue_count, s.inaccurate,
-               s.incomplete, s.remediation.to_dict("records") if s.remediation is not None else None)
+               s.incomplete, s.remediation.routes.to_dict("records"),
+               [getattr(s.remediation, f.name) for f in dataclasses.fields(s.remediation) if f.name != "routes"])
     return coverage_table(recon, ["day", "operator"]).to_dict("records"), figures
 
 

@@ -138,6 +138,34 @@ def test_sources_page_shows_read_only_mode_and_problems(app):
     assert any(df.value.shape[0] >= 1 for df in app.dataframe)
 
 
+def test_sources_page_figures_are_the_cores(app):
+    """The Sources page reads its figures by name (LogFacts, StoreFigures), and they are the loaded data's."""
+    data, _ = evaluate(load_config(None), SAMPLE_PERIOD)
+    app.switch_page("app_pages/sources.py").run()
+    shown = [(m.label, m.value) for m in app.metric]
+    logs = data.logs
+    for label, value in (("Files", len(logs.files)), ("Files skipped", len(logs.skipped_files)),
+                         ("Lines read", logs.lines_read), ("Skipped log lines", logs.skipped_log_lines),
+                         ("Failure events", len(logs.failures))):
+        assert (label, f"{value:,}") in shown
+    for label, field in (("Rows in table", "rows_total"), ("Rows loaded for the period", "rows_loaded"),
+                         ("Rows rejected", "rows_rejected")):
+        assert [v for k, v in shown if k == label] == [f"{getattr(s, field):,}" for s in data.sources]
+    assert logs.skipped_log_lines > 0 and len(logs.failures) > 0  # the sample has both: the checks above bite
+
+
+def test_the_sources_views_types_are_frozen():
+    from dataclasses import FrozenInstanceError
+
+    from evidence_app.ui.data import LogFacts, SourcesView, StoreFigures
+
+    logs, figures = LogFacts(1, 0, 10, 2, 3), StoreFigures(5, 4, 1, None, None)
+    view = SourcesView(sources=(), logs=logs, issues=None, config_file=None, config_text=None)
+    for value, name in ((logs, "skipped_lines"), (figures, "rows_loaded"), (view, "logs")):
+        with pytest.raises(FrozenInstanceError):
+            setattr(value, name, None)
+
+
 def test_bad_config_is_explained_not_a_traceback(monkeypatch, tmp_path):
     bad = tmp_path / "evidence.toml"
     bad.write_text('[audit]\nurl = "sqlite:///missing.db"\n[operations]\nurl = "sqlite:///missing.db"\n')

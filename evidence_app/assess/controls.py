@@ -221,24 +221,23 @@ def _measure_monitoring(s: Summary, recon: Reconciliation, t: ControlThresholds)
 
 
 def _measure_remediation(s: Summary, recon: Reconciliation, t: ControlThresholds) -> Measured:
-    table = s.remediation
-    if table is None or table.empty:
+    r = s.remediation
+    if r.route_count == 0:
         return Measured({"routes": 0, **dict.fromkeys(RouteStatus, 0), "mismatches": 0},
                         "no routes in scope: nothing evidences the remediation")
-    counts = {status: s.routes_with_status(status) for status in RouteStatus}
-    mismatches = int(table["audit_logged_false_without_failure_event"].sum()
-                     + table["audit_logged_true_not_logged"].sum())
-    line = (f"{len(table)} routes: {counts[RouteStatus.SWEPT]} swept, {counts[RouteStatus.NOT_SWEPT]} not swept, "
-            f"{counts[RouteStatus.UNKNOWN]} unknown; {s.silent_after_fix:,} dropped silently after the fix; "
-            f"{mismatches:,} audit_logged flags contradicting the logs")
-    return Measured({"routes": len(table), **counts, "mismatches": mismatches}, line)
+    counts = {RouteStatus.SWEPT: r.swept, RouteStatus.NOT_SWEPT: r.not_swept, RouteStatus.UNKNOWN: r.unknown}
+    mismatches = r.flag_mismatches
+    line = (f"{r.route_count} routes: {r.swept} swept, {r.not_swept} not swept, {r.unknown} unknown; "
+            f"{s.silent_after_fix:,} dropped silently after the fix; {mismatches:,} audit_logged flags contradicting "
+            "the logs")
+    return Measured({"routes": r.route_count, **counts, "mismatches": mismatches}, line)
 
 
 def _measure_incident_response(s: Summary, recon: Reconciliation, t: ControlThresholds) -> Measured:
     failures, within = s.failures_in_period, s.replayed_within_sla
     if failures == 0:
         return Measured({"failures": 0, "within": None}, "no failure events in the period: nothing to respond to")
-    sla = int(s.remediation["replay_sla_seconds"].iloc[0])
+    sla = s.remediation.replay_sla_seconds
     line = f"{within:,} of {failures:,} failure events replayed within the SLA of {sla:,} s ({_pct(within / failures)})"
     return Measured({"failures": failures, "within": within / failures}, line)
 

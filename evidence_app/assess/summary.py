@@ -11,7 +11,7 @@ import pandas as pd
 from evidence_app.ingest.dataset import Dataset
 from evidence_app.reconcile import Reconciliation, rules
 from evidence_app.reconcile.coverage import Totals, totals
-from evidence_app.reconcile.remediation import first_failure_times, remediation_table
+from evidence_app.reconcile.remediation import RemediationSummary, first_failure_times, remediation_summary
 from evidence_app.reconcile.replay import ReplayStatus, replay_status
 from evidence_app.reconcile.rules import OpState, RowStatus
 
@@ -21,19 +21,25 @@ class Summary:
     """Totals for one period and scope."""
 
     totals: Totals
+    """Operations by state, and the coverage ratios."""
     orphans: int
+    """Audit rows that match no operation."""
     duplicates: int
+    """Audit rows that could match an operation another row already covers."""
     replay: ReplayStatus
+    """Failure events by replay state, their ages and latencies."""
     clock_p95_seconds: float | None
     """95th percentile of |row created_at − operation time| over live matches."""
     write_capable: bool
+    """Whether any source was reached with a role that can write."""
     data_issue_count: int
+    """Input problems counted while reading and reconciling (every one is shown, never dropped)."""
+    remediation: RemediationSummary
+    """Remediation per route and over every route, judged at the summary's ``as_of``."""
     inaccurate: int = 0
     """Audit rows matched by request id whose tenant, operator, target or time disagrees with the operation."""
     incomplete: int = 0
     """Audit rows lacking operator, tenant, action or target."""
-    remediation: pd.DataFrame | None = None
-    """Remediation per route (:func:`remediation_table`), judged at the summary's ``as_of``."""
 
     @property
     def complete(self) -> bool:
@@ -42,30 +48,22 @@ class Summary:
 
     @property
     def silent_after_fix(self) -> int:
-        """Operations dropped silently after their route's effective fix time, over every route."""
-        return self._route_total("missing_silent_after_fix")
-
-    def _route_total(self, column: str) -> int:
-        table = self.remediation
-        return 0 if table is None or table.empty else int(table[column].sum())
+        """:attr:`RemediationSummary.silent_after_fix` (the controls and ``check`` read it here)."""
+        return self.remediation.silent_after_fix
 
     @property
     def failures_in_period(self) -> int:
-        """Failure events whose original operation lies in the period, over every route."""
-        return self._route_total("failures")
+        """:attr:`RemediationSummary.failures` (the controls read it here)."""
+        return self.remediation.failures
 
     @property
     def replayed_within_sla(self) -> int:
-        """Of those, the ones whose row landed within the replay SLA."""
-        return self._route_total("replayed_within_sla")
-
-    def routes_with_status(self, status: str) -> int:
-        """How many routes of the remediation table have ``status``."""
-        table = self.remediation
-        return 0 if table is None or table.empty else int((table["status"] == status).sum())
+        """:attr:`RemediationSummary.replayed_within_sla` (the controls read it here)."""
+        return self.remediation.replayed_within_sla
 
     @property
     def silent_share(self) -> float | None:
+        """Share of the missing operations that left no failure event (None when none is missing)."""
         missing = self.totals.missing
         return None if missing == 0 else self.totals.missing_silent / missing
 
@@ -83,7 +81,8 @@ def summarize(data: Dataset, recon: Reconciliation, as_of: datetime) -> Summary:
         data_issue_count=sum(i.count for i in data.issues + recon.issues),
         inaccurate=int(rows["inaccurate"].notna().sum()),
         incomplete=int(rows["incomplete"].notna().sum()),
-        remediation=remediation_table(recon, data.config.remediation, first_failure_times(data.logs.failures), as_of),
+        remediation=remediation_summary(recon, data.config.remediation, first_failure_times(data.logs.failures),
+                                        as_of),
     )
 
 

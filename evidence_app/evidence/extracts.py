@@ -79,7 +79,7 @@ def _frames(c: PackContents) -> Iterator[tuple[str, pd.DataFrame]]:
     sample = _ops_view(c.sample)
     sample.insert(0, "draw", range(1, len(sample) + 1))
     yield "sample.csv", sample
-    yield "remediation.csv", c.summary.remediation
+    yield "remediation.csv", c.summary.remediation.routes
     yield "coverage_by_operator.csv", c.by_operator
     yield "coverage_by_tenant.csv", c.by_tenant
     yield "coverage_by_route.csv", c.by_route

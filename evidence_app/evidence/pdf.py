@@ -28,7 +28,7 @@ from reportlab.platypus import (
 from evidence_app import palette
 from evidence_app.assess.controls import describe_checks
 from evidence_app.evidence import charts
-from evidence_app.evidence.contents import PackContents
+from evidence_app.evidence.contents import DimensionViews, PackContents
 from evidence_app.evidence.extracts import BREAKDOWN_NAMES, EXTRACT_NAMES, MANIFEST, Extract
 from evidence_app.evidence.fonts import font_names
 from evidence_app.evidence.trust import colon_hex
@@ -38,7 +38,6 @@ from evidence_app.reconcile.rules import (
     FixSource,
     OpState,
     ReplayState,
-    RouteStatus,
     describe,
     describe_accuracy_and_remediation,
 )
@@ -311,17 +310,18 @@ def _bounded_table(view: BoundedView) -> Table:
                  align_right=range(1, 8))
 
 
-def _bounded_section(c: PackContents, number: str, dimension: str, chart: bool = False) -> list:
+def _bounded_section(number: str, views: DimensionViews, chart: bool = False) -> list:
     """One dimension: a caption saying what is shown and where the rest is, the worst lines by coverage (with the
     bar chart for operators) and, when some were folded, the worst lines by missing count."""
-    worst = c.view(dimension, "coverage")
+    worst = views.by_coverage
+    dimension = worst.dimension
     story = [CondPageBreak(70 * mm), P(f"{number} By {dimension}", "h2"),
              P(_sentence(worst.caption(FULL_LIST[dimension])) + ".", "small"), Spacer(1, 1.5 * mm)]
     if chart:
         story += [charts.operator_bars(worst.lines, WIDTH), Spacer(1, 3 * mm)]
     story.append(_bounded_table(worst))
     if worst.folded:
-        most = c.view(dimension, "missing")
+        most = views.by_missing
         story += [Spacer(1, 2 * mm), P(_sentence(most.caption()) + ":", "small"),
                   _bounded_table(most)]
     return story
@@ -333,12 +333,12 @@ def _sentence(text: str) -> str:
 
 
 def _coverage(c: PackContents) -> list:
-    heat = c.view("day × operator", "coverage_logged")
+    heat = c.views.heat_map
     heat_note = [P(f"Rows: {E(heat.caption())}, ranked over the whole period; every operator's days are in "
                    "coverage.csv.", "small")] if heat.folded else []
     rows = [*dict.fromkeys(heat.named["operator"].dropna()), heat.others_label] if heat.folded else None
-    story = [P("3. Coverage", "h1"), *_bounded_section(c, "3.1", "operator", chart=True),
-             *_bounded_section(c, "3.2", "tenant"), *_bounded_section(c, "3.3", "route"),
+    story = [P("3. Coverage", "h1"), *_bounded_section("3.1", c.views.operator, chart=True),
+             *_bounded_section("3.2", c.views.tenant), *_bounded_section("3.3", c.views.route),
              PageBreak(), P("3.4 By day", "h2"), charts.daily_trend(c.by_day, WIDTH), Spacer(1, 3 * mm),
              P("3.5 Day × operator (coverage as logged)", "h2"),
              *heat_note,
@@ -448,8 +448,8 @@ def _methodology(c: PackContents, m: dict, extracts: list[Extract]) -> list:
         [E(i.source), E(i.kind + (f" ({i.column})" if i.column else "")), num(i.count), E(i.effect)]
         for i in c.data.issues + c.recon.issues]
     method = [*describe(c.recon.tolerance_seconds, c.config.matching.max_replay_attempts),
-             *describe_accuracy_and_remediation(c.recon.tolerance_seconds, c.config.remediation.replay_sla_seconds),
-             *describe_checks(c.thresholds)]
+              *describe_accuracy_and_remediation(c.recon.tolerance_seconds, c.summary.remediation.replay_sla_seconds),
+              *describe_checks(c.thresholds)]
     story = [P("8. Methodology and source fingerprints", "h1"), P("8.1 Sources", "h2"),
              table(src, [WIDTH * x for x in (0.11, 0.30, 0.24, 0.17, 0.18)]),
              P("The sources were read for this pack when it was built; it never uses the web app's snapshot of an "
@@ -500,9 +500,9 @@ def _route_name(route: str | None) -> str:
 
 def _remediation(c: PackContents) -> list:
     """5: did the fix work, per route; were the rows that landed accurate and complete."""
-    s, table_ = c.summary, c.summary.remediation
-    sla = c.config.remediation.replay_sla_seconds
-    view = c.view("remediation", "remediation")
+    s, rem = c.summary, c.summary.remediation
+    sla = rem.replay_sla_seconds
+    view = c.views.remediation
     lines = view.lines
     fixes = [_FIX_HEAD] + [
         [_route_name(r.route), when(r.effective_fixed_at), E(_source(r.fix_source)), num(r.expected),
@@ -515,13 +515,11 @@ def _remediation(c: PackContents) -> list:
     bound = ([P(f"The {num(view.shown)} routes most in need of attention of {num(view.total)} (not swept first, then "
                 "unknown, then swept; most silent drops after the fix first), all others summed in one line; every "
                 "route is in remediation.csv.", "small")] if view.folded else [])
-    counts = {k: s.routes_with_status(k) for k in RouteStatus}
-    text = (f"{num(len(table_))} routes: <b>{num(counts[RouteStatus.SWEPT])} swept</b>, "
-            f"<b>{num(counts[RouteStatus.NOT_SWEPT])} not swept</b>, {num(counts[RouteStatus.UNKNOWN])} unknown; "
-            f"<b>{num(s.silent_after_fix)} operations dropped silently after "
-            f"their route's fix</b>; {num(s.replayed_within_sla)} of {num(s.failures_in_period)} failure events replayed "
+    text = (f"{num(rem.route_count)} routes: <b>{num(rem.swept)} swept</b>, <b>{num(rem.not_swept)} not swept</b>, "
+            f"{num(rem.unknown)} unknown; <b>{num(rem.silent_after_fix)} operations dropped silently after "
+            f"their route's fix</b>; {num(rem.replayed_within_sla)} of {num(rem.failures)} failure events replayed "
             "within the SLA of "
-            f"{num(sla)} s. Fix times judged at {when(c.generated_at)} UTC.")
+            f"{num(sla)} s. Fix times judged at {when(rem.judged_at)} UTC.")
     return [P("5. Remediation and accuracy", "h1"),
             P("Is the fix in place on every route? A route is <b>swept</b> when it has an effective fix time and no "
               "operation after it was dropped silently, <b>not swept</b> when operations after its fix time (or, "

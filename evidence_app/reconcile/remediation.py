@@ -9,6 +9,7 @@ only the (few) routes are walked in Python.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Mapping
 
@@ -30,6 +31,78 @@ REMEDIATION_FIELDS = (
 )
 """The columns of :func:`remediation_table`, in the order of the CLI's JSON keys."""
 _NO_FIX = np.iinfo(np.int64).max  # "no fix time": no operation lies at or after it
+_SWEPT = rules.route_status(True, 0, 0)  # the statuses by their rule, so a renamed status is renamed here too
+_NOT_SWEPT = rules.route_status(False, 1, 0)
+_UNKNOWN = rules.route_status(False, 0, 0)
+
+
+@dataclass(frozen=True)
+class RemediationSummary:
+    """Did the fix work: the per-route table users download, and the facts over every route that the controls,
+    the CLI, the web app and the pack state, computed once here so none of them reads them back out of a row."""
+
+    routes: pd.DataFrame
+    """One row per route seen in the period, columns :data:`REMEDIATION_FIELDS` (the CLI's JSON, remediation.csv)."""
+    replay_sla_seconds: int
+    """The replay SLA in force (``[remediation] replay_sla_seconds``): a replay at most this late is on time."""
+    judged_at: datetime
+    """The moment fix times were judged at (``--as-of``): a fix or failure event later than it is not in force."""
+    swept: int
+    """Routes with an effective fix time and no silent drop after it."""
+    not_swept: int
+    """Routes with silent drops after their fix time, or silent drops and no fix time."""
+    unknown: int
+    """Routes with neither a fix time nor a silent drop."""
+    silent_before_fix: int
+    """Operations dropped silently before their route's effective fix time, over every route."""
+    silent_after_fix: int
+    """Operations dropped silently at or after their route's effective fix time, over every route."""
+    failures: int
+    """Failure events whose original time lies in the period, over every route."""
+    replayed_within_sla: int
+    """Of those, the ones whose row landed within :attr:`replay_sla_seconds`."""
+    audit_logged_false: int
+    """Operations whose API response said ``audit_logged: false``."""
+    flag_false_without_failure_event: int
+    """Of those, the ones no failure event was logged for (part 2 of the fix without part 1)."""
+    flag_true_not_logged: int
+    """Operations whose response said ``audit_logged: true`` but that no live row covers."""
+
+    @property
+    def route_count(self) -> int:
+        """Routes seen in the period (the table's rows)."""
+        return len(self.routes)
+
+    @property
+    def flag_mismatches(self) -> int:
+        """``audit_logged`` flags the logs or the audit store contradict."""
+        return self.flag_false_without_failure_event + self.flag_true_not_logged
+
+
+def remediation_summary(recon: Reconciliation, settings: RemediationConfig,
+                        first_failure_at: Mapping[str | None, pd.Timestamp], as_of: datetime) -> RemediationSummary:
+    """:func:`remediation_table` with its facts over every route."""
+    table = remediation_table(recon, settings, first_failure_at, as_of)
+    return _with_facts(table, settings.replay_sla_seconds, as_of)
+
+
+def _with_facts(table: pd.DataFrame, replay_sla_seconds: int, judged_at: datetime) -> RemediationSummary:
+    """The facts over every route of a remediation table (columns :data:`REMEDIATION_FIELDS`)."""
+    def total(column: str) -> int:
+        return int(pd.to_numeric(table[column]).sum()) if len(table) else 0
+
+    def having(status: str) -> int:
+        return int((table["status"] == status).sum())
+
+    return RemediationSummary(
+        routes=table, replay_sla_seconds=replay_sla_seconds, judged_at=judged_at,
+        swept=having(_SWEPT), not_swept=having(_NOT_SWEPT), unknown=having(_UNKNOWN),
+        silent_before_fix=total("missing_silent_before_fix"), silent_after_fix=total("missing_silent_after_fix"),
+        failures=total("failures"), replayed_within_sla=total("replayed_within_sla"),
+        audit_logged_false=total("audit_logged_false"),
+        flag_false_without_failure_event=total("audit_logged_false_without_failure_event"),
+        flag_true_not_logged=total("audit_logged_true_not_logged"),
+    )
 
 
 def first_failure_times(failures: pd.DataFrame) -> dict[str | None, pd.Timestamp]:

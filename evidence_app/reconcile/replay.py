@@ -74,11 +74,18 @@ class ReplayStatus:
     """The replay-status figures (the CLI's JSON contract)."""
 
     states: dict[str, int]
+    """Failure events per replay state, every state listed (a zero too), in the contract's order."""
     oldest_pending_age_seconds: float | None
+    """Age at ``as_of`` of the oldest ``pending`` failure event (no attempt yet); None when there is none."""
     latency_p50: float | None
+    """Median replay latency (row written, else the successful attempt, − original time) over events whose row
+    exists; None when none has one."""
     latency_p95: float | None
+    """95th percentile of the same latencies."""
     latency_max: float | None
+    """The longest of the same latencies."""
     skipped_log_lines: int
+    """Log lines that could not be read, so the figures above may miss events."""
 
     def as_json(self) -> dict:
         return {

@@ -25,6 +25,7 @@ from evidence_app.evidence.trust import TrustAnchors
 from evidence_app.evidence.verify import Verification
 from evidence_app.ingest.canonical import DataIssue, parse_timestamps
 from evidence_app.ingest.dataset import Dataset, SourceReport, open_stores
+from evidence_app.ingest.logpush import LogScan
 from evidence_app.ingest.sources import Store, time_extent
 from evidence_app.persistence.snapshot import Provenance, read_through
 from evidence_app.reconcile import Period, Reconciliation, Scope, apply_scope
@@ -237,14 +238,14 @@ def _summary(path: str | None, start: date, end: date, scope: Scope, as_of: date
 
 def worst_remediation_routes(v: View, limit: int) -> BoundedView:
     """The ``limit`` routes most in need of remediation (the pack's order), the rest in one line whose counts are
-    exact sums (core: bounded_remediation of the summary's remediation table)."""
+    exact sums (core: bounded_remediation of the summary's per-route remediation table)."""
     return _worst_remediation(*bounded(v).key, v.as_of, limit)
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def _worst_remediation(path: str | None, start: date, end: date, scope: Scope, as_of: datetime,
                        limit: int) -> BoundedView:
-    return bounded_remediation(_summary(path, start, end, scope, as_of).remediation, limit)
+    return bounded_remediation(_summary(path, start, end, scope, as_of).remediation.routes, limit)
 
 
 def controls(v: View) -> list[ControlResult]:
@@ -285,20 +286,55 @@ def _error_classes(path: str | None, start: date, end: date, scope: Scope) -> pd
 
 
 @dataclass(frozen=True)
+class StoreFigures:
+    """A store's whole-table figures (shown only to an unlimited grant: they count other tenants' rows)."""
+
+    rows_total: int
+    """Rows in the table, whatever their time."""
+    rows_loaded: int
+    """Rows read for the period (its days and the matching margin)."""
+    rows_rejected: int
+    """Rows read but set aside (an unparseable time …), each counted as an input problem."""
+    first_record: pd.Timestamp | None
+    """Time of the earliest record loaded; None when none was."""
+    last_record: pd.Timestamp | None
+    """Time of the latest record loaded (the page shows its age); None when none was."""
+
+
+@dataclass(frozen=True)
 class SourceFacts:
     """One store as the Sources page may show it to this user."""
 
     key: str
+    """Which store: ``audit`` or ``operations``."""
     table: str
+    """The table read, as named in the store."""
     read_only_mode: str
+    """How read-only was enforced when the connection was opened."""
     columns_present: tuple[str, ...]
+    """The canonical columns the table has (optional ones may be absent)."""
     finding: str | None
+    """A problem with the connection itself (a role that can write); None when there is none."""
     location: str | None
     """The masked location (``display_url``); None for auditors."""
-    rows: tuple[int, int, int] | None
-    """Rows in the table, loaded for the period, rejected; None for a limited grant (whole-table figures)."""
-    time_range: tuple[pd.Timestamp | None, pd.Timestamp | None] | None
-    """First and last record time loaded; None for a limited grant."""
+    figures: StoreFigures | None
+    """Row counts and the loaded records' time range; None for a limited grant (whole-table figures)."""
+
+
+@dataclass(frozen=True)
+class LogFacts:
+    """The Worker logs' whole-data figures (shown only to an unlimited grant: they count every tenant's events)."""
+
+    files: int
+    """Log files read."""
+    skipped_files: int
+    """Files not read in full: unreadable (with ``worker_logs.optional``) or cut at the size cap."""
+    lines_read: int
+    """Lines read from those files."""
+    skipped_lines: int
+    """Lines set aside (not JSON, cut off, too long), each counted, never dropped silently."""
+    failure_events: int
+    """``audit_log_insert_failed`` events read from those files (every one, not only the period's)."""
 
 
 @dataclass(frozen=True)
@@ -306,13 +342,15 @@ class SourcesView:
     """What the Sources page may show this user."""
 
     sources: tuple[SourceFacts, ...]
-    logs: tuple[int, int, int, int, int] | None
-    """Worker logs: files, files skipped, lines read, skipped lines, failure events; None for a limited grant."""
+    """Each store read, minus what this user may not see."""
+    logs: LogFacts | None
+    """The Worker logs' figures; None for a limited grant."""
     issues: tuple[DataIssue, ...] | None
     """Input problems of the whole data; None for a limited grant (their examples name other tenants)."""
     config_file: str | None
-    """The config's path and text: engineers, admins, or everyone when sign-in is off; else None."""
+    """The config's path: engineers, admins, or everyone when sign-in is off; else None."""
     config_text: str | None
+    """The config's text, to the same users as :attr:`config_file`; else None."""
 
 
 def sources(v: View) -> SourcesView:
@@ -322,12 +360,10 @@ def sources(v: View) -> SourcesView:
     dataset, recon = _reconciled(b.config_path, b.start, b.end)
     whole = not found.bound.limited
     details = may_see_connection_details(found.role)
-    logs = dataset.logs
     cfg = config(v.config_path)
     return SourcesView(
         sources=tuple(_facts(s, whole, details) for s in dataset.sources),
-        logs=(len(logs.files), len(logs.skipped_files), logs.lines_read, logs.skipped_log_lines, len(logs.failures))
-        if whole else None,
+        logs=_log_facts(dataset.logs) if whole else None,
         issues=tuple(dataset.issues + recon.issues) if whole else None,
         config_file=str(cfg.path) if details else None,
         config_text=cfg.path.read_text(encoding="utf-8") if details else None,
@@ -337,8 +373,13 @@ def sources(v: View) -> SourcesView:
 def _facts(s: SourceReport, whole: bool, details: bool) -> SourceFacts:
     return SourceFacts(key=s.key, table=s.table, read_only_mode=s.read_only_mode, columns_present=s.columns_present,
                        finding=s.finding, location=s.display_url if details else None,
-                       rows=(s.rows_total, s.rows_loaded, s.rows_rejected) if whole else None,
-                       time_range=(s.time_min, s.time_max) if whole else None)
+                       figures=StoreFigures(s.rows_total, s.rows_loaded, s.rows_rejected, s.time_min, s.time_max)
+                       if whole else None)
+
+
+def _log_facts(logs: LogScan) -> LogFacts:
+    return LogFacts(files=len(logs.files), skipped_files=len(logs.skipped_files), lines_read=logs.lines_read,
+                    skipped_lines=logs.skipped_log_lines, failure_events=len(logs.failures))
 
 
 # ---------------------------------------------------------------------------------------------- packs

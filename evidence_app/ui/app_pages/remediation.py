@@ -18,18 +18,19 @@ states how many there are."""
 v = current_view()
 st.title("Remediation & accuracy")
 s = guarded(lambda: data.summary(v))
-routes = s.remediation
+r = s.remediation
+routes = r.routes
 
 cols = st.columns(5)
-cols[0].metric("Routes swept", num(s.routes_with_status(RouteStatus.SWEPT)))
-cols[1].metric("Routes not swept", num(s.routes_with_status(RouteStatus.NOT_SWEPT)))
-cols[2].metric("Routes unknown", num(s.routes_with_status(RouteStatus.UNKNOWN)))
-cols[3].metric("Silent drops after the fix", num(s.silent_after_fix))
-cols[4].metric("Replayed within SLA", f"{num(s.replayed_within_sla)} of {num(s.failures_in_period)}")
+cols[0].metric("Routes swept", num(r.swept))
+cols[1].metric("Routes not swept", num(r.not_swept))
+cols[2].metric("Routes unknown", num(r.unknown))
+cols[3].metric("Silent drops after the fix", num(r.silent_after_fix))
+cols[4].metric("Replayed within SLA", f"{num(r.replayed_within_sla)} of {num(r.failures)}")
 cols = st.columns(5)
 cols[0].metric("Inaccurate rows", num(s.inaccurate))
 cols[1].metric("Incomplete rows", num(s.incomplete))
-st.caption(f"Fix times judged at {v.as_of:%Y-%m-%d %H:%M} UTC · a route is swept when it has an effective fix time "
+st.caption(f"Fix times judged at {r.judged_at:%Y-%m-%d %H:%M} UTC · a route is swept when it has an effective fix time "
            "and no operation after it was dropped silently.")
 
 if routes.empty:
@@ -37,10 +38,11 @@ if routes.empty:
     st.stop()
 
 worst = guarded(lambda: data.worst_remediation_routes(v, ROUTES_SHOWN))
-not_swept = s.routes_with_status(RouteStatus.NOT_SWEPT)
+not_swept = r.not_swept
 if not_swept:
-    named = [r for r, status in zip(worst.named["route"], worst.named["status"]) if status == RouteStatus.NOT_SWEPT]
-    listed = ", ".join(str(r) if r is not None else "(no route)" for r in named[:NOT_SWEPT_NAMED])
+    named = [route for route, status in zip(worst.named["route"], worst.named["status"])
+             if status == RouteStatus.NOT_SWEPT]
+    listed = ", ".join(str(route) if route is not None else "(no route)" for route in named[:NOT_SWEPT_NAMED])
     more = ", … (all in the CSV download)" if not_swept > NOT_SWEPT_NAMED else ""
     st.error(f"Not swept: {num(not_swept)} route{'s' if not_swept != 1 else ''} — {plain(listed)}{more}. Operations "
              "there were dropped silently after the fix time (or no fix time is known).")

@@ -21,29 +21,28 @@ for s in facts.sources:
         st.markdown(f"#### {plain(s.key)} · table {plain(s.table)}")
         if s.location is not None:
             st.code(s.location, language=None)
-        if s.rows is not None and s.time_range is not None:
-            (total, loaded, rejected), (first, last) = s.rows, s.time_range
+        if (f := s.figures) is not None:
+            last = f.last_record
             c = st.columns(4)
-            c[0].metric("Rows in table", num(total))
-            c[1].metric("Rows loaded for the period", num(loaded))
-            c[2].metric("Rows rejected", num(rejected))
+            c[0].metric("Rows in table", num(f.rows_total))
+            c[1].metric("Rows loaded for the period", num(f.rows_loaded))
+            c[2].metric("Rows rejected", num(f.rows_rejected))
             c[3].metric("Newest record age", hours((now - last).total_seconds() if last is not None else None))
-            st.markdown(f"**Time range loaded:** {plain(first)} – {plain(last)}")
+            st.markdown(f"**Time range loaded:** {plain(f.first_record)} – {plain(last)}")
         st.markdown(f"**Read-only:** {plain(s.read_only_mode)}  \n"
                     f"**Columns present:** {plain(', '.join(s.columns_present))}")
         if s.finding:
             st.warning(f"Finding: {plain(s.finding)}. Use a SELECT-only role.")
 
-if facts.logs is not None:
-    files, skipped_files, lines, skipped, failures = facts.logs
+if (logs := facts.logs) is not None:
     with st.container(border=True):
         st.markdown("#### Worker logs (Logpush)")
         c = st.columns(5)
-        c[0].metric("Files", num(files))
-        c[1].metric("Files skipped", num(skipped_files))
-        c[2].metric("Lines read", num(lines))
-        c[3].metric("Skipped log lines", num(skipped))
-        c[4].metric("Failure events", num(failures))
+        c[0].metric("Files", num(logs.files))
+        c[1].metric("Files skipped", num(logs.skipped_files))
+        c[2].metric("Lines read", num(logs.lines_read))
+        c[3].metric("Skipped log lines", num(logs.skipped_lines))
+        c[4].metric("Failure events", num(logs.failure_events))
 
 if facts.issues is not None:
     st.subheader("Input problems (counted, never dropped)")
