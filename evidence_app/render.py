@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from evidence_app.columns.text import expanded
+from evidence_app.formatting import percent
 
 RATIO_COLUMNS = {"coverage_logged", "coverage_after_replay"}
 
@@ -142,7 +143,7 @@ def _cell(column: str, value: Any) -> str:
     if value is None:
         return "—"
     if column in RATIO_COLUMNS and isinstance(value, float):
-        return f"{value * 100:.1f}%"
+        return percent(value, places=1)
     if isinstance(value, float):
         return f"{value:,.1f}"
     return str(value)

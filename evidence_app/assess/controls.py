@@ -9,6 +9,9 @@ from typing import Any, Callable, Mapping
 
 from evidence_app.assess.summary import Summary
 from evidence_app.errors import ConfigError
+from evidence_app.formatting import duration
+from evidence_app.formatting import percent as _pct
+from evidence_app.formatting import shown as _shown
 from evidence_app.reconcile import Reconciliation, Scope
 from evidence_app.reconcile.coverage import Totals, totals
 from evidence_app.resources import control_catalogue
@@ -77,20 +80,9 @@ def _check_value(key: str, value: Any) -> None:
             raise ConfigError(f"controls.{key}: must be a number {ends}, got {_shown(value)}")
 
 
-def _shown(value: Any) -> str:
-    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
-        return f"a {value.bit_length()}-bit number"
-    text = repr(value)
-    return text if len(text) <= 40 else text[:39] + "…"
-
-
 def check_controls(overrides: Mapping[str, Any]) -> None:
     """Validate ``[controls]`` against the catalogue up front, so every command refuses a bad value."""
     thresholds(overrides, load_catalogue()[1])
-
-
-def _pct(x: float | None) -> str:
-    return "—" if x is None else f"{x * 100:.2f}%"
 
 
 def _grade(value: float, met_at: float, exceptions_at: float) -> str:
@@ -154,7 +146,7 @@ def _rule_monitoring(s: Summary, recon: Reconciliation, t: Mapping[str, Any]) ->
     share = s.silent_share
     age_h = (s.replay.oldest_pending_age_seconds or 0) / 3600
     figures = (f"{s.totals.missing_silent:,} of {s.totals.missing:,} missing operations left no failure "
-               f"event ({_pct(share)}); oldest pending failure {age_h:.1f} h")
+               f"event ({_pct(share)}); oldest pending failure {duration(s.replay.oldest_pending_age_seconds or 0)}")
     if share is None:
         result = MET
     else:

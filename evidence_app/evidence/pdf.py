@@ -32,8 +32,9 @@ from evidence_app.evidence.contents import PackContents
 from evidence_app.evidence.extracts import BREAKDOWN_NAMES, EXTRACT_NAMES, MANIFEST, Extract
 from evidence_app.evidence.fonts import font_names
 from evidence_app.evidence.trust import colon_hex
+from evidence_app.formatting import duration, iso_utc
+from evidence_app.formatting import percent as pct
 from evidence_app.reconcile.bounded import BoundedView
-from evidence_app.reconcile.coverage import iso_utc
 from evidence_app.reconcile.rules import describe, describe_accuracy_and_remediation
 
 REGULAR, BOLD, MONO = font_names()
@@ -72,18 +73,8 @@ STYLES = {
 }
 
 
-def pct(value: float | None) -> str:
-    return "—" if value is None or pd.isna(value) else f"{value * 100:.2f}%"
-
-
 def num(value) -> str:  # noqa: ANN001
     return "—" if value is None or pd.isna(value) else f"{int(value):,}"
-
-
-def secs(value: float | None) -> str:
-    if value is None or pd.isna(value):
-        return "—"
-    return f"{value:,.0f} s ({value / 3600:.1f} h)" if value >= 3600 else f"{value:,.1f} s"
 
 
 def when(value) -> str:  # noqa: ANN001
@@ -353,9 +344,9 @@ def _two_up_days(by_day: pd.DataFrame) -> Table:
 def _replay(c: PackContents) -> list:
     s = c.summary.replay
     st = [["Replay state", "Failure events"]] + [[k, num(v)] for k, v in s.states.items()]
-    lat = [["Measure", "Value"], ["Replay latency p50", secs(s.latency_p50)], ["Replay latency p95", secs(s.latency_p95)],
-           ["Replay latency max", secs(s.latency_max)], ["Oldest pending failure (age at generation)",
-                                                         secs(s.oldest_pending_age_seconds)],
+    lat = [["Measure", "Value"], ["Replay latency p50", duration(s.latency_p50)], ["Replay latency p95", duration(s.latency_p95)],
+           ["Replay latency max", duration(s.latency_max)], ["Oldest pending failure (age at generation)",
+                                                         duration(s.oldest_pending_age_seconds)],
            ["Skipped log lines", num(s.skipped_log_lines)]]
     errs = [["Error class", "Failure events"]] + [[E(r.error_class), num(r.failures)]
                                                  for r in c.error_classes.itertuples(index=False)]

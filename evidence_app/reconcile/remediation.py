@@ -19,7 +19,7 @@ from evidence_app.columns.order import micros
 from evidence_app.columns.text import codes_of
 from evidence_app.config.monitoring import RemediationConfig
 from evidence_app.reconcile import rules
-from evidence_app.reconcile.coverage import iso_utc
+from evidence_app.formatting import iso_utc
 from evidence_app.reconcile.rules import LOGGED_STATES, OP_STATES
 from evidence_app.reconcile.states import Reconciliation
 
