@@ -8,6 +8,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from evidence_app.columns.keys import joint_key, packed
 from evidence_app.columns.text import codes_of, expanded
 from evidence_app.errors import UsageError
 from evidence_app.formatting import iso_utc_column
@@ -95,7 +96,8 @@ def coverage_table(recon: Reconciliation, by: Sequence[str] = ()) -> pd.DataFram
         return _with_ratios(pd.DataFrame({**{d: expanded(ops[d]).iloc[:0] for d in by},
                                           **{s: pd.Series(dtype=np.int64) for s in OP_STATES}}), by)
     group, keys = _groups([ops[d] for d in by])
-    counts = np.bincount(group[state >= 0] * len(OP_STATES) + state[state >= 0],
+    counted = state >= 0
+    counts = np.bincount(packed([group[counted], state[counted]], [len(keys[0]), len(OP_STATES)]),
                          minlength=len(keys[0]) * len(OP_STATES)).reshape(-1, len(OP_STATES))
     table = pd.DataFrame({**dict(zip(by, keys)), **{s: counts[:, i] for i, s in enumerate(OP_STATES)}})
     return _with_ratios(table, by)
@@ -105,18 +107,16 @@ def _groups(columns: list[pd.Series]) -> tuple[np.ndarray, list[pd.Series]]:
     """Each record's group (the distinct combinations of ``columns``' values, numbered in sorted order, missing
     last in each column: what ``groupby(sort=True, dropna=False)`` gives) and each group's values. One integer
     code per record, where a one-hot frame of states grouped by pandas held a column per state."""
-    combined, radix = np.zeros(len(columns[0]), dtype=np.int64), 1
-    for column in columns:
-        codes, names = pd.factorize(column, sort=True, use_na_sentinel=True)
-        codes = np.where(codes < 0, len(names), codes).astype(np.int64)  # missing after every value
-        if radix * (len(names) + 1) >= 2**62:  # mixed radix would overflow: renumber (order kept) first
-            combined, seen = pd.factorize(combined, sort=True)
-            radix = len(seen)
-        combined, radix = combined * (len(names) + 1) + codes, radix * (len(names) + 1)
-    group, _ = pd.factorize(combined, sort=True)
+    group, _ = pd.factorize(joint_key((_sorted_codes(column) for column in columns), sort=True), sort=True)
     first = np.empty(int(group.max()) + 1, dtype=np.int64)
     first[group[::-1]] = np.arange(len(group) - 1, -1, -1)  # each group's first record names its values
     return group.astype(np.int64), [expanded(column.take(first).reset_index(drop=True)) for column in columns]
+
+
+def _sorted_codes(column: pd.Series) -> tuple[np.ndarray, int]:
+    """Each value's rank among the column's distinct values, missing after every value; and how many ranks."""
+    codes, names = pd.factorize(column, sort=True, use_na_sentinel=True)
+    return np.where(codes < 0, len(names), codes).astype(np.int64), len(names) + 1
 
 
 def _with_ratios(table: pd.DataFrame, by: list[str]) -> pd.DataFrame:
