@@ -66,7 +66,21 @@ class Totals:
 
 def totals(recon: Reconciliation) -> Totals:
     """The coverage of everything in the reconciliation (one row, no dimensions)."""
-    row = coverage_table(recon, []).iloc[0]
+    return _totals_of(coverage_table(recon, []).iloc[0])
+
+
+def totals_where(table: pd.DataFrame, **equal: object) -> Totals:
+    """The coverage of a coverage table's lines whose columns hold the given values (None: any value), summed and
+    its ratios recomputed from the sums: a drill-down selection's figures."""
+    for column, value in equal.items():
+        if value is not None:
+            table = table[table[column] == value]
+    summed = pd.DataFrame([{s: int(table[s].sum()) for s in OP_STATES}])
+    return _totals_of(with_ratios(summed).iloc[0])
+
+
+def _totals_of(row: pd.Series) -> Totals:
+    """A coverage table's line as :class:`Totals`."""
     return Totals(**{f: int(row[f]) for f in COUNT_FIELDS},
                   **{f: (None if row[f] is None else float(row[f])) for f in RATIO_FIELDS})
 

@@ -96,6 +96,11 @@ class ReplayStatus:
     latency_max: float | None
     skipped_log_lines: int
 
+    @property
+    def backlog(self) -> int:
+        """Failure events still awaiting their row: pending (no attempt yet) plus retrying (budget left)."""
+        return self.states.get("pending", 0) + self.states.get("retrying", 0)
+
     def as_json(self) -> dict:
         return {
             "states": dict(self.states),

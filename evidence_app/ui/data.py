@@ -35,7 +35,7 @@ from evidence_app.reconcile.bounded import (
     bounded_replay_routes,
     bounded_view,
 )
-from evidence_app.reconcile.coverage import coverage_table, exceptions_table
+from evidence_app.reconcile.coverage import Totals, coverage_table, exceptions_table, totals_where
 from evidence_app.reconcile.replay import replay_by_route
 from evidence_app.ui.access import Visitor, visitor
 from evidence_app.ui.components import LoadingBar, View
@@ -194,6 +194,11 @@ def coverage(v: View, by: tuple[str, ...]) -> pd.DataFrame:
 @st.cache_data(ttl=TTL, show_spinner=False)
 def _coverage(path: str | None, start: date, end: date, scope: Scope, by: tuple[str, ...]) -> pd.DataFrame:
     return coverage_table(_scoped(path, start, end, scope), list(by))
+
+
+def cell_totals(v: View, day: str | None, operator: str | None) -> Totals:
+    """The day × operator drill-down's figures (None: every day or operator), from the cached coverage table."""
+    return totals_where(coverage(v, ("day", "operator")), day=day, operator=operator)
 
 
 ORDERINGS = ORDER_WORDS

@@ -89,14 +89,10 @@ if day != days[0]:
     shown = shown[shown["day"] == day]
 if operator != operators[0]:
     shown = shown[shown["operator"] == operator]
-cell = by_day_op
-if day != days[0]:
-    cell = cell[cell["day"] == day]
-if operator != operators[0]:
-    cell = cell[cell["operator"] == operator]
-expected, logged = int(cell["expected"].sum()), int(cell["logged"].sum())
-st.markdown(f"**{num(len(shown))} exceptions** in this selection · {num(expected)} operations expected, "
-            f"{num(logged)} logged ({percent(logged / expected if expected else None)} as logged)")
+cell = guarded(lambda: data.cell_totals(v, None if day == days[0] else day,
+                                         None if operator == operators[0] else operator))
+st.markdown(f"**{num(len(shown))} exceptions** in this selection · {num(cell.expected)} operations expected, "
+            f"{num(cell.logged)} logged ({percent(cell.coverage_logged)} as logged)")
 st.dataframe(shown, hide_index=True, width="stretch")
 download("Download these exceptions (CSV)", lambda: to_csv(shown).encode("utf-8"),
          file_name=f"exceptions_{v.start}_{v.end}.csv", mime="text/csv", key="dl_exceptions", action="csv_download",

@@ -21,7 +21,7 @@ cols = st.columns(5)
 for col, state in zip(cols, ("replayed", "pending", "retrying", "abandoned", "unconfirmed")):
     col.metric(f"Failures {state}", num(s.replay.states[state]))
 cols = st.columns(5)
-cols[0].metric("Backlog (pending + retrying)", num(s.replay.states["pending"] + s.replay.states["retrying"]))
+cols[0].metric("Backlog (pending + retrying)", num(s.replay.backlog))
 cols[1].metric("Oldest pending", duration(s.replay.oldest_pending_age_seconds))
 cols[2].metric("Latency p50", duration(s.replay.latency_p50))
 cols[3].metric("Latency p95", duration(s.replay.latency_p95))
