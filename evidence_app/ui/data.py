@@ -115,8 +115,8 @@ def _extent(path: str | None) -> tuple[date, date]:
 
 
 # The period's whole reconciliation and its scoped views are resources, shared by every session as they are:
-# st.cache_data would pickle a million-row reconciliation on every store and unpickle it on every hit (seconds
-# per re-render). Nothing mutates them: pages get derived tables, or shallow copies (pandas copy-on-write).
+# st.cache_data would pickle a million-row reconciliation on every store and unpickle it on every hit (on every
+# re-render). Nothing mutates them: pages get derived tables, or shallow copies (pandas copy-on-write).
 @st.cache_resource(ttl=TTL, max_entries=4, show_spinner="Reconciling audit rows against operations…")
 def _reconciled(path: str | None, start: date, end: date) -> tuple[Dataset, Reconciliation]:
     """Matching on the whole data of the period; only ever shown through _scoped. The data comes from the
