@@ -23,7 +23,7 @@ CHECK_KEYS = frozenset({"min_coverage_after_replay", "min_coverage_logged", "max
 
 @dataclass(frozen=True)
 class RemediationConfig:
-    """When the fix (DESIGN.md's four parts) was deployed, and how fast a replay must land."""
+    """When the fix (docs/DESIGN.md's four parts) was deployed, and how fast a replay must land."""
 
     fixed_at: datetime | None = None
     """The fix's deployment (UTC) for every route without its own entry; None: not configured."""

@@ -1,11 +1,11 @@
-"""DESIGN.md's reconciliation rules, each stated once: named constants and small pure functions.
+"""docs/DESIGN.md's reconciliation rules, each stated once: named constants and small pure functions.
 
 This module is the contract in code. The fast kernel (``_kernel.py``) applies these rules to whole
 columns at once and takes its constants and its order from here; ``states.py`` and ``replay.py``
 build the states with the functions below. Tests of the rules read this module, and a test holds
 the kernel to a plain, record-by-record reference built only from these functions.
 
-The clauses, in DESIGN.md's order:
+The clauses, in docs/DESIGN.md's order:
 
 1. Candidates: a row may match an operation by equal request id (and action; time does not
    matter), or — where either side lacks a request id — by equal action, tenant, operator and
