@@ -399,8 +399,8 @@ def _sample(c: PackContents) -> list:
     rows = [["#", "Operation", "Time (UTC)", "Tenant", "Operator", "Action", "State", "Audit row"]]
     rows += [[str(i), E(r.id), when(r.occurred_at), E(r.tenant), E(r.operator), E(r.action), E(r.state),
               E(r.audit_id)] for i, r in enumerate(c.sample.itertuples(index=False), start=1)]
-    text = (f"Attribute sample for re-performance: confidence {p.confidence:.0%}, tolerable deviation rate "
-            f"{p.tolerable_deviation:.0%}, zero expected deviations ⇒ n = ⌈ln(1 − {p.confidence}) / "
+    text = (f"Attribute sample for re-performance: confidence {pct(p.confidence, places=0)}, tolerable deviation rate "
+            f"{pct(p.tolerable_deviation, places=0)}, zero expected deviations ⇒ n = ⌈ln(1 − {p.confidence}) / "
             f"ln(1 − {p.tolerable_deviation})⌉ = <b>{p.size}</b> of {num(p.population_size)} operations. "
             f"Seed <b>{p.seed}</b>; population SHA-256 (sorted operation ids, newline-joined) "
             f"<font face='MONO' size=6.5>{p.population_sha256}</font>. Redraw with "
