@@ -108,3 +108,15 @@ def test_shown_names_a_huge_number_by_its_size():
 
 def test_iso_utc_keeps_its_byte_identical_text():
     assert iso_utc(pd.Timestamp("2026-10-01T12:00:00.000250Z")) == "2026-10-01T12:00:00.000250Z"
+
+
+def test_no_module_writes_its_own_percentages():
+    """A percentage is written by formatting.percent only: an inline ``* 100:.2f}%`` or ``:.0%}`` elsewhere fails."""
+    import re
+    from pathlib import Path
+
+    package = Path(__file__).resolve().parent.parent / "evidence_app"
+    inline = re.compile(r"\* 100:\.\d+f\}%|:\.\d+%\}")
+    found = [f"{p.relative_to(package)}:{n}" for p in package.rglob("*.py") if p.name != "formatting.py"
+             for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if inline.search(line)]
+    assert not found, found
