@@ -17,6 +17,7 @@ from evidence_app.assess.summary import summarize
 from evidence_app.config.settings import Config, load_config
 from evidence_app.errors import ConfigError, EvidenceError, UsageError
 from evidence_app.evidence.sign import PASSPHRASE_ENV
+from evidence_app.formatting import percent
 from evidence_app.ingest.dataset import Dataset
 from evidence_app.masking import mask_logs, mask_text
 from evidence_app.reconcile import Period, Reconciliation, Scope
@@ -314,7 +315,7 @@ def _webhook_url(option: str | None, config: Config) -> str | None:
 
 def _check_table(result) -> str:  # noqa: ANN001 - a CheckResult
     broken = {b.rule: b for b in result.breaches}
-    rows = [{"figure": k, "value": f"{v * 100:.2f}%" if k.startswith("coverage_") and v is not None else v}
+    rows = [{"figure": k, "value": percent(v) if k.startswith("coverage_") and v is not None else v}
             for k, v in result.figures.items()]
     rows += [{"figure": f"BREACH {b.rule}", "value": f"{b.value} (limit {b.limit})"} for b in broken.values()]
     return to_table(pd.DataFrame(rows, dtype=object)) + ("ok\n" if result.ok else f"{len(broken)} breach(es)\n")
@@ -372,13 +373,8 @@ def pack(config_path, start, end, out, key, cert, chain, pkcs12, passphrase_file
     warn(built.contents.data, built.contents.recon)
     t = built.contents.summary.totals
     click.echo(f"{out}: pack {built.manifest['pack_id']}, {len(built.data) / 1024:,.0f} KiB, "
-               f"{t.expected:,} operations, coverage after replay {_percent(t.coverage_after_replay)}")
+               f"{t.expected:,} operations, coverage after replay {percent(t.coverage_after_replay)}")
     click.echo(f"signer certificate SHA-256 fingerprint: {colon_hex(built.signer_fingerprint)}")
-
-
-def _percent(ratio: float | None) -> str:
-    """A ratio for a person; "—" when there was nothing to measure (never a made-up 0 %)."""
-    return "—" if ratio is None else f"{ratio * 100:.2f}%"
 
 
 @main.command()

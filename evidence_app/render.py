@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from evidence_app.columns.text import expanded
+from evidence_app.formatting import percent
 
 RATIO_COLUMNS = {"coverage_logged", "coverage_after_replay"}
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -54,8 +55,8 @@ def to_json(data: Any) -> str:
 
 
 def to_csv(frame: pd.DataFrame) -> str:
-    """CSV of ``frame``: the csv module quotes, each column is turned into text at once (a million-row extract in
-    seconds, not a minute); every value reads as :func:`plain` then :func:`_csv_value` make it."""
+    """CSV of ``frame``: the csv module quotes, each column is turned into text at once (not value by value
+    in Python); every value reads as :func:`plain` then :func:`_csv_value` make it."""
     fast = _arrow_csv(frame)
     if fast is not None:
         return fast
@@ -85,7 +86,7 @@ def _csv_line(row: Sequence[object]) -> str:
 
 
 def _arrow_csv(frame: pd.DataFrame) -> str | None:
-    """The text the csv module would write, by Arrow's writer in C++ (a million rows in a fraction of a second),
+    """The text the csv module would write, by Arrow's writer in C++ (no Python string per value),
     when the two cannot differ: two columns or more (the csv module quotes a row that is one empty field) and no
     name or value it would quote. Each column is the text :func:`_csv_column` gives, so values read the same.
     None when something needs quoting."""
@@ -184,7 +185,7 @@ def _cell(column: str, value: Any) -> str:
     if value is None:
         return "—"
     if column in RATIO_COLUMNS and isinstance(value, float):
-        return f"{value * 100:.1f}%"
+        return percent(value, places=1)
     if isinstance(value, float):
         return f"{value:,.1f}"
     return str(value)

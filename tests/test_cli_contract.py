@@ -1,4 +1,4 @@
-"""The CLI's output contracts (DESIGN.md): keys, formats, windows, exit codes."""
+"""The CLI's output contracts (docs/DESIGN.md): keys, formats, windows, exit codes."""
 
 from __future__ import annotations
 

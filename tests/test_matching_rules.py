@@ -1,4 +1,4 @@
-"""DESIGN.md's reconciliation rules, one behaviour per test."""
+"""docs/DESIGN.md's reconciliation rules, one behaviour per test."""
 
 from __future__ import annotations
 

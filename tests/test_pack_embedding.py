@@ -18,7 +18,7 @@ import pytest
 from test_pack import attachments, build, run
 
 from evidence_app.evidence import deflate
-from evidence_app.reconcile.coverage import iso_utc_column
+from evidence_app.formatting import iso_utc_column
 from evidence_app.render import to_csv
 
 from pdftools import tool

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from evidence_app.columns.text import TEXT_DTYPE
-from evidence_app.reconcile.coverage import iso_utc, iso_utc_column, iso_utc_text
+from evidence_app.formatting import iso_utc, iso_utc_column, iso_utc_text
 from evidence_app.render import _arrow_csv, _csv_value, plain, to_csv
 
 
@@ -164,7 +164,7 @@ def test_text_arrow_cannot_hold_is_written_as_the_csv_module_writes_it():
 def test_timestamps_written_digit_by_digit_equal_numpys_own_iso_text(micros):
     """The byte-buffer writer against NumPy's datetime strings joined in Arrow, over years 1000–9999 (leap days,
     century rules, before 1970, whole seconds and microseconds, missing values)."""
-    from evidence_app.reconcile.coverage import _iso_bytes, _iso_joined
+    from evidence_app.formatting import _iso_bytes, _iso_joined
 
     us = np.array([m if m is not None else np.iinfo(np.int64).min for m in micros], dtype=np.int64).view("datetime64[us]")
     missing = np.isnat(us)

@@ -1,4 +1,4 @@
-"""Operation missing states and failure-event replay states, per DESIGN.md."""
+"""Operation missing states and failure-event replay states, per docs/DESIGN.md."""
 
 from __future__ import annotations
 

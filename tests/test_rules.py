@@ -1,4 +1,4 @@
-"""The rules module states DESIGN.md's reconciliation rules; one behaviour per test, boundaries included."""
+"""The rules module states docs/DESIGN.md's reconciliation rules; one behaviour per test, boundaries included."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Access control and the web app's own audit trail: grants and scope (grants.py), the hash-chained log (log.py).
+"""Access control and the web app's own audit trail: the page registry (pages.py), grants and scope (grants.py),
+the hash-chained log (log.py).
 
 Core-side: nothing here imports Streamlit; the UI calls these and the CLI verifies and exports the log.
 """
@@ -13,8 +14,9 @@ from evidence_app.access.grants import (
     may_open,
     may_see_connection_details,
     narrow,
+    open_pages,
 )
 from evidence_app.access.log import ACTIONS, AccessLog, Entry, Verdict
 
 __all__ = ["ACTIONS", "PAGES", "AccessLog", "Bound", "Entry", "Identity", "Narrowed", "Verdict", "find_grant",
-           "identity_from_claims", "may_open", "may_see_connection_details", "narrow"]
+           "identity_from_claims", "may_open", "may_see_connection_details", "narrow", "open_pages"]

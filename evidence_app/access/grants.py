@@ -7,17 +7,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Mapping
 
+from evidence_app.access.pages import REGISTRY, Page
 from evidence_app.config.settings import AccessConfig, Grant, mailbox
 from evidence_app.reconcile.window import Period, Scope
 
-#: Every page of the web app, by its file name under ui/app_pages/.
-PAGES = ("overview", "coverage_gaps", "replay", "remediation", "evidence_pack", "sources", "access_log")
-#: What each role may open; the access log is for admins only.
-ROLE_PAGES: Mapping[str, tuple[str, ...]] = {
-    "auditor": PAGES[:-1],
-    "engineer": PAGES[:-1],
-    "admin": PAGES,
-}
+#: Every page of the web app, by its file name under ui/app_pages/ (from the one registry, access/pages.py).
+PAGES = tuple(p.stem for p in REGISTRY)
 #: Roles that see the Sources page's connection details (locations, the config file).
 CONNECTION_DETAIL_ROLES = frozenset({"engineer", "admin"})
 
@@ -62,7 +57,14 @@ def find_grant(access: AccessConfig, who: Identity) -> Grant | None:
 
 def may_open(role: str, page: str) -> bool:
     """Whether a role may open a page (by its file name)."""
-    return page in ROLE_PAGES.get(role, ())
+    return any(p.stem == page and role in p.roles for p in REGISTRY)
+
+
+def open_pages(role: str | None, signed_in: bool) -> tuple[Page, ...]:
+    """The pages to offer, in order: by role when sign-in is on; otherwise every page that exists without it."""
+    if signed_in:
+        return tuple(p for p in REGISTRY if role is not None and may_open(role, p.stem))
+    return tuple(p for p in REGISTRY if not p.needs_sign_in)
 
 
 def may_see_connection_details(role: str | None) -> bool:

@@ -9,8 +9,8 @@ import pandas as pd
 
 from evidence_app.assess.summary import Summary
 from evidence_app.config.monitoring import CheckConfig
+from evidence_app.formatting import iso_utc
 from evidence_app.reconcile import Period
-from evidence_app.reconcile.coverage import iso_utc
 from evidence_app.reconcile.rules import ReplayState
 
 LIMITS = ("min_coverage_after_replay", "min_coverage_logged", "max_pending_age", "max_silent_after_fix",

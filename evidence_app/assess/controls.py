@@ -15,6 +15,7 @@ from typing import Any, Callable, Mapping
 
 from evidence_app.assess.summary import Summary
 from evidence_app.config.thresholds import ControlThresholds, limit_of, parse_controls
+from evidence_app.formatting import duration, percent
 from evidence_app.reconcile import Reconciliation, Scope
 from evidence_app.reconcile.coverage import Totals, totals
 from evidence_app.reconcile.rules import (
@@ -159,16 +160,12 @@ def _shown(key: str | int, t: ControlThresholds) -> str:
 # ------------------------------------------------------------------ measures
 
 
-def _pct(x: float | None) -> str:
-    return "—" if x is None else f"{x * 100:.2f}%"
-
-
 def _coverage(totals_: Totals, what: str) -> Measured:
     if totals_.expected == 0:
         return Measured({"expected": 0, "after": None}, f"no {what} in scope: nothing evidences the control")
     after = totals_.coverage_after_replay
-    line = (f"{what}: {totals_.expected:,} expected; after replay {_pct(after)}; "
-            f"as logged {_pct(totals_.coverage_logged)}; {totals_.missing:,} missing")
+    line = (f"{what}: {totals_.expected:,} expected; after replay {percent(after)}; "
+            f"as logged {percent(totals_.coverage_logged)}; {totals_.missing:,} missing")
     return Measured({"expected": totals_.expected, "after": after}, line)
 
 
@@ -214,8 +211,8 @@ def _measure_privileged(s: Summary, recon: Reconciliation, t: ControlThresholds)
 def _measure_monitoring(s: Summary, recon: Reconciliation, t: ControlThresholds) -> Measured:
     share, age_h, after = s.silent_share, (s.replay.oldest_pending_age_seconds or 0) / 3600, s.silent_after_fix
     line = (f"{s.totals.missing_silent:,} of {s.totals.missing:,} missing operations left no failure "
-            f"event ({_pct(share)}); oldest pending failure {age_h:.1f} h; {after:,} dropped silently after their "
-            "route's fix")
+            f"event ({percent(share)}); oldest pending failure {duration(s.replay.oldest_pending_age_seconds or 0)}; "
+            f"{after:,} dropped silently after their route's fix")
     # no missing operation: no silent drop among them (a share of 0)
     return Measured({"share": 0.0 if share is None else share, "age_h": age_h, "after_fix": after}, line)
 
@@ -238,7 +235,7 @@ def _measure_incident_response(s: Summary, recon: Reconciliation, t: ControlThre
     if failures == 0:
         return Measured({"failures": 0, "within": None}, "no failure events in the period: nothing to respond to")
     sla = s.remediation.replay_sla_seconds
-    line = f"{within:,} of {failures:,} failure events replayed within the SLA of {sla:,} s ({_pct(within / failures)})"
+    line = f"{within:,} of {failures:,} failure events replayed within the SLA of {sla:,} s ({percent(within / failures)})"
     return Measured({"failures": failures, "within": within / failures}, line)
 
 

@@ -12,7 +12,7 @@ import pyarrow as pa
 def release_freed() -> None:
     """Return freed heap pages to the system. Loading and matching free large, short-lived buffers (row tuples,
     unsorted copies, join arrays); glibc keeps them mapped, and the next phase then stacks its own on top.
-    Measured at 1 M realistic operations: peak 941 → 686 MB for a few ms per call. A no-op off glibc."""
+    A lower peak for little time per call (measured in bench/RESULTS.md). A no-op off glibc."""
     pa.default_memory_pool().release_unused()
     trim = _malloc_trim()
     if trim is not None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -9,10 +11,22 @@ import pyarrow.compute as pc
 
 from evidence_app.columns.text import arrow_text
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
 
 def micros(ts: pd.Series) -> np.ndarray:
     """UTC timestamps as integer microseconds since the epoch."""
     return ts.astype("datetime64[us, UTC]").astype("int64").to_numpy()
+
+
+def micros_at(moment: datetime | pd.Timestamp | None) -> int | None:
+    """One instant in the microseconds :func:`micros` gives (years 1 to 9999; a naive time is UTC); None or NaT
+    stays None."""
+    if moment is None or pd.isna(moment):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return (moment - _EPOCH) // timedelta(microseconds=1)
 
 
 def text_rank(values: pd.Series) -> np.ndarray:

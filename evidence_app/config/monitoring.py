@@ -21,7 +21,7 @@ REMEDIATION_KEYS = frozenset({"fixed_at", "replay_sla_seconds", "routes"})
 
 @dataclass(frozen=True)
 class RemediationConfig:
-    """When the fix (DESIGN.md's four parts) was deployed, and how fast a replay must land."""
+    """When the fix (docs/DESIGN.md's four parts) was deployed, and how fast a replay must land."""
 
     fixed_at: datetime | None = None
     """The fix's deployment (UTC) for every route without its own entry; None: not configured."""

@@ -22,6 +22,7 @@ from evidence_app.config.monitoring import (
     parse_remediation,
 )
 from evidence_app.errors import ConfigError
+from evidence_app.formatting import shown
 from evidence_app.masking import mask_text, mask_url, userinfo_quoted
 from evidence_app.reconcile.rules import DEFAULT_MAX_REPLAY_ATTEMPTS, DEFAULT_TOLERANCE_SECONDS
 from evidence_app.resources import sample_config
@@ -361,7 +362,7 @@ def _readable_file(value: Any, key: str, base: Path) -> Path:
         with p.open("rb"):
             pass
     except OSError as exc:
-        raise ConfigError(f"{key}: file unreadable: {_shown(str(p))}: {exc.strerror}") from exc
+        raise ConfigError(f"{key}: file unreadable: {shown(str(p))}: {exc.strerror}") from exc
     return p
 
 
@@ -407,7 +408,7 @@ def _cache(raw: Mapping[str, Any], base: Path) -> CacheConfig:
     _reject_unknown(sec, "cache")
     enabled = sec.get("enabled", True)
     if not isinstance(enabled, bool):
-        raise ConfigError(f"cache.enabled: must be true or false, got {_shown(enabled)}")
+        raise ConfigError(f"cache.enabled: must be true or false, got {shown(enabled)}")
     folder = sec.get("folder")
     if folder is None:
         return CacheConfig(enabled=enabled)
@@ -442,7 +443,7 @@ def _int(sec: Mapping[str, Any], key: str, default: int, *, minimum: int, maximu
     """A bounded whole number; ``key`` is the full dotted name (``matching.tolerance_seconds``)."""
     value = sec.get(key.rpartition(".")[2], default)
     if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
-        raise ConfigError(f"{key}: must be a whole number from {minimum:,} to {maximum:,}, got {_shown(value)}")
+        raise ConfigError(f"{key}: must be a whole number from {minimum:,} to {maximum:,}, got {shown(value)}")
     return value
 
 
@@ -560,11 +561,3 @@ def access_secrets(access: AccessConfig, environ: Mapping[str, str] | None = Non
         raise ConfigError(f"access.cookie_secret_env: ${access.cookie_secret_env} must hold at least "
                           f"{MIN_COOKIE_SECRET} characters (e.g. `openssl rand -hex 32`)")
     return AccessSecrets(values["client_secret_env"], values["cookie_secret_env"])
-
-
-def _shown(value: Any) -> str:
-    """A config value for a message, short (a huge number is not spelled out)."""
-    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
-        return f"a {value.bit_length()}-bit number"
-    text = repr(value)
-    return text if len(text) <= 40 else text[:39] + "…"

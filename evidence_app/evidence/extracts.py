@@ -12,7 +12,8 @@ from typing import TypeVar
 import pandas as pd
 
 from evidence_app.evidence.contents import PackContents
-from evidence_app.reconcile.coverage import coverage_table, iso_utc, iso_utc_text
+from evidence_app.formatting import iso_utc, iso_utc_text
+from evidence_app.reconcile.coverage import coverage_table
 from evidence_app.render import to_csv
 
 EXTRACT_NAMES = ("coverage.csv", "exceptions.csv", "replay_status.csv", "population.csv", "sample.csv",

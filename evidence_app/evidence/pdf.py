@@ -32,8 +32,9 @@ from evidence_app.evidence.contents import DimensionViews, PackContents
 from evidence_app.evidence.extracts import BREAKDOWN_NAMES, EXTRACT_NAMES, MANIFEST, Extract
 from evidence_app.evidence.fonts import font_names
 from evidence_app.evidence.trust import colon_hex
+from evidence_app.formatting import duration, iso_utc
+from evidence_app.formatting import percent as pct
 from evidence_app.reconcile.bounded import BoundedView
-from evidence_app.reconcile.coverage import iso_utc
 from evidence_app.reconcile.rules import (
     FixSource,
     OpState,
@@ -78,18 +79,8 @@ STYLES = {
 }
 
 
-def pct(value: float | None) -> str:
-    return "—" if value is None or pd.isna(value) else f"{value * 100:.2f}%"
-
-
 def num(value) -> str:  # noqa: ANN001
     return "—" if value is None or pd.isna(value) else f"{int(value):,}"
-
-
-def secs(value: float | None) -> str:
-    if value is None or pd.isna(value):
-        return "—"
-    return f"{value:,.0f} s ({value / 3600:.1f} h)" if value >= 3600 else f"{value:,.1f} s"
 
 
 def when(value) -> str:  # noqa: ANN001
@@ -363,9 +354,9 @@ def _two_up_days(by_day: pd.DataFrame) -> Table:
 def _replay(c: PackContents) -> list:
     s = c.summary.replay
     st = [["Replay state", "Failure events"]] + [[k, num(v)] for k, v in s.states.items()]
-    lat = [["Measure", "Value"], ["Replay latency p50", secs(s.latency_p50)], ["Replay latency p95", secs(s.latency_p95)],
-           ["Replay latency max", secs(s.latency_max)], ["Oldest pending failure (age at generation)",
-                                                         secs(s.oldest_pending_age_seconds)],
+    lat = [["Measure", "Value"], ["Replay latency p50", duration(s.latency_p50)], ["Replay latency p95", duration(s.latency_p95)],
+           ["Replay latency max", duration(s.latency_max)], ["Oldest pending failure (age at generation)",
+                                                         duration(s.oldest_pending_age_seconds)],
            ["Skipped log lines", num(s.skipped_log_lines)]]
     errs = [["Error class", "Failure events"]] + [[E(r.error_class), num(r.failures)]
                                                  for r in c.error_classes.itertuples(index=False)]
@@ -419,8 +410,8 @@ def _sample(c: PackContents) -> list:
     rows = [["#", "Operation", "Time (UTC)", "Tenant", "Operator", "Action", "State", "Audit row"]]
     rows += [[str(i), E(r.id), when(r.occurred_at), E(r.tenant), E(r.operator), E(r.action), E(r.state),
               E(r.audit_id)] for i, r in enumerate(c.sample.itertuples(index=False), start=1)]
-    text = (f"Attribute sample for re-performance: confidence {p.confidence:.0%}, tolerable deviation rate "
-            f"{p.tolerable_deviation:.0%}, zero expected deviations ⇒ n = ⌈ln(1 − {p.confidence}) / "
+    text = (f"Attribute sample for re-performance: confidence {pct(p.confidence, places=0)}, tolerable deviation rate "
+            f"{pct(p.tolerable_deviation, places=0)}, zero expected deviations ⇒ n = ⌈ln(1 − {p.confidence}) / "
             f"ln(1 − {p.tolerable_deviation})⌉ = <b>{p.size}</b> of {num(p.population_size)} operations. "
             f"Seed <b>{p.seed}</b>; population SHA-256 (sorted operation ids, newline-joined) "
             f"<font face='MONO' size=6.5>{p.population_sha256}</font>. Redraw with "

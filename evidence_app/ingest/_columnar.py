@@ -1,6 +1,6 @@
 """Driver row tuples → compact typed columns, chunk by chunk, values exactly as the driver gave them.
 
-A million rows held as Python objects cost ~1 kB each; held as Arrow text they cost their bytes.
+Rows held as Python objects cost an object per value; held as Arrow text they cost their bytes.
 Columns whose values are all of one plain type become Arrow arrays; a column that mixes types
 (SQLite's dynamic typing allows any mix) keeps its Python values, so nothing is reinterpreted here:
 canonical.py decides what each value means.
@@ -118,8 +118,8 @@ def _from_arrow(arr: pa.ChunkedArray) -> pd.Series:
 
 @cache
 def _use_system_allocator() -> None:
-    """Measured on 1 M operations (bench/RESULTS.md): the C library's allocator hands the buffers
-    of finished chunks back for reuse sooner than Arrow's default mimalloc: ~15 % faster, ~100 MB
-    less peak. An operator's explicit ``ARROW_DEFAULT_MEMORY_POOL`` wins."""
+    """The C library's allocator hands the buffers of finished chunks back for reuse sooner than Arrow's
+    default mimalloc: faster, with a lower peak (measured in bench/RESULTS.md). An operator's explicit
+    ``ARROW_DEFAULT_MEMORY_POOL`` wins."""
     if "ARROW_DEFAULT_MEMORY_POOL" not in os.environ:
         pa.set_memory_pool(pa.system_memory_pool())

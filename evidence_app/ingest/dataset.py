@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Callable
 
 import numpy as np
 import pandas as pd
 
 from evidence_app.columns.memory import release_freed
-from evidence_app.columns.order import micros, order_by_time_then_id
+from evidence_app.columns.order import micros, micros_at, order_by_time_then_id
 from evidence_app.columns.text import concat_rows, text_in, text_set
 from evidence_app.config.settings import Config
 from evidence_app.ingest.canonical import (
@@ -145,7 +145,7 @@ def _trim(loaded: Canonical, field: str, window: Window | None) -> tuple[pd.Data
     if window is None:
         inside = np.arange(len(frame))
     else:
-        inside = np.flatnonzero((t >= _micros(window.start)) & (t < _micros(window.end)))
+        inside = np.flatnonzero((t >= micros_at(window.start)) & (t < micros_at(window.end)))
     ids = frame["id"] if len(inside) == len(frame) else frame["id"].take(inside)
     positions = inside[order_by_time_then_id(t[inside], ids)]
     del ids, t
@@ -156,14 +156,6 @@ def _trim(loaded: Canonical, field: str, window: Window | None) -> tuple[pd.Data
         out[name] = frame.pop(name).take(positions).reset_index(drop=True)
         release_freed()  # the unsorted column's pages go back now, not after the last copy is made
     return pd.DataFrame(out, copy=False), rest
-
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-
-
-def _micros(moment: datetime) -> int:
-    """A window edge in the microseconds :func:`micros` gives (edges reach years 1 and 9999)."""
-    return (moment - _EPOCH) // timedelta(microseconds=1)
 
 
 def _request_id_top_up(

@@ -40,8 +40,9 @@ from evidence_app.config.settings import Config, StoreConfig
 from evidence_app.errors import EvidenceError
 from evidence_app.ingest.dataset import Dataset, Progress, SourceReport, load_dataset, open_stores, read_window
 from evidence_app.ingest.extraction import QueryRecord
+from evidence_app.ingest.fingerprint import probe_store
 from evidence_app.ingest.logpush import LogScan, locate_log_files
-from evidence_app.ingest.sources import Store, Window, time_predicate
+from evidence_app.ingest.sources import Store, Window
 from evidence_app.issues import DataIssue
 from evidence_app.privacy import not_private
 from evidence_app.reconcile import Reconciliation
@@ -229,20 +230,9 @@ def fingerprint(config: Config, period: Period, stores: tuple[Store, Store]) -> 
 
 
 def _store_print(store: Store, time_field: str, window: Window | None) -> dict:
-    schema, _, name = store.config.table.rpartition(".")
-    id_name, time_name = store.columns["id"], store.columns[time_field]
-    tbl = sa.table(name, sa.column(id_name), sa.column(time_name), schema=schema or None)
-    t = tbl.c[time_name]
-    inside = sa.func.count() if window is None else sa.func.sum(sa.case((time_predicate(store, t, window), 1),
-                                                                        else_=0))
-    wrap = sa.func.hex if store.dialect == "sqlite" else (lambda c: c)  # SQLite text may not be UTF-8
-    stmt = sa.select(sa.func.count(), inside, wrap(sa.func.max(tbl.c[id_name])), wrap(sa.func.max(t)),
-                     wrap(sa.func.min(t)))
-    with store.engine.connect() as conn:
-        row = conn.execute(stmt).one()
-        conn.rollback()
-    return {"rows": int(row[0] or 0), "rows_in_window": int(row[1] or 0), "max_id": _plain(row[2]),
-            "max_time": _plain(row[3]), "min_time": _plain(row[4]), "files": _files_print(store.config)}
+    probe = probe_store(store, time_field, window)
+    return {"rows": probe.rows, "rows_in_window": probe.rows_in_window, "max_id": _plain(probe.max_id),
+            "max_time": _plain(probe.max_time), "min_time": _plain(probe.min_time), "files": _files_print(store.config)}
 
 
 def _files_print(store: StoreConfig) -> list:

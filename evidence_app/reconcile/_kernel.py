@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from evidence_app.columns.keys import fits, joint_key, packed
 from evidence_app.columns.order import micros, text_rank_at
 from evidence_app.columns.text import joint_codes
 from evidence_app.reconcile.rules import KEY_FIELDS, MICROS, PRIORITY, TIER_KEYS, TIER_REQUEST_ID, within_tolerance
@@ -37,21 +38,18 @@ def _key_codes(ops: pd.DataFrame, rows: pd.DataFrame, fields: tuple[str, ...],
     """Factorise the composite key jointly so both sides share integer codes (missing is a value too).
     ``renumber=False`` skips the final renumbering: for a key whose first field is mostly distinct
     (request ids) the codes already follow the records' order."""
-    combined = np.zeros(len(ops) + len(rows), dtype=np.int64)
-    top = 1  # an upper bound of combined's values
-    for name in fields:
-        op_codes, row_codes, k = joint_codes(ops[name], rows[name])
-        codes = np.concatenate([op_codes, row_codes])
-        if top * k >= 2**62:  # mixed radix would overflow int64: renumber what we have first
-            combined, uniques = pd.factorize(combined)
-            top = len(uniques)
-        combined = combined * k + codes
-        top *= k
+    combined = joint_key((_field_codes(ops, rows, name) for name in fields), sort=False)
     if renumber:
         # Renumber in order of first appearance: records come sorted by time, so nearby records get nearby
-        # codes and the joins below probe memory in order (8× faster searches than scattered codes at 1 M).
+        # codes and the joins below probe memory in order (far faster searches than scattered codes).
         combined, _ = pd.factorize(combined)
     return combined[: len(ops)], combined[len(ops) :]
+
+
+def _field_codes(ops: pd.DataFrame, rows: pd.DataFrame, name: str) -> tuple[np.ndarray, int]:
+    """One field's codes, operations then rows, shared by both sides; and how many codes there are."""
+    op_codes, row_codes, k = joint_codes(ops[name], rows[name])
+    return np.concatenate([op_codes, row_codes]), k
 
 
 def candidates(
@@ -222,17 +220,15 @@ def _priority_order(leading: list[np.ndarray], o: np.ndarray, r: np.ndarray, op_
 def _sorted_with_ties(leading: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """Positions stably sorting by the leading keys (first key first), and which neighbours in that order tie
     on all of them. Small non-negative keys (origin rank, tier, µs distance) are packed into one integer and
-    sorted once: half the time of ``lexsort``'s pass per key at ten million pairs."""
+    sorted once, instead of ``lexsort``'s pass per key."""
     n = len(leading[0])
     if n < 2:
         return np.arange(n), np.zeros(0, dtype=bool)
     tops = [int(k.max()) + 1 for k in leading]
-    if min(int(k.min()) for k in leading) >= 0 and np.prod([float(t) for t in tops]) < 2.0**62:
-        packed = np.zeros(n, dtype=np.int64)
-        for k, top in zip(leading, tops):
-            packed = packed * top + k
-        order = np.argsort(packed, kind="stable")
-        ranked = packed[order]
+    if min(int(k.min()) for k in leading) >= 0 and fits(tops):
+        key = packed(leading, tops)
+        order = np.argsort(key, kind="stable")
+        ranked = key[order]
         return order, ranked[1:] == ranked[:-1]
     order = np.lexsort(leading[::-1])  # lexsort sorts by its last key first
     sorted_keys = [k[order] for k in leading]
@@ -241,7 +237,7 @@ def _sorted_with_ties(leading: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray
 
 def _shared(run: np.ndarray, member: np.ndarray) -> np.ndarray:
     """Which entries share their (run, member) with another entry."""
-    key = run.astype(np.int64) * (int(member.max()) + 1) + member
+    key = packed([run, member], [int(run.max()) + 1, int(member.max()) + 1])
     sorted_key = np.sort(key)
     repeated_keys = sorted_key[1:][sorted_key[1:] == sorted_key[:-1]]
     return np.isin(key, repeated_keys) if len(repeated_keys) else np.zeros(len(key), dtype=bool)

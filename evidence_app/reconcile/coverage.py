@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from datetime import timezone
 from typing import Sequence
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
-from evidence_app.columns.text import TEXT_DTYPE, codes_of, expanded
+from evidence_app.columns.keys import joint_key, packed
+from evidence_app.columns.text import codes_of, expanded
 from evidence_app.errors import UsageError
+from evidence_app.formatting import iso_utc_column
 from evidence_app.reconcile.rules import COVERED_STATES, LOGGED_STATES, MISSING_STATES, OP_STATES, RowStatus
 from evidence_app.reconcile.states import Reconciliation
 
@@ -64,7 +63,21 @@ class Totals:
 
 def totals(recon: Reconciliation) -> Totals:
     """The coverage of everything in the reconciliation (one row, no dimensions)."""
-    row = coverage_table(recon, []).iloc[0]
+    return _totals_of(coverage_table(recon, []).iloc[0])
+
+
+def totals_where(table: pd.DataFrame, **equal: object) -> Totals:
+    """The coverage of a coverage table's lines whose columns hold the given values (None: any value), summed and
+    its ratios recomputed from the sums: a drill-down selection's figures."""
+    for column, value in equal.items():
+        if value is not None:
+            table = table[table[column] == value]
+    summed = pd.DataFrame([{s: int(table[s].sum()) for s in OP_STATES}])
+    return _totals_of(with_ratios(summed).iloc[0])
+
+
+def _totals_of(row: pd.Series) -> Totals:
+    """A coverage table's line as :class:`Totals`."""
     return Totals(**{f: int(row[f]) for f in COUNT_FIELDS},
                   **{f: (None if row[f] is None else float(row[f])) for f in RATIO_FIELDS})
 
@@ -94,7 +107,8 @@ def coverage_table(recon: Reconciliation, by: Sequence[str] = ()) -> pd.DataFram
         return _with_ratios(pd.DataFrame({**{d: expanded(ops[d]).iloc[:0] for d in by},
                                           **{s: pd.Series(dtype=np.int64) for s in OP_STATES}}), by)
     group, keys = _groups([ops[d] for d in by])
-    counts = np.bincount(group[state >= 0] * len(OP_STATES) + state[state >= 0],
+    counted = state >= 0
+    counts = np.bincount(packed([group[counted], state[counted]], [len(keys[0]), len(OP_STATES)]),
                          minlength=len(keys[0]) * len(OP_STATES)).reshape(-1, len(OP_STATES))
     table = pd.DataFrame({**dict(zip(by, keys)), **{s: counts[:, i] for i, s in enumerate(OP_STATES)}})
     return _with_ratios(table, by)
@@ -104,18 +118,16 @@ def _groups(columns: list[pd.Series]) -> tuple[np.ndarray, list[pd.Series]]:
     """Each record's group (the distinct combinations of ``columns``' values, numbered in sorted order, missing
     last in each column: what ``groupby(sort=True, dropna=False)`` gives) and each group's values. One integer
     code per record, where a one-hot frame of states grouped by pandas held a column per state."""
-    combined, radix = np.zeros(len(columns[0]), dtype=np.int64), 1
-    for column in columns:
-        codes, names = pd.factorize(column, sort=True, use_na_sentinel=True)
-        codes = np.where(codes < 0, len(names), codes).astype(np.int64)  # missing after every value
-        if radix * (len(names) + 1) >= 2**62:  # mixed radix would overflow: renumber (order kept) first
-            combined, seen = pd.factorize(combined, sort=True)
-            radix = len(seen)
-        combined, radix = combined * (len(names) + 1) + codes, radix * (len(names) + 1)
-    group, _ = pd.factorize(combined, sort=True)
+    group, _ = pd.factorize(joint_key((_sorted_codes(column) for column in columns), sort=True), sort=True)
     first = np.empty(int(group.max()) + 1, dtype=np.int64)
     first[group[::-1]] = np.arange(len(group) - 1, -1, -1)  # each group's first record names its values
     return group.astype(np.int64), [expanded(column.take(first).reset_index(drop=True)) for column in columns]
+
+
+def _sorted_codes(column: pd.Series) -> tuple[np.ndarray, int]:
+    """Each value's rank among the column's distinct values, missing after every value; and how many ranks."""
+    codes, names = pd.factorize(column, sort=True, use_na_sentinel=True)
+    return np.where(codes < 0, len(names), codes).astype(np.int64), len(names) + 1
 
 
 def _with_ratios(table: pd.DataFrame, by: list[str]) -> pd.DataFrame:
@@ -192,96 +204,3 @@ def _row_part(rows: pd.DataFrame, kind: pd.Series | str, detail: pd.Series | str
             "detail": detail,
         }
     )
-
-
-def iso_utc(ts: pd.Timestamp) -> str | None:
-    """``2026-10-01T12:00:00Z`` (microseconds only when present)."""
-    if ts is None or pd.isna(ts):
-        return None
-    if ts.tzinfo is not None:
-        ts = ts.astimezone(timezone.utc)  # the "Z" promises UTC, whatever zone the value was held in
-    text = ts.strftime("%Y-%m-%dT%H:%M:%S")
-    if ts.microsecond:
-        text += f".{ts.microsecond:06d}"
-    return text + "Z"
-
-
-def iso_utc_column(values: pd.Series) -> pd.Series:
-    """:func:`iso_utc` of every value (object column, None for missing), computed at once (see
-    :func:`iso_utc_text`)."""
-    return iso_utc_text(values).astype(object).where(lambda v: v.notna(), None)
-
-
-def iso_utc_text(values: pd.Series) -> pd.Series:
-    """:func:`iso_utc` of every value as Arrow text (missing: NaN), made in NumPy and Arrow for UTC datetime
-    columns (a million timestamps without a Python string); years before 1000, rare, and other columns value by
-    value."""
-    if not isinstance(values.dtype, pd.DatetimeTZDtype) or values.empty:
-        return _iso_utc_each(values)
-    values = values.dt.tz_convert("UTC")
-    us = values.astype("datetime64[us, UTC]").dt.tz_localize(None).to_numpy()
-    missing = np.isnat(us)
-    present = us[~missing]
-    if len(present) and present.min() < np.datetime64("1000-01-01T00:00:00", "us"):
-        return _iso_utc_each(values)
-    if len(present) and present.max() >= np.datetime64("10000-01-01T00:00:00", "us"):
-        text = _iso_joined(us, missing)  # five-digit years: NumPy's own text
-    else:
-        text = _iso_bytes(us.astype(np.int64), missing)
-    return pd.Series(pd.arrays.ArrowStringArray(text, dtype=TEXT_DTYPE), index=values.index)
-
-
-def _iso_joined(us: np.ndarray, missing: np.ndarray) -> pa.Array:
-    """ISO text from NumPy's datetime strings and Arrow joins (any year NumPy holds)."""
-    seconds = pa.array(np.datetime_as_string(us, unit="s"), type=pa.large_string(), mask=missing)
-    fraction = us.astype(np.int64) % 1_000_000  # floor: the microsecond field, before 1970 too
-    micro = pc.utf8_lpad(pc.cast(pa.array(fraction), pa.large_string()), 6, "0")
-    dot, z, nothing = (pa.scalar(t, pa.large_string()) for t in (".", "Z", ""))
-    text = pc.if_else(pa.array(fraction != 0), pc.binary_join_element_wise(seconds, micro, dot), seconds)
-    return pc.binary_join_element_wise(text, z, nothing)
-
-
-_ISO_WIDE = 27
-"""``YYYY-MM-DDTHH:MM:SS.ffffffZ``; without microseconds the first 19 characters and ``Z`` (20)."""
-
-
-def _iso_bytes(us: np.ndarray, missing: np.ndarray) -> pa.Array:
-    """The ISO text of microseconds since the epoch (years 1000–9999), written digit by digit into one byte
-    buffer: a few whole-column integer operations instead of a string per value."""
-    seconds = us // 1_000_000  # floor: the microsecond field counts up from the second, before 1970 too
-    fraction = us - seconds * 1_000_000
-    days = seconds // 86_400
-    clock = seconds - days * 86_400
-    year, month, day = _civil(days)
-    buf = np.empty((len(us), _ISO_WIDE), dtype=np.uint8)
-    for start, width, field in ((0, 4, year), (5, 2, month), (8, 2, day), (11, 2, clock // 3600),
-                                (14, 2, clock // 60 % 60), (17, 2, clock % 60), (20, 6, fraction)):
-        for k in range(width):
-            buf[:, start + width - 1 - k] = 48 + field // 10**k % 10
-    for at, char in ((4, "-"), (7, "-"), (10, "T"), (13, ":"), (16, ":"), (26, "Z")):
-        buf[:, at] = ord(char)
-    buf[:, 19] = np.where(fraction != 0, ord("."), ord("Z"))
-    lengths = np.where(missing, 0, np.where(fraction != 0, _ISO_WIDE, 20))
-    offsets = np.zeros(len(us) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=offsets[1:])
-    data = buf[np.arange(_ISO_WIDE) < lengths[:, None]]  # each row's first `length` bytes, rows in order
-    validity = pa.py_buffer(np.packbits(~missing, bitorder="little")) if missing.any() else None
-    return pa.Array.from_buffers(pa.large_string(), len(us), [validity, pa.py_buffer(offsets), pa.py_buffer(data)],
-                                 null_count=int(missing.sum()))
-
-
-def _civil(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Proleptic Gregorian (year, month, day) of days since 1970-01-01 (H. Hinnant's days_from_civil, inverted)."""
-    z = days + 719_468
-    era = z // 146_097
-    doe = z - era * 146_097
-    yoe = (doe - doe // 1460 + doe // 36_524 - doe // 146_096) // 365
-    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
-    mp = (5 * doy + 2) // 153
-    day = doy - (153 * mp + 2) // 5 + 1
-    month = np.where(mp < 10, mp + 3, mp - 9)
-    return yoe + era * 400 + (month <= 2), month, day
-
-
-def _iso_utc_each(values: pd.Series) -> pd.Series:
-    return pd.Series(values.map(iso_utc).astype(object).to_numpy(), index=values.index, dtype=TEXT_DTYPE)

@@ -16,11 +16,11 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from evidence_app.columns.order import micros
+from evidence_app.columns.order import micros, micros_at
 from evidence_app.columns.text import codes_of
 from evidence_app.config.monitoring import RemediationConfig
+from evidence_app.formatting import iso_utc
 from evidence_app.reconcile import rules
-from evidence_app.reconcile.coverage import iso_utc
 from evidence_app.reconcile.rules import LOGGED_STATES, OP_STATES
 from evidence_app.reconcile.states import Reconciliation
 
@@ -123,8 +123,8 @@ def remediation_table(recon: Reconciliation, settings: RemediationConfig,
     routes = _routes(ops["route"], fe["route"] if len(fe) else pd.Series([], dtype=object))
     if not routes:
         return pd.DataFrame({f: pd.Series(dtype=object) for f in REMEDIATION_FIELDS})
-    as_of_us = _us(as_of)
-    fixes = [rules.effective_fix(_us(settings.configured_fix(r)), _us(first_failure_at.get(r)), as_of_us)
+    as_of_us = micros_at(as_of)
+    fixes = [rules.effective_fix(micros_at(settings.configured_fix(r)), micros_at(first_failure_at.get(r)), as_of_us)
              for r in routes]
     fix_us = np.array([_NO_FIX if t is None else t for t, _ in fixes], dtype=np.int64)
     counts = _operation_counts(ops, _route_codes(ops["route"], routes), fix_us, len(routes))
@@ -195,7 +195,3 @@ def _failure_counts(fe: pd.DataFrame, routes: list[str | None], sla_s: int) -> t
     within = (latency.notna() & (latency <= sla_s)).to_numpy(dtype=bool)
     return np.bincount(code, minlength=n).astype(np.int64), np.bincount(code[within], minlength=n).astype(np.int64)
 
-
-def _us(value: datetime | pd.Timestamp | None) -> int | None:
-    """An instant as integer microseconds since the epoch (None stays None)."""
-    return None if value is None or pd.isna(value) else int(pd.Timestamp(value).value // 1000)

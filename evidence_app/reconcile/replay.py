@@ -87,6 +87,11 @@ class ReplayStatus:
     skipped_log_lines: int
     """Log lines that could not be read, so the figures above may miss events."""
 
+    @property
+    def backlog(self) -> int:
+        """Failure events still awaiting their row: pending (no attempt yet) plus retrying (budget left)."""
+        return self.states.get("pending", 0) + self.states.get("retrying", 0)
+
     def as_json(self) -> dict:
         return {
             "states": dict(self.states),

@@ -1,4 +1,4 @@
-"""DESIGN.md's reconciliation rules, each stated once: named constants and small pure functions.
+"""docs/DESIGN.md's reconciliation rules, each stated once: named constants and small pure functions.
 
 This module is the contract in code. The fast kernel (``_kernel.py``) applies these rules to whole
 columns at once and takes its constants and its order from here; ``states.py`` and ``replay.py``
@@ -10,7 +10,7 @@ The vocabulary comes first: every state, status and outcome as a StrEnum (:class
 :class:`ErrorClass`), and the defaults of the settings that shape the rules; other modules import them and never
 write one as a literal (``tests/test_rule_literals.py``).
 
-The clauses, in DESIGN.md's order:
+The clauses, in docs/DESIGN.md's order:
 
 1. Candidates: a row may match an operation by equal request id (and action; time does not
    matter), or — where either side lacks a request id — by equal action, tenant, operator and

@@ -55,7 +55,7 @@ def reconcile(
     matching: MatchingConfig,
     period: Period = Period(),
 ) -> Reconciliation:
-    """Apply DESIGN.md's rules. Inputs may extend past the period (the matching margin)."""
+    """Apply docs/DESIGN.md's rules. Inputs may extend past the period (the matching margin)."""
     ops = ops.reset_index(drop=True)
     rows = rows.reset_index(drop=True)
     failures = failures.reset_index(drop=True)

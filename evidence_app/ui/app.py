@@ -10,7 +10,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from evidence_app.access import PAGES, may_open
+from evidence_app.access import open_pages
 from evidence_app.access.grants import Bound
 from evidence_app.masking import mask_logs
 from evidence_app.reconcile import Scope
@@ -20,16 +20,7 @@ from evidence_app.ui.components import VIEW_KEY, View, guarded, plain
 CONFIG_ENV = "EVIDENCE_APP_CONFIG"
 HERE = Path(__file__).resolve().parent
 _LOGGED_VIEW = "evidence_logged_view"
-#: page file stem → (title, icon); order is the navigation's
-PAGE_INFO = {
-    "overview": ("Overview", ":material/dashboard:"),
-    "coverage_gaps": ("Coverage gaps", ":material/grid_on:"),
-    "replay": ("Replay & backfill", ":material/replay:"),
-    "remediation": ("Remediation & accuracy", ":material/build:"),
-    "evidence_pack": ("Evidence pack", ":material/picture_as_pdf:"),
-    "sources": ("Sources", ":material/database:"),
-    "access_log": ("Access log", ":material/policy:"),
-}
+
 
 
 def _sidebar(config_path: str | None, bound: Bound, first_run: bool) -> tuple[View, tuple[str, ...]]:
@@ -98,10 +89,9 @@ def _data_read(view: View) -> None:
 
 
 def _pages(role: str | None, signed_in: bool) -> dict[str, st.Page]:
-    """The pages this role may open (sign-in off: everything but the access log, which does not exist)."""
-    stems = [p for p in PAGES if (may_open(role, p) if signed_in else p != "access_log")]
-    return {stem: st.Page(HERE / "app_pages" / f"{stem}.py", title=PAGE_INFO[stem][0], icon=PAGE_INFO[stem][1],
-                          default=stem == "overview") for stem in stems}
+    """The pages this role may open, as the registry declares them; the first one offered is the default."""
+    return {p.stem: st.Page(HERE / "app_pages" / f"{p.stem}.py", title=p.title, icon=p.icon, default=i == 0)
+            for i, p in enumerate(open_pages(role, signed_in))}
 
 
 def _record_view(visitor: access.Visitor, page: str, view: View) -> None:

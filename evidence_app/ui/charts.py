@@ -12,7 +12,7 @@ from evidence_app.reconcile.coverage import Totals
 from evidence_app.reconcile.rules import REPLAY_STATES, OpState
 from evidence_app.ui.components import chart_text
 
-# Every new figure copies the default template; naming one per figure copied a second (~0.1 s a figure).
+# Every new figure copies the default template; naming one per figure would copy a second one each time.
 pio.templates.default = "plotly_white"
 LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), font=dict(size=13),
               legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="right", x=1))

@@ -51,18 +51,8 @@ def guarded(load: Callable[[], T]) -> T:
         raise  # unreachable: st.stop() raises
 
 
-def pct(value: float | None) -> str:
-    return "—" if value is None else f"{value * 100:.2f}%"
-
-
 def num(value: int | float | None) -> str:
     return "—" if value is None else f"{int(value):,}"
-
-
-def hours(seconds: float | None) -> str:
-    if seconds is None:
-        return "—"
-    return f"{seconds / 3600:.1f} h" if seconds >= 3600 else f"{seconds / 60:.0f} min"
 
 
 _INLINE = re.compile(r"([\\`*_\[\]<>~$|])")

@@ -36,7 +36,7 @@ from evidence_app.reconcile.bounded import (
     bounded_replay_routes,
     bounded_view,
 )
-from evidence_app.reconcile.coverage import coverage_table, exceptions_table
+from evidence_app.reconcile.coverage import Totals, coverage_table, exceptions_table, totals_where
 from evidence_app.reconcile.replay import replay_by_route
 from evidence_app.ui.access import Visitor, visitor
 from evidence_app.ui.components import LoadingBar, View
@@ -116,8 +116,8 @@ def _extent(path: str | None) -> tuple[date, date]:
 
 
 # The period's whole reconciliation and its scoped views are resources, shared by every session as they are:
-# st.cache_data would pickle a million-row reconciliation on every store and unpickle it on every hit (seconds
-# per re-render). Nothing mutates them: pages get derived tables, or shallow copies (pandas copy-on-write).
+# st.cache_data would pickle a million-row reconciliation on every store and unpickle it on every hit (on every
+# re-render). Nothing mutates them: pages get derived tables, or shallow copies (pandas copy-on-write).
 @st.cache_resource(ttl=TTL, max_entries=4, show_spinner="Reconciling audit rows against operations…")
 def _reconciled(path: str | None, start: date, end: date) -> tuple[Dataset, Reconciliation]:
     """Matching on the whole data of the period; only ever shown through _scoped. The data comes from the
@@ -195,6 +195,11 @@ def coverage(v: View, by: tuple[str, ...]) -> pd.DataFrame:
 @st.cache_data(ttl=TTL, show_spinner=False)
 def _coverage(path: str | None, start: date, end: date, scope: Scope, by: tuple[str, ...]) -> pd.DataFrame:
     return coverage_table(_scoped(path, start, end, scope), list(by))
+
+
+def cell_totals(v: View, day: str | None, operator: str | None) -> Totals:
+    """The day × operator drill-down's figures (None: every day or operator), from the cached coverage table."""
+    return totals_where(coverage(v, ("day", "operator")), day=day, operator=operator)
 
 
 ORDERINGS = ORDER_WORDS

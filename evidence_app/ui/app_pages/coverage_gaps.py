@@ -4,11 +4,11 @@ import html
 
 import streamlit as st
 
-from evidence_app.reconcile.rules import OpState
+from evidence_app.formatting import percent
 from evidence_app.render import to_csv
 from evidence_app.ui import charts, data
 from evidence_app.ui.access import download
-from evidence_app.ui.components import current_view, empty_state, guarded, num, pct, plain
+from evidence_app.ui.components import current_view, empty_state, guarded, num, plain
 
 WORST_SHOWN = 15
 """Charts and tables name this many worst operators, tenants or routes by default (the rest: one all-others line)."""
@@ -89,14 +89,10 @@ if day != days[0]:
     shown = shown[shown["day"] == day]
 if operator != operators[0]:
     shown = shown[shown["operator"] == operator]
-cell = by_day_op
-if day != days[0]:
-    cell = cell[cell["day"] == day]
-if operator != operators[0]:
-    cell = cell[cell["operator"] == operator]
-expected, logged = int(cell["expected"].sum()), int(cell[OpState.LOGGED].sum())
-st.markdown(f"**{num(len(shown))} exceptions** in this selection · {num(expected)} operations expected, "
-            f"{num(logged)} logged ({pct(logged / expected if expected else None)} as logged)")
+cell = guarded(lambda: data.cell_totals(v, None if day == days[0] else day,
+                                         None if operator == operators[0] else operator))
+st.markdown(f"**{num(len(shown))} exceptions** in this selection · {num(cell.expected)} operations expected, "
+            f"{num(cell.logged)} logged ({percent(cell.coverage_logged)} as logged)")
 st.dataframe(shown, hide_index=True, width="stretch")
 download("Download these exceptions (CSV)", lambda: to_csv(shown).encode("utf-8"),
          file_name=f"exceptions_{v.start}_{v.end}.csv", mime="text/csv", key="dl_exceptions", action="csv_download",

@@ -4,8 +4,9 @@ import pandas as pd
 import streamlit as st
 
 from evidence_app import palette
+from evidence_app.formatting import percent
 from evidence_app.ui import charts, data
-from evidence_app.ui.components import current_view, empty_state, guarded, num, pct
+from evidence_app.ui.components import current_view, empty_state, guarded, num
 
 v = current_view()
 st.title("Audit-trail completeness")
@@ -24,8 +25,8 @@ else:
              "duplicate rows.")
 
 cols = st.columns(6)
-cols[0].metric("Coverage as logged", pct(t.coverage_logged))
-cols[1].metric("Coverage after replay", pct(t.coverage_after_replay))
+cols[0].metric("Coverage as logged", percent(t.coverage_logged))
+cols[1].metric("Coverage after replay", percent(t.coverage_after_replay))
 cols[2].metric("Operations expected", num(t.expected))
 cols[3].metric("Missing", num(t.missing))
 cols[4].metric("Orphan rows", num(s.orphans))

@@ -2,11 +2,12 @@
 
 import streamlit as st
 
+from evidence_app.formatting import duration
 from evidence_app.reconcile.rules import REPLAY_STATES, ReplayState
 from evidence_app.render import to_csv
 from evidence_app.ui import charts, data
 from evidence_app.ui.access import download
-from evidence_app.ui.components import current_view, empty_state, guarded, hours, num, plain
+from evidence_app.ui.components import current_view, empty_state, guarded, num, plain
 
 ROUTES_SHOWN = 15
 """Routes drawn by name in the replay chart; the rest are one line (every route in the CSV download)."""
@@ -21,11 +22,10 @@ cols = st.columns(5)
 for col, state in zip(cols, REPLAY_STATES):
     col.metric(f"Failures {state}", num(s.replay.states[state]))
 cols = st.columns(5)
-backlog = s.replay.states[ReplayState.PENDING] + s.replay.states[ReplayState.RETRYING]
-cols[0].metric("Backlog (pending + retrying)", num(backlog))
-cols[1].metric("Oldest pending", hours(s.replay.oldest_pending_age_seconds))
-cols[2].metric("Latency p50", hours(s.replay.latency_p50))
-cols[3].metric("Latency p95", hours(s.replay.latency_p95))
+cols[0].metric("Backlog (pending + retrying)", num(s.replay.backlog))
+cols[1].metric("Oldest pending", duration(s.replay.oldest_pending_age_seconds))
+cols[2].metric("Latency p50", duration(s.replay.latency_p50))
+cols[3].metric("Latency p95", duration(s.replay.latency_p95))
 cols[4].metric("Operations backfilled", num(t.backfilled))
 st.caption(f"Skipped log lines: {num(s.replay.skipped_log_lines)} · ages measured at {v.as_of:%Y-%m-%d %H:%M} UTC")
 

@@ -5,8 +5,9 @@ from datetime import datetime, timezone
 import pandas as pd
 import streamlit as st
 
+from evidence_app.formatting import duration
 from evidence_app.ui import data
-from evidence_app.ui.components import current_view, guarded, hours, mask_secrets, num, plain
+from evidence_app.ui.components import current_view, guarded, mask_secrets, num, plain
 
 v = current_view()
 st.title("Sources")
@@ -27,7 +28,7 @@ for s in facts.sources:
             c[0].metric("Rows in table", num(f.rows_total))
             c[1].metric("Rows loaded for the period", num(f.rows_loaded))
             c[2].metric("Rows rejected", num(f.rows_rejected))
-            c[3].metric("Newest record age", hours((now - last).total_seconds() if last is not None else None))
+            c[3].metric("Newest record age", duration((now - last).total_seconds() if last is not None else None))
             st.markdown(f"**Time range loaded:** {plain(f.first_record)} – {plain(last)}")
         st.markdown(f"**Read-only:** {plain(s.read_only_mode)}  \n"
                     f"**Columns present:** {plain(', '.join(s.columns_present))}")
