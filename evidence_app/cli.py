@@ -258,21 +258,45 @@ _REMEDIATION_SHORT = {"effective_fixed_at": "fixed_at", "missing_silent_before_f
                       "audit_logged_true_not_logged": "true_not_logged"}
 
 
+class Threshold(click.ParamType):
+    """A ``check`` option read and bounded by the same Limit as its ``[check]`` key: finite, in range, or exit 2."""
+
+    def __init__(self, key: str) -> None:
+        from evidence_app.config.monitoring import CheckConfig
+        from evidence_app.config.thresholds import limit_of
+
+        self.limit = limit_of(CheckConfig, key)
+        self.name = "integer" if self.limit.kind is int else "number"
+
+    def convert(self, value, param, ctx):  # noqa: ANN001, ANN201 - click's signature
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            number = value
+        else:
+            try:
+                number = int(value) if self.limit.kind is int else float(value)
+            except (TypeError, ValueError):
+                self.fail(f"{self.limit.words} expected, got {value!r}", param, ctx)
+        try:
+            return self.limit.read("value", number)
+        except ConfigError:
+            self.fail(f"must be {self.limit.words}, got {value!r}", param, ctx)
+
+
 @main.command()
 @config_option
 @start_option
 @end_option
 @as_of_option
-@click.option("--min-coverage-after-replay", type=click.FloatRange(0, 1), metavar="RATIO",
+@click.option("--min-coverage-after-replay", type=Threshold("min_coverage_after_replay"), metavar="RATIO",
               help="Breach when coverage after replay is below this ratio, 0..1 (default: [check] or unchecked).")
-@click.option("--min-coverage-logged", type=click.FloatRange(0, 1), metavar="RATIO",
+@click.option("--min-coverage-logged", type=Threshold("min_coverage_logged"), metavar="RATIO",
               help="Breach when coverage as logged is below this ratio, 0..1 (default: [check] or unchecked).")
-@click.option("--max-pending-age", type=click.FloatRange(min=0), metavar="SECONDS",
+@click.option("--max-pending-age", type=Threshold("max_pending_age"), metavar="SECONDS",
               help="Breach when the oldest pending failure event is older (default: [check] or unchecked).")
-@click.option("--max-silent-after-fix", type=click.IntRange(min=0), metavar="N",
+@click.option("--max-silent-after-fix", type=Threshold("max_silent_after_fix"), metavar="N",
               help="Breach when more operations were dropped silently after their route's fix "
                    "(default: [check] or unchecked).")
-@click.option("--max-inaccurate", type=click.IntRange(min=0), metavar="N",
+@click.option("--max-inaccurate", type=Threshold("max_inaccurate"), metavar="N",
               help="Breach when more audit rows are inaccurate (default: [check] or unchecked).")
 @click.option("--fail-on-unconfirmed/--allow-unconfirmed", "fail_on_unconfirmed", default=None,
               help="Breach on any unconfirmed replay, or allow them (default: [check] or fail).")
@@ -350,7 +374,7 @@ def parse_scope(values: tuple[str, ...]) -> Scope:
 @click.option("--previous", type=click.Path(path_type=Path), help="Previous pack: its SHA-256 chains this one to it.")
 @click.option("--scope", "scope", multiple=True, help="Filter KEY=VALUE (tenant, operator, route, action); repeatable.")
 @click.option("--generated-at", "generated_at", help="Generation time, ISO-8601 (for reproducible output).")
-@click.option("--sample-seed", type=int, help="Seed of the re-performance sample (default: derived from the data).")
+@click.option("--sample-seed", type=click.IntRange(0, 2**63 - 1), help="Seed of the re-performance sample (default: derived from the data).")
 @handle_errors
 def pack(config_path, start, end, out, key, cert, chain, pkcs12, passphrase_file, passphrase_env, tsa, previous,
          scope, generated_at, sample_seed) -> None:  # noqa: ANN001

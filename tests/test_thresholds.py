@@ -47,7 +47,7 @@ def test_an_unknown_key_is_refused_naming_it_in_both_sections(cls, parse, where)
     (Limit(float, "x", low=0.0, high=1.0, low_open=True, high_open=True), 0.0, False),
     (Limit(float, "x", low=0.0, high=1.0, low_open=True, high_open=True), 1.0, False),
     (Limit(float, "x", low=0.0, high=1.0, low_open=True, high_open=True), 0.5, True),
-    (Limit(float, "x", low=0.0), math.nan, False), (Limit(float, "x", low=0.0), math.inf, True),
+    (Limit(float, "x", low=0.0), math.nan, False), (Limit(float, "x", low=0.0), math.inf, False), (Limit(float, "x"), -math.inf, False),
     (Limit(float, "x"), 1, True), (Limit(float, "x"), True, False), (Limit(int, "x"), 1.0, False),
     (Limit(int, "x", low=0), 0, True), (Limit(int, "x", low=0), -1, False), (Limit(bool, "x"), 1, False),
     (Limit(tuple, "x"), ["a"], True), (Limit(tuple, "x"), [1], False), (Limit(tuple, "x"), [" "], False),

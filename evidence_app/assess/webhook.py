@@ -19,6 +19,7 @@ import urllib.request
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from evidence_app import __version__
+from evidence_app.config.monitoring import MAX_WEBHOOK_TIMEOUT_SECONDS as MAX_TIMEOUT_SECONDS
 from evidence_app.errors import DeliveryError, UsageError
 
 SCHEMES = ("http", "https")
@@ -84,8 +85,6 @@ def post_json(url: str, payload: dict, timeout_s: float) -> int:
     return status
 
 
-MAX_TIMEOUT_SECONDS = 3600.0
-"""The longest deadline a delivery may be given (``[check] webhook_timeout_seconds``)."""
 
 
 def _request(url: str, body: bytes) -> urllib.request.Request:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time, timezone
 from typing import Any, Mapping
 
-from evidence_app.config.thresholds import Limit, read_section, threshold
+from evidence_app.config.thresholds import MAX_COUNT, Limit, read_section, threshold
 from evidence_app.errors import ConfigError
 from evidence_app.reconcile.rules import DEFAULT_REPLAY_SLA_SECONDS
 
@@ -39,7 +39,13 @@ class RemediationConfig:
 
 
 _RATIO = Limit(float, "a ratio between 0 and 1", low=0.0, high=1.0, optional=True, unit="share")
-_MAXIMUM = Limit(int, "a whole number ≥ 0", low=0, optional=True)
+_MAXIMUM = Limit(int, f"a whole number from 0 to {MAX_COUNT:,}", low=0, high=MAX_COUNT, optional=True)
+MAX_AGE_SECONDS = 1e9
+"""The longest age a threshold may name (about 31 years): a larger one would switch the check off in effect."""
+MAX_WEBHOOK_TIMEOUT_SECONDS = 3600.0
+"""The longest deadline a webhook delivery may be given (a cron run must end)."""
+MAX_SLA_SECONDS = 10**9
+"""The longest replay SLA (about 31 years)."""
 
 
 @dataclass(frozen=True)
@@ -50,8 +56,8 @@ class CheckConfig:
     """Breach when coverage after replay is below this ratio (0..1); None: not checked."""
     min_coverage_logged: float | None = threshold(None, _RATIO)
     """Breach when coverage as logged is below this ratio (0..1); None: not checked."""
-    max_pending_age: float | None = threshold(None, Limit(float, "a number of seconds ≥ 0", low=0.0, optional=True,
-                                                          unit="s"))
+    max_pending_age: float | None = threshold(None, Limit(float, f"a number of seconds from 0 to {MAX_AGE_SECONDS:g}",
+                                                          low=0.0, high=MAX_AGE_SECONDS, optional=True, unit="s"))
     """Breach when the oldest pending failure event is older than this many seconds; None: not checked."""
     max_silent_after_fix: int | None = threshold(None, _MAXIMUM)
     """Breach when more operations than this were dropped silently after their route's fix time; None: not
@@ -63,8 +69,9 @@ class CheckConfig:
     webhook: str | None = threshold(None, Limit(str, "a URL string", optional=True))
     """URL the result is POSTed to (http or https); None: no POST."""
     webhook_timeout_seconds: float = threshold(DEFAULT_WEBHOOK_TIMEOUT_SECONDS,
-                                               Limit(float, "a number of seconds > 0", low=0.0, low_open=True,
-                                                     unit="s"))
+                                               Limit(float, f"a number of seconds above 0, at most "
+                                                     f"{MAX_WEBHOOK_TIMEOUT_SECONDS:g}", low=0.0, low_open=True,
+                                                     high=MAX_WEBHOOK_TIMEOUT_SECONDS, unit="s"))
     """How long the POST may take before it counts as undelivered."""
 
 
@@ -77,8 +84,9 @@ def parse_remediation(section: Mapping[str, Any]) -> RemediationConfig:
     _reject_unknown(section, "remediation", REMEDIATION_KEYS)
     fixed = section.get("fixed_at")
     sla = section.get("replay_sla_seconds", DEFAULT_REPLAY_SLA_SECONDS)
-    if isinstance(sla, bool) or not isinstance(sla, int) or sla < 0:
-        raise ConfigError(f"remediation.replay_sla_seconds: must be a whole number ≥ 0, got {sla!r}")
+    if isinstance(sla, bool) or not isinstance(sla, int) or not 0 <= sla <= MAX_SLA_SECONDS:
+        raise ConfigError(f"remediation.replay_sla_seconds: must be a whole number from 0 to {MAX_SLA_SECONDS:,}, "
+                          f"got {sla!r}")
     routes = section.get("routes", {})
     if not isinstance(routes, dict):
         raise ConfigError("remediation.routes: must be a table ([remediation.routes]) of route = fix time")

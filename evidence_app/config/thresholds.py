@@ -18,7 +18,7 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Limit:
-    """What one threshold key accepts: its kind and the range it must lie in (NaN is never inside)."""
+    """What one threshold key accepts: its kind and the range it must lie in (NaN and ±inf are never inside)."""
 
     kind: type
     """float (an int is accepted), int (a whole number, never a bool), bool, str (non-blank) or tuple (of action
@@ -68,7 +68,7 @@ class Limit:
     def _inside(self, value: Any) -> bool:
         if self.kind not in (int, float):
             return True
-        if isinstance(value, float) and math.isnan(value):
+        if isinstance(value, float) and not math.isfinite(value):  # NaN or ±inf: never a threshold
             return False
         above = self.low is None or (value > self.low if self.low_open else value >= self.low)
         below = self.high is None or (value < self.high if self.high_open else value <= self.high)
@@ -105,7 +105,9 @@ def _shown(value: Any) -> str:
 SHARE = Limit(float, "a ratio from 0 to 1", low=0.0, high=1.0, unit="share")
 OPEN_SHARE = Limit(float, "a ratio between 0 and 1 (exclusive)", low=0.0, high=1.0, low_open=True, high_open=True,
                    unit="share")
-COUNT = Limit(int, "a whole number")
+MAX_COUNT = 10**12
+"""The largest count a threshold may name: a larger one would switch its check off in effect."""
+COUNT = Limit(int, f"a whole number from 0 to {MAX_COUNT:,}", low=0, high=MAX_COUNT)
 ACTIONS = Limit(tuple, "a list of action names")
 
 
