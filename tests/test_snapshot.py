@@ -355,3 +355,38 @@ def test_the_pack_never_reads_the_snapshot(scenario):
     _poison(cfg)
     contents = gather(cfg, PERIOD, Scope(), AS_OF)
     assert len(contents.data.operations) == 3 and len(contents.data.audit) == 2
+
+
+def _rewrite_in_place_keeping_size_and_mtime(db_path: Path, sql: str) -> None:
+    """What an in-place edit restored with `cp -p` or `rsync -a` looks like: same size, the old mtime."""
+    st = db_path.stat()
+    with sqlite3.connect(db_path) as db:
+        db.execute(sql)
+    db.close()
+    assert db_path.stat().st_size == st.st_size
+    os.utime(db_path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert db_path.stat().st_mtime_ns == st.st_mtime_ns
+
+
+def test_rows_changed_in_place_with_size_and_mtime_put_back_are_not_served_stale(scenario):
+    cfg = _world(scenario)
+    first = read_through(cfg, PERIOD)
+    assert set(first.dataset.audit["operator"].astype(str)) == {"u1"}
+    read_through(cfg, PERIOD)
+    _rewrite_in_place_keeping_size_and_mtime(scenario.root / "audit.db",
+                                            "UPDATE staff_audit_logs SET user_id = 'u9' WHERE id = 'a2'")
+    after = read_through(cfg, PERIOD)
+    assert not after.provenance.from_snapshot, after.provenance.reason
+    assert "u9" in set(after.dataset.audit["operator"].astype(str))
+
+
+def test_a_log_file_replaced_by_a_same_size_copy_with_the_old_mtime_is_not_served_stale(scenario):
+    cfg = _world(scenario)
+    read_through(cfg, PERIOD)
+    log = scenario.root / "logpush" / "20261001" / "events.log.gz"
+    st = log.stat()
+    replacement = log.with_name("new.tmp")
+    replacement.write_bytes(log.read_bytes())
+    os.utime(replacement, ns=(st.st_atime_ns, st.st_mtime_ns))
+    os.replace(replacement, log)  # same bytes, size and mtime: only the inode (and ctime) tell
+    assert not read_through(cfg, PERIOD).provenance.from_snapshot

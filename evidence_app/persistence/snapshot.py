@@ -221,8 +221,8 @@ def _usable_folder(config: Config) -> Path | None:
 
 
 def fingerprint(config: Config, period: Period, stores: tuple[Store, Store]) -> dict:
-    """What the sources look like now, cheaply: per store one aggregate query (and its files' size and mtime),
-    and the Worker log files' names, sizes and mtimes."""
+    """What the sources look like now, cheaply: per store one aggregate query (and its files' :func:`_stat`),
+    and the Worker log files' names and :func:`_stat`."""
     window = read_window(config, period)
     ops, audit = stores
     return {"operations": _store_print(ops, "occurred_at", window), "audit": _store_print(audit, "created_at", window),
@@ -236,7 +236,7 @@ def _store_print(store: Store, time_field: str, window: Window | None) -> dict:
 
 
 def _files_print(store: StoreConfig) -> list:
-    """The SQLite file (and its WAL) or the D1 dump, by size and mtime: catches changes the aggregates miss."""
+    """The SQLite file (and its WAL) or the D1 dump, by :func:`_stat`: catches changes the aggregates miss."""
     if store.d1_dump is not None:
         paths = [store.d1_dump]
     elif store.url is not None and store.url.get_backend_name() == "sqlite" and store.url.database:
@@ -254,11 +254,14 @@ def _logs_print(patterns: tuple[str, ...]) -> dict:
 
 
 def _stat(path: Path) -> list:
+    """A file by size, mtime, ctime and identity (device, inode). mtime alone can be put back (``cp -p``,
+    ``rsync -a``, ``touch -d``); ctime cannot — the kernel sets it on every write, rename onto, or metadata
+    change — and a file replaced by another has another inode."""
     try:
         st = path.stat()
     except OSError:
-        return [str(path), None, None]
-    return [str(path), st.st_size, st.st_mtime_ns]
+        return [str(path), None, None, None, None, None]
+    return [str(path), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_dev, st.st_ino]
 
 
 def _plain(value: Any) -> str | None:
