@@ -389,7 +389,7 @@ def pack(config_path, start, end, out, key, cert, chain, pkcs12, passphrase_file
                              passphrase_env=passphrase_env, tsa_url=tsa)
     config = load_config(config_path)
     scope_ = parse_scope(scope)
-    ready = preflight(signing, out, previous)
+    ready = preflight(signing, out, previous, at)
     stages = ["reconciling", "writing extracts", "laying out the PDF", "signing", "done"]
     with click.progressbar(length=len(stages), label="building pack", file=sys.stderr) as bar:
         built = build_pack(config, period, scope_, signing, at, out=out, previous=previous,
@@ -490,8 +490,12 @@ def access_log_export(config_path: str | None, start: str | None, end: str | Non
               help="…or with the passphrase in this environment variable (if set).")
 @click.option("--force", is_flag=True,
               help="Replace an identity already in FOLDER; its files are kept beside the new ones, renamed.")
+@click.option("--valid-from", metavar="TIME",
+              help="Start of the certificate's validity, ISO-8601 (default: now): to sign packs whose --generated-at "
+                   "lies in the past.")
 @handle_errors
-def keygen(folder: Path, name: str, passphrase_file: Path | None, passphrase_env: str, force: bool) -> None:
+def keygen(folder: Path, name: str, passphrase_file: Path | None, passphrase_env: str, force: bool,
+           valid_from: str | None) -> None:
     """Make a self-signed signing identity for trials (key.pem, cert.pem); never overwrites one without --force."""
     from evidence_app.evidence.sign import SigningOptions, read_passphrase
     from evidence_app.evidence.sign import keygen as make_identity
@@ -499,7 +503,8 @@ def keygen(folder: Path, name: str, passphrase_file: Path | None, passphrase_env
 
     passphrase = read_passphrase(SigningOptions(passphrase_file=passphrase_file, passphrase_env=passphrase_env))
     try:
-        key, cert = make_identity(folder, name, passphrase, force=force)
+        key, cert = make_identity(folder, name, passphrase, force=force,
+                                  valid_from=parse_instant(valid_from, "--valid-from") if valid_from else None)
     except OSError as exc:
         raise UsageError(f"cannot write the identity into {folder}: {exc.strerror or exc}") from exc
     fingerprint = sha256_fingerprint(certificates_in(cert.read_bytes(), str(cert))[0])

@@ -32,9 +32,16 @@ class Ident:
     """SHA-256 of the certificate's DER, hex."""
 
 
+VALID_FROM = datetime(2026, 1, 1, tzinfo=timezone.utc)
+"""Test identities are valid from here: the packs the tests sign carry fixed generation times in 2026."""
+
+
 def make_identity(folder: Path, common_name: str = TRIAL_CN, organisation: str = TRIAL_ORG,
-                  issuer: Ident | None = None, ca: bool = False) -> Ident:
-    """A self-signed identity (by default named exactly like `evidence-app keygen`'s), or one issued by `issuer`."""
+                  issuer: Ident | None = None, ca: bool = False, not_before: datetime | None = None,
+                  not_after: datetime | None = None, document_signing: bool = True) -> Ident:
+    """A self-signed identity (by default named exactly like `evidence-app keygen`'s), or one issued by `issuer`;
+    valid from :data:`VALID_FROM` for 30 days past now unless told otherwise; ``document_signing=False`` gives a
+    certificate whose key usage allows only certificate (and CRL) signing."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
@@ -51,11 +58,13 @@ def make_identity(folder: Path, common_name: str = TRIAL_CN, organisation: str =
     now = datetime.now(timezone.utc)
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(issuer_name).public_key(key.public_key())
             .serial_number(x509.random_serial_number())
-            .not_valid_before(now - timedelta(hours=1)).not_valid_after(now + timedelta(days=30))
+            .not_valid_before(not_before or min(VALID_FROM, now - timedelta(hours=1)))
+            .not_valid_after(not_after or now + timedelta(days=30))
             .add_extension(x509.BasicConstraints(ca=ca or issuer is None, path_length=None), critical=True)
-            .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=True, key_encipherment=False,
-                                         data_encipherment=False, key_agreement=False,
-                                         key_cert_sign=ca or issuer is None, crl_sign=ca, encipher_only=False,
+            .add_extension(x509.KeyUsage(digital_signature=document_signing, content_commitment=document_signing,
+                                         key_encipherment=False, data_encipherment=False, key_agreement=False,
+                                         key_cert_sign=ca or issuer is None or not document_signing,
+                                         crl_sign=ca or not document_signing, encipher_only=False,
                                          decipher_only=False), critical=True)
             .sign(signing_key, hashes.SHA256()))
     folder.mkdir(parents=True, exist_ok=True)

@@ -139,7 +139,7 @@ def test_a_pack_built_under_a_limited_grant_says_so_on_its_cover_and_in_its_mani
     from pdftools import tool
 
     pdftotext = tool("pdftotext")
-    key, cert = keygen(tmp_path / "id")
+    key, cert = keygen(tmp_path / "id", valid_from=datetime(2026, 1, 1, tzinfo=timezone.utc))
     limit = "built by werner@consultant.example (auditor), whose access is limited to tenants vie-neubau"
     built = build_pack(load_config(None), Period(date(2026, 10, 1), date(2026, 10, 15)), Scope(tenant=("vie-neubau",)),
                        SigningOptions(key=key, cert=cert, passphrase_env="T_NO_PASSPHRASE"),

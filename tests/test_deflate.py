@@ -61,7 +61,7 @@ def test_cutting_costs_almost_no_compression(small_pieces):
 def test_a_pack_of_extracts_cut_into_pieces_verifies_and_reads_in_other_tools(small_pieces, tmp_path):
     """The whole path: extracts deflated in 4 KiB pieces, signed, verified, and detached by poppler."""
     folder = tmp_path / "id"
-    assert run("keygen", str(folder)).exit_code == 0
+    assert run("keygen", str(folder), "--valid-from", "2026-01-01").exit_code == 0
     ident = (folder / "key.pem", folder / "cert.pem")
     pack = build(tmp_path / "pack.pdf", ident)
     res = run("verify", str(pack), "--trust", str(ident[1]))

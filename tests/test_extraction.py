@@ -51,7 +51,7 @@ def _pack_manifest(scenario, tmp_path, *period: str) -> dict:
     cfg = scenario.write()
     period = period or WHOLE
     runner = CliRunner()
-    assert runner.invoke(main, ["keygen", str(tmp_path / "id")]).exit_code == 0
+    assert runner.invoke(main, ["keygen", str(tmp_path / "id"), "--valid-from", "2026-01-01"]).exit_code == 0
     out = tmp_path / "p.pdf"
     res = runner.invoke(main, ["pack", "--config", str(cfg), *period, "--out", str(out), "--key",
                                str(tmp_path / "id" / "key.pem"), "--cert", str(tmp_path / "id" / "cert.pem"),

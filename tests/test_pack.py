@@ -26,7 +26,7 @@ def run(*args: str, env: dict | None = None):
 @pytest.fixture(scope="module")
 def identity(tmp_path_factory) -> tuple[Path, Path]:
     folder = tmp_path_factory.mktemp("id")
-    assert run("keygen", str(folder)).exit_code == 0
+    assert run("keygen", str(folder), "--valid-from", "2026-01-01").exit_code == 0
     return folder / "key.pem", folder / "cert.pem"
 
 
@@ -79,7 +79,7 @@ def test_fresh_pack_without_trust_is_intact_but_not_trusted(pack):
 
 
 def test_trust_in_another_certificate_fails(pack, tmp_path):
-    run("keygen", str(tmp_path / "other"))
+    run("keygen", str(tmp_path / "other"), "--valid-from", "2026-01-01")
     res = verify(pack, "--trust", str(tmp_path / "other" / "cert.pem"))
     assert res.exit_code == 1 and "FAIL  trust" in res.stdout
 
@@ -173,7 +173,7 @@ def test_chained_pack_verifies_against_its_predecessor(pack, tmp_path, identity)
 
 def test_encrypted_key_with_passphrase_from_environment(tmp_path):
     env = {"EVIDENCE_SIGNING_PASSPHRASE": "correct horse"}
-    assert run("keygen", str(tmp_path / "id"), env=env).exit_code == 0
+    assert run("keygen", str(tmp_path / "id"), "--valid-from", "2026-01-01", env=env).exit_code == 0
     ident = (tmp_path / "id" / "key.pem", tmp_path / "id" / "cert.pem")
     assert b"ENCRYPTED" in ident[0].read_bytes()
     out = build(tmp_path / "p.pdf", ident, env=env)
@@ -186,7 +186,7 @@ def test_encrypted_key_with_passphrase_from_environment(tmp_path):
 def test_passphrase_from_a_file(tmp_path):
     secret = tmp_path / "pass.txt"
     secret.write_text("s3cret\n")
-    assert run("keygen", str(tmp_path / "id"), "--passphrase-file", str(secret)).exit_code == 0
+    assert run("keygen", str(tmp_path / "id"), "--valid-from", "2026-01-01", "--passphrase-file", str(secret)).exit_code == 0
     ident = (tmp_path / "id" / "key.pem", tmp_path / "id" / "cert.pem")
     build(tmp_path / "p.pdf", ident, "--passphrase-file", str(secret), env={"EVIDENCE_SIGNING_PASSPHRASE": ""})
 

@@ -82,7 +82,7 @@ def big_signed(tmp_path_factory):
     from evidence_app.evidence.sign import Attachment, SigningOptions, load_identity, sign_with_attachments
 
     tmp = tmp_path_factory.mktemp("big")
-    assert run("keygen", str(tmp / "id")).exit_code == 0
+    assert run("keygen", str(tmp / "id"), "--valid-from", "2026-01-01").exit_code == 0
     ident = load_identity(SigningOptions(key=tmp / "id" / "key.pem", cert=tmp / "id" / "cert.pem"))
     files = {
         "two_pieces.csv": _csv_like(deflate.CHUNK + deflate.WINDOW + 1),
@@ -158,7 +158,7 @@ def small_pieces(monkeypatch):
 
 
 def test_many_piece_packs_are_byte_identical_and_qpdf_clean(small_pieces, tmp_path):
-    assert run("keygen", str(tmp_path / "id")).exit_code == 0
+    assert run("keygen", str(tmp_path / "id"), "--valid-from", "2026-01-01").exit_code == 0
     ident = (tmp_path / "id" / "key.pem", tmp_path / "id" / "cert.pem")
     one, two = build(tmp_path / "1.pdf", ident), build(tmp_path / "2.pdf", ident)
     assert one.read_bytes() == two.read_bytes()
@@ -169,7 +169,7 @@ def test_many_piece_packs_are_byte_identical_and_qpdf_clean(small_pieces, tmp_pa
 
 
 def test_verify_still_catches_an_edit_inside_a_multi_piece_attachment(small_pieces, tmp_path):
-    assert run("keygen", str(tmp_path / "id")).exit_code == 0
+    assert run("keygen", str(tmp_path / "id"), "--valid-from", "2026-01-01").exit_code == 0
     ident = (tmp_path / "id" / "key.pem", tmp_path / "id" / "cert.pem")
     pack = build(tmp_path / "p.pdf", ident)
     data = bytearray(pack.read_bytes())
@@ -193,7 +193,7 @@ def test_every_extract_can_be_looked_up_by_name_in_qpdf(tmp_path):
     searches the tree, as qpdf --show-attachment does, found only 3 of the 10 files."""
     from evidence_app.evidence.extracts import BREAKDOWN_NAMES, EXTRACT_NAMES, MANIFEST
 
-    assert run("keygen", str(tmp_path / "id")).exit_code == 0
+    assert run("keygen", str(tmp_path / "id"), "--valid-from", "2026-01-01").exit_code == 0
     pack = build(tmp_path / "p.pdf", (tmp_path / "id" / "key.pem", tmp_path / "id" / "cert.pem"))
     files = attachments(pack)
     missing = []

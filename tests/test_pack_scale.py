@@ -42,7 +42,7 @@ def world(root: Path, operators: int, tenants: int) -> Scenario:
 def build(s: Scenario, tmp: Path) -> Path:
     cfg, out, ident = s.write(), tmp / "pack.pdf", tmp / "id"
     runner = CliRunner()
-    assert runner.invoke(main, ["keygen", str(ident)]).exit_code == 0
+    assert runner.invoke(main, ["keygen", str(ident), "--valid-from", "2026-01-01"]).exit_code == 0
     res = runner.invoke(main, ["pack", "--config", str(cfg), "--start", str(START), "--end", str(END), "--out",
                                str(out), "--key", str(ident / "key.pem"), "--cert", str(ident / "cert.pem"),
                                "--generated-at", "2026-10-05T00:00:00Z"])

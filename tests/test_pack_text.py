@@ -23,7 +23,7 @@ def _pack(scenario, tmp_path) -> str:
     scenario.op("o1").row("a1").op("o2", T0 + timedelta(minutes=5))
     cfg = scenario.write()
     runner = CliRunner()
-    assert runner.invoke(main, ["keygen", str(tmp_path / "id")]).exit_code == 0
+    assert runner.invoke(main, ["keygen", str(tmp_path / "id"), "--valid-from", "2026-01-01"]).exit_code == 0
     res = runner.invoke(main, ["pack", "--config", str(cfg), "--start", "2026-10-01", "--end", "2026-10-01",
                                "--out", str(tmp_path / "p.pdf"), "--key", str(tmp_path / "id" / "key.pem"),
                                "--cert", str(tmp_path / "id" / "cert.pem"), "--generated-at", "2026-10-02T00:00:00Z"])

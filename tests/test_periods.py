@@ -24,7 +24,7 @@ def run(*args: str):
 @pytest.fixture(scope="module")
 def identity(tmp_path_factory) -> list[str]:
     folder = tmp_path_factory.mktemp("id")
-    assert run("keygen", str(folder)).exit_code == 0
+    assert run("keygen", str(folder), "--valid-from", "2026-01-01").exit_code == 0
     return ["--key", str(folder / "key.pem"), "--cert", str(folder / "cert.pem")]
 
 

@@ -88,7 +88,7 @@ def test_every_command_prints_the_write_capable_finding(pg_admin, small, tmp_pat
     cfg = _server_config(small, "postgresql://postgres@127.0.0.1:5432/postgres", ops_t, audit_t)
     args = [*command, "--config", str(cfg), "--start", "2026-10-01", "--end", "2026-10-01"]
     if command == ["pack"]:
-        assert CliRunner().invoke(main, ["keygen", str(tmp_path / "id")]).exit_code == 0
+        assert CliRunner().invoke(main, ["keygen", str(tmp_path / "id"), "--valid-from", "2026-01-01"]).exit_code == 0
         args += ["--out", str(tmp_path / "p.pdf"), "--key", str(tmp_path / "id" / "key.pem"),
                  "--cert", str(tmp_path / "id" / "cert.pem")]
     res = CliRunner().invoke(main, args)

@@ -111,7 +111,7 @@ def pdf_text(tmp_path_factory):
     tool("pdftotext")
     folder = tmp_path_factory.mktemp("views")
     runner = CliRunner()
-    assert runner.invoke(main, ["keygen", str(folder / "id")]).exit_code == 0
+    assert runner.invoke(main, ["keygen", str(folder / "id"), "--valid-from", "2026-01-01"]).exit_code == 0
     res = runner.invoke(main, ["pack", *PERIOD, "--out", str(folder / "p.pdf"), "--generated-at", AS_OF,
                                "--key", str(folder / "id" / "key.pem"), "--cert", str(folder / "id" / "cert.pem")])
     assert res.exit_code == 0, res.stderr

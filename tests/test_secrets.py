@@ -94,7 +94,7 @@ def _secret_sqlite(scenario) -> Path:
 def test_pack_methodology_masks_secret_query_parameters(scenario, tmp_path):
     cfg = _secret_sqlite(scenario)
     runner = CliRunner()
-    assert runner.invoke(main, ["keygen", str(tmp_path / "id")]).exit_code == 0
+    assert runner.invoke(main, ["keygen", str(tmp_path / "id"), "--valid-from", "2026-01-01"]).exit_code == 0
     res = runner.invoke(main, ["pack", "--config", str(cfg), "--start", "2026-10-01", "--end", "2026-10-01",
                                "--out", str(tmp_path / "p.pdf"), "--key", str(tmp_path / "id" / "key.pem"),
                                "--cert", str(tmp_path / "id" / "cert.pem"), "--generated-at", "2026-10-02T00:00:00Z"])

@@ -39,7 +39,7 @@ def fingerprint_of(cert: Path) -> str:
 @pytest.fixture(scope="module")
 def genuine_id(tmp_path_factory) -> forge.Ident:
     folder = tmp_path_factory.mktemp("genuine-id")
-    res = run("keygen", folder)
+    res = run("keygen", folder, "--valid-from", "2026-01-01")
     assert res.exit_code == 0, res.output
     return forge.Ident(folder / "key.pem", folder / "cert.pem", fingerprint_of(folder / "cert.pem"))
 
@@ -321,7 +321,7 @@ def test_malformed_fingerprint_is_a_usage_error(genuine, value):
 # --- what the signer's fingerprint looks like where people compare it ---------------------------------------
 
 def test_keygen_prints_the_certificate_fingerprint(tmp_path):
-    res = run("keygen", tmp_path / "id")
+    res = run("keygen", tmp_path / "id", "--valid-from", "2026-01-01")
     assert res.exit_code == 0
     fp = fingerprint_of(tmp_path / "id" / "cert.pem")
     assert colon_hex(fp) in res.stdout and f"--signer-fingerprint {fp}" in res.stdout

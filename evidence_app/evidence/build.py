@@ -7,7 +7,7 @@ import os
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
@@ -30,6 +30,7 @@ from evidence_app.evidence.sign import (
     sign_with_attachments,
     timestamper,
 )
+from evidence_app.evidence.trust import signer_problem
 from evidence_app.reconcile import Period, Scope
 
 Step = Callable[[str], None]
@@ -66,9 +67,17 @@ class Preflight:
     """SHA-256 of the --previous pack."""
 
 
-def preflight(signing: SigningOptions, out: Path | None, previous: Path | None) -> Preflight:
-    """Load the key, ask the TSA once, check --out is writable and --previous readable: fail fast, exit 2."""
+def preflight(signing: SigningOptions, out: Path | None, previous: Path | None,
+              signing_time: datetime | None = None) -> Preflight:
+    """Load the key, check it may sign at ``signing_time`` (the pack's --generated-at, its signature's time; with
+    --tsa also now), ask the TSA once, check --out is writable and --previous readable: fail fast, exit 2."""
     identity = load_identity(signing)
+    for moment in {signing_time or datetime.now(timezone.utc)} | ({datetime.now(timezone.utc)} if signing.tsa_url
+                                                                   else set()):
+        problem = signer_problem(identity.certificates[0], moment)
+        if problem:
+            raise UsageError(f"the signer certificate ({identity.subject}) {problem}: a pack it signs would not "
+                             "verify, so none is made")
     stamper = timestamper(signing.tsa_url)
     if out is not None:
         check_writable(out)
@@ -83,7 +92,7 @@ def build_pack(config: Config, period: Period, scope: Scope, signing: SigningOpt
     says, on the cover and in the manifest, that the builder's access was limited (web app, scoped grant);
     ``ready`` is the result of :func:`preflight` when the caller checked the options already."""
     say = step or (lambda _s: None)
-    ready = ready or preflight(signing, out, previous)
+    ready = ready or preflight(signing, out, previous, generated_at)
     identity, previous_sha = ready.identity, ready.previous_sha256
     say("reconciling")
     contents = gather(config, period, scope, generated_at, sample_seed, stores=stores, access_limit=access_limit)

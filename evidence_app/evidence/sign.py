@@ -240,8 +240,10 @@ def _pack_signer(meta, identity: Identity, at: datetime, stamper):  # noqa: ANN0
 
 
 def keygen(folder: Path, common_name: str = "evidence-app trial signer", passphrase: bytes | None = None,
-           now: datetime | None = None, force: bool = False) -> tuple[Path, Path]:
-    """A self-signed RSA identity for trials: key.pem (encrypted when a passphrase is given) and cert.pem.
+           now: datetime | None = None, force: bool = False, valid_from: datetime | None = None) -> tuple[Path, Path]:
+    """A self-signed RSA identity for trials: key.pem (encrypted when a passphrase is given) and cert.pem, valid
+    from ``valid_from`` (default five minutes ago: a pack whose --generated-at lies before it would not verify)
+    for two years.
 
     An identity already in ``folder`` is never overwritten — earlier packs are pinned to it — unless ``force``;
     then the old files are kept beside the new ones, renamed with the time they were replaced."""
@@ -251,6 +253,7 @@ def keygen(folder: Path, common_name: str = "evidence-app trial signer", passphr
     from cryptography.x509.oid import NameOID
 
     now = now or datetime.now(timezone.utc)
+    start = valid_from or now - timedelta(minutes=5)
     key_path, cert_path = folder / "key.pem", folder / "cert.pem"
     existing = [p for p in (key_path, cert_path) if p.exists() or p.is_symlink()]
     if existing and not force:
@@ -263,7 +266,7 @@ def keygen(folder: Path, common_name: str = "evidence-app trial signer", passphr
         x509.CertificateBuilder()
         .subject_name(name).issuer_name(name).public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(minutes=5)).not_valid_after(now + timedelta(days=730))
+        .not_valid_before(start).not_valid_after(max(now, start) + timedelta(days=730))
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=True, key_encipherment=False,
                                      data_encipherment=False, key_agreement=False, key_cert_sign=True,

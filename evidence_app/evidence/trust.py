@@ -7,6 +7,7 @@ import binascii
 import hashlib
 import re
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable
 
@@ -118,3 +119,31 @@ def trust_from_fingerprints(values: Iterable[str], option: str = "--signer-finge
     """Anchors that pin signer certificates by their SHA-256 fingerprint."""
     pinned = frozenset(parse_fingerprint(v, option) for v in values)
     return TrustAnchors(fingerprints=pinned, sources=("pinned fingerprint",) if pinned else ())
+
+
+def signer_problem(der: bytes, at: datetime) -> str | None:
+    """Why this certificate could not have signed a document at ``at``, in words; None when it could.
+
+    It must be within its validity then (notBefore ≤ at ≤ notAfter), and when it has a key usage extension, that
+    must allow digitalSignature or nonRepudiation (a certificate allowed only to sign certificates or CRLs signs no
+    document). A trust anchor or a pinned fingerprint says whose certificate it is, never that it could sign."""
+    from cryptography import x509
+
+    cert = x509.load_der_x509_certificate(der)
+    at = at.astimezone(timezone.utc)
+    start, end = cert.not_valid_before_utc, cert.not_valid_after_utc
+    if at < start:
+        return f"was not yet valid at the signing time {_utc(at)} (valid from {_utc(start)})"
+    if at > end:
+        return f"had expired at the signing time {_utc(at)} (valid until {_utc(end)})"
+    try:
+        usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
+    except x509.ExtensionNotFound:
+        return None
+    if not (usage.digital_signature or usage.content_commitment):
+        return "is not allowed to sign documents: its key usage has neither digitalSignature nor nonRepudiation"
+    return None
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -9,6 +9,7 @@ import io
 import json
 import re
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, TypeVar
 
@@ -17,7 +18,13 @@ from evidence_app.evidence.attachments import Attachments, read_attachments
 from evidence_app.evidence.cms import container_problem
 from evidence_app.evidence.extracts import EXTRACT_NAMES, MANIFEST, csv_rows, pack_id
 from evidence_app.evidence.sign import FIELD_NAME, outside_event_loop, quiet_pyhanko
-from evidence_app.evidence.trust import TrustAnchors, colon_hex, sha256_fingerprint, trust_from_files
+from evidence_app.evidence.trust import (
+    TrustAnchors,
+    colon_hex,
+    sha256_fingerprint,
+    signer_problem,
+    trust_from_files,
+)
 
 T = TypeVar("T")
 
@@ -247,7 +254,7 @@ def _signature_checks(emb, data: bytes, total: int, trust: TrustAnchors) -> tupl
         _revisions_check(emb.signed_revision, total),
         Check(SIGNER, None, f"{signer.subject}; SHA-256 fingerprint {colon_hex(signer.fingerprint)} "
                             f"({signer.fingerprint})" + ("; self-signed" if signer.self_signed else "")),
-        _trust_check(signer, der, bool(status.trusted), trust),
+        _trust_check(signer, der, bool(status.trusted), trust, signer_problem(der, _signing_time(status))),
     ]
     ts = getattr(status, "timestamp_validity", None)
     if ts is not None:
@@ -323,11 +330,24 @@ def _revisions_check(signed_revision: int, total: int) -> Check:
                                    f"(signed revision {signed_revision + 1} of {total})")
 
 
-def _trust_check(signer: Signer, der: bytes, chains: bool, trust: TrustAnchors) -> Check:
-    """Trusted only when pinned, when it is a given certificate, or when it chains to a given CA."""
+def _signing_time(status) -> datetime:  # noqa: ANN001 - a PdfSignatureStatus
+    """When the pack was signed: the RFC 3161 timestamp's time when there is a valid one, else the time the
+    signature states (its signing-time attribute), else now."""
+    ts = getattr(status, "timestamp_validity", None)
+    if ts is not None and ts.intact and ts.valid and ts.timestamp is not None:
+        return ts.timestamp
+    return getattr(status, "signer_reported_dt", None) or datetime.now(timezone.utc)
+
+
+def _trust_check(signer: Signer, der: bytes, chains: bool, trust: TrustAnchors, unfit: str | None = None) -> Check:
+    """Trusted only when pinned, when it is a given certificate, or when it chains to a given CA — and, on every
+    one of those paths, only when the certificate could sign then (``unfit`` says why it could not)."""
     fp = f"SHA-256 fingerprint {colon_hex(signer.fingerprint)}"
     if trust.empty:
         return Check(TRUST, False, f"signer not trusted: no --trust or --signer-fingerprint given; {fp}")
+    if unfit is not None:
+        return Check(TRUST, False, f"signer not trusted: its certificate {unfit} ({fp}); a pinned fingerprint or a "
+                                   "trust anchor says whose certificate it is, not that it could sign")
     if signer.fingerprint in trust.fingerprints:
         return Check(TRUST, True, f"trusted: the pinned fingerprint matches ({fp})")
     if der in trust.certificates:
