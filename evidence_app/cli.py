@@ -27,7 +27,7 @@ from evidence_app.reconcile.coverage import (
     parse_dimensions,
 )
 from evidence_app.reconcile.replay import replay_status
-from evidence_app.reconcile.rules import OpState
+from evidence_app.reconcile.rules import OpState, TraceMode, describe_log_completeness
 from evidence_app.render import records, to_csv, to_json, to_table
 
 CONFIG_HELP = "evidence.toml to use (default: the bundled sample scenario)."
@@ -113,6 +113,9 @@ def warn(data: Dataset, recon: Reconciliation) -> None:
     lines += [found.describe() for found in data.issues + recon.issues]
     for line in lines:
         click.echo(f"warning: {mask_text(line)}", err=True)
+    if data.config.worker_logs.traces != TraceMode.ALL:  # every output says what a silent drop does not prove
+        click.echo(f"note: {describe_log_completeness(data.config.worker_logs.traces, recon.tolerance_seconds)}",
+                   err=True)
 
 
 config_option = click.option("--config", "config_path", type=click.Path(dir_okay=False), help=CONFIG_HELP)
@@ -178,7 +181,7 @@ def coverage(config_path: str | None, start: str | None, end: str | None, dims: 
 
 
 _SHORT = {OpState.MISSING_PENDING: "m_pending", OpState.MISSING_ABANDONED: "m_abandoned",
-          OpState.MISSING_SILENT: "m_silent",
+          OpState.MISSING_SILENT: "m_silent", OpState.MISSING_UNPROVABLE: "m_unprovable",
           "coverage_logged": "cov_logged", "coverage_after_replay": "cov_after_replay"}
 
 
@@ -296,6 +299,9 @@ class Threshold(click.ParamType):
 @click.option("--max-silent-after-fix", type=Threshold("max_silent_after_fix"), metavar="N",
               help="Breach when more operations were dropped silently after their route's fix "
                    "(default: [check] or unchecked).")
+@click.option("--max-unprovable", type=Threshold("max_unprovable"), metavar="N",
+              help="Breach when more missing operations are unprovable from the logs (traces = \"all\"; default: "
+                   "[check] or unchecked).")
 @click.option("--max-inaccurate", type=Threshold("max_inaccurate"), metavar="N",
               help="Breach when more audit rows are inaccurate (default: [check] or unchecked).")
 @click.option("--fail-on-unconfirmed/--allow-unconfirmed", "fail_on_unconfirmed", default=None,

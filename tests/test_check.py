@@ -72,7 +72,8 @@ def test_all_thresholds_holding_is_ok_and_exit_0(scenario):
     assert code == 0
     assert out == {"ok": True, "period": [None, None], "as_of": "2026-10-02T00:00:00Z", "breaches": [],
                    "figures": {"coverage_after_replay": 1.0, "coverage_logged": 2 / 3, "oldest_pending_age_seconds": None,
-                               "missing_silent_after_fix": 0, "inaccurate": 0, "unconfirmed": 0}}
+                               "missing_silent_after_fix": 0, "missing_unprovable": 0, "inaccurate": 0,
+                               "unconfirmed": 0}}
 
 
 def test_coverage_below_the_minimum_is_a_breach_and_exit_1(scenario):
@@ -384,3 +385,13 @@ def test_through_a_proxy_the_password_stays_out_of_the_request_line_and_host(sce
 def test_a_deadline_that_is_not_a_finite_number_of_seconds_is_a_usage_error(timeout):
     with pytest.raises(UsageError, match="webhook timeout"):
         post_json("http://127.0.0.1:9/x", {}, timeout)
+
+
+def test_unprovable_operations_beyond_max_unprovable_are_a_breach(scenario):
+    scenario.op("o1").op("o2", T0 + H)
+    scenario.extra_config = 'traces = "all"\n'
+    code, out, _ = check(scenario, "--max-unprovable", "1")
+    assert code == 1 and out["figures"]["missing_unprovable"] == 2
+    assert [b["rule"] for b in out["breaches"]] == ["max_unprovable"]
+    code, out, _ = check(scenario, "--max-unprovable", "2")
+    assert code == 0 and out["breaches"] == []

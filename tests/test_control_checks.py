@@ -12,11 +12,11 @@ from evidence_app.reconcile.rules import RouteStatus
 EPS = 1e-9
 NEUTRAL = {
     "coverage": {"expected": 10, "after": 1.0},
-    "logging": {"expected": 10, "after": 1.0, "inaccurate": 0, "incomplete": 0},
+    "logging": {"expected": 10, "after": 1.0, "inaccurate": 0, "incomplete": 0, "unprovable": 0},
     "access_logging": {"expected": 10, "after": 1.0, "inaccurate": 0, "incomplete": 0},
     "authentication": {"expected": 10, "after": 1.0},
     "privileged": {"expected": 10, "after": 1.0},
-    "monitoring": {"share": 0.0, "age_h": 0.0, "after_fix": 0},
+    "monitoring": {"share": 0.0, "age_h": 0.0, "after_fix": 0, "unprovable": 0},
     "remediation": {"routes": 3, RouteStatus.SWEPT: 3, RouteStatus.NOT_SWEPT: 0, RouteStatus.UNKNOWN: 0,
                     "mismatches": 0},
     "incident_response": {"failures": 4, "within": 1.0},
@@ -168,3 +168,18 @@ def test_replay_is_met_only_when_every_failure_event_is_replayed(values, expecte
 def test_default_thresholds_are_stated_without_an_override_note():
     for name in CHECKS:
         assert "set in [controls]" not in judge(name, {})[1]
+
+
+@pytest.mark.parametrize("name", ("logging", "monitoring"))
+@pytest.mark.parametrize(("value", "expected"), [(0, MET), (1, MET), (2, MET), (3, EXCEPTIONS)])
+def test_unprovable_operations_beyond_their_limit_turn_met_into_exceptions(name, value, expected):
+    verdict, sentence = judge(name, {"unprovable_met_max": 2}, unprovable=value)
+    assert verdict == expected
+    assert ("there are more than 2 (set in [controls]; catalogue default 0) missing operations are unprovable from "
+            "the logs") in sentence or "more than 2 (set in [controls]; catalogue default 0)" in sentence
+    assert "missing_unprovable" in sentence
+
+
+def test_by_default_a_single_unprovable_operation_is_a_finding():
+    assert judge("logging", {}, unprovable=1)[0] == EXCEPTIONS
+    assert judge("monitoring", {}, unprovable=1)[0] == EXCEPTIONS

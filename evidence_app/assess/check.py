@@ -11,10 +11,10 @@ from evidence_app.assess.summary import Summary
 from evidence_app.config.monitoring import CheckConfig
 from evidence_app.formatting import iso_utc
 from evidence_app.reconcile import Period
-from evidence_app.reconcile.rules import ReplayState
+from evidence_app.reconcile.rules import OpState, ReplayState
 
 LIMITS = ("min_coverage_after_replay", "min_coverage_logged", "max_pending_age", "max_silent_after_fix",
-         "max_inaccurate", "fail_on_unconfirmed")
+         "max_unprovable", "max_inaccurate", "fail_on_unconfirmed")
 """Every limit of the check, in the order breaches are listed (named like their ``[check]`` keys; the reconciliation
 rules are ``reconcile/rules.py``, the control checks ``assess/controls.py``)."""
 
@@ -74,6 +74,7 @@ def figures(summary: Summary) -> dict[str, float | int | None]:
         "coverage_logged": t.coverage_logged,
         "oldest_pending_age_seconds": summary.replay.oldest_pending_age_seconds,
         "missing_silent_after_fix": summary.silent_after_fix,
+        OpState.MISSING_UNPROVABLE: t.missing_unprovable,
         "inaccurate": summary.inaccurate,
         ReplayState.UNCONFIRMED: summary.replay.states[ReplayState.UNCONFIRMED],
     }
@@ -88,6 +89,7 @@ def evaluate_check(summary: Summary, limits: CheckConfig, period: Period, as_of:
         _below("min_coverage_logged", f["coverage_logged"], limits.min_coverage_logged),
         _above("max_pending_age", f["oldest_pending_age_seconds"], limits.max_pending_age),
         _above("max_silent_after_fix", f["missing_silent_after_fix"], limits.max_silent_after_fix),
+        _above("max_unprovable", f[OpState.MISSING_UNPROVABLE], limits.max_unprovable),
         _above("max_inaccurate", f["inaccurate"], limits.max_inaccurate),
         _above("fail_on_unconfirmed", f[ReplayState.UNCONFIRMED], 0 if limits.fail_on_unconfirmed else None),
     ]

@@ -192,7 +192,13 @@ def _measure_coverage(s: Summary, recon: Reconciliation, t: ControlThresholds) -
 
 
 def _measure_logging(s: Summary, recon: Reconciliation, t: ControlThresholds) -> Measured:
-    return _with_rows(_coverage(s.totals, "operations"), s.inaccurate, s.incomplete)
+    return _with_unprovable(_with_rows(_coverage(s.totals, "operations"), s.inaccurate, s.incomplete), s)
+
+
+def _with_unprovable(m: Measured, s: Summary) -> Measured:
+    unprovable = s.totals.missing_unprovable
+    return Measured({**m.values, "unprovable": unprovable},
+                    m.line + f"; {unprovable:,} missing operations unprovable from the logs")
 
 
 def _measure_access_logging(s: Summary, recon: Reconciliation, t: ControlThresholds) -> Measured:
@@ -214,7 +220,8 @@ def _measure_monitoring(s: Summary, recon: Reconciliation, t: ControlThresholds)
             f"event ({percent(share)}); oldest pending failure {duration(s.replay.oldest_pending_age_seconds or 0)}; "
             f"{after:,} dropped silently after their route's fix")
     # no missing operation: no silent drop among them (a share of 0)
-    return Measured({"share": 0.0 if share is None else share, "age_h": age_h, "after_fix": after}, line)
+    return _with_unprovable(
+        Measured({"share": 0.0 if share is None else share, "age_h": age_h, "after_fix": after}, line), s)
 
 
 def _measure_remediation(s: Summary, recon: Reconciliation, t: ControlThresholds) -> Measured:
@@ -285,9 +292,17 @@ _ACCURACY_CLAUSES = (  # inaccurate or incomplete rows beyond their limits are a
     Clause(EXCEPTIONS, (Test("after", ">=", "coverage_met_at"), Test("incomplete", ">", "incomplete_met_max"))),
     *_COVERAGE_CLAUSES[1:])
 
+_UNPROVABLE_FIGURE = {"unprovable": f"{{cmp}} missing operations are unprovable from the logs "
+                                    f"({OpState.MISSING_UNPROVABLE}: a lost batch or a truncated invocation)"}
+_LOGGING_CLAUSES = (  # an operation the logs cannot show silent or not is a finding even at full coverage
+    _NOTHING,
+    Clause(EXCEPTIONS, (Test("after", ">=", "coverage_met_at"), Test("unprovable", ">", "unprovable_met_max"))),
+    *_ACCURACY_CLAUSES[1:])
+
 CHECKS: dict[str, ControlCheck] = {
     "coverage": ControlCheck("Coverage", _measure_coverage, _COVERAGE_FIGURES, _COVERAGE_CLAUSES, NOT_MET),
-    "logging": ControlCheck("Logging", _measure_logging, _COVERAGE_FIGURES, _ACCURACY_CLAUSES, NOT_MET),
+    "logging": ControlCheck("Logging", _measure_logging, {**_COVERAGE_FIGURES, **_UNPROVABLE_FIGURE}, _LOGGING_CLAUSES,
+                            NOT_MET),
     "access_logging": ControlCheck("Access logging", _measure_access_logging, _COVERAGE_FIGURES, _ACCURACY_CLAUSES,
                                    NOT_MET, scope="privileged_actions"),
     "authentication": ControlCheck("Authentication", _measure_authentication, _COVERAGE_FIGURES, _COVERAGE_CLAUSES,
@@ -298,8 +313,9 @@ CHECKS: dict[str, ControlCheck] = {
         "Monitoring", _measure_monitoring,
         {"after_fix": "{cmp} operations were dropped silently after their route's fix time",
          "share": f"the share of missing operations that left no failure event ({OpState.MISSING_SILENT}) is {{cmp}}",
-         "age_h": "the oldest pending failure event is {cmp} old"},
+         "age_h": "the oldest pending failure event is {cmp} old", **_UNPROVABLE_FIGURE},
         (Clause(NOT_MET, (Test("after_fix", ">", "silent_after_fix_met_max"),)),
+         Clause(EXCEPTIONS, (Test("share", "<=", "silent_share_met_at"), Test("unprovable", ">", "unprovable_met_max"))),
          Clause(EXCEPTIONS, (Test("share", "<=", "silent_share_met_at"), Test("age_h", ">", "pending_age_met_hours"))),
          Clause(MET, (Test("share", "<=", "silent_share_met_at"),)),
          Clause(EXCEPTIONS, (Test("share", "<=", "silent_share_exceptions_at"),))),

@@ -11,6 +11,7 @@ from evidence_app.config.settings import Config
 from evidence_app.ingest.dataset import Dataset, Progress, load_dataset
 from evidence_app.ingest.sources import Store
 from evidence_app.reconcile import Period, Reconciliation, reconcile
+from evidence_app.reconcile.rules import TraceMode
 
 
 def evaluate(config: Config, period: Period, progress: Progress | None = None,
@@ -26,7 +27,9 @@ def reconcile_dataset(config: Config, data: Dataset, period: Period) -> Reconcil
     """Reconcile what was loaded (by ``evaluate``, or from the web app's snapshot of it)."""
     check_controls(config.controls)
     with gc_paused():
-        return reconcile(data.operations, data.audit, data.logs.failures, data.logs.replays, config.matching, period)
+        invocations = data.logs.invocations if config.worker_logs.traces == TraceMode.ALL else None
+        return reconcile(data.operations, data.audit, data.logs.failures, data.logs.replays, config.matching, period,
+                         invocations)
 
 
 @contextmanager

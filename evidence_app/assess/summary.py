@@ -40,6 +40,8 @@ class Summary:
     """Audit rows matched by request id whose tenant, operator, target or time disagrees with the operation."""
     incomplete: int = 0
     """Audit rows lacking operator, tenant, action or target."""
+    log_completeness: str = ""
+    """What a silent drop proves with the log job in force (rules clause 10), stated by every view."""
 
     @property
     def complete(self) -> bool:
@@ -83,6 +85,7 @@ def summarize(data: Dataset, recon: Reconciliation, as_of: datetime) -> Summary:
         incomplete=int(rows["incomplete"].notna().sum()),
         remediation=remediation_summary(recon, data.config.remediation, first_failure_times(data.logs.failures),
                                         as_of),
+        log_completeness=rules.describe_log_completeness(data.config.worker_logs.traces, recon.tolerance_seconds),
     )
 
 

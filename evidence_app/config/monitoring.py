@@ -62,6 +62,9 @@ class CheckConfig:
     max_silent_after_fix: int | None = threshold(None, _MAXIMUM)
     """Breach when more operations than this were dropped silently after their route's fix time; None: not
     checked."""
+    max_unprovable: int | None = threshold(None, _MAXIMUM)
+    """Breach when more missing operations than this are unprovable from the logs (``traces = "all"``); None: not
+    checked."""
     max_inaccurate: int | None = threshold(None, _MAXIMUM)
     """Breach when more audit rows than this are inaccurate; None: not checked."""
     fail_on_unconfirmed: bool = threshold(True, Limit(bool, "true or false"))

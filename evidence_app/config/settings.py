@@ -24,7 +24,13 @@ from evidence_app.config.monitoring import (
 from evidence_app.errors import ConfigError
 from evidence_app.formatting import shown
 from evidence_app.masking import mask_text, mask_url, userinfo_quoted
-from evidence_app.reconcile.rules import DEFAULT_MAX_REPLAY_ATTEMPTS, DEFAULT_TOLERANCE_SECONDS
+from evidence_app.reconcile.rules import (
+    DEFAULT_MAX_REPLAY_ATTEMPTS,
+    DEFAULT_TOLERANCE_SECONDS,
+    DEFAULT_TRACE_MODE,
+    TRACE_MODES,
+    TraceMode,
+)
 from evidence_app.resources import sample_config
 
 #: Canonical columns of each store: (required, optional).
@@ -102,6 +108,9 @@ class WorkerLogsConfig:
     """The ``event`` name of a failed audit INSERT in the Worker's log messages."""
     replay_event: str = "audit_log_replay"
     """The ``event`` name of the replay cron's attempts."""
+    traces: str = DEFAULT_TRACE_MODE
+    """``all``: the log job ships every invocation, unfiltered, so a missing operation no complete invocation traces
+    is unprovable, not silent; ``failures`` (default): a filtered job, which proves nothing about silence."""
 
 
 @dataclass(frozen=True)
@@ -201,7 +210,7 @@ KEYS: dict[str, frozenset[str]] = {
     "audit": frozenset({"url", "d1_dump", "table", "columns"}),
     "operations": frozenset({"url", "d1_dump", "table", "columns"}),
     "worker_logs": frozenset({"paths", "optional", "max_line_bytes", "max_file_bytes", "failure_event",
-                              "replay_event"}),
+                              "replay_event", "traces"}),
     "matching": frozenset({"tolerance_seconds", "max_replay_attempts", "actions"}),
     "remediation": REMEDIATION_KEYS,
     "check": CHECK_KEYS,
@@ -389,7 +398,15 @@ def _worker_logs(raw: Mapping[str, Any]) -> WorkerLogsConfig:
         max_file_bytes=_int(sec, "worker_logs.max_file_bytes", DEFAULT_MAX_FILE_BYTES, minimum=1024,
                             maximum=1024**4),
         **_event_names(sec),
+        traces=_trace_mode(sec),
     )
+
+
+def _trace_mode(sec: Mapping[str, Any]) -> str:
+    value = sec.get("traces", DEFAULT_TRACE_MODE)
+    if value not in TRACE_MODES:
+        raise ConfigError(f"worker_logs.traces: must be one of {', '.join(TRACE_MODES)}, got {value!r}")
+    return TraceMode(value)
 
 
 def _event_names(sec: Mapping[str, Any]) -> dict[str, str]:

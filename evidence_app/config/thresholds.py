@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any, Mapping, TypeVar
 
 from evidence_app.errors import ConfigError
+from evidence_app.formatting import percent, shown
 
 T = TypeVar("T")
 
@@ -40,7 +41,7 @@ class Limit:
         if value is None and self.optional:
             return None
         if not self._kind_fits(value) or not self._inside(value):
-            raise ConfigError(f"{key}: must be {self.words}, got {_shown(value)}")
+            raise ConfigError(f"{key}: must be {self.words}, got {shown(value)}")
         if self.kind is float:
             return float(value)
         return tuple(value) if self.kind is tuple else value
@@ -48,7 +49,7 @@ class Limit:
     def show(self, value: Any) -> str:
         """The value as signed text states it."""
         if self.unit == "share":
-            return f"{value * 100:.2f}%"
+            return percent(value)
         if self.unit in ("s", "h"):
             return f"{value:g} {self.unit}"
         if self.kind is tuple:
@@ -95,13 +96,6 @@ def threshold(default: Any, limit: Limit) -> Any:
     return field(default=default, metadata={"limit": limit})
 
 
-def _shown(value: Any) -> str:
-    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
-        return f"a {value.bit_length()}-bit number"
-    text = repr(value)
-    return text if len(text) <= 40 else text[:39] + "…"
-
-
 SHARE = Limit(float, "a ratio from 0 to 1", low=0.0, high=1.0, unit="share")
 OPEN_SHARE = Limit(float, "a ratio between 0 and 1 (exclusive)", low=0.0, high=1.0, low_open=True, high_open=True,
                    unit="share")
@@ -142,6 +136,10 @@ class ControlThresholds:
     """Incomplete audit rows a logging control allows and still be met."""
     silent_after_fix_met_max: int = threshold(0, COUNT)
     """Operations dropped silently after their route's fix beyond which monitoring is not met."""
+    unprovable_met_max: int = threshold(0, COUNT)
+    """Missing operations the logs cannot show silent or not (missing_unprovable: a lost batch, a truncated
+    invocation; only with ``[worker_logs] traces = "all"``) beyond which monitoring and logging are only met with
+    exceptions."""
     flag_mismatch_met_max: int = threshold(0, COUNT)
     """audit_logged flags contradicting the logs beyond which remediation is only met with exceptions."""
     replay_sla_met_at: float = threshold(1.0, SHARE)

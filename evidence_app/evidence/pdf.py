@@ -41,6 +41,7 @@ from evidence_app.reconcile.rules import (
     ReplayState,
     describe,
     describe_accuracy_and_remediation,
+    describe_log_completeness,
 )
 
 REGULAR, BOLD, MONO = font_names()
@@ -241,6 +242,7 @@ def _summary(c: PackContents) -> list:
                "and every audit row belongs to one operation." if s.complete else
                f"The audit trail is <b>not complete</b> for this period and scope: {num(t.missing)} of "
                f"{num(t.expected)} operations have no audit row ({num(t.missing_silent)} dropped silently, "
+               f"{num(t.missing_unprovable)} unprovable from the logs, "
                f"{num(t.missing_pending)} awaiting replay, {num(t.missing_abandoned)} abandoned by the "
                f"replay job); {num(s.orphans)} audit rows match no operation and {num(s.duplicates)} are duplicates.")
     rows = [["Figure", "Count", "Share of expected"]]
@@ -248,7 +250,8 @@ def _summary(c: PackContents) -> list:
                        ("Replayed", OpState.REPLAYED), ("Backfilled", OpState.BACKFILLED), ("Missing", "missing"),
                        ("… missing, pending replay", OpState.MISSING_PENDING),
                        ("… missing, replay abandoned", OpState.MISSING_ABANDONED),
-                       ("… missing, silent drop", OpState.MISSING_SILENT)):
+                       ("… missing, silent drop", OpState.MISSING_SILENT),
+                       ("… missing, unprovable from the logs", OpState.MISSING_UNPROVABLE)):
         rows.append([label, num(getattr(t, key)), pct(t.share(key))])
     rows += [["Orphan audit rows (no operation)", num(s.orphans), ""],
              ["Duplicate audit rows", num(s.duplicates), ""],
@@ -256,7 +259,7 @@ def _summary(c: PackContents) -> list:
              ["Incomplete audit rows (operator, tenant, action or target missing)", num(s.incomplete), ""]]
     ratios = [["Coverage", "Value"], ["Coverage as logged", pct(t.coverage_logged)],
               ["Coverage after replay (logged + replayed + backfilled)", pct(t.coverage_after_replay)]]
-    return [P("1. Summary", "h1"), P(verdict), Spacer(1, 2 * mm),
+    return [P("1. Summary", "h1"), P(verdict), P(E(s.log_completeness), "small"), Spacer(1, 2 * mm),
             table(rows, [WIDTH * 0.55, WIDTH * 0.2, WIDTH * 0.25], align_right=(1, 2)), Spacer(1, 4 * mm),
             table(ratios, [WIDTH * 0.75, WIDTH * 0.25], align_right=(1,)), Spacer(1, 6 * mm)]
 
@@ -440,6 +443,7 @@ def _methodology(c: PackContents, m: dict, extracts: list[Extract]) -> list:
         for i in c.data.issues + c.recon.issues]
     method = [*describe(c.recon.tolerance_seconds, c.config.matching.max_replay_attempts),
               *describe_accuracy_and_remediation(c.recon.tolerance_seconds, c.summary.remediation.replay_sla_seconds),
+              describe_log_completeness(c.config.worker_logs.traces, c.recon.tolerance_seconds),
               *describe_checks(c.thresholds)]
     story = [P("8. Methodology and source fingerprints", "h1"), P("8.1 Sources", "h2"),
              table(src, [WIDTH * x for x in (0.11, 0.30, 0.24, 0.17, 0.18)]),

@@ -12,7 +12,7 @@ from evidence_app.columns.keys import joint_key, packed
 from evidence_app.columns.text import codes_of, expanded
 from evidence_app.errors import UsageError
 from evidence_app.formatting import iso_utc_column
-from evidence_app.reconcile.rules import COVERED_STATES, LOGGED_STATES, MISSING_STATES, OP_STATES, RowStatus
+from evidence_app.reconcile.rules import COVERED_STATES, LOGGED_STATES, MISSING_STATES, OP_STATES, OpState, RowStatus
 from evidence_app.reconcile.states import Reconciliation
 
 DIMENSIONS = ("day", "operator", "route", "tenant", "action")
@@ -37,13 +37,16 @@ class Totals:
     backfilled: int
     """Covered by a backfilled row (no live or replayed row)."""
     missing: int
-    """Not covered: missing_pending + missing_abandoned + missing_silent."""
+    """Not covered: missing_pending + missing_abandoned + missing_silent + missing_unprovable."""
     missing_pending: int
     """A failure event was seen; no row yet, replay budget left."""
     missing_abandoned: int
     """The replay job gave up."""
     missing_silent: int
-    """No row and no failure event: a silent drop."""
+    """No row and no failure event: a silent drop (with every invocation in the logs: a complete one traces it)."""
+    missing_unprovable: int
+    """No row and no failure event, and the logs (holding every invocation) show no complete invocation of it: a
+    lost batch or a truncated invocation; nobody can say whether a failure was logged."""
     coverage_logged: float | None
     """logged ÷ expected; None when nothing was expected."""
     coverage_after_replay: float | None
@@ -169,7 +172,7 @@ def exceptions_table(recon: Reconciliation) -> pd.DataFrame:
             "action": missing["action"],
             "route": missing["route"],
             "occurred_at": missing["occurred_at"],
-            "detail": "",
+            "detail": _trace_detail(missing),
         }
     )
     rows = recon.rows
@@ -186,6 +189,14 @@ def exceptions_table(recon: Reconciliation) -> pd.DataFrame:
     out["day"] = out["day"].dt.strftime("%Y-%m-%d")
     out["occurred_at"] = iso_utc_column(out["occurred_at"])
     return out[list(EXCEPTION_FIELDS)].reset_index(drop=True).astype(object).where(lambda d: d.notna(), None)
+
+
+def _trace_detail(missing: pd.DataFrame) -> pd.Series | str:
+    """``not_in_logs`` or ``truncated`` for an unprovable operation (clause 10); empty for the other states."""
+    if "trace" not in missing:
+        return ""
+    unprovable = (missing["state"] == OpState.MISSING_UNPROVABLE).to_numpy()
+    return pd.Series(np.where(unprovable, expanded(missing["trace"]).astype(object), ""), index=missing.index)
 
 
 def _row_part(rows: pd.DataFrame, kind: pd.Series | str, detail: pd.Series | str) -> pd.DataFrame:

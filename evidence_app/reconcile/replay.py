@@ -90,7 +90,7 @@ class ReplayStatus:
     @property
     def backlog(self) -> int:
         """Failure events still awaiting their row: pending (no attempt yet) plus retrying (budget left)."""
-        return self.states.get("pending", 0) + self.states.get("retrying", 0)
+        return self.states.get(ReplayState.PENDING, 0) + self.states.get(ReplayState.RETRYING, 0)
 
     def as_json(self) -> dict:
         return {

@@ -39,6 +39,10 @@ The clauses, in docs/DESIGN.md's order:
    after it, replays within the SLA, the ``audit_logged`` cross-checks and the route's status.
    → :func:`effective_fix`, :func:`after_fix`, :func:`replayed_within_sla`, :func:`route_status`,
    :func:`flag_false_without_failure_event`, :func:`flag_true_not_logged`
+10. Log completeness: with ``[worker_logs] traces = "all"`` an operation is traced by an invocation of its route
+   (:func:`route_matches`) that started within the tolerance of its time (:func:`traces`), one invocation per
+   operation, nearest in time first; a missing operation without a failure event is silent only when a complete
+   invocation traces it, else unprovable (:class:`Trace`). → :func:`operation_state`
 """
 
 from __future__ import annotations
@@ -80,6 +84,7 @@ class OpState(StrEnum):
     MISSING_PENDING = "missing_pending"
     MISSING_ABANDONED = "missing_abandoned"
     MISSING_SILENT = "missing_silent"
+    MISSING_UNPROVABLE = "missing_unprovable"
 
 
 class ReplayState(StrEnum):
@@ -106,6 +111,24 @@ class RouteStatus(StrEnum):
     SWEPT = "swept"
     NOT_SWEPT = "not_swept"
     UNKNOWN = "unknown"
+
+
+class TraceMode(StrEnum):
+    """What the Worker logs hold (``[worker_logs] traces``, clause 10): every invocation, or failures only."""
+
+    FAILURES = "failures"
+    ALL = "all"
+
+
+class Trace(StrEnum):
+    """What the logs show of an operation's own invocation (clause 10), when they hold every invocation."""
+
+    COMPLETE = "complete"
+    """A complete invocation of its route traces it: had its INSERT failed, the failure event would be there."""
+    TRUNCATED = "truncated"
+    """Only a truncated invocation traces it: a failure logged after the cut is gone."""
+    NOT_IN_LOGS = "not_in_logs"
+    """No invocation of its route within the tolerance of its time: a lost batch, or a job that was off."""
 
 
 class FixSource(StrEnum):
@@ -268,19 +291,50 @@ COVERED_STATES: tuple[str, ...] = _texts((OpState.LOGGED, OpState.REPLAYED, OpSt
 """States that count as covered after replay."""
 LOGGED_STATES: tuple[str, ...] = _texts((OpState.LOGGED,))
 """States that count as covered as logged (live rows only)."""
-MISSING_STATES: tuple[str, ...] = _texts((OpState.MISSING_PENDING, OpState.MISSING_ABANDONED, OpState.MISSING_SILENT))
+MISSING_STATES: tuple[str, ...] = _texts((OpState.MISSING_PENDING, OpState.MISSING_ABANDONED, OpState.MISSING_SILENT,
+                                          OpState.MISSING_UNPROVABLE))
 STATE_OF_ORIGIN = {Origin.LIVE: OpState.LOGGED, Origin.REPLAY: OpState.REPLAYED, Origin.BACKFILL: OpState.BACKFILLED}
 """The covered state an operation takes from the origin of the row covering it."""
 
 
-def operation_state(covering_origin: str | None, failure_state: str | None) -> str:
-    """An operation's one state: from its covering row's origin; uncovered, from its failure event (none:
-    a silent drop, the pre-fix swallowed INSERT; abandoned: the replay gave up; else pending)."""
+def operation_state(covering_origin: str | None, failure_state: str | None, trace: str | None = None) -> str:
+    """An operation's one state: from its covering row's origin; uncovered, from its failure event (abandoned:
+    the replay gave up; else pending); with neither, a silent drop (the pre-fix swallowed INSERT) — unless the
+    logs hold every invocation (``trace`` given, clause 10) and no complete one traces it: then nobody can say
+    whether a failure was logged, and it is unprovable."""
     if covering_origin is not None:
         return STATE_OF_ORIGIN[covering_origin if covering_origin in ORIGINS else UNKNOWN_ORIGIN]
-    if failure_state is None:
+    if failure_state is not None:
+        return OpState.MISSING_ABANDONED if failure_state == ReplayState.ABANDONED else OpState.MISSING_PENDING
+    if trace is None or trace == Trace.COMPLETE:
         return OpState.MISSING_SILENT
-    return OpState.MISSING_ABANDONED if failure_state == ReplayState.ABANDONED else OpState.MISSING_PENDING
+    return OpState.MISSING_UNPROVABLE
+
+
+# ------------------------------------------------------------------ 10. log completeness
+
+TRACE_MODES: tuple[str, ...] = _texts(TraceMode)
+DEFAULT_TRACE_MODE = TraceMode.FAILURES
+"""``[worker_logs] traces`` when not set: a filtered job (failure events only) proves nothing about silence."""
+_TEMPLATE_SEGMENT = re.compile(r":[^/]+|\[[^/\]]+\]|\{[^/}]+\}")
+
+
+def route_matches(template: str, path: str) -> bool:
+    """Whether an invocation's URL path is an invocation of the route: segment by segment equal, where a template
+    segment ``:name``, ``[name]`` or ``{name}`` matches any one (non-empty) segment."""
+    want, got = template.split("/"), path.split("/")
+    return len(want) == len(got) and all(
+        w == g or (bool(g) and _TEMPLATE_SEGMENT.fullmatch(w) is not None) for w, g in zip(want, got))
+
+
+def is_template_segment(segment: str) -> bool:
+    """``:name``, ``[name]`` or ``{name}``: a route template's placeholder for any one segment."""
+    return _TEMPLATE_SEGMENT.fullmatch(segment) is not None
+
+
+def traces(delta_us: int, tolerance_s: int) -> bool:
+    """An invocation that started at most the tolerance before or after an operation may be its own."""
+    return within_tolerance(delta_us, tolerance_s)
 
 
 # ------------------------------------------------------------------ 5. failure events, replays
@@ -518,6 +572,21 @@ def describe(tolerance_s: int, max_attempts: int) -> tuple[str, ...]:
         f"highest number winning); reaching {max_attempts} attempts abandons them; a claimed success without a "
         "matching row is unconfirmed.",
     )
+
+
+def describe_log_completeness(mode: str, tolerance_s: int) -> str:
+    """Clause 10 in plain words, for the mode in force: what a ``missing_silent`` operation does and does not prove."""
+    if mode == TraceMode.ALL:
+        return ("The Worker logs hold every invocation ([worker_logs] traces = \"all\"): an operation without an "
+                "audit row or a failure event counts as dropped silently (missing_silent) only when a complete "
+                f"invocation of its route started within {tolerance_s} s of it — one invocation per operation, "
+                "nearest in time first; a route's :name, [name] or {name} segment matches any one segment. Otherwise "
+                "it is missing_unprovable: not_in_logs (no invocation: a lost or undelivered batch) or truncated "
+                "(its invocation's logs were cut, so a failure logged after the cut is gone).")
+    return ("Silence is not proven from the logs: the log job ships failure events only ([worker_logs] traces = "
+            "\"failures\"), so an operation without an audit row or a failure event is counted as dropped silently "
+            "(missing_silent) on the assumption that a failure would have been logged — a lost Logpush batch or a "
+            "truncated invocation would look the same. Ship every invocation and set traces = \"all\" to prove it.")
 
 
 def describe_accuracy_and_remediation(tolerance_s: int, replay_sla_s: int) -> tuple[str, ...]:

@@ -20,6 +20,7 @@ from evidence_app.reconcile._kernel import match
 from evidence_app.reconcile.accuracy import inaccurate_details, incomplete_details
 from evidence_app.reconcile.replay import failure_states
 from evidence_app.reconcile.rules import OP_STATES, ORIGINS, REPLAY_STATES, ROW_STATUSES
+from evidence_app.reconcile.tracing import TRACES, trace_operations
 from evidence_app.reconcile.window import Period, Scope
 
 # The rules' state functions as lookup tables, so millions of operations take their state by integer code.
@@ -27,6 +28,8 @@ _STATE_OF_ORIGIN = np.array([OP_STATES.index(rules.operation_state(o, None)) for
 _SILENT = OP_STATES.index(rules.operation_state(None, None))
 _MISSING_OF_FAILURE = np.array([OP_STATES.index(rules.operation_state(None, f)) for f in REPLAY_STATES],
                                dtype=np.int64)
+_STATE_OF_TRACE = np.array([OP_STATES.index(rules.operation_state(None, None, t)) for t in TRACES], dtype=np.int64)
+"""An uncovered operation without a failure event, by what the logs show of its invocation (clause 10)."""
 _ROW_STATUS = np.array([[ROW_STATUSES.index(rules.row_status(serves, candidate)) for candidate in (False, True)]
                         for serves in (False, True)], dtype=np.int64)
 
@@ -54,8 +57,11 @@ def reconcile(
     replays: pd.DataFrame,
     matching: MatchingConfig,
     period: Period = Period(),
+    invocations: pd.DataFrame | None = None,
 ) -> Reconciliation:
-    """Apply docs/DESIGN.md's rules. Inputs may extend past the period (the matching margin)."""
+    """Apply docs/DESIGN.md's rules. Inputs may extend past the period (the matching margin). ``invocations``
+    (every invocation the logs hold, with ``[worker_logs] traces = "all"``) turns on clause 10: a silent drop
+    must be traced by a complete invocation, else it is unprovable; None leaves it off."""
     ops = ops.reset_index(drop=True)
     rows = rows.reset_index(drop=True)
     failures = failures.reset_index(drop=True)
@@ -65,7 +71,8 @@ def reconcile(
     release_freed()  # the join's pair arrays
 
     fe = _failures_with_state(ops, rows, failures, replays, m.op_to_row, matching)
-    op_frame = _operation_states(ops, rows, origin_rank, m.op_to_row, fe)
+    traced = None if invocations is None else trace_operations(ops, invocations, tol)
+    op_frame = _operation_states(ops, rows, origin_rank, m.op_to_row, fe, traced)
     release_freed()
     row_frame = _row_statuses(ops, rows, m.row_to_op, m.row_candidate)
     row_frame["inaccurate"] = inaccurate_details(ops, rows, m.row_to_op, tol)
@@ -143,7 +150,7 @@ def _failures_with_state(
 
 
 def _operation_states(ops: pd.DataFrame, rows: pd.DataFrame, origin_rank: np.ndarray, op_to_row: np.ndarray,
-                      fe: pd.DataFrame) -> pd.DataFrame:
+                      fe: pd.DataFrame, traced: np.ndarray | None = None) -> pd.DataFrame:
     out = ops.copy(deep=False)  # copy-on-write: new columns never touch the caller's frame
     covered = op_to_row >= 0
     at = np.maximum(op_to_row, 0)
@@ -155,8 +162,12 @@ def _operation_states(ops: pd.DataFrame, rows: pd.DataFrame, origin_rank: np.nda
         failure_state = codes_of(fe["state"], REPLAY_STATES)
         missing[linked[ok]] = _MISSING_OF_FAILURE[failure_state[ok]]
         fe_at[linked[ok]] = np.flatnonzero(ok)
+    if traced is not None:  # clause 10: silence stands only where a complete invocation traces the operation
+        missing = np.where(missing == _SILENT, _STATE_OF_TRACE[traced], missing)
     state = np.where(covered, _STATE_OF_ORIGIN[origin_rank[at]] if len(rows) else _SILENT, missing)
     out["state"] = compact_labels(state, OP_STATES).set_axis(out.index)
+    if traced is not None:
+        out["trace"] = compact_labels(traced, TRACES).set_axis(out.index)
     out["audit_id"] = take_text(rows["id"], np.where(covered, op_to_row, -1)).set_axis(out.index)
     if len(rows) and len(ops):
         delta = micros(rows["created_at"])[at] - micros(out["occurred_at"])

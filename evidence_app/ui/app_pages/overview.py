@@ -6,7 +6,7 @@ import streamlit as st
 from evidence_app import palette
 from evidence_app.formatting import percent
 from evidence_app.ui import charts, data
-from evidence_app.ui.components import current_view, empty_state, guarded, num
+from evidence_app.ui.components import current_view, empty_state, guarded, num, plain
 
 v = current_view()
 st.title("Audit-trail completeness")
@@ -20,9 +20,11 @@ if s.complete:
     st.success(f"Complete: all {num(t.expected)} operations have an audit row, and every row belongs to one.")
 else:
     st.error(f"Not complete: {num(t.missing)} of {num(t.expected)} operations have no audit row "
-             f"({num(t.missing_silent)} silent, {num(t.missing_pending)} pending replay, "
+             f"({num(t.missing_silent)} silent, {num(t.missing_unprovable)} unprovable from the logs, "
+             f"{num(t.missing_pending)} pending replay, "
              f"{num(t.missing_abandoned)} abandoned); {num(s.orphans)} orphan and {num(s.duplicates)} "
              "duplicate rows.")
+st.caption(plain(s.log_completeness))
 
 cols = st.columns(6)
 cols[0].metric("Coverage as logged", percent(t.coverage_logged))
