@@ -241,7 +241,7 @@ def test_snapshot_holds_no_pickle(scenario):
     cfg = _world(scenario)
     read_through(cfg, PERIOD)
     names = sorted(p.name for p in _snapshot_dir(cfg).iterdir())
-    assert names == ["audit.arrow", "failures.arrow", "operations.arrow", "reconciled-failures.arrow",
+    assert names == ["audit.arrow", "failures.arrow", "invocations.arrow", "operations.arrow", "reconciled-failures.arrow",
                      "reconciled-operations.arrow", "reconciled-rows.arrow", "rejected-audit.arrow",
                      "rejected-operations.arrow", "replays.arrow", "snapshot.json"]
     json.loads((_snapshot_dir(cfg) / "snapshot.json").read_text())
@@ -390,3 +390,14 @@ def test_a_log_file_replaced_by_a_same_size_copy_with_the_old_mtime_is_not_serve
     os.utime(replacement, ns=(st.st_atime_ns, st.st_mtime_ns))
     os.replace(replacement, log)  # same bytes, size and mtime: only the inode (and ctime) tell
     assert not read_through(cfg, PERIOD).provenance.from_snapshot
+
+
+def test_invocations_and_dropped_duplicates_round_trip(scenario):
+    cfg = _world(scenario)
+    fresh = read_through(cfg, PERIOD)
+    kept = read_through(cfg, PERIOD)
+    assert kept.provenance.from_snapshot
+    pd.testing.assert_frame_equal(kept.dataset.logs.invocations.reset_index(drop=True),
+                                  fresh.dataset.logs.invocations.reset_index(drop=True), check_dtype=False)
+    assert kept.dataset.logs.duplicates_dropped == fresh.dataset.logs.duplicates_dropped
+    assert len(kept.dataset.logs.invocations) > 0

@@ -52,10 +52,10 @@ __all__ = ["EXPECTED", "SNAPSHOT_FORMAT", "Loaded", "Provenance", "fingerprint",
 
 EXPECTED = "expected "
 """Progress stages starting with this announce a total before reading (``expected operations``, …)."""
-SNAPSHOT_FORMAT = 2
+SNAPSHOT_FORMAT = 3
 """Bumped whenever the files' layout changes: older snapshots then simply miss."""
 META = "snapshot.json"
-_FRAMES = ("operations", "audit", "failures", "replays", "rejected-operations", "rejected-audit",
+_FRAMES = ("operations", "audit", "failures", "replays", "invocations", "rejected-operations", "rejected-audit",
            "reconciled-operations", "reconciled-rows", "reconciled-failures")
 _CODE = ("ingest", "reconcile", "columns", "config", "issues.py", "assess/pipeline.py", "persistence/snapshot.py")
 """The code that shapes what is loaded and reconciled: a snapshot written by other code is never served."""
@@ -315,7 +315,8 @@ def _save(folder: Path, key: str, fp: dict, data: Dataset, recon: Reconciliation
 
 def _frames(data: Dataset, recon: Reconciliation) -> dict[str, pd.DataFrame]:
     return {"operations": data.operations, "audit": data.audit, "failures": data.logs.failures,
-            "replays": data.logs.replays, "rejected-operations": data.rejected["operations"],
+            "replays": data.logs.replays, "invocations": data.logs.invocations,
+            "rejected-operations": data.rejected["operations"],
             "rejected-audit": data.rejected["audit"], "reconciled-operations": recon.operations,
             "reconciled-rows": recon.rows, "reconciled-failures": recon.failures}
 
@@ -348,7 +349,7 @@ def _scalars(data: Dataset) -> dict:
     logs = data.logs
     return {"logs": {"files": list(logs.files), "lines_read": logs.lines_read,
                      "skipped_log_lines": logs.skipped_log_lines, "issues": [_issue_json(i) for i in logs.issues],
-                     "skipped_files": list(logs.skipped_files)},
+                     "skipped_files": list(logs.skipped_files), "duplicates_dropped": logs.duplicates_dropped},
             "sources": [_source_json(s) for s in data.sources],
             "issues": [_issue_json(i) for i in data.issues],
             "queries": [{**q.as_json(), "parameters_kind": "dict" if isinstance(q.parameters, dict) else "list"}
@@ -427,7 +428,8 @@ def _dataset(config: Config, period: Period, frames: dict[str, pd.DataFrame], sc
     lg = scalars["logs"]
     logs = LogScan(failures=frames["failures"], replays=frames["replays"], files=tuple(lg["files"]),
                    lines_read=int(lg["lines_read"]), skipped_log_lines=int(lg["skipped_log_lines"]),
-                   issues=tuple(_issue(i) for i in lg["issues"]), skipped_files=tuple(lg["skipped_files"]))
+                   issues=tuple(_issue(i) for i in lg["issues"]), skipped_files=tuple(lg["skipped_files"]),
+                   invocations=frames["invocations"], duplicates_dropped=int(lg["duplicates_dropped"]))
     return Dataset(config=config, period=period, operations=frames["operations"],
                    audit=frames["audit"], logs=logs,
                    sources=tuple(_source(s, store) for s, store in zip(scalars["sources"], stores, strict=True)),
