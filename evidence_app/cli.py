@@ -202,6 +202,35 @@ def exceptions(config_path: str | None, start: str | None, end: str | None, fmt:
     click.echo(to_json(records(table)) if fmt == "json" else to_csv(table), nl=False)
 
 
+@main.command()
+@config_option
+@start_option
+@end_option
+@format_option("json", "table", "csv", default="table")
+@handle_errors
+def logs(config_path: str | None, start: str | None, end: str | None, fmt: str) -> None:
+    """The Worker logs' own health for the period: files, invocations, truncated and duplicate deliveries, traced
+    and untraced operations, and the gaps where operations happened and no invocation is in the logs."""
+    from evidence_app.assess.log_health import log_health
+
+    period = parse_period(start, end)
+    _, data, recon = run(config_path, period)
+    health = log_health(data, recon, period)
+    if fmt == "json":
+        click.echo(to_json(health.as_json()), nl=False)
+    elif fmt == "csv":
+        click.echo(to_csv(health.by_day), nl=False)
+    else:
+        figures = health.as_json()
+        gaps = figures.pop("gaps")
+        click.echo("\n".join(f"{k}: {'—' if v is None else v}" for k, v in figures.items()))
+        click.echo(f"gaps: {len(gaps)}")
+        if gaps:
+            click.echo(to_table(pd.DataFrame(gaps)), nl=False)
+        if not health.by_day.empty:
+            click.echo("\n" + to_table(health.by_day), nl=False)
+
+
 @main.command("replay-status")
 @config_option
 @start_option

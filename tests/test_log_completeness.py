@@ -161,3 +161,43 @@ def test_an_unknown_trace_mode_is_refused_naming_the_key(scenario):
     scenario.extra_config = 'traces = "some"\n'
     res = scenario.cli("coverage", "--format", "json")
     assert res.code == 2 and "worker_logs.traces" in res.stderr
+
+
+def test_the_logs_command_reports_the_sources_health_and_its_gaps(scenario):
+    health = _world(scenario, "all").json("logs")
+    assert set(health) == {"traces", "files", "invocations", "truncated_invocations", "duplicates_dropped",
+                           "traced_operations", "untraced_operations", "gaps"}
+    assert (health["files"], health["invocations"], health["truncated_invocations"]) == (1, 4, 1)
+    assert (health["traced_operations"], health["untraced_operations"]) == (4, 1)
+    assert health["gaps"] == [{"start": "2026-10-01T12:40:00Z", "end": "2026-10-01T12:40:00Z", "operations": 1}]
+
+
+def test_a_lost_batch_is_one_gap_of_every_operation_it_held(scenario):
+    for i in range(6):
+        scenario.op(f"o{i}", T0 + i * timedelta(minutes=5), route="/api/a")
+    for i in (0, 1, 5):
+        _invocation(scenario, T0 + i * timedelta(minutes=5), "/api/a")
+    scenario.extra_config = 'traces = "all"\n'
+    health = scenario.json("logs")
+    assert health["gaps"] == [{"start": "2026-10-01T12:10:00Z", "end": "2026-10-01T12:20:00Z", "operations": 3}]
+    assert scenario.json("coverage")[0]["missing_unprovable"] == 3
+
+
+def test_a_batch_delivered_twice_is_counted_once_by_the_logs_command(scenario):
+    _world(scenario, "all")
+    scenario.log_lines += scenario.log_lines[:2]
+    health = scenario.json("logs")
+    assert health["duplicates_dropped"] == 2 and health["invocations"] == 4
+
+
+def test_with_a_filtered_job_the_logs_command_cannot_trace(scenario):
+    health = _world(scenario, None).json("logs")
+    assert health["traces"] == "failures"
+    assert health["traced_operations"] is None and health["untraced_operations"] is None and health["gaps"] == []
+
+
+def test_the_logs_command_csv_is_one_line_per_day(scenario):
+    res = _world(scenario, "all").cli("logs", "--format", "csv")
+    assert res.stdout.splitlines() == [
+        "day,invocations,truncated_invocations,operations,traced_operations,untraced_operations",
+        "2026-10-01,4,1,5,4,1"]
