@@ -137,7 +137,7 @@ def test_the_methodology_shows_each_query_with_its_row_count(spread, tmp_path):
     manifest = _pack_manifest(spread, tmp_path, "--start", "2026-10-02", "--end", "2026-10-03")
     text = " ".join(subprocess.run(["pdftotext", "-raw", str(tmp_path / "p.pdf"), "-"], capture_output=True,
                                    text=True, check=True).stdout.split())
-    assert "8.5 Re-performable extraction" in text
+    assert "8.6 Re-performable extraction" in text
     for i, q in enumerate(manifest["extraction"]["queries"], start=1):
         assert f"Query {i} — {q['source']}:" in text and f"{q['rows_returned']:,} rows returned" in text
         assert f"parameters (JSON): {json.dumps(q['parameters'])}" in text

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
+import evidence_app
 from evidence_app.ingest.traces import LOGPUSH_TRUNCATED
 from evidence_app.reconcile import rules
 from evidence_app.reconcile.rules import OpState, Trace
@@ -201,3 +203,46 @@ def test_the_logs_command_csv_is_one_line_per_day(scenario):
     assert res.stdout.splitlines() == [
         "day,invocations,truncated_invocations,operations,traced_operations,untraced_operations",
         "2026-10-01,4,1,5,4,1"]
+
+
+def test_the_sources_page_shows_the_logs_commands_figures(scenario, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    cfg = _world(scenario, "all").write()
+    health = scenario.json("logs")
+    monkeypatch.setenv("EVIDENCE_APP_CONFIG", str(cfg))
+    at = AppTest.from_file(str(Path(evidence_app.__file__).parent / "ui" / "app.py"), default_timeout=180)
+    at.run()
+    at.switch_page("app_pages/sources.py").run()
+    assert not at.exception, at.exception
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["Invocations in the period"] == f"{health['invocations']:,}"
+    assert shown["Truncated invocations"] == f"{health['truncated_invocations']:,}"
+    assert shown["Operations traced"] == f"{health['traced_operations']:,}"
+    assert shown["Operations untraced"] == f"{health['untraced_operations']:,}"
+    assert [list(r) for r in at.dataframe[0].value[["start", "operations"]].itertuples(index=False)] == [
+        [g["start"], g["operations"]] for g in health["gaps"]]
+
+
+def test_the_pack_states_log_completeness_with_the_logs_commands_figures(scenario, tmp_path):
+    import subprocess
+
+    from pdftools import tool
+
+    import forge
+
+    cfg = _world(scenario, "all").write()
+    health = scenario.json("logs")
+    ident = forge.make_identity(tmp_path / "id")
+    out = tmp_path / "p.pdf"
+    res = scenario.cli("pack", "--start", "2026-10-01", "--end", "2026-10-01", "--out", str(out), "--key",
+                       str(ident.key), "--cert", str(ident.cert),
+                       "--generated-at", "2026-10-30T00:00:00Z")
+    assert res.code == 0, res.stderr
+    text = " ".join(subprocess.run([tool("pdftotext"), str(out), "-"], capture_output=True, text=True).stdout.split())
+    assert "8.5 Log completeness" in text and "missing_unprovable" in text
+    assert f"Operations no invocation traces {health['untraced_operations']}" in text
+    assert f"Invocations in the period {health['invocations']}" in text
+    section = text[text.index("8.5 Log completeness"):text.index("8.6 Re-performable extraction")]
+    assert "Gaps (runs of untraced operations) 1" in section and section.count("2026-10-01T12:40:00Z") == 2
+    assert cfg.exists()

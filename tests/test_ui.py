@@ -160,7 +160,7 @@ def test_the_sources_views_types_are_frozen():
     from evidence_app.ui.data import LogFacts, SourcesView, StoreFigures
 
     logs, figures = LogFacts(1, 0, 10, 2, 3), StoreFigures(5, 4, 1, None, None)
-    view = SourcesView(sources=(), logs=logs, issues=None, config_file=None, config_text=None)
+    view = SourcesView(sources=(), logs=logs, log_health=None, issues=None, config_file=None, config_text=None)
     for value, name in ((logs, "skipped_lines"), (figures, "rows_loaded"), (view, "logs")):
         with pytest.raises(FrozenInstanceError):
             setattr(value, name, None)

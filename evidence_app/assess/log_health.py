@@ -81,7 +81,7 @@ def log_health(data: Dataset, recon: Reconciliation, period: Period) -> LogHealt
 
 
 def _in_period(times: pd.Series, period: Period) -> np.ndarray:
-    ok = times.notna().to_numpy(dtype=bool)
+    ok = times.notna().to_numpy(dtype=bool).copy()
     day = times.dt.tz_convert("UTC").dt.date
     if period.start is not None:
         ok &= (day >= period.start).fillna(False).to_numpy(dtype=bool)

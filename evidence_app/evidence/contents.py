@@ -11,6 +11,7 @@ import pandas as pd
 
 from evidence_app import __version__
 from evidence_app.assess.controls import ControlResult, evaluate_controls
+from evidence_app.assess.log_health import LogHealth, log_health
 from evidence_app.assess.pipeline import evaluate
 from evidence_app.assess.sampling import SamplePlan, draw, plan_sample
 from evidence_app.assess.summary import Summary, error_classes, summarize
@@ -99,6 +100,8 @@ class PackContents:
     """The operations drawn for re-performance, in draw order (sample.csv)."""
     thresholds: ControlThresholds
     """The control checks' thresholds in force (the defaults overridden by [controls])."""
+    log_health: LogHealth
+    """The Worker log source's health for the period, as ``evidence-app logs`` reports it (Log completeness)."""
     files: tuple[FileRecord, ...] = ()
     """Every source file read (D1 dumps, Logpush files): name, size, SHA-256."""
     tools: dict[str, str] | None = None
@@ -145,6 +148,7 @@ def gather(config: Config, period: Period, scope: Scope, generated_at: datetime,
         sample_plan=plan,
         sample=sample,
         thresholds=limits,
+        log_health=log_health(data, recon, period),
         files=file_records([(f"{s.key}.d1_dump", s.d1_dump) for s in (config.audit, config.operations)
                             if s.d1_dump is not None], data.logs.files),
         tools=tool_versions(),

@@ -458,13 +458,40 @@ def _methodology(c: PackContents, m: dict, extracts: list[Extract]) -> list:
               P("8.4 Input problems found (counted, never dropped)", "h2"),
               table(issues, [WIDTH * x for x in (0.13, 0.30, 0.09, 0.48)], align_right=(2,)) if len(issues) > 1
               else P("None.")]
-    return story + _extraction(c)
+    return story + _log_completeness(c) + _extraction(c)
+
+
+GAPS_LISTED = 20
+"""Gaps named in the pack's Log completeness section; ``evidence-app logs`` lists every one."""
+
+
+def _log_completeness(c: PackContents) -> list:
+    """8.5: what the Worker logs hold for the period and where they are silent (``evidence-app logs``)."""
+    h = c.log_health
+    unknown = "— (traces = failures)"
+    rows = [["Figure", "Count"], ["Log files read", num(h.files)], ["Invocations in the period", num(h.invocations)],
+            ["… of which truncated", num(h.truncated_invocations)],
+            ["Deliveries dropped as duplicates (at least once)", num(h.duplicates_dropped)],
+            ["Operations traced by an invocation", unknown if h.traced_operations is None else num(h.traced_operations)],
+            ["Operations no invocation traces", unknown if h.untraced_operations is None
+             else num(h.untraced_operations)],
+            ["Gaps (runs of untraced operations)", num(len(h.gaps))]]
+    story = [P("8.5 Log completeness", "h2"), P(E(c.summary.log_completeness)),
+             table(rows, [WIDTH * 0.7, WIDTH * 0.3], align_right=(1,))]
+    if h.gaps:
+        gaps = [["Start (UTC)", "End (UTC)", "Operations"]] + [[E(g.start), E(g.end), num(g.operations)]
+                                                              for g in h.gaps[:GAPS_LISTED]]
+        story += [table(gaps, [WIDTH * 0.4, WIDTH * 0.4, WIDTH * 0.2], align_right=(2,))]
+        if len(h.gaps) > GAPS_LISTED:
+            story += [P(f"The first {GAPS_LISTED} of {num(len(h.gaps))} gaps; evidence-app logs lists every one.",
+                        "small")]
+    return story
 
 
 def _extraction(c: PackContents) -> list:
-    """8.5: every query as sent, with its parameters and the rows it returned; every source file by its bytes."""
+    """8.6: every query as sent, with its parameters and the rows it returned; every source file by its bytes."""
     tools = ", ".join(f"{k} {v}" for k, v in (c.tools or {}).items())
-    story = [P("8.5 Re-performable extraction (information produced by the entity)", "h2"),
+    story = [P("8.6 Re-performable extraction (information produced by the entity)", "h2"),
              P("Each query below is the exact text this tool sent to the source's driver, in the driver's parameter "
                "style, with the values it bound in order. Run it read-only against the same store and compare the "
                f"number of rows with the one recorded. Tools: {E(tools)}. manifest.json holds the same records.")]

@@ -15,6 +15,7 @@ import streamlit as st
 
 from evidence_app.access import Entry, Verdict, may_see_connection_details, narrow
 from evidence_app.access.export import entries_csv
+from evidence_app.assess.log_health import LogHealth, log_health
 from evidence_app.assess.controls import ControlResult, evaluate_controls
 from evidence_app.assess.summary import Summary, error_classes, summarize
 from evidence_app.config.settings import Config, load_config
@@ -350,6 +351,9 @@ class SourcesView:
     """Each store read, minus what this user may not see."""
     logs: LogFacts | None
     """The Worker logs' figures; None for a limited grant."""
+    log_health: LogHealth | None
+    """The log source's health for the period (``evidence-app logs``: invocations, gaps, per day); None for a
+    limited grant."""
     issues: tuple[DataIssue, ...] | None
     """Input problems of the whole data; None for a limited grant (their examples name other tenants)."""
     config_file: str | None
@@ -369,6 +373,7 @@ def sources(v: View) -> SourcesView:
     return SourcesView(
         sources=tuple(_facts(s, whole, details) for s in dataset.sources),
         logs=_log_facts(dataset.logs) if whole else None,
+        log_health=log_health(dataset, recon, Period(b.start, b.end)) if whole else None,
         issues=tuple(dataset.issues + recon.issues) if whole else None,
         config_file=str(cfg.path) if details else None,
         config_text=cfg.path.read_text(encoding="utf-8") if details else None,

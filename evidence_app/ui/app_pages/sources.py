@@ -45,6 +45,26 @@ if (logs := facts.logs) is not None:
         c[3].metric("Skipped log lines", num(logs.skipped_lines))
         c[4].metric("Failure events", num(logs.failure_events))
 
+if (health := facts.log_health) is not None:
+    with st.container(border=True):
+        st.markdown("#### Log completeness")
+        st.caption(plain(data.summary(v).log_completeness))
+        c = st.columns(5)
+        c[0].metric("Invocations in the period", num(health.invocations))
+        c[1].metric("Truncated invocations", num(health.truncated_invocations))
+        c[2].metric("Deliveries dropped as duplicates", num(health.duplicates_dropped))
+        c[3].metric("Operations traced", "—" if health.traced_operations is None else num(health.traced_operations))
+        c[4].metric("Operations untraced", "—" if health.untraced_operations is None
+                    else num(health.untraced_operations))
+        if not health.by_day.empty:
+            days = health.by_day.set_index("day")
+            st.bar_chart(days[[c for c in ("invocations", "untraced_operations") if c in days]], stack=False)
+        if health.gaps:
+            st.markdown(f"**{num(len(health.gaps))} gaps** where operations happened and no invocation of theirs is "
+                        "in the logs (a lost or undelivered batch, a job that was off):")
+            st.dataframe(pd.DataFrame([{"start": g.start, "end": g.end, "operations": g.operations}
+                                       for g in health.gaps]), hide_index=True, width="stretch")
+
 if facts.issues is not None:
     st.subheader("Input problems (counted, never dropped)")
     if facts.issues:
