@@ -301,3 +301,52 @@ def test_the_pack_manifest_records_each_object_by_key_size_and_etag(bucket, endp
         data, key = path.read_bytes(), f"logpush/{path.relative_to(SAMPLE / 'logpush').as_posix()}"
         assert record == {"role": "worker_logs", "name": f"s3://{name}/{key}", "key": key, "size": len(data),
                           "etag": hashlib.md5(data).hexdigest(), "sha256": hashlib.sha256(data).hexdigest()}
+
+
+def test_an_object_replaced_after_listing_is_an_error_not_a_silent_mix(bucket, endpoint):
+    from evidence_app.ingest.logpush import locate_log_files
+    from evidence_app.ingest.objectstore import ObjectStoreError
+
+    name, put = bucket
+    put("logpush/x.log", b"{}\n")
+    found = locate_log_files([f"s3://{name}/logpush/*.log"], _s3(endpoint))
+    put("logpush/x.log", b"{}\n{}\n")
+    with pytest.raises(ObjectStoreError, match=r"object changed since it was listed \(ETag differs\)"):
+        found.open(f"s3://{name}/logpush/x.log")
+
+
+def test_the_web_app_fingerprint_sees_an_object_replaced_by_key_size_etag_and_time(bucket, endpoint):
+    from evidence_app.persistence.snapshot import _logs_print
+
+    name, put = bucket
+    put("logpush/x.log", b"{}\n")
+    patterns = (f"s3://{name}/logpush/*.log",)
+    before = _logs_print(patterns, _s3(endpoint))
+    assert before == _logs_print(patterns, _s3(endpoint))
+    ((key, size, etag, _),) = before["files"]
+    assert (key, size, etag) == (f"s3://{name}/logpush/x.log", 3, hashlib.md5(b"{}\n").hexdigest())
+    put("logpush/x.log", b"[]\n")  # same size, other bytes
+    assert _logs_print(patterns, _s3(endpoint))["files"][0][2] != etag
+
+
+# ------------------------------------------------------------------------------------------------- config
+
+
+@pytest.mark.parametrize("section, fault", [
+    ('endpoint_url = "https://key:secret@r2.example"', "worker_logs.s3.endpoint_url: must be an http(s) URL"),
+    ('endpoint_url = "ftp://r2.example"', "worker_logs.s3.endpoint_url: must be an http(s) URL"),
+    ('access_key_id_env = "my key"', "worker_logs.s3.access_key_id_env: must name an environment variable"),
+    ('secret_access_key = "plain"', "worker_logs.s3.secret_access_key: "),  # the rest masked: over-masking is harmless
+    ('session_token_env = ""', "worker_logs.s3.session_token_env: must be a non-empty string"),
+])
+def test_a_bad_s3_setting_is_refused_naming_its_key(tmp_path, section, fault):
+    cfg = _sample_config(tmp_path, ["s3://logs/a/*.log"], f"[worker_logs.s3]\n{section}\n")
+    res = _run("coverage", "--config", str(cfg), *PERIOD)
+    assert res.exit_code == 2 and fault in res.stderr
+    assert "secret@" not in res.stderr
+
+
+@pytest.mark.parametrize("path", ["s3://", "s3:///a/*.log", "s3://Logs*/a.log"])
+def test_an_s3_path_must_name_a_bucket(tmp_path, path):
+    res = _run("coverage", "--config", str(_sample_config(tmp_path, [path])), *PERIOD)
+    assert res.exit_code == 2 and "worker_logs.paths:" in res.stderr and "must name a bucket" in res.stderr
