@@ -7,7 +7,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-import shutil
 import socket
 import subprocess
 import sys
@@ -101,7 +100,7 @@ def _sample_config(tmp_path: Path, paths: list[str], s3_section: str = "") -> Pa
     return cfg
 
 
-def _s3_section(endpoint: str, optional: bool = False) -> str:
+def _s3_section(endpoint: str) -> str:
     return (f'[worker_logs.s3]\nendpoint_url = "{endpoint}"\nregion = "us-east-1"\n'
             f'access_key_id_env = "{KEY_ENV}"\nsecret_access_key_env = "{SECRET_ENV}"\n')
 
@@ -127,7 +126,8 @@ def _outputs(cfg: Path) -> list:
 def test_the_sample_logs_from_s3_give_the_same_numbers_as_on_disk(bucket, endpoint, tmp_path):
     name, put = bucket
     _upload_tree(put, SAMPLE / "logpush", "logpush")
-    local = _sample_config(tmp_path, [str(SAMPLE / "logpush" / "**" / "*.log.gz"), str(SAMPLE / "logpush" / "**" / "*.log")])
+    folder = SAMPLE / "logpush"
+    local = _sample_config(tmp_path, [str(folder / "**" / "*.log.gz"), str(folder / "**" / "*.log")])
     remote = _sample_config(tmp_path, [f"s3://{name}/logpush/**/*.log.gz", f"s3://{name}/logpush/**/*.log"],
                             _s3_section(endpoint))
     on_disk, from_s3 = _outputs(local), _outputs(remote)

@@ -395,7 +395,8 @@ def _log_paths(raw: Mapping[str, Any], base: Path) -> tuple[str, ...]:
     if not isinstance(paths, list) or not all(isinstance(p, str) and p.strip() and "\0" not in p for p in paths):
         raise ConfigError("worker_logs.paths: must be a list of path/glob strings")
     for p in paths:
-        if p.startswith(S3_SCHEME) and not re.fullmatch(r"[a-z0-9][a-z0-9.\-]{1,62}", p[len(S3_SCHEME):].partition("/")[0]):
+        bucket = p[len(S3_SCHEME):].partition("/")[0] if p.startswith(S3_SCHEME) else None
+        if bucket is not None and not re.fullmatch(r"[a-z0-9][a-z0-9.\-]{1,62}", bucket):
             raise ConfigError(f"worker_logs.paths: {shown(p)} must name a bucket: s3://bucket/key-glob "
                               "(no wildcard in the bucket name)")
     return tuple(p if p.startswith(S3_SCHEME) or Path(p).is_absolute() else str(base / p) for p in paths)

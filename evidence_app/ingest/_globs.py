@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import fnmatch
 import glob
-from functools import lru_cache
+from functools import cache
 
 
 def has_magic(segment: str) -> bool:
@@ -24,7 +24,7 @@ def glob_match(names: tuple[str, ...], parts: tuple[str, ...]) -> bool:
     would find it? ``**`` stands for zero or more non-hidden folders, or, as the last segment, for a
     non-hidden file at any depth below non-hidden folders; a segment without wildcards matches itself."""
 
-    @lru_cache(maxsize=None)
+    @cache
     def match(i: int, j: int) -> bool:
         if j == len(parts):
             return i == len(names)

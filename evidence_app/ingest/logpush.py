@@ -29,8 +29,8 @@ import pandas as pd
 
 from evidence_app.columns.text import as_text
 from evidence_app.config.settings import S3_SCHEME, MatchingConfig, S3Config, WorkerLogsConfig
-from evidence_app.ingest._globs import has_magic, segment_matches
 from evidence_app.errors import SourceError
+from evidence_app.ingest._globs import has_magic, segment_matches
 from evidence_app.ingest.canonical import (
     DataIssue,
     blank_as_null,
@@ -295,7 +295,8 @@ def _lines(chunks: Iterable[bytes], max_line: int, max_total: int) -> Iterator[t
         yield number + 1, None if oversized else b"".join(pieces)
 
 
-def _gunzip_chunks(fh, path: str, on_broken: Callable[[str], None], pending: bytes = b"") -> Iterator[bytes]:  # noqa: ANN001
+def _gunzip_chunks(fh, path: str, on_broken: Callable[[str], None],  # noqa: ANN001
+                   pending: bytes = b"") -> Iterator[bytes]:
     """Decompress in bounded pieces (``max_length``), so a highly compressed file cannot balloon; ``pending``:
     the bytes already read from ``fh``."""
     decomp = zlib.decompressobj(zlib.MAX_WBITS | 16)

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import errno
 import hashlib
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, Self
 
 from evidence_app.config.settings import S3_SCHEME, S3Config, s3_credentials
 from evidence_app.ingest._globs import glob_match, literal_prefix
@@ -78,7 +79,8 @@ class StoredObject:
 
 
 class ObjectReader:
-    """A binary stream over one object's body: read in chunks, hashed as it goes, errors as :class:`ObjectStoreError`."""
+    """A binary stream over one object's body: read in chunks, hashed as it goes; errors as :class:`ObjectStoreError`
+    (so a scan treats it like a file that cannot be read)."""
 
     def __init__(self, listed: StoredObject, body: Any) -> None:
         self.listed, self._body = listed, body
@@ -103,7 +105,7 @@ class ObjectReader:
     def close(self) -> None:
         self._body.close()
 
-    def __enter__(self) -> ObjectReader:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
