@@ -7,6 +7,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -39,12 +40,11 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def endpoint():
-    """moto in server mode on a free loopback port, for this module; stopped afterwards."""
+def _moto(**env: str):
+    """moto in server mode on a free loopback port (``env``: its settings); yields the endpoint, then stops it."""
     port = _free_port()
     proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, **env})
     deadline = time.monotonic() + 60
     while True:
         try:
@@ -58,6 +58,18 @@ def endpoint():
     yield f"http://127.0.0.1:{port}"
     proc.terminate()
     proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def endpoint():
+    """An S3 API server for this module (any credentials accepted)."""
+    yield from _moto()
+
+
+@pytest.fixture(scope="module")
+def checking_endpoint():
+    """An S3 API server that checks credentials (moto's IAM authentication on from the first request)."""
+    yield from _moto(INITIAL_NO_AUTH_ACTION_COUNT="0")
 
 
 @pytest.fixture
@@ -246,6 +258,19 @@ def test_an_unreachable_endpoint_is_exit_2_naming_the_pattern(creds, tmp_path):
     res = _run("coverage", "--config", str(cfg), *PERIOD, "--format", "json")
     assert res.exit_code == 2
     assert f"worker_logs.paths: cannot read {pattern}: Could not connect to the endpoint URL" in res.stderr
+    assert "testing" not in res.stderr  # the credential values
+
+
+def test_refused_credentials_are_exit_2_naming_the_pattern_and_never_shown(checking_endpoint, tmp_path, monkeypatch):
+    monkeypatch.setenv(KEY_ENV, "AKIANOTAKEY00000")
+    monkeypatch.setenv(SECRET_ENV, "s3cr3t-never-shown")
+    pattern = "s3://logs/logpush/*.log"
+    res = _run("coverage", "--config", str(_sample_config(tmp_path, [pattern], _s3_section(checking_endpoint))),
+               *PERIOD)
+    assert res.exit_code == 2
+    assert (f"worker_logs.paths: cannot read {pattern}: access key not recognised: check "
+            "worker_logs.s3.access_key_id_env (InvalidAccessKeyId)") in res.stderr
+    assert "s3cr3t-never-shown" not in res.stderr + res.stdout
 
 
 def test_a_missing_bucket_is_exit_2_naming_the_pattern_or_with_optional_a_counted_warning(endpoint, creds, tmp_path):
