@@ -218,21 +218,19 @@ def _peak(read) -> tuple[object, int]:
 
 
 def test_an_object_is_streamed_not_held_whole(bucket, endpoint, tmp_path):
-    """A 24 MiB object takes no more memory than a one-line one beyond what the same file on disk takes (the
-    tally of its lines): the baseline is the SDK's client (its service model), not the object."""
+    """Reading a 12 MiB object peaks less than 2 MiB above reading a one-line one (measured: +0.2 MB; the
+    baseline, ~13 MB, is the SDK's client and its service model, not the object)."""
     name, put = bucket
     line = WORKERD.read_bytes().splitlines()[0] + b"\n"
-    (tmp_path / "x.log").write_bytes(line * ((24 << 20) // len(line)))
+    (tmp_path / "x.log").write_bytes(line * ((12 << 20) // len(line)))
     put("large/x.log", (tmp_path / "x.log").read_bytes())
     put("small/x.log", line)
     options = WorkerLogsConfig(s3=_s3(endpoint))
-    _, small_local = _peak(lambda: scan_logs([str(WORKERD)], MatchingConfig()))
-    local, large_local = _peak(lambda: scan_logs([str(tmp_path / "x.log")], MatchingConfig()))
     _, small = _peak(lambda: scan_logs([f"s3://{name}/small/x.log"], MatchingConfig(), options=options))
     scan, large = _peak(lambda: scan_logs([f"s3://{name}/large/x.log"], MatchingConfig(), options=options))
-    size = scan.objects[0].size
-    assert size == (tmp_path / "x.log").stat().st_size and scan.lines_read == local.lines_read
-    assert large - small < (large_local - small_local) + (2 << 20), (small, large, small_local, large_local, size)
+    assert scan.objects[0].size == (tmp_path / "x.log").stat().st_size > 12_000_000
+    assert scan.lines_read == scan_logs([str(tmp_path / "x.log")], MatchingConfig()).lines_read
+    assert large - small < 2 << 20, (small, large)
 
 
 # ------------------------------------------------------------------------------------------------- errors
