@@ -25,6 +25,8 @@ from evidence_app.config.settings import MatchingConfig, S3Config, WorkerLogsCon
 from evidence_app.errors import ConfigError, SourceError
 from evidence_app.ingest.logpush import find_log_files, scan_logs
 
+from pdftools import tool
+
 pytestmark = pytest.mark.s3
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -324,6 +326,10 @@ def test_the_pack_manifest_records_each_object_by_key_size_and_etag(bucket, endp
         data, key = path.read_bytes(), f"logpush/{path.relative_to(SAMPLE / 'logpush').as_posix()}"
         assert record == {"role": "worker_logs", "name": f"s3://{name}/{key}", "key": key, "size": len(data),
                           "etag": hashlib.md5(data).hexdigest(), "sha256": hashlib.sha256(data).hexdigest()}
+    text = subprocess.run([tool("pdftotext"), "-layout", str(out), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert "30 Logpush files (30 objects in S3/R2)" in text and "If-Match" in text
+    assert f"ETag {hashlib.md5(local[0].read_bytes()).hexdigest()}" in text
 
 
 def test_an_object_replaced_after_listing_is_an_error_not_a_silent_mix(bucket, endpoint):
