@@ -379,3 +379,21 @@ def test_a_bad_s3_setting_is_refused_naming_its_key(tmp_path, section, fault):
 def test_an_s3_path_must_name_a_bucket(tmp_path, path):
     res = _run("coverage", "--config", str(_sample_config(tmp_path, [path])), *PERIOD)
     assert res.exit_code == 2 and "worker_logs.paths:" in res.stderr and "must name a bucket" in res.stderr
+
+
+def test_a_body_that_breaks_mid_read_is_a_read_error_like_a_files():
+    from botocore.exceptions import ResponseStreamingError
+
+    from evidence_app.ingest.objectstore import ObjectReader, ObjectStoreError, StoredObject
+
+    class Broken:
+        def read(self, size: int) -> bytes:
+            raise ResponseStreamingError(error="connection reset by peer")
+
+        def close(self) -> None:
+            pass
+
+    reader = ObjectReader(StoredObject("logs", "a/x.log", 10, "e", "t", client=None), Broken())
+    with pytest.raises(ObjectStoreError, match="connection reset by peer") as caught:
+        reader.read(10)
+    assert isinstance(caught.value, OSError)  # so scan_logs treats it as an unreadable file

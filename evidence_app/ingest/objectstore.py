@@ -175,8 +175,7 @@ _REASONS = {
 @contextmanager
 def translated() -> Iterator[None]:
     """The SDK's and the connection's exceptions as :class:`ObjectStoreError`, their text masked."""
-    from botocore.exceptions import BotoCoreError, ClientError
-    from urllib3.exceptions import HTTPError
+    from botocore.exceptions import BotoCoreError, ClientError  # a broken body stream: ResponseStreamingError
 
     try:
         yield
@@ -184,5 +183,5 @@ def translated() -> Iterator[None]:
         code = str(exc.response.get("Error", {}).get("Code", "") or exc.response.get("ResponseMetadata", {})
                    .get("HTTPStatusCode", "error"))
         raise ObjectStoreError(f"{_REASONS.get(code, mask_text(str(exc)))} ({code})") from exc
-    except (BotoCoreError, HTTPError) as exc:
+    except BotoCoreError as exc:
         raise ObjectStoreError(mask_text(str(exc)) or type(exc).__name__) from exc
