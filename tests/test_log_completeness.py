@@ -227,9 +227,8 @@ def test_the_sources_page_shows_the_logs_commands_figures(scenario, monkeypatch)
 def test_the_pack_states_log_completeness_with_the_logs_commands_figures(scenario, tmp_path):
     import subprocess
 
-    from pdftools import tool
-
     import forge
+    from pdftools import tool
 
     cfg = _world(scenario, "all").write()
     health = scenario.json("logs")

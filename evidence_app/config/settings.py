@@ -95,6 +95,22 @@ class MatchingConfig:
 
 
 @dataclass(frozen=True)
+class S3Config:
+    """``[worker_logs.s3]``: how ``s3://bucket/key-glob`` paths are reached (Amazon S3, Cloudflare R2 or any S3 API)."""
+
+    endpoint_url: str | None = None
+    """The S3 API endpoint (R2: ``https://<account>.r2.cloudflarestorage.com``); None: Amazon S3 itself."""
+    region: str | None = None
+    """The region to sign requests for (R2: ``auto``); None: the SDK's default."""
+    access_key_id_env: str = "AWS_ACCESS_KEY_ID"
+    """NAME of the environment variable holding the access key id (never the key itself)."""
+    secret_access_key_env: str = "AWS_SECRET_ACCESS_KEY"
+    """NAME of the environment variable holding the secret access key."""
+    session_token_env: str | None = None
+    """NAME of the environment variable holding a session token (temporary credentials); None: none."""
+
+
+@dataclass(frozen=True)
 class WorkerLogsConfig:
     """How the Worker logs are read (``[worker_logs]`` besides ``paths``)."""
 
@@ -111,6 +127,8 @@ class WorkerLogsConfig:
     traces: str = DEFAULT_TRACE_MODE
     """``all``: the log job ships every invocation, unfiltered, so a missing operation no complete invocation traces
     is unprovable, not silent; ``failures`` (default): a filtered job, which proves nothing about silence."""
+    s3: S3Config = field(default_factory=S3Config)
+    """Where ``s3://`` paths are listed and read (``[worker_logs.s3]``)."""
 
 
 @dataclass(frozen=True)
@@ -210,7 +228,9 @@ KEYS: dict[str, frozenset[str]] = {
     "audit": frozenset({"url", "d1_dump", "table", "columns"}),
     "operations": frozenset({"url", "d1_dump", "table", "columns"}),
     "worker_logs": frozenset({"paths", "optional", "max_line_bytes", "max_file_bytes", "failure_event",
-                              "replay_event", "traces"}),
+                              "replay_event", "traces", "s3"}),
+    "worker_logs.s3": frozenset({"endpoint_url", "region", "access_key_id_env", "secret_access_key_env",
+                                 "session_token_env"}),
     "matching": frozenset({"tolerance_seconds", "max_replay_attempts", "actions"}),
     "remediation": REMEDIATION_KEYS,
     "check": CHECK_KEYS,
@@ -383,7 +403,16 @@ def _log_paths(raw: Mapping[str, Any], base: Path) -> tuple[str, ...]:
         paths = [paths]
     if not isinstance(paths, list) or not all(isinstance(p, str) and p.strip() and "\0" not in p for p in paths):
         raise ConfigError("worker_logs.paths: must be a list of path/glob strings")
-    return tuple(p if Path(p).is_absolute() else str(base / p) for p in paths)
+    for p in paths:
+        bucket = p[len(S3_SCHEME):].partition("/")[0] if p.startswith(S3_SCHEME) else None
+        if bucket is not None and not re.fullmatch(r"[a-z0-9][a-z0-9.\-]{1,62}", bucket):
+            raise ConfigError(f"worker_logs.paths: {shown(p)} must name a bucket: s3://bucket/key-glob "
+                              "(no wildcard in the bucket name)")
+    return tuple(p if p.startswith(S3_SCHEME) or Path(p).is_absolute() else str(base / p) for p in paths)
+
+
+S3_SCHEME = "s3://"
+"""A ``worker_logs.paths`` entry starting with this is an object-storage glob, never a path on disk."""
 
 
 def _worker_logs(raw: Mapping[str, Any]) -> WorkerLogsConfig:
@@ -399,6 +428,7 @@ def _worker_logs(raw: Mapping[str, Any]) -> WorkerLogsConfig:
                             maximum=1024**4),
         **_event_names(sec),
         traces=_trace_mode(sec),
+        s3=_s3(sec),
     )
 
 
@@ -407,6 +437,20 @@ def _trace_mode(sec: Mapping[str, Any]) -> str:
     if value not in TRACE_MODES:
         raise ConfigError(f"worker_logs.traces: must be one of {', '.join(TRACE_MODES)}, got {value!r}")
     return TraceMode(value)
+
+
+def _s3(logs: Mapping[str, Any]) -> S3Config:
+    """``[worker_logs.s3]``: an http(s) endpoint without credentials in it, a region, and variable NAMES."""
+    sec = _section(logs, "s3", required=False, prefix="worker_logs.")
+    _reject_unknown(sec, "worker_logs.s3")
+    endpoint = _text(sec, "endpoint_url", "worker_logs.s3", required=False)
+    if endpoint is not None and not re.fullmatch(r"https?://[^\s/@?#]+(/[^\s@?#]*)?", endpoint):
+        raise ConfigError(f"worker_logs.s3.endpoint_url: must be an http(s) URL without credentials, query or "
+                          f"fragment, got {mask_text(endpoint)!r}")
+    names = {key: _env_name(sec, key, "worker_logs.s3", required=False)
+             for key in ("access_key_id_env", "secret_access_key_env", "session_token_env")}
+    return S3Config(endpoint_url=endpoint, region=_text(sec, "region", "worker_logs.s3", required=False),
+                    **{k: v for k, v in names.items() if v is not None})
 
 
 def _event_names(sec: Mapping[str, Any]) -> dict[str, str]:
@@ -497,10 +541,13 @@ def _text(sec: Mapping[str, Any], key: str, where: str, *, required: bool) -> st
     return value.strip()
 
 
-def _env_name(sec: Mapping[str, Any], key: str) -> str:
-    name = _text(sec, key, "access", required=True)
+def _env_name(sec: Mapping[str, Any], key: str, where: str = "access", required: bool = True) -> str | None:
+    """The NAME of an environment variable (never its value); absent and not ``required``: None."""
+    name = _text(sec, key, where, required=required)
+    if name is None:
+        return None
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
-        raise ConfigError(f"access.{key}: must name an environment variable (letters, digits, _), got {name!r}")
+        raise ConfigError(f"{where}.{key}: must name an environment variable (letters, digits, _), got {name!r}")
     return name
 
 
@@ -578,3 +625,31 @@ def access_secrets(access: AccessConfig, environ: Mapping[str, str] | None = Non
         raise ConfigError(f"access.cookie_secret_env: ${access.cookie_secret_env} must hold at least "
                           f"{MIN_COOKIE_SECRET} characters (e.g. `openssl rand -hex 32`)")
     return AccessSecrets(values["client_secret_env"], values["cookie_secret_env"])
+
+
+@dataclass(frozen=True)
+class S3Credentials:
+    """The object-storage credentials, read from the variables ``[worker_logs.s3]`` names; never stored in config."""
+
+    access_key_id: str
+    secret_access_key: str
+    session_token: str | None = None
+
+    def __repr__(self) -> str:  # never print a secret by accident
+        return "S3Credentials(***)"
+
+
+def s3_credentials(s3: S3Config, environ: Mapping[str, str] | None = None) -> S3Credentials:
+    """Read the credentials from the variables the config names; a missing one names its key (exit 2)."""
+    env = os.environ if environ is None else environ
+    values: dict[str, str | None] = {}
+    for key in ("access_key_id_env", "secret_access_key_env", "session_token_env"):
+        name = getattr(s3, key)
+        if name is None:
+            continue
+        value = env.get(name, "")
+        if not value.strip():
+            raise ConfigError(f"worker_logs.s3.{key}: environment variable {name} is not set (or empty); "
+                              "it must hold the credential for the s3:// paths in worker_logs.paths")
+        values[key.removesuffix("_env")] = value
+    return S3Credentials(**values)

@@ -150,7 +150,7 @@ def gather(config: Config, period: Period, scope: Scope, generated_at: datetime,
         thresholds=limits,
         log_health=log_health(data, recon, period),
         files=file_records([(f"{s.key}.d1_dump", s.d1_dump) for s in (config.audit, config.operations)
-                            if s.d1_dump is not None], data.logs.files),
+                            if s.d1_dump is not None], data.logs.files, data.logs.objects),
         tools=tool_versions(),
         access_limit=access_limit,
     )

@@ -433,7 +433,10 @@ def _methodology(c: PackContents, m: dict, extracts: list[Extract]) -> list:
         src.append([E(s.key), f"<font face='MONO' size=6.5>{E(s.display_url)}</font><br/>table {E(s.table)}", ro,
                     f"{num(s.rows_total)} / {num(s.rows_loaded)} / {num(s.rows_rejected)}", rng])
     logs = c.data.logs
-    src.append(["worker logs", f"{len(logs.files)} Logpush files", "read only (files opened for reading)",
+    stored = f" ({num(len(logs.objects))} objects in S3/R2)" if logs.objects else ""
+    how = "read only (files opened for reading" + ("; objects streamed by GET, If-Match their listed ETag)"
+                                                   if logs.objects else ")")
+    src.append(["worker logs", f"{len(logs.files)} Logpush files{stored}", how,
                 f"{num(logs.lines_read)} lines, {num(logs.skipped_log_lines)} skipped",
                 f"{num(len(logs.failures))} failure events, {num(len(logs.replays))} replay attempts"])
     fp = [["Extract", "Rows", "SHA-256"]] + [[e.name, num(e.rows), f"<font face='MONO' size=6.5>{e.sha256}</font>"]
@@ -504,10 +507,15 @@ def _extraction(c: PackContents) -> list:
             Spacer(1, 2 * mm)]))
     if c.files:
         rows = [["Source file", "Bytes", "SHA-256"]] + [
-            [f"{E(f.role)}<br/><font size=6>{E(f.name)}</font>", num(f.size),
+            [f"{E(f.role)}<br/><font size=6>{E(f.name)}{_etag(f.etag)}</font>", num(f.size),
              f"<font face='MONO' size=6.5>{f.sha256}</font>"] for f in c.files]
         story.append(table(rows, [WIDTH * 0.42, WIDTH * 0.1, WIDTH * 0.48], align_right=(1,)))
     return story
+
+
+def _etag(etag: str | None) -> str:
+    """An object's ETag under its name in the source-file table (files on disk have none)."""
+    return f"<br/>ETag {E(etag)}" if etag else ""
 
 
 _FIX_HEAD = ["Route", "Effective fix (UTC)", "Fix source", "Expected", "Silent before fix", "Silent after fix",

@@ -3,7 +3,7 @@
 A :class:`QueryRecord` is made where a query runs (``sources._fetch``): the SQL text as sent to the driver, its
 bound parameters, the rows the database returned, the driver, the server's version and this tool's — so an
 auditor can run the same query and compare the count. Files (a D1 dump, the Logpush files) are identified by
-name, size and SHA-256 (:class:`FileRecord`).
+name, size and SHA-256 (:class:`FileRecord`); objects read from S3/R2 also by their key and ETag.
 """
 
 from __future__ import annotations
@@ -57,13 +57,18 @@ class FileRecord:
     role: str
     """``audit.d1_dump``, ``operations.d1_dump`` or ``worker_logs``."""
     name: str
-    """Its path as read."""
+    """Its path as read (an object: ``s3://bucket/key``)."""
     size: int
     """Bytes."""
     sha256: str
+    key: str | None = None
+    """An object's key in its bucket (None: a file on disk)."""
+    etag: str | None = None
+    """An object's ETag as the store listed it (None: a file on disk)."""
 
     def as_json(self) -> dict:
-        return {"role": self.role, "name": self.name, "size": self.size, "sha256": self.sha256}
+        found = {"role": self.role, "name": self.name, "size": self.size, "sha256": self.sha256}
+        return found if self.key is None else {**found, "key": self.key, "etag": self.etag}
 
 
 def query_record(source: str, purpose: str, sql: str, args: object, rows: int, conn: sa.Connection) -> QueryRecord:
@@ -90,9 +95,17 @@ def file_record(path: str | Path, role: str) -> FileRecord:
     return FileRecord(role=role, name=str(path), size=size, sha256=digest.hexdigest())
 
 
-def file_records(dumps: Iterable[tuple[str, Path]], log_files: Iterable[str]) -> tuple[FileRecord, ...]:
-    """Every source file: the D1 dumps (role, path) and the Logpush files read."""
-    return tuple([file_record(path, role) for role, path in dumps] + [file_record(p, "worker_logs") for p in log_files])
+def file_records(dumps: Iterable[tuple[str, Path]], log_files: Iterable[str],
+                 objects: Iterable[Any] = ()) -> tuple[FileRecord, ...]:
+    """Every source file: the D1 dumps (role, path) and the Logpush files read; a log read from object storage
+    by what was recorded while it streamed (``ObjectRecord``: key, size, ETag, SHA-256), never fetched again."""
+    streamed = {o.name: o for o in objects}
+    return tuple([file_record(path, role) for role, path in dumps]
+                 + [_object_record(streamed[p]) if p in streamed else file_record(p, "worker_logs") for p in log_files])
+
+
+def _object_record(obj: Any) -> FileRecord:
+    return FileRecord(role="worker_logs", name=obj.name, size=obj.size, sha256=obj.sha256, key=obj.key, etag=obj.etag)
 
 
 def _plain(value: object) -> object:

@@ -10,24 +10,27 @@ at most ``worker_logs.max_file_bytes`` decompressed bytes are read per file (the
 the file named), so neither one endless line nor a gzip bomb can keep the reader busy. A glob that
 matches nothing, a folder that cannot be listed or a file that cannot be read is an error (exit 2)
 unless ``worker_logs.optional = true``, which turns each into a counted warning.
+
+One seam for every place logs live — find → open → parse → frames: :func:`locate_log_files` finds files on
+disk and objects in S3/R2 (:mod:`evidence_app.ingest.objectstore`, ``s3://`` patterns) with one glob dialect,
+:meth:`LogFiles.open` gives a binary stream of either, :func:`stream_lines` parses it with the same caps.
 """
 
 from __future__ import annotations
 
-import fnmatch
-import glob
 import json
 import os
 import stat
 import zlib
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Iterator
+from typing import BinaryIO, Callable, Iterable, Iterator
 
 import pandas as pd
 
 from evidence_app.columns.text import as_text
-from evidence_app.config.settings import MatchingConfig, WorkerLogsConfig
+from evidence_app.config.settings import S3_SCHEME, MatchingConfig, S3Config, WorkerLogsConfig
 from evidence_app.errors import SourceError
+from evidence_app.ingest._globs import has_magic, segment_matches
 from evidence_app.ingest.canonical import (
     DataIssue,
     blank_as_null,
@@ -35,6 +38,7 @@ from evidence_app.ingest.canonical import (
     issue,
     parse_timestamps,
 )
+from evidence_app.ingest.objectstore import ObjectReader, ObjectRecord, StoredObject, locate_objects
 from evidence_app.ingest.traces import Entry, audit_events, records_in, trace_record
 from evidence_app.reconcile.rules import REPLAY_OUTCOMES
 
@@ -60,6 +64,7 @@ class _Tally:
     seen: set[str] = field(default_factory=set)
     invocations: list[tuple] = field(default_factory=list)
     """One tuple of :data:`INVOCATION_FIELDS` per invocation read (tuples: a few hundred bytes each at most)."""
+    objects: list[ObjectRecord] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -79,6 +84,8 @@ class LogScan:
     """Every Worker invocation the logs hold, once each (:data:`INVOCATION_FIELDS`), with or without events."""
     duplicates_dropped: int = 0
     """Trace records dropped as already read (at-least-once delivery: a batch or a line delivered again)."""
+    objects: tuple[ObjectRecord, ...] = ()
+    """Every object read from object storage (``s3://`` names in :attr:`files`): key, size, ETag, SHA-256."""
 
 
 @dataclass
@@ -91,20 +98,36 @@ class LogFiles:
     (no permission, a symlink loop, a dangling link)."""
     missing_folders: list[str]
     """``folder (pattern)`` where a pattern's fixed folder does not exist."""
+    objects: dict[str, StoredObject] = field(default_factory=dict)
+    """The ``s3://`` names among :attr:`files`, as listed (size, ETag, time)."""
+
+    def open(self, name: str) -> BinaryIO | ObjectReader:
+        """A binary stream of one found file or object (close it, or use ``with``)."""
+        listed = self.objects.get(name)
+        return listed.open() if listed is not None else open(name, "rb")
 
 
-def find_log_files(patterns: Iterable[str]) -> list[str]:
+def find_log_files(patterns: Iterable[str], s3: S3Config | None = None) -> list[str]:
     """Expand the configured globs (``**`` recursive) into a sorted, de-duplicated file list."""
-    return locate_log_files(patterns).files
+    return locate_log_files(patterns, s3).files
 
 
-def locate_log_files(patterns: Iterable[str]) -> LogFiles:
+def locate_log_files(patterns: Iterable[str], s3: S3Config | None = None) -> LogFiles:
     """Expand the globs like :func:`glob.glob` (``**`` recursive, hidden names only when asked for), but
-    report every folder or matching entry that could not be read instead of passing over it."""
+    report every folder or matching entry that could not be read instead of passing over it; ``s3://``
+    patterns are listed in object storage (:mod:`evidence_app.ingest.objectstore`) with the same dialect."""
+    patterns = list(patterns)
+    remote = [p for p in patterns if p.startswith(S3_SCHEME)]
     walk = _Walk()
     for pattern in patterns:
-        walk.expand(pattern)
-    return LogFiles(sorted(walk.files), [f"{k}: {v}" for k, v in sorted(walk.unreadable.items())], walk.missing)
+        if pattern not in remote:
+            walk.expand(pattern)
+    listing = locate_objects(remote, s3 or S3Config()) if remote else None
+    if listing is not None:
+        walk.unreadable.update(listing.unreadable)
+        walk.files.update(listing.objects)
+    return LogFiles(sorted(walk.files), [f"{k}: {v}" for k, v in sorted(walk.unreadable.items())], walk.missing,
+                    listing.objects if listing is not None else {})
 
 
 @dataclass
@@ -118,7 +141,7 @@ class _Walk:
     def expand(self, pattern: str) -> None:
         """Add the files matching one pattern (an explicit stack: any folder depth, no recursion)."""
         parts = pattern.split(os.sep)
-        fixed = next((i for i, part in enumerate(parts) if glob.has_magic(part)), len(parts))
+        fixed = next((i for i, part in enumerate(parts) if has_magic(part)), len(parts))
         if fixed == len(parts):  # no wildcard: one path
             self._literal(pattern, last=True)
             return
@@ -131,7 +154,7 @@ class _Walk:
             folder, i = stack.pop()
             if parts[i] == "**":
                 self._recursive(folder, parts, i, stack, seen)
-            elif not glob.has_magic(parts[i]):
+            elif not has_magic(parts[i]):
                 path = os.path.join(folder, parts[i])
                 if self._literal(path, last=i == len(parts) - 1):
                     stack.append((path, i + 1))
@@ -192,9 +215,7 @@ class _Walk:
         except OSError as exc:
             self.unreadable[folder] = exc.strerror or type(exc).__name__
             return []
-        hidden_ok = segment.startswith(".")
-        return [(e, _kind(e)) for e in entries
-                if fnmatch.fnmatchcase(e.name, segment) and (hidden_ok or not e.name.startswith("."))]
+        return [(e, _kind(e)) for e in entries if segment_matches(e.name, segment)]
 
 
 _NOT_A_FILE = "not a regular file (a FIFO, socket or device is not read)"
@@ -225,12 +246,28 @@ def iter_lines(
     ``max_file_bytes`` decompressed bytes raise :class:`FileTooLarge` after the lines before the cap.
     """
     with open(path, "rb") as fh:
-        head = fh.read(2)
-        fh.seek(0)
-        chunks = _gunzip_chunks(fh, path, on_broken) if head == b"\x1f\x8b" else iter(
-            lambda: fh.read(_READ_SIZE), b""
-        )
-        yield from _lines(chunks, max_line_bytes, max_file_bytes)
+        yield from stream_lines(fh, path, on_broken, max_line_bytes, max_file_bytes)
+
+
+def stream_lines(
+    fh: BinaryIO | ObjectReader,
+    name: str,
+    on_broken: Callable[[str], None],
+    max_line_bytes: int = WorkerLogsConfig.max_line_bytes,
+    max_file_bytes: int = WorkerLogsConfig.max_file_bytes,
+) -> Iterator[tuple[int, bytes | None]]:
+    """:func:`iter_lines` over any binary stream read forward only (a file, an object's body): gzip told by
+    its first bytes, which are read once and never sought back to."""
+    head = fh.read(_READ_SIZE)
+    gzip = head[:2] == b"\x1f\x8b"
+    chunks = _gunzip_chunks(fh, name, on_broken, head) if gzip else _plain_chunks(fh, head)
+    yield from _lines(chunks, max_line_bytes, max_file_bytes)
+
+
+def _plain_chunks(fh: BinaryIO | ObjectReader, head: bytes) -> Iterator[bytes]:
+    if head:
+        yield head
+    yield from iter(lambda: fh.read(_READ_SIZE), b"")
 
 
 def _lines(chunks: Iterable[bytes], max_line: int, max_total: int) -> Iterator[tuple[int, bytes | None]]:
@@ -258,11 +295,12 @@ def _lines(chunks: Iterable[bytes], max_line: int, max_total: int) -> Iterator[t
         yield number + 1, None if oversized else b"".join(pieces)
 
 
-def _gunzip_chunks(fh, path: str, on_broken: Callable[[str], None]) -> Iterator[bytes]:  # noqa: ANN001
-    """Decompress in bounded pieces (``max_length``), so a highly compressed file cannot balloon."""
+def _gunzip_chunks(fh, path: str, on_broken: Callable[[str], None],  # noqa: ANN001
+                   pending: bytes = b"") -> Iterator[bytes]:
+    """Decompress in bounded pieces (``max_length``), so a highly compressed file cannot balloon; ``pending``:
+    the bytes already read from ``fh``."""
     decomp = zlib.decompressobj(zlib.MAX_WBITS | 16)
     fresh = True  # no input fed to the current gzip member yet
-    pending = b""
     while True:
         if not pending:
             pending = fh.read(_READ_SIZE)
@@ -297,12 +335,15 @@ def scan_logs(
     tally = _Tally()
     failures: list[dict] = []
     replays: list[dict] = []
-    found = locate_log_files(patterns)
+    found = locate_log_files(patterns, options.s3)
     problems = _problems(patterns, found, options)
     for path in found.files:
         tally.files += 1
         try:
-            _scan_file(path, tally, failures, replays, options)
+            with found.open(path) as fh:
+                _scan_file(path, fh, tally, failures, replays, options)
+                if isinstance(fh, ObjectReader):
+                    tally.objects.append(fh.record())
         except OSError as exc:
             reason = f"cannot read log file {path}: {exc.strerror or type(exc).__name__}"
             if not options.optional:
@@ -325,12 +366,12 @@ def _problems(patterns: list[str], found: LogFiles, options: WorkerLogsConfig) -
     return [issue("worker_logs", kind, "paths", [where], effect) for _, kind, where in faults]
 
 
-def _scan_file(path: str, tally: _Tally, failures: list[dict], replays: list[dict],
+def _scan_file(path: str, fh: BinaryIO | ObjectReader, tally: _Tally, failures: list[dict], replays: list[dict],
                options: WorkerLogsConfig) -> None:
     """One file, whatever its shape (:mod:`evidence_app.ingest.traces`): its invocations and their events."""
     truncated: list[str] = []
     tail_skipped = False
-    lines = iter_lines(path, truncated.append, options.max_line_bytes, options.max_file_bytes)
+    lines = stream_lines(fh, path, truncated.append, options.max_line_bytes, options.max_file_bytes)
     names = (options.failure_event, options.replay_event)
     try:
         for number, value in records_in(_counted(lines, tally)):
@@ -428,6 +469,7 @@ def _build(
         skipped_files=tuple(tally.unreadable_files + tally.cut_files),
         invocations=_invocation_frame(tally.invocations),
         duplicates_dropped=len(tally.duplicates),
+        objects=tuple(tally.objects),
     )
 
 

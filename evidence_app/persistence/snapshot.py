@@ -36,12 +36,13 @@ import sqlalchemy as sa
 
 from evidence_app.assess.pipeline import reconcile_dataset
 from evidence_app.columns.text import compact_text, is_compact
-from evidence_app.config.settings import Config, StoreConfig
+from evidence_app.config.settings import Config, S3Config, StoreConfig
 from evidence_app.errors import EvidenceError
 from evidence_app.ingest.dataset import Dataset, Progress, SourceReport, load_dataset, open_stores, read_window
 from evidence_app.ingest.extraction import QueryRecord
 from evidence_app.ingest.fingerprint import probe_store
 from evidence_app.ingest.logpush import LogScan, locate_log_files
+from evidence_app.ingest.objectstore import ObjectRecord
 from evidence_app.ingest.sources import Store, Window
 from evidence_app.issues import DataIssue
 from evidence_app.privacy import not_private
@@ -226,7 +227,7 @@ def fingerprint(config: Config, period: Period, stores: tuple[Store, Store]) -> 
     window = read_window(config, period)
     ops, audit = stores
     return {"operations": _store_print(ops, "occurred_at", window), "audit": _store_print(audit, "created_at", window),
-            "worker_logs": _logs_print(config.log_paths)}
+            "worker_logs": _logs_print(config.log_paths, config.worker_logs.s3)}
 
 
 def _store_print(store: Store, time_field: str, window: Window | None) -> dict:
@@ -247,10 +248,11 @@ def _files_print(store: StoreConfig) -> list:
     return [_stat(p) for p in paths]
 
 
-def _logs_print(patterns: tuple[str, ...]) -> dict:
-    found = locate_log_files(patterns)
-    return {"files": [_stat(Path(f)) for f in found.files], "unreadable": found.unreadable,
-            "missing_folders": found.missing_folders}
+def _logs_print(patterns: tuple[str, ...], s3: S3Config) -> dict:
+    """Log files by :func:`_stat`; objects in S3/R2 by the listing's key, size, ETag and LastModified."""
+    found = locate_log_files(patterns, s3)
+    return {"files": [found.objects[f].fingerprint() if f in found.objects else _stat(Path(f)) for f in found.files],
+            "unreadable": found.unreadable, "missing_folders": found.missing_folders}
 
 
 def _stat(path: Path) -> list:
@@ -349,7 +351,8 @@ def _scalars(data: Dataset) -> dict:
     logs = data.logs
     return {"logs": {"files": list(logs.files), "lines_read": logs.lines_read,
                      "skipped_log_lines": logs.skipped_log_lines, "issues": [_issue_json(i) for i in logs.issues],
-                     "skipped_files": list(logs.skipped_files), "duplicates_dropped": logs.duplicates_dropped},
+                     "skipped_files": list(logs.skipped_files), "duplicates_dropped": logs.duplicates_dropped,
+                     "objects": [o.as_json() for o in logs.objects]},
             "sources": [_source_json(s) for s in data.sources],
             "issues": [_issue_json(i) for i in data.issues],
             "queries": [{**q.as_json(), "parameters_kind": "dict" if isinstance(q.parameters, dict) else "list"}
@@ -429,7 +432,8 @@ def _dataset(config: Config, period: Period, frames: dict[str, pd.DataFrame], sc
     logs = LogScan(failures=frames["failures"], replays=frames["replays"], files=tuple(lg["files"]),
                    lines_read=int(lg["lines_read"]), skipped_log_lines=int(lg["skipped_log_lines"]),
                    issues=tuple(_issue(i) for i in lg["issues"]), skipped_files=tuple(lg["skipped_files"]),
-                   invocations=frames["invocations"], duplicates_dropped=int(lg["duplicates_dropped"]))
+                   invocations=frames["invocations"], duplicates_dropped=int(lg["duplicates_dropped"]),
+                   objects=tuple(ObjectRecord(**o) for o in lg.get("objects", [])))
     return Dataset(config=config, period=period, operations=frames["operations"],
                    audit=frames["audit"], logs=logs,
                    sources=tuple(_source(s, store) for s, store in zip(scalars["sources"], stores, strict=True)),

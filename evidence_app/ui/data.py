@@ -15,8 +15,8 @@ import streamlit as st
 
 from evidence_app.access import Entry, Verdict, may_see_connection_details, narrow
 from evidence_app.access.export import entries_csv
-from evidence_app.assess.log_health import LogHealth, log_health
 from evidence_app.assess.controls import ControlResult, evaluate_controls
+from evidence_app.assess.log_health import LogHealth, log_health
 from evidence_app.assess.summary import Summary, error_classes, summarize
 from evidence_app.config.settings import Config, load_config
 from evidence_app.errors import AccessDenied
