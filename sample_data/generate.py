@@ -10,6 +10,10 @@ claim ``audit_logged: true``). One replay wrote the cron's service account inste
 operator, and one live row lost its target. A backfill of the silent drops is in progress (it
 has reached the end of August).
 
+The Logpush job ships every invocation, unfiltered (``traces = "all"``), so a silent drop is proven by its own
+complete invocation in the logs: except where one Logpush batch was lost (2026-09-03, 11:00–13:00 UTC, never
+backfilled) and where one invocation logged past Logpush's limit and was truncated: there the silence is unprovable.
+
 Writes operations.db, audit.db, logpush/… and evidence.toml next to this file (or into --out).
 """
 
@@ -39,6 +43,10 @@ BACKFILL_REACHED = date(2026, 8, 31)
 LOG_END = datetime(2026, 10, 29, 23, 59, 59, tzinfo=timezone.utc)
 AS_OF = "2026-10-30T00:00:00Z"
 SPECIAL_PURGE_DAY = date(2026, 9, 17)  # the day with 6 purges and 2 audit rows
+LOST_BATCH = (datetime(2026, 9, 3, 11, tzinfo=timezone.utc), datetime(2026, 9, 3, 13, tzinfo=timezone.utc))
+"""A Logpush batch that failed to push (Logpush never backfills): no invocation of this window is in the logs."""
+TRUNCATED_ON = date(2026, 9, 10)  # the first silent drop of this day logged past Logpush's limit: truncated
+LOGPUSH_TRUNCATED = "<<<Logpush: messages truncated>>>"
 UTC = timezone.utc
 
 VIENNA = ("vie-innere-stadt", "vie-neubau", "vie-leopoldstadt")
@@ -125,6 +133,9 @@ class World:
     ops: list[Op] = field(default_factory=list)
     rows: list[tuple] = field(default_factory=list)
     log_lines: dict[date, list[str]] = field(default_factory=dict)
+    invocations: dict[str, dict] = field(default_factory=dict)
+    """Each operation's own invocation (Logpush workers_trace_events), by operation id; its Logs gain the failure
+    events the operation logged."""
 
 
 def _local_offset(tenant: str, day: date) -> int:
@@ -282,6 +293,19 @@ def build_rows_and_logs(rng: random.Random, ops: list[Op], max_attempts: int = 2
         }
         world.log_lines.setdefault(at.date(), []).append(json.dumps(line))
 
+    for op in ops:  # every operation is an invocation of its route (an unfiltered Logpush job)
+        ms = int(op.at.timestamp() * 1000)
+        world.invocations[op.id] = {
+            "EventTimestampMs": ms, "EventType": "fetch", "Outcome": "ok", "ScriptName": "api-worker",
+            "Event": {"Request": {"URL": f"https://api.example.com{ROUTE_OF[op.operation]}", "Method": "POST"},
+                      "RayID": hashlib.sha256(f"ray:{op.id}".encode()).hexdigest()[:16]},
+            "Logs": []}
+
+    def failed(op: Op, at: datetime, message: dict) -> None:
+        """A failure event, logged by the operation's own invocation."""
+        world.invocations[op.id]["Logs"].append(
+            {"Level": "warn", "Message": [json.dumps(message)], "TimestampMs": int(at.timestamp() * 1000)})
+
     no_target = next(o for o in ops if o.at.date() == NO_TARGET_ON and not o.dropped)
     # The cron wrote its own account instead of the operator once: the first replay from WRONG_OPERATOR_FROM.
     wrong_operator = next(o for o in ops if o.fate == "replayed" and o.at.date() >= WRONG_OPERATOR_FROM)
@@ -299,7 +323,7 @@ def build_rows_and_logs(rng: random.Random, ops: list[Op], max_attempts: int = 2
             continue
         failure_id = "f-" + hashlib.sha256(op.id.encode()).hexdigest()[:12]
         err = rng.choice(ERRORS)
-        log(op.at + delay, {
+        failed(op, op.at + delay, {
             "event": "audit_log_insert_failed", "route": ROUTE_OF[op.operation], "operation": op.operation,
             "restaurant_id": op.tenant, "user_id": op.operator, "error": err, "failure_id": failure_id,
             "created_at": _ts_iso(op.at), "action": op.operation, "target": op.target,
@@ -312,7 +336,7 @@ def build_rows_and_logs(rng: random.Random, ops: list[Op], max_attempts: int = 2
         op.audit_logged = False  # the insert timed out after it committed: the API said "not logged"
         failure_id = "f-" + hashlib.sha256((op.id + ":landed").encode()).hexdigest()[:12]
         at = op.at + timedelta(seconds=2)
-        log(at, {
+        failed(op, at, {
             "event": "audit_log_insert_failed", "route": ROUTE_OF[op.operation], "operation": op.operation,
             "restaurant_id": op.tenant, "user_id": op.operator, "error": "D1_ERROR: Network connection lost.",
             "failure_id": failure_id, "created_at": _ts_iso(op.at), "action": op.operation,
@@ -323,8 +347,23 @@ def build_rows_and_logs(rng: random.Random, ops: list[Op], max_attempts: int = 2
         log(run, {"event": "audit_log_replay", "failure_id": failure_id, "attempt": 1, "outcome": "inserted"},
             level="info", script="audit-replay-cron")
     _orphans(rows, n)
+    _invocation_lines(world)
     _ordinary_traffic(rng, world)
     return world
+
+
+def _invocation_lines(world: World) -> None:
+    """Every operation's invocation as a log line, but for the lost batch; one silent drop's invocation truncated."""
+    truncated = next(o for o in world.ops if o.at.date() == TRUNCATED_ON and o.fate == "silent")
+    for op in world.ops:
+        if LOST_BATCH[0] <= op.at < LOST_BATCH[1]:
+            continue
+        record = world.invocations[op.id]
+        if op is truncated:  # it logged a page of diagnostics: Logpush kept the first 16,384 characters
+            at = int(op.at.timestamp() * 1000)
+            record["Logs"] = [{"Level": "log", "Message": ["render " + "x" * 200], "TimestampMs": at},
+                              {"Level": "log", "Message": [LOGPUSH_TRUNCATED], "TimestampMs": at}]
+        world.log_lines.setdefault(op.at.date(), []).append(json.dumps(record))
 
 
 def _flag(op: Op) -> bool | None:
@@ -377,10 +416,12 @@ def _orphans(rows: list[tuple], n: int) -> None:
 
 def _ordinary_traffic(rng: random.Random, world: World) -> None:
     for day in sorted(world.log_lines):
-        for _ in range(6):
+        for i in range(6):
             at = datetime(day.year, day.month, day.day, rng.randint(6, 21), rng.randint(0, 59), tzinfo=UTC)
+            ray = hashlib.sha256(f"ray:{day}:{i}".encode()).hexdigest()[:16]
             line = {"EventTimestampMs": int(at.timestamp() * 1000), "EventType": "fetch", "Outcome": "ok",
                     "ScriptName": "api-worker",
+                    "Event": {"Request": {"URL": "https://api.example.com/api/menu", "Method": "GET"}, "RayID": ray},
                     "Logs": [{"Level": "log", "Message": ["GET /api/menu 200", "cache hit"],
                               "TimestampMs": int(at.timestamp() * 1000)}]}
             world.log_lines[day].append(json.dumps(line))
@@ -447,6 +488,7 @@ table = "operations"
 
 [worker_logs]
 paths = ["logpush/**/*.log.gz", "logpush/**/*.log"]
+traces = "all"                    # the Logpush job ships every invocation, unfiltered
 
 [matching]
 tolerance_seconds = 120

@@ -180,3 +180,21 @@ def test_the_sample_check_reports_its_three_breaches():
     assert res.exit_code == 1
     assert [b["rule"] for b in json.loads(res.stdout)["breaches"]] == [
         "max_silent_after_fix", "max_inaccurate", "fail_on_unconfirmed"]
+
+
+def test_the_sample_ships_every_invocation_with_one_lost_batch_and_one_truncated():
+    from evidence_app.assess.log_health import log_health
+    from evidence_app.assess.pipeline import evaluate
+    from evidence_app.config.settings import load_config
+    from evidence_app.reconcile import Period as P
+    from evidence_app.reconcile.coverage import exceptions_table
+
+    cfg = load_config(SAMPLE / "evidence.toml")
+    assert cfg.worker_logs.traces == "all"
+    data, recon = evaluate(cfg, P())
+    unprovable = exceptions_table(recon).query("kind == 'missing_unprovable'")
+    assert sorted(zip(unprovable["detail"], unprovable["day"])) == [("not_in_logs", "2026-09-03"),
+                                                                   ("truncated", "2026-09-10")]
+    health = log_health(data, recon, P())
+    assert [(g.start[:13], g.operations) for g in health.gaps] == [("2026-09-03T11", 3)]
+    assert health.truncated_invocations == 1 and health.duplicates_dropped == 42
