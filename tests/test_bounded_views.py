@@ -19,7 +19,7 @@ COUNTS = st.tuples(*[st.integers(0, 5) for _ in OP_STATES])
 def table_of(cells: dict, dims: list[str]) -> pd.DataFrame:
     """A coverage table as coverage_table builds one: dims, counts, ratios; sorted by the dims."""
     ordered = sorted(cells.items(), key=lambda kv: [(v is None, v or "") for v in kv[0]])
-    rows = [dict(zip(dims, key)) | dict(zip(OP_STATES, counts)) for key, counts in ordered]
+    rows = [dict(zip(dims, key)) | dict.fromkeys(OP_STATES, 0) | dict(zip(OP_STATES, counts)) for key, counts in ordered]
     frame = pd.DataFrame(rows, columns=dims + list(OP_STATES)).astype({d: object for d in dims})
     for d in dims:
         frame[d] = frame[d].where(frame[d].notna(), None)

@@ -13,7 +13,9 @@ from scenario import T0
 
 DAY = timedelta(days=1)
 COVERAGE_KEYS = {"expected", "logged", "replayed", "backfilled", "missing", "missing_pending",
-                 "missing_abandoned", "missing_silent", "coverage_logged", "coverage_after_replay"}
+                 "missing_abandoned", "missing_silent", "missing_unprovable", "coverage_logged",
+                 "coverage_after_replay"}
+"""docs/DESIGN.md's coverage contract, with the count log completeness added (missing_unprovable)."""
 EXCEPTION_KEYS = ["kind", "operation_id", "audit_id", "day", "operator", "tenant", "action", "route", "occurred_at",
                   "detail"]
 

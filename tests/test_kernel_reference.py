@@ -197,7 +197,9 @@ def test_the_random_scenarios_reach_every_state():
             sources |= set(table["fix_source"])
             flag_checks |= {k for k in ("audit_logged_false_without_failure_event", "audit_logged_true_not_logged",
                                         "replayed_within_sla", "missing_silent_after_fix") if table[k].sum()}
-    assert seen_ops == set(rules.OP_STATES)
+    # missing_unprovable needs traces = "all": tracing is held to its own brute-force reference
+    # (test_log_completeness.py::test_tracing_agrees_with_a_brute_force_greedy_over_random_logs).
+    assert seen_ops == set(rules.OP_STATES) - {rules.OpState.MISSING_UNPROVABLE}
     assert seen_rows == set(rules.ROW_STATUSES)
     assert seen_failures == set(rules.REPLAY_STATES)
     assert inaccurate == set(rules.ACCURACY_FIELDS) and incomplete == set(rules.COMPLETENESS_FIELDS)

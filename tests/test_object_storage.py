@@ -321,14 +321,14 @@ def test_the_pack_manifest_records_each_object_by_key_size_and_etag(bucket, endp
     root = PdfFileReader(io.BytesIO(out.read_bytes()), strict=False).root
     files = json.loads(read_attachments(root).files["manifest.json"])["extraction"]["files"]
     local = sorted(SAMPLE.glob("logpush/**/*.log.gz"))
-    assert len(files) == len(local) == 30
+    assert len(files) == len(local) == 91  # the sample's daily Logpush files, 2026-08-01 – 2026-10-29, and a partial
     for record, path in zip(files, local, strict=True):
         data, key = path.read_bytes(), f"logpush/{path.relative_to(SAMPLE / 'logpush').as_posix()}"
         assert record == {"role": "worker_logs", "name": f"s3://{name}/{key}", "key": key, "size": len(data),
                           "etag": hashlib.md5(data).hexdigest(), "sha256": hashlib.sha256(data).hexdigest()}
     text = subprocess.run([tool("pdftotext"), "-layout", str(out), "-"], capture_output=True, text=True,
                           check=True).stdout
-    assert "30 Logpush files (30 objects in S3/R2)" in text and "If-Match" in text
+    assert "91 Logpush files (91 objects in S3/R2)" in text and "If-Match" in text
     assert f"ETag {hashlib.md5(local[0].read_bytes()).hexdigest()}" in text
 
 
