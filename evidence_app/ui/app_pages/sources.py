@@ -7,7 +7,7 @@ import streamlit as st
 
 from evidence_app.formatting import duration
 from evidence_app.ui import data
-from evidence_app.ui.components import current_view, guarded, mask_secrets, num, plain
+from evidence_app.ui.components import current_view, guarded, mask_secrets, num, plain, shown_table
 
 v = current_view()
 st.title("Sources")
@@ -48,8 +48,9 @@ if (logs := facts.logs) is not None:
 if facts.issues is not None:
     st.subheader("Input problems (counted, never dropped)")
     if facts.issues:
-        st.dataframe(pd.DataFrame([{"source": i.source, "problem": i.kind, "column": i.column, "count": i.count,
-                                    "examples": ", ".join(i.examples), "effect": i.effect} for i in facts.issues]),
+        st.dataframe(shown_table(pd.DataFrame([{"source": i.source, "problem": i.kind, "column": i.column,
+                                                "count": i.count, "examples": ", ".join(i.examples),
+                                                "effect": i.effect} for i in facts.issues])),
                      hide_index=True, width="stretch")
     else:
         st.success("No unparseable values, unknown actions or broken log lines.")
