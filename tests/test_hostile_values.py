@@ -274,12 +274,16 @@ def test_hostile_names_chosen_in_the_sidebar_and_drill_down_show_as_typed(monkey
     at = _app(monkeypatch, world)
     at.sidebar.multiselect(key="f_tenant").set_value([IMAGE, BIDI]).run()
     at.sidebar.multiselect(key="f_route").set_value([TAG, LONG]).run()
+    assert not at.exception, at.exception
     faults = [f"sidebar: {f}" for f in _faults(at)]
     faults += _visit(at, "evidence_pack")
     at.sidebar.multiselect(key="f_tenant").set_value([]).run()
     at.sidebar.multiselect(key="f_route").set_value([]).run()
     faults += _visit(at, "coverage_gaps")
     at.selectbox(key="drill_operator").set_value(LONG).run()
+    assert not at.exception, at.exception
+    at.selectbox(key="find_tenant").set_value(0).run()
+    assert not at.exception, at.exception
     faults += [f"drill: {f}" for f in _faults(at)]
     assert not faults, "\n".join(faults)
 

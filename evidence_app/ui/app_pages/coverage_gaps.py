@@ -85,19 +85,19 @@ for key, allowed in (("drill_day", days), ("drill_operator", operators)):
 day = c1.selectbox("Day", days, key="drill_day")
 operator = c2.selectbox("Operator", operators, key="drill_operator", format_func=shown)
 ex = guarded(lambda: data.exceptions(v))
-shown = ex
+selection = ex
 if day != days[0]:
-    shown = shown[shown["day"] == day]
+    selection = selection[selection["day"] == day]
 if operator != operators[0]:
-    shown = shown[shown["operator"] == operator]
+    selection = selection[selection["operator"] == operator]
 cell = guarded(lambda: data.cell_totals(v, None if day == days[0] else day,
                                          None if operator == operators[0] else operator))
-st.markdown(f"**{num(len(shown))} exceptions** in this selection · {num(cell.expected)} operations expected, "
+st.markdown(f"**{num(len(selection))} exceptions** in this selection · {num(cell.expected)} operations expected, "
             f"{num(cell.logged)} logged ({percent(cell.coverage_logged)} as logged)")
-st.dataframe(shown_table(shown), hide_index=True, width="stretch")
-download("Download these exceptions (CSV)", lambda: to_csv(shown).encode("utf-8"),
+st.dataframe(shown_table(selection), hide_index=True, width="stretch")
+download("Download these exceptions (CSV)", lambda: to_csv(selection).encode("utf-8"),
          file_name=f"exceptions_{v.start}_{v.end}.csv", mime="text/csv", key="dl_exceptions", action="csv_download",
-         page="coverage_gaps", rows=len(shown), day=day, operator=operator)
+         page="coverage_gaps", rows=len(selection), day=day, operator=operator)
 download("Download every day × operator cell (CSV)", lambda: to_csv(by_day_op).encode("utf-8"),
          file_name="coverage_by_day_operator.csv", mime="text/csv", key="dl_by_day_operator", action="csv_download",
          page="coverage_gaps", rows=len(by_day_op))
