@@ -68,9 +68,10 @@ _INVISIBLE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u00ad\u061c\u115f\u1160\u1
 """Characters that show nothing, or reorder what follows (bidi overrides and isolates), or are controls: each is
 shown as its code point, ``⟨U+202E⟩``, so ``txt.exe`` cannot pose as ``exe.txt`` nor hide part of a name. Joiners
 (U+200C, U+200D) stay: scripts and emoji need them."""
-_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
-"""Every ASCII punctuation character: CommonMark lets each be backslash-escaped and then reads it as itself, so no
-emphasis, link, image, HTML tag, entity, heading, list, table, math or ``:colour[…]`` directive can start."""
+_PUNCTUATION = re.compile(r"([!-+\--/:-@\[-`{-~])")
+"""Every ASCII punctuation character but the comma (which starts nothing, and ``1,200`` stays readable): CommonMark
+lets each be backslash-escaped and then reads it as itself, so no emphasis, link, image, HTML tag, entity, heading,
+list, table, math or ``:colour[…]`` directive can start."""
 _AFTER_PARSING = re.compile(r"(?<=:)(?=//)|(?<=www)(?=\.)|(?<=@)|(?<=:)(?=(?:[\w+-]*[^\W\d][\w+-]*|[\w+-]*[+-][\w+-]*"
                             r"|100|1234):)", re.IGNORECASE)
 """Where Streamlit's frontend still reads text after escapes are resolved: GFM's bare links (``http://``, ``www.``,
