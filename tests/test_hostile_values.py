@@ -126,7 +126,7 @@ def test_chart_labels_and_file_names():
 # ---------------------------------------------------------------------------------------------- every page, AppTest
 
 def _toml(value: str) -> str:
-    return json.dumps(value)  # a JSON string is a TOML basic string
+    return json.dumps(value, ensure_ascii=False)  # a JSON string is a TOML basic string (bidi left raw in the file)
 
 
 @pytest.fixture
