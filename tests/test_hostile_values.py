@@ -117,6 +117,7 @@ def test_hostile_names_in_plain():
 def test_chart_labels_and_file_names():
     assert chart_text(TAG).startswith("&lt;img") and len(chart_text("y" * 500)) == LONGEST_LABEL
     assert "⟨U+202E⟩" in chart_text(BIDI)
+    assert chart_text("a" * 100 + "b" + "c" * 100) != chart_text("a" * 101 + "c" * 100)  # no two rows merged
     for name in (f"evidence-pack-../../etc/{BIDI}.pdf", "a/b\\c:d\x00e.csv", "..csv", "\u202e"):
         safe = file_name(name)
         assert not re.search(r"[/\\:\x00-\x1f]", safe) and not BIDI_CONTROLS.search(safe) and not safe.startswith(".")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
 from dataclasses import dataclass
@@ -103,8 +104,12 @@ def plain(value: object, limit: int | None = LONGEST) -> str:
 
 def chart_text(value: object) -> str:
     """A data value as a Plotly label: :func:`shown` (at most ``LONGEST_LABEL`` characters), then entity-escaped, as
-    Plotly reads a little HTML (``<a href>``, ``<b>``…) in labels and hover text."""
-    return html.escape(shown(value, LONGEST_LABEL), quote=False)
+    Plotly reads a little HTML (``<a href>``, ``<b>``…) in labels and hover text. A shortened label ends with four hex
+    digits of the value's SHA-256, so two long names alike at both ends stay two rows (Plotly merges equal labels)."""
+    text = shown(value, None)
+    if len(text) > LONGEST_LABEL:
+        text = shown(text, LONGEST_LABEL - 6) + " #" + hashlib.sha256(str(value).encode()).hexdigest()[:4]
+    return html.escape(text, quote=False)
 
 
 def shown_table(frame: pd.DataFrame) -> pd.DataFrame:
