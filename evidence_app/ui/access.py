@@ -12,6 +12,7 @@ import streamlit as st
 from evidence_app.access import AccessLog, Bound, Identity, find_grant, identity_from_claims
 from evidence_app.config.settings import Config, Grant
 from evidence_app.errors import AccessDenied
+from evidence_app.ui.components import file_name as safe_file_name
 from evidence_app.ui.components import plain
 
 VISITOR_KEY = "evidence_visitor"
@@ -82,7 +83,7 @@ def admit(config: Config) -> Visitor:
         found.record("sign_in" if grant else "sign_in_denied", **_claims_noted())
         st.session_state[_SIGNED_IN_KEY] = who.sub
     if grant is None:
-        _refuse(found, f"You are signed in as **{who.email or who.sub}**, but this evidence-app has no access "
+        _refuse(found, f"You are signed in as **{plain(who.email or who.sub)}**, but this evidence-app has no access "
                        "grant for you.")
     return found
 
@@ -92,8 +93,8 @@ def sign_out_button(found: Visitor) -> None:
     if found.identity is None:
         return
     who = found.identity
-    st.sidebar.caption(f"Signed in as {plain(who.email or who.sub)} · {found.role}"
-                       + (f" · limited to {found.bound.label()}" if found.bound.limited else ""))
+    st.sidebar.caption(f"Signed in as {plain(who.email or who.sub)} · {plain(found.role)}"
+                       + (f" · limited to {plain(found.bound.label())}" if found.bound.limited else ""))
     if st.sidebar.button("Sign out", key="sign_out"):
         found.record("sign_out")
         st.session_state.pop(_SIGNED_IN_KEY, None)
@@ -113,7 +114,7 @@ def download(label: str, make: Callable[[], bytes], *, file_name: str, mime: str
             found.record(action, page, file=file_name, **params)
         return make()
 
-    st.download_button(label, made, file_name=file_name, mime=mime, key=key)
+    st.download_button(label, made, file_name=safe_file_name(file_name), mime=mime, key=key)
 
 
 def _claims_noted() -> dict:

@@ -15,7 +15,7 @@ from evidence_app.access.grants import Bound
 from evidence_app.masking import mask_logs
 from evidence_app.reconcile import Scope
 from evidence_app.ui import access, data, links
-from evidence_app.ui.components import VIEW_KEY, View, guarded, plain
+from evidence_app.ui.components import VIEW_KEY, View, guarded, plain, shown
 
 CONFIG_ENV = "EVIDENCE_APP_CONFIG"
 HERE = Path(__file__).resolve().parent
@@ -39,7 +39,7 @@ def _sidebar(config_path: str | None, bound: Bound, first_run: bool) -> tuple[Vi
         column = key[2:]
         allowed = guarded(lambda: data.options(probe, column))
         refused += _keep_allowed(key, column, allowed)
-        filters[column] = tuple(st.sidebar.multiselect(label, allowed, key=key))
+        filters[column] = tuple(st.sidebar.multiselect(label, allowed, key=key, format_func=shown))
     view = View(config_path, start, end, Scope(**filters))
     return view, tuple(refused) if first_run else ()
 
@@ -124,7 +124,7 @@ def main() -> None:
     if refused:
         guarded(lambda: visitor.record("link_refused", page, refused=list(refused)))
         st.warning("Left out of the link you opened (outside your access, or not in this period): "
-                   + "; ".join(refused))
+                   + "; ".join(plain(r) for r in refused))
     st.sidebar.caption(f"{view.start} – {view.end} · {plain(view.scope.label())}")
     _data_read(view)
     access.sign_out_button(visitor)

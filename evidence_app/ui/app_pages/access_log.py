@@ -9,7 +9,7 @@ import streamlit as st
 from evidence_app.access import ACTIONS
 from evidence_app.ui import data
 from evidence_app.ui.access import download
-from evidence_app.ui.components import current_view, guarded, num, plain
+from evidence_app.ui.components import LONGEST_MESSAGE, current_view, guarded, num, plain, shown_table
 
 v = current_view()
 st.title("Access log")
@@ -24,7 +24,7 @@ if verdict.ok:
     st.success(f"Chain intact: {num(verdict.entries)} entries; head entry {verdict.head_seq}, SHA-256 "
                f"`{verdict.head_hash}` (record it elsewhere to anchor the log).")
 else:
-    st.error(f"Chain broken at entry {verdict.broken_seq}: {plain(verdict.reason)}")
+    st.error(f"Chain broken at entry {verdict.broken_seq}: {plain(verdict.reason, LONGEST_MESSAGE)}")
 
 shown = [e for e in entries if (not actions or e.action in actions)
          and (not who or who in (e.email or "").casefold() or who in (e.sub or "").casefold())]
@@ -33,6 +33,6 @@ table = pd.DataFrame([{"#": e.seq, "time (UTC)": e.at, "email": e.email, "sub": 
                        "parameters": json.dumps(e.params, ensure_ascii=False),
                        "session": e.session} for e in reversed(shown)])
 st.caption(f"{num(len(shown))} of {num(len(entries))} entries in the chosen days, newest first.")
-st.dataframe(table, hide_index=True, width="stretch")
+st.dataframe(shown_table(table), hide_index=True, width="stretch")
 download("Download these entries (CSV)", lambda: data.access_log_csv(shown), file_name="access-log.csv",
          mime="text/csv", key="dl_access_log", action="access_log_export", page="access_log", rows=len(shown))

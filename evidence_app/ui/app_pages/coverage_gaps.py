@@ -8,7 +8,7 @@ from evidence_app.formatting import percent
 from evidence_app.render import to_csv
 from evidence_app.ui import charts, data
 from evidence_app.ui.access import download
-from evidence_app.ui.components import current_view, empty_state, guarded, num, plain
+from evidence_app.ui.components import chart_text, current_view, empty_state, guarded, num, plain, shown, shown_table
 
 WORST_SHOWN = 15
 """Charts and tables name this many worst operators, tenants or routes by default (the rest: one all-others line)."""
@@ -47,7 +47,8 @@ with tab_op:
     points = (clicked.selection.points if clicked and clicked.selection else []) or []
     if points:  # a click on a cell drills down to it (the all-others row is no operator: ignored below)
         st.session_state["drill_day"] = str(points[0]["x"])
-        st.session_state["drill_operator"] = html.unescape(str(points[0]["y"]))  # labels are chart_text
+        labels = {chart_text(n): n for n in heat_op.lines["operator"].dropna()}  # labels are chart_text, shortened
+        st.session_state["drill_operator"] = labels.get(str(points[0]["y"]), html.unescape(str(points[0]["y"])))
 with tab_route:
     heat_route = guarded(lambda: data.worst(v, ("day", "route"), "route", limit, order))
     caption(heat_route, None)
@@ -61,13 +62,13 @@ for tab, dim in zip(st.tabs(["Operators", "Tenants", "Routes"]), ("operator", "t
         full = guarded(lambda dim=dim: data.coverage(v, (dim,)))
         caption(view, f"coverage_by_{dim}.csv")
         st.plotly_chart(charts.coverage_bars(view.lines, dim), width="stretch", key=f"bars_{dim}")
-        st.dataframe(view.lines, hide_index=True, width="stretch", key=f"worst_{dim}")
+        st.dataframe(shown_table(view.lines), hide_index=True, width="stretch", key=f"worst_{dim}")
         names = full[dim].tolist()
         picked = st.selectbox(f"Find one {dim}", range(len(names)), index=None, key=f"find_{dim}",
-                              format_func=lambda i, names=names: "(none)" if names[i] is None else str(names[i]),
+                              format_func=lambda i, names=names: "(none)" if names[i] is None else shown(names[i]),
                               placeholder=f"Type to search {num(len(names))} {dim}s")
         if picked is not None:
-            st.dataframe(full.iloc[[picked]], hide_index=True, width="stretch", key=f"found_{dim}")
+            st.dataframe(shown_table(full.iloc[[picked]]), hide_index=True, width="stretch", key=f"found_{dim}")
         download(f"Download every {dim} (CSV)", lambda full=full: to_csv(full).encode("utf-8"),
                  file_name=f"coverage_by_{dim}.csv", mime="text/csv", key=f"dl_by_{dim}", action="csv_download",
                  page="coverage_gaps", rows=len(full))
@@ -82,21 +83,21 @@ for key, allowed in (("drill_day", days), ("drill_operator", operators)):
     if st.session_state.get(key) not in allowed:  # a stale choice, or the all-others row of the heat map
         st.session_state.pop(key, None)
 day = c1.selectbox("Day", days, key="drill_day")
-operator = c2.selectbox("Operator", operators, key="drill_operator")
+operator = c2.selectbox("Operator", operators, key="drill_operator", format_func=shown)
 ex = guarded(lambda: data.exceptions(v))
-shown = ex
+selection = ex
 if day != days[0]:
-    shown = shown[shown["day"] == day]
+    selection = selection[selection["day"] == day]
 if operator != operators[0]:
-    shown = shown[shown["operator"] == operator]
+    selection = selection[selection["operator"] == operator]
 cell = guarded(lambda: data.cell_totals(v, None if day == days[0] else day,
                                          None if operator == operators[0] else operator))
-st.markdown(f"**{num(len(shown))} exceptions** in this selection · {num(cell.expected)} operations expected, "
+st.markdown(f"**{num(len(selection))} exceptions** in this selection · {num(cell.expected)} operations expected, "
             f"{num(cell.logged)} logged ({percent(cell.coverage_logged)} as logged)")
-st.dataframe(shown, hide_index=True, width="stretch")
-download("Download these exceptions (CSV)", lambda: to_csv(shown).encode("utf-8"),
+st.dataframe(shown_table(selection), hide_index=True, width="stretch")
+download("Download these exceptions (CSV)", lambda: to_csv(selection).encode("utf-8"),
          file_name=f"exceptions_{v.start}_{v.end}.csv", mime="text/csv", key="dl_exceptions", action="csv_download",
-         page="coverage_gaps", rows=len(shown), day=day, operator=operator)
+         page="coverage_gaps", rows=len(selection), day=day, operator=operator)
 download("Download every day × operator cell (CSV)", lambda: to_csv(by_day_op).encode("utf-8"),
          file_name="coverage_by_day_operator.csv", mime="text/csv", key="dl_by_day_operator", action="csv_download",
          page="coverage_gaps", rows=len(by_day_op))

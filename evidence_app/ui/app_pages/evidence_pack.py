@@ -17,7 +17,7 @@ from evidence_app.evidence.trust import (
 )
 from evidence_app.ui import data
 from evidence_app.ui.access import download
-from evidence_app.ui.components import current_view, guarded, plain
+from evidence_app.ui.components import LONGEST_MESSAGE, current_view, guarded, plain, shown_table
 
 STAGES = ["reconciling", "writing extracts", "laying out the PDF", "signing", "done"]
 
@@ -46,8 +46,9 @@ def _show(result: data.Verification) -> None:
                  "enter it or upload the certificate.")
     else:
         st.error(f"Verification FAILED: {len(result.failed)} check(s) failed: {plain(', '.join(result.failed))}.")
-    st.dataframe(pd.DataFrame([{"check": c.name, "status": {True: "OK", False: "FAIL", None: "info"}[c.ok],
-                                "detail": c.detail} for c in result.checks]), hide_index=True, width="stretch")
+    st.dataframe(shown_table(pd.DataFrame([{"check": c.name, "status": {True: "OK", False: "FAIL", None: "info"}[c.ok],
+                                            "detail": c.detail} for c in result.checks])), hide_index=True,
+                 width="stretch")
 
 
 v = current_view()
@@ -108,4 +109,4 @@ if uploaded is not None:
     try:
         _show(data.verify_pack(uploaded.name, uploaded.getvalue(), trust))
     except EvidenceError as exc:  # not a PDF, or one too damaged to read: the pack fails, in one line
-        st.error(f"Verification FAILED: {plain(exc)}")
+        st.error(f"Verification FAILED: {plain(exc, LONGEST_MESSAGE)}")

@@ -6,7 +6,7 @@ from evidence_app.reconcile.rules import RouteStatus
 from evidence_app.render import to_csv
 from evidence_app.ui import data
 from evidence_app.ui.access import download
-from evidence_app.ui.components import current_view, empty_state, guarded, num, plain
+from evidence_app.ui.components import current_view, empty_state, guarded, num, plain, shown, shown_table
 
 ROUTES_SHOWN = 15
 """Routes shown by name in the per-route table, most in need first; the rest are one line (every route in the
@@ -42,20 +42,20 @@ not_swept = r.not_swept
 if not_swept:
     named = [route for route, status in zip(worst.named["route"], worst.named["status"])
              if status == RouteStatus.NOT_SWEPT]
-    listed = ", ".join(str(route) if route is not None else "(no route)" for route in named[:NOT_SWEPT_NAMED])
+    listed = ", ".join(plain(route) if route is not None else "(no route)" for route in named[:NOT_SWEPT_NAMED])
     more = ", … (all in the CSV download)" if not_swept > NOT_SWEPT_NAMED else ""
-    st.error(f"Not swept: {num(not_swept)} route{'s' if not_swept != 1 else ''} — {plain(listed)}{more}. Operations "
+    st.error(f"Not swept: {num(not_swept)} route{'s' if not_swept != 1 else ''} — {listed}{more}. Operations "
              "there were dropped silently after the fix time (or no fix time is known).")
 st.subheader("Per route")
 text = worst.caption("the CSV download below")
 st.caption(plain(text[:1].upper() + text[1:]) + ".")
-st.dataframe(worst.lines, hide_index=True, width="stretch", key="remediation_routes")
+st.dataframe(shown_table(worst.lines), hide_index=True, width="stretch", key="remediation_routes")
 names = routes["route"].tolist()
 picked = st.selectbox("Find one route", range(len(names)), index=None, key="find_remediation_route",
-                      format_func=lambda i: "(no route)" if names[i] is None else str(names[i]),
+                      format_func=lambda i: "(no route)" if names[i] is None else shown(names[i]),
                       placeholder=f"Type to search {num(len(names))} routes")
 if picked is not None:
-    st.dataframe(routes.iloc[[picked]], hide_index=True, width="stretch", key="found_remediation_route")
+    st.dataframe(shown_table(routes.iloc[[picked]]), hide_index=True, width="stretch", key="found_remediation_route")
 download("Download every route's remediation status (CSV)", lambda: to_csv(routes).encode("utf-8"),
          file_name="remediation.csv", mime="text/csv", key="dl_remediation_routes", action="csv_download",
          page="remediation", rows=len(routes))
@@ -66,4 +66,4 @@ findings = exceptions[exceptions["kind"].isin(["inaccurate", "incomplete"])]
 if findings.empty:
     empty_state("Every audit row that landed is accurate and complete.")
 else:
-    st.dataframe(findings, hide_index=True, width="stretch", key="remediation_findings")
+    st.dataframe(shown_table(findings), hide_index=True, width="stretch", key="remediation_findings")

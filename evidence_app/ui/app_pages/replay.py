@@ -7,7 +7,7 @@ from evidence_app.reconcile.rules import REPLAY_STATES, ReplayState
 from evidence_app.render import to_csv
 from evidence_app.ui import charts, data
 from evidence_app.ui.access import download
-from evidence_app.ui.components import current_view, empty_state, guarded, num, plain
+from evidence_app.ui.components import current_view, empty_state, guarded, num, plain, shown_table
 
 ROUTES_SHOWN = 15
 """Routes drawn by name in the replay chart; the rest are one line (every route in the CSV download)."""
@@ -38,7 +38,8 @@ if unconfirmed:
     st.error(f"{unconfirmed} unconfirmed replays: the replay job logged success but no such "
              "audit row exists. Each is an integrity finding.")
     claimed = fe[fe["state"] == ReplayState.UNCONFIRMED]
-    st.dataframe(claimed[["failure_id", "created_at", "operation_id", "tenant", "operator", "action", "attempts"]],
+    st.dataframe(shown_table(claimed[["failure_id", "created_at", "operation_id", "tenant", "operator", "action",
+                                      "attempts"]]),
                  hide_index=True, width="stretch")
 
 st.plotly_chart(charts.failures_over_time(fe), width="stretch")
@@ -54,5 +55,6 @@ download("Download every route's replay progress (CSV)", lambda: to_csv(every).e
          file_name="replay_by_route.csv", mime="text/csv", key="dl_replay_routes", action="csv_download",
          page="replay", rows=len(every))
 with st.expander("All failure events"):
-    st.dataframe(fe[["failure_id", "created_at", "state", "attempts", "latency_seconds", "error_class", "route",
-                     "tenant", "operator", "action", "operation_id"]], hide_index=True, width="stretch")
+    st.dataframe(shown_table(fe[["failure_id", "created_at", "state", "attempts", "latency_seconds", "error_class",
+                                 "route", "tenant", "operator", "action", "operation_id"]]), hide_index=True,
+                 width="stretch")

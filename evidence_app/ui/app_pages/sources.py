@@ -7,7 +7,7 @@ import streamlit as st
 
 from evidence_app.formatting import duration
 from evidence_app.ui import data
-from evidence_app.ui.components import current_view, guarded, mask_secrets, num, plain
+from evidence_app.ui.components import current_view, guarded, mask_secrets, num, plain, shown, shown_table
 
 v = current_view()
 st.title("Sources")
@@ -21,7 +21,7 @@ for s in facts.sources:
     with st.container(border=True):
         st.markdown(f"#### {plain(s.key)} · table {plain(s.table)}")
         if s.location is not None:
-            st.code(s.location, language=None)
+            st.code(shown(s.location, None), language=None)
         if (f := s.figures) is not None:
             last = f.last_record
             c = st.columns(4)
@@ -68,8 +68,9 @@ if (health := facts.log_health) is not None:
 if facts.issues is not None:
     st.subheader("Input problems (counted, never dropped)")
     if facts.issues:
-        st.dataframe(pd.DataFrame([{"source": i.source, "problem": i.kind, "column": i.column, "count": i.count,
-                                    "examples": ", ".join(i.examples), "effect": i.effect} for i in facts.issues]),
+        st.dataframe(shown_table(pd.DataFrame([{"source": i.source, "problem": i.kind, "column": i.column,
+                                                "count": i.count, "examples": ", ".join(i.examples),
+                                                "effect": i.effect} for i in facts.issues])),
                      hide_index=True, width="stretch")
     else:
         st.success("No unparseable values, unknown actions or broken log lines.")
@@ -77,4 +78,4 @@ if facts.issues is not None:
 if facts.config_text is not None:
     st.subheader("Active configuration")
     st.caption(plain(facts.config_file))
-    st.code(mask_secrets(facts.config_text), language="toml")
+    st.code("\n".join(shown(line, None) for line in mask_secrets(facts.config_text).splitlines()), language="toml")
