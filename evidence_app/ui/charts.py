@@ -111,3 +111,15 @@ def route_progress(lines: pd.DataFrame) -> go.Figure:
     fig.update_layout(title="Replay progress per route", barmode="stack", yaxis=dict(autorange="reversed"),
                       height=max(320, 26 * len(lines) + 120), **LAYOUT)
     return fig
+
+
+def log_days(by_day: pd.DataFrame) -> go.Figure:
+    """Invocations in the logs per day, and the operations no invocation traces (where the logs are silent)."""
+    fig = go.Figure()
+    fig.add_bar(x=by_day["day"], y=by_day["invocations"], name="invocations", marker_color=palette.BLUE,
+                hovertemplate="%{x}: %{y:,} invocations<extra></extra>")
+    if "untraced_operations" in by_day:
+        fig.add_bar(x=by_day["day"], y=by_day["untraced_operations"], name="operations no invocation traces",
+                    marker_color=palette.VERMILLION, hovertemplate="%{x}: %{y:,} untraced<extra></extra>")
+    fig.update_layout(title="Worker logs per day", barmode="group", **LAYOUT)
+    return fig

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from evidence_app.formatting import duration
-from evidence_app.ui import data
+from evidence_app.ui import charts, data
 from evidence_app.ui.components import current_view, guarded, mask_secrets, num, plain, shown, shown_table
 
 v = current_view()
@@ -57,8 +57,7 @@ if (health := facts.log_health) is not None:
         c[4].metric("Operations untraced", "—" if health.untraced_operations is None
                     else num(health.untraced_operations))
         if not health.by_day.empty:
-            days = health.by_day.set_index("day")
-            st.bar_chart(days[[c for c in ("invocations", "untraced_operations") if c in days]], stack=False)
+            st.plotly_chart(charts.log_days(health.by_day), width="stretch")
         if health.gaps:
             st.markdown(f"**{num(len(health.gaps))} gaps** where operations happened and no invocation of theirs is "
                         "in the logs (a lost or undelivered batch, a job that was off):")
