@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -21,6 +22,14 @@ os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="evidence-app-test-cache-
 atexit.register(shutil.rmtree, os.environ["XDG_CACHE_HOME"], True)
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+# Hypothesis: in CI the same examples every run (derandomised, no example database), a failure printed with the
+# blob that reproduces it; everywhere no per-example deadline, because a busy machine makes any deadline flaky.
+# A test's own @settings still sets its max_examples; EVIDENCE_HYPOTHESIS_PROFILE picks a profile by name.
+settings.register_profile("dev", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("ci", deadline=None, derandomize=True, database=None, print_blob=True,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("EVIDENCE_HYPOTHESIS_PROFILE", "ci" if IN_CI else "dev"))
 PG_ADMIN_URL = os.environ.get("EVIDENCE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 MARIADB_ADMIN_URL = os.environ.get("EVIDENCE_TEST_MARIADB", "mysql+pymysql://root@127.0.0.1:3306/test")
 
