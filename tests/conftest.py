@@ -22,6 +22,9 @@ os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="evidence-app-test-cache-
 atexit.register(shutil.rmtree, os.environ["XDG_CACHE_HOME"], True)
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+# The one limit for every wait on a condition (a server coming up, a page or app run finishing, a browser
+# element showing), in seconds: generous, because the machine running the suite may be busy with other work.
+WAIT_S = float(os.environ.get("EVIDENCE_TEST_WAIT_S", "180"))
 
 # Hypothesis: in CI the same examples every run (derandomised, no example database), a failure printed with the
 # blob that reproduces it; everywhere no per-example deadline, because a busy machine makes any deadline flaky.

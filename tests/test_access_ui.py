@@ -17,6 +17,8 @@ from streamlit.testing.v1 import AppTest
 from evidence_app.access import AccessLog
 from evidence_app.cli import main
 
+from conftest import WAIT_S
+
 ROOT = Path(__file__).resolve().parent.parent
 UI = ROOT / "evidence_app" / "ui"
 PAGES_DIR = UI / "app_pages"
@@ -48,7 +50,7 @@ def site(tmp_path, monkeypatch):
 
 
 def _signed_in(sub: str, query: dict | None = None) -> AppTest:
-    at = AppTest.from_file(str(UI / "app.py"), default_timeout=120)
+    at = AppTest.from_file(str(UI / "app.py"), default_timeout=WAIT_S)
     at.user = {"is_logged_in": True, "sub": sub, "email": f"{sub}@example.com"}
     for key, value in (query or {}).items():
         at.query_params[key] = value
@@ -108,7 +110,7 @@ def test_a_page_view_is_recorded_before_the_page_shows_anything(site):
 
 def test_a_broken_access_log_stops_the_page(site):
     (site.parent / "access-log.db").unlink()
-    at = AppTest.from_file(str(UI / "app.py"), default_timeout=120)
+    at = AppTest.from_file(str(UI / "app.py"), default_timeout=WAIT_S)
     at.user = {"is_logged_in": True, "sub": "eva", "email": "eva@example.com"}
     at.run()
     assert not at.exception and any("access log" in e.value for e in at.error)
@@ -120,7 +122,7 @@ def test_an_access_config_started_without_its_secrets_shows_no_figures(monkeypat
         '[access]\noidc_metadata_url = "http://127.0.0.1:9/.well-known/openid-configuration"\n'
         'client_id = "c"\nclient_secret_env = "A"\ncookie_secret_env = "B"\n')
     monkeypatch.setenv("EVIDENCE_APP_CONFIG", str(scenario.write()))
-    at = AppTest.from_file(str(UI / "app.py"), default_timeout=60)
+    at = AppTest.from_file(str(UI / "app.py"), default_timeout=WAIT_S)
     at.run()
     assert not at.exception
     assert any("[access]" in e.value for e in at.error)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from streamlit.testing.v1 import AppTest
+from conftest import WAIT_S
 from test_pack_text import _text
 
 from evidence_app.cli import main
@@ -106,7 +107,7 @@ def test_pack_methodology_masks_secret_query_parameters(scenario, tmp_path):
 
 def _app(monkeypatch, cfg: Path) -> AppTest:
     monkeypatch.setenv("EVIDENCE_APP_CONFIG", str(cfg))
-    at = AppTest.from_file(APP, default_timeout=120)
+    at = AppTest.from_file(APP, default_timeout=WAIT_S)
     at.run()
     return at
 

@@ -11,6 +11,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from conftest import WAIT_S
 from scenario import T0, sql_ts
 
 APP = str(Path(__file__).resolve().parent.parent / "evidence_app" / "ui" / "app.py")
@@ -35,7 +36,7 @@ def _restart() -> None:
 
 
 def _run() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
+    at = AppTest.from_file(APP, default_timeout=WAIT_S)
     at.run()
     assert not at.exception, at.exception
     return at
