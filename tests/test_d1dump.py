@@ -250,14 +250,14 @@ def test_the_dump_is_split_in_one_pass_whatever_its_shape(monkeypatch):
     """By construction: one match per statement (a trigger: one per piece of its body), however many empty
     statements, comments or lines a hostile dump piles up; and no statement text is scanned twice."""
     calls: list[int] = []
-    real = d1dump._PIECE
+    real = d1dump.STATEMENT_PIECE
 
     class Counting:
         def match(self, script, pos):  # noqa: ANN001, ANN201 - delegating to the real pattern
             calls.append(pos)
             return real.match(script, pos)
 
-    monkeypatch.setattr(d1dump, "_PIECE", Counting())
+    monkeypatch.setattr(d1dump, "STATEMENT_PIECE", Counting())
     script = ";" * 200_000 + "\n/* c */ -- x\n" * 50_000 + TABLE + ROW.format(id=1) * 100 + \
         "CREATE TRIGGER g AFTER INSERT ON t BEGIN SELECT 1; SELECT 2; END;\n"
     found = list(split_statements(script))

@@ -222,10 +222,10 @@ def iter_lines(
         chunks = _gunzip_chunks(fh, path, on_broken) if head == b"\x1f\x8b" else iter(
             lambda: fh.read(_READ_SIZE), b""
         )
-        yield from _lines(chunks, max_line_bytes, max_file_bytes)
+        yield from split_lines(chunks, max_line_bytes, max_file_bytes)
 
 
-def _lines(chunks: Iterable[bytes], max_line: int, max_total: int) -> Iterator[tuple[int, bytes | None]]:
+def split_lines(chunks: Iterable[bytes], max_line: int, max_total: int) -> Iterator[tuple[int, bytes | None]]:
     """Split chunks into numbered lines. The pieces of a line are kept in a list and joined once, when
     its newline arrives (never re-copied per chunk); past ``max_line`` they are dropped."""
     pieces: list[bytes] = []
