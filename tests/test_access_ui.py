@@ -188,7 +188,7 @@ def test_a_download_is_made_when_clicked_not_at_every_render():
     from evidence_app.ui import access
 
     fields = {f.name: None for f in dataclasses.fields(access.Visitor)}
-    at = AppTest.from_function(_offer_a_file_that_fails_when_made)
+    at = AppTest.from_function(_offer_a_file_that_fails_when_made, default_timeout=WAIT_S)
     at.session_state["visitor_fields"] = fields
     at.run()
     assert not at.exception, at.exception

@@ -116,7 +116,7 @@ def _bar_script() -> None:
 
 
 def test_the_loading_bar_counts_rows_and_files_against_the_announced_totals():
-    at = AppTest.from_function(_bar_script)
+    at = AppTest.from_function(_bar_script, default_timeout=WAIT_S)
     at.run()
     bar = at.get("progress")[0]
     assert bar.proto.text == ("Reading the sources: operations 1,000,000 of 1,000,000 · audit rows 50,000 of "
