@@ -20,6 +20,8 @@ from evidence_app.config.settings import access_secrets, load_config, parse_conf
 from evidence_app.errors import ConfigError
 from evidence_app.ui import serving
 
+from conftest import WAIT_S
+
 ROOT = Path(__file__).resolve().parent.parent
 SECRETS = {"T_CLIENT_SECRET": "client-secret-value", "T_COOKIE_SECRET": "k" * 40}
 ACCESS = ('[access]\noidc_metadata_url = "https://idp.example/.well-known/openid-configuration"\n'
@@ -109,7 +111,7 @@ def test_secrets_never_show_in_their_repr():
 
 def test_serve_without_access_refuses_a_non_loopback_address():
     proc = subprocess.run([sys.executable, "-m", "evidence_app", "serve", "--address", "0.0.0.0", "--port", "1"],
-                          capture_output=True, text=True, timeout=60)
+                          capture_output=True, text=True, timeout=WAIT_S)
     assert proc.returncode == 2
     assert proc.stderr.startswith("error: --address 0.0.0.0:") and len(proc.stderr.strip().splitlines()) == 1
     assert "[access]" in proc.stderr
