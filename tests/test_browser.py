@@ -72,11 +72,21 @@ def _build_pack(pg) -> None:
     goto(pg, "Evidence pack", "Evidence pack")
     pg.get_by_role("button", name="Build signed pack").click()
     pg.get_by_text("is ready").wait_for(timeout=WAIT_MS)
+    settle(pg)
 
 
 def _download(pg, button: str, target):
-    with pg.expect_download() as info:
-        pg.get_by_role("button", name=button).click()
+    """Click a download button once the page has finished its run. Under load a click can land while the page
+    reruns and start no download: then it is clicked again (at most three times, within the one limit)."""
+    for attempt in range(3):
+        settle(pg)
+        try:
+            with pg.expect_download(timeout=WAIT_MS / 3) as info:
+                pg.get_by_role("button", name=button).click()
+            break
+        except Exception:  # noqa: BLE001 - Playwright's timeout: no download started, try again
+            if attempt == 2:
+                raise
     info.value.save_as(target)
     return target
 
