@@ -141,3 +141,20 @@ def shot(pg, name: str) -> None:
 def no_exception(pg) -> None:
     """The page shows no Streamlit exception box."""
     assert pg.locator("[data-testid='stException']").count() == 0, pg.locator("[data-testid='stException']").first.inner_text()
+
+
+def download(pg, button: str, target: Path) -> Path:
+    """Click a download button once the page has finished its run and save what it gives to ``target``. Under load
+    a click can land while the page reruns and start no download: then it is clicked again (at most three times,
+    within the one limit)."""
+    for attempt in range(3):
+        settle(pg)
+        try:
+            with pg.expect_download(timeout=WAIT_MS / 3) as info:
+                pg.get_by_role("button", name=button).click()
+            break
+        except Exception:  # noqa: BLE001 - Playwright's timeout: no download started, try again
+            if attempt == 2:
+                raise
+    info.value.save_as(target)
+    return target

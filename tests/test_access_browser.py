@@ -20,8 +20,8 @@ from click.testing import CliRunner
 from evidence_app.cli import main
 from evidence_app.evidence.verify import verify_pack
 
-from browser import (WAIT_MS, WAIT_S, answers, chromium, free_port, goto, need_browser, no_exception, running, settle,
-                     shot, stop, until, wait_healthy)
+from browser import (WAIT_MS, WAIT_S, answers, chromium, download, free_port, goto, need_browser, no_exception,
+                     running, settle, shot, stop, until, wait_healthy)
 from conftest import IN_CI
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -170,9 +170,7 @@ def test_an_out_of_scope_tenant_in_a_hand_edited_link_shows_nothing_of_it(browse
     pg.get_by_role("heading", name="Coverage gaps").wait_for()
     settle(pg)
     pg.get_by_text(f"tenant {OUTSIDE}").first.wait_for()  # the refusal is said, once, in words
-    with pg.expect_download() as info:
-        pg.get_by_role("button", name="Download these exceptions (CSV)").click()
-    rows = info.value.path().read_text().splitlines()[1:]
+    rows = download(pg, "Download these exceptions (CSV)", tmp_path / "exceptions.csv").read_text().splitlines()[1:]
     assert rows and all(r.split(",")[5] in GRANTED for r in rows)
     goto(pg, "Overview", "Audit-trail completeness")
     assert metrics(pg)["Operations expected"] == f"{cli_sum(cfg, GRANTED)['expected']:,}"
@@ -230,15 +228,14 @@ def test_an_auditor_sees_sources_without_connection_details(browser, site):
     assert "mode=ro" in body and str(SAMPLE) not in body and "Active configuration" not in body
 
 
-def test_a_pack_built_by_a_scoped_auditor_covers_and_states_their_scope(browser, site):
+def test_a_pack_built_by_a_scoped_auditor_covers_and_states_their_scope(browser, site, tmp_path):
     url, cfg = site
     pg = sign_in(browser, url, "werner")
     goto(pg, "Evidence pack", "Evidence pack")
     pg.get_by_role("button", name="Build signed pack").click()
     pg.get_by_text("is ready").wait_for(timeout=WAIT_MS)
-    with pg.expect_download() as info:
-        pg.get_by_role("button", name="Download the signed pack (PDF)").click()
-    result = verify_pack(info.value.path().read_bytes())  # the server's trial signer: intact, not trusted here
+    pack = download(pg, "Download the signed pack (PDF)", tmp_path / "pack.pdf")
+    result = verify_pack(pack.read_bytes())  # the server's trial signer: intact, not trusted here
     assert result.intact and result.failed == ("trust",), result.failed
     assert result.manifest["scope"] == {"tenant": list(GRANTED)}
     assert "limited to tenants vie-leopoldstadt, vie-neubau" in result.manifest["access_limit"]

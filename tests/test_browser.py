@@ -16,7 +16,8 @@ from evidence_app.config.settings import load_config
 from evidence_app.reconcile import Period, Scope, apply_scope
 from evidence_app.reconcile.coverage import coverage_table
 
-from browser import WAIT_MS, chromium, free_port, fresh_page, goto, need_browser, no_exception, running, settle, shot
+from browser import (WAIT_MS, chromium, download, free_port, fresh_page, goto, need_browser, no_exception, running,
+                     settle, shot)
 
 
 @pytest.fixture(scope="module")
@@ -75,22 +76,6 @@ def _build_pack(pg) -> None:
     settle(pg)
 
 
-def _download(pg, button: str, target):
-    """Click a download button once the page has finished its run. Under load a click can land while the page
-    reruns and start no download: then it is clicked again (at most three times, within the one limit)."""
-    for attempt in range(3):
-        settle(pg)
-        try:
-            with pg.expect_download(timeout=WAIT_MS / 3) as info:
-                pg.get_by_role("button", name=button).click()
-            break
-        except Exception:  # noqa: BLE001 - Playwright's timeout: no download started, try again
-            if attempt == 2:
-                raise
-    info.value.save_as(target)
-    return target
-
-
 def test_overview_shows_the_core_numbers(page, sample):
     total = coverage_table(sample, []).iloc[0]
     page.get_by_text(f"{total['coverage_after_replay'] * 100:.2f}%").first.wait_for()
@@ -123,7 +108,7 @@ def test_a_tenant_filter_changes_the_numbers(page, sample):
 def test_download_a_csv_of_the_gaps_of_one_tenant(page, tmp_path):
     _filter_tenant(page, "vie-neubau")
     goto(page, "Coverage gaps", "Coverage gaps")
-    lines = _download(page, "Download these exceptions (CSV)", tmp_path / "exceptions.csv").read_text().splitlines()
+    lines = download(page, "Download these exceptions (CSV)", tmp_path / "exceptions.csv").read_text().splitlines()
     assert lines[0].startswith("kind,operation_id,audit_id,day,operator,tenant")
     assert len(lines) > 1 and all(",vie-neubau," in line for line in lines[1:])
 
@@ -135,7 +120,7 @@ def test_build_and_download_a_signed_pack_of_the_filtered_scope(page, tmp_path):
     _filter_tenant(page, "vie-neubau")
     _build_pack(page)
     shot(page, "07-evidence-pack-built")
-    target = _download(page, "Download the signed pack (PDF)", tmp_path / "pack.pdf")
+    target = download(page, "Download the signed pack (PDF)", tmp_path / "pack.pdf")
     untrusted = verify_pack(target.read_bytes())
     assert untrusted.intact and untrusted.failed == ("trust",)
     shown = re.search(r"fingerprint: ((?:[0-9A-F]{2}:){31}[0-9A-F]{2})", page.get_by_text("is ready").inner_text())
@@ -147,7 +132,7 @@ def test_build_and_download_a_signed_pack_of_the_filtered_scope(page, tmp_path):
 
 def test_verify_an_uploaded_pack_in_the_page_and_catch_an_appended_one(page, tmp_path):
     _build_pack(page)
-    good = _download(page, "Download the signed pack (PDF)", tmp_path / "good.pdf")
+    good = download(page, "Download the signed pack (PDF)", tmp_path / "good.pdf")
     upload = page.locator("[data-testid='stFileUploader'] input[type='file']")
     upload.set_input_files(str(good))
     page.get_by_text("Verification passed").wait_for(timeout=WAIT_MS)
@@ -161,7 +146,7 @@ def test_verify_an_uploaded_pack_in_the_page_and_catch_an_appended_one(page, tmp
 
 def test_verify_page_fails_a_truncated_pack_in_one_line(page, tmp_path):
     _build_pack(page)
-    good = _download(page, "Download the signed pack (PDF)", tmp_path / "good.pdf")
+    good = download(page, "Download the signed pack (PDF)", tmp_path / "good.pdf")
     cut = tmp_path / "cut.pdf"
     cut.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
     page.locator("[data-testid='stFileUploader'] input[type='file']").set_input_files(str(cut))
