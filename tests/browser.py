@@ -10,14 +10,16 @@ import time
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 import pytest
 
-from conftest import IN_CI
+from conftest import IN_CI, WAIT_S
 
 CHROMIUM = os.environ.get("EVIDENCE_TEST_CHROMIUM", "/usr/bin/chromium")
 OUT = Path(__file__).resolve().parent.parent / "test-output" / "browser"
+# Every wait in a browser test is on a condition, never a fixed sleep, limited by conftest's WAIT_S.
+WAIT_MS = WAIT_S * 1000
 FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
@@ -40,20 +42,39 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 90) -> None:
-    """Until Streamlit's /_stcore/health answers ok; fail with the server's output if it dies first."""
+def until(ready: Callable[[], bool], proc: subprocess.Popen, what: str, timeout: float = WAIT_S) -> None:
+    """Poll ``ready`` until it holds; fail with the process's output if it exits first or ``timeout`` passes."""
     deadline = time.monotonic() + timeout
-    while True:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read().strip() == b"ok":
-                return
-        except OSError:
-            pass
+    while not ready():
         if proc.poll() is not None or time.monotonic() > deadline:
             proc.kill()
             out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
-            pytest.fail(f"server did not become healthy: {out[-3000:]}")
-        time.sleep(0.3)
+            pytest.fail(f"{what} (waited up to {timeout:.0f} s): {out[-3000:]}")
+        time.sleep(0.2)  # the poll interval, not a wait for anything
+
+
+def answers(url: str, expect: bytes | None = None) -> bool:
+    """Whether ``url`` answers (with a body of ``expect``, if given) right now."""
+    try:
+        with urllib.request.urlopen(url, timeout=10) as res:
+            return expect is None or res.read().strip() == expect
+    except OSError:
+        return False
+
+
+def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = WAIT_S) -> None:
+    """Until Streamlit's /_stcore/health answers ok; fail with the server's output if it dies first."""
+    until(lambda: answers(f"{url}/_stcore/health", b"ok"), proc, "server did not become healthy", timeout)
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """Terminate ``proc`` and wait for it, killing it if it has not gone within the limit."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=WAIT_S)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 @contextmanager
@@ -67,11 +88,7 @@ def running(command: Sequence[str], port: int, env: dict | None = None, cwd: Pat
         wait_healthy(url, proc)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
 
 
 @contextmanager
@@ -82,7 +99,7 @@ def chromium() -> Iterator[object]:
     OUT.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium"),
-                                    args=FLAGS)
+                                    args=FLAGS, timeout=WAIT_MS)
         try:
             yield browser
         finally:
@@ -95,7 +112,7 @@ def fresh_page(browser, url: str, heading: str | None = "Audit-trail completenes
     context = browser.new_context(viewport={"width": 1440, "height": 1800}, accept_downloads=True)
     try:
         pg = context.new_page()
-        pg.set_default_timeout(60_000)
+        pg.set_default_timeout(WAIT_MS)
         pg.goto(url)
         if heading:
             pg.get_by_role("heading", name=heading).wait_for()
@@ -107,7 +124,7 @@ def fresh_page(browser, url: str, heading: str | None = "Audit-trail completenes
 
 def settle(pg) -> None:
     """Wait until Streamlit has finished the current run (no 'Running…' status widget)."""
-    pg.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
+    pg.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=WAIT_MS)
 
 
 def goto(pg, title: str, heading: str) -> None:
@@ -124,3 +141,20 @@ def shot(pg, name: str) -> None:
 def no_exception(pg) -> None:
     """The page shows no Streamlit exception box."""
     assert pg.locator("[data-testid='stException']").count() == 0, pg.locator("[data-testid='stException']").first.inner_text()
+
+
+def download(pg, button: str, target: Path) -> Path:
+    """Click a download button once the page has finished its run and save what it gives to ``target``. Under load
+    a click can land while the page reruns and start no download: then it is clicked again (at most three times,
+    within the one limit)."""
+    for attempt in range(3):
+        settle(pg)
+        try:
+            with pg.expect_download(timeout=WAIT_MS / 3) as info:
+                pg.get_by_role("button", name=button).click()
+            break
+        except Exception:  # noqa: BLE001 - Playwright's timeout: no download started, try again
+            if attempt == 2:
+                raise
+    info.value.save_as(target)
+    return target

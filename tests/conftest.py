@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -21,6 +22,17 @@ os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="evidence-app-test-cache-
 atexit.register(shutil.rmtree, os.environ["XDG_CACHE_HOME"], True)
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+# The one limit for every wait on a condition (a server coming up, a page or app run finishing, a browser
+# element showing), in seconds: generous, because the machine running the suite may be busy with other work.
+WAIT_S = float(os.environ.get("EVIDENCE_TEST_WAIT_S", "180"))
+
+# Hypothesis: in CI the same examples every run (derandomised, no example database), a failure printed with the
+# blob that reproduces it; everywhere no per-example deadline, because a busy machine makes any deadline flaky.
+# A test's own @settings still sets its max_examples; EVIDENCE_HYPOTHESIS_PROFILE picks a profile by name.
+settings.register_profile("dev", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("ci", deadline=None, derandomize=True, database=None, print_blob=True,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("EVIDENCE_HYPOTHESIS_PROFILE", "ci" if IN_CI else "dev"))
 PG_ADMIN_URL = os.environ.get("EVIDENCE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 MARIADB_ADMIN_URL = os.environ.get("EVIDENCE_TEST_MARIADB", "mysql+pymysql://root@127.0.0.1:3306/test")
 
@@ -59,3 +71,51 @@ def mariadb_admin():
     engine = server_or_skip(MARIADB_ADMIN_URL, "MariaDB")
     yield engine
     engine.dispose()
+
+
+# The development lane, `pytest -m "not slow"`, leaves these out (a module, or module::test for one test and all
+# its parameters); the full suite, the README's command 2 and CI's, runs them. Measured with --durations.
+SLOW = (
+    # a real server in headless Chromium
+    "test_browser.py", "test_access_browser.py",
+    # the wheel built and installed into a fresh virtual environment
+    "test_package.py",
+    # signed packs built (and read back in other tools) test after test
+    "test_pack.py", "test_pack_embedding.py", "test_pack_scale.py", "test_pack_text.py", "test_verify.py",
+    "test_extraction.py",
+    "test_deflate.py::test_a_pack_of_extracts_cut_into_pieces_verifies_and_reads_in_other_tools",
+    "test_periods.py::test_pack_of_a_period_without_operations_is_built",
+    "test_access_scope.py::test_a_pack_built_under_a_limited_grant_says_so_on_its_cover_and_in_its_manifest",
+    "test_secrets.py::test_pack_methodology_masks_secret_query_parameters",
+    # every control rule judged end to end on its own scenario (the whole pipeline per test)
+    "test_controls.py",
+    # the web app run in Streamlit's AppTest, page after page, and the CLI over the bundled 90-day sample
+    "test_ui.py", "test_access_ui.py", "test_ui_text.py", "test_snapshot_ui.py", "test_ui_scale.py",
+    "test_remediation_views.py", "test_remediation_page_scale.py", "test_sample_scenario.py",
+    # the kernel against the slow reference on 150 random scenarios, and the other heavy property tests
+    "test_kernel_reference.py", "test_compact.py", "test_canonical_targets.py", "test_render_csv.py",
+    "test_fuzz.py", "test_bounded_views.py", "test_order.py",
+    "test_replay_routes_scale.py::test_shown_lines_add_up_to_every_route",
+    "test_bad_values.py::test_a_route_is_blank_exactly_when_stripping_leaves_nothing",
+    "test_access_config.py::test_any_access_section_is_accepted_or_refused_with_a_config_error",
+    "test_remediation.py::test_flag_parsing_never_raises_and_reads_only_the_flag_forms",
+    "test_access_log.py::test_verify_of_a_corrupted_file_reports_never_crashes",
+    "test_accuracy.py::test_the_vectorised_blank_is_the_rules_blank",
+    "test_check.py::test_check_section_parsing_never_raises_anything_but_a_config_error",
+    "test_check.py::test_webhook_url_parsing_never_raises_anything_but_a_usage_error",
+    # scale, and roles on the database servers
+    "test_logpush.py::test_reader_memory_does_not_grow_with_file_size",
+    "test_matching_rules.py::test_the_key_join_cut_into_time_slices_finds_exactly_the_pairs_of_the_whole_join",
+    "test_privileges.py",
+    # a fresh Python process per test
+    "test_cli_contract.py::test_python_dash_m_runs_the_cli",
+    "test_access_config.py::test_serve_without_access_refuses_a_non_loopback_address",
+)
+
+
+def pytest_collection_modifyitems(config, items) -> None:  # noqa: ANN001 - pytest's hook
+    slow = set(SLOW)
+    for item in items:
+        module = item.path.name
+        if module in slow or f"{module}::{getattr(item, 'originalname', item.name)}" in slow:
+            item.add_marker(pytest.mark.slow)

@@ -12,8 +12,6 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -22,7 +20,8 @@ from click.testing import CliRunner
 from evidence_app.cli import main
 from evidence_app.evidence.verify import verify_pack
 
-from browser import chromium, free_port, goto, need_browser, no_exception, running, settle, shot, wait_healthy
+from browser import (WAIT_MS, WAIT_S, answers, chromium, download, free_port, goto, need_browser, no_exception,
+                     running, settle, shot, stop, until, wait_healthy)
 from conftest import IN_CI
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,20 +71,10 @@ def idp():
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/.well-known/openid-configuration", timeout=2)
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    proc.kill()
-                    pytest.fail(f"OIDC provider did not start: {proc.stdout.read().decode(errors='replace')[-2000:]}")
-                time.sleep(0.2)
+        until(lambda: answers(f"{url}/.well-known/openid-configuration"), proc, "OIDC provider did not start")
         yield url
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+        stop(proc)
 
 
 @pytest.fixture(scope="module")
@@ -108,7 +97,7 @@ def sign_in(browser, url: str, sub: str, heading: str = "Audit-trail completenes
     """A fresh context (its own cookies and session) signed in as ``sub`` through the provider's form."""
     context = browser.new_context(viewport={"width": 1440, "height": 1800}, accept_downloads=True)
     pg = context.new_page()
-    pg.set_default_timeout(60_000)
+    pg.set_default_timeout(WAIT_MS)
     pg.goto(url)
     pg.get_by_role("heading", name="Sign in").wait_for()
     pg.get_by_role("button", name="Sign in").click()
@@ -147,9 +136,10 @@ def test_an_anonymous_visitor_sees_no_figures(browser, site):
     context = browser.new_context()
     try:
         pg = context.new_page()
+        pg.set_default_timeout(WAIT_MS)
         for path in ("/", f"/coverage_gaps?tenant={GRANTED[0]}", "/sources"):
             pg.goto(url + path)
-            pg.get_by_role("heading", name="Sign in").wait_for(timeout=60_000)
+            pg.get_by_role("heading", name="Sign in").wait_for(timeout=WAIT_MS)
             settle(pg)
             assert pg.get_by_test_id("stMetric").count() == 0
             assert pg.locator(".js-plotly-plot").count() == 0 and pg.get_by_test_id("stDataFrame").count() == 0
@@ -180,9 +170,7 @@ def test_an_out_of_scope_tenant_in_a_hand_edited_link_shows_nothing_of_it(browse
     pg.get_by_role("heading", name="Coverage gaps").wait_for()
     settle(pg)
     pg.get_by_text(f"tenant {OUTSIDE}").first.wait_for()  # the refusal is said, once, in words
-    with pg.expect_download() as info:
-        pg.get_by_role("button", name="Download these exceptions (CSV)").click()
-    rows = info.value.path().read_text().splitlines()[1:]
+    rows = download(pg, "Download these exceptions (CSV)", tmp_path / "exceptions.csv").read_text().splitlines()[1:]
     assert rows and all(r.split(",")[5] in GRANTED for r in rows)
     goto(pg, "Overview", "Audit-trail completeness")
     assert metrics(pg)["Operations expected"] == f"{cli_sum(cfg, GRANTED)['expected']:,}"
@@ -240,15 +228,14 @@ def test_an_auditor_sees_sources_without_connection_details(browser, site):
     assert "mode=ro" in body and str(SAMPLE) not in body and "Active configuration" not in body
 
 
-def test_a_pack_built_by_a_scoped_auditor_covers_and_states_their_scope(browser, site):
+def test_a_pack_built_by_a_scoped_auditor_covers_and_states_their_scope(browser, site, tmp_path):
     url, cfg = site
     pg = sign_in(browser, url, "werner")
     goto(pg, "Evidence pack", "Evidence pack")
     pg.get_by_role("button", name="Build signed pack").click()
-    pg.get_by_text("is ready").wait_for(timeout=120_000)
-    with pg.expect_download() as info:
-        pg.get_by_role("button", name="Download the signed pack (PDF)").click()
-    result = verify_pack(info.value.path().read_bytes())  # the server's trial signer: intact, not trusted here
+    pg.get_by_text("is ready").wait_for(timeout=WAIT_MS)
+    pack = download(pg, "Download the signed pack (PDF)", tmp_path / "pack.pdf")
+    result = verify_pack(pack.read_bytes())  # the server's trial signer: intact, not trusted here
     assert result.intact and result.failed == ("trust",), result.failed
     assert result.manifest["scope"] == {"tenant": list(GRANTED)}
     assert "limited to tenants vie-leopoldstadt, vie-neubau" in result.manifest["access_limit"]
@@ -311,7 +298,7 @@ def test_a_killed_server_keeps_every_entry_it_showed(browser, idp, tmp_path):
         goto(pg, "Replay & backfill", "Replay & backfill")
     finally:
         os.killpg(proc.pid, signal.SIGKILL)  # serve and Streamlit, no clean-up
-        proc.wait(timeout=10)
+        proc.wait(timeout=WAIT_S)
         for left in Path(tempfile.gettempdir()).glob(f"evidence-app-auth-{proc.pid}-*"):
             shutil.rmtree(left)  # what the next serve would sweep
     assert _verify(cfg).exit_code == 0

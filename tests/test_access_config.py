@@ -20,6 +20,8 @@ from evidence_app.config.settings import access_secrets, load_config, parse_conf
 from evidence_app.errors import ConfigError
 from evidence_app.ui import serving
 
+from conftest import WAIT_S
+
 ROOT = Path(__file__).resolve().parent.parent
 SECRETS = {"T_CLIENT_SECRET": "client-secret-value", "T_COOKIE_SECRET": "k" * 40}
 ACCESS = ('[access]\noidc_metadata_url = "https://idp.example/.well-known/openid-configuration"\n'
@@ -109,7 +111,7 @@ def test_secrets_never_show_in_their_repr():
 
 def test_serve_without_access_refuses_a_non_loopback_address():
     proc = subprocess.run([sys.executable, "-m", "evidence_app", "serve", "--address", "0.0.0.0", "--port", "1"],
-                          capture_output=True, text=True, timeout=60)
+                          capture_output=True, text=True, timeout=WAIT_S)
     assert proc.returncode == 2
     assert proc.stderr.startswith("error: --address 0.0.0.0:") and len(proc.stderr.strip().splitlines()) == 1
     assert "[access]" in proc.stderr
@@ -155,12 +157,20 @@ def test_the_default_redirect_uri_brackets_ipv6(scenario):
     assert serving.redirect_uri(cfg, "::1", 9000) == "http://[::1]:9000/oauth2callback"
 
 
-def test_a_secret_with_quotes_stays_one_toml_string():
+def test_a_secret_with_quotes_stays_one_toml_string(scenario, monkeypatch):
+    import shutil
     import tomllib
 
-    text = serving._auth_toml(dict(redirect_uri="r", cookie_secret='a"b\\c\n]', client_id="i",
-                                   client_secret="s", server_metadata_url="m"))
-    assert tomllib.loads(text)["auth"]["cookie_secret"] == 'a"b\\c\n]'
+    cookie, client = 'a"b\\c\n]' + "k" * 32, 'x"\n[evil]\nclient_id = "other"'
+    monkeypatch.setenv("T_CLIENT_SECRET", client)
+    monkeypatch.setenv("T_COOKIE_SECRET", cookie)
+    launch = serving.prepare(load_config(_with_access(scenario)), "127.0.0.1", 8765)
+    try:
+        written = tomllib.loads(Path(launch.argv[launch.argv.index("--secrets.files") + 1]).read_text())
+    finally:
+        shutil.rmtree(launch.secrets_dir)
+    assert list(written) == ["auth"] and written["auth"]["client_id"] == "evidence-app"
+    assert written["auth"]["cookie_secret"] == cookie and written["auth"]["client_secret"] == client
 
 
 @settings(max_examples=200, deadline=None)

@@ -18,6 +18,8 @@ from evidence_app.access import AccessLog
 from evidence_app.cli import main
 from evidence_app.ui.components import plain
 
+from conftest import WAIT_S
+
 ROOT = Path(__file__).resolve().parent.parent
 UI = ROOT / "evidence_app" / "ui"
 PAGES_DIR = UI / "app_pages"
@@ -49,7 +51,7 @@ def site(tmp_path, monkeypatch):
 
 
 def _signed_in(sub: str, query: dict | None = None) -> AppTest:
-    at = AppTest.from_file(str(UI / "app.py"), default_timeout=120)
+    at = AppTest.from_file(str(UI / "app.py"), default_timeout=WAIT_S)
     at.user = {"is_logged_in": True, "sub": sub, "email": f"{sub}@example.com"}
     for key, value in (query or {}).items():
         at.query_params[key] = value
@@ -109,7 +111,7 @@ def test_a_page_view_is_recorded_before_the_page_shows_anything(site):
 
 def test_a_broken_access_log_stops_the_page(site):
     (site.parent / "access-log.db").unlink()
-    at = AppTest.from_file(str(UI / "app.py"), default_timeout=120)
+    at = AppTest.from_file(str(UI / "app.py"), default_timeout=WAIT_S)
     at.user = {"is_logged_in": True, "sub": "eva", "email": "eva@example.com"}
     at.run()
     assert not at.exception and any("access log" in e.value for e in at.error)
@@ -121,7 +123,7 @@ def test_an_access_config_started_without_its_secrets_shows_no_figures(monkeypat
         '[access]\noidc_metadata_url = "http://127.0.0.1:9/.well-known/openid-configuration"\n'
         'client_id = "c"\nclient_secret_env = "A"\ncookie_secret_env = "B"\n')
     monkeypatch.setenv("EVIDENCE_APP_CONFIG", str(scenario.write()))
-    at = AppTest.from_file(str(UI / "app.py"), default_timeout=60)
+    at = AppTest.from_file(str(UI / "app.py"), default_timeout=WAIT_S)
     at.run()
     assert not at.exception
     assert any("[access]" in e.value for e in at.error)
@@ -188,7 +190,7 @@ def test_a_download_is_made_when_clicked_not_at_every_render():
     from evidence_app.ui import access
 
     fields = {f.name: None for f in dataclasses.fields(access.Visitor)}
-    at = AppTest.from_function(_offer_a_file_that_fails_when_made)
+    at = AppTest.from_function(_offer_a_file_that_fails_when_made, default_timeout=WAIT_S)
     at.session_state["visitor_fields"] = fields
     at.run()
     assert not at.exception, at.exception

@@ -14,12 +14,11 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_readonly import _load_server, _server_config
 
 from evidence_app.cli import main
 from evidence_app.resources import sample_config
 
-from scenario import T0
+from scenario import T0, load_server, server_config
 
 WINDOW = ["--start", "2026-10-01", "--end", "2026-10-01"]
 
@@ -122,8 +121,8 @@ def _server_impossible_times(admin, scenario, tag: str, url: str) -> str:
     for i, value in enumerate(IMPOSSIBLE):
         scenario.row(f"bad{i}", at=value)
     scenario.row("fine-late", at=T0 + timedelta(days=40), origin="weird")  # a real time, out of the window
-    ops_t, audit_t = _load_server(admin, scenario, tag, native_times=True)
-    _, err = _coverage(_server_config(scenario, url, ops_t, audit_t), *WINDOW)
+    ops_t, audit_t = load_server(admin, scenario, tag, native_times=True)
+    _, err = _coverage(server_config(scenario, url, ops_t, audit_t), *WINDOW)
     return err
 
 
@@ -182,11 +181,11 @@ def test_a_zero_date_in_a_native_mariadb_column_is_counted_even_when_a_window_is
     import sqlalchemy as sa
 
     scenario.op("o1").row("a1").op("o-zero", T0)
-    ops_t, audit_t = _load_server(mariadb_admin, scenario, "zero", native_times=True)
+    ops_t, audit_t = load_server(mariadb_admin, scenario, "zero", native_times=True)
     with mariadb_admin.begin() as conn:
         conn.execute(sa.text("SET SESSION sql_mode = ''"))
         conn.execute(sa.text(f"UPDATE {ops_t} SET occurred_at = '0000-00-00 00:00:00' WHERE id = 'o-zero'"))
-    cfg = _server_config(scenario, "mysql://root@127.0.0.1:3306/test", ops_t, audit_t)
+    cfg = server_config(scenario, "mysql://root@127.0.0.1:3306/test", ops_t, audit_t)
     _, err = _coverage(cfg, *WINDOW)
     assert "o-zero" in _warning(err, "unparseable_timestamp", "occurred_at")
 

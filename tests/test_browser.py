@@ -16,7 +16,8 @@ from evidence_app.config.settings import load_config
 from evidence_app.reconcile import Period, Scope, apply_scope
 from evidence_app.reconcile.coverage import coverage_table
 
-from browser import chromium, free_port, fresh_page, goto, need_browser, no_exception, running, settle, shot
+from browser import (WAIT_MS, chromium, download, free_port, fresh_page, goto, need_browser, no_exception, running,
+                     settle, shot)
 
 
 @pytest.fixture(scope="module")
@@ -55,30 +56,24 @@ def _filter_tenant(pg, tenant: str) -> None:
         settle(pg)
         box.click()
         try:
-            pg.get_by_role("option", name=tenant).click(timeout=15_000)
+            pg.get_by_role("option", name=tenant).click(timeout=WAIT_MS / 3)
         except Exception:  # noqa: BLE001 - Playwright's timeout: the list was re-rendered, try again
             pg.keyboard.press("Escape")
             continue
         pg.keyboard.press("Escape")
         try:
-            chosen.wait_for(timeout=20_000)
+            chosen.wait_for(timeout=WAIT_MS / 3)
         except Exception:  # noqa: BLE001 - the selection did not take, try again
             continue
-    chosen.wait_for(timeout=5_000)
+    chosen.wait_for(timeout=WAIT_MS)
     settle(pg)
 
 
 def _build_pack(pg) -> None:
     goto(pg, "Evidence pack", "Evidence pack")
     pg.get_by_role("button", name="Build signed pack").click()
-    pg.get_by_text("is ready").wait_for(timeout=120_000)
-
-
-def _download(pg, button: str, target):
-    with pg.expect_download() as info:
-        pg.get_by_role("button", name=button).click()
-    info.value.save_as(target)
-    return target
+    pg.get_by_text("is ready").wait_for(timeout=WAIT_MS)
+    settle(pg)
 
 
 def test_overview_shows_the_core_numbers(page, sample):
@@ -113,7 +108,7 @@ def test_a_tenant_filter_changes_the_numbers(page, sample):
 def test_download_a_csv_of_the_gaps_of_one_tenant(page, tmp_path):
     _filter_tenant(page, "vie-neubau")
     goto(page, "Coverage gaps", "Coverage gaps")
-    lines = _download(page, "Download these exceptions (CSV)", tmp_path / "exceptions.csv").read_text().splitlines()
+    lines = download(page, "Download these exceptions (CSV)", tmp_path / "exceptions.csv").read_text().splitlines()
     assert lines[0].startswith("kind,operation_id,audit_id,day,operator,tenant")
     assert len(lines) > 1 and all(",vie-neubau," in line for line in lines[1:])
 
@@ -125,7 +120,7 @@ def test_build_and_download_a_signed_pack_of_the_filtered_scope(page, tmp_path):
     _filter_tenant(page, "vie-neubau")
     _build_pack(page)
     shot(page, "07-evidence-pack-built")
-    target = _download(page, "Download the signed pack (PDF)", tmp_path / "pack.pdf")
+    target = download(page, "Download the signed pack (PDF)", tmp_path / "pack.pdf")
     untrusted = verify_pack(target.read_bytes())
     assert untrusted.intact and untrusted.failed == ("trust",)
     shown = re.search(r"fingerprint: ((?:[0-9A-F]{2}:){31}[0-9A-F]{2})", page.get_by_text("is ready").inner_text())
@@ -137,25 +132,25 @@ def test_build_and_download_a_signed_pack_of_the_filtered_scope(page, tmp_path):
 
 def test_verify_an_uploaded_pack_in_the_page_and_catch_an_appended_one(page, tmp_path):
     _build_pack(page)
-    good = _download(page, "Download the signed pack (PDF)", tmp_path / "good.pdf")
+    good = download(page, "Download the signed pack (PDF)", tmp_path / "good.pdf")
     upload = page.locator("[data-testid='stFileUploader'] input[type='file']")
     upload.set_input_files(str(good))
-    page.get_by_text("Verification passed").wait_for(timeout=60_000)
+    page.get_by_text("Verification passed").wait_for(timeout=WAIT_MS)
     shot(page, "08-evidence-pack-verified")
     tampered = tmp_path / "tampered.pdf"
     tampered.write_bytes(good.read_bytes() + b"\n% appended after signing\n")
     upload.set_input_files(str(tampered))
-    page.get_by_text("Verification FAILED").wait_for(timeout=60_000)
+    page.get_by_text("Verification FAILED").wait_for(timeout=WAIT_MS)
     assert page.get_by_text("Verification passed").count() == 0
 
 
 def test_verify_page_fails_a_truncated_pack_in_one_line(page, tmp_path):
     _build_pack(page)
-    good = _download(page, "Download the signed pack (PDF)", tmp_path / "good.pdf")
+    good = download(page, "Download the signed pack (PDF)", tmp_path / "good.pdf")
     cut = tmp_path / "cut.pdf"
     cut.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
     page.locator("[data-testid='stFileUploader'] input[type='file']").set_input_files(str(cut))
-    page.get_by_text("Verification FAILED: not a readable PDF").wait_for(timeout=60_000)
+    page.get_by_text("Verification FAILED: not a readable PDF").wait_for(timeout=WAIT_MS)
     assert page.get_by_text("Verification passed").count() == 0
     no_exception(page)
 
@@ -175,7 +170,7 @@ def test_verify_page_never_passes_a_foreign_signer_until_the_user_trusts_it(page
     goto(page, "Evidence pack", "Evidence pack")
     page.locator("[data-testid='stFileUploader'] input[type='file']").first.set_input_files(str(pack))
     verdict = page.get_by_text("Verification FAILED: signer not trusted")
-    verdict.wait_for(timeout=60_000)
+    verdict.wait_for(timeout=WAIT_MS)
     assert forge.colon_hex(foreign.fingerprint) in verdict.inner_text()
     assert page.get_by_text("Verification passed").count() == 0
     shot(page, "09-evidence-pack-untrusted-signer")
@@ -183,5 +178,5 @@ def test_verify_page_never_passes_a_foreign_signer_until_the_user_trusts_it(page
     box = page.get_by_label("…or the signer certificate's SHA-256 fingerprint (colons optional)")
     box.fill(foreign.fingerprint)
     box.press("Enter")
-    page.get_by_text("Verification passed").wait_for(timeout=60_000)
+    page.get_by_text("Verification passed").wait_for(timeout=WAIT_MS)
     assert page.get_by_text("Verification FAILED").count() == 0

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from evidence_app.columns.text import TEXT_DTYPE, as_text
-from evidence_app.ingest.canonical import _canonical_json, already_canonical, canonical_target
+from evidence_app.ingest.canonical import canonical_json, already_canonical, canonical_target
 
 scalars = (st.integers(-(10**20), 10**20) | st.text(max_size=6) | st.booleans() | st.none()
            | st.floats(allow_nan=False, allow_infinity=False))
@@ -42,14 +42,14 @@ def test_fast_path_vouches_only_for_canonical_text(values):
     found = already_canonical(as_text(pd.Series(values, dtype=object)))
     for value, vouched in zip(values, found):
         if vouched:
-            assert _canonical_json(value) == value
+            assert canonical_json(value) == value
 
 
 @settings(max_examples=300, deadline=None)
 @given(values=st.lists(spellings() | st.none(), max_size=12))
 def test_canonical_targets_equal_json_round_trip(values):
     out = canonical_target(pd.Series(values, dtype=object)).tolist()
-    expected = [None if v is None else _canonical_json(v) for v in values]
+    expected = [None if v is None else canonical_json(v) for v in values]
     assert [None if pd.isna(v) else v for v in out] == expected
 
 

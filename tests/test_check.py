@@ -46,7 +46,7 @@ def hook():
     """A webhook receiver on 127.0.0.1, a random free port; yields (base URL, handler class)."""
     handler = type("Hook", (_Hook,), {"received": [], "status": 200})
     server = HTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}", handler
     server.shutdown()

@@ -22,7 +22,6 @@ from evidence_app.ingest import d1dump
 from evidence_app.ingest.d1dump import DumpRefused, Statement, execute_dump, private_connection, split_statements
 from evidence_app.ingest.sources import open_store
 
-from conftest import IN_CI
 from scenario import T0, Scenario
 
 HEADER = "PRAGMA defer_foreign_keys=TRUE;\n"
@@ -34,15 +33,8 @@ ROW = ("INSERT INTO \"staff_audit_logs\" VALUES({id},'2026-10-01 12:00:00','cach
 
 
 def _fixture_dir() -> Path:
-    here = Path(__file__).resolve()
-    for parent in here.parents:
-        candidate = parent / "shared" / "fixtures" / "wrangler-d1-export"
-        if candidate.is_dir():
-            return candidate
-    reason = "the wrangler d1 export fixture (shared/fixtures/wrangler-d1-export) is not above this checkout"
-    if IN_CI:
-        pytest.fail(f"CI=true but {reason}")
-    pytest.skip(reason)
+    """The real wrangler export, kept in the repository (tests/fixtures), so a fresh clone has it."""
+    return Path(__file__).resolve().parent / "fixtures" / "wrangler-d1-export"
 
 
 def _digest(path: Path) -> str:
@@ -252,14 +244,14 @@ def test_the_dump_is_split_in_one_pass_whatever_its_shape(monkeypatch):
     """By construction: one match per statement (a trigger: one per piece of its body), however many empty
     statements, comments or lines a hostile dump piles up; and no statement text is scanned twice."""
     calls: list[int] = []
-    real = d1dump._PIECE
+    real = d1dump.STATEMENT_PIECE
 
     class Counting:
         def match(self, script, pos):  # noqa: ANN001, ANN201 - delegating to the real pattern
             calls.append(pos)
             return real.match(script, pos)
 
-    monkeypatch.setattr(d1dump, "_PIECE", Counting())
+    monkeypatch.setattr(d1dump, "STATEMENT_PIECE", Counting())
     script = ";" * 200_000 + "\n/* c */ -- x\n" * 50_000 + TABLE + ROW.format(id=1) * 100 + \
         "CREATE TRIGGER g AFTER INSERT ON t BEGIN SELECT 1; SELECT 2; END;\n"
     found = list(split_statements(script))

@@ -10,11 +10,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_pack import attachments, build, run
 
 from evidence_app.evidence import deflate
 
-from pdftools import tool
+from pdftools import attachments, build, run, tool
 
 
 def csv_like(n: int, seed: int = 1) -> bytes:

@@ -18,7 +18,7 @@ from evidence_app.config.settings import load_config
 from evidence_app.reconcile import Period
 
 from pdftools import tool
-from scenario import T0
+from scenario import T0, server_copy
 
 DAY = timedelta(days=1)
 
@@ -146,9 +146,8 @@ def test_the_methodology_shows_each_query_with_its_row_count(spread, tmp_path):
 @pytest.mark.postgres
 def test_the_recorded_sql_reruns_on_postgresql_with_the_recorded_row_count(pg_admin, spread):
     import psycopg
-    from test_readonly import _server_copy
 
-    cfg = _server_copy(pg_admin, spread, "ipe", "postgresql://postgres@127.0.0.1:5432/postgres")
+    cfg = server_copy(pg_admin, spread, "ipe", "postgresql://postgres@127.0.0.1:5432/postgres")
     data, _ = evaluate(load_config(cfg), Period(T0.date() + DAY, T0.date() + 2 * DAY))
     assert {q.server_version.split()[0] for q in data.queries} == {"PostgreSQL"}
     assert all(q.driver.startswith("postgresql+psycopg ") and q.paramstyle == "pyformat" for q in data.queries)

@@ -137,7 +137,7 @@ def test_the_line_reader_never_copies_a_long_line_per_chunk():
             return bytes.split(self, sep)
 
     chunks = [Piece(b"a" * 1000) for _ in range(10_000)] + [Piece(b"\nshort\n")]
-    lines = list(logpush._lines(iter(chunks), max_line=50_000, max_total=1 << 40))
+    lines = list(logpush.split_lines(iter(chunks), max_line=50_000, max_total=1 << 40))
     assert lines == [(1, None), (2, b"short")] and len(joins) == len(chunks)
 
 

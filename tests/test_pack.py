@@ -9,18 +9,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from evidence_app.cli import main
-
-from pdftools import tool
-
-PERIOD = ["--start", "2026-08-01", "--end", "2026-10-29"]
-AT = ["--generated-at", "2026-10-30T00:00:00Z"]
-
-
-def run(*args: str, env: dict | None = None):
-    return CliRunner().invoke(main, list(args), env=env)
+from pdftools import AT, PERIOD, attachments, build, run, tool
 
 
 @pytest.fixture(scope="module")
@@ -30,24 +20,9 @@ def identity(tmp_path_factory) -> tuple[Path, Path]:
     return folder / "key.pem", folder / "cert.pem"
 
 
-def build(out: Path, identity, *extra: str, env=None) -> Path:
-    key, cert = identity
-    res = run("pack", *PERIOD, *AT, "--out", str(out), "--key", str(key), "--cert", str(cert), *extra, env=env)
-    assert res.exit_code == 0, res.stderr + res.stdout
-    return out
-
-
 @pytest.fixture(scope="module")
 def pack(tmp_path_factory, identity) -> Path:
     return build(tmp_path_factory.mktemp("pack") / "pack.pdf", identity)
-
-
-def attachments(path: Path) -> dict[str, bytes]:
-    from pyhanko.pdf_utils.reader import PdfFileReader
-
-    from evidence_app.evidence.attachments import read_attachments
-
-    return read_attachments(PdfFileReader(io.BytesIO(path.read_bytes()), strict=False).root).files
 
 
 def verify(path: Path, *extra: str):

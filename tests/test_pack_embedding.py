@@ -15,13 +15,12 @@ from datetime import datetime, timezone
 import numpy as np
 import pandas as pd
 import pytest
-from test_pack import attachments, build, run
 
 from evidence_app.evidence import deflate
 from evidence_app.formatting import iso_utc_column
 from evidence_app.render import to_csv
 
-from pdftools import tool
+from pdftools import attachments, build, run, tool
 
 # ---------------------------------------------------------------------------------------------------------------
 # Lone surrogates: to_csv gives text for every frame, as the csv module writes it

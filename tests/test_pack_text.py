@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-import re
-import subprocess
 from datetime import timedelta
 
 from click.testing import CliRunner
 
 from evidence_app.cli import main
 
-from pdftools import tool
+from pdftools import pdf_text
 from scenario import T0
-
-
-def _text(pdf) -> str:
-    out = subprocess.run([tool("pdftotext"), "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
-    return re.sub(r"\s+", " ", out)
 
 
 def _pack(scenario, tmp_path) -> str:
@@ -28,7 +21,7 @@ def _pack(scenario, tmp_path) -> str:
                                "--out", str(tmp_path / "p.pdf"), "--key", str(tmp_path / "id" / "key.pem"),
                                "--cert", str(tmp_path / "id" / "cert.pem"), "--generated-at", "2026-10-02T00:00:00Z"])
     assert res.exit_code == 0, res.stderr
-    return _text(tmp_path / "p.pdf")
+    return pdf_text(tmp_path / "p.pdf")
 
 
 def test_methodology_states_overridden_thresholds_and_their_defaults(scenario, tmp_path):

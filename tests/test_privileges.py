@@ -9,14 +9,13 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
-from test_readonly import _load_server, _server_config
 
 from evidence_app.cli import main
 from evidence_app.config.settings import load_config
 from evidence_app.ingest.privileges import granted_roles, mysql_grants_write
 from evidence_app.ingest.sources import open_store
 
-from scenario import T0
+from scenario import T0, load_server, server_config
 
 PID = os.getpid()
 READER, WRITER, NESTED = f"ev_priv_reader_{PID}", f"ev_priv_writer_{PID}", f"ev_priv_nested_{PID}"
@@ -39,7 +38,7 @@ def _exec(admin: sa.Engine, *statements: str) -> None:
 
 @pytest.fixture
 def pg_tables(pg_admin, small):
-    ops_t, audit_t = _load_server(pg_admin, small, "priv", native_times=True)
+    ops_t, audit_t = load_server(pg_admin, small, "priv", native_times=True)
     _exec(pg_admin, f"DROP ROLE IF EXISTS {READER}", f"DROP ROLE IF EXISTS {WRITER}",
           f"CREATE ROLE {READER} LOGIN", f"CREATE ROLE {WRITER} NOLOGIN",
           f"GRANT SELECT ON {ops_t}, {audit_t} TO {READER}")
@@ -49,7 +48,7 @@ def pg_tables(pg_admin, small):
 
 
 def _pg_write_capable(small, ops_t: str, audit_t: str) -> bool | None:
-    cfg = _server_config(small, f"postgresql://{READER}@127.0.0.1:5432/postgres", ops_t, audit_t)
+    cfg = server_config(small, f"postgresql://{READER}@127.0.0.1:5432/postgres", ops_t, audit_t)
     store = open_store(load_config(cfg).audit)
     store.engine.dispose()
     return store.write_capable
@@ -84,8 +83,8 @@ def test_postgresql_privileges_that_cannot_write_the_table_are_no_finding(pg_adm
 @pytest.mark.postgres
 @pytest.mark.parametrize("command", [["coverage"], ["exceptions"], ["replay-status"], ["pack"]])
 def test_every_command_prints_the_write_capable_finding(pg_admin, small, tmp_path, command):
-    ops_t, audit_t = _load_server(pg_admin, small, "warn", native_times=True)
-    cfg = _server_config(small, "postgresql://postgres@127.0.0.1:5432/postgres", ops_t, audit_t)
+    ops_t, audit_t = load_server(pg_admin, small, "warn", native_times=True)
+    cfg = server_config(small, "postgresql://postgres@127.0.0.1:5432/postgres", ops_t, audit_t)
     args = [*command, "--config", str(cfg), "--start", "2026-10-01", "--end", "2026-10-01"]
     if command == ["pack"]:
         assert CliRunner().invoke(main, ["keygen", str(tmp_path / "id"), "--valid-from", "2026-01-01"]).exit_code == 0
@@ -102,7 +101,7 @@ def test_every_command_prints_the_write_capable_finding(pg_admin, small, tmp_pat
 
 @pytest.fixture
 def maria_tables(mariadb_admin, small):
-    ops_t, audit_t = _load_server(mariadb_admin, small, "priv", native_times=False)
+    ops_t, audit_t = load_server(mariadb_admin, small, "priv", native_times=False)
     _exec(mariadb_admin, f"DROP USER IF EXISTS '{READER}'@'%'", f"DROP ROLE IF EXISTS {WRITER}",
           f"DROP ROLE IF EXISTS {NESTED}", f"CREATE USER '{READER}'@'%'", f"CREATE ROLE {WRITER}",
           f"CREATE ROLE {NESTED}", f"GRANT SELECT ON test.{ops_t} TO '{READER}'@'%'",
@@ -113,7 +112,7 @@ def maria_tables(mariadb_admin, small):
 
 
 def _maria_write_capable(small, ops_t: str, audit_t: str) -> bool | None:
-    cfg = _server_config(small, f"mysql://{READER}@127.0.0.1:3306/test", ops_t, audit_t)
+    cfg = server_config(small, f"mysql://{READER}@127.0.0.1:3306/test", ops_t, audit_t)
     store = open_store(load_config(cfg).audit)
     store.engine.dispose()
     return store.write_capable

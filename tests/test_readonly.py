@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from evidence_app.config.settings import load_config
 from evidence_app.ingest.sources import open_store
 
-from scenario import T0
+from scenario import T0, load_server, server_config, server_copy
 
 WRITES = (
     "INSERT INTO {t} (id) VALUES ('intruder')",
@@ -93,42 +93,6 @@ def test_unloadable_d1_dump_is_a_clear_error(small, tmp_path):
 # ------------------------------------------------------------------ servers
 
 
-def _load_server(admin: sa.Engine, scenario, suffix: str, native_times: bool) -> tuple[str, str]:
-    """Copy a scenario into two server tables; operations keep native timestamps, audit text."""
-    # The process id keeps concurrent test runs (several checkouts on one server) apart.
-    ops_t, audit_t = f"ev_ops_{suffix}_{os.getpid()}", f"ev_audit_{suffix}_{os.getpid()}"
-    md = sa.MetaData()
-    ts_type = sa.DateTime(timezone=True) if native_times else sa.String(40)
-    ops = sa.Table(ops_t, md, sa.Column("id", sa.String(40), primary_key=True), sa.Column("occurred_at", ts_type),
-                   *(sa.Column(c, sa.String(200)) for c in ("operation", "route", "restaurant_id", "user_id",
-                                                            "target", "request_id")))
-    audit = sa.Table(audit_t, md, sa.Column("id", sa.String(40), primary_key=True),
-                     *(sa.Column(c, sa.String(200)) for c in ("created_at", "action", "route", "restaurant_id",
-                                                              "user_id", "target", "request_id", "origin",
-                                                              "inserted_at")))
-    md.drop_all(admin)
-    md.create_all(admin)
-    op_rows = [dict(o) for o in scenario.ops]
-    if native_times:
-        for o in op_rows:
-            o["occurred_at"] = datetime.fromisoformat(o["occurred_at"].replace("Z", "+00:00"))
-    with admin.begin() as conn:
-        conn.execute(ops.insert(), op_rows)
-        conn.execute(audit.insert(), scenario.rows)
-    return ops_t, audit_t
-
-
-def _server_config(scenario, url: str, ops_t: str, audit_t: str):
-    cfg = scenario.write()
-    text = cfg.read_text()
-    text = text.replace('url = "sqlite:///audit.db"', f'url = "{url}"').replace(
-        'url = "sqlite:///operations.db"', f'url = "{url}"')
-    text = text.replace('table = "staff_audit_logs"', f'table = "{audit_t}"').replace(
-        'table = "operations"', f'table = "{ops_t}"')
-    cfg.write_text(text)
-    return cfg
-
-
 def _coverage(scenario, cfg) -> list:
     import json
 
@@ -143,8 +107,8 @@ def _coverage(scenario, cfg) -> list:
 
 @pytest.mark.postgres
 def test_postgresql_session_refuses_writes_and_reports_a_write_capable_role(pg_admin, small):
-    ops_t, audit_t = _load_server(pg_admin, small, "ro", native_times=True)
-    cfg = _server_config(small, "postgresql://postgres:pw@127.0.0.1:5432/postgres", ops_t, audit_t)
+    ops_t, audit_t = load_server(pg_admin, small, "ro", native_times=True)
+    cfg = server_config(small, "postgresql://postgres:pw@127.0.0.1:5432/postgres", ops_t, audit_t)
     store = open_store(load_config(cfg).audit)
     assert store.write_capable is True  # the superuser could write: that is a finding
     _assert_refused(store.engine, audit_t)
@@ -152,13 +116,13 @@ def test_postgresql_session_refuses_writes_and_reports_a_write_capable_role(pg_a
 
 @pytest.mark.postgres
 def test_postgresql_select_only_role_is_not_a_finding(pg_admin, small):
-    ops_t, audit_t = _load_server(pg_admin, small, "role", native_times=True)
+    ops_t, audit_t = load_server(pg_admin, small, "role", native_times=True)
     with pg_admin.begin() as conn:
         conn.execute(sa.text(f"DROP ROLE IF EXISTS {READER}"))
         conn.execute(sa.text(f"CREATE ROLE {READER} LOGIN"))
         conn.execute(sa.text(f"GRANT SELECT ON {ops_t}, {audit_t} TO {READER}"))
     try:
-        cfg = _server_config(small, f"postgresql://{READER}@127.0.0.1:5432/postgres", ops_t, audit_t)
+        cfg = server_config(small, f"postgresql://{READER}@127.0.0.1:5432/postgres", ops_t, audit_t)
         store = open_store(load_config(cfg).audit)
         assert store.write_capable is False
         _assert_refused(store.engine, audit_t)
@@ -169,23 +133,17 @@ def test_postgresql_select_only_role_is_not_a_finding(pg_admin, small):
             conn.execute(sa.text(f"DROP ROLE IF EXISTS {READER}"))
 
 
-def _server_copy(admin, scenario, tag: str, url: str):
-    """The scenario loaded into a server (native operation times) and a config pointing at it."""
-    ops_t, audit_t = _load_server(admin, scenario, tag, native_times=True)
-    return _server_config(scenario, url, ops_t, audit_t)
-
-
 @pytest.mark.postgres
 def test_postgresql_gives_the_same_numbers_as_sqlite(pg_admin, small):
     expected = _coverage(small, small.write())
-    cfg = _server_copy(pg_admin, small, "same", "postgresql://postgres@127.0.0.1:5432/postgres")
+    cfg = server_copy(pg_admin, small, "same", "postgresql://postgres@127.0.0.1:5432/postgres")
     assert _coverage(small, cfg) == expected
 
 
 @pytest.mark.mariadb
 def test_mariadb_session_refuses_writes(mariadb_admin, small):
-    ops_t, audit_t = _load_server(mariadb_admin, small, "ro", native_times=False)
-    cfg = _server_config(small, "mysql://root@127.0.0.1:3306/test", ops_t, audit_t)
+    ops_t, audit_t = load_server(mariadb_admin, small, "ro", native_times=False)
+    cfg = server_config(small, "mysql://root@127.0.0.1:3306/test", ops_t, audit_t)
     store = open_store(load_config(cfg).audit)
     assert "READ ONLY" in store.read_only_mode
     assert store.write_capable is True  # root holds ALL PRIVILEGES
@@ -195,20 +153,20 @@ def test_mariadb_session_refuses_writes(mariadb_admin, small):
 @pytest.mark.mariadb
 def test_mariadb_gives_the_same_numbers_as_sqlite(mariadb_admin, small):
     expected = _coverage(small, small.write())
-    cfg = _server_copy(mariadb_admin, small, "same", "mariadb://root@127.0.0.1:3306/test")
+    cfg = server_copy(mariadb_admin, small, "same", "mariadb://root@127.0.0.1:3306/test")
     assert _coverage(small, cfg) == expected
 
 
 @pytest.mark.postgres
 def test_postgresql_column_names_match_case_insensitively(pg_admin, small):
     expected = _coverage(small, small.write())
-    cfg = _server_copy(pg_admin, small, "case", "postgresql://postgres@127.0.0.1:5432/postgres")
+    cfg = server_copy(pg_admin, small, "case", "postgresql://postgres@127.0.0.1:5432/postgres")
     cfg.write_text(cfg.read_text() + '\n[audit.columns]\ncreated_at = "CREATED_AT"\n')
     assert _coverage(small, cfg) == expected
 
 
 def test_unreachable_server_is_a_clear_error_with_the_password_masked(small):
-    cfg = _server_config(small, "postgresql://auditor:hunter2@127.0.0.1:1/none", "ops", "audit")
+    cfg = server_config(small, "postgresql://auditor:hunter2@127.0.0.1:1/none", "ops", "audit")
     from click.testing import CliRunner
 
     from evidence_app.cli import main

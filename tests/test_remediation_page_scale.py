@@ -22,6 +22,7 @@ from evidence_app.reconcile.remediation import REMEDIATION_FIELDS
 from evidence_app.render import records
 from evidence_app.ui.components import plain
 
+from conftest import WAIT_S
 from scenario import T0, Scenario
 
 APP = str(Path(__file__).resolve().parent.parent / "evidence_app" / "ui" / "app.py")
@@ -87,7 +88,7 @@ def made(store):
 
 def _open() -> AppTest:
     """The Remediation page (of the store, under ``made``)."""
-    at = AppTest.from_file(APP, default_timeout=120)
+    at = AppTest.from_file(APP, default_timeout=WAIT_S)
     at.run()
     at.switch_page("app_pages/remediation.py").run()
     assert not at.exception, at.exception

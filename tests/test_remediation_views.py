@@ -23,6 +23,7 @@ from evidence_app.reconcile.coverage import exceptions_table
 from evidence_app.render import records
 from evidence_app.ui.components import plain
 
+from conftest import WAIT_S
 from pdftools import tool
 
 APP = str(Path(__file__).resolve().parent.parent / "evidence_app" / "ui" / "app.py")
@@ -73,7 +74,7 @@ def page(tmp_path_factory):
     import os
 
     os.environ.pop("EVIDENCE_APP_CONFIG", None)
-    at = AppTest.from_file(APP, default_timeout=120)
+    at = AppTest.from_file(APP, default_timeout=WAIT_S)
     at.run()
     at.switch_page("app_pages/remediation.py").run()
     assert not at.exception, at.exception

@@ -19,6 +19,7 @@ from evidence_app.reconcile.bounded import bounded_replay_routes
 from evidence_app.reconcile.replay import replay_by_route
 from evidence_app.reconcile.rules import REPLAY_STATES
 
+from conftest import WAIT_S
 from scenario import T0, Scenario
 
 APP = str(Path(__file__).resolve().parent.parent / "evidence_app" / "ui" / "app.py")
@@ -60,7 +61,7 @@ def store(tmp_path_factory) -> Scenario:
 
 def test_replay_chart_names_the_worst_routes_and_one_all_others_bar(monkeypatch, store):
     monkeypatch.setenv("EVIDENCE_APP_CONFIG", str(store.root / "evidence.toml"))
-    at = AppTest.from_file(APP, default_timeout=120)
+    at = AppTest.from_file(APP, default_timeout=WAIT_S)
     at.run()
     at.switch_page("app_pages/replay.py").run()
     assert not at.exception, at.exception

@@ -9,12 +9,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from streamlit.testing.v1 import AppTest
-from test_pack_text import _text
 
 from evidence_app.cli import main
 from evidence_app.config.settings import load_config, parse_config
 from evidence_app.masking import is_secret_key, mask_text, mask_url
 
+from conftest import WAIT_S
+from pdftools import pdf_text
 from scenario import T0
 
 APP = str(Path(__file__).resolve().parent.parent / "evidence_app" / "ui" / "app.py")
@@ -99,14 +100,14 @@ def test_pack_methodology_masks_secret_query_parameters(scenario, tmp_path):
                                "--out", str(tmp_path / "p.pdf"), "--key", str(tmp_path / "id" / "key.pem"),
                                "--cert", str(tmp_path / "id" / "cert.pem"), "--generated-at", "2026-10-02T00:00:00Z"])
     assert res.exit_code == 0, res.stderr
-    text = _text(tmp_path / "p.pdf")
+    text = pdf_text(tmp_path / "p.pdf")
     assert "Location (password masked)" in text and "password=***" in text
     assert not _leaks(text) and not _leaks(res.stderr + res.stdout)
 
 
 def _app(monkeypatch, cfg: Path) -> AppTest:
     monkeypatch.setenv("EVIDENCE_APP_CONFIG", str(cfg))
-    at = AppTest.from_file(APP, default_timeout=120)
+    at = AppTest.from_file(APP, default_timeout=WAIT_S)
     at.run()
     return at
 

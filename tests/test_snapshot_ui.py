@@ -11,6 +11,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from conftest import WAIT_S
 from scenario import T0, sql_ts
 
 APP = str(Path(__file__).resolve().parent.parent / "evidence_app" / "ui" / "app.py")
@@ -35,7 +36,7 @@ def _restart() -> None:
 
 
 def _run() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
+    at = AppTest.from_file(APP, default_timeout=WAIT_S)
     at.run()
     assert not at.exception, at.exception
     return at
@@ -115,7 +116,7 @@ def _bar_script() -> None:
 
 
 def test_the_loading_bar_counts_rows_and_files_against_the_announced_totals():
-    at = AppTest.from_function(_bar_script)
+    at = AppTest.from_function(_bar_script, default_timeout=WAIT_S)
     at.run()
     bar = at.get("progress")[0]
     assert bar.proto.text == ("Reading the sources: operations 1,000,000 of 1,000,000 · audit rows 50,000 of "

@@ -15,6 +15,8 @@ from evidence_app.reconcile import Period, Scope, apply_scope
 from evidence_app.reconcile.coverage import coverage_table
 from evidence_app.ui.components import mask_secrets, plain
 
+from conftest import WAIT_S
+
 APP = str(Path(__file__).resolve().parent.parent / "evidence_app" / "ui" / "app.py")
 PAGES = ("app_pages/coverage_gaps.py", "app_pages/replay.py", "app_pages/remediation.py", "app_pages/evidence_pack.py",
          "app_pages/sources.py")
@@ -30,7 +32,7 @@ def core():
 @pytest.fixture
 def app(monkeypatch) -> AppTest:
     monkeypatch.delenv("EVIDENCE_APP_CONFIG", raising=False)
-    at = AppTest.from_file(APP, default_timeout=120)
+    at = AppTest.from_file(APP, default_timeout=WAIT_S)
     at.run()
     assert not at.exception, at.exception
     return at
@@ -126,7 +128,7 @@ def test_replay_page_shows_the_core_states(app, core):
 
 def test_evidence_pack_page_builds_a_pack(app):
     app.switch_page("app_pages/evidence_pack.py").run()
-    app.button(key="build_pack").click().run(timeout=180)
+    app.button(key="build_pack").click().run(timeout=WAIT_S)
     assert not app.exception, app.exception
     assert any("is ready" in s.value for s in app.success)
 
@@ -170,7 +172,7 @@ def test_bad_config_is_explained_not_a_traceback(monkeypatch, tmp_path):
     bad = tmp_path / "evidence.toml"
     bad.write_text('[audit]\nurl = "sqlite:///missing.db"\n[operations]\nurl = "sqlite:///missing.db"\n')
     monkeypatch.setenv("EVIDENCE_APP_CONFIG", str(bad))
-    at = AppTest.from_file(APP, default_timeout=60)
+    at = AppTest.from_file(APP, default_timeout=WAIT_S)
     at.run()
     assert not at.exception
     assert any(plain("audit.url") in e.value for e in at.error)

@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 from evidence_app.reconcile.bounded import bounded_view
 from evidence_app.reconcile.coverage import coverage_table
 
+from conftest import WAIT_S
 from scenario import T0, Scenario
 
 APP = str(Path(__file__).resolve().parent.parent / "evidence_app" / "ui" / "app.py")
@@ -40,7 +41,7 @@ def by_operator(store):
 @pytest.fixture
 def page(monkeypatch, store) -> AppTest:
     monkeypatch.setenv("EVIDENCE_APP_CONFIG", str(store.root / "evidence.toml"))
-    at = AppTest.from_file(APP, default_timeout=120)
+    at = AppTest.from_file(APP, default_timeout=WAIT_S)
     at.run()
     at.switch_page("app_pages/coverage_gaps.py").run()
     assert not at.exception, at.exception

@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from evidence_app.ui.components import chart_text, plain
 
+from conftest import WAIT_S
 from scenario import T0
 
 APP = str(Path(__file__).resolve().parent.parent / "evidence_app" / "ui" / "app.py")
@@ -42,7 +43,7 @@ def test_plain_escapes_every_markup_character():
 
 def _app(monkeypatch, cfg: Path) -> AppTest:
     monkeypatch.setenv("EVIDENCE_APP_CONFIG", str(cfg))
-    at = AppTest.from_file(APP, default_timeout=120)
+    at = AppTest.from_file(APP, default_timeout=WAIT_S)
     at.run()
     assert not at.exception, at.exception
     return at

@@ -161,7 +161,7 @@ def canonical_target(values: pd.Series) -> pd.Series:
         return text
     codes, uniques = pd.factorize(text[rest])
     originals = uniques.tolist()
-    canonical = [_canonical_json(u) for u in originals]
+    canonical = [canonical_json(u) for u in originals]
     if canonical == originals:  # nothing to rewrite
         return text
     fixed = pd.Series(pd.array(canonical, dtype=TEXT_DTYPE).take(codes), index=text.index[rest])
@@ -185,7 +185,7 @@ def already_canonical(text: pd.Series) -> np.ndarray:
     """Which values are certainly their own canonical form, found without leaving Arrow: a flat list, or an
     object of up to six keys in strictly increasing order, of canonically written scalars; nothing else
     (floats, nesting, spaces, non-ASCII) — those take the exact ``json`` path. Held to
-    :func:`_canonical_json` by a property test."""
+    :func:`canonical_json` by a property test."""
     arr = arrow_text(text)
     found = pc.match_substring_regex(arr, f"^{_LIST}$").fill_null(False).to_numpy(zero_copy_only=False)
     maybe = pc.starts_with(arr, "{").fill_null(False).to_numpy(zero_copy_only=False) & ~found
@@ -210,7 +210,7 @@ def already_canonical(text: pd.Series) -> np.ndarray:
     return found
 
 
-def _canonical_json(value: str) -> str:
+def canonical_json(value: str) -> str:
     stripped = value.strip()
     if not stripped or stripped[0] not in "[{":
         return stripped

@@ -49,7 +49,7 @@ READ_SECONDS = 900.0
 _PROGRESS_STEPS = 10_000
 """SQLite virtual-machine steps between two looks at the clock."""
 
-_PIECE = re.compile(
+STATEMENT_PIECE = re.compile(
     r"""(?: [^;'"`\[\-/]++              # ordinary text
           | '[^']*+(?:''[^']*+)*+'       # 'string' ('' is a quote inside)
           | "[^"]*+(?:""[^"]*+)*+"       # "identifier"
@@ -181,13 +181,13 @@ def split_statements(script: str) -> Iterator[Statement]:
 def _statement_end(script: str, start: int) -> int:
     """Where the statement starting at ``start`` ends: after its semicolon (a trigger's body holds
     semicolons of its own and ends at ``; END ;``), or at the end of the dump."""
-    piece = _PIECE.match(script, start)
+    piece = STATEMENT_PIECE.match(script, start)
     end = piece.end() if piece else len(script)
     if not _TRIGGER.match(script, start):
         return end
     while (piece is not None and not _TRIGGER_END.fullmatch(script, piece.start(), end)
            and end - start <= MAX_STATEMENT_BYTES):
-        piece = _PIECE.match(script, end)
+        piece = STATEMENT_PIECE.match(script, end)
         end = piece.end() if piece else len(script)
     return end
 

@@ -261,7 +261,7 @@ def stream_lines(
     head = fh.read(_READ_SIZE)
     gzip = head[:2] == b"\x1f\x8b"
     chunks = _gunzip_chunks(fh, name, on_broken, head) if gzip else _plain_chunks(fh, head)
-    yield from _lines(chunks, max_line_bytes, max_file_bytes)
+    yield from split_lines(chunks, max_line_bytes, max_file_bytes)
 
 
 def _plain_chunks(fh: BinaryIO | ObjectReader, head: bytes) -> Iterator[bytes]:
@@ -270,7 +270,7 @@ def _plain_chunks(fh: BinaryIO | ObjectReader, head: bytes) -> Iterator[bytes]:
     yield from iter(lambda: fh.read(_READ_SIZE), b"")
 
 
-def _lines(chunks: Iterable[bytes], max_line: int, max_total: int) -> Iterator[tuple[int, bytes | None]]:
+def split_lines(chunks: Iterable[bytes], max_line: int, max_total: int) -> Iterator[tuple[int, bytes | None]]:
     """Split chunks into numbered lines. The pieces of a line are kept in a list and joined once, when
     its newline arrives (never re-copied per chunk); past ``max_line`` they are dropped."""
     pieces: list[bytes] = []
