@@ -20,8 +20,23 @@ from click.testing import CliRunner
 from evidence_app.cli import main
 from evidence_app.evidence.verify import verify_pack
 
-from browser import (WAIT_MS, WAIT_S, answers, chromium, download, free_port, goto, need_browser, no_exception,
-                     running, settle, shot, stop, until, wait_healthy)
+from browser import (
+    WAIT_MS,
+    WAIT_S,
+    answers,
+    chromium,
+    download,
+    free_port,
+    goto,
+    need_browser,
+    no_exception,
+    running,
+    settle,
+    shot,
+    stop,
+    until,
+    wait_healthy,
+)
 from conftest import IN_CI
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -16,8 +16,19 @@ from evidence_app.config.settings import load_config
 from evidence_app.reconcile import Period, Scope, apply_scope
 from evidence_app.reconcile.coverage import coverage_table
 
-from browser import (WAIT_MS, chromium, download, free_port, fresh_page, goto, need_browser, no_exception, running,
-                     settle, shot)
+from browser import (
+    WAIT_MS,
+    chromium,
+    download,
+    free_port,
+    fresh_page,
+    goto,
+    need_browser,
+    no_exception,
+    running,
+    settle,
+    shot,
+)
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from evidence_app.columns.text import TEXT_DTYPE, as_text
-from evidence_app.ingest.canonical import canonical_json, already_canonical, canonical_target
+from evidence_app.ingest.canonical import already_canonical, canonical_json, canonical_target
 
 scalars = (st.integers(-(10**20), 10**20) | st.text(max_size=6) | st.booleans() | st.none()
            | st.floats(allow_nan=False, allow_infinity=False))
