@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import math
+import re
 from typing import Any, Iterable, Sequence
 
 import numpy as np
@@ -21,12 +22,19 @@ from evidence_app.formatting import percent
 RATIO_COLUMNS = {"coverage_logged", "coverage_after_replay"}
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 """First characters that make a spreadsheet read a cell as a formula (or hide one behind a tab or CR)."""
-_FORMULA_START_PATTERN = "^[=+\\-@\t\r]"
+_FORMULA_CHARS = "=+\\-@\uff1d\uff0b\uff0d\uff20"
+"""``= + - @`` and their full-width forms (CJK spreadsheets read ``＝`` as ``=``)."""
+_BLANKS = "\t\n\r\x0b\x0c \x85\xa0\u1680\u2000-\u200b\u2028\u2029\u202f\u205f\u3000\ufeff"
+"""Whitespace a spreadsheet may trim before reading a cell (Google Sheets does; LibreOffice's "trim spaces")."""
+_FORMULA_START_PATTERN = f"^[{_BLANKS}]*[{_FORMULA_CHARS}]|^[\t\r]"
+"""One pattern for Python's re and Arrow's RE2: a formula character first, or behind whitespace; or a tab or CR."""
+_FORMULA_START = re.compile(_FORMULA_START_PATTERN)
 
 
 def neutralised(text: str) -> str:
-    """A CSV text cell as a spreadsheet will show it, never run it: ``'`` before a formula's first character."""
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    """A CSV text cell as a spreadsheet will show it, never run it: ``'`` before a formula's first character,
+    also when whitespace stands before it or it is full-width."""
+    return "'" + text if _FORMULA_START.match(text) else text
 
 
 def plain(value: Any) -> Any:
@@ -67,6 +75,7 @@ def csv_text(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
     """CSV of text cells, ``\n`` between rows, as the csv module writes it — except that a cell holding a
     carriage return is quoted too (the csv module leaves a lone CR bare when rows end in ``\n``, and every
     spreadsheet reads a bare CR as the end of a row: a value could forge rows)."""
+    header = [neutralised(h) if isinstance(h, str) else h for h in header]  # a column named from data
     rows = list(rows)
     if not any("\r" in cell for row in rows for cell in row if cell.__class__ is str):
         buf = io.StringIO()
@@ -94,7 +103,7 @@ def _arrow_csv(frame: pd.DataFrame) -> str | None:
     import pyarrow.csv as pacsv
 
     names = list(frame.columns)
-    if len(names) < 2 or not all(n.__class__ is str and not _needs_quotes(n) for n in names):
+    if len(names) < 2 or not all(n.__class__ is str and not _needs_quotes(n) and neutralised(n) == n for n in names):
         return None
     out = io.BytesIO()
     try:

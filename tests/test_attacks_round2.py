@@ -47,3 +47,41 @@ def test_a_real_sized_dump_still_loads_under_the_relative_cap():
     rows = "".join(f"INSERT INTO t VALUES({i},'{'v' * 200}');\n" for i in range(2000))
     script = "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT);\nCREATE INDEX iv ON t(v);\nCREATE INDEX iv2 ON t(v, id);\n"
     assert _load(script + rows) is None
+
+
+# ---------------------------------------------------------------------------------------------- class 6: CSV injection
+
+import csv  # noqa: E402
+import io  # noqa: E402
+
+import pandas as pd  # noqa: E402
+
+from evidence_app.render import csv_text, to_csv  # noqa: E402
+
+_HIDDEN_FORMULAS = [
+    " =HYPERLINK(\"http://evil/\")",        # leading space: Google Sheets and LibreOffice with "trim spaces" run it
+    "  +1+cmd|' /C calc'!A0",               # DDE behind spaces
+    "\u00a0=1+1",                            # no-break space
+    "\u3000=1+1",                            # ideographic space
+    "\ufeff=1+1",                            # a BOM inside a cell
+    "\n=1+1",                                # a leading LF
+    "\uff1dHYPERLINK(\"http://evil/\")",    # full-width equals sign: CJK Excel reads it as '='
+    "\uff0b1+1", "\uff0d1+1", "\uff20SUM(A1)",
+]
+
+
+@pytest.mark.parametrize("cell", _HIDDEN_FORMULAS)
+@pytest.mark.parametrize("dtype", ["string", object, "category"])
+def test_a_formula_behind_whitespace_or_in_full_width_is_neutralised(cell, dtype):
+    frame = pd.DataFrame({"operator": pd.Series([cell, "plain"], dtype=dtype), "n": [1, 2]})
+    rows = list(csv.reader(io.StringIO(to_csv(frame), newline="")))
+    assert rows[1][0] == "'" + cell, rows
+
+
+@pytest.mark.parametrize("name", ["=HYPERLINK(\"http://evil/\")", "@SUM(A1)", "+1", "-1+1"])
+def test_a_column_name_from_data_is_neutralised_in_the_header(name):
+    # column names that come from data (a pivot by operator, a day × operator grid) head the CSV
+    frame = pd.DataFrame({name: ["x"], "n": [1]})
+    header = next(csv.reader(io.StringIO(to_csv(frame))))
+    assert header[0] == "'" + name, header
+    assert next(csv.reader(io.StringIO(csv_text([name, "n"], [["x", "1"]]))))[0] == "'" + name
