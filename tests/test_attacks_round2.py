@@ -85,3 +85,21 @@ def test_a_column_name_from_data_is_neutralised_in_the_header(name):
     header = next(csv.reader(io.StringIO(to_csv(frame))))
     assert header[0] == "'" + name, header
     assert next(csv.reader(io.StringIO(csv_text([name, "n"], [["x", "1"]]))))[0] == "'" + name
+
+
+# ---------------------------------------------------------------------------------------------- class 8: webhook
+
+from evidence_app.assess.webhook import post_json  # noqa: E402
+from evidence_app.errors import DeliveryError, UsageError  # noqa: E402
+
+
+@pytest.mark.parametrize("url", [
+    "http://127.0.0.1:9/hooks/SECRET123 x",                 # a space in the path (a pasted URL)
+    "http://127.0.0.1:9/hooks/SECRET123\x7f",               # DEL
+    "http://u:p@127.0.0.1:9/hooks/SECRET123?t=SECRET123\r\nX-Injected: y",  # CRLF into the request line
+])
+def test_a_malformed_webhook_url_never_shows_its_secret_path_in_the_error(url):
+    # http.client's InvalidURL repeats the raw path and query, which carry the webhook's secret
+    with pytest.raises((DeliveryError, UsageError)) as err:
+        post_json(url, {"ok": True}, 3)
+    assert "SECRET123" not in str(err.value), str(err.value)
