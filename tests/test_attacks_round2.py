@@ -103,3 +103,32 @@ def test_a_malformed_webhook_url_never_shows_its_secret_path_in_the_error(url):
     with pytest.raises((DeliveryError, UsageError)) as err:
         post_json(url, {"ok": True}, 3)
     assert "SECRET123" not in str(err.value), str(err.value)
+
+
+# ---------------------------------------------------------------------------------------------- class 10: keygen
+
+from evidence_app.evidence import sign  # noqa: E402
+
+
+def test_force_never_overwrites_a_kept_identity_that_appears_during_the_rename(tmp_path, monkeypatch):
+    # Two `keygen --force` in the same second: both pick key.replaced-<stamp>.pem; the second's rename()
+    # would silently replace the first's kept key — an identity that packs are pinned to, lost.
+    sign.keygen(tmp_path)
+    old_key = (tmp_path / "key.pem").read_bytes()
+    original = sign._kept_name
+    planted: list = []
+
+    def racing(path, now):  # noqa: ANN001, ANN202
+        candidate = original(path, now)
+        candidate.write_bytes(b"kept by the other keygen run\n")  # the other run got there first
+        planted.append(candidate)
+        return candidate
+
+    monkeypatch.setattr(sign, "_kept_name", racing)
+    try:
+        sign.keygen(tmp_path, force=True)
+    except (OSError, UsageError):
+        pass  # refusing is fine; losing a file is not
+    assert all(p.read_bytes() == b"kept by the other keygen run\n" for p in planted)
+    everything = [p.read_bytes() for p in tmp_path.iterdir() if p.is_file()]
+    assert old_key in everything  # the replaced key is still somewhere in the folder
