@@ -132,3 +132,154 @@ def test_force_never_overwrites_a_kept_identity_that_appears_during_the_rename(t
     assert all(p.read_bytes() == b"kept by the other keygen run\n" for p in planted)
     everything = [p.read_bytes() for p in tmp_path.iterdir() if p.is_file()]
     assert old_key in everything  # the replaced key is still somewhere in the folder
+
+
+# ---------------------------------------------------------------------------------------------- class 5: signer validity
+
+import forge  # noqa: E402
+from datetime import datetime, timedelta, timezone  # noqa: E402
+from click.testing import CliRunner  # noqa: E402
+
+from evidence_app.cli import main  # noqa: E402
+
+_WEEK = ["--start", "2026-10-01", "--end", "2026-10-07"]
+_SIGNED_AT = datetime(2026, 10, 30, tzinfo=timezone.utc)
+
+
+def _cli(*args: str):
+    return CliRunner().invoke(main, list(args))
+
+
+def test_a_stated_signing_time_without_a_timestamp_cannot_revive_an_expired_certificate(tmp_path):
+    # The CMS signingTime is the signer's own word: whoever holds an expired key can state any time inside the
+    # validity. Without an RFC 3161 timestamp the certificate must still be valid when the pack is verified.
+    now = datetime.now(timezone.utc)
+    ident = forge.make_identity(tmp_path / "id", not_before=_SIGNED_AT - timedelta(days=60),
+                                not_after=now - timedelta(hours=1))
+    res = _cli("pack", *_WEEK, "--generated-at", "2026-10-30T00:00:00Z", "--out", str(tmp_path / "p.pdf"),
+               "--key", str(ident.key), "--cert", str(ident.cert))
+    assert res.exit_code == 0, res.output
+    res = _cli("verify", str(tmp_path / "p.pdf"), "--signer-fingerprint", ident.fingerprint)
+    assert res.exit_code == 1, res.stdout
+    trust_line = next(line for line in res.stdout.splitlines() if " trust:" in line)
+    assert trust_line.startswith("FAIL") and "timestamp" in trust_line, trust_line
+
+
+def _eku_identity(folder, usages):
+    """A self-signed identity fit in every way but an ExtendedKeyUsage naming only ``usages``."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+    import hashlib
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "tls only")])
+    now = datetime.now(timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(_SIGNED_AT - timedelta(days=60)).not_valid_after(now + timedelta(days=30))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=True, key_encipherment=False,
+                                         data_encipherment=False, key_agreement=False, key_cert_sign=True,
+                                         crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
+            .add_extension(x509.ExtendedKeyUsage(usages), critical=False)
+            .sign(key, hashes.SHA256()))
+    folder.mkdir(parents=True)
+    (folder / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                       serialization.NoEncryption()))
+    (folder / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return forge.Ident(folder / "key.pem", folder / "cert.pem",
+                       hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest())
+
+
+def test_an_extended_key_usage_for_tls_only_signs_no_document(tmp_path):
+    from cryptography.x509.oid import ExtendedKeyUsageOID
+
+    from evidence_app.evidence.trust import signer_problem
+
+    ident = _eku_identity(tmp_path / "tls", [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH])
+    from cryptography import x509
+    der = x509.load_pem_x509_certificate(ident.cert.read_bytes()).public_bytes(
+        __import__("cryptography.hazmat.primitives.serialization", fromlist=["Encoding"]).Encoding.DER)
+    assert signer_problem(der, _SIGNED_AT) is not None
+    res = _cli("pack", *_WEEK, "--generated-at", "2026-10-30T00:00:00Z", "--out", str(tmp_path / "p.pdf"),
+               "--key", str(ident.key), "--cert", str(ident.cert))
+    assert res.exit_code == 2 and "signer certificate" in res.stderr, res.output
+
+
+def test_an_extended_key_usage_for_document_signing_still_signs(tmp_path):
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    from evidence_app.evidence.trust import signer_problem
+
+    for oid in ("1.3.6.1.5.5.7.3.36", "1.3.6.1.5.5.7.3.4", "2.5.29.37.0", "1.3.6.1.4.1.311.10.3.12"):
+        ident = _eku_identity(tmp_path / oid, [x509.ObjectIdentifier(oid)])
+        der = x509.load_pem_x509_certificate(ident.cert.read_bytes()).public_bytes(Encoding.DER)
+        assert signer_problem(der, _SIGNED_AT) is None, oid
+
+
+# ---------------------------------------------------------------------------------------------- class 7: access log
+
+import os  # noqa: E402
+
+from evidence_app.access.log import AccessLog  # noqa: E402
+from evidence_app.errors import ConfigError  # noqa: E402
+
+
+def test_a_log_below_a_folder_others_may_write_is_refused(tmp_path):
+    # shared/ (0777, no sticky bit) / app/ (0700, ours) / access.db: anyone may rename shared/app away and put
+    # their own app/ (with their own log) in its place after the server checked it.
+    shared = tmp_path / "shared"
+    (shared / "app").mkdir(parents=True)
+    os.chmod(shared, 0o777)
+    os.chmod(shared / "app", 0o700)
+    with pytest.raises(ConfigError, match=str(shared)):
+        AccessLog(shared / "app" / "access.db").create()
+
+
+def test_a_log_below_a_sticky_world_writable_folder_is_fine(tmp_path):
+    shared = tmp_path / "tmpdir"
+    (shared / "app").mkdir(parents=True)
+    os.chmod(shared, 0o1777)
+    os.chmod(shared / "app", 0o700)
+    AccessLog(shared / "app" / "access.db").create()
+
+
+def test_a_log_with_a_second_hard_link_is_refused(tmp_path):
+    # another name for the same file (left in a shared folder) outlives every check on the log's own name
+    folder = tmp_path / "app"
+    folder.mkdir(mode=0o700)
+    log = AccessLog(folder / "access.db")
+    log.create()
+    os.link(folder / "access.db", tmp_path / "copy.db")
+    with pytest.raises(ConfigError, match="link"):
+        AccessLog(folder / "access.db").create()
+
+
+# ---------------------------------------------------------------------------------------------- Worker logs
+
+import time  # noqa: E402
+
+from evidence_app.ingest.traces import records_in  # noqa: E402
+
+
+@pytest.mark.parametrize("closer", [b"]", b"}"])
+def test_a_pretty_printed_record_that_never_closes_is_read_in_linear_time(closer):
+    # `{"a":` then 60,000 lines holding only a closing bracket (120 kB): each closing line made the reader join the
+    # whole block again and parse it — quadratic (20,000 lines: 6 s; a 4 MB file: hours).
+    lines = [(1, b'{"a": [')] + [(i + 2, closer) for i in range(60_000)]
+    started = time.monotonic()
+    found = list(records_in(lines))
+    assert time.monotonic() - started < 5
+    assert found and all(v == "unreadable" for _, v in found)
+
+
+def test_pretty_printed_records_with_brackets_in_strings_still_read():
+    import json
+    records = [{"logs": [{"message": ["}", "]]", "{\"x\": \"\\\"}\""]}], "eventTimestamp": 1},
+               [{"eventTimestamp": 2, "outcome": "ok", "logs": []}]]
+    text = "\n".join(json.dumps(r, indent=2) for r in records)
+    found = [v for _, v in records_in((i + 1, line.encode()) for i, line in enumerate(text.splitlines()))]
+    assert found == records
