@@ -283,3 +283,59 @@ def test_pretty_printed_records_with_brackets_in_strings_still_read():
     text = "\n".join(json.dumps(r, indent=2) for r in records)
     found = [v for _, v in records_in((i + 1, line.encode()) for i, line in enumerate(text.splitlines()))]
     assert found == records
+
+
+# ---------------------------------------------------------------------------------------------- class 1: email grants
+# (tried; all held — kept as regression tests)
+
+from pathlib import Path  # noqa: E402
+
+from evidence_app.access import Identity, find_grant, identity_from_claims  # noqa: E402
+from evidence_app.config.settings import AccessConfig, Grant  # noqa: E402
+
+_WERNER = Grant(role="admin", email="werner@consultant.example", index=0)
+
+
+def _grants(*grants: Grant) -> AccessConfig:
+    return AccessConfig("https://idp/x", "c", "A", "B", Path("/tmp/log.db"), grants=grants)
+
+
+@pytest.mark.parametrize("email", [
+    "werner@consultant.example\x00", "werner@consultant.example\x00@evil.example", " werner@consultant.example",
+    "werner@consultant.example ", "werner@consultant.example\n", "werner@consultant.example.", "wern\u0435r@consultant.example",
+    "w\u200berner@consultant.example", "werner@consultant\u3002example", "werner\uff20consultant.example",
+    "WERNER@CONSULTANT.EXAMPL\u0395", "we\u0307rner@consultant.example", "werner@consultant.example\u00ad",
+])
+def test_look_alike_mailboxes_take_no_grant(email):
+    who = identity_from_claims({"sub": "attacker", "email": email, "email_verified": True})
+    assert find_grant(_grants(_WERNER), who) is None
+
+
+@pytest.mark.parametrize("claims", [
+    {"sub": "a", "email": ["werner@consultant.example"], "email_verified": True},
+    {"sub": "a", "email": {"value": "werner@consultant.example"}, "email_verified": True},
+    {"sub": "a", "email": "werner@consultant.example", "email_verified": [True]},
+    {"sub": "a", "email": "werner@consultant.example", "email_verified": {"value": True}},
+    {"sub": "a", "email": "werner@consultant.example", "email_verified": "True"},
+    {"sub": ["s"], "email": "werner@consultant.example", "email_verified": True},
+])
+def test_claims_of_the_wrong_json_type_take_no_grant(claims):
+    who = identity_from_claims(claims)
+    assert who is None or find_grant(_grants(_WERNER), who) is None
+
+
+def test_a_sub_that_spells_a_granted_email_takes_no_email_grant():
+    assert find_grant(_grants(_WERNER), Identity(sub="werner@consultant.example")) is None
+
+
+@pytest.mark.xfail(strict=True, reason="open: the schema's CHECK/DEFAULT/generated/index expressions run at every INSERT "
+                   "with any function (replace over hex(zeroblob(4e6))): ~0.17 s of CPU per 25-byte row, so a 130 kB "
+                   "dump holds the loader for the whole LOAD_SECONDS (900 s). Needs a decision on which functions a "
+                   "D1 schema may use (randomblob/hex for UUID defaults are common) or a time limit tied to the "
+                   "dump's size")
+def test_a_check_constraint_cannot_buy_seconds_of_cpu_per_row():
+    script = ("CREATE TABLE t(a CHECK(length(replace(replace(hex(zeroblob(4000000)),'0','1'),'1','2'))>0));\n"
+              + "INSERT INTO t VALUES(1);\n" * 40)
+    started = time.monotonic()
+    _load(script)
+    assert time.monotonic() - started < 1.0
