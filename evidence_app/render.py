@@ -74,10 +74,11 @@ def to_csv(frame: pd.DataFrame) -> str:
 def csv_text(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
     """CSV of text cells, ``\n`` between rows, as the csv module writes it — except that a cell holding a
     carriage return is quoted too (the csv module leaves a lone CR bare when rows end in ``\n``, and every
-    spreadsheet reads a bare CR as the end of a row: a value could forge rows)."""
+    spreadsheet reads a bare CR as the end of a row: a value could forge rows), and so is one holding a semicolon
+    (:func:`_needs_quotes`); the header's names are neutralised like cells."""
     header = [neutralised(h) if isinstance(h, str) else h for h in header]  # a column named from data
     rows = list(rows)
-    if not any("\r" in cell for row in rows for cell in row if cell.__class__ is str):
+    if not any(("\r" in cell or ";" in cell) for row in [header, *rows] for cell in row if cell.__class__ is str):
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
         writer.writerow(header)
@@ -112,11 +113,16 @@ def _arrow_csv(frame: pd.DataFrame) -> str | None:
         pacsv.write_csv(table, out, pacsv.WriteOptions(include_header=False, quoting_style="none", eol="\n"))
     except (pa.ArrowException, UnicodeError, TypeError, ValueError):
         return None  # that, or text Arrow cannot hold (a lone surrogate from a JSON log): the csv module's way
-    return ",".join(names) + "\n" + out.getvalue().decode("utf-8")  # Arrow would quote the header
+    body = out.getvalue()
+    if b";" in body:  # quoted by the csv module's way (see _needs_quotes)
+        return None
+    return ",".join(names) + "\n" + body.decode("utf-8")  # Arrow would quote the header
 
 
 def _needs_quotes(text: str) -> bool:
-    return any(c in text for c in ',"\r\n')
+    """What the cell must be quoted for: the csv module's , " CR LF — and ';', the separator Excel uses in many
+    locales (German, French, …): unquoted, ``x;=HYPERLINK(…)`` would open as two cells, the second a live formula."""
+    return any(c in text for c in ',"\r\n;')
 
 
 def _arrow_column(values: pd.Series):  # noqa: ANN202 - a pyarrow Array or ChunkedArray

@@ -339,3 +339,18 @@ def test_a_check_constraint_cannot_buy_seconds_of_cpu_per_row():
     started = time.monotonic()
     _load(script)
     assert time.monotonic() - started < 1.0
+
+
+@pytest.mark.parametrize("dtype", ["string", object])
+def test_a_semicolon_cannot_start_a_formula_cell_where_excel_splits_on_semicolons(dtype):
+    # German, French, … Excel opens a .csv with ';' as the separator: an unquoted 'x;=HYPERLINK(…)' becomes two
+    # cells, the second a live formula. A cell holding ';' is quoted, so it stays one cell in either reading.
+    cell = 'x;=HYPERLINK("http://evil/")'
+    frame = pd.DataFrame({"operator": pd.Series([cell, "ok"], dtype=dtype), "n": [1, 2]})
+    text = to_csv(frame)
+    assert list(csv.reader(io.StringIO(text)))[1] == [cell, "1"]
+    for row in csv.reader(io.StringIO(text), delimiter=";"):
+        assert not any(c.lstrip().startswith(("=", "+", "-", "@")) for c in row), row
+    header = csv_text(["a;=1+1", "n"], [["x", "1"]])
+    for row in csv.reader(io.StringIO(header), delimiter=";"):
+        assert not any(c.lstrip().startswith(("=", "+", "-", "@")) for c in row), row
