@@ -354,3 +354,99 @@ def test_a_semicolon_cannot_start_a_formula_cell_where_excel_splits_on_semicolon
     header = csv_text(["a;=1+1", "n"], [["x", "1"]])
     for row in csv.reader(io.StringIO(header), delimiter=";"):
         assert not any(c.lstrip().startswith(("=", "+", "-", "@")) for c in row), row
+
+
+def _issued(folder, name, issuer_key, issuer_name, *, ca, key_cert_sign, basic_constraints=True, days=30):
+    """An RSA identity issued by ``issuer_key``/``issuer_name`` (None: self-signed) with the given CA extensions."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.now(timezone.utc)
+    builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer_name or subject)
+               .public_key(key.public_key()).serial_number(x509.random_serial_number())
+               .not_valid_before(_SIGNED_AT - timedelta(days=60)).not_valid_after(now + timedelta(days=days)))
+    if basic_constraints:
+        builder = builder.add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+    builder = builder.add_extension(
+        x509.KeyUsage(digital_signature=True, content_commitment=True, key_encipherment=False, data_encipherment=False,
+                      key_agreement=False, key_cert_sign=key_cert_sign, crl_sign=key_cert_sign, encipher_only=False,
+                      decipher_only=False), critical=True)
+    cert = builder.sign(issuer_key or key, hashes.SHA256())
+    folder.mkdir(parents=True)
+    (folder / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                       serialization.NoEncryption()))
+    (folder / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return key, subject, folder
+
+
+@pytest.mark.parametrize("intermediate", [
+    dict(ca=True, key_cert_sign=False),                 # an intermediate whose key may not sign certificates
+    dict(ca=False, key_cert_sign=True),                 # an intermediate that is no CA
+    dict(ca=False, key_cert_sign=True, basic_constraints=False),  # no basicConstraints at all
+])
+def test_a_chain_through_an_intermediate_that_is_no_ca_is_not_trusted(tmp_path, intermediate):
+    root_key, root_name, root = _issued(tmp_path / "root", "Root", None, None, ca=True, key_cert_sign=True)
+    mid_key, mid_name, mid = _issued(tmp_path / "mid", "Mid", root_key, root_name, **intermediate)
+    _, _, leaf = _issued(tmp_path / "leaf", "Leaf", mid_key, mid_name, ca=False, key_cert_sign=False)
+    res = _cli("pack", *_WEEK, "--generated-at", "2026-10-30T00:00:00Z", "--out", str(tmp_path / "p.pdf"),
+               "--key", str(leaf / "key.pem"), "--cert", str(leaf / "cert.pem"), "--chain", str(mid / "cert.pem"))
+    assert res.exit_code == 0, res.output
+    res = _cli("verify", str(tmp_path / "p.pdf"), "--trust", str(root / "cert.pem"))
+    assert res.exit_code == 1, res.stdout
+    trust_line = next(line for line in res.stdout.splitlines() if " trust:" in line)
+    assert trust_line.startswith("FAIL"), trust_line
+
+
+def test_pinning_the_ca_does_not_trust_the_leaf_it_issued(tmp_path):
+    import hashlib
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    root_key, root_name, root = _issued(tmp_path / "root", "Root", None, None, ca=True, key_cert_sign=True)
+    _, _, leaf = _issued(tmp_path / "leaf", "Leaf", root_key, root_name, ca=False, key_cert_sign=False)
+    res = _cli("pack", *_WEEK, "--generated-at", "2026-10-30T00:00:00Z", "--out", str(tmp_path / "p.pdf"),
+               "--key", str(leaf / "key.pem"), "--cert", str(leaf / "cert.pem"), "--chain", str(root / "cert.pem"))
+    assert res.exit_code == 0, res.output
+    root_fp = hashlib.sha256(x509.load_pem_x509_certificate((root / "cert.pem").read_bytes())
+                             .public_bytes(Encoding.DER)).hexdigest()
+    res = _cli("verify", str(tmp_path / "p.pdf"), "--signer-fingerprint", root_fp)
+    assert res.exit_code == 1, res.stdout
+
+
+def test_a_chain_through_a_proper_intermediate_is_trusted(tmp_path):
+    """The control for the two tests above: the same chain with a real CA in the middle verifies."""
+    root_key, root_name, root = _issued(tmp_path / "root", "Root", None, None, ca=True, key_cert_sign=True)
+    mid_key, mid_name, mid = _issued(tmp_path / "mid", "Mid", root_key, root_name, ca=True, key_cert_sign=True)
+    _, _, leaf = _issued(tmp_path / "leaf", "Leaf", mid_key, mid_name, ca=False, key_cert_sign=False)
+    res = _cli("pack", *_WEEK, "--generated-at", "2026-10-30T00:00:00Z", "--out", str(tmp_path / "p.pdf"),
+               "--key", str(leaf / "key.pem"), "--cert", str(leaf / "cert.pem"), "--chain", str(mid / "cert.pem"))
+    assert res.exit_code == 0, res.output
+    res = _cli("verify", str(tmp_path / "p.pdf"), "--trust", str(root / "cert.pem"))
+    assert res.exit_code == 0, res.stdout
+
+
+def test_keygen_refuses_a_dangling_symlink_and_force_keeps_it_without_writing_through(tmp_path):
+    target = tmp_path / "elsewhere" / "stolen.pem"
+    target.parent.mkdir()
+    (tmp_path / "id").mkdir()
+    (tmp_path / "id" / "key.pem").symlink_to(target)
+    with pytest.raises(UsageError):
+        sign.keygen(tmp_path / "id")
+    sign.keygen(tmp_path / "id", force=True)
+    assert not target.exists()  # the new key was not written through the link
+    assert not (tmp_path / "id" / "key.pem").is_symlink()
+    assert any(p.is_symlink() for p in (tmp_path / "id").iterdir())  # the old link kept, renamed
+
+
+def test_keygen_force_keeps_a_directory_named_cert_pem(tmp_path):
+    (tmp_path / "cert.pem").mkdir()
+    (tmp_path / "cert.pem" / "inside").write_text("x")
+    sign.keygen(tmp_path, force=True)
+    assert (tmp_path / "cert.pem").is_file()
+    kept = [p for p in tmp_path.iterdir() if p.is_dir()]
+    assert len(kept) == 1 and (kept[0] / "inside").read_text() == "x"
