@@ -450,3 +450,15 @@ def test_keygen_force_keeps_a_directory_named_cert_pem(tmp_path):
     assert (tmp_path / "cert.pem").is_file()
     kept = [p for p in tmp_path.iterdir() if p.is_dir()]
     assert len(kept) == 1 and (kept[0] / "inside").read_text() == "x"
+
+
+def test_a_pretty_printed_record_is_held_to_the_line_cap_not_the_file_cap():
+    # One `[` then lines that never close it: the whole file (1 GiB decompressed by default, from a ~1 MB gzip) was
+    # held as a list of lines — tens of bytes of Python object per 2-byte line. A record is held to the line cap.
+    def lines():
+        yield 1, b"["
+        for i in range(2, 400_002):
+            yield i, b"  1,"
+        yield 400_002, b"{\"after\": true}"
+    found = list(records_in(lines(), max_record_bytes=64 * 1024))
+    assert found[0] == (1, "oversized") and found[-1] == (400_002, {"after": True}) and len(found) == 2

@@ -75,14 +75,18 @@ class TraceRecord:
     entries: tuple[Entry, ...]
 
 
-def records_in(lines: Iterable[tuple[int, bytes | None]]) -> Iterator[tuple[int, Any]]:
+def records_in(lines: Iterable[tuple[int, bytes | None]],
+               max_record_bytes: int | None = None) -> Iterator[tuple[int, Any]]:
     """(first line number, parsed JSON value or a reason it was set aside) for every record of a file.
 
     The reasons: ``"oversized"`` for a line over the cap (it arrives as None), ``"unreadable"`` for text that
-    is not JSON. A JSON value that is not an object is returned as it is; the caller decides."""
+    is not JSON. A JSON value that is not an object is returned as it is; the caller decides. A pretty-printed
+    record longer than ``max_record_bytes`` (the line cap) is ``"oversized"`` too: it is dropped as it grows, and
+    its remaining lines are passed over until the next record opens, never held whole."""
     mode: str | None = None
     block: list[bytes] = []
-    start = depth = 0
+    start = depth = held = 0
+    skipping = False  # inside a record already set aside as oversized
     for number, raw in lines:
         if raw is None:
             if block:
@@ -101,13 +105,20 @@ def records_in(lines: Iterable[tuple[int, bytes | None]]) -> Iterator[tuple[int,
         if text[:1] in (b"{", b"[") and raw[:1] in (b"{", b"["):  # a record opens in the first column
             if block:
                 yield start, "unreadable"
-            block, start, depth = [raw], number, 0
+            block, start, depth, held, skipping = [raw], number, 0, 0, False
         elif block:
             block.append(raw)
+        elif skipping:
+            continue
         else:
             yield number, _value(text)  # a stray line between records
             continue
         depth += _depth_change(raw)
+        held += len(raw) + 1
+        if max_record_bytes is not None and held > max_record_bytes and depth > 0:
+            yield start, "oversized"
+            block, skipping = [], True
+            continue
         if depth <= 0:  # every bracket it opened is closed: the record ends here, whole or broken
             yield start, _value(b"\n".join(block))
             block = []
