@@ -462,3 +462,60 @@ def test_a_pretty_printed_record_is_held_to_the_line_cap_not_the_file_cap():
         yield 400_002, b"{\"after\": true}"
     found = list(records_in(lines(), max_record_bytes=64 * 1024))
     assert found[0] == (1, "oversized") and found[-1] == (400_002, {"after": True}) and len(found) == 2
+
+
+@pytest.mark.parametrize("sql", [
+    "INSERT INTO entries SELECT * FROM entries WHERE seq = 1 ON CONFLICT(seq) DO UPDATE SET email = 'x'",
+    "INSERT INTO head VALUES (1, 0, '0') ON CONFLICT(id) DO UPDATE SET seq = 0",
+    "INSERT OR REPLACE INTO head VALUES (1, 1, (SELECT hash FROM entries WHERE seq = 1))",
+    "REPLACE INTO entries SELECT * FROM entries WHERE seq = 2",
+    "INSERT OR IGNORE INTO head VALUES (2, 0, '0')",
+])
+def test_upserts_and_replaces_cannot_rewrite_the_access_log(tmp_path, sql):
+    import sqlite3
+
+    folder = tmp_path / "app"
+    folder.mkdir(mode=0o700)
+    log = AccessLog(folder / "access.db")
+    log.create()
+    for _ in range(2):
+        log.append("page_view", sub="s", page="overview")
+    db = sqlite3.connect(folder / "access.db")
+    db.execute("PRAGMA recursive_triggers = ON")
+    try:
+        db.execute(sql)
+        db.commit()
+    except sqlite3.Error:
+        pass
+    db.close()
+    verdict = log.verify()
+    assert verdict.ok and verdict.entries == 2 if hasattr(verdict, "entries") else verdict.ok
+    assert [e.seq for e in log.entries()] == [1, 2] and all(e.email is None for e in log.entries())
+
+
+@pytest.mark.parametrize("statement", [
+    "INSERT INTO t VALUES(replace(zeroblob(1000),'a',char(10)));",              # a call inside wrangler's replace
+    "INSERT INTO t VALUES(replace('a','a',char(10) || zeroblob(9)));",
+    "INSERT INTO t VALUES(char(10, 11));",
+    "INSERT INTO t VALUES(1) /* ; */ , (zeroblob(100));",
+    "INSERT INTO t VALUES(1) -- \n, (zeroblob(100));",
+    "INSERT INTO [t VALUES(zeroblob(9))] VALUES(1);",
+    "INSERT INTO t VALUES((1));",
+    "INSERT INTO t VALUES(1); ATTACH ':memory:' AS x;",
+    "INSERT INTO t SELECT zeroblob(100);",
+    "INSERT INTO t DEFAULT VALUES;",
+    "CREATE TRIGGER g AFTER INSERT ON t BEGIN INSERT INTO t VALUES(zeroblob(9)); END;\nINSERT INTO t VALUES(1);",
+    "CREATE TABLE u AS SELECT zeroblob(100000) AS b;",
+    "CREATE TEMP TABLE u(a);",
+    "CREATE VIRTUAL TABLE u USING fts5(a);",
+    "PRAGMA max_page_count = 100000000;",
+    "PRAGMA writable_schema = ON;",
+    "ANALYZE; INSERT INTO sqlite_master VALUES('table','x','x',0,'CREATE TABLE x(a)');",
+])
+def test_what_sneaks_past_the_values_check_is_refused(statement):
+    assert _load("CREATE TABLE t(a);\n" + statement + "\n") is not None
+
+
+def test_the_relative_memory_cap_names_itself():
+    why = _load("CREATE TABLE t(a, b DEFAULT (zeroblob(10000000)));\n" + "INSERT INTO t(a) VALUES(1);\n" * 10)
+    assert why is not None and f"{d1dump.STORE_BASE_BYTES:,}" in why and "memory cap" in why
