@@ -519,3 +519,27 @@ def test_what_sneaks_past_the_values_check_is_refused(statement):
 def test_the_relative_memory_cap_names_itself():
     why = _load("CREATE TABLE t(a, b DEFAULT (zeroblob(10000000)));\n" + "INSERT INTO t(a) VALUES(1);\n" * 10)
     assert why is not None and f"{d1dump.STORE_BASE_BYTES:,}" in why and "memory cap" in why
+
+
+# ---------------------------------------------------------------------------------------------- class 4: snapshots
+
+import logging  # noqa: E402
+
+from evidence_app.config.settings import load_config  # noqa: E402
+from evidence_app.persistence import snapshot  # noqa: E402
+
+
+def test_a_snapshot_folder_below_a_folder_others_may_write_is_refused(tmp_path, monkeypatch, caplog):
+    # shared/ (0777, no sticky bit) / cache/ (0700, ours): anyone may swap cache/ for a folder of their own holding
+    # a forged snapshot whose index matches the sources' fingerprint (sizes, times and inodes are public) —
+    # the web app would then serve their figures as "sources unchanged".
+    shared = tmp_path / "shared"
+    (shared / "cache").mkdir(parents=True)
+    os.chmod(shared, 0o777)
+    os.chmod(shared / "cache", 0o700)
+    import dataclasses
+    cfg = load_config(Path(__file__).resolve().parents[1] / "sample_data" / "evidence.toml")
+    cfg = dataclasses.replace(cfg, cache=dataclasses.replace(cfg.cache, enabled=True, folder=shared / "cache"))
+    with caplog.at_level(logging.WARNING, logger="evidence_app.persistence.snapshot"):
+        assert snapshot._usable_folder(cfg) is None
+    assert str(shared) in caplog.text
