@@ -543,3 +543,14 @@ def test_a_snapshot_folder_below_a_folder_others_may_write_is_refused(tmp_path, 
     with caplog.at_level(logging.WARNING, logger="evidence_app.persistence.snapshot"):
         assert snapshot._usable_folder(cfg) is None
     assert str(shared) in caplog.text
+
+
+def test_a_token_given_as_the_url_s_user_name_is_masked_too():
+    # `https://TOKEN@host/` (Basic auth with an empty password: how many APIs take a key) showed the token in full
+    from evidence_app.assess.webhook import masked
+
+    assert "SECRETTOKEN" not in masked("https://xoxb-SECRETTOKEN@hooks.example.com/")
+    assert "SECRETTOKEN" not in masked("https://us%3ASECRETTOKEN@hooks.example.com/")
+    with pytest.raises((DeliveryError, UsageError)) as err:
+        post_json("http://xoxb-SECRETTOKEN@127.0.0.1:9/", {"ok": True}, 3)
+    assert "SECRETTOKEN" not in str(err.value)

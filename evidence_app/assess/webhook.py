@@ -44,7 +44,7 @@ def checked_url(url: str, option: str = "--webhook") -> str:
 
 def masked(url: str) -> str:
     """The URL with everything that may be a credential hidden: the password, the path and the query (only
-    scheme, user name, host and port stay readable)."""
+    scheme, host, port and a user name beside a password stay readable; a user name alone may be a key)."""
     try:
         parts = urlsplit(url.strip())
         host = parts.hostname or ""
@@ -52,7 +52,9 @@ def masked(url: str) -> str:
     except ValueError:
         return "<unparseable URL>"
     user = parts.username or ""
-    userinfo = f"{user}:***@" if parts.password is not None else (f"{user}@" if user else "")
+    # a user name alone is how many APIs take a key (Basic auth, empty password), and one holding an encoded ':'
+    # holds a password: shown only beside a password
+    userinfo = f"{user}:***@" if parts.password is not None and "%3a" not in user.lower() else ("***@" if user else "")
     path = "/***" if parts.path not in ("", "/") else parts.path
     query = "?***" if parts.query else ""
     return f"{parts.scheme}://{userinfo}{host}{port}{path}{query}"
@@ -96,7 +98,8 @@ def _scrubbed(text: str, url: str) -> str:
     as Python's repr writes them) replaced by ``***``: library messages may repeat the request line."""
     try:
         parts = urlsplit(url.strip())
-        secrets_ = [parts.password or "", parts.path if parts.path not in ("", "/") else "", parts.query]
+        secrets_ = [parts.password or "", parts.path if parts.path not in ("", "/") else "", parts.query,
+                    parts.username or "" if parts.password is None else ""]  # a user name alone may be a key
     except ValueError:
         return "<error text hidden: the URL is unparseable>"
     pieces = {p for s in secrets_ if s for p in (s, unquote(s), repr(s)[1:-1], repr(unquote(s))[1:-1])}
