@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import math
+import re
 from typing import Any, Iterable, Sequence
 
 import numpy as np
@@ -21,12 +22,19 @@ from evidence_app.formatting import percent
 RATIO_COLUMNS = {"coverage_logged", "coverage_after_replay"}
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 """First characters that make a spreadsheet read a cell as a formula (or hide one behind a tab or CR)."""
-_FORMULA_START_PATTERN = "^[=+\\-@\t\r]"
+_FORMULA_CHARS = "=+\\-@\uff1d\uff0b\uff0d\uff20"
+"""``= + - @`` and their full-width forms (CJK spreadsheets read ``＝`` as ``=``)."""
+_BLANKS = "\t\n\r\x0b\x0c \x85\xa0\u1680\u2000-\u200b\u2028\u2029\u202f\u205f\u3000\ufeff"
+"""Whitespace a spreadsheet may trim before reading a cell (Google Sheets does; LibreOffice's "trim spaces")."""
+_FORMULA_START_PATTERN = f"^[{_BLANKS}]*[{_FORMULA_CHARS}]|^[\t\r]"
+"""One pattern for Python's re and Arrow's RE2: a formula character first, or behind whitespace; or a tab or CR."""
+_FORMULA_START = re.compile(_FORMULA_START_PATTERN)
 
 
 def neutralised(text: str) -> str:
-    """A CSV text cell as a spreadsheet will show it, never run it: ``'`` before a formula's first character."""
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    """A CSV text cell as a spreadsheet will show it, never run it: ``'`` before a formula's first character,
+    also when whitespace stands before it or it is full-width."""
+    return "'" + text if _FORMULA_START.match(text) else text
 
 
 def plain(value: Any) -> Any:
@@ -66,9 +74,11 @@ def to_csv(frame: pd.DataFrame) -> str:
 def csv_text(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
     """CSV of text cells, ``\n`` between rows, as the csv module writes it — except that a cell holding a
     carriage return is quoted too (the csv module leaves a lone CR bare when rows end in ``\n``, and every
-    spreadsheet reads a bare CR as the end of a row: a value could forge rows)."""
+    spreadsheet reads a bare CR as the end of a row: a value could forge rows), and so is one holding a semicolon
+    (:func:`_needs_quotes`); the header's names are neutralised like cells."""
+    header = [neutralised(h) if isinstance(h, str) else h for h in header]  # a column named from data
     rows = list(rows)
-    if not any("\r" in cell for row in rows for cell in row if cell.__class__ is str):
+    if not any(("\r" in cell or ";" in cell) for row in [header, *rows] for cell in row if cell.__class__ is str):
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
         writer.writerow(header)
@@ -94,7 +104,7 @@ def _arrow_csv(frame: pd.DataFrame) -> str | None:
     import pyarrow.csv as pacsv
 
     names = list(frame.columns)
-    if len(names) < 2 or not all(n.__class__ is str and not _needs_quotes(n) for n in names):
+    if len(names) < 2 or not all(n.__class__ is str and not _needs_quotes(n) and neutralised(n) == n for n in names):
         return None
     out = io.BytesIO()
     try:
@@ -103,11 +113,16 @@ def _arrow_csv(frame: pd.DataFrame) -> str | None:
         pacsv.write_csv(table, out, pacsv.WriteOptions(include_header=False, quoting_style="none", eol="\n"))
     except (pa.ArrowException, UnicodeError, TypeError, ValueError):
         return None  # that, or text Arrow cannot hold (a lone surrogate from a JSON log): the csv module's way
-    return ",".join(names) + "\n" + out.getvalue().decode("utf-8")  # Arrow would quote the header
+    body = out.getvalue()
+    if b";" in body:  # quoted by the csv module's way (see _needs_quotes)
+        return None
+    return ",".join(names) + "\n" + body.decode("utf-8")  # Arrow would quote the header
 
 
 def _needs_quotes(text: str) -> bool:
-    return any(c in text for c in ',"\r\n')
+    """What the cell must be quoted for: the csv module's , " CR LF — and ';', the separator Excel uses in many
+    locales (German, French, …): unquoted, ``x;=HYPERLINK(…)`` would open as two cells, the second a live formula."""
+    return any(c in text for c in ',"\r\n;')
 
 
 def _arrow_column(values: pd.Series):  # noqa: ANN202 - a pyarrow Array or ChunkedArray

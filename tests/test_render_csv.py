@@ -33,8 +33,12 @@ def reference_csv(frame: pd.DataFrame) -> str:
 
 
 def _spreadsheet_safe(text: str) -> str:
-    """OWASP, written out: a text cell starting = + - @ tab or CR gets a leading quote."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    """OWASP, written out: a text cell starting = + - @ tab or CR gets a leading quote; so does one whose = + - @
+    (or their full-width forms) stands behind whitespace a spreadsheet may trim (security round 2)."""
+    blanks = "\t\n\r\x0b\x0c \x85\xa0\u1680\u2028\u2029\u202f\u205f\u3000\ufeff" + "".join(
+        chr(c) for c in range(0x2000, 0x200C))
+    starts = ("=", "+", "-", "@", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+    return "'" + text if text[:1] in ("\t", "\r") or text.lstrip(blanks)[:1] in starts else text
 
 
 texts = st.text(alphabet=st.sampled_from(list('ab,"\n\r é=+-@\t') + ["\u2028"]), max_size=6)

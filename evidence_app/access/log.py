@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from evidence_app.errors import AccessLogError, ConfigError
-from evidence_app.privacy import not_private
+from evidence_app.privacy import not_private, unsafe_ancestor
 
 GENESIS = "0" * 64
 """The ``prev_hash`` of the first entry."""
@@ -157,6 +157,11 @@ class AccessLog:
 
     def _check_private(self, folder_only: bool = False) -> None:
         """ConfigError naming the file or folder that another user could plant, read or empty."""
+        problem = unsafe_ancestor(self.path.parent)
+        if problem:
+            raise ConfigError(f"access.log: {problem}: another user could put their own folder in place of "
+                              f"{self.path.parent}; every folder above the access log must be writable only by "
+                              "the user running the server (or sticky, like /tmp)")
         for path in (self.path.parent,) if folder_only else (self.path.parent, self.path):
             try:
                 problem = not_private(path)

@@ -35,12 +35,16 @@ def checked_url(url: str, option: str = "--webhook") -> str:
         raise UsageError(f"{option}: not a valid URL: {masked(url)}") from None  # the cause would repeat the unmasked URL
     if parts.scheme.lower() not in SCHEMES or not parts.hostname:
         raise UsageError(f"{option}: only http:// and https:// URLs with a host are accepted, got {masked(url)}")
+    if any(ord(c) <= 0x20 or ord(c) == 0x7F for c in url.strip()):
+        # http.client would refuse it with the raw path and query (the secret) in its message
+        raise UsageError(f"{option}: a URL cannot hold spaces or control characters (percent-encode them), "
+                         f"got {masked(url)}")
     return url.strip()
 
 
 def masked(url: str) -> str:
     """The URL with everything that may be a credential hidden: the password, the path and the query (only
-    scheme, user name, host and port stay readable)."""
+    scheme, host, port and a user name beside a password stay readable; a user name alone may be a key)."""
     try:
         parts = urlsplit(url.strip())
         host = parts.hostname or ""
@@ -48,7 +52,9 @@ def masked(url: str) -> str:
     except ValueError:
         return "<unparseable URL>"
     user = parts.username or ""
-    userinfo = f"{user}:***@" if parts.password is not None else (f"{user}@" if user else "")
+    # a user name alone is how many APIs take a key (Basic auth, empty password), and one holding an encoded ':'
+    # holds a password: shown only beside a password
+    userinfo = f"{user}:***@" if parts.password is not None and "%3a" not in user.lower() else ("***@" if user else "")
     path = "/***" if parts.path not in ("", "/") else parts.path
     query = "?***" if parts.query else ""
     return f"{parts.scheme}://{userinfo}{host}{port}{path}{query}"
@@ -76,15 +82,33 @@ def post_json(url: str, payload: dict, timeout_s: float) -> int:
     if isinstance(error, urllib.error.HTTPError):
         raise DeliveryError(f"webhook {masked(url)} answered HTTP {error.code}: not delivered")
     if isinstance(error, urllib.error.URLError):
-        raise DeliveryError(f"webhook {masked(url)} unreachable: {error.reason}")
+        raise DeliveryError(f"webhook {masked(url)} unreachable: {_scrubbed(str(error.reason), url)}")
     if isinstance(error, BaseException):
-        raise DeliveryError(f"webhook {masked(url)} unreachable: {error or type(error).__name__}")
+        raise DeliveryError(f"webhook {masked(url)} unreachable: {_scrubbed(str(error), url) or type(error).__name__}")
     status = int(outcome["status"])  # type: ignore[call-overload]
     if not 200 <= status < 300:
         raise DeliveryError(f"webhook {masked(url)} answered HTTP {status}: not delivered")
     return status
 
 
+
+
+def _scrubbed(text: str, url: str) -> str:
+    """An error's text with every piece of the URL that may be a secret (password, path, query; raw, decoded or
+    as Python's repr writes them) replaced by ``***``: library messages may repeat the request line."""
+    try:
+        parts = urlsplit(url.strip())
+        secrets_ = [parts.password or "", parts.path if parts.path not in ("", "/") else "", parts.query,
+                    parts.username or "" if parts.password is None else ""]  # a user name alone may be a key
+    except ValueError:
+        return "<error text hidden: the URL is unparseable>"
+    pieces = {p for s in secrets_ if s for p in (s, unquote(s), repr(s)[1:-1], repr(unquote(s))[1:-1])}
+    for piece in sorted(pieces, key=len, reverse=True):
+        text = text.replace(piece, "***")
+    for segment in (seg for s in secrets_ if s for seg in s.replace("?", "/").replace("&", "/").split("/")):
+        if len(segment) >= 6:  # a token cut out of a longer piece the library rewrote
+            text = text.replace(segment, "***")
+    return text
 
 
 def _request(url: str, body: bytes) -> urllib.request.Request:

@@ -275,11 +275,31 @@ def keygen(folder: Path, common_name: str = "evidence-app trial signer", passphr
     )
     folder.mkdir(parents=True, exist_ok=True)
     for old in existing:  # only with force: kept, never lost
-        old.rename(_kept_name(old, now))
+        _keep(old, now)
     enc = (serialization.BestAvailableEncryption(passphrase) if passphrase else serialization.NoEncryption())
     _write_new(key_path, key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, enc), 0o600)
     _write_new(cert_path, cert.public_bytes(serialization.Encoding.PEM), 0o644)
     return key_path, cert_path
+
+
+def _keep(old: Path, now: datetime) -> None:
+    """Move ``old`` to its kept name without ever replacing a file there (``rename`` would: a second ``--force``
+    in the same second, or a file planted under that name, would silently take the kept identity's place): a hard
+    link that fails if the name is taken, then the old name removed; another kept name if it was taken."""
+    for _ in range(100):
+        kept = _kept_name(old, now)
+        try:
+            os.link(old, kept, follow_symlinks=False)
+        except FileExistsError:
+            continue  # taken meanwhile: the next free name
+        except OSError:  # no hard links here (a directory named key.pem; some file systems): check, then rename
+            if kept.exists() or kept.is_symlink():
+                continue
+            old.rename(kept)
+            return
+        old.unlink()
+        return
+    raise UsageError(f"{old}: no free name to keep it under; nothing was replaced")
 
 
 def _kept_name(path: Path, now: datetime) -> Path:

@@ -139,10 +139,42 @@ def signer_problem(der: bytes, at: datetime) -> str | None:
     try:
         usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
     except x509.ExtensionNotFound:
-        return None
-    if not (usage.digital_signature or usage.content_commitment):
+        usage = None
+    if usage is not None and not (usage.digital_signature or usage.content_commitment):
         return "is not allowed to sign documents: its key usage has neither digitalSignature nor nonRepudiation"
+    try:
+        purposes = {oid.dotted_string for oid in cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value}
+    except x509.ExtensionNotFound:
+        return None
+    if not purposes & DOCUMENT_SIGNING_PURPOSES:
+        return ("is not allowed to sign documents: its extended key usage names only other purposes "
+                f"({', '.join(sorted(purposes))})")
     return None
+
+
+DOCUMENT_SIGNING_PURPOSES = frozenset({
+    "2.5.29.37.0",               # anyExtendedKeyUsage
+    "1.3.6.1.5.5.7.3.36",        # id-kp-documentSigning (RFC 9336)
+    "1.3.6.1.5.5.7.3.4",         # emailProtection (S/MIME certificates, which PDF signers commonly use)
+    "1.3.6.1.4.1.311.10.3.12",   # Microsoft document signing
+    "1.2.840.113583.1.1.5",      # Adobe Authentic Documents Trust
+})
+"""Extended key usages under which a certificate may sign a document; an ExtendedKeyUsage extension naming none of
+these (``serverAuth`` only, say) restricts the key to other purposes (RFC 5280 §4.2.1.12)."""
+
+
+def expired_by_now(der: bytes, stated: datetime, now: datetime | None = None) -> str | None:
+    """Why a certificate cannot be taken as having signed at ``stated`` when no timestamp proves that time: it has
+    expired by ``now`` (a signing time the signature itself states is only the signer's word — whoever holds an
+    expired key can state any time inside the validity). None while it is still valid."""
+    from cryptography import x509
+
+    now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    end = x509.load_der_x509_certificate(der).not_valid_after_utc
+    if now <= end:
+        return None
+    return (f"had expired by now, {_utc(now)} (valid until {_utc(end)}), and no RFC 3161 timestamp proves the "
+            f"signing time the pack states ({_utc(stated)}): that time is only the signer's word")
 
 
 def _utc(moment: datetime) -> str:

@@ -21,6 +21,7 @@ from evidence_app.evidence.sign import FIELD_NAME, outside_event_loop, quiet_pyh
 from evidence_app.evidence.trust import (
     TrustAnchors,
     colon_hex,
+    expired_by_now,
     sha256_fingerprint,
     signer_problem,
     trust_from_files,
@@ -254,7 +255,7 @@ def _signature_checks(emb, data: bytes, total: int, trust: TrustAnchors) -> tupl
         _revisions_check(emb.signed_revision, total),
         Check(SIGNER, None, f"{signer.subject}; SHA-256 fingerprint {colon_hex(signer.fingerprint)} "
                             f"({signer.fingerprint})" + ("; self-signed" if signer.self_signed else "")),
-        _trust_check(signer, der, bool(status.trusted), trust, signer_problem(der, _signing_time(status))),
+        _trust_check(signer, der, bool(status.trusted), trust, _unfit(der, status)),
     ]
     ts = getattr(status, "timestamp_validity", None)
     if ts is not None:
@@ -328,6 +329,21 @@ def _revisions_check(signed_revision: int, total: int) -> Check:
                      f"the signature is in the last of {total} revision(s): nothing was added after it")
     return Check(REVISIONS, False, f"{total - 1 - signed_revision} incremental update(s) after the pack's signature "
                                    f"(signed revision {signed_revision + 1} of {total})")
+
+
+def _unfit(der: bytes, status) -> str | None:  # noqa: ANN001 - a PdfSignatureStatus
+    """Why the signer could not have signed: unfit at the signing time, or — with no valid timestamp to prove that
+    time — expired by now (the time the signature states is the signer's own word)."""
+    at = _signing_time(status)
+    problem = signer_problem(der, at)
+    if problem is None and not _timestamped(status):
+        problem = expired_by_now(der, at)
+    return problem
+
+
+def _timestamped(status) -> bool:  # noqa: ANN001 - a PdfSignatureStatus
+    ts = getattr(status, "timestamp_validity", None)
+    return ts is not None and bool(ts.intact and ts.valid) and ts.timestamp is not None
 
 
 def _signing_time(status) -> datetime:  # noqa: ANN001 - a PdfSignatureStatus

@@ -13,7 +13,9 @@ the connection is ``query_only`` and its authorizer admits reads only.
 Every value an INSERT holds is a literal — NULL, a number, ``'text'``, ``X'hex'`` — or what wrangler writes
 for text with line breaks, ``replace('…\n…','\n',char(10))`` (nested for ``\r``); any other expression or
 function call refuses the dump, so a few bytes of dump cannot become gigabytes of rows. Limits bound one
-statement, one value and the whole in-memory database (``MAX_STORE_BYTES``, SQLite's ``max_page_count``), and
+statement, one value and the whole in-memory database (``MAX_STORE_BYTES``, SQLite's ``max_page_count``; for a
+small dump less, in proportion to its size, since the schema's DEFAULT and generated-column expressions and its
+indexes also build bytes at INSERT time: :func:`store_cap`), and
 loading and every read run against a clock (``LOAD_SECONDS``, ``READ_SECONDS``): a view standing in for a
 source table over a cross join is stopped, not read forever. Each limit, when reached, is named in one line.
 
@@ -42,6 +44,12 @@ does not apply it to an ``X'…'`` literal, which ``MAX_STATEMENT_BYTES`` bounds
 MAX_STORE_BYTES = 4 * 1024**3
 """Memory cap: the most the private in-memory database may hold, rows and indexes (a D1 database holds at most
 10 GB; an audit or operations table past this belongs in a database server, read by URL)."""
+STORE_PER_DUMP_BYTE = 16
+"""Memory cap relative to the dump: at most this many bytes of database per byte of dump (plus ``STORE_BASE_BYTES``).
+The schema's own expressions (a ``DEFAULT (zeroblob(…))``, a stored generated column) and many indexes on one long
+value run outside the literal-values check; without this a few hundred bytes of dump would fill ``MAX_STORE_BYTES``."""
+STORE_BASE_BYTES = 64 * 1024 * 1024
+"""What any dump may use whatever its size (pages, schema, small indexes)."""
 LOAD_SECONDS = 900.0
 """Time limit for loading a dump, all its statements together."""
 READ_SECONDS = 900.0
@@ -314,6 +322,8 @@ class _DumpConnection(sqlite3.Connection):
 
     def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003 - sqlite3.connect's arguments
         self.clock = _Clock()
+        self.store_cap = MAX_STORE_BYTES
+        """The memory cap in force (``MAX_STORE_BYTES``, or less for a small dump: :func:`store_cap`)."""
         super().__init__(*args, **kwargs)
 
     def cursor(self, factory=_DumpCursor):  # noqa: ANN001, ANN201 - sqlite3's signature
@@ -334,14 +344,31 @@ def private_connection() -> tuple[sqlite3.Connection, _Policy]:
     conn.setlimit(sqlite3.SQLITE_LIMIT_ATTACHED, 0)
     conn.setlimit(sqlite3.SQLITE_LIMIT_SQL_LENGTH, MAX_STATEMENT_BYTES)
     conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES)
-    page_size = conn.execute("PRAGMA page_size").fetchone()[0]
-    conn.execute(f"PRAGMA max_page_count = {max(1, MAX_STORE_BYTES // page_size)}")
+    _cap_store(conn, MAX_STORE_BYTES)
     if hasattr(conn, "enable_load_extension"):  # absent when SQLite was built without it
         conn.enable_load_extension(False)
     conn.set_progress_handler(_clock(conn), _PROGRESS_STEPS)
     policy = _Policy()
+    conn._policy = policy  # type: ignore[attr-defined]
     conn.set_authorizer(policy)
     return conn, policy
+
+
+def store_cap(dump_bytes: int) -> int:
+    """The memory cap for a dump of this many bytes: ``STORE_PER_DUMP_BYTE`` × its size plus ``STORE_BASE_BYTES``,
+    never more than ``MAX_STORE_BYTES``."""
+    return min(MAX_STORE_BYTES, STORE_BASE_BYTES + STORE_PER_DUMP_BYTE * dump_bytes)
+
+
+def _cap_store(conn: sqlite3.Connection, cap: int) -> None:
+    """SQLite's ``max_page_count`` for ``cap`` bytes (set with the authorizer out of the way)."""
+    conn.set_authorizer(None)
+    try:
+        page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+        conn.execute(f"PRAGMA max_page_count = {max(1, cap // page_size)}")
+        conn.store_cap = cap  # type: ignore[attr-defined]
+    finally:
+        conn.set_authorizer(getattr(conn, "_policy", None))
 
 
 def _failure(conn: sqlite3.Connection, policy: _Policy, exc: BaseException) -> str:
@@ -351,12 +378,17 @@ def _failure(conn: sqlite3.Connection, policy: _Policy, exc: BaseException) -> s
         return f"stopped: {clock.limit()}"
     first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     if "full" in first:  # SQLITE_FULL: max_page_count reached
+        cap = getattr(conn, "store_cap", MAX_STORE_BYTES)
+        if cap < MAX_STORE_BYTES:
+            return (f"stopped: the dump needs more than the {cap:,}-byte memory cap for a dump of its size "
+                    f"({STORE_PER_DUMP_BYTE}× its bytes plus {STORE_BASE_BYTES:,}; at most {MAX_STORE_BYTES:,})")
         return f"stopped: the dump needs more than the {MAX_STORE_BYTES:,}-byte memory cap for D1 dumps"
     return policy.denied or first
 
 
 def execute_dump(conn: sqlite3.Connection, policy: _Policy, script: str) -> None:
     """Run the dump statement by statement under the policy and the load clock; the first refusal stops all."""
+    _cap_store(conn, min(getattr(conn, "store_cap", MAX_STORE_BYTES), store_cap(len(script.encode("utf-8")))))
     clock = _clock(conn)
     clock.loading = True
     clock.start()

@@ -374,7 +374,7 @@ def _scan_file(path: str, fh: BinaryIO | ObjectReader, tally: _Tally, failures: 
     lines = stream_lines(fh, path, truncated.append, options.max_line_bytes, options.max_file_bytes)
     names = (options.failure_event, options.replay_event)
     try:
-        for number, value in records_in(_counted(lines, tally)):
+        for number, value in records_in(_counted(lines, tally), options.max_line_bytes):
             where = f"{path}:{number}"
             tail_skipped = _scan_value(value, where, tally, failures, replays, names)
     except FileTooLarge:

@@ -10,8 +10,9 @@ Three shapes, detected per file (plain or gzip, any mix under one glob):
 * ``wrangler tail --format json``: the same items, pretty-printed, one after another.
 
 A file whose first record is one whole line is read line by line (a broken line is skipped and counted,
-the next line reads on); otherwise records are gathered line by line until they parse, each starting at a
-line that opens with ``{`` or ``[`` in its first column (``JSON.stringify(…, null, 2)`` indents all else).
+the next line reads on); otherwise records are gathered line by line until the brackets they open are closed
+(then parsed once: whole, or skipped as broken), each starting at a line that opens with ``{`` or ``[`` in its
+first column (``JSON.stringify(…, null, 2)`` indents all else).
 
 A ``console.*`` call's arguments are one log entry's message list. An audit event is found however the
 Worker wrote it: one JSON text ``{"event": …}``, one object with ``event``, or the event's name as one
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator
 from urllib.parse import urlsplit
@@ -73,14 +75,18 @@ class TraceRecord:
     entries: tuple[Entry, ...]
 
 
-def records_in(lines: Iterable[tuple[int, bytes | None]]) -> Iterator[tuple[int, Any]]:
+def records_in(lines: Iterable[tuple[int, bytes | None]],
+               max_record_bytes: int | None = None) -> Iterator[tuple[int, Any]]:
     """(first line number, parsed JSON value or a reason it was set aside) for every record of a file.
 
     The reasons: ``"oversized"`` for a line over the cap (it arrives as None), ``"unreadable"`` for text that
-    is not JSON. A JSON value that is not an object is returned as it is; the caller decides."""
+    is not JSON. A JSON value that is not an object is returned as it is; the caller decides. A pretty-printed
+    record longer than ``max_record_bytes`` (the line cap) is ``"oversized"`` too: it is dropped as it grows, and
+    its remaining lines are passed over until the next record opens, never held whole."""
     mode: str | None = None
     block: list[bytes] = []
-    start = 0
+    start = depth = held = 0
+    skipping = False  # inside a record already set aside as oversized
     for number, raw in lines:
         if raw is None:
             if block:
@@ -99,19 +105,36 @@ def records_in(lines: Iterable[tuple[int, bytes | None]]) -> Iterator[tuple[int,
         if text[:1] in (b"{", b"[") and raw[:1] in (b"{", b"["):  # a record opens in the first column
             if block:
                 yield start, "unreadable"
-            block, start = [raw], number
+            block, start, depth, held, skipping = [raw], number, 0, 0, False
         elif block:
             block.append(raw)
+        elif skipping:
+            continue
         else:
             yield number, _value(text)  # a stray line between records
             continue
-        if text[-1:] in (b"}", b"]") and (len(block) == 1 or raw[:1] in (b"}", b"]")):  # it may close here
-            value = _value(b"\n".join(block))
-            if value != "unreadable":
-                yield start, value
-                block = []
+        depth += _depth_change(raw)
+        held += len(raw) + 1
+        if max_record_bytes is not None and held > max_record_bytes and depth > 0:
+            yield start, "oversized"
+            block, skipping = [], True
+            continue
+        if depth <= 0:  # every bracket it opened is closed: the record ends here, whole or broken
+            yield start, _value(b"\n".join(block))
+            block = []
     if block:
         yield start, "unreadable"
+
+
+_JSON_STRING = re.compile(rb'"[^"\\]*+(?:\\.[^"\\]*+)*+"')
+"""A JSON string on one line (JSON text never holds a raw line break inside a string)."""
+
+
+def _depth_change(line: bytes) -> int:
+    """Brackets opened minus brackets closed on a line, outside strings: a pretty-printed record is parsed once,
+    where it closes, never again at every closing line (a record that never closes would cost quadratic time)."""
+    bare = _JSON_STRING.sub(b"", line)
+    return bare.count(b"{") + bare.count(b"[") - bare.count(b"}") - bare.count(b"]")
 
 
 def _parses(text: bytes) -> bool:

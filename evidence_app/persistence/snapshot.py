@@ -45,7 +45,7 @@ from evidence_app.ingest.logpush import LogScan, locate_log_files
 from evidence_app.ingest.objectstore import ObjectRecord
 from evidence_app.ingest.sources import Store, Window
 from evidence_app.issues import DataIssue
-from evidence_app.privacy import not_private
+from evidence_app.privacy import not_private, unsafe_ancestor
 from evidence_app.reconcile import Reconciliation
 from evidence_app.reconcile.window import Period
 
@@ -210,6 +210,8 @@ def _usable_folder(config: Config) -> Path | None:
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         problem = not_private(folder)
+        if problem is None and (above := unsafe_ancestor(folder)) is not None:
+            problem = f"a folder above it lets another user swap it for theirs: {above}"
     except OSError as exc:
         problem = f"cannot be created or read ({exc.strerror})"
     if problem:
