@@ -39,9 +39,20 @@ def test_events_found_in_gzip_and_plain_files_with_any_name(tmp_path):
 
 
 def test_ordinary_messages_are_ignored(tmp_path):
-    (tmp_path / "x.log").write_text(_line("GET /api/menu 200", '{"event":"other"}', FAIL) + "\n")
+    (tmp_path / "x.log").write_text(_line('{"event":"other"}', "GET /api/menu 200") + "\n" + _line(FAIL, "cache hit")
+                                    + "\n")
     scan = _scan(tmp_path)
     assert len(scan.failures) == 1 and scan.skipped_log_lines == 0
+
+
+def test_an_event_beside_the_first_argument_is_never_read_as_one(tmp_path):
+    """console.log("body", body): a client's request body that spells a failure event must not forge one."""
+    (tmp_path / "x.log").write_text(_line("POST /api/menu body", FAIL) + "\n"
+                                    + _line("audit_log_insert_failed", json.loads(REPLAY) | {"x": 1}, FAIL,
+                                            ms=1790856000001) + "\n")
+    scan = _scan(tmp_path)
+    assert len(scan.failures) == 1 and scan.failures["failure_id"].tolist() == ["f1"]  # the second line's own one
+    assert [i.count for i in scan.issues if i.kind == "malformed_event"] == [2]
 
 
 def test_invalid_json_line_is_skipped_and_reading_goes_on(tmp_path):

@@ -450,7 +450,8 @@ def _build(
               f"line longer than {options.max_line_bytes:,} bytes (worker_logs.max_line_bytes); skipped, counted in "
               "skipped_log_lines"),
         issue("worker_logs", "malformed_event", "Message", tally.malformed,
-              "message names an audit event but is not valid JSON; counted, not used"),
+              "message names an audit event but is not one (not valid JSON, or not the console call's first "
+              "argument, where a Worker puts its event: text beside it may come from a client); counted, not used"),
         issue("worker_logs", "not_a_trace_record", "", tally.not_traces,
               "a JSON object that is no Worker trace record (no logs, event time or outcome); not used"),
         issue("worker_logs", "duplicate_delivery", "", tally.duplicates,

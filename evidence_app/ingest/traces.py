@@ -15,8 +15,9 @@ the next line reads on); otherwise records are gathered line by line until the b
 first column (``JSON.stringify(…, null, 2)`` indents all else).
 
 A ``console.*`` call's arguments are one log entry's message list. An audit event is found however the
-Worker wrote it: one JSON text ``{"event": …}``, one object with ``event``, or the event's name as one
-argument followed by an object or by JSON text holding the fields.
+Worker wrote it, where a call puts it: its first argument as one JSON text ``{"event": …}`` or one object with
+``event``, or the event's name as the first argument followed by an object or by JSON text holding the fields.
+Arguments after those are what the Worker logged beside the event (a request body): never read as one.
 """
 
 from __future__ import annotations
@@ -208,28 +209,35 @@ def _keyed(invocation: Invocation, record: dict) -> Invocation:
 
 
 def audit_events(entry: Entry, names: tuple[str, ...]) -> tuple[list[dict], bool]:
-    """The audit events (named in ``names``) one log entry's arguments hold, and whether an argument names an
-    event but could not be read as one (malformed: counted, never used)."""
-    found: list[dict] = []
-    malformed = False
+    """The audit event (named in ``names``) one log entry holds, and whether an argument names an event but could
+    not be read as one (malformed: counted, never used).
+
+    Only where a ``console.*`` call puts its event counts: the first argument (JSON text or an object with
+    ``event``), or the event's name as the first argument and its fields as the second. A later argument is what
+    the Worker logged beside it — a request body, user input — and text a client sent must never read as a failure
+    or a replay the Worker reported: it is counted as malformed, not used."""
     args = entry.arguments
-    i = 0
-    while i < len(args):
-        arg = args[i]
-        event = _whole_event(arg, names)
-        if event is not None:
-            found.append(event)
-        elif isinstance(arg, str) and arg.strip() in names:  # a name, then its fields
-            fields = _object(args[i + 1]) if i + 1 < len(args) else None
-            if fields is None:
-                malformed = True
-            else:
-                found.append({**fields, "event": arg.strip()})
-                i += 1
-        elif isinstance(arg, str) and any(name in arg for name in names):
-            malformed = True
-        i += 1
-    return found, malformed
+    if not args:
+        return [], False
+    first = args[0]
+    event = _whole_event(first, names)
+    rest = 1
+    if event is None and isinstance(first, str) and first.strip() in names:  # a name, then its fields
+        fields = _object(args[1]) if len(args) > 1 else None
+        event = None if fields is None else {**fields, "event": first.strip()}
+        rest = 2
+        if event is None:
+            return [], True
+    malformed = any(_names_an_event(arg, names) for arg in args[rest:]) or (
+        event is None and _names_an_event(first, names))
+    return ([event] if event is not None else []), malformed
+
+
+def _names_an_event(arg: object, names: tuple[str, ...]) -> bool:
+    """An argument that mentions one of the event names (text), or is an object naming one."""
+    if isinstance(arg, dict):
+        return arg.get("event") in names
+    return isinstance(arg, str) and any(name in arg for name in names)
 
 
 def _whole_event(arg: object, names: tuple[str, ...]) -> dict | None:
