@@ -417,3 +417,21 @@ def test_a_real_wrangler_export_with_uuid_keys_reconciles(tmp_path):
     [total] = json.loads(res.stdout)
     assert (total["expected"], total["logged"], total["replayed"], total["backfilled"], total["missing_silent"]) == (
         5, 2, 1, 1, 1)
+
+
+def test_a_small_dump_gets_a_small_load_limit():
+    """A schema whose CHECK burns CPU at every row cannot hold the loader the whole LOAD_SECONDS: a dump's limit grows
+    with its size (a 130 kB dump gets about a minute, a 4 GiB one the full limit)."""
+    assert d1dump.load_limit(130_000) == pytest.approx(d1dump.LOAD_BASE_SECONDS + 130_000 / 1024**2)
+    assert d1dump.load_limit(4 * 1024**3) == d1dump.LOAD_SECONDS
+    assert d1dump.load_limit(0) == d1dump.LOAD_BASE_SECONDS
+
+
+def test_a_cpu_burning_check_stops_at_the_dumps_own_limit_naming_it(world, monkeypatch):
+    monkeypatch.setattr(d1dump, "LOAD_BASE_SECONDS", 0.5)
+    check = "CREATE TABLE burn (a CHECK (length(replace(hex(zeroblob(4000000)), '0', '1')) > 0));\n"
+    cfg, dump = _with_dump(world, HEADER + TABLE + ROW.format(id=1) + check + "INSERT INTO burn VALUES(1);\n" * 200)
+    started = time.monotonic()
+    limit = d1dump.load_limit(len(dump.read_bytes()))
+    _assert_refused(_run(cfg), f"loading the dump took longer than its {limit:g}-second time limit")
+    assert time.monotonic() - started < 30

@@ -51,7 +51,11 @@ value run outside the literal-values check; without this a few hundred bytes of 
 STORE_BASE_BYTES = 64 * 1024 * 1024
 """What any dump may use whatever its size (pages, schema, small indexes)."""
 LOAD_SECONDS = 900.0
-"""Time limit for loading a dump, all its statements together."""
+"""Time limit for loading a dump, all its statements together (the most any dump gets: see ``load_limit``)."""
+LOAD_BASE_SECONDS = 60.0
+LOAD_BYTES_PER_SECOND = 1024 * 1024
+"""A dump's own load limit: ``LOAD_BASE_SECONDS`` plus a second per MiB of dump, at most ``LOAD_SECONDS`` — a schema
+whose CHECK or DEFAULT expressions burn CPU at every row cannot hold the loader longer than its size warrants."""
 READ_SECONDS = 900.0
 """Time limit for one read of the loaded dump (a SELECT, from its start to its last row)."""
 _PROGRESS_STEPS = 10_000
@@ -290,13 +294,16 @@ class _Clock:
         self.passed = False
         """Whether the deadline stopped the last piece of work."""
 
+    load_seconds = LOAD_SECONDS
+    """This dump's load limit (:func:`load_limit`)."""
+
     def start(self) -> None:
-        self.deadline, self.passed = time.monotonic() + (LOAD_SECONDS if self.loading else READ_SECONDS), False
+        self.deadline, self.passed = time.monotonic() + (self.load_seconds if self.loading else READ_SECONDS), False
 
     def limit(self) -> str:
         """The limit in force, in words, for the one line that reports it."""
         if self.loading:
-            return f"loading the dump took longer than its {LOAD_SECONDS:g}-second time limit"
+            return f"loading the dump took longer than its {self.load_seconds:g}-second time limit"
         return f"a read of the dump took longer than its {READ_SECONDS:g}-second time limit"
 
     def __call__(self) -> int:
@@ -386,11 +393,16 @@ def _failure(conn: sqlite3.Connection, policy: _Policy, exc: BaseException) -> s
     return policy.denied or first
 
 
+def load_limit(dump_bytes: int) -> float:
+    """Seconds a dump of this size may take to load: ``LOAD_BASE_SECONDS`` + 1 s per MiB, at most ``LOAD_SECONDS``."""
+    return min(LOAD_SECONDS, LOAD_BASE_SECONDS + dump_bytes / LOAD_BYTES_PER_SECOND)
+
+
 def execute_dump(conn: sqlite3.Connection, policy: _Policy, script: str) -> None:
     """Run the dump statement by statement under the policy and the load clock; the first refusal stops all."""
     _cap_store(conn, min(getattr(conn, "store_cap", MAX_STORE_BYTES), store_cap(len(script.encode("utf-8")))))
     clock = _clock(conn)
-    clock.loading = True
+    clock.loading, clock.load_seconds = True, load_limit(len(script.encode("utf-8")))
     clock.start()
     try:
         for statement in split_statements(script):
