@@ -107,6 +107,18 @@ SLOW = (
     "test_logpush.py::test_reader_memory_does_not_grow_with_file_size",
     "test_matching_rules.py::test_the_key_join_cut_into_time_slices_finds_exactly_the_pairs_of_the_whole_join",
     "test_privileges.py",
+    # a real S3 API server (moto) per module, signed packs per test, pages in AppTest and Chromium
+    "test_object_storage.py", "test_signer_validity.py",
+    "test_hostile_values.py::test_in_chromium_a_hostile_link_fetches_nothing_and_links_nowhere",
+    "test_hostile_values.py::test_every_page_shows_hostile_names_and_link_values_as_typed",
+    "test_hostile_values.py::test_hostile_names_chosen_in_the_sidebar_and_drill_down_show_as_typed",
+    "test_log_completeness.py::test_the_pack_states_log_completeness_with_the_logs_commands_figures",
+    "test_log_completeness.py::test_the_sources_page_shows_the_logs_commands_figures",
+    "test_logpush.py::test_what_each_invocation_costs_is_a_small_record",
+    "test_access_scope.py::test_two_different_mailboxes_never_share_a_grant",
+    "test_check.py::test_a_dripping_webhook_cannot_hold_the_check_past_its_deadline",
+    "test_d1dump.py::test_a_view_over_a_cross_join_stops_at_the_read_time_limit",
+    "test_numbers.py::test_no_number_in_any_key_escapes_as_anything_but_a_config_error",
     # a fresh Python process per test
     "test_cli_contract.py::test_python_dash_m_runs_the_cli",
     "test_access_config.py::test_serve_without_access_refuses_a_non_loopback_address",
