@@ -11,7 +11,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 import tracemalloc
 import uuid
 from pathlib import Path
@@ -25,6 +24,7 @@ from evidence_app.config.settings import MatchingConfig, S3Config, WorkerLogsCon
 from evidence_app.errors import ConfigError, SourceError
 from evidence_app.ingest.logpush import find_log_files, scan_logs
 
+from browser import free_port, stop, until
 from pdftools import tool
 
 pytestmark = pytest.mark.s3
@@ -36,30 +36,22 @@ KEY_ENV, SECRET_ENV = "EVIDENCE_TEST_S3_KEY_ID", "EVIDENCE_TEST_S3_SECRET"
 PERIOD = ("--start", "2026-10-01", "--end", "2026-10-31")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _moto(**env: str):
     """moto in server mode on a free loopback port (``env``: its settings); yields the endpoint, then stops it."""
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, **env})
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail(f"the S3 API server (moto) did not start on 127.0.0.1:{port}")
-            time.sleep(0.2)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ, **env})
+    until(lambda: _listening(port), proc, f"the S3 API server (moto) did not start on 127.0.0.1:{port}")
     yield f"http://127.0.0.1:{port}"
-    proc.terminate()
-    proc.wait(timeout=10)
+    stop(proc)
+
+
+def _listening(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        return True
+    except OSError:
+        return False
 
 
 @pytest.fixture(scope="module")
@@ -252,7 +244,7 @@ def test_an_unset_credential_variable_is_exit_2_naming_the_key(bucket, endpoint,
 
 
 def test_an_unreachable_endpoint_is_exit_2_naming_the_pattern(creds, tmp_path):
-    dead = f"http://127.0.0.1:{_free_port()}"
+    dead = f"http://127.0.0.1:{free_port()}"
     pattern = "s3://logs/logpush/**/*.log.gz"
     cfg = _sample_config(tmp_path, [pattern], _s3_section(dead))
     res = _run("coverage", "--config", str(cfg), *PERIOD, "--format", "json")

@@ -67,7 +67,7 @@ def log_health(data: Dataset, recon: Reconciliation, period: Period) -> LogHealt
     """The figures of :class:`LogHealth` from what was loaded and reconciled for ``period``."""
     mode = data.config.worker_logs.traces
     inv = data.logs.invocations
-    inv = inv[_in_period(inv["started_at"], period)]
+    inv = inv[period.contains(inv["started_at"]).to_numpy(dtype=bool)]
     ops = recon.operations
     traced = expanded(ops["trace"]).astype(object) if "trace" in ops and mode == TraceMode.ALL else None
     untraced = None if traced is None else (traced == Trace.NOT_IN_LOGS).to_numpy(dtype=bool)
@@ -78,16 +78,6 @@ def log_health(data: Dataset, recon: Reconciliation, period: Period) -> LogHealt
         untraced_operations=None if untraced is None else int(untraced.sum()),
         gaps=() if untraced is None else _gaps(ops["occurred_at"], untraced),
         by_day=_by_day(inv, ops, untraced))
-
-
-def _in_period(times: pd.Series, period: Period) -> np.ndarray:
-    ok = times.notna().to_numpy(dtype=bool).copy()
-    day = times.dt.tz_convert("UTC").dt.date
-    if period.start is not None:
-        ok &= (day >= period.start).fillna(False).to_numpy(dtype=bool)
-    if period.end is not None:
-        ok &= (day <= period.end).fillna(False).to_numpy(dtype=bool)
-    return ok
 
 
 def _gaps(times: pd.Series, untraced: np.ndarray) -> tuple[Gap, ...]:
