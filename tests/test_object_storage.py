@@ -37,10 +37,11 @@ PERIOD = ("--start", "2026-10-01", "--end", "2026-10-31")
 
 
 def _moto(**env: str):
-    """moto in server mode on a free loopback port (``env``: its settings); yields the endpoint, then stops it."""
+    """moto in server mode on a free loopback port (``env``: its settings); yields the endpoint, then stops it. Its
+    request log goes nowhere: a pipe nobody drains fills up and stalls the server."""
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ, **env})
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, **env})
     until(lambda: _listening(port), proc, f"the S3 API server (moto) did not start on 127.0.0.1:{port}")
     yield f"http://127.0.0.1:{port}"
     stop(proc)
