@@ -21,6 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FromClause
 
+from evidence_app.formatting import percent
 from evidence_app.ingest.canonical import parse_timestamps
 
 if TYPE_CHECKING:
@@ -53,12 +54,12 @@ def decide(lo: pd.Timestamp | None, hi: pd.Timestamp | None, start: pd.Timestamp
     if lo is None or hi is None or pd.isna(lo) or pd.isna(hi):
         return Plan(False, "the database's own plan (the table's time range does not read as times)")
     share = covered(lo, hi, start, end)
-    where = f"the window covers {share:.0%} of the table's time range {_day(lo)} … {_day(hi)}"
+    where = f"the window covers {percent(share, 0)} of the table's time range {_day(lo)} … {_day(hi)}"
     if share >= SCAN_SHARE:
         return Plan(True, f"read by a full scan ({hint}), not through the time index: {where} "
-                          f"(at least {SCAN_SHARE:.0%})")
+                          f"(at least {percent(SCAN_SHARE, 0)})")
     return Plan(False, f"the database's own plan (the time index may serve it): {where} "
-                       f"(under {SCAN_SHARE:.0%})")
+                       f"(under {percent(SCAN_SHARE, 0)})")
 
 
 def covered(lo: pd.Timestamp, hi: pd.Timestamp, start: pd.Timestamp, end: pd.Timestamp) -> float:
