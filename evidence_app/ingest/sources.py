@@ -20,6 +20,7 @@ from evidence_app.config.settings import StoreConfig
 from evidence_app.errors import SourceError
 from evidence_app.ingest._columnar import Piece, chunk_columns, dictionary_encoded, frame_of, text_columns
 from evidence_app.ingest.extraction import QueryRecord, query_record
+from evidence_app.ingest.plan import choose, planned
 
 Recorder = Callable[[QueryRecord], None]
 """Hears a :class:`QueryRecord` for every statement run (re-performable extraction)."""
@@ -261,9 +262,11 @@ def select_frame(
     named in ``repetitive`` are dictionary-encoded as each chunk arrives (they come back categorical, values
     unchanged): ten million tenants or routes never exist as ten million strings."""
     canonical, tbl, stmt = _select_present(store)
+    purpose = "every row (no period)"
     if window is not None:
-        stmt = stmt.where(time_predicate(store, tbl.c[store.columns[time_field]], window))
-    purpose = "the period's window (± the matching margin)" if window is not None else "every row (no period)"
+        plan = choose(store, time_field, window, time_extent)  # scan or index: evidence_app/ingest/plan.py
+        stmt = planned(stmt.where(time_predicate(store, tbl.c[store.columns[time_field]], window)), tbl, plan)
+        purpose = f"the period's window (± the matching margin); {plan.reason}"
     return _fetch(store, stmt, canonical, progress, record=_recording(record, store, purpose), repetitive=repetitive)
 
 
