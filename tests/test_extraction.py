@@ -90,7 +90,7 @@ def test_the_request_id_top_up_beyond_the_window_is_recorded_too(spread):
 
 def test_each_query_names_its_driver_server_and_paramstyle(spread):
     for q in _queries(spread):
-        assert q.driver.startswith("sqlite+pysqlite ") and q.server_version.startswith("SQLite 3.")
+        assert q.driver.startswith("sqlite+adbc_driver_sqlite ") and q.server_version.startswith("SQLite 3.")
         assert q.paramstyle == "qmark" and q.sql.count("?") == len(q.parameters)
 
 
