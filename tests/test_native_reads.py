@@ -240,3 +240,16 @@ def test_the_native_uri_of_a_wal_store_with_pending_frames_is_the_private_copy(t
         assert frame["id"].tolist() == ["a", "b"] and records[0].driver.startswith("sqlite+adbc_driver_sqlite ")
     finally:
         writer.close()
+
+
+def test_columns_whose_affinity_vouches_for_their_type_are_read_with_the_python_paths_statement(tmp_path):
+    store = _realistic(tmp_path)
+    (_, native_records), (_, python_records) = _read(store, python=False), _read(store, python=True)
+    assert native_records[0].sql == python_records[0].sql and native.CLASSES not in native_records[0].sql
+
+
+def test_a_column_without_affinity_has_its_storage_classes_named_by_sqlite(tmp_path):
+    path = tmp_path / "t.db"
+    _write(path, ["TEXT", "", "TEXT", "TEXT", "TEXT", "TEXT", "TEXT"], [("a", 1.5, "x", "r", "u", "t", None)])
+    _, records = _read(_store(path), python=False)
+    assert records[0].driver.startswith("sqlite+adbc_driver_sqlite ") and "typeof(t.created_at)" in records[0].sql

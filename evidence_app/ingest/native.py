@@ -3,13 +3,17 @@ types and NULLs the Python path (:mod:`evidence_app.ingest._columnar`) would giv
 
 ADBC's SQLite driver guesses each column's type from the first batch and then converts silently where it can
 (an integer into a REAL column, a number into text, text into a BLOB column), so its output alone cannot be
-trusted with SQLite's dynamic typing. The statement therefore carries one more column, computed by SQLite per
-row, that says which storage classes each column holds (cheap comparisons where the declared type's affinity
-narrows the choice, ``typeof`` otherwise). A batch is taken only when every column holds one storage class
-that matches the Arrow type the driver chose, and every text is valid UTF-8; anything else abandons the whole
-native read (nothing of it kept) and the caller reads through the Python path, which gives each value as
-stored. The ADBC connection opens the same read-only ``file:`` URI as the engine (``mode=ro``, ``immutable=1``
-or the private checkpointed copy), so a write through it is refused too.
+trusted with SQLite's dynamic typing. A table column's declared affinity narrows what it can hold: TEXT holds
+text and blobs (a blob that is UTF-8 becomes text on the Python path too), REAL holds reals, text and blobs,
+INTEGER integers, reals, text and blobs; the driver refuses a later value of another class outright in an
+INTEGER or REAL column. So a TEXT column is taken when it comes as Arrow text and valid UTF-8, a REAL column
+when it comes as doubles, an INTEGER one as 64-bit integers. A column of NUMERIC or no affinity (or of a view)
+could mix integers and reals unseen: for those the statement carries one more column in which SQLite names
+each row's storage classes (``typeof``), and a batch is taken only when each holds one class matching the
+driver's type. Anything else abandons the whole native read (nothing of it kept) and the caller reads through
+the Python path, which gives each value as stored. The ADBC connection opens the same read-only ``file:`` URI
+as the engine (``mode=ro``, ``immutable=1`` or the private checkpointed copy), so a write through it is
+refused too.
 
 PostgreSQL and MySQL/MariaDB keep the Python path: ADBC's PostgreSQL driver streams (COPY) only statements
 without bound parameters, and holds a parameterised result whole in memory; see docs/DESIGN.md.
@@ -38,7 +42,6 @@ CLASSES = "evidence_app_classes"
 """The extra column naming the storage classes of each row's values (see :func:`_classes`)."""
 
 _INTEGER, _REAL, _TEXT, _BLOB = 1, 2, 4, 8
-_NUMBER = _INTEGER | _REAL
 _BITS = 4
 _MAX_COLUMNS = 15  # 4 bits each in a signed 64-bit integer
 _log = logging.getLogger(__name__)
@@ -88,7 +91,8 @@ def read(engine: sa.Engine, conn: sa.Connection, stmt: sa.Select, canonical: lis
     counted = _Counted(progress)
     try:
         checks = _checks(conn, stmt, canonical)
-        sql, args = compiled(stmt.add_columns(_classes(checks).label(CLASSES)), conn.dialect)
+        typed = [check.column for check in checks if not check.expected]
+        sql, args = compiled(stmt.add_columns(_classes(typed).label(CLASSES)) if typed else stmt, conn.dialect)
         frame, returned, version = _read(dbapi, uri, sql, args, canonical, checks, counted, keep, repetitive)
     except NotExact as exc:
         _log.info("native read not exact (%s): read again through the Python path", exc)
@@ -135,7 +139,7 @@ class _Check:
 
     column: sa.ColumnElement
     expected: int
-    """The one class the affinity allows for numbers/text (0: any single class, learnt from typeof)."""
+    """The class the affinity lets the driver's type vouch for (0: none; SQLite names the classes with typeof)."""
 
 
 def _checks(conn: sa.Connection, stmt: sa.Select, canonical: list[str]) -> list[_Check]:
@@ -145,7 +149,7 @@ def _checks(conn: sa.Connection, stmt: sa.Select, canonical: list[str]) -> list[
         column = stmt.selected_columns[name]
         element = getattr(column, "element", column)
         affinity = affinities.get(getattr(element, "name", ""), "")
-        checks.append(_Check(element, {"TEXT": _TEXT, "REAL": _REAL}.get(affinity, 0)))
+        checks.append(_Check(element, {"TEXT": _TEXT, "REAL": _REAL, "INTEGER": _INTEGER}.get(affinity, 0)))
     return checks
 
 
@@ -182,24 +186,13 @@ def _affinity(declared: str) -> str:
     return "NUMERIC"
 
 
-def _classes(checks: list[_Check]) -> sa.ColumnElement:
-    """Per row, 4 bits per column naming its value's storage class (0 for NULL, or for the class expected).
-
-    Where the affinity fixes the class of what is stored (TEXT: text, blob; REAL: real, text, blob), SQLite's
-    cross-class ordering (numbers < text < blobs) tells them apart with comparisons; elsewhere ``typeof``."""
-    empty_text, empty_blob = sa.literal_column("''"), sa.literal_column("X''")
-    number, real, text, blob, none = (sa.literal_column(str(bit)) for bit in (_NUMBER, _REAL, _TEXT, _BLOB, 0))
+def _classes(columns: list[sa.ColumnElement]) -> sa.ColumnElement:
+    """Per row, 4 bits per column naming its value's storage class (0 for NULL)."""
+    names = {"integer": _INTEGER, "real": _REAL, "text": _TEXT, "blob": _BLOB}
+    whens = {sa.literal_column(f"'{name}'"): sa.literal_column(str(bit)) for name, bit in names.items()}
     parts = []
-    for j, check in enumerate(checks):
-        col = check.column
-        if check.expected == _TEXT:
-            bits = sa.case((col < empty_text, number), (col >= empty_blob, blob), else_=none)
-        elif check.expected == _REAL:
-            bits = sa.case((col >= empty_blob, blob), (col >= empty_text, text), else_=none)
-        else:
-            bits = sa.case({sa.literal_column("'integer'"): sa.literal_column(str(_INTEGER)),
-                            sa.literal_column("'real'"): real, sa.literal_column("'text'"): text,
-                            sa.literal_column("'blob'"): blob}, value=sa.func.typeof(col), else_=none)
+    for j, col in enumerate(columns):
+        bits = sa.case(whens, value=sa.func.typeof(col), else_=sa.literal_column("0"))
         parts.append(bits * sa.literal_column(str(1 << (_BITS * j))) if j else bits)
     total = parts[0]
     for part in parts[1:]:
@@ -251,22 +244,30 @@ def _batches(reader: pa.RecordBatchReader) -> Iterator[pa.RecordBatch]:
 def _pieces(batch: pa.RecordBatch, checks: list[_Check]) -> list[Piece]:
     """One batch as the Python path's pieces for the same rows, or :class:`NotExact`."""
     seen = 0
-    for code in batch.column(len(checks)).unique().to_pylist():
-        seen |= int(code or 0)
-    return [_piece(batch.column(j), (seen >> (_BITS * j)) & 0xF, check.expected) for j, check in enumerate(checks)]
+    if batch.num_columns > len(checks):
+        for code in batch.column(len(checks)).unique().to_pylist():
+            seen |= int(code or 0)
+    pieces, typed = [], 0
+    for j, check in enumerate(checks):
+        if check.expected:
+            pieces.append(_piece(batch.column(j), check.expected))
+        else:
+            classes = (seen >> (_BITS * typed)) & 0xF
+            typed += 1
+            pieces.append(_piece(batch.column(j), classes if classes in _ARROW else -1))
+    return pieces
 
 
 _ARROW = {_INTEGER: pa.int64(), _REAL: pa.float64(), _TEXT: pa.string()}
 
 
-def _piece(values: pa.Array, seen: int, expected: int) -> Piece:
-    """A column of one batch, typed as :func:`~evidence_app.ingest._columnar.chunk_columns` types it. Where the
-    affinity fixed the class, any bit means another class is there too; elsewhere exactly one class may be."""
+def _piece(values: pa.Array, held: int) -> Piece:
+    """A column of one batch holding only class ``held`` (and NULLs), typed as
+    :func:`~evidence_app.ingest._columnar.chunk_columns` types it."""
     if values.null_count == len(values):
         return pa.nulls(len(values), pa.large_string())  # all NULL: the Python path's text guess holds
-    held = (expected if seen == 0 else 0) if expected else seen
     if held not in _ARROW or values.type != _ARROW[held]:
-        raise NotExact(f"storage classes {seen:#x} read as {values.type}")
+        raise NotExact(f"a column of storage class {held} read as {values.type}")
     if held == _TEXT:
         try:
             values.validate(full=True)  # SQLite text is bytes the driver does not check: Arrow text is UTF-8
