@@ -179,7 +179,7 @@ def test_the_environment_switch_forces_the_python_path(tmp_path, monkeypatch):
 
 
 def test_a_driver_that_fails_to_import_is_said_once_and_python_reads(tmp_path, monkeypatch, caplog):
-    native._adbc_sqlite.cache_clear()
+    native._driver.cache_clear()
     monkeypatch.setitem(__import__("sys").modules, "adbc_driver_sqlite.dbapi", None)
     store, records = _realistic(tmp_path), []
     try:
@@ -187,7 +187,7 @@ def test_a_driver_that_fails_to_import_is_said_once_and_python_reads(tmp_path, m
             for _ in range(2):
                 sources.select_frame(store, "created_at", None, record=records.append)
     finally:
-        native._adbc_sqlite.cache_clear()
+        native._driver.cache_clear()
     assert [r.driver.split()[0] for r in records] == ["sqlite+pysqlite"] * 2
     assert sum("adbc-driver-sqlite" in r.getMessage() for r in caplog.records) == 1
 
@@ -204,7 +204,7 @@ def test_a_native_drivers_message_is_never_logged(tmp_path, monkeypatch, caplog)
     def leaky(*_args, **_kwargs):
         raise RuntimeError("connect postgresql://u:hunter2@db/x failed")
 
-    monkeypatch.setattr(native, "_read", leaky)
+    monkeypatch.setattr(native._SQLite, "chunks", leaky)
     with caplog.at_level(logging.DEBUG):
         frame = sources.select_frame(_realistic(tmp_path), "created_at", None)
     assert len(frame) == 7 and "hunter2" not in caplog.text and "RuntimeError" in caplog.text

@@ -15,23 +15,38 @@ the Python path, which gives each value as stored. The ADBC connection opens the
 as the engine (``mode=ro``, ``immutable=1`` or the private checkpointed copy), so a write through it is
 refused too.
 
-PostgreSQL and MySQL/MariaDB keep the Python path: ADBC's PostgreSQL driver streams (COPY) only statements
-without bound parameters, and holds a parameterised result whole in memory; see docs/DESIGN.md.
+PostgreSQL is read with ADBC's PostgreSQL driver, which streams a ``COPY (SELECT ...) TO STDOUT`` in record
+batches; COPY takes no bound parameters (a parameterised result would be held whole in memory), so the same
+statement is sent with its values written in as typed literals (``CAST(1.5E9 AS DOUBLE PRECISION)``, as psycopg
+binds a float) and recorded so. The session is read-only twice over (``default_transaction_read_only`` in the
+connection's options and ``SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY``). Integers, doubles, text and
+times are taken (times in the zone psycopg would give them, within the years Python can hold); any other type
+(numeric, float4, uuid, json, bool, date) leaves the read to the Python path. Batches are cut to the Python
+path's chunk size, so each column's pieces are those it would have made.
+
+MySQL/MariaDB keep the Python path (PyMySQL's streaming cursor); see docs/DESIGN.md.
 ``EVIDENCE_APP_PYTHON_READS=1`` forces the Python path everywhere.
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from typing import Callable, Iterator
+from urllib.parse import quote, urlencode
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.sql import visitors
+from sqlalchemy.sql.elements import BindParameter
 
 from evidence_app.ingest._columnar import Piece, dictionary_encoded, frame_of
 from evidence_app.ingest.sqlite_files import native_uri
@@ -67,33 +82,43 @@ def forced_python() -> bool:
     return os.environ.get(FORCE_PYTHON, "").strip().lower() in ("1", "true", "yes", "on")
 
 
-@cache
 def _adbc_sqlite():  # noqa: ANN202 - the driver's dbapi module, or None
-    """ADBC's SQLite driver, imported once; a missing or broken one is said once in the log, not raised."""
+    """ADBC's SQLite driver (None: not importable)."""
+    return _driver("adbc_driver_sqlite")
+
+
+def _adbc_postgresql():  # noqa: ANN202 - the driver's dbapi module, or None
+    """ADBC's PostgreSQL driver (None: not importable)."""
+    return _driver("adbc_driver_postgresql")
+
+
+@cache
+def _driver(package: str):  # noqa: ANN202 - the driver's dbapi module, or None
+    """A native driver's DBAPI module, imported once; a missing or broken one is said once in the log."""
     try:
-        import adbc_driver_sqlite.dbapi as dbapi
+        return importlib.import_module(f"{package}.dbapi")
     except Exception as exc:  # noqa: BLE001 - any import failure means: use the Python path
-        _log.warning("native SQLite reads off (the Python path reads instead): adbc-driver-sqlite: %s", exc)
+        _log.warning("native reads off for %s (the Python path reads instead): %s: %s",
+                     package.removeprefix("adbc_driver_"), package.replace("_", "-"), exc)
         return None
-    return dbapi
 
 
 def read(engine: sa.Engine, conn: sa.Connection, stmt: sa.Select, canonical: list[str],
          progress: Callable[[int], None] | None, keep: Callable[[pd.DataFrame], pd.DataFrame] | None,
          record: Record | None, repetitive: frozenset[str], compiled: Compiler) -> Outcome:
     """The frame read natively, or ``Outcome(None, reported)`` when this read must take the Python path."""
-    uri = native_uri(engine)
-    if uri is None or forced_python() or len(canonical) > _MAX_COLUMNS:
+    if forced_python() or len(canonical) > _MAX_COLUMNS:
         return Outcome(None)
-    dbapi = _adbc_sqlite()
-    if dbapi is None:
+    uri = native_uri(engine)
+    if uri is None and conn.dialect.name != "postgresql":
         return Outcome(None)
     counted = _Counted(progress)
     try:
-        checks = _checks(conn, stmt, canonical)
-        typed = [check.column for check in checks if not check.expected]
-        sql, args = compiled(stmt.add_columns(_classes(typed).label(CLASSES)) if typed else stmt, conn.dialect)
-        frame, returned, version = _read(dbapi, uri, sql, args, canonical, checks, counted, keep, repetitive)
+        reader = (_SQLite.prepared(uri, conn, stmt, canonical, compiled) if uri is not None
+                  else _Postgres.prepared(engine, conn, stmt))
+        if reader is None:
+            return Outcome(None)
+        frame, returned, version = _assembled(reader.chunks(), canonical, counted, keep, repetitive)
     except NotExact as exc:
         _log.info("native read not exact (%s): read again through the Python path", exc)
         return Outcome(None, counted.total)
@@ -101,9 +126,32 @@ def read(engine: sa.Engine, conn: sa.Connection, stmt: sa.Select, canonical: lis
         _log.info("native read failed (%s): read again through the Python path", type(exc).__name__)
         return Outcome(None, counted.total)
     if record is not None:
-        record(sql, args, returned, conn, driver=f"sqlite+adbc_driver_sqlite {_version()}",
-               server_version=f"SQLite {version}")
+        record(reader.sql, reader.args, returned, conn, **reader.described(version))
     return Outcome(frame)
+
+
+def _assembled(chunks: Iterator[tuple[list[Piece], str]], canonical: list[str], progress: "_Counted",
+               keep: Callable[[pd.DataFrame], pd.DataFrame] | None,
+               repetitive: frozenset[str]) -> tuple[pd.DataFrame, int, str]:
+    """The frame from the reader's chunks, built as ``sources._read`` builds it from the Python path's."""
+    pieces: list[list[Piece]] = [[] for _ in canonical]
+    encode = [j for j, name in enumerate(canonical) if name in repetitive]
+    kept: list[pd.DataFrame] = []
+    returned, version = 0, ""
+    for columns, version in chunks:
+        rows = len(columns[0])
+        returned += rows
+        for j in encode:
+            columns[j] = dictionary_encoded(columns[j])
+        if keep is not None:
+            kept.append(keep(frame_of([[c] for c in columns], canonical)))
+        else:
+            for j, column in enumerate(columns):
+                pieces[j].append(column)
+        progress(rows)
+    if keep is not None:
+        return (pd.concat(kept, ignore_index=True) if kept else frame_of(pieces, canonical)), returned, version
+    return frame_of(pieces, canonical), returned, version
 
 
 class _Counted:
@@ -200,39 +248,160 @@ def _classes(columns: list[sa.ColumnElement]) -> sa.ColumnElement:
     return total
 
 
-def _read(dbapi, uri: str, sql: str, args: object, canonical: list[str], checks: list[_Check],  # noqa: ANN001
-          progress: _Counted, keep: Callable[[pd.DataFrame], pd.DataFrame] | None,
-          repetitive: frozenset[str]) -> tuple[pd.DataFrame, int, str]:
-    from evidence_app.ingest.sources import FETCH_CHUNK  # the Python path's chunk: the same pieces, batch by batch
+def _chunk_rows() -> int:
+    from evidence_app.ingest.sources import FETCH_CHUNK  # the Python path's chunk: the same pieces, chunk by chunk
 
-    pieces: list[list[Piece]] = [[] for _ in canonical]
-    encode = [j for j, name in enumerate(canonical) if name in repetitive]
-    kept: list[pd.DataFrame] = []
-    returned = 0
-    with dbapi.connect(uri) as native:
-        cursor = native.cursor()
-        try:
-            cursor.execute("SELECT sqlite_version()")
-            version = str(cursor.fetchone()[0])
-            cursor.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(FETCH_CHUNK)})
-            cursor.execute(sql, args if args else None)
-            for batch in _batches(cursor.fetch_record_batch()):
-                columns = _pieces(batch, checks)
-                returned += batch.num_rows
-                for j in encode:
-                    columns[j] = dictionary_encoded(columns[j])
-                if keep is not None:
-                    kept.append(keep(frame_of([[c] for c in columns], canonical)))
-                else:
-                    for j, column in enumerate(columns):
-                        pieces[j].append(column)
-                progress(batch.num_rows)
-        finally:
-            cursor.close()
-            native.rollback()
-    if keep is not None:
-        return (pd.concat(kept, ignore_index=True) if kept else frame_of(pieces, canonical)), returned, version
-    return frame_of(pieces, canonical), returned, version
+    return FETCH_CHUNK
+
+
+@dataclass(frozen=True)
+class _SQLite:
+    """One read through ADBC's SQLite driver, on the engine's own read-only URI."""
+
+    dbapi: object
+    uri: str
+    sql: str
+    args: object
+    checks: list[_Check]
+
+    @classmethod
+    def prepared(cls, uri: str, conn: sa.Connection, stmt: sa.Select, canonical: list[str],
+                 compiled: Compiler) -> "_SQLite | None":
+        dbapi = _adbc_sqlite()
+        if dbapi is None:
+            return None
+        checks = _checks(conn, stmt, canonical)
+        typed = [check.column for check in checks if not check.expected]
+        sql, args = compiled(stmt.add_columns(_classes(typed).label(CLASSES)) if typed else stmt, conn.dialect)
+        return cls(dbapi, uri, sql, args, checks)
+
+    def chunks(self) -> Iterator[tuple[list[Piece], str]]:
+        with self.dbapi.connect(self.uri) as native:  # type: ignore[attr-defined]
+            cursor = native.cursor()
+            try:
+                cursor.execute("SELECT sqlite_version()")
+                version = str(cursor.fetchone()[0])
+                cursor.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(_chunk_rows())})
+                cursor.execute(self.sql, self.args if self.args else None)
+                for batch in _batches(cursor.fetch_record_batch()):
+                    yield _pieces(batch, self.checks), version
+            finally:
+                cursor.close()
+                native.rollback()
+
+    def described(self, version: str) -> dict[str, str]:
+        return {"driver": f"sqlite+adbc_driver_sqlite {_version('adbc_driver_sqlite')}",
+                "server_version": f"SQLite {version}"}
+
+
+_READ_ONLY = "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY"
+_LITERAL = postgresql.psycopg.dialect(paramstyle="numeric_dollar")
+"""Renders literals as PostgreSQL reads them, without the ``%%`` a pyformat driver needs."""
+_FIRST_US, _PAST_LAST_US = -62_135_596_800_000_000, 253_402_300_800_000_000
+"""Python's datetime range (years 1 to 9999) in microseconds since the epoch."""
+
+
+@dataclass(frozen=True)
+class _Postgres:
+    """One read through ADBC's PostgreSQL driver (COPY, streamed), on a read-only session."""
+
+    dbapi: object
+    uri: str
+    sql: str
+    zone: str
+    """The zone psycopg gives timestamptz values on this server (Arrow's name for it)."""
+    args: tuple = ()
+
+    @classmethod
+    def prepared(cls, engine: sa.Engine, conn: sa.Connection, stmt: sa.Select) -> "_Postgres | None":
+        dbapi = _adbc_postgresql()
+        if dbapi is None or "options" in engine.url.query:
+            return None
+        zone = pa.array([datetime(2000, 1, 1, tzinfo=conn.connection.driver_connection.info.timezone)]).type.tz
+        return cls(dbapi, _libpq_uri(engine.url), literal_sql(stmt), zone)
+
+    def chunks(self) -> Iterator[tuple[list[Piece], str]]:
+        with self.dbapi.connect(self.uri) as native:  # type: ignore[attr-defined]
+            cursor = native.cursor()
+            try:
+                cursor.execute(_READ_ONLY)
+                cursor.execute("SELECT current_setting('client_encoding'), current_setting('transaction_read_only')")
+                encoding, read_only = cursor.fetchone()
+                if encoding != "UTF8" or read_only != "on":
+                    raise NotExact(f"session encoding {encoding}, read-only {read_only}")
+                cursor.execute(self.sql)
+                for table in _rechunked(cursor.fetch_record_batch(), _chunk_rows()):
+                    yield [_server_piece(table.column(j).chunk(0), self.zone) for j in range(table.num_columns)], ""
+            finally:
+                cursor.close()
+                native.rollback()
+
+    def described(self, _version_seen: str) -> dict[str, str]:
+        return {"driver": f"postgresql+adbc_driver_postgresql {_version('adbc_driver_postgresql')}",
+                "paramstyle": "none: values written into the SQL as typed literals (COPY takes no parameters)"}
+
+
+def _libpq_uri(url: sa.URL) -> str:
+    """The engine's URL for libpq, with the read-only session option (the password stays in it: never log it)."""
+    auth = quote(url.username or "", safe="") + (f":{quote(url.password, safe='')}" if url.password else "")
+    host = (url.host or "") + (f":{url.port}" if url.port else "")
+    query = {**{k: v if isinstance(v, str) else v[-1] for k, v in url.query.items()},
+             "options": "-c default_transaction_read_only=on"}
+    return f"postgresql://{auth}{'@' if auth else ''}{host}/{quote(url.database or '', safe='')}?" + urlencode(
+        query, quote_via=quote)
+
+
+def literal_sql(stmt: sa.Select) -> str:
+    """The statement with its values written in, each typed as psycopg binds it (a float as double precision,
+    a datetime as timestamp with or without time zone; text stays an untyped literal, as psycopg sends it)."""
+
+    def typed(element: object) -> sa.ColumnElement | None:
+        if isinstance(element, BindParameter) and not element.expanding:
+            value = element.effective_value
+            if isinstance(value, float):
+                return sa.cast(element, postgresql.DOUBLE_PRECISION)
+            if isinstance(value, datetime):
+                return sa.cast(element, postgresql.TIMESTAMP(timezone=value.tzinfo is not None))
+        return None
+
+    rendered = visitors.replacement_traverse(stmt, {}, typed)
+    return str(rendered.compile(dialect=_LITERAL, compile_kwargs={"literal_binds": True, "render_postcompile": True}))
+
+
+def _rechunked(batches: pa.RecordBatchReader, size: int) -> Iterator[pa.Table]:
+    """Record batches (cut by bytes) re-cut into tables of ``size`` rows, one chunk per column."""
+    held: list[pa.RecordBatch] = []
+    count = 0
+    for batch in batches:
+        if not batch.num_rows:
+            continue
+        held.append(batch)
+        count += batch.num_rows
+        while count >= size:
+            table = pa.Table.from_batches(held)
+            yield table.slice(0, size).combine_chunks()
+            held, count = table.slice(size).to_batches(), count - size
+    if count:
+        yield pa.Table.from_batches(held).combine_chunks()
+
+
+def _server_piece(values: pa.Array, zone: str) -> Piece:
+    """A server column's chunk as the Python path types psycopg's values for it, or :class:`NotExact`."""
+    kind = values.type
+    if values.null_count == len(values):
+        return pa.nulls(len(values), pa.large_string())
+    if pa.types.is_signed_integer(kind):
+        return values.cast(pa.int64())
+    if pa.types.is_float64(kind):
+        return values
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        return _piece(values.cast(pa.string()) if pa.types.is_large_string(kind) else values, _TEXT)
+    if pa.types.is_timestamp(kind) and kind.unit == "us":
+        low, high = pc.min_max(values.cast(pa.int64())).values()
+        if low.as_py() < _FIRST_US or high.as_py() >= _PAST_LAST_US:
+            raise NotExact("a time beyond the years Python holds (infinity?)")
+        return values if kind.tz is None else values.cast(pa.timestamp("us", tz=zone))
+    raise NotExact(f"a column of PostgreSQL type {kind}")
 
 
 def _batches(reader: pa.RecordBatchReader) -> Iterator[pa.RecordBatch]:
@@ -278,7 +447,5 @@ def _piece(values: pa.Array, held: int) -> Piece:
 
 
 @cache
-def _version() -> str:
-    import adbc_driver_sqlite
-
-    return str(getattr(adbc_driver_sqlite, "__version__", "(version unknown)"))
+def _version(module: str) -> str:
+    return str(getattr(importlib.import_module(module), "__version__", "(version unknown)"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import sys
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -82,13 +83,20 @@ def _mapped(store: StoreConfig, action: str) -> Iterator[None]:
         yield
     except SourceError:
         raise
-    except (SQLAlchemyError, sqlite3.Error, OSError, UnicodeError) as exc:  # UnicodeError: a driver's decoding
+    except (SQLAlchemyError, sqlite3.Error, OSError, UnicodeError, *_dbapi_errors()) as exc:  # UnicodeError: decoding
         reason = mask_text(_first_line(exc))
         if store.d1_dump is not None and reason == "not authorized":
             reason = f"refused: {last_denial()}"
         elif store.d1_dump is not None and reason == "interrupted":  # the dump's read clock stopped it
             reason = last_denial() or reason
         raise SourceError(f"{store.key}: {action} failed on {store.display_url}: {reason}") from None  # cause may hold a DSN
+
+
+def _dbapi_errors() -> tuple[type[Exception], ...]:
+    """The server drivers' own errors (raised from their cursors, not wrapped by SQLAlchemy: psycopg's
+    'timestamp too large' for an infinite time, say), for the drivers already loaded."""
+    found = [getattr(sys.modules.get(name), "Error", None) for name in ("psycopg", "pymysql")]
+    return tuple(kind for kind in found if isinstance(kind, type))
 
 
 def _first_line(exc: BaseException) -> str:
