@@ -1,5 +1,5 @@
-"""Native columnar reads: SQLite rows go from the driver straight into Arrow (ADBC), with exactly the values,
-types and NULLs the Python path (:mod:`evidence_app.ingest._columnar`) would give, or not at all.
+"""Native columnar reads: SQLite and PostgreSQL rows go from the driver straight into Arrow (ADBC), with exactly
+the values, types and NULLs the Python path (:mod:`evidence_app.ingest._columnar`) would give, or not at all.
 
 ADBC's SQLite driver guesses each column's type from the first batch and then converts silently where it can
 (an integer into a REAL column, a number into text, text into a BLOB column), so its output alone cannot be
@@ -34,6 +34,7 @@ import importlib
 import logging
 import os
 import re
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -118,7 +119,8 @@ def read(engine: sa.Engine, conn: sa.Connection, stmt: sa.Select, canonical: lis
                   else _Postgres.prepared(engine, conn, stmt))
         if reader is None:
             return Outcome(None)
-        frame, returned, version = _assembled(reader.chunks(), canonical, counted, keep, repetitive)
+        with closing(reader.chunks()) as chunks:  # an abandoned read closes its cursor and connection at once
+            frame, returned, version = _assembled(chunks, canonical, counted, keep, repetitive)
     except NotExact as exc:
         _log.info("native read not exact (%s): read again through the Python path", exc)
         return Outcome(None, counted.total)
