@@ -302,8 +302,8 @@ def _fetch(
     SQLite text that is not UTF-8 stops its driver mid-read; the read is then repeated with such
     values handed over as bytes, for canonical.py to count, name and replace (the fast path stays fast).
 
-    SQLite files are read natively first (:mod:`evidence_app.ingest.native`: the same values, straight into
-    Arrow); where that cannot be exact, the whole read is done again here."""
+    SQLite files and PostgreSQL are read natively first (:mod:`evidence_app.ingest.native`: the same values,
+    straight into Arrow); where that cannot be exact, the whole read is done again here."""
     with _mapped(store.config, "reading"), store.engine.connect() as conn:
         done = native.read(store.engine, conn, stmt, canonical, progress, keep, record, repetitive, _compiled)
         if done.frame is not None:
