@@ -102,6 +102,13 @@ def main() -> None:
     floor = min(runs["bare"])
     result = {name: {"best_s": round(min(v), 2), "ratio_to_bare": round(min(v) / floor, 2),
                      "all_s": [round(x, 2) for x in v]} for name, v in runs.items()}
+    for kind in ("coverage", "load"):  # each round's native time over its Python time: robust to a busy machine
+        paired = sorted(n / p for n, p in zip(runs[f"{kind} native"], runs[f"{kind} python"]))
+        result[f"{kind} native/python per round"] = {"median": round(paired[len(paired) // 2], 2),
+                                                     "all": [round(x, 2) for x in paired]}
+        to_bare = sorted(n / b for n, b in zip(runs[f"{kind} native"], runs["bare"]))
+        result[f"{kind} native/bare per round"] = {"median": round(to_bare[len(to_bare) // 2], 2),
+                                                   "all": [round(x, 2) for x in to_bare]}
     print(json.dumps(result, indent=1))
 
 
