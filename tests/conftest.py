@@ -107,6 +107,9 @@ SLOW = (
     "test_logpush.py::test_reader_memory_does_not_grow_with_file_size",
     "test_matching_rules.py::test_the_key_join_cut_into_time_slices_finds_exactly_the_pairs_of_the_whole_join",
     "test_privileges.py",
+    # native (ADBC) reads against the Python path on random SQLite tables, batch by batch
+    "test_native_reads.py::test_any_mix_of_values_reads_the_same_natively_as_through_python",
+    "test_native_reads.py::test_columns_of_one_storage_class_with_nulls_read_the_same",
     # a real S3 API server (moto) per module, signed packs per test, pages in AppTest and Chromium
     "test_object_storage.py", "test_signer_validity.py",
     "test_hostile_values.py::test_in_chromium_a_hostile_link_fetches_nothing_and_links_nowhere",

@@ -174,3 +174,49 @@ def test_unreachable_server_is_a_clear_error_with_the_password_masked(small):
     res = CliRunner().invoke(main, ["coverage", "--config", str(cfg)])
     assert res.exit_code == 2
     assert "operations" in res.stderr and "hunter2" not in res.stderr and "Traceback" not in res.stderr
+
+
+def _assert_native_refused(dbapi, uri: str, table: str, prepare: str | None = None) -> None:
+    """The native (ADBC) connection the tool reads through refuses every write."""
+    for statement in WRITES:
+        with dbapi.connect(uri) as conn, conn.cursor() as cur:
+            if prepare:
+                cur.execute(prepare)
+            with pytest.raises(Exception, match="(?i)read-?only"):
+                cur.execute(statement.format(t=table))
+                conn.commit()
+
+
+def test_sqlite_native_connection_refuses_insert_update_delete(small):
+    from evidence_app.ingest import native
+    from evidence_app.ingest.sqlite_files import native_uri
+
+    config = load_config(small.write())
+    for store_cfg in (config.audit, config.operations):
+        store = open_store(store_cfg)
+        _assert_native_refused(native._adbc_sqlite(), native_uri(store.engine), store_cfg.table)
+
+
+@pytest.mark.postgres
+def test_postgresql_native_session_refuses_writes(pg_admin, small):
+    from evidence_app.ingest import native
+    from evidence_app.ingest.sources import _select_present
+
+    ops_t, audit_t = load_server(pg_admin, small, "nro", native_times=True)
+    cfg = server_config(small, "postgresql://postgres:pw@127.0.0.1:5432/postgres", ops_t, audit_t)
+    store = open_store(load_config(cfg).audit)
+    with store.engine.connect() as conn:
+        reader = native._Postgres.prepared(store.engine, conn, _select_present(store)[2])
+    _assert_native_refused(native._adbc_postgresql(), reader.uri, audit_t)  # the URI's options alone
+    _assert_native_refused(native._adbc_postgresql(), reader.uri, audit_t, native._READ_ONLY)
+
+
+@pytest.mark.mariadb
+def test_mariadb_is_read_through_its_read_only_pymysql_session(mariadb_admin, small):
+    from evidence_app.ingest.sources import select_frame
+
+    ops_t, audit_t = load_server(mariadb_admin, small, "nat", native_times=False)
+    cfg = server_config(small, "mysql://root@127.0.0.1:3306/test", ops_t, audit_t)
+    records: list = []
+    select_frame(open_store(load_config(cfg).audit), "created_at", None, record=records.append)
+    assert records[0].driver.startswith("mysql+pymysql ")

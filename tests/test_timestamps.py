@@ -46,6 +46,11 @@ def test_native_numeric_column_of_milliseconds():
     assert list(parse_timestamps(s)) == [NOON, NOON + pd.Timedelta(minutes=1)]
 
 
+def test_an_integer_epoch_column_with_nulls_reads_its_nulls_as_missing():
+    s = pd.Series([1790856000, None, 1790856060000], dtype="Int64")  # SQLite integers with a NULL
+    assert list(parse_timestamps(s))[::2] == [NOON, NOON + pd.Timedelta(minutes=1)] and pd.isna(parse_timestamps(s)[1])
+
+
 def test_unparseable_audit_timestamp_is_counted_and_reported(scenario):
     scenario.op("o1").row("a1").row("a-bad", at="yesterday-ish")
     res = scenario.cli("coverage", "--format", "json")

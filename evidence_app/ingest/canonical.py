@@ -136,7 +136,7 @@ def _to_utc(values: pd.Series) -> pd.Series:
 
 def _from_epoch(numbers: pd.Series) -> pd.Series:
     """Epoch numbers → UTC; magnitude tells the unit (≥1e14 µs, ≥1e11 ms, else s)."""
-    mag = numbers.abs()
+    mag = numbers.abs().to_numpy(dtype="float64", na_value=np.nan)  # a nullable integer's NA: no unit, NaT below
     scale = np.where(mag >= 1e14, 1, np.where(mag >= 1e11, 1_000, 1_000_000))
     micros = (numbers * scale).round()
     ok = micros.notna() & (micros.abs() < 9.2e18 / 1000)

@@ -71,13 +71,16 @@ class FileRecord:
         return found if self.key is None else {**found, "key": self.key, "etag": self.etag}
 
 
-def query_record(source: str, purpose: str, sql: str, args: object, rows: int, conn: sa.Connection) -> QueryRecord:
-    """The record of one statement just run on ``conn``."""
+def query_record(source: str, purpose: str, sql: str, args: object, rows: int, conn: sa.Connection,
+                 driver: str | None = None, server_version: str | None = None,
+                 paramstyle: str | None = None) -> QueryRecord:
+    """The record of one statement just run on ``conn`` (or, where given, through a native ``driver`` whose
+    database reports ``server_version``, with its own ``paramstyle``)."""
     dialect = conn.dialect
     params = {k: _plain(v) for k, v in args.items()} if isinstance(args, dict) else tuple(_plain(v) for v in args or ())
     return QueryRecord(source=source, purpose=purpose, sql=sql, parameters=params,
-                       paramstyle=str(getattr(dialect, "paramstyle", "") or ""), rows_returned=rows,
-                       driver=_driver(dialect), server_version=_server(dialect))
+                       paramstyle=paramstyle or str(getattr(dialect, "paramstyle", "") or ""), rows_returned=rows,
+                       driver=driver or _driver(dialect), server_version=server_version or _server(dialect))
 
 
 def tool_versions() -> dict[str, str]:

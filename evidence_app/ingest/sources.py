@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import sys
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -18,6 +19,7 @@ from sqlalchemy.pool import StaticPool
 from evidence_app.columns.text import TEXT_DTYPE, text_in, text_set
 from evidence_app.config.settings import StoreConfig
 from evidence_app.errors import SourceError
+from evidence_app.ingest import native
 from evidence_app.ingest._columnar import Piece, chunk_columns, dictionary_encoded, frame_of, text_columns
 from evidence_app.ingest.extraction import QueryRecord, query_record
 from evidence_app.ingest.plan import choose, planned
@@ -82,13 +84,20 @@ def _mapped(store: StoreConfig, action: str) -> Iterator[None]:
         yield
     except SourceError:
         raise
-    except (SQLAlchemyError, sqlite3.Error, OSError, UnicodeError) as exc:  # UnicodeError: a driver's decoding
+    except (SQLAlchemyError, sqlite3.Error, OSError, UnicodeError, *_dbapi_errors()) as exc:  # UnicodeError: decoding
         reason = mask_text(_first_line(exc))
         if store.d1_dump is not None and reason == "not authorized":
             reason = f"refused: {last_denial()}"
         elif store.d1_dump is not None and reason == "interrupted":  # the dump's read clock stopped it
             reason = last_denial() or reason
         raise SourceError(f"{store.key}: {action} failed on {store.display_url}: {reason}") from None  # cause may hold a DSN
+
+
+def _dbapi_errors() -> tuple[type[Exception], ...]:
+    """The server drivers' own errors (raised from their cursors, not wrapped by SQLAlchemy: psycopg's
+    'timestamp too large' for an infinite time, say), for the drivers already loaded."""
+    found = [getattr(sys.modules.get(name), "Error", None) for name in ("psycopg", "pymysql")]
+    return tuple(kind for kind in found if isinstance(kind, type))
 
 
 def _first_line(exc: BaseException) -> str:
@@ -284,7 +293,7 @@ def _fetch(
     canonical: list[str],
     progress: Callable[[int], None] | None,
     keep: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
-    record: Callable[[str, object, int, sa.Connection], None] | None = None,
+    record: Callable[..., None] | None = None,
     repetitive: frozenset[str] = frozenset(),
 ) -> pd.DataFrame:
     """Stream the result in chunks. SQLAlchemy compiles, binds and opens a server-side cursor; rows
@@ -294,8 +303,15 @@ def _fetch(
     hears the SQL text and parameters as sent and how many rows the database returned.
 
     SQLite text that is not UTF-8 stops its driver mid-read; the read is then repeated with such
-    values handed over as bytes, for canonical.py to count, name and replace (the fast path stays fast)."""
+    values handed over as bytes, for canonical.py to count, name and replace (the fast path stays fast).
+
+    SQLite files and PostgreSQL are read natively first (:mod:`evidence_app.ingest.native`: the same values,
+    straight into Arrow); where that cannot be exact, the whole read is done again here."""
     with _mapped(store.config, "reading"), store.engine.connect() as conn:
+        done = native.read(store.engine, conn, stmt, canonical, progress, keep, record, repetitive, _compiled)
+        if done.frame is not None:
+            return done.frame
+        progress = native.resumed(progress, done.reported)
         try:
             return _read(conn, stmt, canonical, progress, keep, record, repetitive)
         except sqlite3.OperationalError as exc:
@@ -400,7 +416,8 @@ def _recording(record: Recorder | None, store: Store, purpose: str):  # noqa: AN
     """``_fetch``'s callback that turns what ran into a :class:`QueryRecord` for ``record``."""
     if record is None:
         return None
-    return lambda sql, args, rows, conn: record(query_record(store.key, purpose, sql, args, rows, conn))
+    return lambda sql, args, rows, conn, **native: record(query_record(store.key, purpose, sql, args, rows, conn,
+                                                                        **native))
 
 
 def time_extent(store: Store, time_field: str) -> tuple[object, object]:

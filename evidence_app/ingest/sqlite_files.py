@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 _WAL_MAGIC = (0x377F0682, 0x377F0683)
+_URIS: "weakref.WeakKeyDictionary[Engine, str]" = weakref.WeakKeyDictionary()
 _WAL_HEADER, _FRAME_HEADER = 32, 24
 
 
@@ -49,11 +50,18 @@ def _uri(path: Path, options: str) -> str:
     return f"file:{quote(path.as_posix())}?{options}"
 
 
+def native_uri(engine: Engine) -> str | None:
+    """The read-only ``file:`` URI an engine made here opens (for a native reader to open the same), else None."""
+    return _URIS.get(engine)
+
+
 def _engine(uri: str) -> Engine:
     def connect() -> sqlite3.Connection:
         return sqlite3.connect(uri, uri=True, check_same_thread=False)
 
-    return sa.create_engine("sqlite://", creator=connect)
+    engine = sa.create_engine("sqlite://", creator=connect)
+    _URIS[engine] = uri
+    return engine
 
 
 def _wal_mode(path: Path) -> bool:
