@@ -28,7 +28,7 @@ from evidence_app.ingest.canonical import DataIssue, parse_timestamps
 from evidence_app.ingest.dataset import Dataset, SourceReport, open_stores
 from evidence_app.ingest.logpush import LogScan
 from evidence_app.ingest.sources import Store, time_extent
-from evidence_app.persistence.snapshot import Provenance, read_through
+from evidence_app.persistence.snapshot import Provenance, fingerprint, load_views, print_of, read_through, save_views
 from evidence_app.reconcile import Period, Reconciliation, Scope, apply_scope
 from evidence_app.reconcile.bounded import (
     ORDER_WORDS,
@@ -39,8 +39,10 @@ from evidence_app.reconcile.bounded import (
 )
 from evidence_app.reconcile.coverage import Totals, coverage_table, exceptions_table, totals_where
 from evidence_app.reconcile.replay import replay_by_route
+from evidence_app.ui import views as page_views
 from evidence_app.ui.access import Visitor, visitor
 from evidence_app.ui.components import LoadingBar, View
+from evidence_app.ui.views import Facet, PageViews
 
 TTL = timedelta(minutes=5)
 
@@ -131,7 +133,14 @@ def _reconciled(path: str | None, start: date, end: date) -> tuple[Dataset, Reco
     finally:
         bar.close()
     _provenances()[(path, start, end)] = loaded.provenance
+    _data_prints()[(path, start, end)] = loaded.print
     return loaded.dataset, loaded.reconciliation
+
+
+@st.cache_resource(show_spinner=False)
+def _data_prints() -> dict[tuple, str | None]:
+    """(config, start, end) → the fingerprint print of the data ``_reconciled`` holds (views are kept under it)."""
+    return {}
 
 
 @st.cache_resource(show_spinner=False)
@@ -157,7 +166,8 @@ def _refresh_asked(path: str | None, start: date, end: date) -> bool:
 def provenance(v: View) -> Provenance | None:
     """When and from where the view's data was read (None if this server has not recorded it)."""
     b = bounded(v)
-    _reconciled(b.config_path, b.start, b.end)
+    if (b.config_path, b.start, b.end) not in _provenances():  # views served from the snapshot record it too
+        _reconciled(b.config_path, b.start, b.end)
     return _provenances().get((b.config_path, b.start, b.end))
 
 
@@ -169,6 +179,11 @@ def refresh(v: View) -> None:
     _stores.clear()
     _reconciled.clear()
     _scoped.clear()
+    _print.clear()
+    _coverage_held.clear()
+    _exceptions_held.clear()
+    _views_held().views.clear()
+    _provenances().pop((b.config_path, b.start, b.end), None)
     st.cache_data.clear()
 
 
@@ -177,24 +192,123 @@ def _scoped(path: str | None, start: date, end: date, scope: Scope) -> Reconcili
     return apply_scope(_reconciled(path, start, end)[1], scope)
 
 
-def options(v: View, column: str) -> list[str]:
-    """The values a sidebar filter offers: those present in the period within the grant's tenants."""
+def facet(v: View, column: str) -> Facet:
+    """The values a sidebar filter may take: those present in the period within the grant's tenants, most
+    operations first (the widget lists a few; :class:`Facet` knows them all)."""
     b = bounded(View(v.config_path, v.start, v.end, Scope()))
-    return _options(*b.key, column)
+    return _page_views(*b.key).facets[column]
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
-def _options(path: str | None, start: date, end: date, scope: Scope, column: str) -> list[str]:
-    ops = _scoped(path, start, end, scope).operations
-    return sorted(str(x) for x in ops[column].dropna().unique()) if len(ops) else []
+def options(v: View, column: str) -> list[str]:
+    """Every value a sidebar filter may take, sorted (the widget lists only :meth:`Facet.offered`)."""
+    return sorted(facet(v, column).values)
+
+
+def overview(v: View) -> PageViews:
+    """What the Overview shows of the view (totals, verdict, daily trend, controls): computed once per dataset
+    and scope, kept with the snapshot; a render only reads it."""
+    return _page_views(*bounded(v).key)
+
+
+# ---------------------------------------------------------------------------------------------- page views
+
+
+@dataclass
+class _Held:
+    """Views computed or restored by this server, by (config, start, end, scope, print)."""
+
+    views: dict[tuple, PageViews]
+    computed: int = 0
+    """How many times views were computed from a reconciliation (tests: a second visitor adds none)."""
+    restored: int = 0
+    """How many times views were read from beside the snapshot."""
+
+
+@st.cache_resource(show_spinner=False)
+def _views_held() -> _Held:
+    return _Held({})
+
+
+@st.cache_resource(ttl=TTL, show_spinner="Checking the sources…")
+def _print(path: str | None, start: date, end: date) -> tuple[str | None, datetime]:
+    """The sources' fingerprint print now (None when it cannot be taken), and when it was taken: rechecked as
+    often as the data's cache life, shared by every session."""
+    now = datetime.now(timezone.utc)
+    try:
+        return print_of(fingerprint(config(path), Period(start, end), _stores(path))), now
+    except Exception:  # noqa: BLE001 - no print: views are computed from the data, which reports its own errors
+        return None, now
+
+
+def _views_name(path: str | None, scope: Scope) -> str:
+    """Which views beside a snapshot: the scope, the settings and the code that shape them."""
+    cfg = config(path)
+    doc = repr((sorted(scope.items()), sorted(cfg.controls.items()), cfg.remediation, _views_code()))
+    return "views-" + hashlib.sha256(doc.encode()).hexdigest()[:32]
+
+
+@st.cache_resource(show_spinner=False)
+def _views_code() -> str:
+    from pathlib import Path
+
+    from evidence_app.resources import control_catalogue
+
+    root = Path(__file__).resolve().parent.parent
+    h = hashlib.sha256()
+    for f in [*sorted((root / "assess").glob("*.py")), root / "ui" / "views.py", control_catalogue()]:
+        h.update(f.name.encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()
+
+
+def _fresh_views(found: PageViews | None) -> bool:
+    return found is not None and datetime.now(timezone.utc) - found.as_of < TTL
+
+
+def _page_views(path: str | None, start: date, end: date, scope: Scope) -> PageViews:
+    """Held views of the data as it is now (same print); else those kept beside the snapshot; else computed
+    from the reconciliation (and kept). Views judged longer ago than the data's cache life are computed again."""
+    held = _views_held()
+    now_print, checked_at = _print(path, start, end)
+    key = (path, start, end, scope, now_print)
+    found = held.views.get(key)
+    if now_print is not None and _fresh_views(found):
+        return found
+    if now_print is not None:
+        saved = load_views(config(path), Period(start, end), now_print, _views_name(path, scope))
+        if saved is not None:
+            restored = page_views.from_files(saved.frames, saved.doc)
+            if _fresh_views(restored):
+                held.views[key] = restored
+                held.restored += 1
+                _provenances().setdefault((path, start, end), Provenance(
+                    saved.read_at, True, checked_at, "sources unchanged since the snapshot was taken"))
+                return restored
+    data, recon = _reconciled(path, start, end)
+    data_print = _data_prints().get((path, start, end))
+    found = held.views.get((path, start, end, scope, data_print))
+    if _fresh_views(found):  # the sources could not be fingerprinted just now: the held data's views
+        return found
+    made = page_views.compute(config(path), data, _scoped(path, start, end, scope),
+                              datetime.now(timezone.utc).replace(second=0, microsecond=0))
+    held.computed += 1
+    held.views[(path, start, end, scope, data_print)] = made
+    if data_print is not None:
+        save_views(config(path), Period(start, end), data_print, _views_name(path, scope), *page_views.to_files(made))
+    return made
 
 
 def coverage(v: View, by: tuple[str, ...]) -> pd.DataFrame:
     return _coverage(*bounded(v).key, by)
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
 def _coverage(path: str | None, start: date, end: date, scope: Scope, by: tuple[str, ...]) -> pd.DataFrame:
+    return _coverage_held(path, start, end, scope, by).copy(deep=False)  # the held frame stays as it is
+
+
+# Tables that can hold a line per day × operator (or per exception) are resources: st.cache_data would pickle
+# them on every hit, a cost proportional to the rows at every render.
+@st.cache_resource(ttl=TTL, max_entries=32, show_spinner=False)
+def _coverage_held(path: str | None, start: date, end: date, scope: Scope, by: tuple[str, ...]) -> pd.DataFrame:
     return coverage_table(_scoped(path, start, end, scope), list(by))
 
 
@@ -222,8 +336,12 @@ def exceptions(v: View) -> pd.DataFrame:
     return _exceptions(*bounded(v).key)
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
 def _exceptions(path: str | None, start: date, end: date, scope: Scope) -> pd.DataFrame:
+    return _exceptions_held(path, start, end, scope).copy(deep=False)
+
+
+@st.cache_resource(ttl=TTL, max_entries=16, show_spinner=False)
+def _exceptions_held(path: str | None, start: date, end: date, scope: Scope) -> pd.DataFrame:
     return exceptions_table(_scoped(path, start, end, scope))
 
 
