@@ -13,9 +13,12 @@ Chromium (a new browser context is a new Streamlit session):
 - **filter**: in that session, the tenant with most operations picked in the sidebar;
 - **coverage gaps**: that session opens the Coverage gaps page (filter kept);
 - the server stopped and started again on the same folder (sources unchanged): **restart**, a new visitor
-  served from the snapshot; and **restart, 2nd visitor**.
+  served from the snapshot; and **restart, 2nd visitor**;
+- **floor**: ``bench/floor_app.py`` — the Overview's kinds of elements and no data — served by plain
+  ``streamlit run``, a new context each time: what Streamlit and Plotly cost a fresh browser whatever the app
+  holds (the median of three).
 
-"Drawn" (:data:`DRAWN`): the page's heading and its last element are there, no element is stale from an
+"Drawn" (``tests/browser.py``'s ``DRAWN``): the page's heading and its last element are there, no element is stale from an
 earlier run (Streamlit marks them ``data-stale``), no "Running…" status widget, and every visible Plotly chart
 (at least the page's count) has drawn its traces (``.main-svg .trace``, a heat map's ``.hm``). Times include the browser's layout of everything received.
 The bare read is ``sqlite3`` (stdlib) fetching every row of both tables' mapped columns, nothing kept.
@@ -39,27 +42,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 os.environ.setdefault("EVIDENCE_TEST_WAIT_S", "1800")  # a cold 10 M start is minutes; tests/browser's polls
 
-from browser import CHROMIUM, FLAGS, free_port, stop, until, wait_healthy  # noqa: E402
+from browser import CHROMIUM, DRAWN, FLAGS, free_port, stop, wait_healthy  # noqa: E402
 
 LIMIT_MS = 1_800_000
-
-DRAWN = """([heading, last, charts]) => {
-  if (document.querySelector('[data-testid="stStatusWidget"]')) return false;   // "Running…"
-  if (document.querySelector('[data-stale="true"]')) return false;              // left from an earlier run
-  const main = document.querySelector('[data-testid="stMain"]') || document;
-  const h = [...main.querySelectorAll('h1')].some(e => e.textContent.trim().startsWith(heading));
-  if (!h) return false;
-  if (![...main.querySelectorAll('[data-testid="stDownloadButton"], [data-testid="stDataFrame"]')]
-        .some(e => e.textContent.includes(last) || e.getAttribute('data-testid') === last)) return false;
-  const visible = [...main.querySelectorAll('[data-testid="stPlotlyChart"]')].filter(e => e.offsetParent);
-  return visible.length >= charts && visible.every(e => e.querySelector('.main-svg .trace, .main-svg .hm'));
-}"""
-"""The condition for "the last figure drawn" (see the module docstring)."""
 
 OVERVIEW = ("Audit-trail completeness", "stDataFrame", 2)
 """Heading, last element (the Controls table), visible charts."""
 GAPS = ("Coverage gaps", "Download every day × operator cell (CSV)", 2)
 """Heading, last element (its last download button), visible charts (the open tabs' heat map and bars)."""
+FLOOR = ("Audit-trail completeness", "stDataFrame", 2)
+"""bench/floor_app.py, drawn as the Overview is."""
 
 
 @dataclass(frozen=True)
@@ -105,15 +97,17 @@ def largest_tenant(pair: tuple[Store, Store], column: str) -> str:
 
 
 class Server:
-    """``evidence-app serve`` from one code tree on a free port, its output in a file."""
+    """``evidence-app serve`` from one code tree on a free port (or ``argv`` with ``{port}``), its output in a
+    file."""
 
-    def __init__(self, code: Path, config: str, cache: Path, log: Path) -> None:
+    def __init__(self, code: Path, config: str, cache: Path, log: Path, argv: list[str] | None = None) -> None:
         self.port = free_port()
         env = {k: v for k, v in os.environ.items() if k not in ("EVIDENCE_APP_CONFIG", "PYTHONPATH")}
         env.update(PYTHONPATH=str(code), XDG_CACHE_HOME=str(cache))
         self._out = log.open("ab")
-        self.proc = subprocess.Popen([sys.executable, "-m", "evidence_app", "serve", "--config", config, "--port",
-                                      str(self.port)], env=env, cwd=code, stdout=self._out, stderr=subprocess.STDOUT)
+        argv = argv or [sys.executable, "-m", "evidence_app", "serve", "--config", config, "--port", "{port}"]
+        self.proc = subprocess.Popen([a.replace("{port}", str(self.port)) for a in argv], env=env, cwd=code,
+                                     stdout=self._out, stderr=subprocess.STDOUT)
         self.url = f"http://127.0.0.1:{self.port}"
         wait_healthy(self.url, self.proc, timeout=600)
 
@@ -192,6 +186,18 @@ def round_of(code: Path, config: str, pair: tuple[Store, Store], tenant: str, ou
                 pg.context.close()
             finally:
                 server.close()
+            floor = Server(code, config, cache, log, [sys.executable, "-m", "streamlit", "run",
+                                                      str(ROOT / "bench" / "floor_app.py"), "--server.port",
+                                                      "{port}", "--server.headless", "true"])
+            try:
+                times = []
+                for _ in range(3):
+                    seconds, pg = visit(browser, floor.url, FLOOR)
+                    pg.context.close()
+                    times.append(seconds)
+                figures["floor: no data, same elements"] = statistics.median(times)
+            finally:
+                floor.close()
             browser.close()
     finally:
         shutil.rmtree(cache, ignore_errors=True)  # it holds a copy of the audit trail

@@ -5,8 +5,10 @@ values are the cache keys (a cached frame is never shared across different scope
 
 from __future__ import annotations
 
+import functools
 import hashlib
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Callable
 
@@ -219,9 +221,13 @@ class _Held:
 
     views: dict[tuple, PageViews]
     computed: int = 0
-    """How many times views were computed from a reconciliation (tests: a second visitor adds none)."""
+    """How many times a render computed views from a reconciliation (tests: a second visitor adds none)."""
     restored: int = 0
     """How many times views were read from beside the snapshot."""
+    warmed: int = 0
+    """How many views the background warm-up computed."""
+    warming: set[tuple] = field(default_factory=set)
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 @st.cache_resource(show_spinner=False)
@@ -242,12 +248,15 @@ def _print(path: str | None, start: date, end: date) -> tuple[str | None, dateti
 
 def _views_name(path: str | None, scope: Scope) -> str:
     """Which views beside a snapshot: the scope, the settings and the code that shape them."""
-    cfg = config(path)
+    return _views_name_of(config(path), scope)
+
+
+def _views_name_of(cfg: Config, scope: Scope) -> str:
     doc = repr((sorted(scope.items()), sorted(cfg.controls.items()), cfg.remediation, _views_code()))
     return "views-" + hashlib.sha256(doc.encode()).hexdigest()[:32]
 
 
-@st.cache_resource(show_spinner=False)
+@functools.cache
 def _views_code() -> str:
     from pathlib import Path
 
@@ -294,7 +303,47 @@ def _page_views(path: str | None, start: date, end: date, scope: Scope) -> PageV
     held.views[(path, start, end, scope, data_print)] = made
     if data_print is not None:
         save_views(config(path), Period(start, end), data_print, _views_name(path, scope), *page_views.to_files(made))
+    if not (scope.operator or scope.route or scope.action) and len(scope.tenant) != 1:
+        _warm_later(path, start, end, data_print, data, recon, made)
     return made
+
+
+WARMED = 3
+"""After the views of a whole scope (everything, or a grant's tenants), those of its largest tenants are computed
+in the background: the filter most often picked is then shown at once."""
+
+
+def _warm_later(path: str | None, start: date, end: date, data_print: str | None, data: Dataset,
+                recon: Reconciliation, base: PageViews) -> None:
+    """Compute (and keep) the views of ``base``'s :data:`WARMED` largest tenants in a daemon thread, with the
+    core's functions only (no Streamlit cache is touched off the script's thread); once per data and scope."""
+    import threading
+
+    held = _views_held()
+    cfg = config(path)
+    scopes = [Scope(tenant=(t,)) for t in base.facets["tenant"].values[:WARMED]]
+    wanted = [(path, start, end, s, data_print) for s in scopes]
+    with held.lock:
+        wanted = [k for k in wanted if k not in held.views and k not in held.warming]
+        held.warming.update(wanted)
+    if not wanted:
+        return
+
+    def work() -> None:
+        for key in wanted:
+            try:
+                made = page_views.compute(cfg, data, apply_scope(recon, key[3]), base.as_of)
+                held.views[key] = made
+                held.warmed += 1
+                if data_print is not None:
+                    save_views(cfg, Period(start, end), data_print, _views_name_of(cfg, key[3]),
+                               *page_views.to_files(made))
+            except Exception:  # noqa: BLE001 - a warm-up that fails leaves the render to compute (and report)
+                pass
+            finally:
+                held.warming.discard(key)
+
+    threading.Thread(target=work, name="evidence-views-warm-up", daemon=True).start()
 
 
 def coverage(v: View, by: tuple[str, ...]) -> pd.DataFrame:

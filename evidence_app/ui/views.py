@@ -90,10 +90,13 @@ def facet(ops: pd.DataFrame, column: str) -> Facet:
     """A column's values present in ``ops`` (as text, as the filters take them) with their counts."""
     if not len(ops) or column not in ops:
         return Facet(column, (), ())
-    counts = ops[column].dropna().astype(str).value_counts()
-    counts = counts[counts > 0]
-    order = sorted(zip(counts.index, counts.to_numpy()), key=lambda vc: (-int(vc[1]), vc[0]))
-    return Facet(column, tuple(str(v) for v, _ in order), tuple(int(c) for _, c in order))
+    counts = ops[column].value_counts(dropna=True, sort=False)  # per category: no text made per row
+    summed: dict[str, int] = {}
+    for value, n in zip(counts.index, counts.to_numpy()):
+        if n > 0:
+            summed[str(value)] = summed.get(str(value), 0) + int(n)
+    order = sorted(summed.items(), key=lambda vc: (-vc[1], vc[0]))
+    return Facet(column, tuple(v for v, _ in order), tuple(n for _, n in order))
 
 
 # ---------------------------------------------------------------------------------------------- as files
