@@ -224,13 +224,16 @@ def main() -> None:
         for code in codes:  # alternated: A, B, A, B …
             results[code].append(round_of(code, config, pair, tenant, out))
             print(f"{code}: {results[code][-1]}", flush=True)
-    print(f"\nconfig: {config}; largest tenant {tenant}; medians of {args.rounds} round(s)")
+    bare = statistics.median(r["bare sqlite3 read"] for runs in results.values() for r in runs)
+    print(f"\nconfig: {config}; largest tenant {tenant}; medians of {args.rounds} round(s); ratios against the "
+          f"median bare read of the whole run ({bare:.2f} s: every code tree's rounds), and above the floor")
     for code, runs in results.items():
         med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
-        bare = med["bare sqlite3 read"]
+        floor = med["floor: no data, same elements"]
         print(f"\n{code}")
         for label, seconds in med.items():
-            print(f"  {label:<42} {seconds:7.2f} s  {seconds / bare:5.2f}× the bare read")
+            print(f"  {label:<42} {seconds:7.2f} s  {seconds / bare:5.2f}× the bare read  "
+                  f"floor + {seconds - floor:6.2f} s")
 
 
 if __name__ == "__main__":

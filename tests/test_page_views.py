@@ -59,7 +59,8 @@ def calls(monkeypatch) -> dict[str, int]:
         monkeypatch.setattr(module, name, wrapper)
 
     for module, name in ((views, "summarize"), (views, "coverage_table"), (views, "evaluate_controls"),
-                         (ui_data, "read_through"), (ui_data, "apply_scope")):
+                         (ui_data, "read_through"), (ui_data, "apply_scope"), (ui_data, "coverage_table"),
+                         (ui_data, "exceptions_table")):
         counting(module, name)
     return counted
 
@@ -275,3 +276,36 @@ def test_the_largest_tenants_are_warmed_in_the_background_and_then_shown_without
     computed = held.computed
     at.sidebar.multiselect(key="f_tenant").set_value(["r2"]).run()
     assert _metrics(at)["Operations expected"] == "1" and held.computed == computed
+
+
+def test_the_coverage_gaps_tables_of_a_whole_scope_are_warmed_and_equal_the_cores(world):
+    import time
+
+    from evidence_app.assess.pipeline import evaluate
+    from evidence_app.reconcile.coverage import coverage_table, exceptions_table
+
+    _run()
+    held = ui_data._views_held()
+    deadline = time.monotonic() + WAIT_S
+    while held.warming or len(held.tables) < len(ui_data.WARM_TABLES):
+        assert time.monotonic() < deadline, "the warm-up did not finish"
+        time.sleep(0.05)
+    recon = evaluate(load_config(world.root / "evidence.toml"), Period())[1]
+    for (_, _, _, scope, what), (_, table) in held.tables.items():
+        core = exceptions_table(recon) if what == ui_data.EXCEPTIONS else coverage_table(recon, list(what))
+        assert table.astype(str).equals(core.astype(str)), what
+
+
+def test_the_coverage_gaps_page_of_a_warmed_scope_computes_no_table(world, calls):
+    import time
+
+    at = _run()
+    held = ui_data._views_held()
+    deadline = time.monotonic() + WAIT_S
+    while held.warming or len(held.tables) < len(ui_data.WARM_TABLES):
+        assert time.monotonic() < deadline, "the warm-up did not finish"
+        time.sleep(0.05)
+    before = dict(calls)
+    at.switch_page("app_pages/coverage_gaps.py").run()
+    assert not at.exception, at.exception
+    assert "exceptions_table" not in calls and calls.get("coverage_table") == before.get("coverage_table")

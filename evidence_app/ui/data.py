@@ -185,6 +185,7 @@ def refresh(v: View) -> None:
     _coverage_held.clear()
     _exceptions_held.clear()
     _views_held().views.clear()
+    _views_held().tables.clear()
     _provenances().pop((b.config_path, b.start, b.end), None)
     st.cache_data.clear()
 
@@ -199,11 +200,6 @@ def facet(v: View, column: str) -> Facet:
     operations first (the widget lists a few; :class:`Facet` knows them all)."""
     b = bounded(View(v.config_path, v.start, v.end, Scope()))
     return _page_views(*b.key).facets[column]
-
-
-def options(v: View, column: str) -> list[str]:
-    """Every value a sidebar filter may take, sorted (the widget lists only :meth:`Facet.offered`)."""
-    return sorted(facet(v, column).values)
 
 
 def overview(v: View) -> PageViews:
@@ -228,6 +224,9 @@ class _Held:
     """How many views the background warm-up computed."""
     warming: set[tuple] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    tables: dict[tuple, tuple[str | None, pd.DataFrame]] = field(default_factory=dict)
+    """(config, start, end, scope, :data:`WARM_TABLES` entry) → (the data's print, the core's table): the
+    Coverage gaps page's tables of a whole scope, computed by the warm-up."""
 
 
 @st.cache_resource(show_spinner=False)
@@ -304,7 +303,7 @@ def _page_views(path: str | None, start: date, end: date, scope: Scope) -> PageV
     if data_print is not None:
         save_views(config(path), Period(start, end), data_print, _views_name(path, scope), *page_views.to_files(made))
     if not (scope.operator or scope.route or scope.action) and len(scope.tenant) != 1:
-        _warm_later(path, start, end, data_print, data, recon, made)
+        _warm_later(path, start, end, data_print, data, recon, scope, made)
     return made
 
 
@@ -314,22 +313,34 @@ in the background: the filter most often picked is then shown at once."""
 
 
 def _warm_later(path: str | None, start: date, end: date, data_print: str | None, data: Dataset,
-                recon: Reconciliation, base: PageViews) -> None:
-    """Compute (and keep) the views of ``base``'s :data:`WARMED` largest tenants in a daemon thread, with the
-    core's functions only (no Streamlit cache is touched off the script's thread); once per data and scope."""
-    import threading
-
+                recon: Reconciliation, scope: Scope, base: PageViews) -> None:
+    """In a daemon thread, with the core's functions only (no Streamlit cache is touched off the script's
+    thread), once per data and scope: the Coverage gaps page's tables of ``scope`` (:data:`WARM_TABLES`), then
+    the views of its :data:`WARMED` largest tenants."""
     held = _views_held()
     cfg = config(path)
     scopes = [Scope(tenant=(t,)) for t in base.facets["tenant"].values[:WARMED]]
     wanted = [(path, start, end, s, data_print) for s in scopes]
+    tables = [(path, start, end, scope, what) for what in WARM_TABLES]
     with held.lock:
         wanted = [k for k in wanted if k not in held.views and k not in held.warming]
-        held.warming.update(wanted)
-    if not wanted:
+        tables = [k for k in tables if k not in held.warming
+                  and not (k in held.tables and held.tables[k][0] == data_print)]
+        held.warming.update(wanted + tables)
+    if not wanted and not tables:
         return
 
     def work() -> None:
+        scoped = apply_scope(recon, scope) if tables else recon
+        for key in tables:
+            try:
+                what = key[4]
+                table = exceptions_table(scoped) if what == EXCEPTIONS else coverage_table(scoped, list(what))
+                held.tables[key] = (data_print, table)
+            except Exception:  # noqa: BLE001 - the page computes it (and reports a problem) itself
+                pass
+            finally:
+                held.warming.discard(key)
         for key in wanted:
             try:
                 made = page_views.compute(cfg, data, apply_scope(recon, key[3]), base.as_of)
@@ -351,7 +362,17 @@ def coverage(v: View, by: tuple[str, ...]) -> pd.DataFrame:
 
 
 def _coverage(path: str | None, start: date, end: date, scope: Scope, by: tuple[str, ...]) -> pd.DataFrame:
-    return _coverage_held(path, start, end, scope, by).copy(deep=False)  # the held frame stays as it is
+    warm = _warm_table(path, start, end, scope, by)
+    found = warm if warm is not None else _coverage_held(path, start, end, scope, by)
+    return found.copy(deep=False)  # the held frame stays as it is
+
+
+def _warm_table(path: str | None, start: date, end: date, scope: Scope, what: tuple[str, ...]) -> pd.DataFrame | None:
+    """A table the warm-up computed from the data this server holds now (None: not warmed, or other data)."""
+    found = _views_held().tables.get((path, start, end, scope, what))
+    if found is None or (path, start, end) not in _data_prints() or found[0] != _data_prints()[(path, start, end)]:
+        return None
+    return found[1]
 
 
 # Tables that can hold a line per day × operator (or per exception) are resources: st.cache_data would pickle
@@ -386,7 +407,13 @@ def exceptions(v: View) -> pd.DataFrame:
 
 
 def _exceptions(path: str | None, start: date, end: date, scope: Scope) -> pd.DataFrame:
-    return _exceptions_held(path, start, end, scope).copy(deep=False)
+    warm = _warm_table(path, start, end, scope, EXCEPTIONS)
+    return (warm if warm is not None else _exceptions_held(path, start, end, scope)).copy(deep=False)
+
+
+EXCEPTIONS = ("exceptions",)
+WARM_TABLES = (("day", "operator"), ("day", "route"), ("operator",), ("tenant",), ("route",), EXCEPTIONS)
+"""What the Coverage gaps page reads of a whole scope: warmed in the background with its views."""
 
 
 @st.cache_resource(ttl=TTL, max_entries=16, show_spinner=False)
