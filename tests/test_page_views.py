@@ -28,6 +28,7 @@ def _restart() -> None:
     """What a server restart does to the web app's memory: every Streamlit cache is gone."""
     st.cache_data.clear()
     st.cache_resource.clear()
+    views.STARTED.clear()
 
 
 @pytest.fixture
@@ -309,3 +310,33 @@ def test_the_coverage_gaps_page_of_a_warmed_scope_computes_no_table(world, calls
     at.switch_page("app_pages/coverage_gaps.py").run()
     assert not at.exception, at.exception
     assert "exceptions_table" not in calls and calls.get("coverage_table") == before.get("coverage_table")
+
+
+def test_a_restart_uses_the_period_and_fingerprint_taken_as_the_server_started(world, calls, monkeypatch):
+    first = _metrics(_run())
+    _restart()
+    started = views.at_start(str(world.root / "evidence.toml"))
+    config = load_config(world.root / "evidence.toml")
+    from evidence_app.ingest.dataset import open_stores
+
+    assert started is not None and views.STARTED == [started]
+    assert started.print == snapshot.print_of(snapshot.fingerprint(config, Period(started.start, started.end),
+                                                                   open_stores(config)))
+    taken = []
+    monkeypatch.setattr(ui_data, "fingerprint", lambda *a, **k: taken.append(1) or snapshot.fingerprint(*a, **k))
+    before = dict(calls)
+    at = _run()
+    assert _metrics(at) == first and not taken and calls == before
+    assert ui_data._views_held().restored == 1 and views.STARTED == []  # used once, then taken afresh
+
+
+def test_a_fingerprint_taken_at_start_longer_ago_than_the_data_cache_life_is_not_used(world, monkeypatch):
+    _run()
+    _restart()
+    views.at_start(str(world.root / "evidence.toml"))
+    views.STARTED[0] = views.Started(**{**views.STARTED[0].__dict__,
+                                        "taken_at": views.STARTED[0].taken_at - ui_data.TTL})
+    taken = []
+    monkeypatch.setattr(ui_data, "fingerprint", lambda *a, **k: taken.append(1) or snapshot.fingerprint(*a, **k))
+    _run()
+    assert taken == [1]

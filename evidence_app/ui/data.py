@@ -26,10 +26,10 @@ from evidence_app.evidence.build import BuiltPack
 from evidence_app.evidence.sign import SigningOptions
 from evidence_app.evidence.trust import TrustAnchors
 from evidence_app.evidence.verify import Verification
-from evidence_app.ingest.canonical import DataIssue, parse_timestamps
+from evidence_app.ingest.canonical import DataIssue
 from evidence_app.ingest.dataset import Dataset, SourceReport, open_stores
 from evidence_app.ingest.logpush import LogScan
-from evidence_app.ingest.sources import Store, time_extent
+from evidence_app.ingest.sources import Store
 from evidence_app.persistence.snapshot import Provenance, fingerprint, load_views, print_of, read_through, save_views
 from evidence_app.reconcile import Period, Reconciliation, Scope, apply_scope
 from evidence_app.reconcile.bounded import (
@@ -108,13 +108,20 @@ def extent(path: str | None) -> tuple[date, date]:
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def _extent(path: str | None) -> tuple[date, date]:
-    """First and last day with operations (falls back to the last 90 days)."""
-    lo, hi = time_extent(_stores(path)[0], "occurred_at")
-    ts = parse_timestamps(pd.Series([lo, hi], dtype=object))
-    if ts.isna().any():
-        today = datetime.now(timezone.utc).date()
-        return today - timedelta(days=89), today
-    return ts.iloc[0].date(), ts.iloc[1].date()
+    """First and last day with operations (falls back to the last 90 days); as ``serve`` found them at start
+    while that is recent."""
+    started = _started(path)
+    if started is not None:
+        return started.start, started.end
+    return page_views.extent_days(_stores(path)[0])
+
+
+def _started(path: str | None) -> page_views.Started | None:
+    """What ``serve`` found as the server started, while younger than the data's cache life."""
+    found = page_views.STARTED[0] if page_views.STARTED else None
+    if found is None or found.config_path != path or datetime.now(timezone.utc) - found.taken_at >= TTL:
+        return None
+    return found
 
 
 # ---------------------------------------------------------------------------------------------- numbers
@@ -238,6 +245,10 @@ def _views_held() -> _Held:
 def _print(path: str | None, start: date, end: date) -> tuple[str | None, datetime]:
     """The sources' fingerprint print now (None when it cannot be taken), and when it was taken: rechecked as
     often as the data's cache life, shared by every session."""
+    started = _started(path)
+    if started is not None and (started.start, started.end) == (start, end):
+        page_views.STARTED.clear()  # once: the next check takes the print afresh
+        return started.print, started.taken_at
     now = datetime.now(timezone.utc)
     try:
         return print_of(fingerprint(config(path), Period(start, end), _stores(path))), now

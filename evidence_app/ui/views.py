@@ -10,14 +10,16 @@ which the page states; views older than the data's cache life are computed again
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta, timezone
 
 import pandas as pd
 
 from evidence_app.assess.controls import evaluate_controls
 from evidence_app.assess.summary import summarize
 from evidence_app.config.settings import Config
+from evidence_app.ingest.canonical import parse_timestamps
 from evidence_app.ingest.dataset import Dataset
+from evidence_app.ingest.sources import Store, time_extent
 from evidence_app.reconcile import Reconciliation
 from evidence_app.reconcile.coverage import Totals, coverage_table
 
@@ -122,3 +124,54 @@ def from_files(frames: dict[str, pd.DataFrame], doc: dict) -> PageViews:
                      orphans=int(doc["orphans"]), duplicates=int(doc["duplicates"]), complete=bool(doc["complete"]),
                      log_completeness=str(doc["log_completeness"]), by_day=frames["by_day"],
                      controls=frames["controls"], facets=facets)
+
+
+# ---------------------------------------------------------------------------------------------- at start
+
+
+def extent_days(operations: Store) -> tuple[date, date]:
+    """First and last day with operations (falls back to the last 90 days): the period the app opens with."""
+    lo, hi = time_extent(operations, "occurred_at")
+    ts = parse_timestamps(pd.Series([lo, hi], dtype=object))
+    if ts.isna().any():
+        today = datetime.now(timezone.utc).date()
+        return today - timedelta(days=89), today
+    return ts.iloc[0].date(), ts.iloc[1].date()
+
+
+@dataclass(frozen=True)
+class Started:
+    """What ``serve`` found as the server started (:func:`at_start`): the opening period and the sources'
+    fingerprint print then, so the first visitor after a (re)start need not wait for either."""
+
+    config_path: str | None
+    start: date
+    end: date
+    print: str
+    taken_at: datetime
+
+
+STARTED: list[Started] = []
+"""At most one: filled by :func:`at_start` in the server's process before Streamlit starts, read once."""
+
+
+def at_start(config_path: str | None) -> Started | None:
+    """The opening period and the sources' print, taken as the server starts; None when anything fails (the
+    first visitor then takes them, and sees any error in words)."""
+    from evidence_app.config.settings import load_config
+    from evidence_app.ingest.dataset import open_stores
+    from evidence_app.persistence.snapshot import fingerprint, print_of
+    from evidence_app.reconcile import Period
+
+    try:
+        config = load_config(config_path)
+        stores = open_stores(config)
+        start, end = extent_days(stores[0])
+        taken = datetime.now(timezone.utc)
+        found = Started(config_path, start, end, print_of(fingerprint(config, Period(start, end), stores)), taken)
+        for store in stores:
+            store.engine.dispose()
+    except Exception:  # noqa: BLE001 - never a reason not to start
+        return None
+    STARTED[:] = [found]
+    return found
