@@ -340,3 +340,13 @@ def test_a_fingerprint_taken_at_start_longer_ago_than_the_data_cache_life_is_not
     monkeypatch.setattr(ui_data, "fingerprint", lambda *a, **k: taken.append(1) or snapshot.fingerprint(*a, **k))
     _run()
     assert taken == [1]
+
+
+@pytest.mark.parametrize("page", sorted(p.name for p in (Path(APP).parent / "app_pages").glob("*.py")))
+def test_a_page_writes_no_stray_text_through_streamlit_magic(page):
+    import ast
+
+    tree = ast.parse((Path(APP).parent / "app_pages" / page).read_text(encoding="utf-8"))
+    stray = [n.lineno for n in tree.body[1:] if isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant)
+             and isinstance(n.value.value, str)]  # Streamlit draws a bare string on the page (its docstring aside)
+    assert not stray, f"{page}: a bare string at line(s) {stray} is drawn on the page"

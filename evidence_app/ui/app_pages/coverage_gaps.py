@@ -11,13 +11,13 @@ from evidence_app.ui.access import download
 from evidence_app.ui.components import chart_text, current_view, empty_state, guarded, num, plain, shown, shown_table
 from evidence_app.ui.views import OFFERED
 
+# Charts and tables name this many worst operators, tenants or routes by default (the rest: one all-others line).
 WORST_SHOWN = 15
-"""Charts and tables name this many worst operators, tenants or routes by default (the rest: one all-others line)."""
 
+# A search by name shows this many matching lines (and how many match).
 FOUND_SHOWN = 20
-"""A search by name shows this many matching lines (and how many match)."""
+# The drill-down's table shows this many exceptions (the download holds every one).
 EXCEPTIONS_SHOWN = 1_000
-"""The drill-down's table shows this many exceptions (the download holds every one)."""
 
 v = current_view()
 st.title("Coverage gaps")
