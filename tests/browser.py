@@ -122,6 +122,29 @@ def fresh_page(browser, url: str, heading: str | None = "Audit-trail completenes
         context.close()
 
 
+DRAWN = """([heading, last, charts]) => {
+  if (document.querySelector('[data-testid="stStatusWidget"]')) return false;   // "Running…"
+  if (document.querySelector('[data-stale="true"]')) return false;              // left from an earlier run
+  const main = document.querySelector('[data-testid="stMain"]') || document;
+  const h = [...main.querySelectorAll('h1')].some(e => e.textContent.trim().startsWith(heading));
+  if (!h) return false;
+  if (![...main.querySelectorAll('[data-testid="stDownloadButton"], [data-testid="stDataFrame"]')]
+        .some(e => e.textContent.includes(last) || e.getAttribute('data-testid') === last)) return false;
+  const visible = [...main.querySelectorAll('[data-testid="stPlotlyChart"]')].filter(e => e.offsetParent);
+  return visible.length >= charts && visible.every(e => e.querySelector('.main-svg .trace, .main-svg .hm'));
+}"""
+"""When a page's run has drawn everything (a JS predicate over ``[heading, last, charts]``): no "Running…"
+status widget and no element left stale from an earlier run (Streamlit marks them ``data-stale``); the page's
+``h1`` starts with ``heading``; an element whose text holds ``last`` (or whose test id is ``last``: its last
+element) is there; and at least ``charts`` Plotly charts are visible, each one that is visible having drawn its
+traces (``.main-svg .trace``, a heat map's ``.hm``). Charts in a hidden tab are not waited for."""
+
+
+def drawn(pg, heading: str, last: str, charts: int, timeout_ms: float = WAIT_MS) -> None:
+    """Wait until the page has drawn everything (:data:`DRAWN`)."""
+    pg.wait_for_function(DRAWN, arg=[heading, last, charts], timeout=timeout_ms, polling=50)
+
+
 def settle(pg) -> None:
     """Wait until Streamlit has finished the current run (no 'Running…' status widget)."""
     pg.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=WAIT_MS)

@@ -72,9 +72,8 @@ def test_bounded_table_lines_add_up_to_the_cores_totals(page, by_operator):
         assert shown[field].tolist() == core[field].tolist()
 
 
-def test_selecting_an_operator_far_down_the_list_shows_its_row(page, by_operator):
-    far = by_operator.index[by_operator["operator"] == "op2998"][0]
-    page.selectbox(key="find_operator").set_value(int(far)).run()
+def test_searching_an_operator_far_down_the_list_shows_its_row(page, by_operator):
+    page.text_input(key="find_operator").input("op2998").run()
     assert not page.exception, page.exception
     found = [d.value for d in page.dataframe if len(d.value) == 1 and "operator" in d.value.columns]
     assert len(found) == 1 and found[0]["operator"].tolist() == ["op2998"]

@@ -24,7 +24,7 @@ import os
 import secrets
 import shutil
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -49,7 +49,8 @@ from evidence_app.privacy import not_private, unsafe_ancestor
 from evidence_app.reconcile import Reconciliation
 from evidence_app.reconcile.window import Period
 
-__all__ = ["EXPECTED", "SNAPSHOT_FORMAT", "Loaded", "Provenance", "fingerprint", "read_through", "snapshot_folder", "snapshot_key"]
+__all__ = ["EXPECTED", "SNAPSHOT_FORMAT", "Loaded", "Provenance", "SavedViews", "fingerprint", "load_views",
+           "print_of", "read_through", "save_views", "snapshot_folder", "snapshot_key"]
 
 EXPECTED = "expected "
 """Progress stages starting with this announce a total before reading (``expected operations``, …)."""
@@ -102,6 +103,9 @@ class Loaded:
     reconciliation: Reconciliation
     """``reconcile_dataset`` of ``dataset``: computed after a fresh read, kept in the snapshot with it."""
     provenance: Provenance
+    print: str | None = None
+    """:func:`print_of` the sources' fingerprint taken before this read (None: none could be taken): what views
+    derived from this data are kept under (:func:`save_views`)."""
 
 
 class SnapshotUnusable(Exception):
@@ -133,15 +137,21 @@ def read_through(config: Config, period: Period, stores: tuple[Store, Store] | N
         try:
             data, recon, taken = _load(folder / key, key, fp, config, period, stores)
             log.info("snapshot: served %s (taken %s; sources unchanged)", key[:12], taken.isoformat())
-            return Loaded(data, recon, Provenance(taken, True, now, "sources unchanged since the snapshot was taken"))
+            return Loaded(data, recon, Provenance(taken, True, now, "sources unchanged since the snapshot was taken"),
+                          print_of(fp))
         except SnapshotUnusable as exc:
             reason = str(exc)
     else:
         reason = "refresh asked for"
     _announce(progress, fp)
-    loaded = _fresh(config, period, stores, progress, now, reason)
+    loaded = replace(_fresh(config, period, stores, progress, now, reason), print=print_of(fp))
     _save_quietly(folder, key, fp, loaded)
     return loaded
+
+
+def print_of(fp: dict) -> str:
+    """A fingerprint as one short text (SHA-256 of its canonical JSON): equal prints, unchanged sources."""
+    return hashlib.sha256(json.dumps(fp, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def _fresh(config: Config, period: Period, stores: tuple[Store, Store], progress: Progress | None, now: datetime,
@@ -476,3 +486,80 @@ def _query(d: dict) -> QueryRecord:
                        parameters=dict(params) if d["parameters_kind"] == "dict" else tuple(params),
                        paramstyle=d["paramstyle"], rows_returned=int(d["rows_returned"]), driver=d["driver"],
                        server_version=d["server_version"])
+
+
+# ---------------------------------------------------------------------------------------------- derived views
+
+
+@dataclass(frozen=True)
+class SavedViews:
+    """Views derived from one snapshot's data (what the web app's pages show), as kept beside it."""
+
+    frames: dict[str, pd.DataFrame]
+    doc: dict
+    """Their scalars, as JSON."""
+    read_at: datetime
+    """When the snapshot's data was read."""
+
+
+_VIEWS = "views"
+
+
+def save_views(config: Config, period: Period, print_: str, name: str, frames: dict[str, pd.DataFrame],
+               doc: dict) -> bool:
+    """Keep views derived from the data whose fingerprint :func:`print_of` is ``print_``, beside that period's
+    snapshot (``name``: which views, e.g. one scope's; ``doc``: JSON scalars). Only when the snapshot there holds
+    that very data; written like the snapshot (private, atomic, SHA-256 per file). False when not kept."""
+    folder = _usable_folder(config)
+    if folder is None:
+        return False
+    key = snapshot_key(config, period)
+    try:
+        meta = _read_meta(folder / key, key)
+        if print_of(meta["fingerprint"]) != print_:
+            return False
+        views = folder / key / _VIEWS
+        views.mkdir(mode=0o700, exist_ok=True)
+        tmp = views / f".{name}.{secrets.token_hex(6)}.tmp"
+        tmp.mkdir(mode=0o700)
+        try:
+            files = {n: _write_frame(tmp / f"{n}.arrow", f) for n, f in frames.items()}
+            _write_private(tmp / META, json.dumps({"format": SNAPSHOT_FORMAT, "print": print_, "name": name,
+                                                   "files": files, "doc": doc}, sort_keys=True,
+                                                  default=str).encode())
+            _swap_in(tmp, views / name)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        return True
+    except (SnapshotUnusable, OSError, pa.ArrowException, ValueError, TypeError) as exc:
+        log.warning("snapshot: views %s not kept (%s)", name[:12], exc)
+        return False
+
+
+def load_views(config: Config, period: Period, print_: str, name: str) -> SavedViews | None:
+    """Views kept by :func:`save_views` for data of fingerprint ``print_`` — the caller's fingerprint of the
+    sources as they are now — or None (none kept, another fingerprint, damaged, not private)."""
+    folder = _usable_folder(config)
+    if folder is None:
+        return None
+    key = snapshot_key(config, period)
+    try:
+        meta = _read_meta(folder / key, key)
+        if print_of(meta["fingerprint"]) != print_:
+            return None
+        path = folder / key / _VIEWS / name
+        if not (path / META).is_file():
+            return None
+        for p in (path.parent, path, path / META):
+            if (problem := not_private(p)) is not None:
+                raise SnapshotUnusable(f"views {p.name} refused: {problem}")
+        doc = json.loads((path / META).read_bytes())
+        if doc.get("format") != SNAPSHOT_FORMAT or doc.get("print") != print_ or doc.get("name") != name:
+            return None
+        frames = {n: _read_frame(path / f"{n}.arrow", expect) for n, expect in doc["files"].items()}
+        return SavedViews(frames, doc["doc"], datetime.fromisoformat(meta["read_at"]))
+    except SnapshotUnusable:
+        return None
+    except Exception as exc:  # noqa: BLE001 - a damaged file is a miss, never a page failure
+        log.warning("snapshot: views %s not served (%s: %s)", name[:12], type(exc).__name__, exc)
+        return None

@@ -16,6 +16,7 @@ from evidence_app.masking import mask_logs
 from evidence_app.reconcile import Scope
 from evidence_app.ui import access, data, links
 from evidence_app.ui.components import VIEW_KEY, View, guarded, plain, shown
+from evidence_app.ui.views import OFFERED, Facet
 
 CONFIG_ENV = "EVIDENCE_APP_CONFIG"
 HERE = Path(__file__).resolve().parent
@@ -37,9 +38,18 @@ def _sidebar(config_path: str | None, bound: Bound, first_run: bool) -> tuple[Vi
     for key, label in (("f_tenant", "Tenant"), ("f_operator", "Operator"), ("f_route", "Route"),
                        ("f_action", "Action")):
         column = key[2:]
-        allowed = guarded(lambda: data.options(probe, column))
-        refused += _keep_allowed(key, column, allowed)
-        filters[column] = tuple(st.sidebar.multiselect(label, allowed, key=key, format_func=shown))
+        allowed = guarded(lambda: data.facet(probe, column))
+        dropped = _keep_allowed(key, column, allowed)
+        if first_run:
+            refused += dropped
+        elif dropped:  # typed by hand: said, not logged as a refusal
+            st.sidebar.caption(f"Not in this period{' or your access' if bound.limited else ''}: "
+                               + "; ".join(plain(d) for d in dropped))
+        filters[column] = tuple(st.sidebar.multiselect(
+            label, allowed.offered(st.session_state.get(key) or []), key=key, format_func=shown,
+            accept_new_options=True, placeholder=f"Any of {allowed.count:,} — pick or type one",
+            help=f"{allowed.count:,} {label.lower()} values in this period; the {min(allowed.count, OFFERED)} with "
+                 f"most operations are listed, type any other exactly as it is named."))
     view = View(config_path, start, end, Scope(**filters))
     return view, tuple(refused) if first_run else ()
 
@@ -58,8 +68,8 @@ def _clamp_period(bound: Bound, first_run: bool) -> list[str]:
     return [f"days {start} – {end} (beyond {lo} – {hi})"] if first_run else []
 
 
-def _keep_allowed(key: str, column: str, allowed: list[str]) -> list[str]:
-    """Drop values the widget does not offer (outside the grant, or absent from the period) and name them."""
+def _keep_allowed(key: str, column: str, allowed: Facet) -> list[str]:
+    """Drop values the filter may not take (outside the grant, or absent from the period) and name them."""
     chosen = st.session_state.get(key) or []
     kept = [v for v in chosen if v in allowed]
     if len(kept) != len(chosen):

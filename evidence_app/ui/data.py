@@ -5,8 +5,10 @@ values are the cache keys (a cached frame is never shared across different scope
 
 from __future__ import annotations
 
+import functools
 import hashlib
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Callable
 
@@ -24,11 +26,11 @@ from evidence_app.evidence.build import BuiltPack
 from evidence_app.evidence.sign import SigningOptions
 from evidence_app.evidence.trust import TrustAnchors
 from evidence_app.evidence.verify import Verification
-from evidence_app.ingest.canonical import DataIssue, parse_timestamps
+from evidence_app.ingest.canonical import DataIssue
 from evidence_app.ingest.dataset import Dataset, SourceReport, open_stores
 from evidence_app.ingest.logpush import LogScan
-from evidence_app.ingest.sources import Store, time_extent
-from evidence_app.persistence.snapshot import Provenance, read_through
+from evidence_app.ingest.sources import Store
+from evidence_app.persistence.snapshot import Provenance, fingerprint, load_views, print_of, read_through, save_views
 from evidence_app.reconcile import Period, Reconciliation, Scope, apply_scope
 from evidence_app.reconcile.bounded import (
     ORDER_WORDS,
@@ -39,8 +41,10 @@ from evidence_app.reconcile.bounded import (
 )
 from evidence_app.reconcile.coverage import Totals, coverage_table, exceptions_table, totals_where
 from evidence_app.reconcile.replay import replay_by_route
+from evidence_app.ui import views as page_views
 from evidence_app.ui.access import Visitor, visitor
 from evidence_app.ui.components import LoadingBar, View
+from evidence_app.ui.views import Facet, PageViews
 
 TTL = timedelta(minutes=5)
 
@@ -104,13 +108,20 @@ def extent(path: str | None) -> tuple[date, date]:
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def _extent(path: str | None) -> tuple[date, date]:
-    """First and last day with operations (falls back to the last 90 days)."""
-    lo, hi = time_extent(_stores(path)[0], "occurred_at")
-    ts = parse_timestamps(pd.Series([lo, hi], dtype=object))
-    if ts.isna().any():
-        today = datetime.now(timezone.utc).date()
-        return today - timedelta(days=89), today
-    return ts.iloc[0].date(), ts.iloc[1].date()
+    """First and last day with operations (falls back to the last 90 days); as ``serve`` found them at start
+    while that is recent."""
+    started = _started(path)
+    if started is not None:
+        return started.start, started.end
+    return page_views.extent_days(_stores(path)[0])
+
+
+def _started(path: str | None) -> page_views.Started | None:
+    """What ``serve`` found as the server started, while younger than the data's cache life."""
+    found = page_views.STARTED[0] if page_views.STARTED else None
+    if found is None or found.config_path != path or datetime.now(timezone.utc) - found.taken_at >= TTL:
+        return None
+    return found
 
 
 # ---------------------------------------------------------------------------------------------- numbers
@@ -131,7 +142,14 @@ def _reconciled(path: str | None, start: date, end: date) -> tuple[Dataset, Reco
     finally:
         bar.close()
     _provenances()[(path, start, end)] = loaded.provenance
+    _data_prints()[(path, start, end)] = loaded.print
     return loaded.dataset, loaded.reconciliation
+
+
+@st.cache_resource(show_spinner=False)
+def _data_prints() -> dict[tuple, str | None]:
+    """(config, start, end) → the fingerprint print of the data ``_reconciled`` holds (views are kept under it)."""
+    return {}
 
 
 @st.cache_resource(show_spinner=False)
@@ -157,7 +175,8 @@ def _refresh_asked(path: str | None, start: date, end: date) -> bool:
 def provenance(v: View) -> Provenance | None:
     """When and from where the view's data was read (None if this server has not recorded it)."""
     b = bounded(v)
-    _reconciled(b.config_path, b.start, b.end)
+    if (b.config_path, b.start, b.end) not in _provenances():  # views served from the snapshot record it too
+        _reconciled(b.config_path, b.start, b.end)
     return _provenances().get((b.config_path, b.start, b.end))
 
 
@@ -169,6 +188,12 @@ def refresh(v: View) -> None:
     _stores.clear()
     _reconciled.clear()
     _scoped.clear()
+    _print.clear()
+    _coverage_held.clear()
+    _exceptions_held.clear()
+    _views_held().views.clear()
+    _views_held().tables.clear()
+    _provenances().pop((b.config_path, b.start, b.end), None)
     st.cache_data.clear()
 
 
@@ -177,24 +202,194 @@ def _scoped(path: str | None, start: date, end: date, scope: Scope) -> Reconcili
     return apply_scope(_reconciled(path, start, end)[1], scope)
 
 
-def options(v: View, column: str) -> list[str]:
-    """The values a sidebar filter offers: those present in the period within the grant's tenants."""
+def facet(v: View, column: str) -> Facet:
+    """The values a sidebar filter may take: those present in the period within the grant's tenants, most
+    operations first (the widget lists a few; :class:`Facet` knows them all)."""
     b = bounded(View(v.config_path, v.start, v.end, Scope()))
-    return _options(*b.key, column)
+    return _page_views(*b.key).facets[column]
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
-def _options(path: str | None, start: date, end: date, scope: Scope, column: str) -> list[str]:
-    ops = _scoped(path, start, end, scope).operations
-    return sorted(str(x) for x in ops[column].dropna().unique()) if len(ops) else []
+def overview(v: View) -> PageViews:
+    """What the Overview shows of the view (totals, verdict, daily trend, controls): computed once per dataset
+    and scope, kept with the snapshot; a render only reads it."""
+    return _page_views(*bounded(v).key)
+
+
+# ---------------------------------------------------------------------------------------------- page views
+
+
+@dataclass
+class _Held:
+    """Views computed or restored by this server, by (config, start, end, scope, print)."""
+
+    views: dict[tuple, PageViews]
+    computed: int = 0
+    """How many times a render computed views from a reconciliation (tests: a second visitor adds none)."""
+    restored: int = 0
+    """How many times views were read from beside the snapshot."""
+    warmed: int = 0
+    """How many views the background warm-up computed."""
+    warming: set[tuple] = field(default_factory=set)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    tables: dict[tuple, tuple[str | None, pd.DataFrame]] = field(default_factory=dict)
+    """(config, start, end, scope, :data:`WARM_TABLES` entry) → (the data's print, the core's table): the
+    Coverage gaps page's tables of a whole scope, computed by the warm-up."""
+
+
+@st.cache_resource(show_spinner=False)
+def _views_held() -> _Held:
+    return _Held({})
+
+
+@st.cache_resource(ttl=TTL, show_spinner="Checking the sources…")
+def _print(path: str | None, start: date, end: date) -> tuple[str | None, datetime]:
+    """The sources' fingerprint print now (None when it cannot be taken), and when it was taken: rechecked as
+    often as the data's cache life, shared by every session."""
+    started = _started(path)
+    if started is not None and (started.start, started.end) == (start, end):
+        page_views.STARTED.clear()  # once: the next check takes the print afresh
+        return started.print, started.taken_at
+    now = datetime.now(timezone.utc)
+    try:
+        return print_of(fingerprint(config(path), Period(start, end), _stores(path))), now
+    except Exception:  # noqa: BLE001 - no print: views are computed from the data, which reports its own errors
+        return None, now
+
+
+def _views_name(path: str | None, scope: Scope) -> str:
+    """Which views beside a snapshot: the scope, the settings and the code that shape them."""
+    return _views_name_of(config(path), scope)
+
+
+def _views_name_of(cfg: Config, scope: Scope) -> str:
+    doc = repr((sorted(scope.items()), sorted(cfg.controls.items()), cfg.remediation, _views_code()))
+    return "views-" + hashlib.sha256(doc.encode()).hexdigest()[:32]
+
+
+@functools.cache
+def _views_code() -> str:
+    from pathlib import Path
+
+    from evidence_app.resources import control_catalogue
+
+    root = Path(__file__).resolve().parent.parent
+    h = hashlib.sha256()
+    for f in [*sorted((root / "assess").glob("*.py")), root / "ui" / "views.py", control_catalogue()]:
+        h.update(f.name.encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()
+
+
+def _fresh_views(found: PageViews | None) -> bool:
+    return found is not None and datetime.now(timezone.utc) - found.as_of < TTL
+
+
+def _page_views(path: str | None, start: date, end: date, scope: Scope) -> PageViews:
+    """Held views of the data as it is now (same print); else those kept beside the snapshot; else computed
+    from the reconciliation (and kept). Views judged longer ago than the data's cache life are computed again."""
+    held = _views_held()
+    now_print, checked_at = _print(path, start, end)
+    key = (path, start, end, scope, now_print)
+    found = held.views.get(key)
+    if now_print is not None and _fresh_views(found):
+        return found
+    if now_print is not None:
+        saved = load_views(config(path), Period(start, end), now_print, _views_name(path, scope))
+        if saved is not None:
+            restored = page_views.from_files(saved.frames, saved.doc)
+            if _fresh_views(restored):
+                held.views[key] = restored
+                held.restored += 1
+                _provenances().setdefault((path, start, end), Provenance(
+                    saved.read_at, True, checked_at, "sources unchanged since the snapshot was taken"))
+                return restored
+    data, recon = _reconciled(path, start, end)
+    data_print = _data_prints().get((path, start, end))
+    found = held.views.get((path, start, end, scope, data_print))
+    if _fresh_views(found):  # the sources could not be fingerprinted just now: the held data's views
+        return found
+    made = page_views.compute(config(path), data, _scoped(path, start, end, scope),
+                              datetime.now(timezone.utc).replace(second=0, microsecond=0))
+    held.computed += 1
+    held.views[(path, start, end, scope, data_print)] = made
+    if data_print is not None:
+        save_views(config(path), Period(start, end), data_print, _views_name(path, scope), *page_views.to_files(made))
+    if not (scope.operator or scope.route or scope.action) and len(scope.tenant) != 1:
+        _warm_later(path, start, end, data_print, data, recon, scope, made)
+    return made
+
+
+WARMED = 3
+"""After the views of a whole scope (everything, or a grant's tenants), those of its largest tenants are computed
+in the background: the filter most often picked is then shown at once."""
+
+
+def _warm_later(path: str | None, start: date, end: date, data_print: str | None, data: Dataset,
+                recon: Reconciliation, scope: Scope, base: PageViews) -> None:
+    """In a daemon thread, with the core's functions only (no Streamlit cache is touched off the script's
+    thread), once per data and scope: the Coverage gaps page's tables of ``scope`` (:data:`WARM_TABLES`), then
+    the views of its :data:`WARMED` largest tenants."""
+    held = _views_held()
+    cfg = config(path)
+    scopes = [Scope(tenant=(t,)) for t in base.facets["tenant"].values[:WARMED]]
+    wanted = [(path, start, end, s, data_print) for s in scopes]
+    tables = [(path, start, end, scope, what) for what in WARM_TABLES]
+    with held.lock:
+        wanted = [k for k in wanted if k not in held.views and k not in held.warming]
+        tables = [k for k in tables if k not in held.warming
+                  and not (k in held.tables and held.tables[k][0] == data_print)]
+        held.warming.update(wanted + tables)
+    if not wanted and not tables:
+        return
+
+    def work() -> None:
+        scoped = apply_scope(recon, scope) if tables else recon
+        for key in tables:
+            try:
+                what = key[4]
+                table = exceptions_table(scoped) if what == EXCEPTIONS else coverage_table(scoped, list(what))
+                held.tables[key] = (data_print, table)
+            except Exception:  # noqa: BLE001 - the page computes it (and reports a problem) itself
+                pass
+            finally:
+                held.warming.discard(key)
+        for key in wanted:
+            try:
+                made = page_views.compute(cfg, data, apply_scope(recon, key[3]), base.as_of)
+                held.views[key] = made
+                held.warmed += 1
+                if data_print is not None:
+                    save_views(cfg, Period(start, end), data_print, _views_name_of(cfg, key[3]),
+                               *page_views.to_files(made))
+            except Exception:  # noqa: BLE001 - a warm-up that fails leaves the render to compute (and report)
+                pass
+            finally:
+                held.warming.discard(key)
+
+    threading.Thread(target=work, name="evidence-views-warm-up", daemon=True).start()
 
 
 def coverage(v: View, by: tuple[str, ...]) -> pd.DataFrame:
     return _coverage(*bounded(v).key, by)
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
 def _coverage(path: str | None, start: date, end: date, scope: Scope, by: tuple[str, ...]) -> pd.DataFrame:
+    warm = _warm_table(path, start, end, scope, by)
+    found = warm if warm is not None else _coverage_held(path, start, end, scope, by)
+    return found.copy(deep=False)  # the held frame stays as it is
+
+
+def _warm_table(path: str | None, start: date, end: date, scope: Scope, what: tuple[str, ...]) -> pd.DataFrame | None:
+    """A table the warm-up computed from the data this server holds now (None: not warmed, or other data)."""
+    found = _views_held().tables.get((path, start, end, scope, what))
+    if found is None or (path, start, end) not in _data_prints() or found[0] != _data_prints()[(path, start, end)]:
+        return None
+    return found[1]
+
+
+# Tables that can hold a line per day × operator (or per exception) are resources: st.cache_data would pickle
+# them on every hit, a cost proportional to the rows at every render.
+@st.cache_resource(ttl=TTL, max_entries=32, show_spinner=False)
+def _coverage_held(path: str | None, start: date, end: date, scope: Scope, by: tuple[str, ...]) -> pd.DataFrame:
     return coverage_table(_scoped(path, start, end, scope), list(by))
 
 
@@ -222,8 +417,18 @@ def exceptions(v: View) -> pd.DataFrame:
     return _exceptions(*bounded(v).key)
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
 def _exceptions(path: str | None, start: date, end: date, scope: Scope) -> pd.DataFrame:
+    warm = _warm_table(path, start, end, scope, EXCEPTIONS)
+    return (warm if warm is not None else _exceptions_held(path, start, end, scope)).copy(deep=False)
+
+
+EXCEPTIONS = ("exceptions",)
+WARM_TABLES = (("day", "operator"), ("day", "route"), ("operator",), ("tenant",), ("route",), EXCEPTIONS)
+"""What the Coverage gaps page reads of a whole scope: warmed in the background with its views."""
+
+
+@st.cache_resource(ttl=TTL, max_entries=16, show_spinner=False)
+def _exceptions_held(path: str | None, start: date, end: date, scope: Scope) -> pd.DataFrame:
     return exceptions_table(_scoped(path, start, end, scope))
 
 

@@ -61,7 +61,7 @@ def prepare(config: Config, address: str, port: int) -> Launch:
     if config.access is None and not is_loopback(address):
         raise UsageError(f"--address {address}: {config.path} has no [access] section (no sign-in), so the app "
                          "only listens on a loopback address such as 127.0.0.1; add [access] to serve others")
-    argv = [sys.executable, "-m", "streamlit", "run", str(UI / "app.py"),
+    argv = [sys.executable, "-m", "evidence_app.ui.launch", "run", str(UI / "app.py"),
             "--server.port", str(port), "--server.address", address]
     env = dict(os.environ, **{CONFIG_ENV: str(config.path)})
     if config.access is None:

@@ -9,12 +9,19 @@ from evidence_app.render import to_csv
 from evidence_app.ui import charts, data
 from evidence_app.ui.access import download
 from evidence_app.ui.components import chart_text, current_view, empty_state, guarded, num, plain, shown, shown_table
+from evidence_app.ui.views import OFFERED
 
+# Charts and tables name this many worst operators, tenants or routes by default (the rest: one all-others line).
 WORST_SHOWN = 15
-"""Charts and tables name this many worst operators, tenants or routes by default (the rest: one all-others line)."""
+
+# A search by name shows this many matching lines (and how many match).
+FOUND_SHOWN = 20
+# The drill-down's table shows this many exceptions (the download holds every one).
+EXCEPTIONS_SHOWN = 1_000
 
 v = current_view()
 st.title("Coverage gaps")
+views = guarded(lambda: data.overview(v))  # the scope's filter values and days, computed once per dataset
 by_day_op = guarded(lambda: data.coverage(v, ("day", "operator")))
 if by_day_op.empty:
     empty_state("No operations in this period and scope.")
@@ -63,12 +70,12 @@ for tab, dim in zip(st.tabs(["Operators", "Tenants", "Routes"]), ("operator", "t
         caption(view, f"coverage_by_{dim}.csv")
         st.plotly_chart(charts.coverage_bars(view.lines, dim), width="stretch", key=f"bars_{dim}")
         st.dataframe(shown_table(view.lines), hide_index=True, width="stretch", key=f"worst_{dim}")
-        names = full[dim].tolist()
-        picked = st.selectbox(f"Find one {dim}", range(len(names)), index=None, key=f"find_{dim}",
-                              format_func=lambda i, names=names: "(none)" if names[i] is None else shown(names[i]),
-                              placeholder=f"Type to search {num(len(names))} {dim}s")
-        if picked is not None:
-            st.dataframe(shown_table(full.iloc[[picked]]), hide_index=True, width="stretch", key=f"found_{dim}")
+        query = st.text_input(f"Find {dim}s", key=f"find_{dim}", placeholder=f"Search {num(len(full))} {dim}s by name")
+        if query:
+            hit = full[full[dim].notna() & full[dim].astype(str).str.contains(query, case=False, regex=False)]
+            st.caption(f"{num(len(hit))} {dim}s match" + (f"; the first {FOUND_SHOWN} are shown (every one is in "
+                                                           "the download)" if len(hit) > FOUND_SHOWN else "") + ".")
+            st.dataframe(shown_table(hit.head(FOUND_SHOWN)), hide_index=True, width="stretch", key=f"found_{dim}")
         download(f"Download every {dim} (CSV)", lambda full=full: to_csv(full).encode("utf-8"),
                  file_name=f"coverage_by_{dim}.csv", mime="text/csv", key=f"dl_by_{dim}", action="csv_download",
                  page="coverage_gaps", rows=len(full))
@@ -77,24 +84,32 @@ st.subheader("Drill down")
 st.caption("Click a cell of the day × operator heat map, or pick it here: the operations missing and the rows "
            "orphaned or duplicated there.")
 c1, c2 = st.columns(2)
-days = ["(all days)"] + sorted(by_day_op["day"].unique())
-operators = ["(all operators)"] + sorted(by_day_op["operator"].dropna().unique())
-for key, allowed in (("drill_day", days), ("drill_operator", operators)):
-    if st.session_state.get(key) not in allowed:  # a stale choice, or the all-others row of the heat map
+days = ["(all days)"] + sorted(str(d) for d in views.by_day["day"])
+everyone = views.facets["operator"]
+ALL_OPERATORS = "(all operators)"
+for key, ok in (("drill_day", lambda d: d in days), ("drill_operator", lambda o: o == ALL_OPERATORS or o in everyone)):
+    if not ok(st.session_state.get(key)):  # a stale choice, or the all-others row of the heat map
         st.session_state.pop(key, None)
+chosen = st.session_state.get("drill_operator")
+operators = [ALL_OPERATORS] + everyone.offered([chosen] if chosen and chosen != ALL_OPERATORS else [])
 day = c1.selectbox("Day", days, key="drill_day")
-operator = c2.selectbox("Operator", operators, key="drill_operator", format_func=shown)
+operator = c2.selectbox("Operator", operators, key="drill_operator", format_func=shown, accept_new_options=True,
+                        help=f"{num(everyone.count)} operators: the {OFFERED} with most operations are listed, "
+                             "type any other exactly as it is named.")
 ex = guarded(lambda: data.exceptions(v))
 selection = ex
 if day != days[0]:
     selection = selection[selection["day"] == day]
-if operator != operators[0]:
+if operator != ALL_OPERATORS:
     selection = selection[selection["operator"] == operator]
 cell = guarded(lambda: data.cell_totals(v, None if day == days[0] else day,
-                                         None if operator == operators[0] else operator))
+                                         None if operator == ALL_OPERATORS else operator))
 st.markdown(f"**{num(len(selection))} exceptions** in this selection · {num(cell.expected)} operations expected, "
             f"{num(cell.logged)} logged ({percent(cell.coverage_logged)} as logged)")
-st.dataframe(shown_table(selection), hide_index=True, width="stretch")
+if len(selection) > EXCEPTIONS_SHOWN:
+    st.caption(f"The first {num(EXCEPTIONS_SHOWN)} of {num(len(selection))} are shown; the download below holds "
+               "every one.")
+st.dataframe(shown_table(selection.head(EXCEPTIONS_SHOWN)), hide_index=True, width="stretch")
 download("Download these exceptions (CSV)", lambda: to_csv(selection).encode("utf-8"),
          file_name=f"exceptions_{v.start}_{v.end}.csv", mime="text/csv", key="dl_exceptions", action="csv_download",
          page="coverage_gaps", rows=len(selection), day=day, operator=operator)

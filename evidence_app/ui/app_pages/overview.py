@@ -1,6 +1,5 @@
 """Overview: one glance says whether the audit trail is complete."""
 
-import pandas as pd
 import streamlit as st
 
 from evidence_app import palette
@@ -10,7 +9,7 @@ from evidence_app.ui.components import current_view, empty_state, guarded, num, 
 
 v = current_view()
 st.title("Audit-trail completeness")
-s = guarded(lambda: data.summary(v))
+s = guarded(lambda: data.overview(v))  # computed once per dataset and scope: this page only reads it
 t = s.totals
 if t.expected == 0:
     empty_state("No operations in this period and scope. Widen the period or clear a filter in the sidebar.")
@@ -35,18 +34,15 @@ cols[4].metric("Orphan rows", num(s.orphans))
 cols[5].metric("Duplicate rows", num(s.duplicates))
 
 left, right = st.columns([2, 1])
-by_day = guarded(lambda: data.coverage(v, ("day",)))
-left.plotly_chart(charts.daily_trend(by_day), width="stretch")
+left.plotly_chart(charts.daily_trend(s.by_day), width="stretch")
 right.plotly_chart(charts.states_bar(t), width="stretch")
 
 st.subheader("Controls")
-results = guarded(lambda: data.controls(v))
-table = pd.DataFrame([{"framework": r.control.framework, "control": r.control.id, "title": r.control.title,
-                       "result": r.result, "figures": r.figures} for r in results])
+st.caption(f"Judged at {s.as_of:%Y-%m-%d %H:%M} UTC (ages and fixes in force).")
 
 
 def _colour(value: str) -> str:
     return f"color: {palette.RESULT_COLOURS.get(value, palette.INK)}; font-weight: 600"
 
 
-st.dataframe(table.style.map(_colour, subset=["result"]), hide_index=True, width="stretch")
+st.dataframe(s.controls.style.map(_colour, subset=["result"]), hide_index=True, width="stretch")

@@ -8,12 +8,12 @@ from evidence_app.ui import data
 from evidence_app.ui.access import download
 from evidence_app.ui.components import current_view, empty_state, guarded, num, plain, shown, shown_table
 
+# Routes shown by name in the per-route table, most in need first; the rest are one line (every route in the
+# search box and the CSV download).
 ROUTES_SHOWN = 15
-"""Routes shown by name in the per-route table, most in need first; the rest are one line (every route in the
-search box and the CSV download)."""
+# Not-swept routes the error line names (the table's first, as not swept rank first; at most ROUTES_SHOWN); it
+# states how many there are.
 NOT_SWEPT_NAMED = 5
-"""Not-swept routes the error line names (the table's first, as not swept rank first; at most ROUTES_SHOWN); it
-states how many there are."""
 
 v = current_view()
 st.title("Remediation & accuracy")
