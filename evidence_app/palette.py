@@ -28,5 +28,12 @@ STATE_COLOURS = {
     RowStatus.DUPLICATE: "#B0B0B0",
 }
 RESULT_COLOURS = {"met": GREEN, "met with exceptions": ORANGE, "not met": VERMILLION}
-#: Sequential scale for coverage heat maps, low (vermillion) → high (blue); readable without hue.
-HEAT_SCALE = ((0.0, "#D55E00"), (0.5, "#F0E442"), (0.85, "#A6D8F0"), (1.0, "#0072B2"))
+#: Sequential scale for coverage heat maps, low (dark blue) → high (light yellow): Cividis, whose lightness rises
+#: monotonically, so the order of the cells reads without hue (in grey, to colour-blind readers).
+HEAT_SCALE = ((0.0, "#00224E"), (0.25, "#35456C"), (0.5, "#666970"), (0.75, "#A59C74"), (1.0, "#FEE838"))
+#: Fill patterns beside colour for the states a chart stacks, so pending and abandoned (and the rest) differ
+#: without hue too.
+STATE_PATTERNS = {
+    ReplayState.PENDING: "", ReplayState.RETRYING: ".", ReplayState.ABANDONED: "x", ReplayState.UNCONFIRMED: "/",
+    ReplayState.REPLAYED: "",
+}

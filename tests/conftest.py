@@ -77,7 +77,7 @@ def mariadb_admin():
 # its parameters); the full suite, the README's command 2 and CI's, runs them. Measured with --durations.
 SLOW = (
     # a real server in headless Chromium
-    "test_browser.py", "test_access_browser.py", "test_page_views_browser.py",
+    "test_browser.py", "test_access_browser.py", "test_page_views_browser.py", "test_see_browser.py",
     # the wheel built and installed into a fresh virtual environment
     "test_package.py",
     # signed packs built (and read back in other tools) test after test

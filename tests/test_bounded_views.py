@@ -67,9 +67,22 @@ def test_others_ratios_are_recomputed_from_their_sums(table, limit, order):
 
 @settings(max_examples=100, deadline=None)
 @given(by_day_operator, orders)
-def test_a_limit_at_or_above_the_number_of_values_leaves_the_table_unchanged(table, order):
+def test_a_limit_at_or_above_the_number_of_values_keeps_every_row_worst_first(table, order):
     view = bounded_view(table, "operator", table["operator"].nunique(dropna=False), order)
-    assert view.named is table and view.others.empty and view.folded == 0
+    assert view.others.empty and view.folded == 0
+    assert sorted(map(repr, view.named.itertuples(index=False))) == sorted(map(repr, table.itertuples(index=False)))
+    ranked = bounded_view(table, "operator", 1, order).named["operator"]
+    if len(table):  # the one worst value leads the whole list too: "worst" orders below the limit
+        assert view.named["operator"].iloc[0] == ranked.iloc[0] or (pd.isna(ranked.iloc[0])
+                                                                    and pd.isna(view.named["operator"].iloc[0]))
+
+
+def test_worst_orders_even_when_every_value_fits_under_the_limit():
+    table = table_of({("a",): (5, 0, 0, 0, 0, 0), ("b",): (1, 0, 0, 0, 0, 4), ("c",): (3, 0, 0, 0, 0, 1)},
+                     ["operator"])
+    view = bounded_view(table, "operator", 15, "coverage")
+    assert list(view.named["operator"]) == ["b", "c", "a"] and view.others.empty
+    assert view.caption() == "all 3 operators, worst first by coverage after replay"
 
 
 def test_worst_by_coverage_comes_first_ties_broken_by_name():

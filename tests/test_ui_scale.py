@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from evidence_app.reconcile.bounded import bounded_view
 from evidence_app.reconcile.coverage import coverage_table
+from evidence_app.ui.words import word
 
 from conftest import WAIT_S
 from scenario import T0, Scenario
@@ -54,22 +55,22 @@ def chart(at: AppTest, title: str) -> dict:
 
 
 def test_operator_bars_show_at_most_the_worst_and_one_all_others_bar(page):
-    for trace in chart(page, "Coverage by operator")["data"]:
+    for trace in chart(page, "Coverage by operator (worst first)")["data"]:
         assert len(trace["y"]) == LIMIT + 1 and trace["y"][-1] == f"all others ({OPERATORS - LIMIT:,} operators)"
 
 
 def test_heat_map_has_the_worst_rows_and_one_all_others_row(page):
-    heat = chart(page, "Coverage as logged: day × operator")["data"][0]
+    heat = chart(page, "Coverage after replay, day × operator (worst first)")["data"][0]
     assert len(heat["y"]) == LIMIT + 1 and heat["y"][-1].startswith("all others (")
 
 
 def test_bounded_table_lines_add_up_to_the_cores_totals(page, by_operator):
-    shown = next(d.value for d in page.dataframe if "operator" in d.value.columns and len(d.value) == LIMIT + 1)
+    shown = next(d.value for d in page.dataframe if "Operator" in d.value.columns and len(d.value) == LIMIT + 1)
     core = bounded_view(by_operator, "operator", LIMIT, "coverage").lines
-    assert shown["operator"].tolist() == core["operator"].tolist()
-    for field in ("expected", "logged", "missing"):
-        assert int(shown[field].sum()) == int(by_operator[field].sum())
-        assert shown[field].tolist() == core[field].tolist()
+    assert shown["Operator"].tolist() == core["operator"].tolist()
+    for field in ("expected", "logged", "missing"):  # the table's headers are words, its counts the core's
+        assert int(shown[word(field)].sum()) == int(by_operator[field].sum())
+        assert shown[word(field)].tolist() == core[field].tolist()
 
 
 def test_searching_an_operator_far_down_the_list_shows_its_row(page, by_operator):
@@ -82,7 +83,7 @@ def test_searching_an_operator_far_down_the_list_shows_its_row(page, by_operator
 
 def test_a_smaller_limit_shows_fewer_bars(page):
     page.number_input(key="worst_limit").set_value(5).run()
-    assert [len(t["y"]) for t in chart(page, "Coverage by operator")["data"]] == [6, 6]
+    assert [len(t["y"]) for t in chart(page, "Coverage by operator (worst first)")["data"]] == [6, 6]
 
 
 def test_the_orderings_offered_are_exactly_those_a_coverage_view_takes(page):

@@ -49,7 +49,7 @@ class BoundedView:
     """At most this many values are shown by name."""
     named: pd.DataFrame
     """The rows of the values shown by name, worst value first (a value keeps all its rows, e.g. one per day);
-    the whole table, unchanged, when it has at most ``limit`` values."""
+    every row of the table, worst first, when it has at most ``limit`` values."""
     others: pd.DataFrame
     """The all-others line(s), one per combination of the table's other dimensions (one line when it has none):
     counts are the exact sums of the folded rows, ratios recomputed from them, the dimension column holds
@@ -78,10 +78,11 @@ class BoundedView:
 
     def caption(self, where: str | None = None) -> str:
         """One line saying what is shown: "15 worst of 5,000 operators by coverage after replay; every operator
-        in coverage_by_operator.csv" (``where`` names the full list), or "all 12 operators" when nothing folded."""
+        in coverage_by_operator.csv" (``where`` names the full list), or "all 12 operators, worst first by coverage
+        after replay" when nothing folded."""
         noun = PLURALS.get(self.dimension, self.dimension)
         text = (f"{self.shown:,} worst of {self.total:,} {noun} {CAPTION_WORDS[self.order]}, all others in one line"
-                if self.folded else f"all {self.total:,} {noun}")
+                if self.folded else f"all {self.total:,} {noun}, worst first {CAPTION_WORDS[self.order]}")
         return text + (f"; every {self.dimension} in {where}" if where else "")
 
 
@@ -97,8 +98,6 @@ def bounded_view(table: pd.DataFrame, dimension: str, limit: int, order: str = "
     and one all-others line per combination of the other dimensions."""
     _check(limit, order)
     codes, values = _codes(table[dimension])
-    if len(values) <= limit:
-        return BoundedView(dimension, order, limit, table, table.head(0), len(values))
     per_value = with_ratios(table[list(OP_STATES)].groupby(codes, sort=True).sum())
     rank = _ranks([_coverage_key(order, r, v) for r, v in zip(per_value.itertuples(index=False), values)])
     return _fold(table, dimension, rank[codes], limit, len(values),
@@ -110,8 +109,6 @@ def bounded_remediation(table: pd.DataFrame, limit: int) -> BoundedView:
     by most silent drops after the fix, then before it, then name; the rest summed into one line whose status
     counts the folded routes by status ("7 swept, 1 unknown")."""
     _check(limit, "coverage")
-    if len(table) <= limit:
-        return BoundedView("route", "remediation", limit, table, table.head(0), len(table))
     keys = [(ROUTE_STATUS_RANK.get(r.status, 3), -int(r.missing_silent_after_fix), -int(r.missing_silent_before_fix),
              _name_key(r.route)) for r in table.itertuples(index=False)]
     return _fold(table, "route", _ranks(keys), limit, len(table), _remediation_line, "remediation")
@@ -122,8 +119,6 @@ def bounded_replay_routes(table: pd.DataFrame, limit: int) -> BoundedView:
     first (pending, retrying, abandoned, unconfirmed), then most events, then name; the rest summed into one
     line per state."""
     _check(limit, "coverage")
-    if len(table) <= limit:
-        return BoundedView("route", "not_replayed", limit, table, table.head(0), len(table))
     open_ = table[list(OPEN_REPLAY_STATES)].sum(axis=1).to_numpy()
     every = table[list(REPLAY_STATES)].sum(axis=1).to_numpy()
     keys = [(-int(o), -int(e), _name_key(r)) for o, e, r in zip(open_, every, table["route"])]
@@ -182,9 +177,12 @@ def _ranks(keys: Sequence[tuple]) -> np.ndarray:
 
 def _fold(table: pd.DataFrame, dimension: str, row_rank: np.ndarray, limit: int, total: int,
           summed: Callable[[pd.DataFrame, str], pd.DataFrame], order: str) -> BoundedView:
-    """Rows ranked below ``limit`` are shown (worst first, stable within a value); the rest are ``summed``."""
+    """Rows ranked below ``limit`` are shown (worst first, stable within a value, also when nothing is folded:
+    "worst" always orders); the rest are ``summed``."""
     keep = row_rank < limit
     named = table[keep].iloc[np.argsort(row_rank[keep], kind="stable")].reset_index(drop=True)
+    if total <= limit:
+        return BoundedView(dimension, order, limit, named, table.head(0), total)
     label = others_label(dimension, total - limit)
     return BoundedView(dimension, order, limit, named, summed(table[~keep], label), total)
 

@@ -147,6 +147,23 @@ def mask_secrets(text: str) -> str:
     return mask_text(text)
 
 
+def chart(fig: object, summary: str, table: pd.DataFrame | None = None, key: str | None = None,
+          where: object = st, **kwargs: object) -> object:
+    """A Plotly chart with its text alternative: ``summary`` (one sentence, already markdown-safe) beneath it and,
+    when given, the table behind it in an expander; returns what ``st.plotly_chart`` returns (a selection)."""
+    shown_chart = where.plotly_chart(fig, width="stretch", key=key, alt=_alt(summary), **kwargs)
+    where.caption(summary)
+    if table is not None:
+        with where.expander("The chart's figures as a table"):
+            st.dataframe(shown_table(table), hide_index=True, width="stretch")
+    return shown_chart
+
+
+def _alt(summary: str) -> str:
+    """The chart's accessible name: its summary without markdown escapes."""
+    return re.sub(r"\\(.)", r"\1", summary).replace("\u200b", "")
+
+
 def empty_state(message: str) -> None:
     st.info(message, icon=":material/info:")
 

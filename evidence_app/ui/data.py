@@ -40,6 +40,7 @@ from evidence_app.reconcile.bounded import (
     bounded_view,
 )
 from evidence_app.reconcile.coverage import Totals, coverage_table, exceptions_table, totals_where
+from evidence_app.reconcile.backlog import Backlog, open_backlog
 from evidence_app.reconcile.replay import replay_by_route
 from evidence_app.ui import views as page_views
 from evidence_app.ui.access import Visitor, visitor
@@ -423,7 +424,7 @@ def _exceptions(path: str | None, start: date, end: date, scope: Scope) -> pd.Da
 
 
 EXCEPTIONS = ("exceptions",)
-WARM_TABLES = (("day", "operator"), ("day", "route"), ("operator",), ("tenant",), ("route",), EXCEPTIONS)
+WARM_TABLES = (("day", "operator"), ("day", "route"), ("operator",), ("tenant",), ("route",), ("day",), EXCEPTIONS)
 """What the Coverage gaps page reads of a whole scope: warmed in the background with its views."""
 
 
@@ -435,6 +436,19 @@ def _exceptions_held(path: str | None, start: date, end: date, scope: Scope) -> 
 def failures(v: View) -> pd.DataFrame:
     """Failure events (with their replay state) in the view."""
     return _scoped(*bounded(v).key).failures.copy(deep=False)  # the shared frame stays as it is
+
+
+def backlog(v: View) -> Backlog:
+    """The open failure events (pending, retrying) of the view, oldest first, ages at the view's minute."""
+    return open_backlog(failures(v), v.as_of)
+
+
+def pending_age_limit_hours(v: View) -> float:
+    """The age of the oldest pending failure event beyond which monitoring is only met with exceptions, as in
+    force (``[controls] pending_age_met_hours``, else its default)."""
+    from evidence_app.config.thresholds import parse_controls
+
+    return parse_controls(config(v.config_path).controls).pending_age_met_hours
 
 
 def summary(v: View) -> Summary:

@@ -93,7 +93,7 @@ if "pack" in st.session_state:
              mime="application/pdf", key="dl_pack", action="pack_download", page="evidence_pack", pack_id=pack_id)
 
 st.divider()
-st.subheader("Verify a pack")
+st.header("Verify a pack")
 st.caption("The same checks as `evidence-app verify`: exactly one signature, in the pack's own field, covering the "
            "entire file (nothing added after it), every attachment's SHA-256 and row count against the manifest — "
            "and a trusted signer. Trusted here: this server's own signing identity, and whatever you add below.")

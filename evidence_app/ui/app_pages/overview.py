@@ -2,10 +2,10 @@
 
 import streamlit as st
 
-from evidence_app import palette
 from evidence_app.formatting import percent
 from evidence_app.ui import charts, data
-from evidence_app.ui.components import current_view, empty_state, guarded, num, plain
+from evidence_app.ui.components import chart, current_view, empty_state, guarded, num, plain
+from evidence_app.ui.words import for_people, result_text
 
 v = current_view()
 st.title("Audit-trail completeness")
@@ -25,24 +25,26 @@ else:
              "duplicate rows.")
 st.caption(plain(s.log_completeness))
 
-cols = st.columns(6)
-cols[0].metric("Coverage as logged", percent(t.coverage_logged))
-cols[1].metric("Coverage after replay", percent(t.coverage_after_replay))
-cols[2].metric("Operations expected", num(t.expected))
-cols[3].metric("Missing", num(t.missing))
-cols[4].metric("Orphan rows", num(s.orphans))
-cols[5].metric("Duplicate rows", num(s.duplicates))
+cols = st.columns(3)
+cols[0].metric("Coverage as logged", percent(t.coverage_logged),
+               help="Operations with a live audit row ÷ operations expected.")
+cols[1].metric("Coverage after replay", percent(t.coverage_after_replay),
+               help="Operations with a live, replayed or backfilled audit row ÷ operations expected.")
+cols[2].metric("Operations expected", num(t.expected), help="Operations in the operations store in this period.")
+cols = st.columns(3)
+cols[0].metric("Missing", num(t.missing), help="Operations without any audit row.")
+cols[1].metric("Orphan rows", num(s.orphans), help="Audit rows that match no operation.")
+cols[2].metric("Duplicate rows", num(s.duplicates), help="Further audit rows for an operation already covered.")
 
 left, right = st.columns([2, 1])
-left.plotly_chart(charts.daily_trend(s.by_day), width="stretch")
-right.plotly_chart(charts.states_bar(t), width="stretch")
+with left:
+    chart(charts.daily_trend(s.by_day), plain(charts.trend_summary(s.by_day)),
+          for_people(s.by_day, ratios=["coverage_logged", "coverage_after_replay"]), key="daily_trend")
+with right:
+    chart(charts.states_bar(t), plain(charts.states_summary(t)), key="states_bar")
 
-st.subheader("Controls")
-st.caption(f"Judged at {s.as_of:%Y-%m-%d %H:%M} UTC (ages and fixes in force).")
-
-
-def _colour(value: str) -> str:
-    return f"color: {palette.RESULT_COLOURS.get(value, palette.INK)}; font-weight: 600"
-
-
-st.dataframe(s.controls.style.map(_colour, subset=["result"]), hide_index=True, width="stretch")
+st.header("Controls")
+st.caption(f"Judged at {s.as_of:%Y-%m-%d %H:%M} UTC (ages and fixes in force). Each result carries its sign: "
+           "✔ met, ⚠ met with exceptions, ✘ not met, – not applicable.")
+controls = s.controls.assign(result=s.controls["result"].map(result_text))
+st.table(for_people(controls).set_index("Control"))

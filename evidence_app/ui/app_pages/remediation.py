@@ -46,7 +46,7 @@ if not_swept:
     more = ", … (all in the CSV download)" if not_swept > NOT_SWEPT_NAMED else ""
     st.error(f"Not swept: {num(not_swept)} route{'s' if not_swept != 1 else ''} — {listed}{more}. Operations "
              "there were dropped silently after the fix time (or no fix time is known).")
-st.subheader("Per route")
+st.header("Per route")
 text = worst.caption("the CSV download below")
 st.caption(plain(text[:1].upper() + text[1:]) + ".")
 st.dataframe(shown_table(worst.lines), hide_index=True, width="stretch", key="remediation_routes")
@@ -60,7 +60,7 @@ download("Download every route's remediation status (CSV)", lambda: to_csv(route
          file_name="remediation.csv", mime="text/csv", key="dl_remediation_routes", action="csv_download",
          page="remediation", rows=len(routes))
 
-st.subheader("Inaccurate and incomplete audit rows")
+st.header("Inaccurate and incomplete audit rows")
 exceptions = guarded(lambda: data.exceptions(v))
 findings = exceptions[exceptions["kind"].isin(["inaccurate", "incomplete"])]
 if findings.empty:

@@ -7,7 +7,7 @@ import streamlit as st
 
 from evidence_app.formatting import duration
 from evidence_app.ui import charts, data
-from evidence_app.ui.components import current_view, guarded, mask_secrets, num, plain, shown, shown_table
+from evidence_app.ui.components import chart, current_view, guarded, mask_secrets, num, plain, shown, shown_table
 
 v = current_view()
 st.title("Sources")
@@ -17,9 +17,10 @@ if facts.logs is None:
     st.info("Your access is limited to some tenants or days, so figures about the whole stores (row counts, time "
             "ranges, input problems) are not shown here.", icon=":material/lock:")
 
+st.header("Stores and logs")
 for s in facts.sources:
     with st.container(border=True):
-        st.markdown(f"#### {plain(s.key)} · table {plain(s.table)}")
+        st.subheader(f"{plain(s.key).capitalize()} store · table {plain(s.table)}")
         if s.location is not None:
             st.code(shown(s.location, None), language=None)
         if (f := s.figures) is not None:
@@ -37,7 +38,7 @@ for s in facts.sources:
 
 if (logs := facts.logs) is not None:
     with st.container(border=True):
-        st.markdown("#### Worker logs (Logpush)")
+        st.subheader("Worker logs (Logpush)")
         c = st.columns(5)
         c[0].metric("Files", num(logs.files))
         c[1].metric("Files skipped", num(logs.skipped_files))
@@ -47,7 +48,7 @@ if (logs := facts.logs) is not None:
 
 if (health := facts.log_health) is not None:
     with st.container(border=True):
-        st.markdown("#### Log completeness")
+        st.subheader("Log completeness")
         st.caption(plain(data.summary(v).log_completeness))
         c = st.columns(5)
         c[0].metric("Invocations in the period", num(health.invocations))
@@ -57,7 +58,8 @@ if (health := facts.log_health) is not None:
         c[4].metric("Operations untraced", "—" if health.untraced_operations is None
                     else num(health.untraced_operations))
         if not health.by_day.empty:
-            st.plotly_chart(charts.log_days(health.by_day), width="stretch")
+            chart(charts.log_days(health.by_day), plain(charts.log_days_summary(health.by_day)),
+                  health.by_day, key="log_days")
         if health.gaps:
             st.markdown(f"**{num(len(health.gaps))} gaps** where operations happened and no invocation of theirs is "
                         "in the logs (a lost or undelivered batch, a job that was off):")
@@ -65,7 +67,7 @@ if (health := facts.log_health) is not None:
                                        for g in health.gaps]), hide_index=True, width="stretch")
 
 if facts.issues is not None:
-    st.subheader("Input problems (counted, never dropped)")
+    st.header("Input problems (counted, never dropped)")
     if facts.issues:
         st.dataframe(shown_table(pd.DataFrame([{"source": i.source, "problem": i.kind, "column": i.column,
                                                 "count": i.count, "examples": ", ".join(i.examples),
@@ -75,6 +77,6 @@ if facts.issues is not None:
         st.success("No unparseable values, unknown actions or broken log lines.")
 
 if facts.config_text is not None:
-    st.subheader("Active configuration")
+    st.header("Active configuration")
     st.caption(plain(facts.config_file))
     st.code("\n".join(shown(line, None) for line in mask_secrets(facts.config_text).splitlines()), language="toml")
