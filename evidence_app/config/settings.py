@@ -343,14 +343,26 @@ def _column_map(sec: Mapping[str, Any], key: str, canonical: tuple[str, ...]) ->
     mapping = {name: name for name in canonical}
     for name, column in given.items():
         if name not in mapping:
-            raise ConfigError(
-                f"{key}.columns.{name}: unknown canonical column "
-                f"(known: {', '.join(canonical)})"
-            )
+            raise ConfigError(f"{key}.columns.{name}: unknown canonical column{_meant(name, mapping)} (accepted: "
+                              f"{', '.join(canonical)}; write canonical = \"your column\")")
         if not _name_like(column):
             raise ConfigError(f"{key}.columns.{name}: must be a non-empty column name without control characters")
         mapping[name] = column
     return mapping
+
+
+COLUMN_WORDS = {"tenant": "restaurant_id", "restaurant": "restaurant_id", "operator": "user_id", "user": "user_id",
+                "staff": "user_id", "time": "occurred_at / created_at", "timestamp": "occurred_at / created_at"}
+"""Words people map by, and the canonical column each means (named in the error)."""
+
+
+def _meant(name: str, mapping: Mapping[str, str]) -> str:
+    """" — the operator is user_id" when ``name`` is a word for a canonical column, else nothing."""
+    meant = COLUMN_WORDS.get(name.strip().lower())
+    if meant is None:
+        return ""
+    shown = " / ".join(m for m in meant.split(" / ") if m in mapping)
+    return f" — the {name.strip().lower()} is {shown}" if shown else ""
 
 
 def _name_like(value: Any) -> bool:
