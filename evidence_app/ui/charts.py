@@ -18,7 +18,7 @@ from evidence_app.ui.words import word
 pio.templates.default = "plotly_white"
 # The title sits at the top of the figure, the legend in one row between it and the plot (never over the title).
 LAYOUT = dict(margin=dict(l=10, r=10, t=84, b=10), font=dict(size=13),
-              title=dict(y=0.98, yanchor="top", yref="container", x=0, xanchor="left", xref="paper"),
+              title=dict(y=0.98, yanchor="top", yref="container", x=0.01, xanchor="left", xref="container"),
               legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="left", x=0))
 HEAT = [[stop, colour] for stop, colour in palette.HEAT_SCALE]
 

@@ -23,7 +23,7 @@ else:
              f"{num(t.missing_pending)} pending replay, "
              f"{num(t.missing_abandoned)} abandoned); {num(s.orphans)} orphan and {num(s.duplicates)} "
              "duplicate rows.")
-st.caption(plain(s.log_completeness))
+st.caption(plain(s.log_completeness, None))  # our own sentence: whole, never shortened
 
 cols = st.columns(3)
 cols[0].metric("Coverage as logged", percent(t.coverage_logged),
@@ -36,7 +36,7 @@ cols[0].metric("Missing", num(t.missing), help="Operations without any audit row
 cols[1].metric("Orphan rows", num(s.orphans), help="Audit rows that match no operation.")
 cols[2].metric("Duplicate rows", num(s.duplicates), help="Further audit rows for an operation already covered.")
 
-left, right = st.columns([2, 1])
+left, right = st.columns([3, 2])
 with left:
     chart(charts.daily_trend(s.by_day), plain(charts.trend_summary(s.by_day)),
           for_people(s.by_day, ratios=["coverage_logged", "coverage_after_replay"]), key="daily_trend")

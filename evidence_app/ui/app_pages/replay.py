@@ -32,7 +32,7 @@ cols[1].metric("Pending", num(pending), help="No replay attempt yet.")
 cols[2].metric("Retrying", num(retrying), help="Replay attempts failed; attempts left before it is abandoned.")
 cols[3].metric("Oldest retrying", duration(backlog.oldest_retrying_age_seconds),
                help="Age of the oldest retrying failure event (none: —).")
-limit_text = f"the {duration(limit_h * 3600)} limit in force ([controls] pending_age_met_hours)"
+limit_text = f"the {limit_h:g} h limit in force ([controls] pending_age_met_hours)"
 oldest = backlog.oldest_pending_age_seconds
 if oldest is None:
     st.success(f"No failure event is pending: nothing waits for a first replay attempt (against {limit_text}).")

@@ -49,11 +49,12 @@ if (logs := facts.logs) is not None:
 if (health := facts.log_health) is not None:
     with st.container(border=True):
         st.subheader("Log completeness")
-        st.caption(plain(data.summary(v).log_completeness))
+        st.caption(plain(data.summary(v).log_completeness, None))
         c = st.columns(5)
         c[0].metric("Invocations in the period", num(health.invocations))
         c[1].metric("Truncated invocations", num(health.truncated_invocations))
-        c[2].metric("Deliveries dropped as duplicates", num(health.duplicates_dropped))
+        c[2].metric("Duplicates dropped", num(health.duplicates_dropped),
+                    help="Log deliveries dropped as duplicates of one already read (Logpush delivers at least once).")
         c[3].metric("Operations traced", "—" if health.traced_operations is None else num(health.traced_operations))
         c[4].metric("Operations untraced", "—" if health.untraced_operations is None
                     else num(health.untraced_operations))
