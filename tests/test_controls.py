@@ -9,6 +9,7 @@ import pytest
 from evidence_app.assess.controls import (
     EXCEPTIONS,
     MET,
+    NOT_APPLICABLE,
     NOT_MET,
     evaluate_controls,
     load_catalogue,
@@ -158,10 +159,17 @@ def test_a_silent_drop_after_the_fix_fails_monitoring_and_remediation(scenario):
 
 
 def test_silent_drops_only_before_the_fix_leave_the_route_swept(scenario):
-    scenario.extra_config = '[remediation]\nfixed_at = "2026-10-01T13:00:00Z"\n'
+    scenario.extra_config = '[remediation]\nfixed_at = "2026-10-01T12:30:00Z"\n'
     ops_with_rows(scenario, 10, 10)
     scenario.op("early", T0 - timedelta(hours=2))
     assert results(scenario)["A.5.27"] == MET
+
+
+def test_a_fix_after_every_operation_of_the_period_is_not_applicable_not_met(scenario):
+    scenario.extra_config = '[remediation]\nfixed_at = "2026-10-01T13:00:00Z"\n'
+    ops_with_rows(scenario, 10, 10)
+    scenario.op("early", T0 - timedelta(hours=2))
+    assert results(scenario)["A.5.27"] == NOT_APPLICABLE and results(scenario)["CC4.2"] == NOT_APPLICABLE
 
 
 def test_a_route_without_evidence_of_the_fix_is_an_exception(scenario):

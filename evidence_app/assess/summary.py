@@ -42,6 +42,8 @@ class Summary:
     """Audit rows lacking operator, tenant, action or target."""
     log_completeness: str = ""
     """What a silent drop proves with the log job in force (rules clause 10), stated by every view."""
+    source_count: int = 0
+    """Sources read (operations, audit, Worker logs): the evidence check's population."""
 
     @property
     def complete(self) -> bool:
@@ -85,6 +87,7 @@ def summarize(data: Dataset, recon: Reconciliation, as_of: datetime) -> Summary:
         incomplete=int(rows["incomplete"].notna().sum()),
         remediation=remediation_summary(recon, data.config.remediation, first_failure_times(data.logs.failures),
                                         as_of),
+        source_count=len(data.sources),
         log_completeness=rules.describe_log_completeness(data.config.worker_logs.traces, recon.tolerance_seconds),
     )
 
