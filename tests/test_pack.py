@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from evidence_app.display import state_name
 from pdftools import AT, PERIOD, attachments, build, run, tool
 
 
@@ -225,8 +226,8 @@ def test_pdf_numbers_equal_the_cli(pack):
                        ("Backfilled", "backfilled"), ("… missing, silent drop", "missing_silent"),
                        ("… missing, pending replay", "missing_pending")):
         assert re.search(rf"{re.escape(label)}\s+{cov[key]:,}\s", text), label
-    for state, n in status["states"].items():
-        assert re.search(rf"^\s*{state}\s+{n}\s*", text, re.M), state
+    for state, n in status["states"].items():  # the pack names states for people (display.py)
+        assert re.search(rf"^\s*{state_name(state)}\s+{n}\s*", text, re.M), state
     assert "Skipped log lines" in text and re.search(rf"Skipped log lines\s+{status['skipped_log_lines']}", text)
 
 

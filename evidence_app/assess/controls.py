@@ -301,7 +301,8 @@ def _measure_evidence(s: Summary, recon: Reconciliation, t: ControlThresholds) -
     line = "read-only connections; extracts hashed (SHA-256) and signed"
     line += f"; {'; '.join(problems)}" if problems else ""
     return Measured({"write_capable": int(s.write_capable), "skipped": s.replay.skipped_log_lines,
-                     "odd_rows": s.orphans + s.duplicates}, line, f"{s.source_count:,} sources")
+                     "odd_rows": s.orphans + s.duplicates}, line,
+                    f"{s.source_count:,} stores, {s.log_file_count:,} log files")
 
 
 def _measure_replay(s: Summary, recon: Reconciliation, t: ControlThresholds) -> Measured:

@@ -43,7 +43,9 @@ class Summary:
     log_completeness: str = ""
     """What a silent drop proves with the log job in force (rules clause 10), stated by every view."""
     source_count: int = 0
-    """Sources read (operations, audit, Worker logs): the evidence check's population."""
+    """Stores read (operations, audit): with :attr:`log_file_count`, the evidence check's population."""
+    log_file_count: int = 0
+    """Worker log files read."""
 
     @property
     def complete(self) -> bool:
@@ -88,6 +90,7 @@ def summarize(data: Dataset, recon: Reconciliation, as_of: datetime) -> Summary:
         remediation=remediation_summary(recon, data.config.remediation, first_failure_times(data.logs.failures),
                                         as_of),
         source_count=len(data.sources),
+        log_file_count=len(data.logs.files),
         log_completeness=rules.describe_log_completeness(data.config.worker_logs.traces, recon.tolerance_seconds),
     )
 
