@@ -387,6 +387,7 @@ def _check_table(result) -> str:  # noqa: ANN001 - a CheckResult
     rows = [{"figure": k, "value": percent(v) if k.startswith("coverage_") and v is not None else v}
             for k, v in result.figures.items()]
     rows += [{"figure": f"BREACH {b.rule}", "value": f"{b.value} (limit {b.limit})"} for b in broken.values()]
+    rows += [{"figure": f"NOT APPLICABLE {n.rule}", "value": n.reason} for n in result.not_applicable]
     return to_table(pd.DataFrame(rows, dtype=object)) + ("ok\n" if result.ok else f"{len(broken)} breach(es)\n")
 
 

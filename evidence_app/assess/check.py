@@ -32,6 +32,16 @@ class Breach:
 
 
 @dataclass(frozen=True)
+class NotApplicable:
+    """A limit that is set but had nothing to test (its figure's population is empty): not a breach, but stated."""
+
+    rule: str
+    """One of :data:`LIMITS`."""
+    reason: str
+    """Why nothing was tested ("no operations in the period and scope")."""
+
+
+@dataclass(frozen=True)
 class CheckResult:
     """What ``evidence-app check`` reports (its JSON contract) and posts to a webhook."""
 
@@ -41,6 +51,8 @@ class CheckResult:
     breaches: tuple[Breach, ...]
     figures: dict[str, float | int | None]
     """The figures the limits look at, whether or not a threshold is set for them."""
+    not_applicable: tuple[NotApplicable, ...] = ()
+    """Limits set but untested (an empty population): they break nothing and are listed, never silently passed."""
 
     @property
     def ok(self) -> bool:
@@ -54,16 +66,18 @@ class CheckResult:
             "as_of": iso_utc(pd.Timestamp(self.as_of)),
             "breaches": [{"rule": b.rule, "value": b.value, "limit": b.limit} for b in self.breaches],
             "figures": dict(self.figures),
+            "not_applicable": [{"rule": n.rule, "reason": n.reason} for n in self.not_applicable],
         }
 
     def text(self, organisation: str = "") -> str:
         """One line for a chat message: who, which period, ok or each breach."""
         who = f"{organisation}: " if organisation else ""
         period = f"{_day(self.period.start) or '…'} – {_day(self.period.end) or '…'}"
+        untested = "".join(f"; not applicable: {n.rule} ({n.reason})" for n in self.not_applicable)
         if self.ok:
-            return f"{who}evidence-app check OK for {period} (as of {iso_utc(pd.Timestamp(self.as_of))})"
+            return f"{who}evidence-app check OK for {period} (as of {iso_utc(pd.Timestamp(self.as_of))}){untested}"
         broken = "; ".join(f"{b.rule}: {_show(b.value)} (limit {_show(b.limit)})" for b in self.breaches)
-        return f"{who}evidence-app check FAILED for {period}: {len(self.breaches)} breach(es) — {broken}"
+        return f"{who}evidence-app check FAILED for {period}: {len(self.breaches)} breach(es) — {broken}{untested}"
 
 
 def figures(summary: Summary) -> dict[str, float | int | None]:
@@ -82,7 +96,8 @@ def figures(summary: Summary) -> dict[str, float | int | None]:
 
 def evaluate_check(summary: Summary, limits: CheckConfig, period: Period, as_of: datetime) -> CheckResult:
     """Every limit with a threshold, in :data:`LIMITS` order. Coverage breaks a minimum only when something was
-    expected (an empty period is not an outage of the audit trail); a missing pending age breaks nothing."""
+    expected (an empty period is not an outage of the audit trail); a missing pending age breaks nothing. A limit
+    left untested so is not a failure, but it is stated (:attr:`CheckResult.not_applicable`), never a silent pass."""
     f = figures(summary)
     found = [
         _below("min_coverage_after_replay", f["coverage_after_replay"], limits.min_coverage_after_replay),
@@ -93,7 +108,19 @@ def evaluate_check(summary: Summary, limits: CheckConfig, period: Period, as_of:
         _above("max_inaccurate", f["inaccurate"], limits.max_inaccurate),
         _above("fail_on_unconfirmed", f[ReplayState.UNCONFIRMED], 0 if limits.fail_on_unconfirmed else None),
     ]
-    return CheckResult(period, as_of, tuple(b for b in found if b is not None), f)
+    return CheckResult(period, as_of, tuple(b for b in found if b is not None), f, _untested(f, limits))
+
+
+_UNTESTED = (("min_coverage_after_replay", "coverage_after_replay", "no operations in the period and scope"),
+             ("min_coverage_logged", "coverage_logged", "no operations in the period and scope"),
+             ("max_pending_age", "oldest_pending_age_seconds", "no pending failure event"))
+"""(limit, its figure, why the figure is missing): the limits whose population can be empty."""
+
+
+def _untested(f: dict[str, float | int | None], limits: CheckConfig) -> tuple[NotApplicable, ...]:
+    """Every limit set whose figure could not be measured: not applicable, with the reason."""
+    return tuple(NotApplicable(rule, reason) for rule, figure, reason in _UNTESTED
+                 if getattr(limits, rule) is not None and f[figure] is None)
 
 
 def _below(limit: str, value: float | None, minimum: float | None) -> Breach | None:
