@@ -109,11 +109,16 @@ def run(config_path: str | None, period: Period) -> tuple[Config, Dataset, Recon
 
 def warn(data: Dataset, recon: Reconciliation) -> None:
     """Findings about the sources (a role that can write) and every counted data problem, one
-    ``warning:`` line each on stderr, credentials masked."""
+    ``warning:`` line each on stderr, credentials masked; a period reaching outside every source, one ``note:``."""
+    from evidence_app.assess.span import data_span
+
     lines = [f"{s.key}: finding: {s.finding}" for s in data.sources if s.finding]
     lines += [found.describe() for found in data.issues + recon.issues]
     for line in lines:
         click.echo(f"warning: {mask_text(line)}", err=True)
+    outside = data_span(data).warning
+    if outside:  # a note, not a warning: the data are fine, the question reaches past them
+        click.echo(f"note: {outside}", err=True)
     if data.config.worker_logs.traces != TraceMode.ALL:  # every output says what a silent drop does not prove
         click.echo(f"note: {describe_log_completeness(data.config.worker_logs.traces, recon.tolerance_seconds)}",
                    err=True)
@@ -168,15 +173,25 @@ def serve(config_path: str | None, port: int, address: str) -> None:
 @start_option
 @end_option
 @click.option("--by", "dims", default="", help="Comma list of day, operator, route, tenant, action (empty: one total row).")
+@click.option("--metadata", is_flag=True,
+              help="JSON only: an object {period, data_span, rows} instead of the bare list of rows (the rows "
+                   "unchanged), stating each source's span in the period and the days without any operation.")
 @format_option("json", "csv", "table", default="table")
 @handle_errors
-def coverage(config_path: str | None, start: str | None, end: str | None, dims: str, fmt: str) -> None:
+def coverage(config_path: str | None, start: str | None, end: str | None, dims: str, metadata: bool,
+             fmt: str) -> None:
     """Coverage as logged and after replay, grouped by the chosen dimensions."""
     by = parse_dimensions(dims)
     period = parse_period(start, end)
-    _, _, recon = run(config_path, period)
+    if metadata and fmt != "json":
+        raise UsageError("--metadata: only with --format json")
+    _, data, recon = run(config_path, period)
     table = coverage_table(recon, by)
-    if fmt == "json":
+    if fmt == "json" and metadata:
+        from evidence_app.assess.span import data_span
+
+        click.echo(to_json(coverage_metadata(period, data_span(data).as_json(), records(table))), nl=False)
+    elif fmt == "json":
         click.echo(to_json(records(table)), nl=False)
     elif fmt == "csv":
         click.echo(to_csv(table), nl=False)
@@ -188,6 +203,12 @@ def coverage(config_path: str | None, start: str | None, end: str | None, dims: 
                 total.insert(by.index(d), d, "")
             table = pd.concat([table, total[table.columns]], ignore_index=True)
         click.echo(to_table(table, [_short(c) for c in table.columns]), nl=False)
+
+
+def coverage_metadata(period: Period, span: dict, rows: list[dict]) -> dict:
+    """``coverage --format json --metadata``: the period asked for (null: open), the data span, the rows."""
+    return {"period": {"start": period.start and period.start.isoformat(), "end": period.end and period.end.isoformat()},
+            "data_span": span, "rows": rows}
 
 
 _SHORT = {OpState.MISSING_PENDING: "m_pending", OpState.MISSING_ABANDONED: "m_abandoned",

@@ -84,3 +84,27 @@ def test_the_sample_q3_period_starts_a_month_before_any_source():
     assert s.outside_every_source == ((date(2026, 7, 1), date(2026, 7, 31)),)
     assert len(s.days_without_operations) == 31 and s.days == 92
     assert all(x.first.date() == date(2026, 8, 1) for x in s.sources)
+
+
+def test_coverage_json_metadata_wraps_the_unchanged_rows_with_the_span(scenario):
+    scenario.op("o1", T0).row("a1", T0)
+    plain = scenario.json("coverage", "--start", "2026-09-30", "--end", "2026-10-01")
+    meta = scenario.json("coverage", "--start", "2026-09-30", "--end", "2026-10-01", "--metadata")
+    assert isinstance(plain, list) and meta["rows"] == plain
+    assert meta["period"] == {"start": "2026-09-30", "end": "2026-10-01"}
+    assert meta["data_span"]["outside_every_source"] == [["2026-09-30", "2026-09-30"]]
+    assert meta["data_span"]["days_without_operations"] == ["2026-09-30"]
+
+
+def test_a_period_outside_the_data_is_a_note_on_stderr(scenario):
+    scenario.op("o1", T0).row("a1", T0)
+    res = scenario.cli("coverage", "--start", "2026-09-30", "--end", "2026-10-01")
+    assert res.code == 0
+    assert "note: The period reaches outside the data: no source holds any record for 2026-09-30." in res.stderr
+    inside = scenario.cli("coverage", "--start", "2026-10-01", "--end", "2026-10-01")
+    assert "reaches outside" not in inside.stderr
+
+
+def test_metadata_is_refused_outside_json(scenario):
+    res = scenario.cli("coverage", "--metadata", "--format", "csv")
+    assert res.code == 2 and "--metadata: only with --format json" in res.stderr
