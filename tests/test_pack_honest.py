@@ -181,3 +181,18 @@ def test_pack_and_verify_print_no_library_warning(tmp_path, identity):
     for stderr in (built.stderr, checked.stderr):
         assert "Warning:" not in stderr and "DeprecationWarning" not in stderr, stderr
         assert not re.search(r"^\s+from \w", stderr, re.M), stderr  # no warning's source line either
+
+
+def test_a_pack_of_a_period_without_data_says_so_in_one_line_per_section(tmp_path, identity):
+    out = tmp_path / "empty.pdf"
+    res = run("pack", "--start", "2027-01-01", "--end", "2027-01-31", "--generated-at", "2027-02-01T00:00:00Z",
+              "--out", str(out), "--key", str(identity[0]), "--cert", str(identity[1]))
+    assert res.exit_code == 0, res.stderr
+    body = flat(subprocess.run([tool("pdftotext"), "-layout", str(out), "-"], capture_output=True, text=True,
+                               check=True).stdout)
+    assert "No operations in the period and scope: there is nothing to reconcile" in body
+    assert "Operations expected 0" not in body  # no table of zeros
+    assert "No operations in the period and scope: no coverage by operator, tenant, route or day to show." in body
+    assert "No operations in the period and scope: nothing to sample." in body
+    assert "17 of 19 controls are not applicable" in body and " Met " not in body.replace("Met with", "")
+    assert "no source holds any record for 2027-01-01 – 2027-01-31 (31 days)" in body

@@ -318,6 +318,13 @@ def _boxed(html: str, colour: str) -> Table:
 
 def _summary(c: PackContents) -> list:
     t, s = c.summary.totals, c.summary
+    if t.expected == 0:
+        rows = (f" {num(s.orphans)} audit rows match no operation and {num(s.duplicates)} are duplicates."
+                if s.orphans or s.duplicates else "")
+        return [P("1. Summary", "h1"),
+                P("<b>No operations in the period and scope</b>: there is nothing to reconcile, so this pack can "
+                  f"neither show nor refute that the audit trail is complete.{rows}"), *_span_lines(c),
+                P(E(s.log_completeness), "small"), Spacer(1, 6 * mm)]
     verdict = ("The audit trail is <b>complete</b> for this period and scope: every operation has an audit row "
                "and every audit row belongs to one operation." if s.complete else
                f"The audit trail is <b>not complete</b> for this period and scope: {num(t.missing)} of "
@@ -424,6 +431,9 @@ def _sentence(text: str) -> str:
 
 
 def _coverage(c: PackContents) -> list:
+    if c.summary.totals.expected == 0:
+        return [P("3. Coverage", "h1"), P("No operations in the period and scope: no coverage by operator, tenant, "
+                                          "route or day to show."), PageBreak()]
     heat = c.views.heat_map
     heat_note = [P(f"Rows: {E(heat.caption())}, ranked over the whole period; every operator's days are in "
                    "coverage.csv.", "small")] if heat.folded else []
@@ -535,8 +545,8 @@ def _exceptions(c: PackContents) -> list:
             f"listed here, every one of them is in the attached <font face='MONO'>exceptions.csv</font>.")
     widths = [WIDTH * x for x in (0.19, 0.10, 0.09, 0.17, 0.13, 0.14, 0.18)]
     if ex.empty:
-        return [P("6. Exceptions", "h1"), P("None: every operation has its audit row and every audit row belongs to "
-                                            "one operation."), PageBreak()]
+        return [P("6. Exceptions", "h1"), P("None: no operation without its audit row, and no orphan, duplicate, "
+                                            "inaccurate or incomplete audit row."), PageBreak()]
     return [P("6. Exceptions", "h1"), P(note), table(rows, widths), PageBreak()]
 
 
@@ -564,6 +574,9 @@ def _sample(c: PackContents) -> list:
             f"<font face='MONO'>random.Random({p.seed}).sample(sorted(ids), {p.size})</font> in Python. "
             "For each drawn operation, locate the audit row named (or confirm its absence) in the audit store.")
     widths = [WIDTH * x for x in (0.05, 0.10, 0.19, 0.14, 0.13, 0.17, 0.11, 0.11)]
+    if c.sample.empty:
+        return [P("7. Re-performance sample", "h1"), P("No operations in the period and scope: nothing to sample."),
+                PageBreak()]
     return [P("7. Re-performance sample", "h1"), P(text), table(rows, widths), PageBreak()]
 
 
