@@ -18,7 +18,7 @@ from evidence_app.assess.summary import summarize
 from evidence_app.config.settings import Config, load_config
 from evidence_app.errors import ConfigError, EvidenceError, UsageError
 from evidence_app.evidence.sign import PASSPHRASE_ENV
-from evidence_app.formatting import percent
+from evidence_app.formatting import duration, percent
 from evidence_app.ingest.dataset import Dataset
 from evidence_app.masking import mask_logs, mask_text
 from evidence_app.reconcile import Period, Reconciliation, Scope
@@ -278,13 +278,14 @@ def replay_status_cmd(config_path: str | None, start: str | None, end: str | Non
     if fmt == "json":
         click.echo(to_json(status.as_json()), nl=False)
         return
-    rows = [{"metric": f"state {k}", "value": v} for k, v in status.states.items()]
-    rows += [
-        {"metric": "oldest pending age (s)", "value": status.oldest_pending_age_seconds},
-        {"metric": "latency p50 (s)", "value": status.latency_p50},
-        {"metric": "latency p95 (s)", "value": status.latency_p95},
-        {"metric": "latency max (s)", "value": status.latency_max},
-        {"metric": "skipped log lines", "value": status.skipped_log_lines},
+    rows = [{"metric": f"state {k}", "value": f"{v:,}"} for k, v in status.states.items()]
+    oldest = status.oldest_pending_age_seconds
+    rows += [  # for people: durations in days/hours/minutes (the JSON keeps seconds)
+        {"metric": "oldest pending age", "value": "none" if oldest is None else duration(oldest)},
+        {"metric": "latency p50", "value": duration(status.latency_p50)},
+        {"metric": "latency p95", "value": duration(status.latency_p95)},
+        {"metric": "latency max", "value": duration(status.latency_max)},
+        {"metric": "skipped log lines", "value": f"{status.skipped_log_lines:,}"},
     ]
     click.echo(to_table(pd.DataFrame(rows, dtype=object)), nl=False)
 
