@@ -501,9 +501,9 @@ def _replay(c: PackContents) -> list:
                    colWidths=[WIDTH * 0.47, WIDTH * 0.53], style=[("VALIGN", (0, 0), (-1, -1), "TOP"),
                                                                    ("LEFTPADDING", (0, 0), (-1, -1), 0)]),
              P("Error classes", "h2"), _error_classes(c)]
+    story += _open_failures(c)
     for state, title in ((ReplayState.UNCONFIRMED, "Unconfirmed replays (integrity findings)"),
-                         (ReplayState.ABANDONED, "Abandoned replays"), (ReplayState.RETRYING, "Still retrying"),
-                         (ReplayState.PENDING, "Pending")):
+                         (ReplayState.ABANDONED, "Abandoned replays")):
         part = fe[fe["state"] == state] if len(fe) else fe
         if len(part):
             rows = [["Failure id", "Original time", "Operation", "Tenant", "Operator", "Action", "Attempts"]]
@@ -515,6 +515,22 @@ def _replay(c: PackContents) -> list:
                                                                  (0.14, 0.19, 0.11, 0.15, 0.13, 0.18, 0.10)],
                                                           align_right=(6,))])]
     return story + [PageBreak()]
+
+
+def _open_failures(c: PackContents) -> list:
+    """The open backlog first (pending and retrying, oldest first): route, age, attempts and last error."""
+    table_ = c.backlog.table
+    if table_.empty:
+        return [P("Open failures", "h2"), P("None: no failure event is pending or retrying.")]
+    rows = [["Failure id", "State", "Route", "Original time (UTC)", "Age", "Attempts", "Last error"]]
+    rows += [[E(r.failure_id), E(state_name(r.state)), E(r.route), when(r.created_at), duration(r.age_seconds),
+              num(r.attempts), f"<font size=6.5>{E(r.last_error)}</font>"]
+             for r in table_.head(REPLAY_LISTED).itertuples(index=False)]
+    note = ([P(f"The oldest {num(REPLAY_LISTED)} of {num(len(table_))} open failure events; every one is in "
+               "replay_status.csv.", "small")] if len(table_) > REPLAY_LISTED else [])
+    widths = [WIDTH * x for x in (0.14, 0.09, 0.18, 0.18, 0.12, 0.10, 0.19)]
+    return [KeepTogether([P("Open failures (pending and retrying, oldest first)", "h2"), *note,
+                          table(rows, widths, align_right=(4, 5))])]
 
 
 def _age(seconds: float | None) -> str:
