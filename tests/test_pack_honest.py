@@ -196,3 +196,15 @@ def test_a_pack_of_a_period_without_data_says_so_in_one_line_per_section(tmp_pat
     assert "No operations in the period and scope: nothing to sample." in body
     assert "17 of 19 controls are not applicable" in body and " Met " not in body.replace("Met with", "")
     assert "no source holds any record for 2027-01-01 – 2027-01-31 (31 days)" in body
+
+
+def test_text_runs_in_reading_order_header_content_footer(reading):
+    pages = [p for p in reading.split("\f") if p.strip()]
+    for number, page in enumerate(pages, start=1):
+        lines = [line for line in page.splitlines() if line.strip()]
+        assert lines[0].endswith("audit-trail completeness evidence EP-" + lines[0].rsplit("EP-", 1)[1])
+        assert lines[-1].endswith(f"Page {number} of {len(pages)}")
+    headings = ["1. Summary", "2. Control mapping", "3. Coverage", "4. Replay and backfill",
+                "5. Remediation and accuracy", "6. Exceptions", "7. Re-performance sample", "8. Methodology"]
+    at = [reading.index(f"\n{h}") for h in headings]
+    assert at == sorted(at)

@@ -197,18 +197,31 @@ class _NumberedCanvas(rl_canvas.Canvas):
             super().showPage()
         super().save()
 
-    def _decorate(self, total: int) -> None:
-        org, period, pack = self.header
+    def running_header(self) -> None:
+        """The page's header, drawn when the page begins so it comes first in reading order."""
+        org, _, pack = self.header
         w, h = A4
+        left, right = MARGIN + FRAME_PAD, w - MARGIN - FRAME_PAD
+        self.saveState()
         self.setStrokeColor(HAIRLINE)
         self.setLineWidth(0.5)
-        left, right = MARGIN + FRAME_PAD, w - MARGIN - FRAME_PAD
         self.line(left, h - 12 * mm, right, h - 12 * mm)
-        self.line(left, 12 * mm, right, 12 * mm)
         self.setFillColor(colors.HexColor("#52606D"))
         self.setFont(REGULAR, 7.5)
         self.drawString(left, h - 10 * mm, f"{org} — audit-trail completeness evidence")
         self.drawRightString(right, h - 10 * mm, pack)
+        self.restoreState()
+
+    def _decorate(self, total: int) -> None:
+        """The footer (the page count is known only at the end), last in reading order."""
+        _, period, pack = self.header
+        w, _ = A4
+        self.setStrokeColor(HAIRLINE)
+        self.setLineWidth(0.5)
+        left, right = MARGIN + FRAME_PAD, w - MARGIN - FRAME_PAD
+        self.line(left, 12 * mm, right, 12 * mm)
+        self.setFillColor(colors.HexColor("#52606D"))
+        self.setFont(REGULAR, 7.5)
         self.drawString(left, 8 * mm, f"Period {period} · Pack {pack}")
         self.drawRightString(right, 8 * mm, f"Page {self._pageNumber} of {total}")
 
@@ -254,8 +267,12 @@ def render(c: PackContents, manifest: dict, extracts: list[Extract], signer: str
     canvas_cls = type("PackCanvas", (_NumberedCanvas,), {"header": header, "created": c.generated_at})
     story = (_cover(c, manifest, signer, self_signed, signer_sha256) + _summary(c) + _controls(c) + _coverage(c)
              + _replay(c) + _remediation(c) + _exceptions(c) + _sample(c) + _methodology(c, manifest, extracts))
-    doc.build(story, canvasmaker=canvas_cls)
+    doc.build(story, onFirstPage=_header, onLaterPages=_header, canvasmaker=canvas_cls)
     return buf.getvalue()
+
+
+def _header(canvas: _NumberedCanvas, _doc: object) -> None:
+    canvas.running_header()
 
 
 def _kv(rows: list[tuple[str, str]], key_w: float = 45 * mm) -> Table:
