@@ -208,3 +208,13 @@ def test_text_runs_in_reading_order_header_content_footer(reading):
                 "5. Remediation and accuracy", "6. Exceptions", "7. Re-performance sample", "8. Methodology"]
     at = [reading.index(f"\n{h}") for h in headings]
     assert at == sorted(at)
+
+
+def test_wrapping_measures_words_in_the_font_in_force():
+    from evidence_app.evidence.pdf import MONO
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    path = "sqlite:////srv/sample_data/operations.db"
+    width = stringWidth(path, MONO, 6.5) - 1  # one point too narrow in the monospace face it is drawn in
+    wrapped = wrappable(f"<font face='MONO' size=6.5>{path}</font>", width)
+    assert wrapped == "<font face='MONO' size=6.5>sqlite:////srv/sample_data/<br/>operations.db</font>"

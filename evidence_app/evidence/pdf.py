@@ -119,9 +119,33 @@ _BREAK_AFTER = re.compile(r"(?<=[_/])")
 def wrappable(html: str, width: float, font: str = BOLD, size: float = 7.5) -> str:
     """``html`` with a line break (``<br/>``) placed after an underscore or slash inside any word wider than
     ``width``, so a table cell wraps ``missing_silent`` as ``missing_`` / ``silent`` instead of letting reportlab
-    cut it mid-word; markup and words that fit are left as they are (widths measured in ``font`` at ``size``)."""
-    return "".join(part if part.startswith("<") else _wrap_words(part, width, font, size)
-                   for part in _TAG.split(html))
+    cut it mid-word; markup and words that fit are left as they are. Words are measured in the font and size in
+    force (``<font face='MONO' size=6.5>`` changes them; otherwise ``font`` at ``size``, bold being the widest)."""
+    fonts: list[tuple[str, float]] = [(font, size)]
+    out = []
+    for part in _TAG.split(html):
+        if part.startswith("<"):
+            _follow_font(part, fonts)
+            out.append(part)
+        else:
+            out.append(_wrap_words(part, width, *fonts[-1]))
+    return "".join(out)
+
+
+_FACE = re.compile(r"face=['\"]?([\w-]+)")
+_SIZE = re.compile(r"size=['\"]?([\d.]+)")
+
+
+def _follow_font(tag: str, fonts: list[tuple[str, float]]) -> None:
+    """Track ``<font face=… size=…>`` … ``</font>`` (the only markup that changes how wide a word is)."""
+    if tag.startswith("</font"):
+        if len(fonts) > 1:
+            fonts.pop()
+    elif tag.startswith("<font"):
+        face, size = fonts[-1]
+        named, sized = _FACE.search(tag), _SIZE.search(tag)
+        face = (MONO if named.group(1) in ("MONO", MONO) else BOLD) if named else face
+        fonts.append((face, float(sized.group(1)) if sized else size))
 
 
 def _wrap_words(text: str, width: float, font: str, size: float) -> str:
