@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import warnings
 from datetime import date, datetime, timezone
 from functools import wraps
 from pathlib import Path
@@ -140,15 +139,6 @@ def format_option(*choices: str, default: str) -> Callable:
 def main() -> None:
     """Prove whether an audit trail is complete: reconcile audit rows against operations."""
     mask_logs()
-    quiet_library_warnings()
-
-
-def quiet_library_warnings() -> None:
-    """pyHanko 0.38 (the newest release) imports cryptography's DSA key type, which cryptography 51 deprecates on
-    access: a CryptographyDeprecationWarning about a library's internals on every ``pack`` and ``verify``, nothing a
-    user can act on (the product never makes or asks for a DSA key). Silenced by its message and pyHanko's modules
-    only, so every other warning still reaches the terminal."""
-    warnings.filterwarnings("ignore", message="DSA is deprecated", module=r"pyhanko(\.|$)")
 
 
 @main.command()

@@ -218,3 +218,12 @@ def test_wrapping_measures_words_in_the_font_in_force():
     width = stringWidth(path, MONO, 6.5) - 1  # one point too narrow in the monospace face it is drawn in
     wrapped = wrappable(f"<font face='MONO' size=6.5>{path}</font>", width)
     assert wrapped == "<font face='MONO' size=6.5>sqlite:////srv/sample_data/<br/>operations.db</font>"
+
+
+def test_only_pyhankos_dsa_import_warning_is_silenced(tmp_path):
+    code = ("import warnings; import evidence_app.evidence.sign, evidence_app.evidence.verify; "
+            "warnings.warn('another library warning', DeprecationWarning)")
+    res = subprocess.run([sys.executable, "-W", "always", "-c", code], capture_output=True, text=True, cwd=tmp_path,
+                         env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}, timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert "DSA is deprecated" not in res.stderr and "another library warning" in res.stderr
