@@ -221,7 +221,7 @@ def test_wrapping_measures_words_in_the_font_in_force():
 
 
 def test_only_pyhankos_dsa_import_warning_is_silenced(tmp_path):
-    code = ("import warnings; import evidence_app.evidence.sign, evidence_app.evidence.verify; "
+    code = ("import warnings; import evidence_app.evidence; import pyhanko.sign.signers.pdf_cms; "
             "warnings.warn('another library warning', DeprecationWarning)")
     res = subprocess.run([sys.executable, "-W", "always", "-c", code], capture_output=True, text=True, cwd=tmp_path,
                          env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}, timeout=120)
