@@ -192,3 +192,11 @@ def test_timestamp_round_trips_to_the_second(moment):
 @given(st.one_of(st.none(), st.text(max_size=20), st.integers()))
 def test_display_names_never_raise(value):
     assert isinstance(state_name(value), str)
+
+
+def test_every_control_check_is_named_once_for_people():
+    from evidence_app.assess.controls import CHECKS
+    from evidence_app.display import CHECK_NAMES
+
+    assert set(CHECK_NAMES) == set(CHECKS)
+    assert all(check.subject == CHECK_NAMES[name] for name, check in CHECKS.items())

@@ -15,6 +15,7 @@ from typing import Any, Callable, Mapping
 
 from evidence_app.assess.summary import Summary
 from evidence_app.config.thresholds import ControlThresholds, limit_of, parse_controls
+from evidence_app.display import check_name
 from evidence_app.formatting import duration, percent
 from evidence_app.reconcile import Reconciliation, Scope
 from evidence_app.reconcile.coverage import Totals, totals
@@ -339,17 +340,18 @@ _LOGGING_CLAUSES = (  # an operation the logs cannot show silent or not is a fin
     *_ACCURACY_CLAUSES[1:])
 
 CHECKS: dict[str, ControlCheck] = {
-    "coverage": ControlCheck("Coverage", _measure_coverage, _COVERAGE_FIGURES, _COVERAGE_CLAUSES, NOT_MET),
-    "logging": ControlCheck("Logging", _measure_logging, {**_COVERAGE_FIGURES, **_UNPROVABLE_FIGURE}, _LOGGING_CLAUSES,
-                            NOT_MET),
-    "access_logging": ControlCheck("Access logging", _measure_access_logging, _COVERAGE_FIGURES, _ACCURACY_CLAUSES,
-                                   NOT_MET, scope="privileged_actions"),
-    "authentication": ControlCheck("Authentication", _measure_authentication, _COVERAGE_FIGURES, _COVERAGE_CLAUSES,
-                                   NOT_MET, scope="credential_actions"),
-    "privileged": ControlCheck("Privileged access", _measure_privileged, _COVERAGE_FIGURES, _COVERAGE_CLAUSES,
+    "coverage": ControlCheck(check_name("coverage"), _measure_coverage, _COVERAGE_FIGURES, _COVERAGE_CLAUSES,
+                             NOT_MET),
+    "logging": ControlCheck(check_name("logging"), _measure_logging, {**_COVERAGE_FIGURES, **_UNPROVABLE_FIGURE},
+                            _LOGGING_CLAUSES, NOT_MET),
+    "access_logging": ControlCheck(check_name("access_logging"), _measure_access_logging, _COVERAGE_FIGURES,
+                                   _ACCURACY_CLAUSES, NOT_MET, scope="privileged_actions"),
+    "authentication": ControlCheck(check_name("authentication"), _measure_authentication, _COVERAGE_FIGURES,
+                                   _COVERAGE_CLAUSES, NOT_MET, scope="credential_actions"),
+    "privileged": ControlCheck(check_name("privileged"), _measure_privileged, _COVERAGE_FIGURES, _COVERAGE_CLAUSES,
                                NOT_MET, scope="privileged_actions"),
     "monitoring": ControlCheck(
-        "Monitoring", _measure_monitoring,
+        check_name("monitoring"), _measure_monitoring,
         {"after_fix": "{cmp} operations were dropped silently after their route's fix time",
          "share": f"the share of missing operations that left no failure event ({OpState.MISSING_SILENT}) is {{cmp}}",
          "age_h": "the oldest pending failure event is {cmp} old", **_UNPROVABLE_FIGURE,
@@ -362,7 +364,7 @@ CHECKS: dict[str, ControlCheck] = {
          Clause(EXCEPTIONS, (Test("share", "<=", "silent_share_exceptions_at"),))),
         NOT_MET),
     "remediation": ControlCheck(
-        "Remediation", _measure_remediation,
+        check_name("remediation"), _measure_remediation,
         {"routes": "there are {cmp} routes in scope", RouteStatus.NOT_SWEPT: "{cmp} routes are not swept",
          "after_fix_ops": "{cmp} operations lie at or after their route's fix time (no fix in force in the period)",
          RouteStatus.UNKNOWN: "{cmp} routes have an unknown status (fix not evidenced)",
@@ -374,27 +376,28 @@ CHECKS: dict[str, ControlCheck] = {
          Clause(EXCEPTIONS, (Test("mismatches", ">", "flag_mismatch_met_max"),))),
         MET),
     "incident_response": ControlCheck(
-        "Incident response", _measure_incident_response,
+        check_name("incident_response"), _measure_incident_response,
         {"failures": "there are {cmp} failure events in the period",
          "within": "{cmp} of the failure events were replayed within the SLA"},
         (Clause(NOT_APPLICABLE, (Test("failures", "=="),)), Clause(MET, (Test("within", ">=", "replay_sla_met_at"),)),
          Clause(EXCEPTIONS, (Test("within", ">=", "replay_sla_exceptions_at"),))),
         NOT_MET),
     "clock": ControlCheck(
-        "Clock synchronisation", _measure_clock,
+        check_name("clock"), _measure_clock,
         {"p95": "the 95th percentile of |audit time − operation time| over live matches is {cmp}"},
-        (Clause(NOT_APPLICABLE, (Test("p95", "unmeasured"),)), Clause(MET, (Test("p95", "<=", "clock_p95_met_seconds"),)),
+        (Clause(NOT_APPLICABLE, (Test("p95", "unmeasured"),)),
+         Clause(MET, (Test("p95", "<=", "clock_p95_met_seconds"),)),
          Clause(EXCEPTIONS, (Test("p95", "<=", "clock_p95_exceptions_seconds"),))),
         NOT_MET),
     "evidence": ControlCheck(
-        "Evidence collection", _measure_evidence,
+        check_name("evidence"), _measure_evidence,
         {"write_capable": "{cmp} sources were reached with a role that can write",
          "skipped": "{cmp} log lines were skipped", "odd_rows": "there are {cmp} orphan or duplicate audit rows"},
         (Clause(EXCEPTIONS, (Test("write_capable", ">"),)), Clause(EXCEPTIONS, (Test("skipped", ">"),)),
          Clause(EXCEPTIONS, (Test("odd_rows", ">"),))),
         MET),
     "replay": ControlCheck(
-        "Replay", _measure_replay,
+        check_name("replay"), _measure_replay,
         {"failures": "there are {cmp} failure events in the period",
          "done": f"{{cmp}} failure events are {ReplayState.REPLAYED}",
          "open": f"{{cmp}} failure events are not replayed yet ({', '.join(OPEN_REPLAY_STATES)}, whatever their age)"},

@@ -422,7 +422,9 @@ def _controls(c: PackContents) -> list:
 def _not_applicable_note(c: PackContents) -> str:
     """One sentence counting the controls that tested nothing (none: nothing)."""
     n = sum(1 for r in c.controls if r.result == Verdict.NOT_APPLICABLE)
-    return f" {count(n)} of {count(len(c.controls))} controls are not applicable for this period and scope." if n else ""
+    if not n:
+        return ""
+    return f" {count(n)} of {count(len(c.controls))} controls are not applicable for this period and scope."
 
 
 COVERAGE_HEAD = ["Expected", "Logged", "Replayed", "Backfilled", "Missing", "As logged", "After replay"]
@@ -547,10 +549,11 @@ def _replay(c: PackContents) -> list:
                          (ReplayState.ABANDONED, "Abandoned replays")):
         part = fe[fe["state"] == state] if len(fe) else fe
         if len(part):
-            rows = [["Failure id", "Original time", "Operation", "Tenant", "Operator", "Action", "Attempts"]]
+            rows = [["Failure id", "Original time (UTC)", "Operation", "Tenant", "Operator", "Action", "Attempts"]]
             rows += [[E(r.failure_id), when(r.created_at), E(r.operation_id), E(r.tenant), E(r.operator),
                       E(r.action), num(r.attempts)] for r in _oldest(part, REPLAY_LISTED).itertuples(index=False)]
-            note = ([P(f"The oldest {num(REPLAY_LISTED)} of {num(len(part))} {E(state_name(state).lower())} failure events; every one is in "
+            named = E(state_name(state).lower())
+            note = ([P(f"The oldest {num(REPLAY_LISTED)} of {num(len(part))} {named} failure events; every one is in "
                        "replay_status.csv.", "small")] if len(part) > REPLAY_LISTED else [])
             story += [KeepTogether([P(title, "h2"), *note, table(rows, [WIDTH * x for x in
                                                                  (0.14, 0.19, 0.11, 0.15, 0.13, 0.18, 0.10)],
@@ -638,7 +641,7 @@ def _sample(c: PackContents) -> list:
 
 
 def _methodology(c: PackContents, m: dict, extracts: list[Extract]) -> list:
-    src = [["Source", "Location (password masked)", "Read-only", "Rows (table / loaded / rejected)", "Time range"]]
+    src = [["Source", "Location (password masked)", "Read-only", "Rows (table / loaded / rejected)", "Time range (UTC)"]]
     for s in c.data.sources:
         ro = E(s.read_only_mode) + (f"<br/><font color='{palette.VERMILLION}'><b>Finding:</b> {E(s.finding)}</font>"
                                     if s.finding else "")
