@@ -3,7 +3,7 @@ days outside every source (a warning), computed once in the core."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 
 import pandas as pd
 
@@ -77,10 +77,8 @@ def test_the_json_names_every_field(scenario):
 
 
 def test_the_sample_q3_period_starts_a_month_before_any_source():
-    from evidence_app.assess.span import data_span as ds
-
     data, _ = evaluate(load_config(None), Period(date(2026, 7, 1), date(2026, 9, 30)))
-    s = ds(data)
+    s = data_span(data)
     assert s.outside_every_source == ((date(2026, 7, 1), date(2026, 7, 31)),)
     assert len(s.days_without_operations) == 31 and s.days == 92
     assert all(x.first.date() == date(2026, 8, 1) for x in s.sources)
