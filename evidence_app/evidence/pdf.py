@@ -313,7 +313,7 @@ def _cover(c: PackContents, m: dict, signer: str, self_signed: bool, signer_sha2
                  ("Scope", E(c.scope.label())),
                  *([("Access limited", f"<b>{E(c.access_limit)}</b>")] if c.access_limit else []),
                  ("Period", E(f"{c.period.label()} (UTC calendar days, inclusive)")),
-                 ("Data in the period", "<br/>".join(E(x.describe()) for x in c.span.sources)),
+                 (f"Data in the period{_unscoped(c)}", "<br/>".join(E(x.describe()) for x in c.span.sources)),
                  ("Days without any operation", E(c.span.operations_gap_line())),
                  ("Pack id", m["pack_id"]),
                  ("Generated at", timestamp(c.generated_at)),
@@ -397,7 +397,13 @@ def _span_lines(c: PackContents) -> list:
     span = c.span
     lines = [P(f"<b>Warning:</b> {E(span.warning)}")] if span.warning else []
     spans = "; ".join(E(x.describe()) for x in span.sources)
-    return lines + [P(f"Data in the period {E(c.period.label())}: {spans}. {E(span.operations_gap_line())}")]
+    return lines + [P(f"Data in the period {E(c.period.label())}{_unscoped(c)}: {spans}. "
+                      f"{E(span.operations_gap_line())}")]
+
+
+def _unscoped(c: PackContents) -> str:
+    """The data span describes the sources as a whole: said so when the pack is limited to a scope."""
+    return " (the sources as a whole, before the scope)" if c.scope.items() else ""
 
 
 def _controls(c: PackContents) -> list:
