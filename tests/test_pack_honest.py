@@ -227,3 +227,15 @@ def test_only_pyhankos_dsa_import_warning_is_silenced(tmp_path):
                          env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}, timeout=120)
     assert res.returncode == 0, res.stderr
     assert "DSA is deprecated" not in res.stderr and "another library warning" in res.stderr
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.sampled_from("ab_/ x.-"), max_size=60), st.floats(min_value=1, max_value=300))
+def test_wrapping_only_ever_adds_line_breaks(text, width):
+    from xml.sax.saxutils import escape
+
+    html = escape(text)
+    assert wrappable(html, width).replace("<br/>", "") == html
