@@ -704,7 +704,7 @@ def _log_completeness(c: PackContents) -> list:
     story = [P("8.5 Log completeness", "h2"), P(E(c.summary.log_completeness)),
              table(rows, [WIDTH * 0.7, WIDTH * 0.3], align_right=(1,))]
     if h.gaps:
-        gaps = [["Start (UTC)", "End (UTC)", "Operations"]] + [[E(g.start), E(g.end), num(g.operations)]
+        gaps = [["Start (UTC)", "End (UTC)", "Operations"]] + [[when(g.start), when(g.end), num(g.operations)]
                                                               for g in h.gaps[:GAPS_LISTED]]
         story += [table(gaps, [WIDTH * 0.4, WIDTH * 0.4, WIDTH * 0.2], align_right=(2,))]
         if len(h.gaps) > GAPS_LISTED:
