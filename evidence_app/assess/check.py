@@ -108,19 +108,35 @@ def evaluate_check(summary: Summary, limits: CheckConfig, period: Period, as_of:
         _above("max_inaccurate", f["inaccurate"], limits.max_inaccurate),
         _above("fail_on_unconfirmed", f[ReplayState.UNCONFIRMED], 0 if limits.fail_on_unconfirmed else None),
     ]
-    return CheckResult(period, as_of, tuple(b for b in found if b is not None), f, _untested(f, limits))
+    return CheckResult(period, as_of, tuple(b for b in found if b is not None), f, _untested(summary, limits))
 
 
-_UNTESTED = (("min_coverage_after_replay", "coverage_after_replay", "no operations in the period and scope"),
-             ("min_coverage_logged", "coverage_logged", "no operations in the period and scope"),
-             ("max_pending_age", "oldest_pending_age_seconds", "no pending failure event"))
-"""(limit, its figure, why the figure is missing): the limits whose population can be empty."""
+def untested_reasons(summary: Summary) -> dict[str, str]:
+    """Each limit of :data:`LIMITS` whose test population is empty in ``summary``, with the reason (the population:
+    operations; pending failure events; operations after their route's fix; missing operations the logs could
+    trace; failure events)."""
+    no_ops = "no operations in the period and scope"
+    empty = {
+        "min_coverage_after_replay": no_ops if summary.totals.expected == 0 else None,
+        "min_coverage_logged": no_ops if summary.totals.expected == 0 else None,
+        "max_pending_age": "no pending failure event" if summary.replay.oldest_pending_age_seconds is None else None,
+        "max_silent_after_fix": ("no fix in force in the period: no operation at or after its route's fix time"
+                                 if summary.remediation.after_fix_operations == 0 else None),
+        "max_unprovable": ("the Worker logs hold failure events only ([worker_logs] traces = \"failures\"): no "
+                           "operation can be told unprovable" if not summary.traces_every_invocation else None),
+        "max_inaccurate": no_ops if summary.totals.expected == 0 else None,
+        "fail_on_unconfirmed": ("no failure events in the period"
+                                if sum(summary.replay.states.values()) == 0 else None),
+    }
+    return {rule: reason for rule, reason in empty.items() if reason is not None}
 
 
-def _untested(f: dict[str, float | int | None], limits: CheckConfig) -> tuple[NotApplicable, ...]:
-    """Every limit set whose figure could not be measured: not applicable, with the reason."""
-    return tuple(NotApplicable(rule, reason) for rule, figure, reason in _UNTESTED
-                 if getattr(limits, rule) is not None and f[figure] is None)
+def _untested(summary: Summary, limits: CheckConfig) -> tuple[NotApplicable, ...]:
+    """Every limit set (in :data:`LIMITS` order) whose population is empty: not applicable, with the reason."""
+    reasons = untested_reasons(summary)
+    set_ = {"fail_on_unconfirmed": limits.fail_on_unconfirmed or None}
+    return tuple(NotApplicable(rule, reasons[rule]) for rule in LIMITS
+                 if rule in reasons and set_.get(rule, getattr(limits, rule)) is not None)
 
 
 def _below(limit: str, value: float | None, minimum: float | None) -> Breach | None:

@@ -46,6 +46,9 @@ class Summary:
     """Stores read (operations, audit): with :attr:`log_file_count`, the evidence check's population."""
     log_file_count: int = 0
     """Worker log files read."""
+    traces_every_invocation: bool = False
+    """Whether the Worker logs hold every invocation (``[worker_logs] traces = "all"``): only then can a missing
+    operation be told unprovable (rules clause 10)."""
 
     @property
     def complete(self) -> bool:
@@ -91,6 +94,7 @@ def summarize(data: Dataset, recon: Reconciliation, as_of: datetime) -> Summary:
                                         as_of),
         source_count=len(data.sources),
         log_file_count=len(data.logs.files),
+        traces_every_invocation=data.config.worker_logs.traces == rules.TraceMode.ALL,
         log_completeness=rules.describe_log_completeness(data.config.worker_logs.traces, recon.tolerance_seconds),
     )
 
