@@ -1,6 +1,6 @@
 """One colour-blind-safe palette (Okabe–Ito) shared by the web app's and the PDF's charts."""
 
-from evidence_app.reconcile.rules import OpState, ReplayState, RowStatus
+from evidence_app.reconcile.rules import OpState, ReplayState, RowStatus, Verdict
 
 BLUE = "#0072B2"
 ORANGE = "#E69F00"
@@ -27,7 +27,8 @@ STATE_COLOURS = {
     RowStatus.ORPHAN: GREY,
     RowStatus.DUPLICATE: "#B0B0B0",
 }
-RESULT_COLOURS = {"met": GREEN, "met with exceptions": ORANGE, "not met": VERMILLION}
+RESULT_COLOURS = {Verdict.MET: GREEN, Verdict.EXCEPTIONS: ORANGE, Verdict.NOT_MET: VERMILLION,
+                  Verdict.NOT_APPLICABLE: INK}
 #: Sequential scale for coverage heat maps, low (dark blue) → high (light yellow): Cividis, whose lightness rises
 #: monotonically, so the order of the cells reads without hue (in grey, to colour-blind readers).
 HEAT_SCALE = ((0.0, "#00224E"), (0.25, "#35456C"), (0.5, "#666970"), (0.75, "#A59C74"), (1.0, "#FEE838"))

@@ -13,6 +13,7 @@ import pytest
 
 from evidence_app.assess.pipeline import evaluate
 from evidence_app.config.settings import load_config
+from evidence_app.display import column_name
 from evidence_app.reconcile import Period
 from evidence_app.reconcile.coverage import exceptions_table
 
@@ -22,7 +23,7 @@ from browser import OUT, WAIT_MS, chromium, download, free_port, need_browser, n
 PAGES_DIR = Path(__file__).resolve().parent.parent / "evidence_app" / "ui" / "app_pages"
 # path → (h1, a CSS selector and a text its last element holds): the page has drawn when that element is there.
 PAGES = {
-    "": ("Audit-trail completeness", "[data-testid='stTable']", "Evidence"),
+    "": ("Audit-trail completeness", "[data-testid='stTable']", column_name("figures")),
     "coverage_gaps": ("Coverage gaps", "[data-testid='stDownloadButton']", "Download every day × operator cell"),
     "replay": ("Replay & backfill", "[data-testid='stExpander']", "All failure events"),
     "remediation": ("Remediation & accuracy", "h2", "Inaccurate and incomplete audit rows"),
@@ -247,7 +248,7 @@ def test_nothing_carrying_evidence_is_clipped(browser, server, path, size):
             assert all(right <= table["viewport"] for _, right in table["heads"]), table
         if path == "":
             heads = [h for h, _ in pg.evaluate(TABLE_FITS)[0]["heads"]]
-            assert "Evidence" in heads  # the controls' evidence column is drawn, inside the window
+            assert column_name("figures") in heads  # the controls' evidence column is drawn, inside the window
         no_exception(pg)
     finally:
         context.close()

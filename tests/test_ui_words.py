@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from evidence_app import palette
+from evidence_app.display import state_name
 from evidence_app.reconcile.rules import REPLAY_STATES, ReplayState
 from evidence_app.ui.words import RESULT_MARKS, for_people, result_text, word
 
@@ -43,19 +44,18 @@ def test_pending_and_abandoned_differ_beyond_colour():
 
 
 def test_every_control_result_carries_a_sign_beside_its_colour():
-    for result in list(palette.RESULT_COLOURS) + ["not applicable"]:
-        assert result_text(result) == f"{RESULT_MARKS[result]} {result}"
+    for result in palette.RESULT_COLOURS:
+        assert result_text(result) == f"{RESULT_MARKS[result]} {state_name(result)}"
     assert len(set(RESULT_MARKS.values())) == len(RESULT_MARKS)
 
 
 def test_machine_names_read_as_words_and_tables_hold_no_none():
-    assert word("missing_silent") == "missing, dropped silently" and word("coverage_after_replay") == \
-        "Coverage after replay"
-    assert word("some_new_column") == "some new column"
+    assert word("missing_silent") == state_name("missing_silent") != "missing_silent"
+    assert word("coverage_after_replay") == "Coverage after replay" and word("some_new_column") == "Some new column"
     shown = for_people(pd.DataFrame({"age_seconds": [90_000.0, None], "state": ["missing_pending", None],
                                      "created_at": pd.to_datetime(["2026-09-17T08:00:01.123456Z", None], utc=True),
                                      "coverage_logged": [0.7409, None]}),
                        durations=["age_seconds"], times=["created_at"], states=["state"], ratios=["coverage_logged"])
     assert list(shown.columns) == ["Age", "State", "Original time (UTC)", "Coverage as logged"]
-    assert shown.iloc[0].tolist() == ["1 day 1 h", "missing, replay pending", "2026-09-17 08:00:01", "74.09%"]
+    assert shown.iloc[0].tolist() == ["1 day 1 h", state_name("missing_pending"), "2026-09-17 08:00:01", "74.09%"]
     assert shown.iloc[1].tolist() == ["—"] * 4

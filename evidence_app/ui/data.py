@@ -17,6 +17,7 @@ import streamlit as st
 
 from evidence_app.access import Entry, Verdict, may_see_connection_details, narrow
 from evidence_app.access.export import entries_csv
+from evidence_app.assess.backlog import LIMIT_KEY, Backlog, open_backlog
 from evidence_app.assess.controls import ControlResult, evaluate_controls
 from evidence_app.assess.log_health import LogHealth, log_health
 from evidence_app.assess.summary import Summary, error_classes, summarize
@@ -40,7 +41,6 @@ from evidence_app.reconcile.bounded import (
     bounded_view,
 )
 from evidence_app.reconcile.coverage import Totals, coverage_table, exceptions_table, totals_where
-from evidence_app.reconcile.backlog import Backlog, open_backlog
 from evidence_app.reconcile.replay import replay_by_route
 from evidence_app.ui import views as page_views
 from evidence_app.ui.access import Visitor, visitor
@@ -438,17 +438,14 @@ def failures(v: View) -> pd.DataFrame:
     return _scoped(*bounded(v).key).failures.copy(deep=False)  # the shared frame stays as it is
 
 
+PENDING_LIMIT_KEY = LIMIT_KEY
+"""The ``[controls]`` key of the limit the oldest pending failure is held to (pages import no core module)."""
+
+
 def backlog(v: View) -> Backlog:
-    """The open failure events (pending, retrying) of the view, oldest first, ages at the view's minute."""
-    return open_backlog(failures(v), v.as_of)
-
-
-def pending_age_limit_hours(v: View) -> float:
-    """The age of the oldest pending failure event beyond which monitoring is only met with exceptions, as in
-    force (``[controls] pending_age_met_hours``, else its default)."""
-    from evidence_app.config.thresholds import parse_controls
-
-    return parse_controls(config(v.config_path).controls).pending_age_met_hours
+    """The open failure events (pending, retrying) of the view, oldest first, ages at the view's minute, against
+    the pending-age limit in force (core: assess/backlog.py)."""
+    return open_backlog(failures(v), v.as_of, config(v.config_path).controls)
 
 
 def summary(v: View) -> Summary:

@@ -27,7 +27,7 @@ FILTERS = ("tenant", "operator", "route", "action")
 """The sidebar's filters, as canonical columns."""
 OFFERED = 50
 """A filter lists this many values (most operations first) besides those chosen; any other is typed."""
-CONTROL_COLUMNS = ("framework", "control", "title", "result", "figures")
+CONTROL_COLUMNS = ("framework", "control", "title", "result", "population", "figures")
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,8 @@ def compute(config: Config, data: Dataset, recon: Reconciliation, as_of: datetim
     s = summarize(data, recon, as_of)
     results = evaluate_controls(s, recon, config.controls)
     controls = pd.DataFrame([{"framework": r.control.framework, "control": r.control.id, "title": r.control.title,
-                              "result": r.result, "figures": r.figures} for r in results],
+                              "result": r.result, "population": r.population, "figures": r.figures}
+                             for r in results],
                             columns=list(CONTROL_COLUMNS))
     return PageViews(as_of=as_of, totals=s.totals, orphans=s.orphans, duplicates=s.duplicates, complete=s.complete,
                      log_completeness=s.log_completeness, by_day=coverage_table(recon, ["day"]), controls=controls,

@@ -1,5 +1,6 @@
-"""The web app's words for machine names (states, columns, verdicts) and its table cells for people: the one place
-a page turns ``missing_silent`` or ``age_seconds`` into what a reader says. Downloads keep the machine names."""
+"""The web app's table cells for people (durations, percentages, times, states and headers in words, from
+:mod:`evidence_app.display`) and the sign beside each verdict: the one place a page turns ``missing_silent`` or
+``age_seconds`` into what a reader says. Downloads keep the machine names."""
 
 from __future__ import annotations
 
@@ -8,36 +9,27 @@ from collections.abc import Iterable
 import pandas as pd
 
 from evidence_app.formatting import MISSING, duration, percent
-from evidence_app.reconcile.rules import OpState
+from evidence_app.display import STATE_NAMES, column_name, state_name
+from evidence_app.reconcile.rules import Verdict
 
-WORDS: dict[str, str] = {
-    # operation states (the replay states and the covered ones read as they are named)
-    OpState.MISSING_PENDING: "missing, replay pending", OpState.MISSING_ABANDONED: "missing, replay abandoned",
-    OpState.MISSING_SILENT: "missing, dropped silently", OpState.MISSING_UNPROVABLE: "missing, unprovable from the logs",
-    # columns
-    "day": "Day", "operator": "Operator", "tenant": "Tenant", "route": "Route", "action": "Action",
-    "expected": "Expected", "coverage_logged": "Coverage as logged", "coverage_after_replay": "Coverage after replay",
-    "state": "State", "age_seconds": "Age", "attempts": "Attempts", "last_error": "Last error",
-    "created_at": "Original time (UTC)", "failure_id": "Failure id", "operation_id": "Operation id",
-    "latency_seconds": "Replay latency", "error_class": "Error class", "kind": "Kind", "audit_id": "Audit row id",
-    "occurred_at": "Time (UTC)", "detail": "Detail", "framework": "Framework", "control": "Control",
-    "title": "Title", "result": "Result", "figures": "Evidence",
-}
-"""Machine name → display words; a name not listed is shown with its underscores as spaces."""
-RESULT_MARKS: dict[str, str] = {"met": "✔", "met with exceptions": "⚠", "not met": "✘", "not applicable": "–"}
+RESULT_MARKS: dict[str, str] = {Verdict.MET: "✔", Verdict.EXCEPTIONS: "⚠", Verdict.NOT_MET: "✘",
+                                Verdict.NOT_APPLICABLE: "–"}
 """A sign beside each control result, so the verdict never rests on colour alone."""
 
 
 def word(name: object) -> str:
-    """A machine name as a reader says it (``missing_silent`` → ``missing, dropped silently``)."""
+    """A machine name as a reader says it: a state's or a column's name in :mod:`evidence_app.display` (the one
+    mapping the pack uses too), else its underscores as spaces."""
     text = str(name)
-    return WORDS.get(text, text.replace("_", " "))  # StrEnum keys equal their text
+    if text in STATE_NAMES:
+        return STATE_NAMES[text]
+    return column_name(text)
 
 
 def result_text(result: str) -> str:
     """A control's result with its sign: ``✘ not met``."""
     mark = RESULT_MARKS.get(result)
-    return f"{mark} {result}" if mark else result
+    return f"{mark} {state_name(result)}" if mark else state_name(result)
 
 
 def for_people(frame: pd.DataFrame, durations: Iterable[str] = (), ratios: Iterable[str] = (),

@@ -5,7 +5,7 @@ import streamlit as st
 from evidence_app.formatting import percent
 from evidence_app.ui import charts, data
 from evidence_app.ui.components import chart, current_view, empty_state, guarded, num, plain
-from evidence_app.ui.words import for_people, result_text
+from evidence_app.ui.words import RESULT_MARKS, for_people, result_text
 
 v = current_view()
 st.title("Audit-trail completeness")
@@ -45,6 +45,6 @@ with right:
 
 st.header("Controls")
 st.caption(f"Judged at {s.as_of:%Y-%m-%d %H:%M} UTC (ages and fixes in force). Each result carries its sign: "
-           "✔ met, ⚠ met with exceptions, ✘ not met, – not applicable.")
+           + ", ".join(result_text(r) for r in RESULT_MARKS) + ".")
 controls = s.controls.assign(result=s.controls["result"].map(result_text))
 st.table(for_people(controls).set_index("Control"))

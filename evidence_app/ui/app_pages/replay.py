@@ -19,12 +19,11 @@ st.title("Replay & backfill")
 s = guarded(lambda: data.summary(v))
 fe = guarded(lambda: data.failures(v))
 backlog = guarded(lambda: data.backlog(v))
-limit_h = guarded(lambda: data.pending_age_limit_hours(v))
 t = s.totals
 
 st.header("Open failures")
-open_events = backlog.events
-pending, retrying = backlog.count(ReplayState.PENDING), backlog.count(ReplayState.RETRYING)
+open_events = backlog.table
+pending, retrying = backlog.pending, backlog.retrying
 cols = st.columns(4)
 cols[0].metric("Open failures", num(len(open_events)), help="Failure events whose audit row has not landed yet "
                "and may still: pending (no attempt yet) plus retrying (attempts failed, budget left).")
@@ -32,11 +31,12 @@ cols[1].metric("Pending", num(pending), help="No replay attempt yet.")
 cols[2].metric("Retrying", num(retrying), help="Replay attempts failed; attempts left before it is abandoned.")
 cols[3].metric("Oldest retrying", duration(backlog.oldest_retrying_age_seconds),
                help="Age of the oldest retrying failure event (none: —).")
-limit_text = f"the {limit_h:g} h limit in force ([controls] pending_age_met_hours)"
+limit_text = (f"the {backlog.pending_age_limit_seconds / 3600:g} h limit in force ([controls] "
+              f"{data.PENDING_LIMIT_KEY})")
 oldest = backlog.oldest_pending_age_seconds
 if oldest is None:
     st.success(f"No failure event is pending: nothing waits for a first replay attempt (against {limit_text}).")
-elif oldest > limit_h * 3600:
+elif backlog.pending_over_limit:
     st.error(f"Oldest pending failure: {duration(oldest)} old — over {limit_text}.")
 else:
     st.success(f"Oldest pending failure: {duration(oldest)} old — within {limit_text}.")
@@ -54,7 +54,10 @@ if len(open_events):
     if picked:
         chosen = chosen[chosen["route"].isin(picked)]
     st.caption(f"{num(len(chosen))} of {num(len(open_events))} open failure events, oldest first.")
-    st.dataframe(shown_table(for_people(chosen, durations=["age_seconds"], times=["created_at"], states=["state"])),
+    shown_events = chosen[["state", "route", "age_seconds", "attempts", "last_error", "created_at", "failure_id",
+                           "tenant", "operator", "action", "operation_id"]]
+    st.dataframe(shown_table(for_people(shown_events, durations=["age_seconds"], times=["created_at"],
+                                        states=["state"])),
                  hide_index=True, width="stretch", key="open_failures")
     download("Download the open failures (CSV)", lambda: to_csv(chosen).encode("utf-8"),
              file_name="open_failures.csv", mime="text/csv", key="dl_open_failures", action="csv_download",
@@ -65,7 +68,8 @@ else:
 st.header("Every failure event")
 cols = st.columns(5)
 for col, state in zip(cols, REPLAY_STATES):
-    col.metric(f"Failures {word(state)}", num(s.replay.states[state]), help=f"Failure events {word(state)}.")
+    col.metric(f"Failures {word(state).lower()}", num(s.replay.states[state]),
+               help=f"Failure events {word(state).lower()}.")
 cols = st.columns(4)
 cols[0].metric("Latency p50", duration(s.replay.latency_p50), help="Median time from the original operation to "
                "its replayed row.")
