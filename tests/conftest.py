@@ -91,7 +91,7 @@ SLOW = (
     # every control rule judged end to end on its own scenario (the whole pipeline per test)
     "test_controls.py",
     # the web app run in Streamlit's AppTest, page after page, and the CLI over the bundled 90-day sample
-    "test_ui.py", "test_access_ui.py", "test_ui_text.py", "test_snapshot_ui.py", "test_ui_scale.py",
+    "test_ui.py", "test_access_ui.py", "test_ui_text.py", "test_snapshot_ui.py", "test_ui_scale.py", "test_see_ui.py",
     "test_remediation_views.py", "test_remediation_page_scale.py", "test_sample_scenario.py",
     # the kernel against the slow reference on 150 random scenarios, and the other heavy property tests
     "test_kernel_reference.py", "test_compact.py", "test_canonical_targets.py", "test_render_csv.py",

@@ -25,6 +25,13 @@ else:
              "duplicate rows.")
 st.caption(plain(s.log_completeness, None))  # our own sentence: whole, never shortened
 
+span = guarded(lambda: data.span(v))
+if span is not None:
+    if span.warning:
+        st.warning(plain(span.warning, None), icon=":material/warning:")
+    st.markdown(f"**Data in {v.start} – {v.end}:** " + "; ".join(plain(x.describe(), None) for x in span.sources)
+                + ". " + plain(span.operations_gap_line(), None))
+
 cols = st.columns(3)
 cols[0].metric("Coverage as logged", percent(t.coverage_logged),
                help="Operations with a live audit row ÷ operations expected.")
