@@ -44,8 +44,12 @@ RUN = """async () => (await axe.run(document, {resultTypes: ['violations']})).vi
   nodes: v.nodes.slice(0, 5).map(n => n.target.join(' ') + ' :: ' + (n.failureSummary || '').split('\\n')[1])}))"""
 
 
+ALWAYS = ("heading-order",)
+"""Rules whose every violation counts, whatever axe's impact (headings out of order are "moderate" to axe)."""
+
+
 def violations(pg, axe_js: Path) -> list[dict]:
-    """axe-core's violations of the page as it stands (serious or critical only)."""
+    """axe-core's violations of the page as it stands: serious or critical ones, and any of :data:`ALWAYS`."""
     if not pg.evaluate("() => typeof axe !== 'undefined'"):
         pg.add_script_tag(path=str(axe_js))
-    return [v for v in pg.evaluate(RUN) if v["impact"] in BLOCKING]
+    return [v for v in pg.evaluate(RUN) if v["impact"] in BLOCKING or v["id"] in ALWAYS]

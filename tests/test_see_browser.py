@@ -226,7 +226,7 @@ def test_no_page_shows_its_docstring_or_a_constant_name(browser, server, path):
 
 
 @pytest.mark.parametrize("path", list(PAGES))
-def test_axe_finds_no_serious_or_critical_violation(browser, server, axe_js, path):
+def test_axe_finds_no_serious_or_critical_violation_and_headings_in_order(browser, server, axe_js, path):
     context, pg = open_page(browser, server, path, (1280, 720))
     try:
         found = violations(pg, axe_js)
