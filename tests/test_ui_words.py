@@ -9,8 +9,10 @@ from pathlib import Path
 import pandas as pd
 
 from evidence_app import palette
+from evidence_app.config.settings import load_config
 from evidence_app.display import state_name
 from evidence_app.reconcile.rules import REPLAY_STATES, ReplayState
+from evidence_app.ui.serving import prepare
 from evidence_app.ui.words import RESULT_MARKS, for_people, result_text, word
 
 UI = Path(__file__).resolve().parent.parent / "evidence_app" / "ui"
@@ -28,6 +30,8 @@ def _lightness(hex_colour: str) -> float:
 def test_the_app_is_served_without_streamlit_magic():
     config = tomllib.loads((UI / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
     assert config["runner"]["magicEnabled"] is False
+    argv = prepare(load_config(None), "127.0.0.1", 8501).argv
+    assert argv[argv.index("--runner.magicEnabled") + 1] == "false"
 
 
 def test_the_heat_map_scale_rises_in_lightness_from_low_to_high_coverage():

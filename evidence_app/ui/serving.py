@@ -62,7 +62,8 @@ def prepare(config: Config, address: str, port: int) -> Launch:
         raise UsageError(f"--address {address}: {config.path} has no [access] section (no sign-in), so the app "
                          "only listens on a loopback address such as 127.0.0.1; add [access] to serve others")
     argv = [sys.executable, "-m", "evidence_app.ui.launch", "run", str(UI / "app.py"),
-            "--server.port", str(port), "--server.address", address]
+            "--server.port", str(port), "--server.address", address,
+            "--runner.magicEnabled", "false"]  # as in ui/.streamlit/config.toml: no bare string is ever drawn
     env = dict(os.environ, **{CONFIG_ENV: str(config.path)})
     if config.access is None:
         return Launch(argv, env)
