@@ -20,7 +20,6 @@ from evidence_app.access.export import entries_csv
 from evidence_app.assess.backlog import LIMIT_KEY, Backlog, open_backlog
 from evidence_app.assess.controls import ControlResult, evaluate_controls
 from evidence_app.assess.log_health import LogHealth, log_health
-from evidence_app.assess.span import DataSpan, data_span
 from evidence_app.assess.summary import Summary, error_classes, summarize
 from evidence_app.config.settings import Config, load_config
 from evidence_app.errors import AccessDenied
@@ -449,18 +448,10 @@ def backlog(v: View) -> Backlog:
     return open_backlog(failures(v), v.as_of, config(v.config_path).controls)
 
 
-def span(v: View) -> DataSpan | None:
-    """The period against the data (each source's records in it, days without operations, days outside every
-    source; core: assess/span.py); None for a limited grant, as its figures count every tenant's records."""
-    if _admitted(v.config_path).bound.limited:
-        return None
-    b = bounded(v)
-    return _span(b.config_path, b.start, b.end)
-
-
-@st.cache_data(ttl=TTL, show_spinner=False)
-def _span(path: str | None, start: date, end: date) -> DataSpan:
-    return data_span(_reconciled(path, start, end)[0])
+def shows_whole_data(v: View) -> bool:
+    """Whether this session may see figures of the sources as a whole (records of every tenant): not under a grant
+    limited to some tenants or days."""
+    return not _admitted(v.config_path).bound.limited
 
 
 def summary(v: View) -> Summary:

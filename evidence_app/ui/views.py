@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta, timezone
 import pandas as pd
 
 from evidence_app.assess.controls import evaluate_controls
+from evidence_app.assess.span import data_span
 from evidence_app.assess.summary import summarize
 from evidence_app.config.settings import Config
 from evidence_app.ingest.canonical import parse_timestamps
@@ -74,6 +75,11 @@ class PageViews:
     """One line per control: :data:`CONTROL_COLUMNS`."""
     facets: dict[str, Facet]
     """:data:`FILTERS` → their values in this scope."""
+    span_text: str = ""
+    """The period against the data, in words: each source's records in it and the days without operations (core:
+    assess/span.py; the sources as a whole, whatever the scope)."""
+    span_warning: str | None = None
+    """One sentence when the period reaches outside every source, else None."""
 
 
 def compute(config: Config, data: Dataset, recon: Reconciliation, as_of: datetime) -> PageViews:
@@ -84,9 +90,12 @@ def compute(config: Config, data: Dataset, recon: Reconciliation, as_of: datetim
                               "result": r.result, "population": r.population, "figures": r.figures}
                              for r in results],
                             columns=list(CONTROL_COLUMNS))
+    span = data_span(data)
     return PageViews(as_of=as_of, totals=s.totals, orphans=s.orphans, duplicates=s.duplicates, complete=s.complete,
                      log_completeness=s.log_completeness, by_day=coverage_table(recon, ["day"]), controls=controls,
-                     facets={c: facet(recon.operations, c) for c in FILTERS})
+                     facets={c: facet(recon.operations, c) for c in FILTERS},
+                     span_text="; ".join(x.describe() for x in span.sources) + ". " + span.operations_gap_line(),
+                     span_warning=span.warning)
 
 
 def facet(ops: pd.DataFrame, column: str) -> Facet:
@@ -112,7 +121,8 @@ def to_files(views: PageViews) -> tuple[dict[str, pd.DataFrame], dict]:
         frames[f"facet_{c}"] = pd.DataFrame({"value": pd.Series(f.values, dtype=object),
                                              "operations": pd.Series(f.operations, dtype="int64")})
     doc = {"as_of": views.as_of.isoformat(), "totals": views.totals.as_dict(), "orphans": views.orphans,
-           "duplicates": views.duplicates, "complete": views.complete, "log_completeness": views.log_completeness}
+           "duplicates": views.duplicates, "complete": views.complete, "log_completeness": views.log_completeness,
+           "span_text": views.span_text, "span_warning": views.span_warning}
     return frames, doc
 
 
@@ -124,7 +134,8 @@ def from_files(frames: dict[str, pd.DataFrame], doc: dict) -> PageViews:
     return PageViews(as_of=datetime.fromisoformat(doc["as_of"]), totals=Totals(**doc["totals"]),
                      orphans=int(doc["orphans"]), duplicates=int(doc["duplicates"]), complete=bool(doc["complete"]),
                      log_completeness=str(doc["log_completeness"]), by_day=frames["by_day"],
-                     controls=frames["controls"], facets=facets)
+                     controls=frames["controls"], facets=facets, span_text=str(doc.get("span_text", "")),
+                     span_warning=doc.get("span_warning"))
 
 
 # ---------------------------------------------------------------------------------------------- at start

@@ -25,12 +25,10 @@ else:
              "duplicate rows.")
 st.caption(plain(s.log_completeness, None))  # our own sentence: whole, never shortened
 
-span = guarded(lambda: data.span(v))
-if span is not None:
-    if span.warning:
-        st.warning(plain(span.warning, None), icon=":material/warning:")
-    st.markdown(f"**Data in {v.start} – {v.end}:** " + "; ".join(plain(x.describe(), None) for x in span.sources)
-                + ". " + plain(span.operations_gap_line(), None))
+if guarded(lambda: data.shows_whole_data(v)):  # the span counts every tenant's records
+    if s.span_warning:
+        st.warning(plain(s.span_warning, None), icon=":material/warning:")
+    st.markdown(f"**Data in {v.start} – {v.end}:** {plain(s.span_text, None)}")
 
 cols = st.columns(3)
 cols[0].metric("Coverage as logged", percent(t.coverage_logged),
