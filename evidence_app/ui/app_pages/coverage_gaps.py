@@ -114,8 +114,9 @@ def drill_down() -> None:
         selection = selection[selection["operator"] == operator]
     cell = guarded(lambda: data.cell_totals(v, None if day == ALL_DAYS else day,
                                              None if operator == ALL_OPERATORS else operator))
-    st.markdown(f"**{plain(operator)} · {plain(day)}: {num(len(selection))} exceptions** · {num(cell.expected)} "
-                f"operations expected, {num(cell.logged)} logged ({percent(cell.coverage_logged)} as logged)")
+    st.markdown(f"**{plain(operator)} · {plain(day)}: {num(len(selection))} exceptions** in this selection · "
+                f"{num(cell.expected)} operations expected, {num(cell.logged)} logged ({percent(cell.coverage_logged)} "
+                "as logged)")
     if len(selection) > EXCEPTIONS_SHOWN:
         st.caption(f"The first {num(EXCEPTIONS_SHOWN)} of {num(len(selection))} are shown; the download below holds "
                    "every one.")
