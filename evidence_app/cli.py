@@ -502,7 +502,7 @@ def oscal(config_path: str | None, start: str, end: str, out: Path, pack_file: P
     for path in (out, poam):
         if path is not None:
             check_writable(path)
-    pack, at = _verified_pack(pack_file, trust_files, fingerprints) if pack_file else (None, None)
+    pack, at, pdf = _verified_pack(pack_file, trust_files, fingerprints) if pack_file else (None, None, b"")
     at = _oscal_as_of(as_of, at, period)
     contents = gather(config, period, scope_, at, sample_seed=(pack or {}).get("sample", {}).get("seed"))
     warn(contents.data, contents.recon)
@@ -511,7 +511,7 @@ def oscal(config_path: str | None, start: str, end: str, out: Path, pack_file: P
         why = oscal_docs.pack_mismatch(pack, contents)
         if why:
             raise UsageError(f"--pack {pack_file}: pack {pack['pack_id']} does not match this run: {why}")
-        ref = oscal_docs.pack_ref(pack_file.read_bytes(), pack, pack_file)
+        ref = oscal_docs.pack_ref(pdf, pack, pack_file)  # the bytes verified, read once
     assessment = oscal_docs.assessment_of(contents, ref)
     write_atomically(out, oscal_docs.dumps(oscal_docs.assessment_results(assessment)))
     click.echo(f"{out}: OSCAL {oscal_docs.OSCAL_VERSION} assessment results, {len(contents.controls)} findings"
@@ -526,8 +526,10 @@ def oscal(config_path: str | None, start: str, end: str, out: Path, pack_file: P
                        f"{len(plan['plan-of-action-and-milestones']['poam-items'])} items")
 
 
-def _verified_pack(path: Path, trust_files: tuple[Path, ...], fingerprints: tuple[str, ...]) -> tuple[dict, datetime]:
-    """The manifest and generation time of a pack that passes ``verify`` (intact, trusted signer); else exit 1."""
+def _verified_pack(path: Path, trust_files: tuple[Path, ...],
+                   fingerprints: tuple[str, ...]) -> tuple[dict, datetime, bytes]:
+    """The manifest, generation time and bytes of a pack that passes ``verify`` (intact, trusted signer); else
+    exit 1."""
     from evidence_app.errors import VerificationError
     from evidence_app.evidence.trust import trust_from_files, trust_from_fingerprints
     from evidence_app.evidence.verify import verify_pack
@@ -543,7 +545,7 @@ def _verified_pack(path: Path, trust_files: tuple[Path, ...], fingerprints: tupl
         raise type(exc)(f"--pack {path}: {exc}") from exc
     if not result.ok:
         raise VerificationError(f"--pack {path}: not vouched for, {result.verdict}")
-    return result.manifest, parse_instant(result.manifest["generated_at"], "the pack's generated_at")
+    return result.manifest, parse_instant(result.manifest["generated_at"], "the pack's generated_at"), data
 
 
 def _oscal_as_of(option: str | None, pack_time: datetime | None, period: Period) -> datetime:

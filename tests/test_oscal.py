@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from evidence_app.assess.controls import EXCEPTIONS, MET, NOT_MET, load_catalogue
 from evidence_app.cli import main
@@ -286,3 +288,15 @@ def test_a_pack_that_cannot_be_read_or_is_no_pdf_is_refused(tmp_path):
     assert missing.exit_code == 2 and "cannot read" in missing.stderr
     assert junk.exit_code in (1, 2) and junk.stderr.startswith("error: --pack") and len(junk.stderr.splitlines()) == 1
     assert not (tmp_path / "r.json").exists()
+
+
+@settings(max_examples=25)
+@given(body=st.binary(max_size=400), pdf_header=st.booleans())
+def test_any_bytes_given_as_a_pack_are_refused_in_one_line(body, pdf_header, tmp_path_factory):
+    """Whatever the file holds, it is never vouched for: one `error:` line, exit 1 or 2, nothing written."""
+    folder = tmp_path_factory.mktemp("junk")
+    (folder / "p.pdf").write_bytes((b"%PDF-1.7\n" if pdf_header else b"") + body)
+    res = run("oscal", *PERIOD, "--out", str(folder / "r.json"), "--pack", str(folder / "p.pdf"))
+    assert res.exit_code in (1, 2)
+    assert res.stderr.startswith("error: --pack") and len(res.stderr.strip().splitlines()) == 1
+    assert not (folder / "r.json").exists()

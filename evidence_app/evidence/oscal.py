@@ -148,7 +148,8 @@ checks over a subset of actions (privileged, credential) relate to their own fig
 def related(check: str, figures: list[Figure]) -> list[Figure]:
     """The observations a finding of ``check`` relates to: its own figures, then its context."""
     own = [f for f in figures if f.key.startswith(f"check.{check}.")]
-    return own + [f for f in figures if f.key.startswith(CONTEXT.get(check, ()) or ("\0",))]
+    context = CONTEXT.get(check)
+    return own + ([f for f in figures if f.key.startswith(context)] if context else [])
 
 
 # ------------------------------------------------------------------ identity and formatting
@@ -165,9 +166,9 @@ def uid(a: Assessment, kind: str, key: str = "") -> str:
     return str(uuid.uuid5(ROOT, f"{seed(a)}/{kind}/{key}"))
 
 
-def _when(moment: datetime | pd.Timestamp) -> str:
-    return iso_utc(pd.Timestamp(moment).tz_convert("UTC") if pd.Timestamp(moment).tzinfo else
-                   pd.Timestamp(moment).tz_localize("UTC"))
+def _when(moment: datetime) -> str:
+    """An instant as OSCAL's date-time with zone: ISO-8601 UTC with "Z" (a naive time is UTC)."""
+    return iso_utc(pd.Timestamp(moment))
 
 
 def period_bounds(period: Period) -> tuple[str, str]:
@@ -388,7 +389,7 @@ def pack_mismatch(manifest: Mapping, contents: PackContents) -> str | None:
     period = {"start": str(c.period.start), "end": str(c.period.end)}
     if manifest.get("period") != period:
         return f"it covers {_span(manifest.get('period'))}, not {c.period.start} – {c.period.end}"
-    if manifest.get("scope", {}) != {k: list(v) for k, v in c.scope.items()}:
+    if _values(manifest.get("scope") or {}) != _values(dict(c.scope.items())):
         return f"its scope is {manifest.get('scope') or 'everything'}, not {c.scope.label()}"
     if manifest.get("config_sha256") != c.config_sha256:
         return "it was built with another configuration (config_sha256 differs)"
@@ -398,6 +399,11 @@ def pack_mismatch(manifest: Mapping, contents: PackContents) -> str | None:
             return (f"the sources changed since it was built: {extract.name} rebuilt now differs from the signed "
                     "one, so these figures would not be the pack's")
     return None
+
+
+def _values(scope: Mapping) -> dict[str, list[str]]:
+    """A scope with each dimension's values sorted (the order they were given in does not matter)."""
+    return {k: sorted(v) for k, v in scope.items() if v}
 
 
 def _span(period: object) -> str:
