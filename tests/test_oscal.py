@@ -153,6 +153,10 @@ def test_every_figure_a_control_check_compared_is_an_observation(result, core):
             assert number(values[f"check.{control.control.check}.{name}"]) == value, (control.control.id, name)
 
 
+def test_every_control_check_figure_is_named_in_words(core):
+    assert {name for c in core.controls for name in c.values} <= set(oscal.FIGURE_WORDS)
+
+
 def test_each_finding_relates_to_its_checks_observations_in_the_result(result):
     ids = {o["uuid"] for o in result["observations"]}
     by_uuid = {o["uuid"]: observed({"observations": [o]}) for o in result["observations"]}
