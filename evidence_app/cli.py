@@ -482,7 +482,7 @@ def verify(pdf_file: Path, trust_files: tuple[Path, ...], fingerprints: tuple[st
               help="Also write an OSCAL Plan of Action and Milestones (JSON): routes not swept, controls not met.")
 @click.option("--scope", "scope", multiple=True, help="Filter KEY=VALUE (tenant, operator, route, action); repeatable.")
 @click.option("--as-of", "as_of", help="Judge at this ISO-8601 time (default: the pack's generation time; without "
-                                       "--pack, the last instant of the period).")
+                                       "--pack, the last instant of the period, or now while it runs).")
 @click.option("--trust", "trust_files", multiple=True, type=click.Path(path_type=Path),
               help="With --pack: certificate(s) to trust, as verify takes them. Repeatable.")
 @click.option("--signer-fingerprint", "fingerprints", multiple=True,
@@ -550,9 +550,11 @@ def _verified_pack(path: Path, trust_files: tuple[Path, ...],
 
 def _oscal_as_of(option: str | None, pack_time: datetime | None, period: Period) -> datetime:
     """``--as-of``, which must equal the pack's generation time when a pack is given; by default that time, or
-    the last instant of the period (so the same inputs give the same bytes)."""
+    the last instant of the period (so the same inputs give the same bytes), or now while the period runs (an
+    age is never measured at a moment still to come)."""
     if option is None:
-        return pack_time or (period.end_ts - pd.Timedelta(microseconds=1)).to_pydatetime()
+        last = (period.end_ts - pd.Timedelta(microseconds=1)).to_pydatetime()
+        return pack_time or min(last, datetime.now(timezone.utc))
     at = parse_instant(option, "--as-of")
     if pack_time is not None and at != pack_time:
         raise UsageError(f"--as-of {option}: the pack was generated at {pack_time.isoformat()}; its figures are "

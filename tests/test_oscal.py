@@ -8,7 +8,7 @@ import copy
 import json
 import uuid
 from dataclasses import replace
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -246,6 +246,20 @@ def _pairs(node):
     elif isinstance(node, list):
         for v in node:
             yield from _pairs(v)
+
+
+def test_a_period_still_running_is_judged_now_not_at_its_end(scenario, tmp_path):
+    """Ages are never measured at a moment to come: without --as-of a running period is judged at the time of
+    the run."""
+    scenario.op("o1").row("a1")
+    cfg = scenario.write()
+    today = datetime.now(timezone.utc).date()
+    before = datetime.now(timezone.utc)
+    res = CliRunner().invoke(main, ["oscal", "--config", str(cfg), "--start", "2026-10-01", "--end",
+                                    str(today + timedelta(days=400)), "--out", str(tmp_path / "r.json")])
+    assert res.exit_code == 0, res.stderr
+    judged = json.loads((tmp_path / "r.json").read_bytes())["assessment-results"]["metadata"]["last-modified"]
+    assert before <= datetime.fromisoformat(judged.replace("Z", "+00:00")) <= datetime.now(timezone.utc)
 
 
 # ------------------------------------------------------------------ verdicts OSCAL has no state for
