@@ -146,6 +146,16 @@ def test_observations_carry_the_check_commands_figures(result):
     assert {k: number(values[v]) for k, v in keys.items()} == figures
 
 
+def test_observations_carry_the_replay_status_commands_figures(result):
+    res = run("replay-status", *PERIOD, "--as-of", "2026-10-29T23:59:59.999999Z", "--format", "json")
+    status, values = json.loads(res.stdout), observed(result)
+    assert {k: number(values[f"replay.{k}"]) for k in status["states"]} == status["states"]
+    assert number(values["replay.oldest_pending_age_seconds"]) == status["oldest_pending_age_seconds"]
+    assert {k: number(values[f"replay.latency_{k}_seconds"]) for k in status["latency_seconds"]} == \
+        status["latency_seconds"]
+    assert number(values["replay.skipped_log_lines"]) == status["skipped_log_lines"]
+
+
 def test_every_figure_a_control_check_compared_is_an_observation(result, core):
     values = observed(result)
     for control in core.controls:

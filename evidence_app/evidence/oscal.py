@@ -62,15 +62,23 @@ class Assessment:
     """What both documents are made of, taken from the core once (a pack's contents or the CLI's run)."""
 
     organisation: str
+    """``[organisation] name``: the documents' party."""
     period: Period
+    """The UTC days assessed: the result's start and end."""
     scope: Scope
+    """The tenants, operators, routes or actions assessed (none: everything)."""
     as_of: datetime
     """When ages were measured and fix times judged (the pack's generation time): the documents' last-modified."""
     summary: Summary
+    """The headline figures, as the CLI, the web app and the pack state them."""
     controls: list[ControlResult]
+    """Each catalogue control's verdict and the figures its check compared."""
     thresholds: ControlThresholds
+    """The control checks' thresholds in force (the method the findings state)."""
     config_sha256: str
+    """SHA-256 of the configuration file the sources were read with."""
     pack: PackRef | None = None
+    """The verified pack the figures are the pack's of (None: no pack given)."""
 
 
 @dataclass(frozen=True)
