@@ -146,9 +146,11 @@ def summary_figures(s: Summary) -> list[Figure]:
             Figure("replay.latency_p95_seconds", "Replay latency p95, seconds", r.latency_p95),
             Figure("replay.latency_max_seconds", "Replay latency max, seconds", r.latency_max),
             Figure("replay.skipped_log_lines", "Log lines skipped as unreadable", r.skipped_log_lines)]
-    out += [Figure(f"remediation.{k}", f"Remediation: {k.replace('_', ' ')}", getattr(m, k)) for k in
-            ("swept", "not_swept", "unknown", "silent_before_fix", "silent_after_fix", "failures",
-             "replayed_within_sla", "replay_sla_seconds", "flag_mismatches")]
+    remediation = {RouteStatus.SWEPT: m.swept, RouteStatus.NOT_SWEPT: m.not_swept, RouteStatus.UNKNOWN: m.unknown,
+                   "silent_before_fix": m.silent_before_fix, "silent_after_fix": m.silent_after_fix,
+                   "failures": m.failures, "replayed_within_sla": m.replayed_within_sla,
+                   "replay_sla_seconds": m.replay_sla_seconds, "flag_mismatches": m.flag_mismatches}
+    out += [Figure(f"remediation.{k}", f"Remediation: {k.replace('_', ' ')}", v) for k, v in remediation.items()]
     return out + [Figure("clock.p95_seconds", "p95 |audit time − operation time| over live matches, seconds",
                          s.clock_p95_seconds)]
 
