@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+import subprocess
 import uuid
 from pathlib import Path
 
@@ -140,3 +142,20 @@ def test_a_pack_whose_sources_changed_since_is_refused(scenario, identity, tmp_p
     res = run("oscal", *day, "--out", str(tmp_path / "r.json"), "--pack", str(out), "--trust", str(identity[1]))
     assert res.exit_code == 2 and "sources changed since it was built" in res.stderr
     assert not (tmp_path / "r.json").exists()
+
+
+def test_every_findings_verdict_is_the_one_the_signed_pack_prints(doc, pack):
+    """Read back against the pack itself: each control's row in its Control mapping (pdftotext -layout) shows the
+    verdict the finding carries, and the finding's state is that verdict's."""
+    from pdftools import tool
+
+    layout = subprocess.run([tool("pdftotext"), "-layout", str(pack), "-"], capture_output=True, text=True,
+                            check=True).stdout
+    state = {"met": "satisfied", "met with exceptions": "satisfied", "not met": "not-satisfied"}
+    for finding in doc["assessment-results"]["results"][0]["findings"]:
+        cid = finding["target"]["target-id"]
+        verdict = {p["name"]: p["value"] for p in finding["props"]}["verdict"]
+        row = re.search(rf"^\s*\S.*?\s{re.escape(cid)}\s+.+?\s{{2,}}(met with|not met|met)\s{{2,}}", layout, re.M)
+        assert row, cid
+        assert row.group(1) == verdict.removesuffix(" exceptions"), cid
+        assert finding["target"]["status"]["state"] == state[verdict], cid
