@@ -519,7 +519,8 @@ def oscal(config_path: str | None, start: str, end: str, out: Path, pack_file: P
     if poam is not None:
         plan = oscal_docs.plan_of_action(assessment)
         if plan is None:
-            click.echo(f"{poam}: not written: no route is not swept and every control is met", err=True)
+            stale = " (the file there now is an earlier plan, left as it was)" if poam.exists() else ""
+            click.echo(f"{poam}: not written: no route is not swept and no control is not met{stale}", err=True)
         else:
             write_atomically(poam, oscal_docs.dumps(plan))
             click.echo(f"{poam}: OSCAL plan of action and milestones, "

@@ -213,10 +213,14 @@ def test_nothing_to_remediate_writes_no_poam(scenario, tmp_path):
     res = CliRunner().invoke(main, ["oscal", "--config", str(cfg), "--start", "2026-10-01", "--end", "2026-10-01",
                                     "--out", str(out), "--poam", str(poam)])
     assert res.exit_code == 0, res.stderr
-    assert not poam.exists() and "not written" in res.stderr
+    assert not poam.exists() and "not written" in res.stderr and "earlier plan" not in res.stderr
     states = {f["target"]["status"]["state"] for f in json.loads(out.read_bytes())["assessment-results"]["results"][0]
               ["findings"]}
     assert states == {"satisfied"}
+    poam.write_text("{}")
+    again = CliRunner().invoke(main, ["oscal", "--config", str(cfg), "--start", "2026-10-01", "--end", "2026-10-01",
+                                      "--out", str(out), "--poam", str(poam)])
+    assert again.exit_code == 0 and "earlier plan, left as it was" in again.stderr
 
 
 # ------------------------------------------------------------------ determinism
