@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import operator
 import tomllib
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
@@ -47,6 +47,8 @@ class ControlResult:
     result: str
     figures: str
     """The numbers behind the result, in one line."""
+    values: Mapping[str, float | int | None] = field(default_factory=dict)
+    """The same numbers by the check's figure names, as its clauses compared them (OSCAL observations read them)."""
 
 
 def load_catalogue(path: Path | None = None) -> tuple[tuple[Control, ...], dict[str, Any]]:
@@ -378,5 +380,5 @@ def evaluate_controls(summary: Summary, recon: Reconciliation, overrides: Mappin
     for control in catalogue:
         check = CHECKS[control.check]
         measured = check.measure(summary, recon, t)
-        results.append(ControlResult(control, check.verdict(measured, t), measured.line))
+        results.append(ControlResult(control, check.verdict(measured, t), measured.line, dict(measured.values)))
     return results
