@@ -49,7 +49,7 @@ def failure(code: object, description: object = None, secret: str | None = None)
     control characters, credentials masked (and the client secret itself, should a provider echo it), capped."""
     code_text = str(code or "")
     code_text = code_text if re.fullmatch(r"[A-Za-z0-9_.\-]{1,64}", code_text) else "invalid_error"
-    text = " ".join(str(description or "").split())
+    text = " ".join(re.sub(r"[\x00-\x08\x0e-\x1b\x7f-\x9f]", "", str(description or "")).split())
     if secret:
         text = text.replace(secret, MASK)
     text = mask_text(text)
