@@ -57,7 +57,8 @@ tenants = ["ist-kadikoy"]
 period = ["2026-09-01", "2026-10-29"]
 """
 PROVIDER_JS = """
-// panva's oidc-provider with its defaults, plus this test's clients and accounts (claims served at userinfo).
+// panva's oidc-provider with its defaults, plus this test's clients and accounts (claims served at userinfo;
+// the groups only to a client that asks for the `groups` scope, as Okta does).
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 const [pkg, setupFile] = process.argv.slice(2);
@@ -65,7 +66,7 @@ const { default: Provider } = await import(pathToFileURL(`${pkg}/node_modules/oi
 const setup = JSON.parse(readFileSync(setupFile, 'utf8'));
 const provider = new Provider(`http://127.0.0.1:${setup.port}`, {
   clients: setup.clients,
-  claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name', 'groups'] },
+  claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'], groups: ['groups'] },
   async findAccount(ctx, id) {
     if (!(id in setup.accounts)) return undefined;
     return { accountId: id, async claims() { return { sub: id, ...setup.accounts[id] }; } };
@@ -276,6 +277,16 @@ def test_several_group_grants_give_the_widest_role_and_the_union_of_tenants_and_
     assert signed["scope"] == {"tenants": ["vie-neubau", "ist-kadikoy"], "period": ["2026-08-01", "2026-10-29"]}
     assert signed["params"]["grants"] == ["access.grant[1] group evidence-engineers",
                                           "access.grant[2] group evidence-auditors"]
+
+
+def test_cancelling_at_the_provider_is_said_and_logged(world, basic, browser):
+    url, cfg = basic
+    with page(browser) as pg:
+        start_sign_in(pg, url)
+        pg.get_by_role("link", name="[ Cancel ]").click()
+        failure_shown(pg, "Sign-in failed: access_denied")
+    failed = [e for e in entries(cfg) if e["action"] == "sign_in_failed"][-1]
+    assert failed["params"]["error"] == "access_denied"
 
 
 def test_an_unverified_email_from_userinfo_takes_no_grant(world, basic, browser):

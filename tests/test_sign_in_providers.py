@@ -252,3 +252,25 @@ def test_streamlits_select_account_prompt_is_not_sent_unless_configured():
     assert "prompt=login" in _authorize_url(replace(_access(), prompt="login"))
     url = _authorize_url(replace(_access(), authorize_params=(("domain_hint", "spittelberg.example"),)))
     assert "domain_hint=spittelberg.example" in url and "nonce=" in url and "state=" in url
+
+
+def test_the_groups_scope_is_asked_for_only_where_the_provider_offers_it():
+    client = type("Client", (), {})()
+    client.client_kwargs = {"scope": "openid email profile"}
+    oidc.with_groups_scope(client, {"scopes_supported": ["openid", "email", "profile"]}, "groups")
+    assert client.client_kwargs["scope"] == "openid email profile"
+    for _ in range(2):
+        oidc.with_groups_scope(client, {"scopes_supported": ["openid", "groups"]}, "groups")
+    assert client.client_kwargs["scope"] == "openid email profile groups"
+
+
+@pytest.mark.parametrize(("make", "alg"), [("rsa", "RS256"), ("p256", "ES256"), ("p384", "ES384")])
+def test_private_key_jwt_signs_with_the_keys_own_algorithm(make, alg):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+    key = (rsa.generate_private_key(public_exponent=65537, key_size=2048) if make == "rsa"
+           else ec.generate_private_key(ec.SECP256R1() if make == "p256" else ec.SECP384R1()))
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption()).decode()
+    assert oidc.signing_key(pem)[1] == alg

@@ -134,6 +134,14 @@ def configure(client: Any, access: AccessConfig) -> None:
         client.client_kwargs["token_endpoint_auth_method"] = method
 
 
+def with_groups_scope(client: Any, metadata: dict[str, Any], groups_claim: str) -> None:
+    """Ask for the scope named like the groups claim when the provider offers one (Okta's ``groups``, a provider
+    mapping ``groups`` to its own scope): without it such providers send no groups at all."""
+    scope = str(client.client_kwargs.get("scope") or "").split()
+    if groups_claim in (metadata.get("scopes_supported") or []) and groups_claim not in scope:
+        client.client_kwargs["scope"] = " ".join([*scope, groups_claim])
+
+
 def signing_key(pem: Any) -> tuple[Any, str]:
     """``private_key_jwt``: the PEM key as a JWK and its signing algorithm (RSA → RS256, EC → ES256/384/512)."""
     from joserfc.jwk import ECKey, RSAKey
@@ -154,6 +162,7 @@ async def _login(routes: Any, access: AccessConfig, request: Any, base_url: str)
         return await routes._redirect_to_base_clearing_invalid_cookies(request, base_url)
     client, redirect_uri = routes._create_oauth_client(provider)
     try:
+        with_groups_scope(client, await client.load_server_metadata(), access.groups_claim)
         response = await client.authorize_redirect(request, redirect_uri)
     except Exception as exc:  # noqa: BLE001 - every failure is reported, none escapes as a 400 page
         return await _failed(routes, access, request, base_url, _classified(exc, client))
