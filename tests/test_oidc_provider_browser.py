@@ -279,6 +279,37 @@ def test_several_group_grants_give_the_widest_role_and_the_union_of_tenants_and_
                                           "access.grant[2] group evidence-auditors"]
 
 
+def _forge_nonce(context, url: str) -> None:
+    """Replace the nonce of the sign-in this browser started (kept in Streamlit's signed session cookie, whose key
+    the test knows) — as if the ID token were one minted for another sign-in."""
+    import base64
+
+    import itsdangerous
+
+    signer = itsdangerous.TimestampSigner(COOKIE)
+    cookie = next(c for c in context.cookies(url) if c["name"] == "_streamlit_session")
+    session = json.loads(base64.b64decode(signer.unsign(cookie["value"])))
+    states = [v for k, v in session.items() if k.startswith("_state_")]
+    assert len(states) == 1 and states[0]["data"]["nonce"]
+    states[0]["data"]["nonce"] = "nonce-of-another-sign-in"
+    value = signer.sign(base64.b64encode(json.dumps(session).encode())).decode()
+    context.add_cookies([{**{k: cookie[k] for k in ("name", "domain", "path", "httpOnly", "sameSite")},
+                          "value": value}])
+
+
+def test_an_id_token_with_another_sign_ins_nonce_is_refused_said_and_logged(world, basic, browser):
+    url, cfg = basic
+    with page(browser) as pg:
+        start_sign_in(pg, url)
+        pg.locator("input[name='login']").wait_for()
+        _forge_nonce(pg.context, url)
+        provider_login(pg, "werner")
+        failure_shown(pg, "Sign-in failed: invalid_id_token")
+        assert pg.get_by_test_id("stSidebar").count() == 0
+    failed = [e for e in entries(cfg) if e["action"] == "sign_in_failed"][-1]
+    assert failed["params"]["error"] == "invalid_id_token" and "nonce" in failed["params"]["description"]
+
+
 def test_cancelling_at_the_provider_is_said_and_logged(world, basic, browser):
     url, cfg = basic
     with page(browser) as pg:
