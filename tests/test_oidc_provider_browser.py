@@ -89,6 +89,11 @@ def provider_package() -> Path:
     """panva's oidc-provider, installed once into the test cache at the pinned version."""
     need_browser()
     node, npm = _need("node"), _need("npm")
+    major = int(subprocess.run([node, "--version"], capture_output=True, text=True).stdout.strip().lstrip("v")
+                .split(".")[0] or 0)
+    if major < 20:
+        reason = f"oidc-provider {VERSION} needs Node.js 20 or later; {node} is {major}"
+        pytest.fail(reason) if IN_CI else pytest.skip(reason)
     manifest = PACKAGE / "node_modules" / "oidc-provider" / "package.json"
     if not manifest.exists() or json.loads(manifest.read_text())["version"] != VERSION:
         PACKAGE.mkdir(parents=True, exist_ok=True)
@@ -96,7 +101,6 @@ def provider_package() -> Path:
                                "--no-fund"], capture_output=True, text=True, timeout=600)
         if done.returncode != 0:
             pytest.fail(f"npm install oidc-provider@{VERSION} failed: {done.stderr[-2000:]}")
-    assert node
     return PACKAGE
 
 
@@ -361,7 +365,7 @@ def test_a_forged_or_stale_answer_is_a_state_mismatch_said_and_logged(world, bas
      {"T_SECRET": JWT_SECRET}),
     ("pkjwt", "evidence-pkjwt", 'token_endpoint_auth_method = "private_key_jwt"\nprivate_key_file_env = "T_KEY"\n',
      None),
-])
+], ids=["client_secret_post", "client_secret_jwt", "private_key_jwt"])
 def test_each_token_endpoint_auth_method_signs_in_against_a_client_registered_that_way(world, browser, name,
                                                                                         client_id, extra, env):
     env = env if env is not None else {"T_KEY": str(world["key_file"])}
