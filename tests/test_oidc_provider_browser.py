@@ -128,13 +128,14 @@ def world(provider_package, tmp_path_factory):
     key_file, public = _rsa_key(folder)
     clients = [
         {"client_id": "evidence-basic", "client_secret": SECRET,
-         "redirect_uris": [back["basic"], back["refused"], back["wrong"]], "post_logout_redirect_uris": [back["basic"]]},
+         "redirect_uris": [back["basic"], back["refused"], back["wrong"]],
+         "post_logout_redirect_uris": [back["basic"]]},
         {"client_id": "evidence-post", "client_secret": SECRET, "redirect_uris": [back["post"]],
          "token_endpoint_auth_method": "client_secret_post"},
         {"client_id": "evidence-jwt", "client_secret": JWT_SECRET, "redirect_uris": [back["jwt"]],
          "token_endpoint_auth_method": "client_secret_jwt"},
-        {"client_id": "evidence-pkjwt", "redirect_uris": [back["pkjwt"]], "token_endpoint_auth_method": "private_key_jwt",
-         "jwks": {"keys": [public]}},
+        {"client_id": "evidence-pkjwt", "redirect_uris": [back["pkjwt"]],
+         "token_endpoint_auth_method": "private_key_jwt", "jwks": {"keys": [public]}},
     ]
     port = free_port()
     setup = folder / "setup.json"

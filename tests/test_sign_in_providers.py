@@ -157,7 +157,8 @@ def test_serve_on_an_address_no_browser_can_return_to_needs_a_redirect_uri(scena
 
 
 @pytest.mark.parametrize(("address", "uri"), [
-    ("127.0.0.1", "http://127.0.0.1:8501/oauth2callback"), ("evidence.internal", "http://evidence.internal:8501/oauth2callback"),
+    ("127.0.0.1", "http://127.0.0.1:8501/oauth2callback"),
+    ("evidence.internal", "http://evidence.internal:8501/oauth2callback"),
     ("10.1.2.3", "http://10.1.2.3:8501/oauth2callback"), ("::1", "http://[::1]:8501/oauth2callback"),
 ])
 def test_a_usable_bind_address_gives_the_default_redirect_uri(scenario, address, uri):
