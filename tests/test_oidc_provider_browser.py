@@ -119,13 +119,25 @@ def _rsa_key(folder: Path) -> tuple[Path, dict]:
     return path, RSAKey.import_key(pem.decode()).as_dict(private=False)
 
 
+def _ec_jwk(folder: Path) -> tuple[Path, dict]:
+    """A private EC key as a JSON Web Key file (with its kid) and the public half for the registration."""
+    from joserfc.jwk import ECKey
+
+    key = ECKey.generate_key("P-256", parameters={"kid": "evidence-ec-1"})
+    path = folder / "client-key.jwk"
+    path.write_text(json.dumps(key.as_dict(private=True)))
+    path.chmod(0o600)
+    return path, key.as_dict(private=False)
+
+
 @pytest.fixture(scope="module")
 def world(provider_package, tmp_path_factory):
     """The provider, with one client per authentication method (each naming the app ports it may return to)."""
     folder = tmp_path_factory.mktemp("oidc-provider")
-    ports = {name: free_port() for name in ("basic", "post", "jwt", "pkjwt", "refused", "wrong", "down")}
+    ports = {name: free_port() for name in ("basic", "post", "jwt", "pkjwt", "pkjwt-ec", "refused", "wrong", "down")}
     back = {name: f"http://127.0.0.1:{port}/oauth2callback" for name, port in ports.items()}
     key_file, public = _rsa_key(folder)
+    ec_file, ec_public = _ec_jwk(folder)
     clients = [
         {"client_id": "evidence-basic", "client_secret": SECRET,
          "redirect_uris": [back["basic"], back["refused"], back["wrong"]],
@@ -136,6 +148,8 @@ def world(provider_package, tmp_path_factory):
          "token_endpoint_auth_method": "client_secret_jwt"},
         {"client_id": "evidence-pkjwt", "redirect_uris": [back["pkjwt"]],
          "token_endpoint_auth_method": "private_key_jwt", "jwks": {"keys": [public]}},
+        {"client_id": "evidence-pkjwt-ec", "redirect_uris": [back["pkjwt-ec"]],
+         "token_endpoint_auth_method": "private_key_jwt", "jwks": {"keys": [ec_public]}},
     ]
     port = free_port()
     setup = folder / "setup.json"
@@ -147,7 +161,7 @@ def world(provider_package, tmp_path_factory):
     url = f"http://127.0.0.1:{port}"
     try:
         until(lambda: answers(f"{url}/.well-known/openid-configuration"), proc, "oidc-provider did not start")
-        yield {"url": url, "ports": ports, "folder": folder, "key_file": key_file}
+        yield {"url": url, "ports": ports, "folder": folder, "key_file": key_file, "ec_file": ec_file}
     finally:
         stop(proc)
 
@@ -366,10 +380,12 @@ def test_a_forged_or_stale_answer_is_a_state_mismatch_said_and_logged(world, bas
      {"T_SECRET": JWT_SECRET}),
     ("pkjwt", "evidence-pkjwt", 'token_endpoint_auth_method = "private_key_jwt"\nprivate_key_file_env = "T_KEY"\n',
      None),
-], ids=["client_secret_post", "client_secret_jwt", "private_key_jwt"])
+    ("pkjwt-ec", "evidence-pkjwt-ec",
+     'token_endpoint_auth_method = "private_key_jwt"\nprivate_key_file_env = "T_KEY"\n', "ec"),
+], ids=["client_secret_post", "client_secret_jwt", "private_key_jwt", "private_key_jwt-ec-jwk"])
 def test_each_token_endpoint_auth_method_signs_in_against_a_client_registered_that_way(world, browser, name,
                                                                                         client_id, extra, env):
-    env = env if env is not None else {"T_KEY": str(world["key_file"])}
+    env = {"T_KEY": str(world["key_file"])} if env is None else {"T_KEY": str(world["ec_file"])} if env == "ec" else env
     with app(world, name, client_id, extra, env) as (url, cfg), page(browser) as pg:
         sign_in(pg, url, "werner")
     actions = [e["action"] for e in entries(cfg)]

@@ -5,6 +5,7 @@ sign-in's client settings, and a redirect URI a browser can reach."""
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from datetime import date
 from pathlib import Path
@@ -275,3 +276,21 @@ def test_private_key_jwt_signs_with_the_keys_own_algorithm(make, alg):
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                             serialization.NoEncryption()).decode()
     assert oidc.signing_key(pem)[1] == alg
+
+
+def test_private_key_jwt_takes_a_private_jwk_with_its_own_alg_and_kid(tmp_path):
+    from joserfc.jwk import ECKey
+
+    from evidence_app.config.settings import access_secrets
+
+    jwk = ECKey.generate_key("P-256", parameters={"kid": "evidence-2026", "alg": "ES256"}).as_dict(private=True)
+    key, alg = oidc.signing_key(json.dumps(jwk))
+    assert alg == "ES256" and key.kid == "evidence-2026"
+    path = tmp_path / "key.jwk"
+    path.write_text(json.dumps(jwk))
+    access = AccessConfig("https://idp/x", "c", "", "B", Path("/tmp/log.db"),
+                          token_endpoint_auth_method="private_key_jwt", private_key_file_env="T_KEY")
+    assert access_secrets(access, {"T_KEY": str(path), "B": "k" * 40}).client_secret == path.read_text()
+    path.write_text(json.dumps({k: v for k, v in jwk.items() if k != "d"}))  # a public key only
+    with pytest.raises(Exception, match="no PEM private key or private JWK"):
+        access_secrets(access, {"T_KEY": str(path), "B": "k" * 40})

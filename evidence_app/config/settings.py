@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tomllib
@@ -693,6 +694,15 @@ def access_secrets(access: AccessConfig, environ: Mapping[str, str] | None = Non
     return AccessSecrets(client, values["cookie_secret_env"])
 
 
+def _private_jwk(text: str) -> bool:
+    """Whether text is a private RSA or EC key as one JSON Web Key (RFC 7517: ``kty`` and the private ``d``)."""
+    try:
+        jwk = json.loads(text)
+    except ValueError:
+        return False
+    return isinstance(jwk, dict) and jwk.get("kty") in ("RSA", "EC") and isinstance(jwk.get("d"), str)
+
+
 def _private_key(path: str, access: AccessConfig) -> str:
     """``private_key_jwt``: the PEM private key the environment variable names the file of (read, never logged)."""
     where = f"access.private_key_file_env: ${access.private_key_file_env}"
@@ -701,8 +711,8 @@ def _private_key(path: str, access: AccessConfig) -> str:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{where} names {path}, which cannot be read: {getattr(exc, 'strerror', None) or exc}") \
             from exc
-    if "PRIVATE KEY-----" not in text:
-        raise ConfigError(f"{where} names {path}, which holds no PEM private key")
+    if "PRIVATE KEY-----" not in text and not _private_jwk(text):
+        raise ConfigError(f"{where} names {path}, which holds no PEM private key or private JWK")
     return text
 
 

@@ -14,7 +14,7 @@ from evidence_app.config.settings import Config, Grant
 from evidence_app.errors import AccessDenied
 from evidence_app.ui.components import file_name as safe_file_name
 from evidence_app.ui.components import plain
-from evidence_app.ui.oidc import FAILED_COOKIE, take
+from evidence_app.ui.oidc import FAILED_COOKIE, Failure, take
 
 VISITOR_KEY = "evidence_visitor"
 _SESSION_KEY = "evidence_session"
@@ -146,7 +146,7 @@ def _sign_in_screen() -> None:
     st.stop()
 
 
-def _failure():
+def _failure() -> Failure | None:
     """The failed sign-in this browser came back from (kept for the session: reruns show it again)."""
     if _FAILURE_KEY not in st.session_state:
         st.session_state[_FAILURE_KEY] = take(st.context.cookies.get(FAILED_COOKIE))

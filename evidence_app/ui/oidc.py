@@ -12,6 +12,7 @@ one-time token in a cookie, so no link can make the page show words the provider
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 import threading
@@ -129,7 +130,9 @@ def configure(client: Any, access: AccessConfig) -> None:
 
         key, alg = signing_key(client.client_secret)
         client.client_secret = key
-        client.client_kwargs["token_endpoint_auth_method"] = PrivateKeyJWT(alg=alg)
+        kid = key.kid if isinstance(key.kid, str) else None  # the provider picks the key by it where it has several
+        client.client_kwargs["token_endpoint_auth_method"] = PrivateKeyJWT(alg=alg,
+                                                                           headers={"kid": kid} if kid else None)
     else:
         client.client_kwargs["token_endpoint_auth_method"] = method
 
@@ -142,17 +145,24 @@ def with_groups_scope(client: Any, metadata: dict[str, Any], groups_claim: str) 
         client.client_kwargs["scope"] = " ".join([*scope, groups_claim])
 
 
-def signing_key(pem: Any) -> tuple[Any, str]:
-    """``private_key_jwt``: the PEM key as a JWK and its signing algorithm (RSA → RS256, EC → ES256/384/512)."""
+def signing_key(text: Any) -> tuple[Any, str]:
+    """``private_key_jwt``: the key file's text (PEM, or a private JWK as JSON) as a JWK and its signing algorithm
+    (a JWK's own ``alg``, else RSA → RS256, EC → ES256/384/512 by curve)."""
     from joserfc.jwk import ECKey, RSAKey
 
-    if not isinstance(pem, str):
-        return pem, "ES256" if isinstance(pem, ECKey) else "RS256"
-    try:
-        return RSAKey.import_key(pem), "RS256"
-    except Exception:  # noqa: BLE001 - not RSA: try EC below, whose error is the one reported
-        key = ECKey.import_key(pem)
-        return key, {"P-256": "ES256", "P-384": "ES384", "P-521": "ES512"}[key.curve_name]
+    if not isinstance(text, str):
+        return text, "ES256" if isinstance(text, ECKey) else "RS256"
+    if text.lstrip().startswith("{"):
+        jwk = json.loads(text)
+        key = (ECKey if jwk.get("kty") == "EC" else RSAKey).import_key(jwk)
+    else:
+        try:
+            key = RSAKey.import_key(text)
+        except Exception:  # noqa: BLE001 - not RSA: try EC below, whose error is the one reported
+            key = ECKey.import_key(text)
+    if isinstance(key, ECKey):
+        return key, key.alg or {"P-256": "ES256", "P-384": "ES384", "P-521": "ES512"}[key.curve_name]
+    return key, key.alg or "RS256"
 
 
 async def _login(routes: Any, access: AccessConfig, request: Any, base_url: str) -> Any:
