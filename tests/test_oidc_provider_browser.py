@@ -134,13 +134,14 @@ def _ec_jwk(folder: Path) -> tuple[Path, dict]:
 def world(provider_package, tmp_path_factory):
     """The provider, with one client per authentication method (each naming the app ports it may return to)."""
     folder = tmp_path_factory.mktemp("oidc-provider")
-    ports = {name: free_port() for name in ("basic", "post", "jwt", "pkjwt", "pkjwt-ec", "refused", "wrong", "down")}
+    ports = {name: free_port() for name in ("basic", "post", "jwt", "pkjwt", "pkjwt-ec", "refused", "wrong", "down",
+                                              "liar")}
     back = {name: f"http://127.0.0.1:{port}/oauth2callback" for name, port in ports.items()}
     key_file, public = _rsa_key(folder)
     ec_file, ec_public = _ec_jwk(folder)
     clients = [
         {"client_id": "evidence-basic", "client_secret": SECRET,
-         "redirect_uris": [back["basic"], back["refused"], back["wrong"]],
+         "redirect_uris": [back["basic"], back["refused"], back["wrong"], back["liar"]],
          "post_logout_redirect_uris": [back["basic"]]},
         {"client_id": "evidence-post", "client_secret": SECRET, "redirect_uris": [back["post"]],
          "token_endpoint_auth_method": "client_secret_post"},
@@ -327,6 +328,53 @@ def test_an_id_token_with_another_sign_ins_nonce_is_refused_said_and_logged(worl
         assert pg.get_by_test_id("stSidebar").count() == 0
     failed = [e for e in entries(cfg) if e["action"] == "sign_in_failed"][-1]
     assert failed["params"]["error"] == "invalid_id_token" and "nonce" in failed["params"]["description"]
+
+
+@contextmanager
+def userinfo_about_someone_else(idp: str):
+    """The certified provider seen through a proxy whose userinfo endpoint answers for another subject (the
+    discovery document and the ID token are the provider's own; only ``userinfo_endpoint`` points here)."""
+    import threading
+    import urllib.request
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Liar(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            if self.path.startswith("/.well-known/openid-configuration"):
+                with urllib.request.urlopen(idp + self.path, timeout=30) as res:
+                    doc = json.loads(res.read())
+                doc["userinfo_endpoint"] = f"http://127.0.0.1:{self.server.server_port}/me"
+            else:
+                ask = urllib.request.Request(idp + "/me", headers={"Authorization": self.headers["Authorization"]})
+                with urllib.request.urlopen(ask, timeout=30) as res:
+                    doc = dict(json.loads(res.read()), sub="admin-1")
+            body = json.dumps(doc).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Liar)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_userinfo_about_another_subject_refuses_the_sign_in(world, browser):
+    with userinfo_about_someone_else(world["url"]) as liar, \
+            app(world, "liar", "evidence-basic", idp=liar) as (url, cfg), page(browser) as pg:
+        start_sign_in(pg, url)
+        provider_login(pg, "werner")
+        failure_shown(pg, "Sign-in failed: sub_mismatch")
+    actions = [e["action"] for e in entries(cfg)]
+    assert actions == ["sign_in_failed"] and entries(cfg)[0]["params"]["error"] == "sub_mismatch"
 
 
 def test_cancelling_at_the_provider_is_said_and_logged(world, basic, browser):
