@@ -122,6 +122,7 @@ def test_by_default_no_prompt_is_sent_and_the_secret_goes_in_basic_auth(scenario
     ('authorize_params = { state = "x" }\n', GRANT, "access.authorize_params"),
     ('authorize_params = { max_age = 5 }\n', GRANT, "access.authorize_params"),
     ('groups_claim = ""\n', GRANT, "access.groups_claim"),
+    ('redirect_uri = "https://evidence.example.com/"\n', GRANT, "access.redirect_uri"),
     ("", GRANT + 'email = "a@b.example"\n', "access.grant[0]"),
     ("", GRANT + GRANT.replace('"auditor"', '"admin"'), "access.grant[1]"),
 ])

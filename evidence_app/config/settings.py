@@ -543,7 +543,8 @@ def _access(raw: Mapping[str, Any], base: Path) -> AccessConfig | None:
     if not url.startswith(("https://", "http://")):
         raise ConfigError("access.oidc_metadata_url: must be an http(s) URL of the IdP's openid-configuration")
     redirect = _text(sec, "redirect_uri", "access", required=False)
-    if redirect is not None and not redirect.startswith(("https://", "http://")):
+    if redirect is not None and (not redirect.startswith(("https://", "http://"))
+                                 or not redirect.split("?")[0].endswith("/oauth2callback")):
         raise ConfigError("access.redirect_uri: must be an http(s) URL ending in /oauth2callback")
     log = Path(_text(sec, "log", "access", required=False) or DEFAULT_ACCESS_LOG)
     method = _text(sec, "token_endpoint_auth_method", "access", required=False) or TOKEN_AUTH_METHODS[0]
