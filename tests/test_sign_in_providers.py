@@ -295,3 +295,15 @@ def test_private_key_jwt_takes_a_private_jwk_with_its_own_alg_and_kid(tmp_path):
     path.write_text(json.dumps({k: v for k, v in jwk.items() if k != "d"}))  # a public key only
     with pytest.raises(Exception, match="no PEM private key or private JWK"):
         access_secrets(access, {"T_KEY": str(path), "B": "k" * 40})
+
+
+def test_the_sign_in_routes_of_the_installed_streamlit_are_the_ones_completed(monkeypatch):
+    from streamlit.web.server.starlette import starlette_auth_routes as routes
+
+    for name in ("_create_oauth_client", "_auth_login", "_auth_callback"):
+        monkeypatch.setattr(routes, name, getattr(routes, name))  # restored after the test
+    monkeypatch.setattr(routes, "_evidence_installed", False, raising=False)
+    before = routes._auth_callback
+    oidc.install(_access())
+    assert routes._auth_callback is not before and routes._auth_callback.__qualname__.startswith("install.")
+    assert routes._auth_login.__module__ == routes._create_oauth_client.__module__ == "evidence_app.ui.oidc"

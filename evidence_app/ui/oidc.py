@@ -94,6 +94,13 @@ def install(access: AccessConfig) -> None:
 
     if getattr(routes, "_evidence_installed", False):
         return
+    used = ("_create_oauth_client", "_auth_login", "_auth_callback", "_parse_provider_token", "_get_provider_by_state",
+            "_redirect_to_base", "_redirect_to_base_clearing_invalid_cookies", "_clear_auth_cookie",
+            "_clear_invalid_auth_cookies", "_set_auth_cookie", "_get_origin_from_secrets", "_get_cookie_path")
+    missing = [name for name in used if not callable(getattr(routes, name, None))]
+    if missing:  # a Streamlit whose routes changed: refuse to start rather than sign in without these checks
+        raise RuntimeError(f"this Streamlit's sign-in routes lack {', '.join(missing)}: evidence-app's sign-in "
+                           "needs the Streamlit version pyproject.toml names")
     original = routes._create_oauth_client
 
     def create_client(provider: str) -> tuple[Any, str]:
