@@ -411,6 +411,21 @@ def test_sign_out_ends_the_providers_session_too(world, basic, browser):
     assert [e["action"] for e in entries(cfg) if e["sub"] == "werner"][-1] == "sign_out"
 
 
+def test_a_forged_answer_does_not_sign_out_whoever_follows_it(world, basic, browser):
+    url, cfg = basic
+    with page(browser) as pg:
+        sign_in(pg, url, "werner")
+        before = mismatches(cfg)
+        pg.goto(f"{url}/oauth2callback?code=stolen&state=forged")
+        pg.get_by_role("heading", name="Audit-trail completeness").wait_for()
+        assert "Signed in as werner@consultant.example" in sidebar(pg)
+    assert mismatches(cfg) == before + 1  # recorded all the same
+
+
+def mismatches(cfg: Path) -> int:
+    return sum(e["action"] == "sign_in_failed" and e["params"]["error"] == "state_mismatch" for e in entries(cfg))
+
+
 def test_a_forged_or_stale_answer_is_a_state_mismatch_said_and_logged(world, basic, browser):
     url, cfg = basic
     with page(browser) as pg:

@@ -195,10 +195,10 @@ async def _callback(routes: Any, access: AccessConfig, request: Any, base_url: s
         return await routes._redirect_to_base_clearing_invalid_cookies(request, base_url)
     state = query.get("state")
     provider = routes._get_provider_by_state(request, state)
-    if provider is None:
+    if provider is None:  # a link anyone can send: it must not sign out whoever follows it
         return await _failed(routes, access, request, base_url, failure(
             "state_mismatch", "the answer's state does not belong to a sign-in started in this browser "
-            "(expired, replayed or forged): start again"))
+            "(expired, replayed or forged): start again"), keep_session=True)
     client, _ = routes._create_oauth_client(provider)
     if query.get("error"):
         request.session.pop(f"_state_{provider}_{state}", None)
@@ -254,11 +254,16 @@ def _classified(exc: Exception, client: Any) -> Failure:
     return failure("sign_in_error", f"{type(exc).__name__}: {exc}", secret)
 
 
-async def _failed(routes: Any, access: AccessConfig, request: Any, base_url: str, found: Failure) -> Any:
-    """Record the failure, clear the half-made sign-in, and send the browser to the page that shows it."""
+async def _failed(routes: Any, access: AccessConfig, request: Any, base_url: str, found: Failure,
+                  keep_session: bool = False) -> Any:
+    """Record the failure, clear the half-made sign-in (but a valid session only when this browser's own sign-in
+    failed), and send the browser to the page that shows it."""
     AccessLog(access.log).append("sign_in_failed", params={"error": found.code, "description": found.description})
-    response = await routes._redirect_to_base(base_url)
-    routes._clear_auth_cookie(response, request)
+    if keep_session:
+        response = await routes._redirect_to_base_clearing_invalid_cookies(request, base_url)
+    else:
+        response = await routes._redirect_to_base(base_url)
+        routes._clear_auth_cookie(response, request)
     response.set_cookie(FAILED_COOKIE, keep(found), httponly=True, samesite="lax", path=routes._get_cookie_path(),
                         max_age=300)
     return response
