@@ -135,13 +135,13 @@ def world(provider_package, tmp_path_factory):
     """The provider, with one client per authentication method (each naming the app ports it may return to)."""
     folder = tmp_path_factory.mktemp("oidc-provider")
     ports = {name: free_port() for name in ("basic", "post", "jwt", "pkjwt", "pkjwt-ec", "refused", "wrong", "down",
-                                              "liar")}
+                                              "liar", "gone")}
     back = {name: f"http://127.0.0.1:{port}/oauth2callback" for name, port in ports.items()}
     key_file, public = _rsa_key(folder)
     ec_file, ec_public = _ec_jwk(folder)
     clients = [
         {"client_id": "evidence-basic", "client_secret": SECRET,
-         "redirect_uris": [back["basic"], back["refused"], back["wrong"], back["liar"]],
+         "redirect_uris": [back["basic"], back["refused"], back["wrong"], back["liar"], back["gone"]],
          "post_logout_redirect_uris": [back["basic"]]},
         {"client_id": "evidence-post", "client_secret": SECRET, "redirect_uris": [back["post"]],
          "token_endpoint_auth_method": "client_secret_post"},
@@ -331,9 +331,10 @@ def test_an_id_token_with_another_sign_ins_nonce_is_refused_said_and_logged(worl
 
 
 @contextmanager
-def userinfo_about_someone_else(idp: str):
-    """The certified provider seen through a proxy whose userinfo endpoint answers for another subject (the
-    discovery document and the ID token are the provider's own; only ``userinfo_endpoint`` points here)."""
+def misbehaving(idp: str, userinfo_sub: str | None = None, token_endpoint: str | None = None):
+    """The certified provider seen through a proxy serving its discovery document with ``userinfo_endpoint``
+    pointing here — answering for ``userinfo_sub`` where given — and ``token_endpoint`` replaced where given; the
+    login, consent and ID token are the provider's own."""
     import threading
     import urllib.request
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -344,10 +345,12 @@ def userinfo_about_someone_else(idp: str):
                 with urllib.request.urlopen(idp + self.path, timeout=30) as res:
                     doc = json.loads(res.read())
                 doc["userinfo_endpoint"] = f"http://127.0.0.1:{self.server.server_port}/me"
+                doc["token_endpoint"] = token_endpoint or doc["token_endpoint"]
             else:
                 ask = urllib.request.Request(idp + "/me", headers={"Authorization": self.headers["Authorization"]})
                 with urllib.request.urlopen(ask, timeout=30) as res:
-                    doc = dict(json.loads(res.read()), sub="admin-1")
+                    doc = json.loads(res.read())
+                doc["sub"] = userinfo_sub or doc["sub"]
             body = json.dumps(doc).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
@@ -368,13 +371,23 @@ def userinfo_about_someone_else(idp: str):
 
 
 def test_userinfo_about_another_subject_refuses_the_sign_in(world, browser):
-    with userinfo_about_someone_else(world["url"]) as liar, \
+    with misbehaving(world["url"], userinfo_sub="admin-1") as liar, \
             app(world, "liar", "evidence-basic", idp=liar) as (url, cfg), page(browser) as pg:
         start_sign_in(pg, url)
         provider_login(pg, "werner")
         failure_shown(pg, "Sign-in failed: sub_mismatch")
     actions = [e["action"] for e in entries(cfg)]
     assert actions == ["sign_in_failed"] and entries(cfg)[0]["params"]["error"] == "sub_mismatch"
+
+
+def test_a_token_endpoint_that_cannot_be_reached_is_said_and_logged(world, browser):
+    closed = f"http://127.0.0.1:{free_port()}/token"
+    with misbehaving(world["url"], token_endpoint=closed) as idp, \
+            app(world, "gone", "evidence-basic", idp=idp) as (url, cfg), page(browser) as pg:
+        start_sign_in(pg, url)
+        provider_login(pg, "werner")
+        failure_shown(pg, "Sign-in failed: provider_unreachable")
+    assert [(e["action"], e["params"]["error"]) for e in entries(cfg)] == [("sign_in_failed", "provider_unreachable")]
 
 
 def test_cancelling_at_the_provider_is_said_and_logged(world, basic, browser):
