@@ -78,6 +78,8 @@ def mariadb_admin():
 SLOW = (
     # a real server in headless Chromium
     "test_browser.py", "test_access_browser.py", "test_page_views_browser.py",
+    # a certified OpenID provider (panva's oidc-provider, Node) and a server per client registration, in Chromium
+    "test_oidc_provider_browser.py",
     # the wheel built and installed into a fresh virtual environment
     "test_package.py",
     # signed packs built (and read back in other tools) test after test
