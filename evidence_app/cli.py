@@ -454,8 +454,8 @@ def pack(config_path, start, end, out, key, cert, chain, pkcs12, passphrase_file
               help="Trust the signer certificate with this SHA-256 fingerprint (hex of its DER; colons and case "
                    "do not matter). Repeatable.")
 @click.option("--previous", type=click.Path(path_type=Path), help="The pack this one claims to follow.")
-@click.option("--at", "at", metavar="TIME", help="Verify as of this ISO-8601 time instead of now (will a B-LTA pack "
-                                                 "still verify then?).")
+@click.option("--at", "at", metavar="TIME", help="Make the long-term validation of a B-LTA pack as of this ISO-8601 "
+                                                 "time instead of now (will it still verify then?).")
 @handle_errors
 def verify(pdf_file: Path, trust_files: tuple[Path, ...], fingerprints: tuple[str, ...],
            previous: Path | None, at: str | None) -> None:

@@ -70,7 +70,10 @@ def _classify(data: bytes, what: str) -> ValidationInputs:
     from cryptography import x509
 
     if b"-----BEGIN X509 CRL-----" in data:
-        return ValidationInputs(crls=(x509.load_pem_x509_crl(data).public_bytes(_der()),))
+        try:
+            return ValidationInputs(crls=(x509.load_pem_x509_crl(data).public_bytes(_der()),))
+        except ValueError as exc:
+            raise UsageError(f"{what}: not a CRL (a PEM X509 CRL block that cannot be read)") from exc
     if b"-----BEGIN" in data:
         return inputs_from_certificates(certificates_in(data, what))
     for load, kind in ((x509.load_der_x509_certificate, "cert"), (x509.load_der_x509_crl, "crl"),
