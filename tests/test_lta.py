@@ -327,3 +327,35 @@ def test_document_timestamp_by_an_untrusted_tsa_fails_long_term_validation(pki, 
         bad = lta.archive(lta_bytes, timestamper(url), inputs(pki) + lta.inputs_from_files([tmp_path / "tsa.pem"]))
     res = verify(pki, write(tmp_path, "own-tsa.pdf", bad))
     assert res.exit_code == 1 and "long-term validation" in failed(res.stdout)
+
+
+def test_lta_without_a_root_to_build_to_is_a_usage_error_naming_trust(pki, tmp_path):
+    res = build(pki, tmp_path / "x.pdf", "signer", "--lta")
+    assert res.exit_code == 2 and "--trust ROOT.pem" in res.stderr
+    assert not (tmp_path / "x.pdf").exists()
+
+
+def test_lta_with_a_tsa_not_under_the_roots_is_refused_before_any_work(pki, tmp_path):
+    from tsa_server import local_tsa
+
+    with local_tsa(tmp_path) as url:
+        res = run("pack", *PERIOD, "--generated-at", stamp(pki.now), "--out", str(tmp_path / "x.pdf"), "--key",
+                  str(pki.key("signer")), "--cert", str(pki.pem("signer")), "--chain", str(pki.pem("interm")),
+                  "--tsa", url, "--lta", "--trust", str(pki.pem("root")))
+    assert res.exit_code == 2 and "timestamp authority" in res.stderr
+    assert not (tmp_path / "x.pdf").exists()
+
+
+def test_validation_data_given_as_files_is_accepted(pki, tmp_path):
+    crl = tmp_path / "interm.crl"
+    crl.write_bytes(_fetch(f"{pki.base}/{ARCH}/crls/interm/latest.crl"))
+    answer = tmp_path / "signer.ocsp"
+    answer.write_bytes(_ocsp_now(pki, "signer"))
+    res = build(pki, tmp_path / "given.pdf", "signer", "--lta", "--trust", str(pki.pem("root")),
+                "--validation-data", str(crl), "--validation-data", str(answer))
+    assert res.exit_code == 0, res.stderr
+    assert verify(pki, tmp_path / "given.pdf").exit_code == 0
+    bad = write(tmp_path, "junk.der", b"not validation data")
+    res = build(pki, tmp_path / "junk.pdf", "signer", "--lta", "--trust", str(pki.pem("root")),
+                "--validation-data", str(bad))
+    assert res.exit_code == 2 and "junk.der: not a certificate, CRL or OCSP response" in res.stderr

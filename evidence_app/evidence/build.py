@@ -82,13 +82,13 @@ def preflight(signing: SigningOptions, out: Path | None, previous: Path | None,
             raise UsageError(f"the signer certificate ({identity.subject}) {problem}: a pack it signs would not "
                              "verify, so none is made")
     stamper = timestamper(signing.tsa_url)
-    archival = _archival_inputs(signing, identity)
+    archival = _archival_inputs(signing, identity, stamper)
     if out is not None:
         check_writable(out)
     return Preflight(identity, stamper, _sha256_file(previous, "--previous") if previous else None, archival)
 
 
-def _archival_inputs(signing: SigningOptions, identity: Identity):  # noqa: ANN202 - lta.ValidationInputs or None
+def _archival_inputs(signing: SigningOptions, identity: Identity, stamper) -> object | None:  # noqa: ANN001
     """With --lta: the anchors and given validation data, and the signer's chain checked now (not revoked, its
     revocation data reachable), so a pack that could not become B-LTA is refused before it is built."""
     from evidence_app.evidence import lta
@@ -103,7 +103,7 @@ def _archival_inputs(signing: SigningOptions, identity: Identity):  # noqa: ANN2
     given = trust_from_files(signing.anchors, "--trust").certificates
     inputs = lta.inputs_from_certificates(identity.certificates) + lta.inputs_from_files(signing.validation_files)
     inputs = dataclasses.replace(inputs, anchors=inputs.anchors + given)
-    lta.check_signer(identity.certificates, inputs)
+    lta.check_signer(identity.certificates, inputs, stamper)
     return inputs
 
 

@@ -120,12 +120,16 @@ def _context(inputs: ValidationInputs):  # noqa: ANN202 - a pyhanko_certvalidato
         allow_fetching=inputs.fetch, revocation_mode="hard-fail")
 
 
-def check_signer(identity_certificates: tuple[bytes, ...], inputs: ValidationInputs) -> None:
-    """Before a pack is built with --lta: the signer's chain reaches an anchor and is not revoked now (its CRL or
-    OCSP responder answered), so the validation data can be embedded."""
+def check_signer(identity_certificates: tuple[bytes, ...], inputs: ValidationInputs, stamper=None) -> None:  # noqa: ANN001
+    """Before a pack is built with --lta: the signer's chain — and the timestamp authority's, when ``stamper`` is
+    given — reach an anchor and are not revoked now (their CRLs or OCSP responders answered), so the validation
+    data can be embedded; minutes of work are not spent on a pack that could not become B-LTA."""
     from asn1crypto import x509
     from pyhanko_certvalidator import CertificateValidator
 
+    if not inputs.anchors:
+        raise UsageError("--lta: no root certificate to build the chains to: give the CA's and the timestamp "
+                         "authority's roots with --trust ROOT.pem")
     certs = [x509.Certificate.load(d) for d in identity_certificates]
 
     async def run() -> None:
@@ -133,6 +137,9 @@ def check_signer(identity_certificates: tuple[bytes, ...], inputs: ValidationInp
         try:
             validator = CertificateValidator(certs[0], intermediate_certs=certs[1:], validation_context=vc)
             await validator.async_validate_usage(key_usage=set())
+            if stamper is not None:
+                async for _ in stamper.validation_paths(vc):
+                    pass
         finally:
             await _release(vc)
 
@@ -140,8 +147,8 @@ def check_signer(identity_certificates: tuple[bytes, ...], inputs: ValidationInp
         with quiet_pyhanko():
             outside_event_loop(lambda: asyncio.run(run()))
     except Exception as exc:  # noqa: BLE001 - path building, revocation and network errors: the pack cannot be LTA
-        raise UsageError(f"--lta: the signer's certificate cannot be validated now, so no validation data can be "
-                         f"embedded: {_reason(exc)}") from exc
+        raise UsageError(f"--lta: the signer's or the timestamp authority's certificate cannot be validated now, so "
+                         f"no validation data can be embedded: {_reason(exc)}") from exc
 
 
 async def _release(vc) -> None:  # noqa: ANN001
