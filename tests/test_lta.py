@@ -359,3 +359,75 @@ def test_validation_data_given_as_files_is_accepted(pki, tmp_path):
     res = build(pki, tmp_path / "junk.pdf", "signer", "--lta", "--trust", str(pki.pem("root")),
                 "--validation-data", str(bad))
     assert res.exit_code == 2 and "junk.der: not a certificate, CRL or OCSP response" in res.stderr
+
+
+class _RawWriter:
+    """pyHanko's incremental writer without its own /Info and XMP updates (an attacker writes what they like)."""
+
+    def __new__(cls, data: bytes):  # noqa: ANN204
+        from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+        class Raw(IncrementalPdfFileWriter):
+            def _update_meta(self) -> None:
+                pass
+
+        return Raw(io.BytesIO(data))
+
+
+def _written(writer) -> bytes:  # noqa: ANN001
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def test_document_information_changed_then_timestamped_fails(pki, lta_bytes, tmp_path):
+    from pyhanko.pdf_utils import generic
+
+    writer = _RawWriter(lta_bytes)
+    info = writer.trailer["/Info"].get_object()
+    info["/Subject"] = generic.TextStringObject("ALL CONTROLS MET - approved by the auditor")
+    writer.update_container(info)
+    res = verify(pki, write(tmp_path, "info.pdf", _archived(pki, _written(writer))))
+    assert res.exit_code == 1 and failed(res.stdout) == {"revisions"}
+    assert "/Info /Subject" in res.stdout
+
+
+def test_xmp_metadata_replaced_then_timestamped_fails(pki, lta_bytes, tmp_path):
+    from pyhanko.pdf_utils import generic
+
+    writer = _RawWriter(lta_bytes)
+    xmp = (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+           b'<rdf:Description xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:description>ALL CONTROLS MET'
+           b'</dc:description></rdf:Description></rdf:RDF></x:xmpmeta>')
+    stream = generic.StreamObject({generic.NameObject("/Type"): generic.NameObject("/Metadata"),
+                                   generic.NameObject("/Subtype"): generic.NameObject("/XML")}, stream_data=xmp)
+    writer.root["/Metadata"] = writer.add_object(stream)
+    writer.update_root()
+    res = verify(pki, write(tmp_path, "xmp.pdf", _archived(pki, _written(writer))))
+    assert res.exit_code == 1 and failed(res.stdout) == {"revisions"}
+
+
+def test_open_action_script_then_timestamped_fails(pki, lta_bytes, tmp_path):
+    from pyhanko.pdf_utils import generic
+
+    writer = _RawWriter(lta_bytes)
+    action = generic.DictionaryObject({generic.NameObject("/S"): generic.NameObject("/JavaScript"),
+                                       generic.NameObject("/JS"): generic.TextStringObject("app.alert('all met')")})
+    writer.root["/OpenAction"] = writer.add_object(action)
+    writer.update_root()
+    res = verify(pki, write(tmp_path, "js.pdf", _archived(pki, _written(writer))))
+    assert res.exit_code == 1 and "revisions" in failed(res.stdout)
+
+
+def test_visible_document_timestamp_fails(pki, lta_bytes, tmp_path):
+    """A document timestamp is archival only when nothing of it shows: one with a widget on the page is not."""
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import fields
+    from pyhanko.sign.signers.pdf_signer import PdfTimeStamper
+
+    writer = IncrementalPdfFileWriter(io.BytesIO(lta_bytes))
+    fields.append_signature_field(writer, fields.SigFieldSpec("Approved", box=(50, 50, 500, 150), on_page=0))
+    out = io.BytesIO()
+    PdfTimeStamper(timestamper(pki.tsa_url()), field_name="Approved").timestamp_pdf(writer, "sha256", output=out)
+    res = verify(pki, write(tmp_path, "visible.pdf", out.getvalue()))
+    assert res.exit_code == 1 and "revisions" in failed(res.stdout)

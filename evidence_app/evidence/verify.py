@@ -363,8 +363,12 @@ def _archival_checks(emb, status, data: bytes, total: int, stamps: list) -> list
         "document timestamp(s) covers every byte of the file but its own value"))
     early = [s.field_name for s in stamps if s.signed_revision <= emb.signed_revision]
     level = status.modification_level
+    changed = _metadata_changes(emb.reader, emb.signed_revision, total)
     if early:
         revisions = Check(REVISIONS, False, f"document timestamp(s) {', '.join(early)} precede the pack's signature")
+    elif changed:
+        revisions = Check(REVISIONS, False, f"the document's metadata changed after the pack's signature "
+                                            f"({', '.join(changed)})")
     elif level not in (ModificationLevel.NONE, ModificationLevel.LTA_UPDATES):
         name = level.name if level is not None else "unknown"
         revisions = Check(REVISIONS, False, f"{total - 1 - emb.signed_revision} incremental update(s) after the "
@@ -375,6 +379,62 @@ def _archival_checks(emb, status, data: bytes, total: int, stamps: list) -> list
                                            f"pack's signature (revision {emb.signed_revision + 1} of {total}): "
                                            "validation data and document timestamps only")
     return [coverage, revisions]
+
+
+_ARCHIVER_PRODUCER = re.compile(r"(?:.*; )?pyHanko \d[\w.]*")
+"""What pyHanko, which writes the archival revisions, sets a producer to (it appends itself to the original)."""
+_PDF_DATE = re.compile(r"D:\d{4,14}(?:[Z+\-][\d']*)?")
+_XMP_VOLATILE = re.compile(rb'\s(?:xmp:ModifyDate|xmp:MetadataDate|pdf:Producer|x:xmptk)="([^"]*)"')
+
+
+def _metadata_changes(reader, signed_revision: int, total: int) -> list[str]:  # noqa: ANN001
+    """What of the document information (/Info) and XMP metadata differs, in any later revision, from the signed
+    revision's. pyHanko's difference analysis lets archival revisions rewrite both; the archiving tool may only
+    move the modification date and name itself producer."""
+    signed_info, signed_xmp = _metadata(reader, signed_revision)
+    found: set[str] = set()
+    for revision in range(signed_revision + 1, total):
+        info, xmp = _metadata(reader, revision)
+        for key in set(info) | set(signed_info):
+            if info.get(key) != signed_info.get(key) and not _archiver_may_set(key, info.get(key)):
+                found.add(f"/Info {key}")
+        if _xmp_core(xmp) != _xmp_core(signed_xmp) or not _xmp_volatile_ok(xmp):
+            found.add("XMP /Metadata")
+    return sorted(found)
+
+
+def _metadata(reader, revision: int) -> tuple[dict[str, str], bytes | None]:  # noqa: ANN001
+    """The /Info entries (as text) and the XMP stream's bytes of one revision."""
+    resolver = reader.get_historical_resolver(revision)
+    info_ref = resolver.trailer_view.raw_get("/Info") if "/Info" in resolver.trailer_view else None
+    info = resolver(info_ref.reference) if info_ref is not None and hasattr(info_ref, "reference") else info_ref
+    fields = {str(k): str(v) for k, v in info.items()} if info is not None else {}
+    meta_ref = resolver.root.raw_get("/Metadata") if "/Metadata" in resolver.root else None
+    meta = resolver(meta_ref.reference) if meta_ref is not None and hasattr(meta_ref, "reference") else meta_ref
+    return fields, (bytes(meta.data) if meta is not None else None)
+
+
+def _archiver_may_set(key: str, value: str | None) -> bool:
+    """A /ModDate that is a PDF date, a /Producer naming pyHanko."""
+    if value is None:
+        return False
+    if key == "/ModDate":
+        return bool(_PDF_DATE.fullmatch(value))
+    return key == "/Producer" and bool(_ARCHIVER_PRODUCER.fullmatch(value))
+
+
+def _xmp_core(xmp: bytes | None) -> bytes | None:
+    """The XMP packet without the attributes an archiving tool rewrites."""
+    return None if xmp is None else _XMP_VOLATILE.sub(b"", xmp)
+
+
+def _xmp_volatile_ok(xmp: bytes | None) -> bool:
+    """The rewritten XMP attributes hold dates and pyHanko's name, nothing else."""
+    for match in _XMP_VOLATILE.finditer(xmp or b""):
+        value = match.group(1).decode("utf-8", "replace")
+        if not (re.fullmatch(r"[\dT:+\-.Z]{10,40}", value) or _ARCHIVER_PRODUCER.fullmatch(value)):
+            return False
+    return True
 
 
 def _validate_timestamp(emb):  # noqa: ANN001, ANN202 - a DocumentTimestampStatus
