@@ -431,3 +431,21 @@ def test_visible_document_timestamp_fails(pki, lta_bytes, tmp_path):
     PdfTimeStamper(timestamper(pki.tsa_url()), field_name="Approved").timestamp_pdf(writer, "sha256", output=out)
     res = verify(pki, write(tmp_path, "visible.pdf", out.getvalue()))
     assert res.exit_code == 1 and "revisions" in failed(res.stdout)
+
+
+def test_renew_makes_a_timestamped_pack_b_lta(pki, tmp_path):
+    res = build(pki, tmp_path / "bt.pdf", "signer")
+    assert res.exit_code == 0, res.stderr
+    assert "PAdES B-T" in verify(pki, tmp_path / "bt.pdf").stdout
+    res = run("renew", str(tmp_path / "bt.pdf"), "--tsa", pki.tsa_url(), "--out", str(tmp_path / "lta.pdf"),
+              "--trust", str(pki.pem("root")))
+    assert res.exit_code == 0, res.stderr + res.stdout
+    assert "PAdES B-LTA" in res.stdout
+    res = verify(pki, tmp_path / "lta.pdf")
+    assert res.exit_code == 0 and "OK    long-term validation" in res.stdout
+
+
+def test_renew_without_trust_builds_to_the_roots_the_pack_carries(pki, lta_pack, tmp_path):
+    res = run("renew", str(lta_pack), "--tsa", pki.tsa_url("tsa2"), "--out", str(tmp_path / "r.pdf"))
+    assert res.exit_code == 0, res.stderr + res.stdout
+    assert verify(pki, tmp_path / "r.pdf").exit_code == 0

@@ -224,4 +224,19 @@ def renew(data: bytes, stamper, inputs: ValidationInputs, trust) -> bytes:  # no
     if blocking:
         raise VerificationError("the pack does not verify, so it is not renewed: "
                                 + "; ".join(f"{c.name}: {c.detail}" for c in blocking)[:600])
-    return archive(data, stamper, inputs)
+    return archive(data, stamper, inputs + _roots_on_file(data))
+
+
+def _roots_on_file(data: bytes) -> ValidationInputs:
+    """Self-signed certificates the pack already carries (its DSS), to build the new validation data to when no
+    --trust names them. They decide nothing: whom to trust is for ``verify --trust``."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    try:
+        root = PdfFileReader(io.BytesIO(data), strict=True).root
+        dss = root["/DSS"] if "/DSS" in root else None
+        ders = [ref.get_object().data for ref in dss["/Certs"]] if dss is not None and "/Certs" in dss else []
+        found = inputs_from_certificates(ders)
+    except Exception:  # noqa: BLE001 - an odd DSS holds no usable root; the pack was verified just before
+        return ValidationInputs()
+    return ValidationInputs(anchors=found.anchors, certificates=found.certificates)

@@ -319,8 +319,8 @@ def _lifetime(emb, stamps: list, cert) -> tuple[str, datetime, str]:  # noqa: AN
 
     if stamps:
         until, subject = timestamp_certificate_expiry(stamps[-1])
-        return "B-LTA", until, (f"the latest document timestamp's certificate ({subject}) expires then; "
-                                "renew before (evidence-app renew) to extend it")
+        return "B-LTA", until, (f"the certificate of the latest document timestamp ({_utc(_token_time(stamps[-1]))}"
+                                f", {subject}) expires then; renew before (evidence-app renew) to extend it")
     token = _signature_timestamp_certificate(emb)
     if token is not None:
         return "B-T", token.not_valid_after.astimezone(timezone.utc), (
@@ -328,6 +328,11 @@ def _lifetime(emb, stamps: list, cert) -> tuple[str, datetime, str]:  # noqa: AN
             "evidence-app renew makes the pack B-LTA while the signer's certificate is still valid")
     return "B-B", cert.not_valid_after.astimezone(timezone.utc), (
         "the signer's certificate expires then, and nothing but the signer's word says when it signed")
+
+
+def _token_time(emb) -> datetime:  # noqa: ANN001 - a document timestamp
+    """The time an RFC 3161 token states (genTime)."""
+    return emb.signed_data["encap_content_info"]["content"].parsed["gen_time"].native
 
 
 def _signature_timestamp_certificate(emb):  # noqa: ANN001, ANN202 - an asn1crypto certificate or None
