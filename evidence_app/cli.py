@@ -443,6 +443,12 @@ def pack(config_path, start, end, out, key, cert, chain, pkcs12, passphrase_file
     click.echo(f"{out}: pack {built.manifest['pack_id']}, {len(built.data) / 1024:,.0f} KiB, "
                f"{t.expected:,} operations, coverage after replay {percent(t.coverage_after_replay)}")
     click.echo(f"signer certificate SHA-256 fingerprint: {colon_hex(built.signer_fingerprint)}")
+    if lta:
+        from evidence_app.evidence.lta import latest_timestamp_expiry
+
+        until = latest_timestamp_expiry(built.data)
+        click.echo(f"PAdES B-LTA: verifiable until {until:%Y-%m-%dT%H:%M:%SZ} (the document timestamp's certificate "
+                   "expires then); renew before with evidence-app renew")
 
 
 @main.command()

@@ -78,6 +78,12 @@ def write(tmp_path: Path, name: str, data: bytes) -> Path:
 
 # --- the archival pack -------------------------------------------------------------------------------------------
 
+def test_pack_says_until_when_it_stays_verifiable(pki, tmp_path):
+    res = build(pki, tmp_path / "p.pdf", "signer", "--lta", "--trust", str(pki.pem("root")))
+    assert res.exit_code == 0, res.stderr
+    assert f"PAdES B-LTA: verifiable until {stamp(pki.not_after('tsa'))}" in res.stdout
+
+
 def test_lta_pack_verifies_offline_with_its_validation_data(pki, lta_pack):
     res = verify(pki, lta_pack)
     assert res.exit_code == 0, res.stdout

@@ -240,3 +240,12 @@ def _roots_on_file(data: bytes) -> ValidationInputs:
     except Exception:  # noqa: BLE001 - an odd DSS holds no usable root; the pack was verified just before
         return ValidationInputs()
     return ValidationInputs(anchors=found.anchors, certificates=found.certificates)
+
+
+def latest_timestamp_expiry(data: bytes):  # noqa: ANN201 - datetime or None
+    """When the certificate of the file's latest document timestamp expires (None: there is none): the date to
+    renew before."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    stamps = PdfFileReader(io.BytesIO(data), strict=True).embedded_timestamp_signatures
+    return max((s for s in stamps), key=lambda s: s.signed_revision).signer_cert.not_valid_after if stamps else None
