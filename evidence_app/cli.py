@@ -462,14 +462,15 @@ def pack(config_path, start, end, out, key, cert, chain, pkcs12, passphrase_file
 @click.option("--previous", type=click.Path(path_type=Path), help="The pack this one claims to follow.")
 @click.option("--at", "at", metavar="TIME", help="Make the long-term validation of a B-LTA pack as of this ISO-8601 "
                                                  "time instead of now (will it still verify then?).")
+@format_option("text", "json", default="text")
 @handle_errors
 def verify(pdf_file: Path, trust_files: tuple[Path, ...], fingerprints: tuple[str, ...],
-           previous: Path | None, at: str | None) -> None:
+           previous: Path | None, at: str | None, fmt: str) -> None:
     """Check a pack: one signature, in the pack's field, over the entire file (or, B-LTA, followed only by
     validation data and document timestamps), by a trusted signer; every attachment against the manifest; the
     chain. Exit 0 only when genuine and trusted."""
     from evidence_app.evidence.trust import trust_from_files, trust_from_fingerprints
-    from evidence_app.evidence.verify import verify_pack
+    from evidence_app.evidence.verify import verification_json, verify_pack
 
     trust = trust_from_fingerprints(fingerprints) + trust_from_files(trust_files)
     try:
@@ -480,6 +481,9 @@ def verify(pdf_file: Path, trust_files: tuple[Path, ...], fingerprints: tuple[st
         result = verify_pack(data, trust, previous, parse_instant(at, "--at") if at else None)
     except EvidenceError as exc:
         raise type(exc)(f"{pdf_file}: {exc}") from exc
+    if fmt == "json":
+        click.echo(to_json(verification_json(result)), nl=False)
+        sys.exit(0 if result.ok else 1)
     for check in result.checks:
         mark = {True: "OK  ", False: "FAIL", None: "INFO"}[check.ok]
         click.echo(f"{mark}  {check.name}: {check.detail}")

@@ -94,6 +94,18 @@ def test_lta_pack_verifies_offline_with_its_validation_data(pki, lta_pack):
     assert f"PAdES B-LTA, verifiable until {stamp(pki.not_after('tsa'))}" in res.stdout
 
 
+def test_verify_json_carries_the_level_and_until_when(pki, lta_pack):
+    import json
+
+    res = verify(pki, lta_pack, "--format", "json")
+    assert res.exit_code == 0, res.stdout
+    found = json.loads(res.stdout)
+    assert found["ok"] is True and found["level"] == "B-LTA"
+    assert found["verifiable_until"] == stamp(pki.not_after("tsa"))
+    assert {"name": "long-term validation", "ok": True} .items() <= next(
+        c for c in found["checks"] if c["name"] == "long-term validation").items()
+
+
 def test_lta_pack_carries_the_chains_crls_and_ocsp_responses_in_its_dss(lta_bytes, pki):
     from asn1crypto import x509
     from pyhanko.pdf_utils.reader import PdfFileReader

@@ -131,6 +131,19 @@ class Verification:
         return f"verification FAILED: {len(self.failed)} check(s) failed: {', '.join(self.failed)}"
 
 
+def verification_json(v: Verification) -> dict:
+    """The verification as JSON-ready data (``verify --format json``): the same checks and verdict as the text."""
+    return {
+        "ok": v.ok, "intact": v.intact, "trusted": v.trusted, "verdict": v.verdict,
+        "pack_id": (v.manifest or {}).get("pack_id"),
+        "signer": None if v.signer is None else {"subject": v.signer.subject, "sha256": v.signer.fingerprint,
+                                                 "self_signed": v.signer.self_signed},
+        "level": v.level,
+        "verifiable_until": None if v.verifiable_until is None else _utc(v.verifiable_until),
+        "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in v.checks],
+    }
+
+
 def _detail(v: Verification, name: str) -> str:
     """The detail of the named check (empty when it was not made)."""
     return next((c.detail for c in v.checks if c.name == name), "")
