@@ -12,6 +12,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 import forge
 from pdftools import PERIOD, run
@@ -467,3 +469,24 @@ def test_renew_without_trust_builds_to_the_roots_the_pack_carries(pki, lta_pack,
     res = run("renew", str(lta_pack), "--tsa", pki.tsa_url("tsa2"), "--out", str(tmp_path / "r.pdf"))
     assert res.exit_code == 0, res.stderr + res.stdout
     assert verify(pki, tmp_path / "r.pdf").exit_code == 0
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                  HealthCheck.too_slow])
+@given(where=st.floats(0.0, 1.0, exclude_max=True), value=st.integers(0, 255))
+def test_a_byte_changed_anywhere_in_the_archival_revisions_never_verifies(pki, lta_bytes, where, value):
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    from evidence_app.errors import EvidenceError
+
+    sig = PdfFileReader(io.BytesIO(lta_bytes)).embedded_regular_signatures[0]
+    start = sig.byte_range[2] + sig.byte_range[3]  # the first byte after the signed revision
+    at = start + int(where * (len(lta_bytes) - start))
+    assume(lta_bytes[at] != value)
+    data = bytearray(lta_bytes)
+    data[at] = value
+    try:
+        result = verify_pack(bytes(data), root_trust(pki))
+    except EvidenceError:
+        return  # a damaged file, said in one line
+    assert not result.ok, f"byte {at} set to {value} still verifies"
