@@ -490,3 +490,18 @@ def test_a_byte_changed_anywhere_in_the_archival_revisions_never_verifies(pki, l
     except EvidenceError:
         return  # a damaged file, said in one line
     assert not result.ok, f"byte {at} set to {value} still verifies"
+
+
+def test_a_document_timestamp_over_other_bytes_fails_even_under_a_good_one(pki, lta_bytes, tmp_path):
+    """Every document timestamp must be one: a token for other bytes, covered by a genuine one, still fails."""
+    genuine = timestamper(pki.tsa_url())
+
+    class WrongImprint(type(genuine)):
+        async def async_timestamp(self, message_digest, md_algorithm):  # noqa: ANN001, ANN201
+            return await super().async_timestamp(bytes(len(message_digest)), md_algorithm)
+
+    wrong = WrongImprint(pki.tsa_url())
+    bad = lta.archive(lta.archive(lta_bytes, wrong, inputs(pki)), genuine, inputs(pki))
+    res = verify(pki, write(tmp_path, "wrong.pdf", bad))
+    assert res.exit_code == 1 and "covers entire file" in failed(res.stdout)
+    assert "EvidencePackTimestamp2" in res.stdout and "do not match the bytes they cover" in res.stdout

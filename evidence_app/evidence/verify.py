@@ -370,10 +370,12 @@ def _archival_checks(emb, status, data: bytes, total: int, stamps: list) -> list
     if problem is None and status.coverage != SignatureCoverageLevel.ENTIRE_REVISION:
         problem = f"pyHanko rates the signature's coverage {status.coverage.name}, not its entire revision"
     last = stamps[-1]
-    last_status = _validate_timestamp(last)
+    statuses = [_validate_timestamp(s) for s in stamps]
+    last_status = statuses[-1]
     problem = problem or _byte_range_problem(last.byte_range, data)
-    if problem is None and not (last_status.intact and last_status.valid):
-        problem = "the last document timestamp does not match the bytes it covers"
+    broken = [s.field_name for s, st in zip(stamps, statuses) if not (st.intact and st.valid)]
+    if problem is None and broken:
+        problem = f"document timestamp(s) {', '.join(broken)} do not match the bytes they cover"
     if problem is None and last_status.coverage != SignatureCoverageLevel.ENTIRE_FILE:
         problem = f"pyHanko rates the last document timestamp's coverage {last_status.coverage.name}"
     coverage = Check(COVERAGE, problem is None, problem or (
