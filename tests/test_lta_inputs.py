@@ -75,3 +75,16 @@ def test_any_file_is_sorted_or_refused_with_a_usage_error(tmp_path, data):
         assert "\n" not in str(exc) and str(path) in str(exc)
     else:
         assert isinstance(found, lta.ValidationInputs)
+
+
+def test_validation_options_without_lta_are_a_usage_error(ca, tmp_path):
+    from click.testing import CliRunner
+
+    from evidence_app.cli import main
+
+    folder, _, _ = ca
+    res = CliRunner().invoke(main, ["pack", "--start", "2026-08-01", "--end", "2026-08-02", "--out",
+                                    str(tmp_path / "p.pdf"), "--key", str(folder / "key.pem"), "--cert",
+                                    str(folder / "cert.pem"), "--trust", str(folder / "cert.pem")])
+    assert res.exit_code == 2 and "--validation-data and --trust are for --lta" in res.stderr
+    assert not (tmp_path / "p.pdf").exists()

@@ -308,6 +308,7 @@ def _signature_checks(emb, data: bytes, total: int, trust: TrustAnchors, stamps:
     if stamps:
         checks += _archival_checks(emb, status, data, total, stamps)
         long_term = _long_term_check(emb, trust, at)
+        long_term = Check(long_term.name, long_term.ok, long_term.detail + _latest_stamp_note(stamps))
         chains = long_term.ok is True
     else:
         checks += [_coverage_check(emb, data, status.coverage), _revisions_check(emb.signed_revision, total)]
@@ -390,10 +391,10 @@ def _archival_checks(emb, status, data: bytes, total: int, stamps: list) -> list
         revisions = Check(REVISIONS, False, f"the document's metadata changed after the pack's signature "
                                             f"({', '.join(changed)})")
     elif level not in (ModificationLevel.NONE, ModificationLevel.LTA_UPDATES):
-        name = level.name if level is not None else "unknown"
+        rated = f"rates them {level.name}" if level is not None else "could not rate them"
         revisions = Check(REVISIONS, False, f"{total - 1 - emb.signed_revision} incremental update(s) after the "
                                             f"pack's signature change more than validation data and document "
-                                            f"timestamps (pyHanko's difference analysis: {name})")
+                                            f"timestamps (pyHanko's difference analysis {rated})")
     else:
         revisions = Check(REVISIONS, True, f"{total - 1 - emb.signed_revision} archival revision(s) after the "
                                            f"pack's signature (revision {emb.signed_revision + 1} of {total}): "
@@ -474,6 +475,14 @@ def _long_term_check(emb, trust: TrustAnchors, at: datetime | None) -> Check:  #
         return Check(LONG_TERM, None, "not made: give --trust with the CA and timestamp authority roots")
     result = longterm.validate(emb, trust.certificates, at)
     return Check(LONG_TERM, result.ok, result.detail)
+
+
+def _latest_stamp_note(stamps: list) -> str:
+    """When the latest document timestamp was made, for the long-term validation's line."""
+    try:
+        return f"; latest document timestamp {_utc(_token_time(stamps[-1]))} ({len(stamps)} in all)"
+    except Exception:  # noqa: BLE001 - an unreadable token is reported by the coverage check
+        return ""
 
 
 def _validate(emb, trust: TrustAnchors, diff: bool = False):  # noqa: ANN001, ANN202 - a PdfSignatureStatus
