@@ -406,13 +406,20 @@ def parse_scope(values: tuple[str, ...]) -> Scope:
 @click.option("--passphrase-env", default=PASSPHRASE_ENV, show_default=True,
               help="Environment variable holding the key passphrase.")
 @click.option("--tsa", "tsa", help="RFC 3161 timestamp authority URL (PAdES B-T).")
+@click.option("--lta", is_flag=True, help="PAdES B-LTA (needs --tsa): embed validation data for the signer's and the "
+                                          "timestamp authority's chains and add a document timestamp.")
+@click.option("--trust", "anchors", multiple=True, type=click.Path(path_type=Path),
+              help="With --lta: root certificate(s) the signer's and the TSA's chains lead to. Repeatable.")
+@click.option("--validation-data", "validation_files", multiple=True, type=click.Path(path_type=Path),
+              help="With --lta: certificates, CRLs or OCSP responses (PEM/DER) to embed besides those fetched from "
+                   "the certificates' own CRL and OCSP URLs. Repeatable.")
 @click.option("--previous", type=click.Path(path_type=Path), help="Previous pack: its SHA-256 chains this one to it.")
 @click.option("--scope", "scope", multiple=True, help="Filter KEY=VALUE (tenant, operator, route, action); repeatable.")
 @click.option("--generated-at", "generated_at", help="Generation time, ISO-8601 (for reproducible output).")
 @click.option("--sample-seed", type=click.IntRange(0, 2**63 - 1), help="Seed of the re-performance sample (default: derived from the data).")
 @handle_errors
-def pack(config_path, start, end, out, key, cert, chain, pkcs12, passphrase_file, passphrase_env, tsa, previous,
-         scope, generated_at, sample_seed) -> None:  # noqa: ANN001
+def pack(config_path, start, end, out, key, cert, chain, pkcs12, passphrase_file, passphrase_env, tsa, lta, anchors,
+         validation_files, previous, scope, generated_at, sample_seed) -> None:  # noqa: ANN001
     """Build a signed PDF evidence pack with the full population attached."""
     from evidence_app.evidence.build import build_pack, preflight
     from evidence_app.evidence.sign import SigningOptions
@@ -421,11 +428,13 @@ def pack(config_path, start, end, out, key, cert, chain, pkcs12, passphrase_file
     period = parse_period(start, end)
     at = parse_instant(generated_at, "--generated-at")
     signing = SigningOptions(key=key, cert=cert, chain=chain, pkcs12=pkcs12, passphrase_file=passphrase_file,
-                             passphrase_env=passphrase_env, tsa_url=tsa)
+                             passphrase_env=passphrase_env, tsa_url=tsa, lta=lta,
+                             validation_files=tuple(validation_files), anchors=tuple(anchors))
     config = load_config(config_path)
     scope_ = parse_scope(scope)
     ready = preflight(signing, out, previous, at)
-    stages = ["reconciling", "writing extracts", "laying out the PDF", "signing", "done"]
+    stages = ["reconciling", "writing extracts", "laying out the PDF", "signing", "done"] + \
+        (["archival timestamp"] if lta else [])
     with click.progressbar(length=len(stages), label="building pack", file=sys.stderr) as bar:
         built = build_pack(config, period, scope_, signing, at, out=out, previous=previous,
                            sample_seed=sample_seed, step=lambda _s: bar.update(1), ready=ready)
@@ -434,6 +443,12 @@ def pack(config_path, start, end, out, key, cert, chain, pkcs12, passphrase_file
     click.echo(f"{out}: pack {built.manifest['pack_id']}, {len(built.data) / 1024:,.0f} KiB, "
                f"{t.expected:,} operations, coverage after replay {percent(t.coverage_after_replay)}")
     click.echo(f"signer certificate SHA-256 fingerprint: {colon_hex(built.signer_fingerprint)}")
+    if lta:
+        from evidence_app.evidence.lta import latest_timestamp_expiry
+
+        until = latest_timestamp_expiry(built.data)
+        click.echo(f"PAdES B-LTA: verifiable until {until:%Y-%m-%dT%H:%M:%SZ} (the document timestamp's certificate "
+                   "expires then); renew before with evidence-app renew")
 
 
 @main.command()
@@ -445,13 +460,17 @@ def pack(config_path, start, end, out, key, cert, chain, pkcs12, passphrase_file
               help="Trust the signer certificate with this SHA-256 fingerprint (hex of its DER; colons and case "
                    "do not matter). Repeatable.")
 @click.option("--previous", type=click.Path(path_type=Path), help="The pack this one claims to follow.")
+@click.option("--at", "at", metavar="TIME", help="Make the long-term validation of a B-LTA pack as of this ISO-8601 "
+                                                 "time instead of now (will it still verify then?).")
+@format_option("text", "json", default="text")
 @handle_errors
 def verify(pdf_file: Path, trust_files: tuple[Path, ...], fingerprints: tuple[str, ...],
-           previous: Path | None) -> None:
-    """Check a pack: one signature, in the pack's field, over the entire file, by a trusted signer; every
-    attachment against the manifest; the chain. Exit 0 only when genuine and trusted."""
+           previous: Path | None, at: str | None, fmt: str) -> None:
+    """Check a pack: one signature, in the pack's field, over the entire file (or, B-LTA, followed only by
+    validation data and document timestamps), by a trusted signer; every attachment against the manifest; the
+    chain. Exit 0 only when genuine and trusted."""
     from evidence_app.evidence.trust import trust_from_files, trust_from_fingerprints
-    from evidence_app.evidence.verify import verify_pack
+    from evidence_app.evidence.verify import verification_json, verify_pack
 
     trust = trust_from_fingerprints(fingerprints) + trust_from_files(trust_files)
     try:
@@ -459,9 +478,12 @@ def verify(pdf_file: Path, trust_files: tuple[Path, ...], fingerprints: tuple[st
     except OSError as exc:
         raise UsageError(f"cannot read {pdf_file}: {exc.strerror or exc}") from exc
     try:
-        result = verify_pack(data, trust, previous)
+        result = verify_pack(data, trust, previous, parse_instant(at, "--at") if at else None)
     except EvidenceError as exc:
         raise type(exc)(f"{pdf_file}: {exc}") from exc
+    if fmt == "json":
+        click.echo(to_json(verification_json(result)), nl=False)
+        sys.exit(0 if result.ok else 1)
     for check in result.checks:
         mark = {True: "OK  ", False: "FAIL", None: "INFO"}[check.ok]
         click.echo(f"{mark}  {check.name}: {check.detail}")
@@ -561,6 +583,49 @@ def _oscal_as_of(option: str | None, pack_time: datetime | None, period: Period)
         raise UsageError(f"--as-of {option}: the pack was generated at {pack_time.isoformat()}; its figures are "
                          "judged then")
     return at
+
+
+@main.command()
+@click.argument("pdf_file", type=click.Path(path_type=Path))
+@click.option("--tsa", "tsa", required=True, help="RFC 3161 timestamp authority URL for the new document timestamp.")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Renewed PDF to write (the input is left as it is).")
+@click.option("--trust", "trust_files", multiple=True, type=click.Path(path_type=Path),
+              help="Root certificate(s) of the CA and the timestamp authorities: the pack must verify against them "
+                   "before it is renewed, and the new validation data is built to them. Repeatable.")
+@click.option("--validation-data", "validation_files", multiple=True, type=click.Path(path_type=Path),
+              help="Certificates, CRLs or OCSP responses (PEM/DER) to embed besides those fetched. Repeatable.")
+@handle_errors
+def renew(pdf_file: Path, tsa: str, out: Path, trust_files: tuple[Path, ...],
+          validation_files: tuple[Path, ...]) -> None:
+    """Extend a pack's verifiability (PAdES B-LTA): validation data for its latest timestamp and a fresh document
+    timestamp, in new revisions after the pack's signature, which stays untouched. Run it before the latest
+    timestamp certificate expires (`verify` prints when)."""
+    import dataclasses
+
+    from evidence_app.evidence import lta
+    from evidence_app.evidence.build import check_writable, write_atomically
+    from evidence_app.evidence.sign import timestamper
+    from evidence_app.evidence.trust import trust_from_files
+    from evidence_app.evidence.verify import verify_pack
+
+    trust = trust_from_files(trust_files)
+    inputs = lta.inputs_from_files(validation_files)
+    inputs = dataclasses.replace(inputs, anchors=inputs.anchors + trust.certificates)
+    try:
+        data = pdf_file.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read {pdf_file}: {exc.strerror or exc}") from exc
+    check_writable(out)
+    stamper = timestamper(tsa)
+    try:
+        renewed = lta.renew(data, stamper, inputs, trust)
+    except EvidenceError as exc:
+        raise type(exc)(f"{pdf_file}: {exc}") from exc
+    write_atomically(out, renewed)
+    result = verify_pack(renewed, trust)
+    click.echo(f"{out}: renewed, {len(renewed) - len(data):,} bytes of validation data and document timestamp "
+               f"added; PAdES {result.level}, verifiable until {result.verifiable_until:%Y-%m-%dT%H:%M:%SZ}")
 
 
 @main.group("access-log")
