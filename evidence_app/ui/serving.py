@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from evidence_app.access.log import AccessLog
+from evidence_app.config.compute import COMPUTE_ENV, compute_to_env
 from evidence_app.config.settings import Config, access_secrets
 from evidence_app.errors import UsageError
 
@@ -63,7 +64,7 @@ def prepare(config: Config, address: str, port: int) -> Launch:
                          "only listens on a loopback address such as 127.0.0.1; add [access] to serve others")
     argv = [sys.executable, "-m", "evidence_app.ui.launch", "run", str(UI / "app.py"),
             "--server.port", str(port), "--server.address", address]
-    env = dict(os.environ, **{CONFIG_ENV: str(config.path)})
+    env = dict(os.environ, **{CONFIG_ENV: str(config.path), COMPUTE_ENV: compute_to_env(config.compute)})
     if config.access is None:
         return Launch(argv, env)
     secrets = access_secrets(config.access)  # a missing secret fails here, exit 2, naming the key
