@@ -37,13 +37,13 @@ def _with(scenario, section: str):
 
 
 def test_no_compute_section_means_one_partition_in_process(scenario):
-    assert load_config(_with(scenario, "")).compute == ComputeConfig(1, None)
+    assert load_config(_with(scenario, "")).compute == ComputeConfig(1, None, 30)
     assert not ComputeConfig().distributed
 
 
 def test_a_compute_section_is_read(scenario):
-    cfg = _with(scenario, '[compute]\npartitions = 16\nscheduler = "tcp://10.0.0.5:8786"\n')
-    assert load_config(cfg).compute == ComputeConfig(16, "tcp://10.0.0.5:8786")
+    cfg = _with(scenario, '[compute]\npartitions = 16\nscheduler = "tcp://10.0.0.5:8786"\ntimeout_seconds = 5\n')
+    assert load_config(cfg).compute == ComputeConfig(16, "tcp://10.0.0.5:8786", 5)
     assert load_config(cfg).compute.distributed
 
 
@@ -58,6 +58,9 @@ def test_scheduler_addresses_of_every_host_form_are_accepted(address):
 def test_partitions_outside_1_to_the_bound_are_refused_naming_the_key(scenario, value):
     with pytest.raises(ConfigError, match=r"^compute\.partitions: must be a whole number from 1 to 4,096"):
         load_config(_with(scenario, f"[compute]\npartitions = {value}\n"))
+    if value != str(MAX_PARTITIONS + 1):
+        with pytest.raises(ConfigError, match=r"^compute\.timeout_seconds: must be a whole number from 1 to 3,600"):
+            load_config(_with(scenario, f"[compute]\ntimeout_seconds = {value}\n"))
 
 
 @pytest.mark.parametrize("value", ['""', '"127.0.0.1:8786"', '"tcp://h"', '"tcp://h:0"', '"tcp://h:70000"',
@@ -78,7 +81,7 @@ def test_a_password_in_a_refused_scheduler_is_never_shown(scenario):
 
 
 def test_an_unknown_compute_key_is_refused_naming_it(scenario):
-    with pytest.raises(ConfigError, match=r"^compute\.workers: unknown key \(allowed: partitions, scheduler\)"):
+    with pytest.raises(ConfigError, match=r"^compute\.workers: unknown key \(allowed: partitions, scheduler, "):
         load_config(_with(scenario, "[compute]\nworkers = 4\n"))
 
 
@@ -123,7 +126,7 @@ def test_a_command_sees_its_options_in_place_of_the_config(scenario):
 
 
 def test_serve_hands_its_compute_settings_to_the_web_app_checked_again():
-    compute = ComputeConfig(7, "tcp://10.1.2.3:8786")
+    compute = ComputeConfig(7, "tcp://10.1.2.3:8786", 12)
     assert compute_from_env(compute_to_env(compute)) == compute
     assert compute_from_env(compute_to_env(ComputeConfig())) == ComputeConfig()
     for bad in ("", "[]", "{", json.dumps({"partitions": 0}), json.dumps({"scheduler": "h:1"})):
@@ -143,7 +146,8 @@ toml_values = st.recursive(
 
 
 @settings(max_examples=300, deadline=None)
-@given(section=st.dictionaries(st.sampled_from(["partitions", "scheduler"]) | st.text(max_size=8), toml_values,
+@given(section=st.dictionaries(st.sampled_from(["partitions", "scheduler", "timeout_seconds"]) | st.text(max_size=8),
+                               toml_values,
                                max_size=3))
 def test_any_compute_section_is_a_compute_config_or_a_config_error(section):
     try:
@@ -153,6 +157,7 @@ def test_any_compute_section_is_a_compute_config_or_a_config_error(section):
         return
     assert isinstance(compute.partitions, int) and 1 <= compute.partitions <= MAX_PARTITIONS
     assert compute.scheduler is None or compute.scheduler.startswith("tcp://")
+    assert isinstance(compute.timeout_seconds, int) and 1 <= compute.timeout_seconds <= 3600
 
 
 @settings(max_examples=300, deadline=None)

@@ -20,7 +20,7 @@ NUMERIC_KEYS = [
     ("matching", "tolerance_seconds"), ("matching", "max_replay_attempts"),
     ("worker_logs", "max_line_bytes"), ("worker_logs", "max_file_bytes"),
     ("remediation", "replay_sla_seconds"),
-    ("compute", "partitions"),
+    ("compute", "partitions"), ("compute", "timeout_seconds"),
     *(("check", f.name) for f in fields(CheckConfig) if f.metadata["limit"].kind in (int, float)),
     *(("controls", f.name) for f in fields(ControlThresholds) if f.metadata["limit"].kind in (int, float)),
 ]

@@ -14,7 +14,8 @@ from evidence_app.masking import mask_text
 C = TypeVar("C")
 MAX_PARTITIONS = 4096
 """More partitions than that only multiplies the per-partition reads (a partition is a set of whole tenants)."""
-COMPUTE_KEYS = frozenset({"partitions", "scheduler"})
+MAX_TIMEOUT_SECONDS = 3600
+COMPUTE_KEYS = frozenset({"partitions", "scheduler", "timeout_seconds"})
 DEFAULT_SCHEDULER_PORT = 8786
 
 _HOST = r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])"
@@ -29,6 +30,8 @@ class ComputeConfig:
     """Exact partitions of the reconciliation (by tenant; a request id keeps its operation's partition)."""
     scheduler: str | None = None
     """``tcp://host:port`` of a Dask distributed scheduler; None: the partitions run one after another here."""
+    timeout_seconds: int = 30
+    """How long the scheduler may take to answer, and a worker to join it, before the run is refused."""
 
     @property
     def distributed(self) -> bool:
@@ -48,7 +51,8 @@ COMPUTE_ENV = "EVIDENCE_APP_COMPUTE"
 
 def compute_to_env(compute: ComputeConfig) -> str:
     """ComputeConfig as the JSON text ``COMPUTE_ENV`` holds."""
-    return json.dumps({"partitions": compute.partitions, "scheduler": compute.scheduler})
+    return json.dumps({"partitions": compute.partitions, "scheduler": compute.scheduler,
+                       "timeout_seconds": compute.timeout_seconds})
 
 
 def compute_from_env(text: str) -> ComputeConfig:
@@ -58,7 +62,7 @@ def compute_from_env(text: str) -> ComputeConfig:
     except ValueError:
         raw = None
     if not isinstance(raw, dict):
-        raise ConfigError(f"${COMPUTE_ENV}: must be a JSON object of partitions and scheduler")
+        raise ConfigError(f"${COMPUTE_ENV}: must be a JSON object of partitions, scheduler and timeout_seconds")
     return parse_compute({k: v for k, v in raw.items() if v is not None})
 
 
@@ -70,9 +74,14 @@ def parse_compute(sec: Mapping[str, Any]) -> ComputeConfig:
             raise ConfigError(f"compute.{name}: unknown key (allowed: {', '.join(sorted(COMPUTE_KEYS))})")
     partitions = checked_partitions(sec.get("partitions", 1), "compute.partitions", ConfigError)
     scheduler = sec.get("scheduler")
+    timeout = sec.get("timeout_seconds", ComputeConfig.timeout_seconds)
+    if isinstance(timeout, bool) or not isinstance(timeout, int) or not 1 <= timeout <= MAX_TIMEOUT_SECONDS:
+        raise ConfigError(f"compute.timeout_seconds: must be a whole number from 1 to {MAX_TIMEOUT_SECONDS:,}, "
+                          f"got {shown(timeout)}")
     return ComputeConfig(partitions=partitions,
                          scheduler=None if scheduler is None else checked_scheduler(scheduler, "compute.scheduler",
-                                                                                    ConfigError))
+                                                                                    ConfigError),
+                         timeout_seconds=timeout)
 
 
 def checked_partitions(value: Any, where: str, error: type[EvidenceError] = ConfigError) -> int:

@@ -1,0 +1,220 @@
+"""The partitions as tasks on a Dask distributed cluster: each worker reads its own partition from the stores, only
+results travel back; every failure (scheduler unreachable, no worker, a worker lost, a partition's own error,
+another evidence-app on a worker) is one line of the project's exception tree."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import sys
+import time
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterator, Sequence, TypeVar
+
+from evidence_app import __version__
+from evidence_app.config.compute import ComputeConfig
+from evidence_app.errors import ComputeError, EvidenceError
+from evidence_app.masking import mask_text
+
+S = TypeVar("S")
+R = TypeVar("R")
+Progress = Callable[[str, int], None]
+"""progress(stage, units_done_since_last_call), as ``ingest.dataset.Progress``."""
+
+CONNECT_TIMEOUT_S = 30.0
+"""How long the scheduler may take to answer, and the workers to join it, before the run is refused."""
+POLL_S = 1.0
+"""How often a wait for results looks whether the cluster still has workers and the scheduler is still there."""
+STAGE = "partitions"
+"""The progress stage: one unit per partition whose result has come back."""
+_PACKAGE = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a worker sends back for one partition: its result, or the project error it raised (as data, so the
+    worker's log never holds it and the client raises it as the same one line)."""
+
+    value: Any = None
+    error: EvidenceError | None = None
+    failure: str | None = None
+    """Any other exception, as ``Type: first line`` (masked): a bug or the worker's own trouble (MemoryError)."""
+
+
+def run_on_worker(fn: Callable[[S], R], spec: S) -> Outcome:
+    """Run one partition where the worker is; its errors come back as data, never as a logged traceback."""
+    try:
+        return Outcome(value=fn(spec))
+    except EvidenceError as exc:
+        return Outcome(error=type(exc)(mask_text(str(exc))))
+    except Exception as exc:  # noqa: BLE001 - any other failure is reported as one line by the client
+        return Outcome(failure=f"{type(exc).__name__}: {_first_line(exc)}")
+
+
+@dataclass(frozen=True)
+class Installed:
+    """What a process runs: evidence-app's version, a digest of its code, Python's and distributed's versions."""
+
+    evidence_app: str
+    code: str
+    python: str
+    distributed: str
+
+
+def installed() -> Installed:
+    """This process's :class:`Installed` (on a worker: the worker's)."""
+    import distributed
+
+    digest = hashlib.sha256()
+    for path in sorted(_PACKAGE.rglob("*.py")):
+        if "_bundled" not in path.parts:
+            digest.update(path.relative_to(_PACKAGE).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return Installed(__version__, digest.hexdigest()[:16], "%d.%d" % sys.version_info[:2], distributed.__version__)
+
+
+@dataclass(frozen=True)
+class DaskExecutor:
+    """``map_partitions``'s executor for a Dask scheduler: ``executor(fn, specs)`` → results in the specs' order."""
+
+    scheduler: str
+    """``tcp://host:port``, checked by ``config.compute``."""
+    progress: Progress | None = None
+    timeout_s: float = CONNECT_TIMEOUT_S
+
+    def __call__(self, fn: Callable[[S], R], specs: Sequence[S]) -> list[R]:
+        """Submit one task per partition, gather them as they complete; one line of the project's errors on any
+        failure (nothing partial is returned)."""
+        with _quiet_client_logs(), self._client() as client:
+            _check_workers(client, self.scheduler, self.timeout_s)
+            return self._gather(client, fn, specs)
+
+    @contextmanager
+    def _client(self) -> Iterator[Any]:
+        from distributed import Client
+
+        try:
+            client = Client(self.scheduler, timeout=self.timeout_s, set_as_default=False)
+        except (OSError, TimeoutError) as exc:
+            raise ComputeError(f"compute.scheduler: cannot reach the Dask scheduler at {self.scheduler} within "
+                               f"{self.timeout_s:g} s ({_first_line(exc)})") from None
+        try:
+            yield client
+        finally:
+            client.close(timeout=self.timeout_s)
+
+    def _gather(self, client: Any, fn: Callable[[S], R], specs: Sequence[S]) -> list[R]:
+        from distributed import wait
+
+        run = uuid.uuid4().hex[:12]  # task names say which partition, never what it reads (no URL, no tenant)
+        futures = {client.submit(run_on_worker, fn, spec, key=f"evidence-app-partition-{i + 1}-of-{len(specs)}-{run}",
+                                 pure=False): i for i, spec in enumerate(specs)}
+        results: dict[int, R] = {}
+        pending = set(futures)
+        alone_since: float | None = None
+        try:
+            while pending:
+                try:
+                    with client.as_current():  # wait() asks for the current client
+                        done, pending = wait(pending, timeout=POLL_S, return_when="FIRST_COMPLETED")
+                except TimeoutError:
+                    alone_since = self._still_served(client, alone_since)
+                    continue
+                for future in done:
+                    i = futures[future]
+                    results[i] = _value(future, i, len(specs), self.scheduler)
+                    if self.progress is not None:
+                        self.progress(STAGE, 1)
+        finally:
+            client.cancel(list(pending), force=True)
+        return [results[i] for i in range(len(specs))]
+
+    def _still_served(self, client: Any, alone_since: float | None) -> float | None:
+        """Between results: the scheduler must still answer and keep a worker (none for ``timeout_s``: refused)."""
+        if client.status != "running":
+            raise ComputeError(f"compute.scheduler: lost the connection to the Dask scheduler at {self.scheduler}")
+        try:
+            workers = client.scheduler_info(n_workers=-1)["workers"]
+        except (OSError, TimeoutError) as exc:
+            raise ComputeError(f"compute.scheduler: lost the connection to the Dask scheduler at {self.scheduler} "
+                               f"({_first_line(exc)})") from None
+        if workers:
+            return None
+        now = time.monotonic()
+        if alone_since is not None and now - alone_since > self.timeout_s:
+            raise ComputeError(f"compute.scheduler: every Dask worker left the scheduler at {self.scheduler} and "
+                               f"none joined within {self.timeout_s:g} s; the partitions were not computed")
+        return alone_since if alone_since is not None else now
+
+
+def _value(future: Any, i: int, n: int, scheduler: str) -> Any:
+    """One partition's result, or the one line saying why there is none."""
+    from distributed import KilledWorker
+
+    where = f"partition {i + 1} of {n}"
+    try:
+        outcome = future.result()
+    except KilledWorker:
+        raise ComputeError(f"{where}: the Dask workers running it died (lost worker, out of memory?); nothing was "
+                           "computed") from None
+    except Exception as exc:  # noqa: BLE001 - cancelled (scheduler gone), or a task that failed before it ran
+        raise ComputeError(f"{where} on {scheduler}: {type(exc).__name__}: {_first_line(exc)}") from None
+    if outcome.error is not None:
+        raise type(outcome.error)(str(outcome.error)) from None  # the worker's error, as the same one line
+    if outcome.failure is not None:
+        raise ComputeError(f"{where} failed on a Dask worker: {outcome.failure}")
+    return outcome.value
+
+
+def _check_workers(client: Any, scheduler: str, timeout_s: float) -> None:
+    """At least one worker, each running this evidence-app (same version and code), Python and distributed: a
+    worker with other code could compute other numbers."""
+    try:
+        client.wait_for_workers(1, timeout=timeout_s)
+    except TimeoutError:
+        raise ComputeError(f"compute.scheduler: no Dask worker joined the scheduler at {scheduler} within "
+                           f"{timeout_s:g} s (start `dask worker {scheduler}` where evidence-app is installed)") from None
+    here = installed()
+    try:
+        there: dict[str, Installed] = client.run(installed)
+    except Exception as exc:  # noqa: BLE001 - a worker that cannot import evidence_app fails to unpickle the call
+        raise ComputeError(f"compute.scheduler: the Dask workers at {scheduler} cannot run evidence-app "
+                           f"({type(exc).__name__}: {_first_line(exc)}); install evidence-app {here.evidence_app} "
+                           "on every worker") from None
+    for worker, theirs in sorted(there.items()):
+        if theirs != here:
+            raise ComputeError(f"compute.scheduler: Dask worker {worker} runs {_described(theirs)}, this machine "
+                               f"{_described(here)}; install the same evidence-app (and Python, distributed) on "
+                               "every worker")
+
+
+def _described(found: Installed) -> str:
+    return (f"evidence-app {found.evidence_app} (code {found.code}), Python {found.python}, "
+            f"distributed {found.distributed}")
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return mask_text(text.splitlines()[0] if text else type(exc).__name__)
+
+
+@contextmanager
+def _quiet_client_logs() -> Iterator[None]:
+    """distributed logs reconnect attempts and closing comms on this side; the one line we raise says it all."""
+    logger = logging.getLogger("distributed")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def executor_for(compute: ComputeConfig, progress: Progress | None = None) -> DaskExecutor | None:
+    """A DaskExecutor for ``[compute] scheduler``, or None: the partitions run one after another in this process."""
+    return DaskExecutor(compute.scheduler, progress, float(compute.timeout_seconds)) if compute.scheduler else None
+
+
+__all__ = ["DaskExecutor", "Installed", "Outcome", "executor_for", "installed", "run_on_worker"]
