@@ -22,6 +22,7 @@ LAYERS: dict[str, int] = {
     "config": 1,                        # evidence.toml → typed settings
     "ingest": 2, "reconcile": 2,        # sources → canonical frames; frames → states (never each other, see below)
     "assess": 3,                        # judgements over a reconciliation: summary, controls, sample, check
+    "compute": 3,                       # exact partitions of the reconciliation, in-process or on Dask
     "persistence": 4, "access": 4,      # what the product keeps: the web app's snapshot, the access log
     "evidence": 5, "ui": 6, "cli": 7, "__main__": 7,  # views and entry points
 }

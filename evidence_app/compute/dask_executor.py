@@ -136,7 +136,7 @@ class DaskExecutor:
         if client.status != "running":
             raise ComputeError(f"compute.scheduler: lost the connection to the Dask scheduler at {self.scheduler}")
         try:
-            workers = client.scheduler_info(n_workers=-1)["workers"]
+            workers = client.nthreads()
         except (OSError, TimeoutError) as exc:
             raise ComputeError(f"compute.scheduler: lost the connection to the Dask scheduler at {self.scheduler} "
                                f"({_first_line(exc)})") from None
