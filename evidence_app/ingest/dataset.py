@@ -24,6 +24,7 @@ from evidence_app.ingest.extraction import QueryRecord
 from evidence_app.ingest.logpush import LogScan, scan_logs
 from evidence_app.ingest.sources import (
     Store,
+    TenantFilter,
     Window,
     count_rows,
     open_store,
@@ -89,8 +90,13 @@ def open_stores(config: Config) -> tuple[Store, Store]:
 
 
 def load_dataset(config: Config, period: Period, progress: Progress | None = None,
-                 stores: tuple[Store, Store] | None = None) -> Dataset:
-    """Fetch the period plus the matching margin from both stores (opened here unless given), read the logs."""
+                 stores: tuple[Store, Store] | None = None,
+                 tenants: tuple[TenantFilter, TenantFilter] | None = None,
+                 logs: LogScan | None = None) -> Dataset:
+    """Fetch the period plus the matching margin from both stores (opened here unless given), read the logs.
+    A partition (evidence_app.compute) passes its (operations, audit) ``tenants``, pushed into the window's
+    SELECTs, and its share of the ``logs`` read once for all partitions."""
+    ops_tenants, audit_tenants = tenants or (None, None)
     window = read_window(config, period)
     ops_store, audit_store = stores or open_stores(config)
     queries: list[QueryRecord] = []
@@ -98,17 +104,18 @@ def load_dataset(config: Config, period: Period, progress: Progress | None = Non
     # up as soon as its successor exists: the peak holds one store's transients, not both.
     ops_c = canonical_operations(
         select_frame(ops_store, "occurred_at", window, _stage(progress, "operations"), queries.append,
-                     REPETITIVE_COLUMNS), config.matching
+                     REPETITIVE_COLUMNS, ops_tenants), config.matching
     )
     ops, ops_c = _trim(ops_c, "occurred_at", window)
     release_freed()
     audit_c = canonical_audit(select_frame(audit_store, "created_at", window, _stage(progress, "audit rows"),
-                                           queries.append, REPETITIVE_COLUMNS))
+                                           queries.append, REPETITIVE_COLUMNS, audit_tenants))
     audit, audit_c = _trim(audit_c, "created_at", window)
     release_freed()
     if window is not None:
         ops, audit = _request_id_top_up(ops_store, audit_store, ops, audit, period, window, config, queries.append)
-    logs = scan_logs(config.log_paths, config.matching, _file_progress(progress), config.worker_logs)
+    if logs is None:
+        logs = scan_logs(config.log_paths, config.matching, _file_progress(progress), config.worker_logs)
     sources = (
         _report(ops_store, ops, len(ops_c.rejected), "occurred_at"),
         _report(audit_store, audit, len(audit_c.rejected), "created_at"),
