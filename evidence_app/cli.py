@@ -12,8 +12,8 @@ import click
 import pandas as pd
 
 from evidence_app import __version__
-from evidence_app.assess.pipeline import evaluate
 from evidence_app.assess.summary import summarize
+from evidence_app.compute.configured import evaluate_configured
 from evidence_app.config.compute import MAX_PARTITIONS, checked_scheduler, overridden
 from evidence_app.config.settings import Config, load_config
 from evidence_app.errors import ConfigError, EvidenceError, UsageError
@@ -101,7 +101,7 @@ def run(config_path: str | None, period: Period) -> tuple[Config, Dataset, Recon
     """Load config and data, reconcile, and report data issues on stderr."""
     config = load(config_path)
     progress = StderrProgress()
-    data, recon = evaluate(config, period, progress)
+    data, recon = evaluate_configured(config, period, progress)
     progress.done()
     warn(data, recon)
     return config, data, recon

@@ -84,12 +84,13 @@ class DaskExecutor:
     progress: Progress | None = None
     timeout_s: float = CONNECT_TIMEOUT_S
 
-    def __call__(self, fn: Callable[[S], R], specs: Sequence[S]) -> list[R]:
-        """Submit one task per partition, gather them as they complete; one line of the project's errors on any
-        failure (nothing partial is returned)."""
+    def __call__(self, fn: Callable[[S], R], specs: Sequence[S]) -> Iterator[R]:
+        """Submit one task per partition, then yield the results in the specs' order, each fetched only when it is
+        due (the others wait on their workers: this side holds one at a time); one line of the project's errors on
+        any failure, before anything partial is used."""
         with _quiet_client_logs(), self._client() as client:
             _check_workers(client, self.scheduler, self.timeout_s)
-            return self._gather(client, fn, specs)
+            yield from self._in_order(client, fn, specs)
 
     @contextmanager
     def _client(self) -> Iterator[Any]:
@@ -105,31 +106,37 @@ class DaskExecutor:
         finally:
             client.close(timeout=self.timeout_s)
 
-    def _gather(self, client: Any, fn: Callable[[S], R], specs: Sequence[S]) -> list[R]:
+    def _in_order(self, client: Any, fn: Callable[[S], R], specs: Sequence[S]) -> Iterator[R]:
         from distributed import wait
 
+        n = len(specs)
         run = uuid.uuid4().hex[:12]  # task names say which partition, never what it reads (no URL, no tenant)
-        futures = {client.submit(run_on_worker, fn, spec, key=f"evidence-app-partition-{i + 1}-of-{len(specs)}-{run}",
-                                 pure=False): i for i, spec in enumerate(specs)}
-        results: dict[int, R] = {}
-        pending = set(futures)
-        alone_since: float | None = None
+        futures: list[Any] = [client.submit(run_on_worker, fn, spec, key=f"evidence-app-partition-{i + 1}-of-{n}-{run}",
+                                            pure=False) for i, spec in enumerate(specs)]
+        reported, alone_since = 0, None
         try:
-            while pending:
-                try:
-                    with client.as_current():  # wait() asks for the current client
-                        done, pending = wait(pending, timeout=POLL_S, return_when="FIRST_COMPLETED")
-                except TimeoutError:
-                    alone_since = self._still_served(client, alone_since)
-                    continue
-                for future in done:
-                    i = futures[future]
-                    results[i] = _value(future, i, len(specs), self.scheduler)
-                    if self.progress is not None:
-                        self.progress(STAGE, 1)
+            for i in range(n):
+                while not futures[i].done():
+                    try:
+                        with client.as_current():  # wait() asks for the current client
+                            wait([futures[i]], timeout=POLL_S)
+                    except TimeoutError:
+                        alone_since = self._still_served(client, alone_since)
+                    reported = self._heard(futures, reported)
+                    _fail_fast(futures, n, self.scheduler)
+                value = _value(futures[i], i, n, self.scheduler)
+                futures[i] = None  # the worker may let the result go; this side keeps only what it yields
+                reported = self._heard(futures, reported)
+                yield value
         finally:
-            client.cancel(list(pending), force=True)
-        return [results[i] for i in range(len(specs))]
+            client.cancel([f for f in futures if f is not None], force=True)
+
+    def _heard(self, futures: list[Any], reported: int) -> int:
+        """Report partitions newly finished on the cluster (fetched or not); returns how many are reported."""
+        done = sum(f is None or f.done() for f in futures)
+        if self.progress is not None and done > reported:
+            self.progress(STAGE, done - reported)
+        return max(done, reported)
 
     def _still_served(self, client: Any, alone_since: float | None) -> float | None:
         """Between results: the scheduler must still answer and keep a worker (none for ``timeout_s``: refused)."""
@@ -147,6 +154,13 @@ class DaskExecutor:
             raise ComputeError(f"compute.scheduler: every Dask worker left the scheduler at {self.scheduler} and "
                                f"none joined within {self.timeout_s:g} s; the partitions were not computed")
         return alone_since if alone_since is not None else now
+
+
+def _fail_fast(futures: list[Any], n: int, scheduler: str) -> None:
+    """A partition whose task erred (its workers died, it was cancelled) ends the run now, not when its turn comes."""
+    for i, future in enumerate(futures):
+        if future is not None and future.status in ("error", "cancelled"):
+            _value(future, i, n, scheduler)
 
 
 def _value(future: Any, i: int, n: int, scheduler: str) -> Any:
