@@ -68,7 +68,8 @@ class Cluster:
                 p.wait()
 
 
-def start_cluster(folder: Path, workers: int, timeout_s: float, pythonpath: list[Path] = ()) -> Cluster:
+def start_cluster(folder: Path, workers: int, timeout_s: float, pythonpath: list[Path] = (),
+                  environ: dict[str, str] | None = None) -> Cluster:
     """``dask scheduler`` + ``workers`` × ``dask worker --nthreads 1`` (each with its nanny), PYTHONPATH set so they
     import this checkout (or what ``pythonpath`` puts first) and this module; returns once every worker is
     registered."""
@@ -77,7 +78,7 @@ def start_cluster(folder: Path, workers: int, timeout_s: float, pythonpath: list
     address = f"tcp://127.0.0.1:{port}"
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([*map(str, pythonpath), str(ROOT), str(ROOT / "tests")]),
                DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES="1",  # a task that kills its worker twice is lost
-               DASK_DISTRIBUTED__WORKER__DAEMON="False")
+               DASK_DISTRIBUTED__WORKER__DAEMON="False", **(environ or {}))
     cluster = Cluster(address, folder, workers)
 
     def spawn(name: str, *args: str) -> None:

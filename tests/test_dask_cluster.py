@@ -5,16 +5,25 @@ scheduler — and no secret reaches a task name or a log."""
 
 from __future__ import annotations
 
+import json
 import os
+import random
 import shutil
 import time
+from datetime import timedelta
 
+import pandas as pd
 import pytest
+from click.testing import CliRunner
 from conftest import WAIT_S
 from dask_cluster import crash, free_port, pid, refuse, shout, start_cluster
+from scenario import T0, Scenario, random_scenario
 
+from evidence_app.cli import main
 from evidence_app.compute.dask_executor import DaskExecutor, installed
+from evidence_app.config.settings import load_config
 from evidence_app.errors import ComputeError, SourceError
+from evidence_app.reconcile import Period
 
 
 @pytest.fixture(scope="session")
@@ -108,3 +117,117 @@ def test_a_worker_running_other_evidence_app_code_is_refused_naming_it(tmp_path)
     assert message.startswith("compute.scheduler: Dask worker tcp://127.0.0.1:") and "\n" not in message
     assert f"evidence-app {here.evidence_app} (code {here.code})" in message  # this side's
     assert message.count(f"evidence-app {here.evidence_app} (code ") == 2 and "install the same evidence-app" in message
+
+
+# ------------------------------------------------------------------ the partitioned core on the cluster
+
+
+def crossing_scenario(rng: random.Random, root) -> Scenario:
+    """Eight tenants; request ids shared across tenants (operation ↔ operation and operation ↔ row), live rows,
+    replayed and backfilled ones, duplicates, orphans, failure events with replay attempts, and records without a
+    tenant: every partition edge the routing must keep exact."""
+    sc = Scenario(root)
+    tenants = [f"t{i}" for i in range(8)]
+    n_fail = 0
+    for k in range(60):
+        tenant = rng.choice(tenants + [None]) if rng.random() < 0.05 else rng.choice(tenants)
+        at = T0 + timedelta(seconds=rng.randrange(-7200, 7200, 30))
+        rid = f"q{rng.randrange(30)}" if rng.random() < 0.5 else None
+        op = dict(tenant=tenant, user=rng.choice(["u1", "u2"]), target=rng.choice(['["m-1"]', '["m-2"]']),
+                  operation=rng.choice(["cache_purge", "menu_publish"]), request_id=rid)
+        sc.op(f"o{k:03d}", at, **op)
+        fate = rng.random()
+        if fate < 0.45:  # a live (or replayed, backfilled) row, perhaps from another tenant under the same request id
+            row_tenant = rng.choice(tenants) if rid and rng.random() < 0.3 else tenant
+            sc.row(f"a{k:03d}", at + timedelta(seconds=rng.choice([0, 5, 119, 121])), action=op["operation"],
+                   tenant=row_tenant, user=op["user"], target=op["target"], request_id=rid,
+                   origin=rng.choice([None, "live", "replay", "backfill"]))
+            if rng.random() < 0.2:  # a replay run twice: a duplicate
+                sc.row(f"d{k:03d}", at + timedelta(seconds=30), action=op["operation"], tenant=tenant,
+                       user=op["user"], target=op["target"], request_id=rid, origin="replay")
+        elif fate < 0.7:  # a failure event, with attempts
+            fid = f"f{n_fail}"
+            n_fail += 1
+            sc.failure(fid, at, operation=op["operation"], tenant=tenant, user=op["user"], target=op["target"],
+                       request_id=rid)
+            for a in range(rng.choice([0, 1, 3])):
+                sc.replay(fid, a + 1, rng.choice(["failed", "failed", "inserted"]), at + timedelta(hours=a + 1))
+    for j in range(8):  # orphans, some under a request id an operation of another tenant carries
+        sc.row(f"x{j:02d}", T0 + timedelta(seconds=rng.randrange(-7200, 7200, 30)), tenant=rng.choice(tenants),
+               request_id=f"q{rng.randrange(40)}" if rng.random() < 0.5 else None)
+    return sc
+
+
+COMMANDS = (("coverage", "--by", "day,operator,route,tenant,action"), ("coverage",), ("exceptions",),
+            ("replay-status", "--as-of", "2026-10-03T00:00:00Z"), ("remediation", "--as-of", "2026-10-03T00:00:00Z"))
+
+
+def _outputs(sc: Scenario, *options: str) -> dict[str, tuple[int, str, str]]:
+    found = {}
+    for command in COMMANDS:
+        res = sc.cli(*command, "--format", "json", *options)
+        found[" ".join(command)] = (res.code, res.stdout, res.stderr)
+    return found
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_on_the_cluster_every_number_is_the_in_process_runs_and_the_single_passs(healthy, tmp_path, seed):
+    sc = crossing_scenario(random.Random(seed), tmp_path / "s")
+    whole = _outputs(sc)
+    assert all(code == 0 for code, _, _ in whole.values()), whole
+    assert json.loads(whole["coverage"][1])[0]["expected"] == 60
+    assert _outputs(sc, "--partitions", "3") == whole
+    assert _outputs(sc, "--partitions", "3", "--scheduler", healthy.address) == whole
+    assert _outputs(sc, "--partitions", "8", "--scheduler", healthy.address) == whole
+    assert _outputs(sc, "--scheduler", healthy.address) == whole
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_on_the_cluster_the_reconciled_frames_are_the_single_passs(healthy, tmp_path, seed):
+    """Every operation's state and row, every row's status, every failure's replay state: the same frames."""
+    from dataclasses import replace
+
+    from evidence_app.assess.pipeline import evaluate
+    from evidence_app.compute.configured import evaluate_configured
+    from evidence_app.config.compute import ComputeConfig
+
+    sc = random_scenario(random.Random(seed), tmp_path / "r") if seed % 2 else crossing_scenario(
+        random.Random(seed), tmp_path / "c")
+    config = load_config(sc.write())
+    _, whole = evaluate(config, Period())
+    on_cluster = replace(config, compute=ComputeConfig(partitions=1 + seed % 4, scheduler=healthy.address))
+    _, parts = evaluate_configured(on_cluster, Period())
+    for name in ("operations", "rows", "failures"):
+        pd.testing.assert_frame_equal(getattr(parts, name), getattr(whole, name), obj=name)
+
+
+def test_an_unreachable_scheduler_at_the_cli_is_one_line_and_exit_2(tmp_path):
+    sc = crossing_scenario(random.Random(5), tmp_path / "s")
+    sc.extra_config = "[compute]\ntimeout_seconds = 2\n"
+    address = f"tcp://127.0.0.1:{free_port()}"
+    res = sc.cli("coverage", "--partitions", "2", "--scheduler", address)
+    assert res.code == 2 and res.stdout == ""
+    errors = [line for line in res.stderr.splitlines() if line.startswith("error:")]
+    assert errors == [f"error: compute.scheduler: cannot reach the Dask scheduler at {address} within 2 s "
+                      f"(Timed out trying to connect to {address} after 2 s)"], res.stderr
+    assert "Traceback" not in res.stderr
+
+
+def test_a_partition_whose_workers_cannot_open_the_store_is_one_line_naming_it(pg_admin, tmp_path):
+    """The client reads the store (the routing pre-pass); the workers cannot (they insist on SSL, the server has
+    none): the run stops with the worker's own one line, naming the store, exit 2, nothing printed."""
+    from conftest import PG_ADMIN_URL
+    from scenario import server_copy
+
+    sc = crossing_scenario(random.Random(7), tmp_path / "s")
+    cfg = server_copy(pg_admin, sc, "dask", PG_ADMIN_URL)
+    strict = start_cluster(tmp_path / "strict", workers=1, timeout_s=WAIT_S, environ={"PGSSLMODE": "require"})
+    try:
+        res = CliRunner().invoke(main, ["coverage", "--config", str(cfg), "--partitions", "2",
+                                        "--scheduler", strict.address])
+    finally:
+        strict.stop()
+    errors = [line for line in res.stderr.splitlines() if line.startswith("error:")]
+    assert res.exit_code == 2 and res.stdout == "", res.stderr
+    assert len(errors) == 1 and errors[0].startswith("error: operations: ") and "SSL" in errors[0], res.stderr
+    assert "Traceback" not in res.stderr
