@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from evidence_app.cli import main
 from evidence_app.config.compute import (
+    COMPUTE_ENV,
     MAX_PARTITIONS,
     ComputeConfig,
     checked_scheduler,
@@ -171,3 +172,17 @@ def test_any_scheduler_text_is_an_address_or_a_usage_error(text):
         return
     host, _, port = address.removeprefix("tcp://").rpartition(":")
     assert host and "@" not in host and "/" not in host and 1 <= int(port) <= 65535
+
+
+def test_serve_passes_its_options_to_the_web_apps_process_which_applies_them(scenario, monkeypatch):
+    from evidence_app.ui import data, serving
+
+    cfg = _with(scenario, "[compute]\npartitions = 3\n")
+    launch = serving.prepare(overridden(load_config(cfg), 6, "tcp://10.9.8.7:8786"), "127.0.0.1", 8501)
+    assert compute_from_env(launch.env[COMPUTE_ENV]) == ComputeConfig(6, "tcp://10.9.8.7:8786", 30)
+    monkeypatch.setenv(COMPUTE_ENV, launch.env[COMPUTE_ENV])
+    data.config.clear()
+    try:
+        assert data.config(str(cfg)).compute == ComputeConfig(6, "tcp://10.9.8.7:8786", 30)
+    finally:
+        data.config.clear()
