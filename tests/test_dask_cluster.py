@@ -115,8 +115,9 @@ def test_a_worker_running_other_evidence_app_code_is_refused_naming_it(tmp_path)
     here = installed()
     message = str(err.value)
     assert message.startswith("compute.scheduler: Dask worker tcp://127.0.0.1:") and "\n" not in message
-    assert f"evidence-app {here.evidence_app} (code {here.code})" in message  # this side's
-    assert message.count(f"evidence-app {here.evidence_app} (code ") == 2 and "install the same evidence-app" in message
+    assert f"(evidence-app code " in message and f", {here.code} here)" in message  # the code differs …
+    assert "evidence-app 0" not in message and "pandas" not in message.split(": install")[0]  # … nothing else
+    assert "install the same evidence-app, Python and libraries" in message
 
 
 # ------------------------------------------------------------------ the partitioned core on the cluster

@@ -54,25 +54,45 @@ def run_on_worker(fn: Callable[[S], R], spec: S) -> Outcome:
         return Outcome(failure=f"{type(exc).__name__}: {_first_line(exc)}")
 
 
+LIBRARIES = ("pandas", "numpy", "pyarrow", "sqlalchemy", "distributed", "cloudpickle")
+"""What shapes the numbers or carries them between the machines: the same versions everywhere."""
+
+
 @dataclass(frozen=True)
 class Installed:
-    """What a process runs: evidence-app's version, a digest of its code, Python's and distributed's versions."""
+    """What a process runs: evidence-app's version and a digest of its code, Python's minor version, and the
+    versions of the libraries that compute or carry the numbers."""
 
     evidence_app: str
     code: str
     python: str
-    distributed: str
+    libraries: tuple[tuple[str, str], ...]
+
+    def differences(self, other: "Installed") -> list[str]:
+        """``what: this vs other`` for everything that differs."""
+        mine, theirs = dict(self._items()), dict(other._items())
+        return [f"{k} {theirs.get(k)} there, {v} here" for k, v in mine.items() if theirs.get(k) != v]
+
+    def _items(self) -> list[tuple[str, str]]:
+        return [("evidence-app", self.evidence_app), ("evidence-app code", self.code), ("Python", self.python),
+                *self.libraries]
 
 
 def installed() -> Installed:
     """This process's :class:`Installed` (on a worker: the worker's)."""
-    import distributed
+    from importlib.metadata import PackageNotFoundError, version
 
     digest = hashlib.sha256()
     for path in sorted(_PACKAGE.rglob("*.py")):
         if "_bundled" not in path.parts:
             digest.update(path.relative_to(_PACKAGE).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-    return Installed(__version__, digest.hexdigest()[:16], "%d.%d" % sys.version_info[:2], distributed.__version__)
+    libraries = []
+    for name in LIBRARIES:
+        try:
+            libraries.append((name, version(name)))
+        except PackageNotFoundError:
+            libraries.append((name, "absent"))
+    return Installed(__version__, digest.hexdigest()[:16], "%d.%d" % sys.version_info[:2], tuple(libraries))
 
 
 @dataclass(frozen=True)
@@ -199,14 +219,9 @@ def _check_workers(client: Any, scheduler: str, timeout_s: float) -> None:
                            "on every worker") from None
     for worker, theirs in sorted(there.items()):
         if theirs != here:
-            raise ComputeError(f"compute.scheduler: Dask worker {worker} runs {_described(theirs)}, this machine "
-                               f"{_described(here)}; install the same evidence-app (and Python, distributed) on "
-                               "every worker")
-
-
-def _described(found: Installed) -> str:
-    return (f"evidence-app {found.evidence_app} (code {found.code}), Python {found.python}, "
-            f"distributed {found.distributed}")
+            raise ComputeError(f"compute.scheduler: Dask worker {worker} does not run what this machine runs ("
+                               f"{'; '.join(here.differences(theirs))}): install the same evidence-app, Python and "
+                               f"libraries ({', '.join(LIBRARIES)}) on every worker")
 
 
 def _first_line(exc: BaseException) -> str:
@@ -231,4 +246,4 @@ def executor_for(compute: ComputeConfig, progress: Progress | None = None) -> Da
     return DaskExecutor(compute.scheduler, progress, float(compute.timeout_seconds)) if compute.scheduler else None
 
 
-__all__ = ["DaskExecutor", "Installed", "Outcome", "executor_for", "installed", "run_on_worker"]
+__all__ = ["LIBRARIES", "DaskExecutor", "Installed", "Outcome", "executor_for", "installed", "run_on_worker"]
