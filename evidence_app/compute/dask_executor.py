@@ -9,6 +9,7 @@ import logging
 import sys
 import time
 import uuid
+import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -231,12 +232,15 @@ def _first_line(exc: BaseException) -> str:
 
 @contextmanager
 def _quiet_client_logs() -> Iterator[None]:
-    """distributed logs reconnect attempts and closing comms on this side; the one line we raise says it all."""
+    """distributed logs reconnect attempts and closing comms on this side, and warns of mismatched versions; the
+    version check and the one line we raise say it all."""
     logger = logging.getLogger("distributed")
     level = logger.level
     logger.setLevel(logging.CRITICAL)
     try:
-        yield
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
     finally:
         logger.setLevel(level)
 
