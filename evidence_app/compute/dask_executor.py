@@ -110,7 +110,9 @@ class DaskExecutor:
         due (the others wait on their workers: this side holds one at a time); one line of the project's errors on
         any failure, before anything partial is used."""
         with _quiet_client_logs(), self._client() as client:
-            _check_workers(client, self.scheduler, self.timeout_s)
+            with warnings.catch_warnings():  # distributed's own "mismatched versions": the check below names them
+                warnings.simplefilter("ignore")
+                _check_workers(client, self.scheduler, self.timeout_s)
             yield from self._in_order(client, fn, specs)
 
     @contextmanager
@@ -118,7 +120,9 @@ class DaskExecutor:
         from distributed import Client
 
         try:
-            client = Client(self.scheduler, timeout=self.timeout_s, set_as_default=False)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                client = Client(self.scheduler, timeout=self.timeout_s, set_as_default=False)
         except (OSError, TimeoutError) as exc:
             raise ComputeError(f"compute.scheduler: cannot reach the Dask scheduler at {self.scheduler} within "
                                f"{self.timeout_s:g} s ({_first_line(exc)})") from None
@@ -232,15 +236,12 @@ def _first_line(exc: BaseException) -> str:
 
 @contextmanager
 def _quiet_client_logs() -> Iterator[None]:
-    """distributed logs reconnect attempts and closing comms on this side, and warns of mismatched versions; the
-    version check and the one line we raise say it all."""
+    """distributed logs reconnect attempts and closing comms on this side; the one line we raise says it all."""
     logger = logging.getLogger("distributed")
     level = logger.level
     logger.setLevel(logging.CRITICAL)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            yield
+        yield
     finally:
         logger.setLevel(level)
 
