@@ -298,20 +298,24 @@ def select_frame(
     repetitive: frozenset[str] = frozenset(),
     tenants: TenantFilter | None = None,
     columns: Sequence[str] | None = None,
+    reduce: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
     """Fetch the present canonical columns (only those, or only ``columns`` of them), window-filtered in SQL,
     streamed in chunks. Text columns named in ``repetitive`` are dictionary-encoded as each chunk arrives (they come
     back categorical, values unchanged): ten million tenants or routes never exist as ten million strings.
-    ``tenants`` (a partition's) is pushed into the WHERE clause."""
+    ``tenants`` (a partition's) is pushed into the WHERE clause; ``reduce`` turns each chunk into what is kept of
+    it as it arrives (the routing pre-pass keeps hashes, not text)."""
     canonical, tbl, stmt = _select_present(store, columns)
     purpose = "every row (no period)"
     if window is not None:
         plan = choose(store, time_field, window, time_extent)  # scan or index: evidence_app/ingest/plan.py
         stmt = planned(stmt.where(time_predicate(store, tbl.c[store.columns[time_field]], window)), tbl, plan)
         purpose = f"the period's window (± the matching margin); {plan.reason}"
-    keep = None
+    keep = reduce
     if tenants is not None:
-        stmt, keep, said = _only_tenants(store, tbl, stmt, tenants)
+        stmt, only, said = _only_tenants(store, tbl, stmt, tenants)
+        keep = only if reduce is None or only is None else (lambda f: reduce(only(f)))
+        keep = keep or reduce
         purpose = f"{purpose}; {said}"
     return _fetch(store, stmt, canonical, progress, keep=keep, record=_recording(record, store, purpose),
                   repetitive=repetitive)
@@ -461,8 +465,8 @@ def select_outside(store: Store, time_field: str, window: Window, field: str, wa
     canonical, tbl, stmt = _select_present(store, columns)
     inside = time_predicate(store, tbl.c[store.columns[time_field]], window)
     stmt = stmt.where(tbl.c[store.columns[field]].is_not(None), sa.not_(inside))
-    wanted_set = text_set(pd.Series(list(wanted), dtype=TEXT_DTYPE))  # once, not per chunk
-    purpose = (f"rows beyond the window with a {field} among the {len(wanted_set)} the period's records lack "
+    wanted_set = text_set(pd.Series(list(wanted) if keep is None else [], dtype=TEXT_DTYPE))  # once, not per chunk
+    purpose = (f"rows beyond the window with a {field} among the {len(wanted)} the period's records lack "
                "(the database returns every row beyond the window with one; the tool keeps the wanted ones)")
     thin = (lambda f: f[text_in(f[field], wanted_set)]) if keep is None else (lambda f: f[keep(f).to_numpy()])
     return _fetch(store, stmt, canonical, None, keep=thin, record=_recording(record, store, purpose))
