@@ -184,8 +184,9 @@ def test_on_the_cluster_every_number_is_the_in_process_runs_and_the_single_passs
 
 
 @pytest.mark.parametrize("seed", range(6))
-def test_on_the_cluster_the_reconciled_frames_are_the_single_passs(healthy, tmp_path, seed):
-    """Every operation's state and row, every row's status, every failure's replay state: the same frames."""
+def test_on_the_cluster_the_reconciled_frames_are_the_in_process_partitioned_runs(healthy, tmp_path, seed):
+    """Every operation's state and row, every row's status, every failure's replay state: the very frames the
+    partitions give in this process (and the single pass's values)."""
     from dataclasses import replace
 
     from evidence_app.assess.pipeline import evaluate
@@ -195,11 +196,16 @@ def test_on_the_cluster_the_reconciled_frames_are_the_single_passs(healthy, tmp_
     sc = random_scenario(random.Random(seed), tmp_path / "r") if seed % 2 else crossing_scenario(
         random.Random(seed), tmp_path / "c")
     config = load_config(sc.write())
+    partitions = 1 + seed % 4
     _, whole = evaluate(config, Period())
-    on_cluster = replace(config, compute=ComputeConfig(partitions=1 + seed % 4, scheduler=healthy.address))
-    _, parts = evaluate_configured(on_cluster, Period())
+    _, here = evaluate_configured(replace(config, compute=ComputeConfig(partitions=max(2, partitions))), Period())
+    _, there = evaluate_configured(replace(config, compute=ComputeConfig(max(2, partitions), healthy.address)),
+                                   Period())
+    _, one_there = evaluate_configured(replace(config, compute=ComputeConfig(1, healthy.address)), Period())
     for name in ("operations", "rows", "failures"):
-        pd.testing.assert_frame_equal(getattr(parts, name), getattr(whole, name), obj=name)
+        pd.testing.assert_frame_equal(getattr(there, name), getattr(here, name), obj=name)
+        pd.testing.assert_frame_equal(getattr(one_there, name), getattr(whole, name), obj=name, check_dtype=False)
+        pd.testing.assert_frame_equal(getattr(there, name), getattr(whole, name), obj=name, check_dtype=False)
 
 
 def test_an_unreachable_scheduler_at_the_cli_is_one_line_and_exit_2(tmp_path):
@@ -214,7 +220,7 @@ def test_an_unreachable_scheduler_at_the_cli_is_one_line_and_exit_2(tmp_path):
     assert "Traceback" not in res.stderr
 
 
-def test_a_partition_whose_workers_cannot_open_the_store_is_one_line_naming_it(pg_admin, tmp_path):
+def test_a_partition_whose_workers_cannot_open_the_store_is_one_line_naming_it(pg_admin, tmp_path, monkeypatch):
     """The client reads the store (the routing pre-pass); the workers cannot (they insist on SSL, the server has
     none): the run stops with the worker's own one line, naming the store, exit 2, nothing printed."""
     from conftest import PG_ADMIN_URL
@@ -230,5 +236,8 @@ def test_a_partition_whose_workers_cannot_open_the_store_is_one_line_naming_it(p
         strict.stop()
     errors = [line for line in res.stderr.splitlines() if line.startswith("error:")]
     assert res.exit_code == 2 and res.stdout == "", res.stderr
-    assert len(errors) == 1 and errors[0].startswith("error: operations: ") and "SSL" in errors[0], res.stderr
-    assert "Traceback" not in res.stderr
+    assert len(errors) == 1 and errors[0].startswith("error: operations: connecting failed on postgresql"), res.stderr
+    assert "SSL was required" in errors[0] and "Traceback" not in res.stderr, res.stderr
+    monkeypatch.setenv("PGSSLMODE", "require")  # the same failure in this process: the same line
+    here = CliRunner().invoke(main, ["coverage", "--config", str(cfg), "--partitions", "2"])
+    assert here.exit_code == 2 and [line for line in here.stderr.splitlines() if line.startswith("error:")] == errors
