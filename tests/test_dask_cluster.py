@@ -241,3 +241,43 @@ def test_a_partition_whose_workers_cannot_open_the_store_is_one_line_naming_it(p
     monkeypatch.setenv("PGSSLMODE", "require")  # the same failure in this process: the same line
     here = CliRunner().invoke(main, ["coverage", "--config", str(cfg), "--partitions", "2"])
     assert here.exit_code == 2 and [line for line in here.stderr.splitlines() if line.startswith("error:")] == errors
+
+
+@pytest.mark.parametrize("seed", [11, 12])
+def test_a_pack_gathered_on_the_cluster_holds_the_single_passs_extracts_and_sample(healthy, tmp_path, seed):
+    """Every CSV the pack embeds (population, coverage, exceptions, replay status, the re-performance sample,
+    remediation, the bounded tables) byte for byte, and the summary's figures."""
+    from dataclasses import replace
+    from datetime import datetime, timezone
+
+    from evidence_app.config.compute import ComputeConfig
+    from evidence_app.evidence.contents import gather
+    from evidence_app.evidence.extracts import build_extracts
+    from evidence_app.reconcile import Scope
+
+    config = load_config(crossing_scenario(random.Random(seed), tmp_path / "s").write())
+    at = datetime(2026, 10, 3, tzinfo=timezone.utc)
+    whole = gather(config, Period(), Scope(), at, sample_seed=seed)
+    there = gather(replace(config, compute=ComputeConfig(4, healthy.address)), Period(), Scope(), at, sample_seed=seed)
+    assert [(e.name, e.sha256) for e in build_extracts(there)] == [(e.name, e.sha256) for e in build_extracts(whole)]
+    assert there.summary.totals == whole.summary.totals and len(there.sample) > 0
+
+
+def test_the_web_apps_reader_goes_to_the_cluster_and_gets_the_single_passs_numbers(healthy, tmp_path):
+    """What the web app reads a period through (the snapshot's read-through) runs the partitions on the cluster when
+    a scheduler is set: the partitions are heard finishing, and the reconciliation is the single pass's."""
+    from dataclasses import replace
+
+    from evidence_app.assess.pipeline import evaluate
+    from evidence_app.config.compute import ComputeConfig
+    from evidence_app.persistence.snapshot import read_through
+
+    config = load_config(crossing_scenario(random.Random(21), tmp_path / "s").write())
+    _, whole = evaluate(config, Period())
+    heard = []
+    loaded = read_through(replace(config, compute=ComputeConfig(3, healthy.address)), Period(),
+                          progress=lambda stage, n: heard.append((stage, n)), refresh=True)
+    assert sum(n for stage, n in heard if stage == "partitions") == 3
+    for name in ("operations", "rows", "failures"):
+        pd.testing.assert_frame_equal(getattr(loaded.reconciliation, name), getattr(whole, name), obj=name,
+                                      check_dtype=False)
