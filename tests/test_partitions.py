@@ -5,6 +5,7 @@ partitions' edges; and each partition reads only its own tenants' rows."""
 from __future__ import annotations
 
 import json
+import re
 import random
 from concurrent.futures import ProcessPoolExecutor
 from datetime import date, datetime, timedelta, timezone
@@ -254,8 +255,12 @@ def test_the_methodology_states_the_partitioning_and_that_no_number_changes():
     plan = PartitionPlan(count=4, tenants=(("r1", "r2"), ("r3",), ("r4",), ()), rows=(7, 3, 2, 0), groups=3,
                          merged_groups=1, tenants_in_merged_groups=2)
     text = partitioning_sentence(plan)
-    assert "4 partitions" in text and "3 holding records" in text and "12 records routed" in text
-    assert "1 group of 2 tenants sharing request ids" in text and "changes no number" in text
+    assert "4 partitions (3 of them holding records; 12 records routed)" in text
+    assert "1 group of tenants sharing request ids, 2 tenants in all, kept together" in text
+    assert "Partitioning changes no number" in text
+    alone = PartitionPlan(count=2, tenants=(("r1",), ("r2",)), rows=(1, 1), groups=2, merged_groups=0,
+                          tenants_in_merged_groups=0)
+    assert "no request id is shared across tenants" in partitioning_sentence(alone)
     assert "one partition" in partitioning_sentence(None)
 
 
@@ -278,3 +283,34 @@ def test_merged_issues_keep_the_order_canonical_reports_them_in():
     rows["inserted_at"] = ["bad", None, None, None, None]
     found = canonical_audit(rows).issues
     assert len(found) >= 8 and list(found) == sorted(found, key=_issue_rank)
+
+
+def test_the_pack_states_the_partitioning_and_shows_the_single_pass_figures(tmp_path, monkeypatch):
+    """Sections 1–7 of a pack built from 3 partitions read as the single pass's; its methodology states the split."""
+    import functools
+    import subprocess
+
+    import forge
+    from pdftools import tool
+
+    from evidence_app.compute import evaluate as partitioned
+    from evidence_app.evidence import contents
+
+    sc = partitioned_scenario(random.Random(11), tmp_path / "s")
+    sc.write()
+    ident = forge.make_identity(tmp_path / "id")
+
+    def pack_text(n: int) -> str:
+        monkeypatch.setattr(contents, "evaluate", functools.partial(partitioned, partitions=n))
+        out = tmp_path / f"p{n}.pdf"
+        res = sc.cli("pack", "--start", "2026-09-30", "--end", "2026-10-02", "--out", str(out), "--key",
+                     str(ident.key), "--cert", str(ident.cert), "--generated-at", "2026-10-30T00:00:00Z")
+        assert res.code == 0, res.stderr
+        return " ".join(subprocess.run([tool("pdftotext"), str(out), "-"], capture_output=True, text=True).stdout.split())
+
+    one, three = pack_text(1), pack_text(3)
+    pack_id, page = r"EP-[0-9A-F]{4}(-[0-9A-F]{4}){3}", r"Page \d+ of \d+"  # the manifest lists the queries sent
+    figures = lambda text: re.sub(page, "", re.sub(pack_id, "", text[:text.index("8. Methodology")]))  # noqa: E731
+    assert figures(three) == figures(one)
+    assert "Reconciliation ran in 3 partitions" in three and "Partitioning changes no number" in three
+    assert "Reconciliation ran in" not in one

@@ -19,6 +19,7 @@ import pandas as pd
 
 from evidence_app.columns.order import in_order, micros, micros_at, order_by_time_then_id
 from evidence_app.columns.text import codes_of, compact_labels, concat_rows
+from evidence_app.compute.methodology import partitioning_sentence
 from evidence_app.compute.partition import PartitionResult
 from evidence_app.compute.routing import Routing
 from evidence_app.config.settings import Config
@@ -55,6 +56,7 @@ def merge(config: Config, period: Period, routing: Routing,
         rejected={k: _stacked([p.rejected[k] for p in parts]) for k in ("operations", "audit")},
         issues=_issues(parts, routing) + routing.logs.issues,
         queries=routing.queries + tuple(q for p in parts for q in p.queries),
+        partitioning=partitioning_sentence(routing.plan),
     )
     failures = [_relinked(p.failures, at) for p, at in zip(parts, ops_at)]
     operations = _ordered([p.operations for p in parts], "occurred_at", "id")

@@ -82,6 +82,9 @@ class Dataset:
     issues: tuple[DataIssue, ...]
     queries: tuple[QueryRecord, ...] = ()
     """Every SELECT sent to the stores, as sent, with the rows it returned (re-performable extraction)."""
+    partitioning: str | None = None
+    """How the period was split into partitions, in words for the methodology (evidence_app.compute); None: one
+    pass."""
 
 
 def open_stores(config: Config) -> tuple[Store, Store]:
