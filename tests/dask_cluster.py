@@ -115,3 +115,9 @@ def crash(_spec: object) -> None:
 
 def pid(_spec: object) -> int:
     return os.getpid()
+
+
+def linger(seconds: float) -> float:
+    """A partition that takes a while (the work itself, not a wait for a condition)."""
+    time.sleep(seconds)
+    return seconds

@@ -281,3 +281,31 @@ def test_the_web_apps_reader_goes_to_the_cluster_and_gets_the_single_passs_numbe
     for name in ("operations", "rows", "failures"):
         pd.testing.assert_frame_equal(getattr(loaded.reconciliation, name), getattr(whole, name), obj=name,
                                       check_dtype=False)
+
+
+def test_a_scheduler_lost_while_partitions_run_is_one_line(tmp_path, capfd):
+    import threading
+
+    from dask_cluster import linger
+    from distributed import Client
+
+    doomed = start_cluster(tmp_path / "doomed", workers=1, timeout_s=WAIT_S)
+
+    def stop_the_scheduler_once_a_partition_runs() -> None:
+        with Client(doomed.address, timeout=WAIT_S, set_as_default=False) as watcher:
+            deadline = time.monotonic() + WAIT_S
+            while not any(watcher.processing().values()) and time.monotonic() < deadline:
+                time.sleep(0.05)  # polling the condition
+        doomed.processes[0].terminate()
+
+    killer = threading.Thread(target=stop_the_scheduler_once_a_partition_runs, daemon=True)
+    killer.start()
+    try:
+        with pytest.raises(ComputeError) as err:
+            list(DaskExecutor(doomed.address, timeout_s=WAIT_S)(linger, [WAIT_S, WAIT_S]))
+    finally:
+        killer.join(WAIT_S)
+        doomed.stop()
+    assert str(err.value) == (f"compute.scheduler: lost the connection to the Dask scheduler at {doomed.address} "
+                              "while partition 1 of 2 ran; nothing was computed")
+    assert "Traceback" not in capfd.readouterr().err

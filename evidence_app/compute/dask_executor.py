@@ -147,6 +147,8 @@ class DaskExecutor:
                             wait([futures[i]], timeout=POLL_S)
                     except TimeoutError:
                         alone_since = self._still_served(client, alone_since)
+                    except Exception as exc:  # noqa: BLE001 - cancelled: the scheduler is gone, or dropped the task
+                        raise self._lost(client, exc, i, n) from None
                     reported = self._heard(futures, reported)
                     _fail_fast(futures, n, self.scheduler)
                 value = _value(futures[i], i, n, self.scheduler)
@@ -155,6 +157,14 @@ class DaskExecutor:
                 yield value
         finally:
             client.cancel([f for f in futures if f is not None], force=True)
+
+    def _lost(self, client: Any, exc: Exception, i: int, n: int) -> ComputeError:
+        """The one line for a wait that ended without a result: the scheduler gone, or the task dropped."""
+        if client.status != "running" or "connection" in str(exc).lower():
+            return ComputeError(f"compute.scheduler: lost the connection to the Dask scheduler at {self.scheduler} "
+                                f"while partition {i + 1} of {n} ran; nothing was computed")
+        return ComputeError(f"partition {i + 1} of {n} on {self.scheduler}: {type(exc).__name__}: "
+                            f"{_first_line(exc)}")
 
     def _heard(self, futures: list[Any], reported: int) -> int:
         """Report partitions newly finished on the cluster (fetched or not); returns how many are reported."""
@@ -237,13 +247,18 @@ def _first_line(exc: BaseException) -> str:
 @contextmanager
 def _quiet_client_logs() -> Iterator[None]:
     """distributed logs reconnect attempts and closing comms on this side; the one line we raise says it all."""
-    logger = logging.getLogger("distributed")
-    level = logger.level
-    logger.setLevel(logging.CRITICAL)
+    import distributed  # noqa: F401 - its loggers exist (and have dask's levels) once it is imported
+
+    names = ["distributed", *(n for n in logging.Logger.manager.loggerDict if n.startswith("distributed."))]
+    loggers = [logging.getLogger(n) for n in names]  # dask's config gives some of them their own level
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.CRITICAL + 1)
     try:
         yield
     finally:
-        logger.setLevel(level)
+        for lg, level in zip(loggers, levels):
+            lg.setLevel(level)
 
 
 def executor_for(compute: ComputeConfig, progress: Progress | None = None) -> DaskExecutor | None:
