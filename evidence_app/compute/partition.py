@@ -12,7 +12,7 @@ import pandas as pd
 
 from evidence_app.assess.pipeline import gc_paused
 from evidence_app.config.settings import Config, load_config
-from evidence_app.ingest.dataset import SourceReport, load_dataset
+from evidence_app.ingest.dataset import SourceReport, load_dataset, open_stores
 from evidence_app.ingest.extraction import QueryRecord
 from evidence_app.ingest.logpush import LogScan
 from evidence_app.ingest.sources import TenantFilter
@@ -43,6 +43,8 @@ class PartitionSpec:
     """The replay events of those failures."""
     config: Config | None = None
     """The configuration itself (in-process); None: load ``config_path``."""
+    top_up: tuple[bool, bool] = (True, True)
+    """Whether the request-id top-up beyond the window can find any of its (operations, audit) rows."""
 
 
 @dataclass(frozen=True)
@@ -71,9 +73,14 @@ def run_partition(spec: PartitionSpec) -> PartitionResult:
     """Read this partition's rows and reconcile them with the core (the same functions as the unpartitioned run)."""
     config = spec.config if spec.config is not None else load_config(spec.config_path)
     logs = _routed_logs(spec)
-    with gc_paused():
-        data = load_dataset(config, spec.period, None, None, (spec.operations, spec.audit), logs)
-        recon = reconcile(data.operations, data.audit, logs.failures, logs.replays, config.matching, spec.period)
+    stores = open_stores(config)  # its own connections: a worker on another machine shares nothing with the client
+    try:
+        with gc_paused():
+            data = load_dataset(config, spec.period, None, stores, (spec.operations, spec.audit), logs, spec.top_up)
+            recon = reconcile(data.operations, data.audit, logs.failures, logs.replays, config.matching, spec.period)
+    finally:
+        for store in stores:
+            store.engine.dispose()
     return PartitionResult(
         index=spec.index, operations=recon.operations, rows=recon.rows, failures=recon.failures,
         loaded_operations=data.operations, loaded_audit=data.audit, rejected=data.rejected,

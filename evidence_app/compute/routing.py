@@ -128,7 +128,17 @@ def _reduce(tenants: _Tenants, store: str, time_field: str, period: Period, wind
 def route(config: Config, period: Period, partitions: int, stores: tuple[Store, Store] | None = None) -> Routing:
     """Read the routing keys of the period from both stores and the logs, group tenants, pack the groups into
     ``partitions`` and describe each partition as a :class:`PartitionSpec`."""
+    opened = stores is None
     ops_store, audit_store = stores or open_stores(config)
+    try:
+        return _route(config, period, partitions, ops_store, audit_store)
+    finally:
+        if opened:
+            ops_store.engine.dispose()
+            audit_store.engine.dispose()
+
+
+def _route(config: Config, period: Period, partitions: int, ops_store: Store, audit_store: Store) -> Routing:
     window = read_window(config, period)
     logs = scan_logs(config.log_paths, config.matching, None, config.worker_logs)
     tenants, queries = _Tenants(), []
@@ -138,12 +148,13 @@ def route(config: Config, period: Period, partitions: int, stores: tuple[Store, 
     failures = logs.failures
     f_tenant = np.array([tenants.code(t) for t in expanded_list(failures["tenant"])], dtype=np.int64)
     f_hi, f_lo, f_has = _hashes(as_text(failures["request_id"]))
-    parts = [(k.tenant[k.has_rid], k.rid_hi[k.has_rid], k.rid_lo[k.has_rid]) for k in (ops, audit, *extra)]
+    parts = [(k.tenant[k.has_rid], k.rid_hi[k.has_rid], k.rid_lo[k.has_rid]) for k in (ops, audit, *extra.values())]
     parts.append((f_tenant[f_has], f_hi[f_has], f_lo[f_has]))
     labels = tenant_groups(len(tenants.names), *(np.concatenate(c) for c in zip(*parts)))
     rows = np.bincount(np.concatenate([ops.tenant, audit.tenant, f_tenant]), minlength=len(tenants.names))
     plan = make_plan(partitions, tenants.names, labels, rows)
-    specs = _specs(config, period, plan, tenants, logs)
+    beyond = {key: set(np.unique(k.tenant).tolist()) for key, k in extra.items()}
+    specs = _specs(config, period, plan, tenants, logs, beyond)
     dups = {"operations": _duplicates(ops_store, "occurred_at", window, ops, queries),
             "audit": _duplicates(audit_store, "created_at", window, audit, queries)}
     return Routing(plan=plan, specs=specs, logs=logs, duplicate_ids=dups, queries=tuple(queries))
@@ -171,17 +182,17 @@ def _keys(frame: pd.DataFrame) -> StoreKeys:
 
 
 def _top_up_keys(ops_store: Store, audit_store: Store, ops: StoreKeys, audit: StoreKeys, period: Period,
-                 window: Window | None, tenants: _Tenants, queries: list[QueryRecord]) -> list[StoreKeys]:
+                 window: Window | None, tenants: _Tenants, queries: list[QueryRecord]) -> dict[str, StoreKeys]:
     """The keys of the rows the full read fetches beyond the window by request id (dataset._request_id_top_up):
-    an in-period request id the other side's window lacks."""
+    an in-period request id the other side's window lacks. By store key."""
     if window is None:
-        return []
-    found = []
+        return {}
+    found = {}
     for want_from, other, store, field in ((ops, audit, audit_store, "created_at"),
                                           (audit, ops, ops_store, "occurred_at")):
         wanted = _absent(want_from, other)
         if len(wanted) and "request_id" in store.present:
-            found.append(_outside_keys(store, field, window, wanted, tenants, queries))
+            found[store.key] = _outside_keys(store, field, window, wanted, tenants, queries)
     return found
 
 
@@ -233,9 +244,11 @@ def _duplicates(store: Store, time_field: str, window: Window | None, keys: Stor
     return tuple(sorted(counts[counts > 1].index.tolist()))
 
 
-def _specs(config: Config, period: Period, plan: PartitionPlan, tenants: _Tenants,
-           logs: LogScan) -> tuple[PartitionSpec, ...]:
-    """One spec per partition: its tenants as each store holds them, its failure events and their replays."""
+def _specs(config: Config, period: Period, plan: PartitionPlan, tenants: _Tenants, logs: LogScan,
+           beyond: dict[str, set[int]]) -> tuple[PartitionSpec, ...]:
+    """One spec per partition: its tenants as each store holds them, its failure events and their replays, and
+    which store's request-id top-up can find its rows (``beyond``: store → tenants with rows beyond the window
+    carrying a wanted request id; a partition with none would send a SELECT that returns nothing of its own)."""
     at = plan.partition_of()
     failures = logs.failures
     f_part = np.array([at.get(t, -1) for t in expanded_list(failures["tenant"])], dtype=np.int64)
@@ -248,7 +261,9 @@ def _specs(config: Config, period: Period, plan: PartitionPlan, tenants: _Tenant
         specs.append(PartitionSpec(index=i, count=plan.count, config_path=str(config.path), period=period,
                                    operations=_filter(tenants.raw["operations"], nodes),
                                    audit=_filter(tenants.raw["audit"], nodes), tenants=names,
-                                   failures=mine, replays=replays, config=config))
+                                   failures=mine, replays=replays, config=config,
+                                   top_up=tuple(bool(beyond.get(k, set()) & set(nodes))
+                                                for k in ("operations", "audit"))))
     return tuple(specs)
 
 

@@ -95,10 +95,11 @@ def open_stores(config: Config) -> tuple[Store, Store]:
 def load_dataset(config: Config, period: Period, progress: Progress | None = None,
                  stores: tuple[Store, Store] | None = None,
                  tenants: tuple[TenantFilter, TenantFilter] | None = None,
-                 logs: LogScan | None = None) -> Dataset:
+                 logs: LogScan | None = None, top_up: tuple[bool, bool] = (True, True)) -> Dataset:
     """Fetch the period plus the matching margin from both stores (opened here unless given), read the logs.
     A partition (evidence_app.compute) passes its (operations, audit) ``tenants``, pushed into the window's
-    SELECTs, and its share of the ``logs`` read once for all partitions."""
+    SELECTs, its share of the ``logs`` read once for all partitions, and whether the request-id top-up of
+    (operations, audit) can find anything (the routing pre-pass knows)."""
     ops_tenants, audit_tenants = tenants or (None, None)
     window = read_window(config, period)
     ops_store, audit_store = stores or open_stores(config)
@@ -116,7 +117,8 @@ def load_dataset(config: Config, period: Period, progress: Progress | None = Non
     audit, audit_c = _trim(audit_c, "created_at", window)
     release_freed()
     if window is not None:
-        ops, audit = _request_id_top_up(ops_store, audit_store, ops, audit, period, window, config, queries.append)
+        ops, audit = _request_id_top_up(ops_store, audit_store, ops, audit, period, window, config, queries.append,
+                                        top_up)
     if logs is None:
         logs = scan_logs(config.log_paths, config.matching, _file_progress(progress), config.worker_logs)
     sources = (
@@ -177,15 +179,17 @@ def _request_id_top_up(
     window: Window,
     config: Config,
     record: Callable[[QueryRecord], None] | None = None,
+    fetch: tuple[bool, bool] = (True, True),
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """A shared request id matches whatever the clocks say: fetch counterparts outside the window."""
+    """A shared request id matches whatever the clocks say: fetch counterparts outside the window (of the
+    (operations, audit) sides ``fetch`` allows)."""
     want_rows = _absent(ops["request_id"][period.contains(ops["occurred_at"])], audit["request_id"])
     want_ops = _absent(audit["request_id"][period.contains(audit["created_at"])], ops["request_id"])
-    if want_rows and "request_id" in audit_store.present:
+    if want_rows and fetch[1] and "request_id" in audit_store.present:
         raw = select_outside(audit_store, "created_at", window, "request_id", want_rows, record)
         extra = canonical_audit(raw).frame
         audit = concat_rows([audit, _outside(extra, "created_at", window)])
-    if want_ops and "request_id" in ops_store.present:
+    if want_ops and fetch[0] and "request_id" in ops_store.present:
         raw = select_outside(ops_store, "occurred_at", window, "request_id", want_ops, record)
         extra = canonical_operations(raw, config.matching).frame
         ops = concat_rows([ops, _outside(extra, "occurred_at", window)])
