@@ -286,26 +286,23 @@ def test_merged_issues_keep_the_order_canonical_reports_them_in():
     assert len(found) >= 8 and list(found) == sorted(found, key=_issue_rank)
 
 
-def test_the_pack_states_the_partitioning_and_shows_the_single_pass_figures(tmp_path, monkeypatch):
-    """Sections 1–7 of a pack built from 3 partitions read as the single pass's; its methodology states the split."""
-    import functools
+def test_the_pack_states_the_partitioning_and_shows_the_single_pass_figures(tmp_path):
+    """Sections 1–7 of a pack built from 3 partitions (``pack --partitions 3``) read as the single pass's; its
+    methodology states the split."""
     import subprocess
 
     import forge
     from pdftools import tool
-
-    from evidence_app.compute import evaluate as partitioned
-    from evidence_app.evidence import contents
 
     sc = partitioned_scenario(random.Random(11), tmp_path / "s")
     sc.write()
     ident = forge.make_identity(tmp_path / "id")
 
     def pack_text(n: int) -> str:
-        monkeypatch.setattr(contents, "evaluate", functools.partial(partitioned, partitions=n))
         out = tmp_path / f"p{n}.pdf"
         res = sc.cli("pack", "--start", "2026-09-30", "--end", "2026-10-02", "--out", str(out), "--key",
-                     str(ident.key), "--cert", str(ident.cert), "--generated-at", "2026-10-30T00:00:00Z")
+                     str(ident.key), "--cert", str(ident.cert), "--generated-at", "2026-10-30T00:00:00Z",
+                     "--partitions", str(n))
         assert res.code == 0, res.stderr
         return " ".join(subprocess.run([tool("pdftotext"), str(out), "-"], capture_output=True, text=True).stdout.split())
 
