@@ -309,3 +309,20 @@ def test_a_scheduler_lost_while_partitions_run_is_one_line(tmp_path, capfd):
     assert str(err.value) == (f"compute.scheduler: lost the connection to the Dask scheduler at {doomed.address} "
                               "while partition 1 of 2 ran; nothing was computed")
     assert "Traceback" not in capfd.readouterr().err
+
+
+def test_an_unreachable_scheduler_is_found_before_any_store_is_read(tmp_path, monkeypatch):
+    from dataclasses import replace
+
+    from evidence_app.compute import configured
+    from evidence_app.config.compute import ComputeConfig
+
+    config = load_config(crossing_scenario(random.Random(4), tmp_path / "s").write())
+    read = []
+    monkeypatch.setattr(configured, "evaluate", lambda *a, **k: read.append(a))
+    monkeypatch.setattr(configured, "route", lambda *a, **k: read.append(a))
+    address = f"tcp://127.0.0.1:{free_port()}"
+    for partitions in (1, 3):
+        with pytest.raises(ComputeError, match="cannot reach the Dask scheduler"):
+            configured.evaluate_configured(replace(config, compute=ComputeConfig(partitions, address, 1)), Period())
+    assert read == []

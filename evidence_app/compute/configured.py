@@ -22,6 +22,8 @@ def evaluate_configured(config: Config, period: Period, progress: Progress | Non
     """Load and reconcile as ``config.compute`` says: the same numbers for every partition count and executor."""
     compute = config.compute
     executor = executor_for(compute, progress)
+    if executor is not None:
+        executor.check()  # the cluster first: nothing is read when it cannot run the partitions
     if executor is not None and compute.partitions == 1:  # a scheduler named: the one partition runs there too
         check_controls(config.controls)
         routing = route(config, period, 1, stores)

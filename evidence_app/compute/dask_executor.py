@@ -115,6 +115,13 @@ class DaskExecutor:
                 _check_workers(client, self.scheduler, self.timeout_s)
             yield from self._in_order(client, fn, specs)
 
+    def check(self) -> None:
+        """Connect, and check the workers, now: before the stores are read for routing, so an unreachable scheduler
+        or a mismatched worker costs seconds, not a pre-pass over the period."""
+        with _quiet_client_logs(), self._client() as client, warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            _check_workers(client, self.scheduler, self.timeout_s)
+
     @contextmanager
     def _client(self) -> Iterator[Any]:
         from distributed import Client
