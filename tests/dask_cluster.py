@@ -34,7 +34,8 @@ class Cluster:
     processes: list[subprocess.Popen] = field(default_factory=list)
 
     def logs(self) -> str:
-        return "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-3000:]}" for p in sorted(self.folder.glob("*.log")))
+        return "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-3000:]}"
+                         for p in sorted(self.folder.glob("*.log")))
 
     def wait_for_workers(self, n: int, timeout_s: float) -> None:
         """Until ``n`` workers are registered with the scheduler (a condition, polled), or fail with the logs."""

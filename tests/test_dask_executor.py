@@ -22,7 +22,8 @@ def _bug(_spec: object) -> None:
 def test_a_project_error_travels_back_as_data_of_the_same_class_masked():
     outcome = pickle.loads(pickle.dumps(run_on_worker(_refuse, "postgresql://auditor:pw-991@db/ops")))
     assert isinstance(outcome.error, SourceError) and outcome.value is None
-    assert str(outcome.error) == "audit: connect failed on postgresql://auditor:***@db/ops: password authentication failed"
+    assert str(outcome.error) == ("audit: connect failed on postgresql://auditor:***@db/ops: "
+                                  "password authentication failed")
 
 
 def test_any_other_failure_travels_back_as_one_line_naming_its_type():

@@ -231,7 +231,8 @@ def _check_workers(client: Any, scheduler: str, timeout_s: float) -> None:
         client.wait_for_workers(1, timeout=timeout_s)
     except TimeoutError:
         raise ComputeError(f"compute.scheduler: no Dask worker joined the scheduler at {scheduler} within "
-                           f"{timeout_s:g} s (start `dask worker {scheduler}` where evidence-app is installed)") from None
+                           f"{timeout_s:g} s (start `dask worker {scheduler}` where evidence-app is installed)"
+                           ) from None
     here = installed()
     try:
         there: dict[str, Installed] = client.run(installed)

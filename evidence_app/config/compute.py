@@ -18,7 +18,9 @@ MAX_TIMEOUT_SECONDS = 3600
 COMPUTE_KEYS = frozenset({"partitions", "scheduler", "timeout_seconds"})
 DEFAULT_SCHEDULER_PORT = 8786
 
-_HOST = r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_HOST = rf"(?:{_LABEL}(?:\.{_LABEL})*|\[[0-9A-Fa-f:.]+\])"
+"""A host name (dot-separated labels), an IPv4 address (labels of digits) or a bracketed IPv6 address."""
 _SCHEDULER = re.compile(rf"tcp://(?P<host>{_HOST}):(?P<port>[0-9]{{1,5}})")
 
 
