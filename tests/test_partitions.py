@@ -315,3 +315,22 @@ def test_the_pack_states_the_partitioning_and_shows_the_single_pass_figures(tmp_
     assert figures(three) == figures(one)
     assert "Reconciliation ran in 3 partitions" in three and "Partitioning changes no number" in three
     assert "Reconciliation ran in" not in one
+
+
+def test_tenants_stored_as_numbers_text_and_reals_are_routed_by_their_canonical_text(tmp_path):
+    """1 and "1" are one tenant (canonical text): both raw values are bound; a REAL tenant cannot be compared as
+    stored, so that partition's rows are kept as they arrive; the numbers stay the single pass's."""
+    sc = Scenario(tmp_path / "s")
+    vals = [1, "1", 2, 2.5, "x", None, 3, " 3"]
+    for i in range(40):
+        sc.op(f"o{i}", MIDNIGHT + timedelta(seconds=11 * i), tenant=vals[i % 8],
+              request_id=f"q{i % 9}" if i % 2 else None)
+        sc.row(f"a{i}", MIDNIGHT + timedelta(seconds=11 * i + 3), tenant=vals[(i * 3) % 8],
+               request_id=f"q{i % 9}" if i % 3 else None)
+    config = load_config(sc.write())
+    one = evaluate(config, Period(), partitions=1)
+    for n in (2, 3, 5):
+        many = evaluate(config, Period(), partitions=n)
+        _same(one, many)
+    said = {q.purpose.rsplit("; ", 1)[-1] for q in many[0].queries}
+    assert any(s.endswith("kept as rows arrive") for s in said) and any(s.endswith("tenants only") for s in said)
