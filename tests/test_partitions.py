@@ -116,7 +116,7 @@ def _same(one, many) -> None:
     pd.testing.assert_frame_equal(exceptions_table(r1), exceptions_table(rn))
 
 
-PERIODS = (Period(), Period(DAY, DAY), Period(DAY - timedelta(days=1), DAY))
+PERIODS = (Period(), Period(DAY, DAY), Period(DAY - timedelta(days=1), DAY), Period(DAY, None), Period(None, DAY))
 
 
 @settings(max_examples=60, deadline=None)
