@@ -307,7 +307,8 @@ def test_the_pack_states_the_partitioning_and_shows_the_single_pass_figures(tmp_
         res = sc.cli("pack", "--start", "2026-09-30", "--end", "2026-10-02", "--out", str(out), "--key",
                      str(ident.key), "--cert", str(ident.cert), "--generated-at", "2026-10-30T00:00:00Z")
         assert res.code == 0, res.stderr
-        return " ".join(subprocess.run([tool("pdftotext"), str(out), "-"], capture_output=True, text=True).stdout.split())
+        text = subprocess.run([tool("pdftotext"), str(out), "-"], capture_output=True, text=True).stdout
+        return " ".join(text.split())
 
     one, three = pack_text(1), pack_text(3)
     pack_id, page = r"EP-[0-9A-F]{4}(-[0-9A-F]{4}){3}", r"Page \d+ of \d+"  # the manifest lists the queries sent
