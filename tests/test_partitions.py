@@ -116,7 +116,7 @@ def _same(one, many) -> None:
     pd.testing.assert_frame_equal(exceptions_table(r1), exceptions_table(rn))
 
 
-PERIODS = (Period(), Period(DAY, DAY), Period(DAY - timedelta(days=1), DAY))
+PERIODS = (Period(), Period(DAY, DAY), Period(DAY - timedelta(days=1), DAY), Period(DAY, None), Period(None, DAY))
 
 
 @settings(max_examples=60, deadline=None)
@@ -304,7 +304,8 @@ def test_the_pack_states_the_partitioning_and_shows_the_single_pass_figures(tmp_
                      str(ident.key), "--cert", str(ident.cert), "--generated-at", "2026-10-30T00:00:00Z",
                      "--partitions", str(n))
         assert res.code == 0, res.stderr
-        return " ".join(subprocess.run([tool("pdftotext"), str(out), "-"], capture_output=True, text=True).stdout.split())
+        text = subprocess.run([tool("pdftotext"), str(out), "-"], capture_output=True, text=True).stdout
+        return " ".join(text.split())
 
     one, three = pack_text(1), pack_text(3)
     pack_id, page = r"EP-[0-9A-F]{4}(-[0-9A-F]{4}){3}", r"Page \d+ of \d+"  # the manifest lists the queries sent
@@ -312,3 +313,22 @@ def test_the_pack_states_the_partitioning_and_shows_the_single_pass_figures(tmp_
     assert figures(three) == figures(one)
     assert "Reconciliation ran in 3 partitions" in three and "Partitioning changes no number" in three
     assert "Reconciliation ran in" not in one
+
+
+def test_tenants_stored_as_numbers_text_and_reals_are_routed_by_their_canonical_text(tmp_path):
+    """1 and "1" are one tenant (canonical text): both raw values are bound; a REAL tenant cannot be compared as
+    stored, so that partition's rows are kept as they arrive; the numbers stay the single pass's."""
+    sc = Scenario(tmp_path / "s")
+    vals = [1, "1", 2, 2.5, "x", None, 3, " 3"]
+    for i in range(40):
+        sc.op(f"o{i}", MIDNIGHT + timedelta(seconds=11 * i), tenant=vals[i % 8],
+              request_id=f"q{i % 9}" if i % 2 else None)
+        sc.row(f"a{i}", MIDNIGHT + timedelta(seconds=11 * i + 3), tenant=vals[(i * 3) % 8],
+               request_id=f"q{i % 9}" if i % 3 else None)
+    config = load_config(sc.write())
+    one = evaluate(config, Period(), partitions=1)
+    for n in (2, 3, 5):
+        many = evaluate(config, Period(), partitions=n)
+        _same(one, many)
+    said = {q.purpose.rsplit("; ", 1)[-1] for q in many[0].queries}
+    assert any(s.endswith("kept as rows arrive") for s in said) and any(s.endswith("tenants only") for s in said)

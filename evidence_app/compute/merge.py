@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from evidence_app.columns.order import in_order, micros, micros_at, order_by_time_then_id
+from evidence_app.columns.memory import release_freed
 from evidence_app.columns.text import codes_of, compact_labels, concat_rows
 from evidence_app.compute.methodology import partitioning_sentence
 from evidence_app.compute.partition import PartitionResult
@@ -45,26 +46,30 @@ DUPLICATE_EFFECT = "each row kept and reconciled separately"
 
 def merge(config: Config, period: Period, routing: Routing,
           results: Iterable[PartitionResult]) -> tuple[Dataset, Reconciliation]:
-    """Stack the partitions' frames in the single pass's order and add up what they counted."""
+    """Stack the partitions' frames in the single pass's order and add up what they counted. The loaded frames are
+    consumed column by column (each partition's column given up once the merged one exists), and the reconciled
+    frames are the merged loaded ones seen through the period with the partitions' computed columns beside them,
+    sharing their columns as the single pass's do: memory holds the period once, not twice."""
     parts = list(results)
     window = read_window(config, period)
-    ops, ops_at = _loaded([p.loaded_operations for p in parts], "occurred_at", window)
-    audit, _ = _loaded([p.loaded_audit for p in parts], "created_at", window)
-    data = Dataset(
-        config=config, period=period, operations=ops, audit=audit, logs=routing.logs,
-        sources=tuple(_source(tuple(p.sources[i] for p in parts)) for i in range(2)),
-        rejected={k: _stacked([p.rejected[k] for p in parts]) for k in ("operations", "audit")},
-        issues=_issues(parts, routing) + routing.logs.issues,
-        queries=routing.queries + tuple(q for p in parts for q in p.queries),
-        partitioning=partitioning_sentence(routing.plan),
-    )
+    sources = tuple(_source(tuple(p.sources[i] for p in parts)) for i in range(2))
+    rejected = {k: _stacked([p.rejected[k] for p in parts]) for k in ("operations", "audit")}
+    issues = _issues(parts, routing) + routing.logs.issues
+    queries = routing.queries + tuple(q for p in parts for q in p.queries)
+    ops, ops_at, op_cols = _merged_side([p.loaded_operations for p in parts], [p.operations for p in parts],
+                                        "occurred_at", window, period)
+    audit, _, row_cols = _merged_side([p.loaded_audit for p in parts], [p.rows for p in parts], "created_at",
+                                      window, period)
     failures = [_relinked(p.failures, at) for p, at in zip(parts, ops_at)]
-    operations = _ordered([p.operations for p in parts], "occurred_at", "id")
+    del parts
+    data = Dataset(config=config, period=period, operations=ops, audit=audit, logs=routing.logs, sources=sources,
+                   rejected=rejected, issues=issues, queries=queries, partitioning=partitioning_sentence(routing.plan))
+    operations = _reconciled(ops, op_cols, "occurred_at", period)
     if config.worker_logs.traces == TraceMode.ALL:
         operations = _traced(operations, ops, routing, period, config.matching.tolerance_seconds)
     recon = Reconciliation(
         operations=operations,
-        rows=_ordered([p.rows for p in parts], "created_at", "id"),
+        rows=_reconciled(audit, row_cols, "created_at", period),
         failures=_ordered(failures, "created_at", "failure_id"),
         issues=mapping_issues(ops, audit, config.matching),
         period=period,
@@ -88,25 +93,77 @@ def _ordered(frames: list[pd.DataFrame], time_field: str, id_field: str) -> pd.D
     return in_order(frame, time_field, id_field, np.ones(len(frame), dtype=bool))
 
 
-def _loaded(frames: list[pd.DataFrame], field: str, window) -> tuple[pd.DataFrame, list[np.ndarray]]:  # noqa: ANN001
-    """Everything the partitions loaded as the single pass holds it: the window's records by (time, id), then the
-    request-id top-up beyond it. Also, per partition, where each of its records went."""
+def _in_period_order(frame: pd.DataFrame, field: str, period: Period) -> np.ndarray:
+    """Positions of ``frame``'s in-period records in (time, id) order: the rows ``Reconciliation`` shows."""
+    if frame.empty:
+        return np.arange(0)
+    inside = np.flatnonzero(period.contains(frame[field]).to_numpy())
+    return inside[order_by_time_then_id(micros(frame[field].take(inside)), frame["id"].take(inside))]
+
+
+def _merged_side(loaded: list[pd.DataFrame], computed: list[pd.DataFrame], field: str, window, period: Period,
+                 ) -> tuple[pd.DataFrame, list[np.ndarray], pd.DataFrame]:  # noqa: ANN001
+    """One store's loaded records as the single pass holds them (the window's by (time, id), then the request-id
+    top-up beyond it); per partition, where each of its records went; and the partitions' computed columns in the
+    merged frame's in-period (time, id) order."""
+    shown = [_in_period_order(f, field, period) for f in loaded]  # where each computed row sits in its partition
+    perm, at = _permutation(loaded, field, window)
+    target = np.concatenate([a[s] for a, s in zip(at, shown)]) if shown else np.arange(0)
+    extra = _stacked(computed)
+    merged = _consumed(loaded, perm)
+    rank = np.full(len(merged), -1, dtype=np.int64)
+    rank[target] = np.arange(len(target))
+    return merged, at, extra.take(rank[_in_period_order(merged, field, period)]).reset_index(drop=True)
+
+
+def _permutation(frames: list[pd.DataFrame], field: str, window) -> tuple[np.ndarray, list[np.ndarray]]:  # noqa: ANN001
+    """The stacked frames' rows in the single pass's order (as positions into the stack), and per frame where each of
+    its rows goes."""
     inside = [_inside(f, field, window) for f in frames]
-    win = _stacked([f[m] for f, m in zip(frames, inside)])
-    order = order_by_time_then_id(micros(win[field]), win["id"]) if len(win) else np.arange(0)
-    position = np.empty(len(order), dtype=np.int64)
-    position[order] = np.arange(len(order))
-    out, at, w0, t0 = [], [], 0, len(win)
-    for f, m in zip(frames, inside):
-        mine = np.empty(len(f), dtype=np.int64)
-        n_in = int(m.sum())
-        mine[m] = position[w0:w0 + n_in]
-        mine[~m] = np.arange(t0, t0 + len(f) - n_in)
-        w0, t0 = w0 + n_in, t0 + len(f) - n_in
-        at.append(mine)
-        out.append(f[~m])
-    sorted_win = win.take(order).reset_index(drop=True) if len(win) else win
-    return _stacked([sorted_win, *out]), at
+    offsets = np.cumsum([0] + [len(f) for f in frames])
+    win = np.concatenate([o + np.flatnonzero(m) for o, m in zip(offsets, inside)]) if frames else np.arange(0)
+    beyond = np.concatenate([o + np.flatnonzero(~m) for o, m in zip(offsets, inside)]) if frames else np.arange(0)
+    if len(win):
+        times = np.concatenate([micros(f[field])[m] for f, m in zip(frames, inside)])
+        ids = concat_rows([f[["id"]][m] for f, m in zip(frames, inside) if m.any()])["id"]
+        win = win[order_by_time_then_id(times, ids)]
+    perm = np.concatenate([win, beyond]).astype(np.int64)
+    where = np.empty(len(perm), dtype=np.int64)
+    where[perm] = np.arange(len(perm))
+    return perm, [where[o:o + len(f)] for o, f in zip(offsets, frames)]
+
+
+def _consumed(frames: list[pd.DataFrame], perm: np.ndarray) -> pd.DataFrame:
+    """The frames stacked and put in ``perm`` order, column by column; each frame's column is given up as soon as the
+    merged one exists, so the peak holds one column twice, not every column."""
+    frames = [f for f in frames if len(f.columns)]
+    if not frames:
+        return pd.DataFrame()
+    nonempty = [f for f in frames if len(f)] or frames[:1]
+    out = {}
+    for name in list(frames[0].columns):
+        pieces = [pd.DataFrame({name: f[name]}) for f in nonempty]
+        for f in frames:
+            del f[name]
+        stacked = concat_rows(pieces)[name] if len(pieces) > 1 else pieces[0][name].reset_index(drop=True)
+        del pieces
+        out[name] = stacked.take(perm).reset_index(drop=True)
+        del stacked
+        release_freed()
+    return pd.DataFrame(out, copy=False)
+
+
+def _reconciled(loaded: pd.DataFrame, computed: pd.DataFrame, field: str, period: Period) -> pd.DataFrame:
+    """``Reconciliation``'s frame: the loaded records in the period, in (time, id) order (a slice sharing the loaded
+    columns where it can, as the single pass's), with the computed columns beside them."""
+    if loaded.empty:
+        frame = loaded.reset_index(drop=True)
+    else:
+        frame = in_order(loaded, field, "id", period.contains(loaded[field]).to_numpy())
+    out = frame.copy(deep=False)
+    for name in computed.columns:
+        out[name] = computed[name].set_axis(out.index)
+    return out
 
 
 def _inside(frame: pd.DataFrame, field: str, window) -> np.ndarray:  # noqa: ANN001

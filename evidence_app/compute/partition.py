@@ -54,9 +54,10 @@ class PartitionResult:
 
     index: int
     operations: pd.DataFrame
-    """Reconciled in-period operations (``Reconciliation.operations`` of this partition)."""
+    """What reconciling added to the in-period operations (state, audit_id, …), in ``Reconciliation.operations``
+    order; their loaded fields are in ``loaded_operations`` (sent once, not twice)."""
     rows: pd.DataFrame
-    """Reconciled in-period audit rows."""
+    """What reconciling added to the in-period audit rows (status, operation_id, …), likewise."""
     failures: pd.DataFrame
     """Reconciled in-period failure events; ``linked_op`` indexes ``loaded_operations``."""
     loaded_operations: pd.DataFrame
@@ -82,10 +83,16 @@ def run_partition(spec: PartitionSpec) -> PartitionResult:
         for store in stores:
             store.engine.dispose()
     return PartitionResult(
-        index=spec.index, operations=recon.operations, rows=recon.rows, failures=recon.failures,
+        index=spec.index, operations=_computed(recon.operations, data.operations),
+        rows=_computed(recon.rows, data.audit), failures=recon.failures,
         loaded_operations=data.operations, loaded_audit=data.audit, rejected=data.rejected,
         issues=data.issues, sources=data.sources, queries=data.queries,
     )
+
+
+def _computed(reconciled: pd.DataFrame, loaded: pd.DataFrame) -> pd.DataFrame:
+    """The columns reconciling added (the loaded ones travel once, in the loaded frame)."""
+    return reconciled[[c for c in reconciled.columns if c not in loaded.columns]].reset_index(drop=True)
 
 
 def _routed_logs(spec: PartitionSpec) -> LogScan:
