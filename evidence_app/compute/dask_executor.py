@@ -153,7 +153,7 @@ class DaskExecutor:
                         with client.as_current():  # wait() asks for the current client
                             wait([futures[i]], timeout=POLL_S)
                     except TimeoutError:
-                        alone_since = self._still_served(client, alone_since)
+                        alone_since = self._still_served(client, alone_since, i, n)
                     except Exception as exc:  # noqa: BLE001 - cancelled: the scheduler is gone, or dropped the task
                         raise self._lost(client, exc, i, n) from None
                     reported = self._heard(futures, reported)
@@ -168,8 +168,7 @@ class DaskExecutor:
     def _lost(self, client: Any, exc: Exception, i: int, n: int) -> ComputeError:
         """The one line for a wait that ended without a result: the scheduler gone, or the task dropped."""
         if client.status != "running" or "connection" in str(exc).lower():
-            return ComputeError(f"compute.scheduler: lost the connection to the Dask scheduler at {self.scheduler} "
-                                f"while partition {i + 1} of {n} ran; nothing was computed")
+            return self._disconnected(i, n)
         return ComputeError(f"partition {i + 1} of {n} on {self.scheduler}: {type(exc).__name__}: "
                             f"{_first_line(exc)}")
 
@@ -180,15 +179,17 @@ class DaskExecutor:
             self.progress(STAGE, done - reported)
         return max(done, reported)
 
-    def _still_served(self, client: Any, alone_since: float | None) -> float | None:
+    def _disconnected(self, i: int, n: int) -> ComputeError:
+        return _disconnected(self.scheduler, i, n)
+
+    def _still_served(self, client: Any, alone_since: float | None, i: int, n: int) -> float | None:
         """Between results: the scheduler must still answer and keep a worker (none for ``timeout_s``: refused)."""
         if client.status != "running":
-            raise ComputeError(f"compute.scheduler: lost the connection to the Dask scheduler at {self.scheduler}")
+            raise self._disconnected(i, n)
         try:
             workers = client.nthreads()
-        except (OSError, TimeoutError) as exc:
-            raise ComputeError(f"compute.scheduler: lost the connection to the Dask scheduler at {self.scheduler} "
-                               f"({_first_line(exc)})") from None
+        except (OSError, TimeoutError):
+            raise self._disconnected(i, n) from None
         if workers:
             return None
         now = time.monotonic()
@@ -196,6 +197,12 @@ class DaskExecutor:
             raise ComputeError(f"compute.scheduler: every Dask worker left the scheduler at {self.scheduler} and "
                                f"none joined within {self.timeout_s:g} s; the partitions were not computed")
         return alone_since if alone_since is not None else now
+
+
+def _disconnected(scheduler: str, i: int, n: int) -> ComputeError:
+    """The one line for a scheduler gone while partitions ran (however the client learnt it)."""
+    return ComputeError(f"compute.scheduler: lost the connection to the Dask scheduler at {scheduler} while "
+                        f"partition {i + 1} of {n} ran; nothing was computed")
 
 
 def _fail_fast(futures: list[Any], n: int, scheduler: str) -> None:
@@ -216,6 +223,8 @@ def _value(future: Any, i: int, n: int, scheduler: str) -> Any:
         raise ComputeError(f"{where}: the Dask workers running it died (lost worker, out of memory?); nothing was "
                            "computed") from None
     except Exception as exc:  # noqa: BLE001 - cancelled (scheduler gone), or a task that failed before it ran
+        if "Cancelled" in type(exc).__name__:
+            raise _disconnected(scheduler, i, n) from None
         raise ComputeError(f"{where} on {scheduler}: {type(exc).__name__}: {_first_line(exc)}") from None
     if outcome.error is not None:
         raise type(outcome.error)(str(outcome.error)) from None  # the worker's error, as the same one line
