@@ -12,8 +12,9 @@ import click
 import pandas as pd
 
 from evidence_app import __version__
-from evidence_app.assess.pipeline import evaluate
 from evidence_app.assess.summary import summarize
+from evidence_app.compute.configured import evaluate_configured
+from evidence_app.config.compute import MAX_PARTITIONS, checked_scheduler, overridden
 from evidence_app.config.settings import Config, load_config
 from evidence_app.errors import ConfigError, EvidenceError, UsageError
 from evidence_app.evidence.sign import PASSPHRASE_ENV
@@ -98,9 +99,9 @@ class StderrProgress:
 
 def run(config_path: str | None, period: Period) -> tuple[Config, Dataset, Reconciliation]:
     """Load config and data, reconcile, and report data issues on stderr."""
-    config = load_config(config_path)
+    config = load(config_path)
     progress = StderrProgress()
-    data, recon = evaluate(config, period, progress)
+    data, recon = evaluate_configured(config, period, progress)
     progress.done()
     warn(data, recon)
     return config, data, recon
@@ -123,6 +124,47 @@ start_option = click.option("--start", help="First day of the period, YYYY-MM-DD
 end_option = click.option("--end", help="Last day of the period, YYYY-MM-DD (UTC, inclusive).")
 
 
+COMPUTE_META = "evidence_app.compute"
+"""Where a command's ``--partitions``/``--scheduler`` wait in click's context for :func:`load`."""
+
+
+class SchedulerAddress(click.ParamType):
+    """``--scheduler``: checked as ``[compute] scheduler`` is (tcp://HOST:PORT), anything else exit 2, masked."""
+
+    name = "address"
+
+    def convert(self, value, param, ctx):  # noqa: ANN001, ANN201 - click's signature
+        try:
+            return checked_scheduler(value, "--scheduler", UsageError)
+        except UsageError as exc:
+            self.fail(str(exc).partition(": ")[2], param, ctx)
+
+
+def compute_options(func: Callable) -> Callable:
+    """``--partitions N`` and ``--scheduler tcp://HOST:PORT``, overriding ``[compute]`` for a command that reads
+    the sources (picked up by :func:`load`)."""
+
+    @click.option("--partitions", type=click.IntRange(1, MAX_PARTITIONS), metavar="N",
+                  help="Reconcile in N exact partitions by tenant (default: [compute] partitions, else 1); "
+                       "the numbers are the same for every N.")
+    @click.option("--scheduler", type=SchedulerAddress(), metavar="tcp://HOST:PORT",
+                  help="Run the partitions on this Dask distributed scheduler (default: [compute] scheduler, "
+                       "else in this process).")
+    @wraps(func)
+    def wrapper(*args, partitions: int | None = None, scheduler: str | None = None, **kwargs):
+        click.get_current_context().meta[COMPUTE_META] = (partitions, scheduler)
+        return func(*args, **kwargs)
+
+    return wrapper
+
+
+def load(config_path: str | None) -> Config:
+    """The config, with the command's ``--partitions``/``--scheduler`` in place of ``[compute]``'s where given."""
+    ctx = click.get_current_context(silent=True)
+    partitions, scheduler = ctx.meta.get(COMPUTE_META, (None, None)) if ctx is not None else (None, None)
+    return overridden(load_config(config_path), partitions, scheduler)
+
+
 def format_option(*choices: str, default: str) -> Callable:
     """``--format`` with the output formats a command offers."""
     return click.option("--format", "fmt", type=click.Choice(list(choices)), default=default, show_default=True,
@@ -141,12 +183,13 @@ def main() -> None:
 @click.option("--port", default=8501, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
 @click.option("--address", default="127.0.0.1", show_default=True,
               help="Address to bind (127.0.0.1 keeps the app on this machine; any other needs [access] sign-in).")
+@compute_options
 @handle_errors
 def serve(config_path: str | None, port: int, address: str) -> None:
     """Start the web app (Streamlit) on the given config, the bundled sample by default."""
     from evidence_app.ui import serving
 
-    config = load_config(config_path)  # a bad config fails here, with exit code 2, not in the browser
+    config = load(config_path)  # a bad config fails here, with exit code 2, not in the browser
     launch = serving.prepare(config, address, port)
     click.echo(f"evidence-app on http://{serving.url_host(address)}:{port} — {config.path}"
                + (" — sign-in required" if config.access else ""), err=True)
@@ -159,6 +202,7 @@ def serve(config_path: str | None, port: int, address: str) -> None:
 @end_option
 @click.option("--by", "dims", default="", help="Comma list of day, operator, route, tenant, action (empty: one total row).")
 @format_option("json", "csv", "table", default="table")
+@compute_options
 @handle_errors
 def coverage(config_path: str | None, start: str | None, end: str | None, dims: str, fmt: str) -> None:
     """Coverage as logged and after replay, grouped by the chosen dimensions."""
@@ -194,6 +238,7 @@ def _short(column: str) -> str:
 @start_option
 @end_option
 @format_option("json", "csv", default="json")
+@compute_options
 @handle_errors
 def exceptions(config_path: str | None, start: str | None, end: str | None, fmt: str) -> None:
     """Every operation not covered, and every orphan or duplicate audit row."""
@@ -207,6 +252,7 @@ def exceptions(config_path: str | None, start: str | None, end: str | None, fmt:
 @start_option
 @end_option
 @format_option("json", "table", "csv", default="table")
+@compute_options
 @handle_errors
 def logs(config_path: str | None, start: str | None, end: str | None, fmt: str) -> None:
     """The Worker logs' own health for the period: files, invocations, truncated and duplicate deliveries, traced
@@ -237,6 +283,7 @@ def logs(config_path: str | None, start: str | None, end: str | None, fmt: str) 
 @end_option
 @click.option("--as-of", "as_of", help="Measure ages at this ISO-8601 time (default: now, UTC).")
 @format_option("json", "table", default="table")
+@compute_options
 @handle_errors
 def replay_status_cmd(config_path: str | None, start: str | None, end: str | None, as_of: str | None, fmt: str) -> None:
     """Where every failed audit insert stands: replayed, pending, retrying, abandoned, unconfirmed."""
@@ -268,6 +315,7 @@ as_of_option = click.option("--as-of", "as_of",
 @end_option
 @as_of_option
 @format_option("json", "csv", "table", default="table")
+@compute_options
 @handle_errors
 def remediation(config_path: str | None, start: str | None, end: str | None, as_of: str | None, fmt: str) -> None:
     """Did the fix work? Per route: effective fix time, silent drops before/after it, replays within the SLA,
@@ -337,6 +385,7 @@ class Threshold(click.ParamType):
               help="Breach on any unconfirmed replay, or allow them (default: [check] or fail).")
 @click.option("--webhook", metavar="URL", help="POST the result as JSON, with a one-line `text`, to this http(s) URL.")
 @format_option("json", "table", default="table")
+@compute_options
 @handle_errors
 def check(config_path: str | None, start: str | None, end: str | None, as_of: str | None, fmt: str,
           webhook: str | None, **limits: float | int | bool | None) -> None:
@@ -349,7 +398,7 @@ def check(config_path: str | None, start: str | None, end: str | None, as_of: st
 
     at = parse_instant(as_of, "--as-of")
     period = parse_period(start, end)
-    config = load_config(config_path)
+    config = load(config_path)
     url = _webhook_url(webhook, config)  # a bad URL fails before any data is read
     _, data, recon = run(config_path, period)
     thresholds = replace(config.check, **{k: v for k, v in limits.items() if v is not None})
@@ -417,6 +466,7 @@ def parse_scope(values: tuple[str, ...]) -> Scope:
 @click.option("--scope", "scope", multiple=True, help="Filter KEY=VALUE (tenant, operator, route, action); repeatable.")
 @click.option("--generated-at", "generated_at", help="Generation time, ISO-8601 (for reproducible output).")
 @click.option("--sample-seed", type=click.IntRange(0, 2**63 - 1), help="Seed of the re-performance sample (default: derived from the data).")
+@compute_options
 @handle_errors
 def pack(config_path, start, end, out, key, cert, chain, pkcs12, passphrase_file, passphrase_env, tsa, lta, anchors,
          validation_files, previous, scope, generated_at, sample_seed) -> None:  # noqa: ANN001
@@ -430,7 +480,7 @@ def pack(config_path, start, end, out, key, cert, chain, pkcs12, passphrase_file
     signing = SigningOptions(key=key, cert=cert, chain=chain, pkcs12=pkcs12, passphrase_file=passphrase_file,
                              passphrase_env=passphrase_env, tsa_url=tsa, lta=lta,
                              validation_files=tuple(validation_files), anchors=tuple(anchors))
-    config = load_config(config_path)
+    config = load(config_path)
     scope_ = parse_scope(scope)
     ready = preflight(signing, out, previous, at)
     stages = ["reconciling", "writing extracts", "laying out the PDF", "signing", "done"] + \
@@ -509,6 +559,7 @@ def verify(pdf_file: Path, trust_files: tuple[Path, ...], fingerprints: tuple[st
               help="With --pack: certificate(s) to trust, as verify takes them. Repeatable.")
 @click.option("--signer-fingerprint", "fingerprints", multiple=True,
               help="With --pack: trust the signer certificate with this SHA-256 fingerprint. Repeatable.")
+@compute_options
 @handle_errors
 def oscal(config_path: str | None, start: str, end: str, out: Path, pack_file: Path | None, poam: Path | None,
           scope: tuple[str, ...], as_of: str | None, trust_files: tuple[Path, ...],
@@ -520,7 +571,7 @@ def oscal(config_path: str | None, start: str, end: str, out: Path, pack_file: P
     from evidence_app.evidence.contents import gather
 
     period = parse_period(start, end)
-    config, scope_ = load_config(config_path), parse_scope(scope)
+    config, scope_ = load(config_path), parse_scope(scope)
     for path in (out, poam):
         if path is not None:
             check_writable(path)

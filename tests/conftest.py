@@ -126,6 +126,12 @@ SLOW = (
     "test_check.py::test_a_dripping_webhook_cannot_hold_the_check_past_its_deadline",
     "test_d1dump.py::test_a_view_over_a_cross_join_stops_at_the_read_time_limit",
     "test_numbers.py::test_no_number_in_any_key_escapes_as_anything_but_a_config_error",
+    # partitions (issue 22): every count against the single pass and the reference on random scenarios, and a pack
+    "test_partitions.py::test_every_partition_count_gives_the_single_pass_result",
+    "test_partitions.py::test_partitions_agree_with_the_record_by_record_reference",
+    "test_partitions.py::test_the_pack_states_the_partitioning_and_shows_the_single_pass_figures",
+    # a real local Dask cluster (scheduler and worker processes) per session, and small ones per test
+    "test_dask_cluster.py",
     # a fresh Python process per test
     "test_cli_contract.py::test_python_dash_m_runs_the_cli",
     # OSCAL results of signed packs (built per module), of the web app's pack, and rerun for byte equality

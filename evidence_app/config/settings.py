@@ -14,6 +14,7 @@ from typing import Any, Mapping
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
+from evidence_app.config.compute import COMPUTE_KEYS, ComputeConfig, parse_compute
 from evidence_app.config.monitoring import (
     CHECK_KEYS,
     REMEDIATION_KEYS,
@@ -230,6 +231,8 @@ class Config:
     """Whether logs are optional, and the reader's caps."""
     cache: CacheConfig = field(default_factory=CacheConfig)
     """The web app's snapshot of what it read (``[cache]``)."""
+    compute: ComputeConfig = field(default_factory=ComputeConfig)
+    """Exact partitions of the reconciliation and the Dask scheduler running them (``[compute]``)."""
 
     @property
     def base_dir(self) -> Path:
@@ -238,7 +241,7 @@ class Config:
 
 KEYS: dict[str, frozenset[str]] = {
     "": frozenset({"organisation", "audit", "operations", "worker_logs", "matching", "controls", "remediation",
-                   "check", "access", "cache"}),
+                   "check", "access", "cache", "compute"}),
     "organisation": frozenset({"name"}),
     "audit": frozenset({"url", "d1_dump", "table", "columns"}),
     "operations": frozenset({"url", "d1_dump", "table", "columns"}),
@@ -254,6 +257,7 @@ KEYS: dict[str, frozenset[str]] = {
                          "private_key_file_env"}),
     "access.grant": frozenset({"email", "sub", "group", "role", "tenants", "period"}),
     "cache": frozenset({"enabled", "folder"}),
+    "compute": COMPUTE_KEYS,
 }
 """Every section of evidence.toml and the keys it accepts (``[controls]`` keys are checked by
 ``config.thresholds.parse_controls``; ``*.columns`` and ``matching.actions`` map names). Anything else is refused, naming the key."""
@@ -303,6 +307,7 @@ def parse_config(raw: Mapping[str, Any], path: Path) -> Config:
         access=_access(raw, base),
         worker_logs=_worker_logs(raw),
         cache=_cache(raw, base),
+        compute=parse_compute(_section(raw, "compute", required=False)),
     )
 
 

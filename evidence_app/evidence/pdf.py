@@ -447,6 +447,7 @@ def _methodology(c: PackContents, m: dict, extracts: list[Extract]) -> list:
     method = [*describe(c.recon.tolerance_seconds, c.config.matching.max_replay_attempts),
               *describe_accuracy_and_remediation(c.recon.tolerance_seconds, c.summary.remediation.replay_sla_seconds),
               describe_log_completeness(c.config.worker_logs.traces, c.recon.tolerance_seconds),
+              *([c.data.partitioning] if c.data.partitioning else []),
               *describe_checks(c.thresholds)]
     story = [P("8. Methodology and source fingerprints", "h1"), P("8.1 Sources", "h2"),
              table(src, [WIDTH * x for x in (0.11, 0.30, 0.24, 0.17, 0.18)]),

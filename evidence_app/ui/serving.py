@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from evidence_app.access.log import AccessLog
+from evidence_app.config.compute import COMPUTE_ENV, compute_to_env
 from evidence_app.config.settings import Config, access_secrets
 from evidence_app.errors import UsageError
 
@@ -83,7 +84,7 @@ def prepare(config: Config, address: str, port: int) -> Launch:
                          "only listens on a loopback address such as 127.0.0.1; add [access] to serve others")
     argv = [sys.executable, "-m", "evidence_app.ui.launch", "run", str(UI / "app.py"),
             "--server.port", str(port), "--server.address", address]
-    env = dict(os.environ, **{CONFIG_ENV: str(config.path)})
+    env = dict(os.environ, **{CONFIG_ENV: str(config.path), COMPUTE_ENV: compute_to_env(config.compute)})
     if config.access is None:
         return Launch(argv, env)
     uri = redirect_uri(config, address, port)  # a bind address no browser can return to: exit 2, before anything
