@@ -207,7 +207,7 @@ def _checks(conn: sa.Connection, stmt: sa.Select, canonical: list[str]) -> list[
 def _affinities(conn: sa.Connection, stmt: sa.Select) -> dict[str, str]:
     """Declared column affinities of the table read (SQLite's rules); a view's columns have none we can trust.
     A table the plan reads by a scan (``NOT INDEXED``) is the same table: its affinities hold (without them every
-    column would be typed by ``typeof`` per row, which made the planned scan 4× slower than the plain read)."""
+    column would be typed by ``typeof`` per row; bench/RESULTS.md, issue 21)."""
     froms = [getattr(f, "table", f) if isinstance(f, Unindexed) else f for f in stmt.get_final_froms()]
     if len(froms) != 1 or not isinstance(froms[0], sa.TableClause):
         return {}
