@@ -534,7 +534,7 @@ def _replay(c: PackContents) -> list:
     lat = [["Measure", "Value"], ["Replay latency p50", duration(s.latency_p50)], ["Replay latency p95", duration(s.latency_p95)],
            ["Replay latency max", duration(s.latency_max)],
            ["Oldest pending failure (age at generation)", _age(s.oldest_pending_age_seconds)],
-           [f"… limit in force ([controls] pending_age_met_hours)", duration(b.pending_age_limit_seconds)],
+           ["… limit in force ([controls] pending_age_met_hours)", duration(b.pending_age_limit_seconds)],
            ["Oldest retrying failure (age at generation)", _age(b.oldest_retrying_age_seconds)],
            ["Skipped log lines", num(s.skipped_log_lines)]]
     fe = c.recon.failures
