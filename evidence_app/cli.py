@@ -492,6 +492,100 @@ def verify(pdf_file: Path, trust_files: tuple[Path, ...], fingerprints: tuple[st
     sys.exit(0 if result.ok else 1)
 
 
+@main.command()
+@config_option
+@click.option("--start", required=True, help="First day of the period, YYYY-MM-DD (UTC, inclusive).")
+@click.option("--end", required=True, help="Last day of the period, YYYY-MM-DD (UTC, inclusive).")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="OSCAL Assessment Results (JSON) to write.")
+@click.option("--pack", "pack_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="The signed pack of the same period, scope and configuration: verified, then named (id, SHA-256) "
+                   "as the evidence.")
+@click.option("--poam", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write an OSCAL Plan of Action and Milestones (JSON): routes not swept, controls not met.")
+@click.option("--scope", "scope", multiple=True, help="Filter KEY=VALUE (tenant, operator, route, action); repeatable.")
+@click.option("--as-of", "as_of", help="Judge at this ISO-8601 time (default: the pack's generation time; without "
+                                       "--pack, the last instant of the period, or now while it runs).")
+@click.option("--trust", "trust_files", multiple=True, type=click.Path(path_type=Path),
+              help="With --pack: certificate(s) to trust, as verify takes them. Repeatable.")
+@click.option("--signer-fingerprint", "fingerprints", multiple=True,
+              help="With --pack: trust the signer certificate with this SHA-256 fingerprint. Repeatable.")
+@handle_errors
+def oscal(config_path: str | None, start: str, end: str, out: Path, pack_file: Path | None, poam: Path | None,
+          scope: tuple[str, ...], as_of: str | None, trust_files: tuple[Path, ...],
+          fingerprints: tuple[str, ...]) -> None:
+    """OSCAL Assessment Results for the period (a finding per control, an observation per figure), optionally a
+    POA&M; with --pack, only for a pack that verifies, and only with its figures."""
+    from evidence_app.evidence import oscal as oscal_docs
+    from evidence_app.evidence.build import check_writable, write_atomically
+    from evidence_app.evidence.contents import gather
+
+    period = parse_period(start, end)
+    config, scope_ = load_config(config_path), parse_scope(scope)
+    for path in (out, poam):
+        if path is not None:
+            check_writable(path)
+    pack, at, pdf = _verified_pack(pack_file, trust_files, fingerprints) if pack_file else (None, None, b"")
+    at = _oscal_as_of(as_of, at, period)
+    contents = gather(config, period, scope_, at, sample_seed=(pack or {}).get("sample", {}).get("seed"))
+    warn(contents.data, contents.recon)
+    ref = None
+    if pack_file is not None:
+        why = oscal_docs.pack_mismatch(pack, contents)
+        if why:
+            raise UsageError(f"--pack {pack_file}: pack {pack['pack_id']} does not match this run: {why}")
+        ref = oscal_docs.pack_ref(pdf, pack, pack_file)  # the bytes verified, read once
+    assessment = oscal_docs.assessment_of(contents, ref)
+    write_atomically(out, oscal_docs.dumps(oscal_docs.assessment_results(assessment)))
+    click.echo(f"{out}: OSCAL {oscal_docs.OSCAL_VERSION} assessment results, {len(contents.controls)} findings"
+               + (f", evidence pack {ref.pack_id} (SHA-256 {ref.sha256})" if ref else ""))
+    if poam is not None:
+        plan = oscal_docs.plan_of_action(assessment)
+        if plan is None:
+            stale = " (the file there now is an earlier plan, left as it was)" if poam.exists() else ""
+            click.echo(f"{poam}: not written: no route is not swept and no control is not met{stale}", err=True)
+        else:
+            write_atomically(poam, oscal_docs.dumps(plan))
+            click.echo(f"{poam}: OSCAL plan of action and milestones, "
+                       f"{len(plan['plan-of-action-and-milestones']['poam-items'])} items")
+
+
+def _verified_pack(path: Path, trust_files: tuple[Path, ...],
+                   fingerprints: tuple[str, ...]) -> tuple[dict, datetime, bytes]:
+    """The manifest, generation time and bytes of a pack that passes ``verify`` (intact, trusted signer); else
+    exit 1."""
+    from evidence_app.errors import VerificationError
+    from evidence_app.evidence.trust import trust_from_files, trust_from_fingerprints
+    from evidence_app.evidence.verify import verify_pack
+
+    trust = trust_from_fingerprints(fingerprints) + trust_from_files(trust_files)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"--pack: cannot read {path}: {exc.strerror or exc}") from exc
+    try:
+        result = verify_pack(data, trust)
+    except EvidenceError as exc:
+        raise type(exc)(f"--pack {path}: {exc}") from exc
+    if not result.ok:
+        raise VerificationError(f"--pack {path}: not vouched for, {result.verdict}")
+    return result.manifest, parse_instant(result.manifest["generated_at"], "the pack's generated_at"), data
+
+
+def _oscal_as_of(option: str | None, pack_time: datetime | None, period: Period) -> datetime:
+    """``--as-of``, which must equal the pack's generation time when a pack is given; by default that time, or
+    the last instant of the period (so the same inputs give the same bytes), or now while the period runs (an
+    age is never measured at a moment still to come)."""
+    if option is None:
+        last = (period.end_ts - pd.Timedelta(microseconds=1)).to_pydatetime()
+        return pack_time or min(last, datetime.now(timezone.utc))
+    at = parse_instant(option, "--as-of")
+    if pack_time is not None and at != pack_time:
+        raise UsageError(f"--as-of {option}: the pack was generated at {pack_time.isoformat()}; its figures are "
+                         "judged then")
+    return at
+
+
 @main.group("access-log")
 def access_log() -> None:
     """The web app's own hash-chained access log (who signed in, viewed, filtered, downloaded, built)."""

@@ -125,6 +125,10 @@ SLOW = (
     "test_numbers.py::test_no_number_in_any_key_escapes_as_anything_but_a_config_error",
     # a fresh Python process per test
     "test_cli_contract.py::test_python_dash_m_runs_the_cli",
+    # OSCAL results of signed packs (built per module), of the web app's pack, and rerun for byte equality
+    "test_oscal_pack.py", "test_oscal_ui.py", "test_oscal.py::test_same_inputs_give_the_same_bytes",
+    "test_oscal.py::test_another_period_or_scope_gives_other_uuids",
+    "test_oscal.py::test_any_scenario_gives_valid_documents_with_the_coverage_commands_numbers",
     "test_access_config.py::test_serve_without_access_refuses_a_non_loopback_address",
 )
 

@@ -619,6 +619,14 @@ def build_pack(v: View, signing: SigningOptions, generated_at: datetime,
     return built
 
 
+def pack_oscal(built: BuiltPack, file_name: str) -> bytes:
+    """OSCAL Assessment Results of a pack just built, from its own contents (nothing recomputed), naming it."""
+    from evidence_app.evidence import oscal
+
+    ref = oscal.pack_ref(built.data, built.manifest, file_name)
+    return oscal.dumps(oscal.assessment_results(oscal.assessment_of(built.contents, ref)))
+
+
 def verify_pack(name: str, data: bytes, trust: TrustAnchors) -> Verification:
     """The same checks as ``evidence-app verify`` with ``trust`` as the trust anchors; the verdict is recorded
     before it is shown."""
