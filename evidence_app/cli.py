@@ -18,7 +18,7 @@ from evidence_app.config.compute import MAX_PARTITIONS, checked_scheduler, overr
 from evidence_app.config.settings import Config, load_config
 from evidence_app.errors import ConfigError, EvidenceError, UsageError
 from evidence_app.evidence.sign import PASSPHRASE_ENV
-from evidence_app.formatting import percent
+from evidence_app.formatting import duration, percent
 from evidence_app.ingest.dataset import Dataset
 from evidence_app.masking import mask_logs, mask_text
 from evidence_app.reconcile import Period, Reconciliation, Scope
@@ -109,11 +109,16 @@ def run(config_path: str | None, period: Period) -> tuple[Config, Dataset, Recon
 
 def warn(data: Dataset, recon: Reconciliation) -> None:
     """Findings about the sources (a role that can write) and every counted data problem, one
-    ``warning:`` line each on stderr, credentials masked."""
+    ``warning:`` line each on stderr, credentials masked; a period reaching outside every source, one ``note:``."""
+    from evidence_app.assess.span import data_span
+
     lines = [f"{s.key}: finding: {s.finding}" for s in data.sources if s.finding]
     lines += [found.describe() for found in data.issues + recon.issues]
     for line in lines:
         click.echo(f"warning: {mask_text(line)}", err=True)
+    outside = data_span(data).warning
+    if outside:  # a note, not a warning: the data are fine, the question reaches past them
+        click.echo(f"note: {outside}", err=True)
     if data.config.worker_logs.traces != TraceMode.ALL:  # every output says what a silent drop does not prove
         click.echo(f"note: {describe_log_completeness(data.config.worker_logs.traces, recon.tolerance_seconds)}",
                    err=True)
@@ -201,16 +206,26 @@ def serve(config_path: str | None, port: int, address: str) -> None:
 @start_option
 @end_option
 @click.option("--by", "dims", default="", help="Comma list of day, operator, route, tenant, action (empty: one total row).")
+@click.option("--metadata", is_flag=True,
+              help="JSON only: an object {period, data_span, rows} instead of the bare list of rows (the rows "
+                   "unchanged), stating each source's span in the period and the days without any operation.")
 @format_option("json", "csv", "table", default="table")
 @compute_options
 @handle_errors
-def coverage(config_path: str | None, start: str | None, end: str | None, dims: str, fmt: str) -> None:
+def coverage(config_path: str | None, start: str | None, end: str | None, dims: str, metadata: bool,
+             fmt: str) -> None:
     """Coverage as logged and after replay, grouped by the chosen dimensions."""
     by = parse_dimensions(dims)
     period = parse_period(start, end)
-    _, _, recon = run(config_path, period)
+    if metadata and fmt != "json":
+        raise UsageError("--metadata: only with --format json")
+    _, data, recon = run(config_path, period)
     table = coverage_table(recon, by)
-    if fmt == "json":
+    if fmt == "json" and metadata:
+        from evidence_app.assess.span import data_span
+
+        click.echo(to_json(coverage_metadata(period, data_span(data).as_json(), records(table))), nl=False)
+    elif fmt == "json":
         click.echo(to_json(records(table)), nl=False)
     elif fmt == "csv":
         click.echo(to_csv(table), nl=False)
@@ -222,6 +237,12 @@ def coverage(config_path: str | None, start: str | None, end: str | None, dims: 
                 total.insert(by.index(d), d, "")
             table = pd.concat([table, total[table.columns]], ignore_index=True)
         click.echo(to_table(table, [_short(c) for c in table.columns]), nl=False)
+
+
+def coverage_metadata(period: Period, span: dict, rows: list[dict]) -> dict:
+    """``coverage --format json --metadata``: the period asked for (null: open), the data span, the rows."""
+    return {"period": {"start": period.start and period.start.isoformat(), "end": period.end and period.end.isoformat()},
+            "data_span": span, "rows": rows}
 
 
 _SHORT = {OpState.MISSING_PENDING: "m_pending", OpState.MISSING_ABANDONED: "m_abandoned",
@@ -294,13 +315,14 @@ def replay_status_cmd(config_path: str | None, start: str | None, end: str | Non
     if fmt == "json":
         click.echo(to_json(status.as_json()), nl=False)
         return
-    rows = [{"metric": f"state {k}", "value": v} for k, v in status.states.items()]
-    rows += [
-        {"metric": "oldest pending age (s)", "value": status.oldest_pending_age_seconds},
-        {"metric": "latency p50 (s)", "value": status.latency_p50},
-        {"metric": "latency p95 (s)", "value": status.latency_p95},
-        {"metric": "latency max (s)", "value": status.latency_max},
-        {"metric": "skipped log lines", "value": status.skipped_log_lines},
+    rows = [{"metric": f"state {k}", "value": f"{v:,}"} for k, v in status.states.items()]
+    oldest = status.oldest_pending_age_seconds
+    rows += [  # for people: durations in days/hours/minutes (the JSON keeps seconds)
+        {"metric": "oldest pending age", "value": "none" if oldest is None else duration(oldest)},
+        {"metric": "latency p50", "value": duration(status.latency_p50)},
+        {"metric": "latency p95", "value": duration(status.latency_p95)},
+        {"metric": "latency max", "value": duration(status.latency_max)},
+        {"metric": "skipped log lines", "value": f"{status.skipped_log_lines:,}"},
     ]
     click.echo(to_table(pd.DataFrame(rows, dtype=object)), nl=False)
 
@@ -426,6 +448,7 @@ def _check_table(result) -> str:  # noqa: ANN001 - a CheckResult
     rows = [{"figure": k, "value": percent(v) if k.startswith("coverage_") and v is not None else v}
             for k, v in result.figures.items()]
     rows += [{"figure": f"BREACH {b.rule}", "value": f"{b.value} (limit {b.limit})"} for b in broken.values()]
+    rows += [{"figure": f"NOT APPLICABLE {n.rule}", "value": n.reason} for n in result.not_applicable]
     return to_table(pd.DataFrame(rows, dtype=object)) + ("ok\n" if result.ok else f"{len(broken)} breach(es)\n")
 
 

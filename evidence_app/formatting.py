@@ -14,7 +14,8 @@ import pyarrow.compute as pc
 
 from evidence_app.columns.text import TEXT_DTYPE
 
-__all__ = ["duration", "iso_utc", "iso_utc_column", "iso_utc_text", "percent", "shown"]
+__all__ = ["count", "day_runs", "duration", "iso_utc", "iso_utc_column", "iso_utc_text", "percent", "shown",
+           "timestamp"]
 
 MISSING = "—"
 """What a figure reads when there was nothing to measure (never a made-up 0)."""
@@ -28,16 +29,16 @@ def percent(ratio: float | None, places: int = 2) -> str:
 
 
 _MINUTE, _HOUR, _DAY = 60, 3600, 86_400
-_SCALES = ((_MINUTE, 1), (_HOUR, 1), (_DAY, _MINUTE), (10 * _DAY, _HOUR), (math.inf, _DAY))
-"""(below this many seconds, count whole steps of this size): seconds below an hour, minutes below a day, hours
-below ten days, then whole days."""
+_SCALES = ((_MINUTE, 1), (_HOUR, 1), (_DAY, _MINUTE), (math.inf, _HOUR))
+"""(below this many seconds, count whole steps of this size): seconds below an hour, minutes below a day, then
+days and hours ("38 days 15 h", never "927.3 h")."""
 
 
 def duration(seconds: float | None) -> str:
-    """A length of time as people say it: ``45 s``, ``4 min 5 s``, ``3 h 12 min``, ``2 days 5 h``, ``274 days``.
+    """A length of time as people say it: ``45 s``, ``4 min 5 s``, ``3 h 12 min``, ``2 days 5 h``, ``38 days 15 h``.
 
     At most two units; whole units elapsed, as a clock or an age counts them (truncated: 59.9 s reads ``59 s``,
-    274.5 days ``274 days``); a non-zero time under a second reads ``< 1 s``; None or NaN "—"; a negative time gets
+    274.53 days ``274 days 12 h``); a non-zero time under a second reads ``< 1 s``; None or NaN "—"; a negative time gets
     a minus sign."""
     if seconds is None or pd.isna(seconds):
         return MISSING
@@ -46,8 +47,7 @@ def duration(seconds: float | None) -> str:
     if 0 < seconds < 1:
         return "< 1 s"
     below, step = next(scale for scale in _SCALES if seconds < scale[0])
-    whole = int(seconds // step) * step
-    return f"{whole // _DAY:,} days" if below == math.inf else _spelled(whole)
+    return _spelled(int(seconds // step) * step)
 
 
 def _spelled(whole: int) -> str:
@@ -56,9 +56,42 @@ def _spelled(whole: int) -> str:
                                           (_MINUTE, "min", 1, "s")):
         if whole >= unit:
             big, rest = divmod(whole, unit)
-            head = f"{big} {name}{'s' if name == 'day' and big != 1 else ''}"
+            head = f"{big:,} {name}{'s' if name == 'day' and big != 1 else ''}"
             return head + (f" {rest // small} {small_name}" if rest else "")
     return f"{whole} s"
+
+
+def count(n: int | None) -> str:
+    """A count with thousands separators (``12,345``); "—" when nothing was counted."""
+    if n is None or pd.isna(n):
+        return MISSING
+    return f"{int(n):,}"
+
+
+def timestamp(ts: Any) -> str:
+    """A moment for people: UTC, to the second, labelled (``2026-09-17 10:15:34 UTC``); "—" when missing. A time
+    without a zone is taken as UTC; sub-second digits are dropped (truncated, as a clock shows them)."""
+    if ts is None:
+        return MISSING
+    try:
+        value = pd.Timestamp(ts)
+    except (ValueError, TypeError, OverflowError):
+        return str(ts)
+    if pd.isna(value):
+        return MISSING
+    value = value.tz_localize("UTC") if value.tzinfo is None else value.tz_convert("UTC")
+    return value.strftime("%Y-%m-%d %H:%M:%S") + " UTC"
+
+
+def day_runs(days: Any) -> list[tuple[Any, Any]]:
+    """Consecutive calendar days as (first, last) runs, in order (``[07-01, 07-02, 07-05]`` → two runs)."""
+    runs: list[list] = []
+    for day in sorted(set(days)):
+        if runs and (day - runs[-1][1]).days == 1:
+            runs[-1][1] = day
+        else:
+            runs.append([day, day])
+    return [(a, b) for a, b in runs]
 
 
 def shown(value: Any) -> str:

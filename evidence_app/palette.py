@@ -1,6 +1,6 @@
 """One colour-blind-safe palette (Okabe–Ito) shared by the web app's and the PDF's charts."""
 
-from evidence_app.reconcile.rules import OpState, ReplayState, RowStatus
+from evidence_app.reconcile.rules import OpState, ReplayState, RowStatus, Verdict
 
 BLUE = "#0072B2"
 ORANGE = "#E69F00"
@@ -27,6 +27,7 @@ STATE_COLOURS = {
     RowStatus.ORPHAN: GREY,
     RowStatus.DUPLICATE: "#B0B0B0",
 }
-RESULT_COLOURS = {"met": GREEN, "met with exceptions": ORANGE, "not met": VERMILLION}
+RESULT_COLOURS = {Verdict.MET: GREEN, Verdict.EXCEPTIONS: ORANGE, Verdict.NOT_MET: VERMILLION,
+                  Verdict.NOT_APPLICABLE: INK}
 #: Sequential scale for coverage heat maps, low (vermillion) → high (blue); readable without hue.
 HEAT_SCALE = ((0.0, "#D55E00"), (0.5, "#F0E442"), (0.85, "#A6D8F0"), (1.0, "#0072B2"))

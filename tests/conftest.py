@@ -86,6 +86,7 @@ SLOW = (
     "test_pack.py", "test_pack_embedding.py", "test_pack_scale.py", "test_pack_text.py", "test_verify.py",
     # PAdES B-LTA against a test PKI (certomancer: TSA, OCSP, CRLs) served on 127.0.0.1
     "test_lta.py",
+    "test_pack_honest.py",
     "test_extraction.py",
     "test_deflate.py::test_a_pack_of_extracts_cut_into_pieces_verifies_and_reads_in_other_tools",
     "test_periods.py::test_pack_of_a_period_without_operations_is_built",

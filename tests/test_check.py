@@ -73,7 +73,8 @@ def test_all_thresholds_holding_is_ok_and_exit_0(scenario):
     assert out == {"ok": True, "period": [None, None], "as_of": "2026-10-02T00:00:00Z", "breaches": [],
                    "figures": {"coverage_after_replay": 1.0, "coverage_logged": 2 / 3, "oldest_pending_age_seconds": None,
                                "missing_silent_after_fix": 0, "missing_unprovable": 0, "inaccurate": 0,
-                               "unconfirmed": 0}}
+                               "unconfirmed": 0},
+                   "not_applicable": []}
 
 
 def test_coverage_below_the_minimum_is_a_breach_and_exit_1(scenario):
@@ -162,6 +163,45 @@ def test_an_empty_period_breaks_no_coverage_minimum(scenario):
     code, out, _ = check(healthy(scenario), "--start", "2027-01-01", "--end", "2027-01-01",
                          "--min-coverage-after-replay", "1")
     assert code == 0 and out["figures"]["coverage_after_replay"] is None
+
+
+def test_a_limit_with_nothing_to_test_is_stated_not_applicable_not_silently_passed(scenario):
+    code, out, _ = check(healthy(scenario), "--start", "2027-01-01", "--end", "2027-01-01",
+                         "--min-coverage-after-replay", "1", "--max-pending-age", "60", "--max-inaccurate", "0")
+    assert code == 0 and out["breaches"] == []
+    assert out["not_applicable"] == [
+        {"rule": "min_coverage_after_replay", "reason": "no operations in the period and scope"},
+        {"rule": "max_pending_age", "reason": "no pending failure event"},
+        {"rule": "max_inaccurate", "reason": "no operations in the period and scope"},
+        {"rule": "fail_on_unconfirmed", "reason": "no failure events in the period"}]
+
+
+def test_a_limit_not_set_is_not_listed_as_not_applicable(scenario):
+    code, out, _ = check(healthy(scenario), "--start", "2027-01-01", "--end", "2027-01-01", "--allow-unconfirmed")
+    assert code == 0 and out["not_applicable"] == []
+
+
+def test_silent_drops_after_a_fix_not_yet_in_force_are_not_applicable(scenario):
+    scenario.extra_config = '[remediation]\nfixed_at = "2026-10-05T00:00:00Z"\n'
+    scenario.op("o1").op("o2", T0 + H).row("a2", T0 + H)  # o1 dropped silently, before the fix
+    code, out, _ = check(scenario, "--max-silent-after-fix", "0")
+    assert code == 0 and out["figures"]["missing_silent_after_fix"] == 0
+    assert {"rule": "max_silent_after_fix",
+            "reason": "no fix in force in the period: no operation at or after its route's fix time"} \
+        in out["not_applicable"]
+
+
+def test_unprovable_is_not_applicable_when_the_logs_hold_failures_only(scenario):
+    code, out, _ = check(healthy(scenario), "--max-unprovable", "0")
+    assert code == 0 and out["not_applicable"][0]["rule"] == "max_unprovable"
+    assert "traces = \"failures\"" in out["not_applicable"][0]["reason"]
+
+
+def test_the_table_and_the_text_name_the_untested_limits(scenario):
+    res = healthy(scenario).cli("check", *AS_OF, "--start", "2027-01-01", "--end", "2027-01-01",
+                                "--min-coverage-logged", "0.9")
+    assert res.code == 0 and "NOT APPLICABLE min_coverage_logged" in res.stdout
+    assert "no operations in the period and scope" in res.stdout
 
 
 @pytest.mark.parametrize("setting, key", [

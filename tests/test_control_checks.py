@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from evidence_app.assess.controls import CHECKS, EXCEPTIONS, MET, NOT_MET, Measured
+from evidence_app.assess.controls import CHECKS, EXCEPTIONS, MET, NOT_APPLICABLE, NOT_MET, Measured
 from evidence_app.config.thresholds import parse_controls
 from evidence_app.reconcile.rules import RouteStatus
 
@@ -16,9 +16,9 @@ NEUTRAL = {
     "access_logging": {"expected": 10, "after": 1.0, "inaccurate": 0, "incomplete": 0},
     "authentication": {"expected": 10, "after": 1.0},
     "privileged": {"expected": 10, "after": 1.0},
-    "monitoring": {"share": 0.0, "age_h": 0.0, "after_fix": 0, "unprovable": 0},
+    "monitoring": {"missing": 3, "failures": 3, "share": 0.0, "age_h": 0.0, "after_fix": 0, "unprovable": 0},
     "remediation": {"routes": 3, RouteStatus.SWEPT: 3, RouteStatus.NOT_SWEPT: 0, RouteStatus.UNKNOWN: 0,
-                    "mismatches": 0},
+                    "after_fix_ops": 5, "mismatches": 0},
     "incident_response": {"failures": 4, "within": 1.0},
     "clock": {"p95": 1.0},
     "evidence": {"write_capable": 0, "skipped": 0, "odd_rows": 0},
@@ -59,9 +59,49 @@ def test_coverage_boundaries_give_the_verdict_the_sentence_states(name, after, e
 
 
 @pytest.mark.parametrize("name", COVERAGE_LIKE)
-def test_nothing_in_scope_is_not_met_as_the_sentence_says(name):
+def test_nothing_in_scope_is_not_applicable_as_the_sentence_says(name):
     verdict, sentence = judge(name, {}, expected=0, after=None)
-    assert verdict == NOT_MET and "is not met when there are no operations in scope" in sentence
+    assert verdict == NOT_APPLICABLE and "is not applicable when there are no operations in scope" in sentence
+
+
+@pytest.mark.parametrize("name", COVERAGE_LIKE)
+@pytest.mark.parametrize(("expected", "verdict"), [(0, NOT_APPLICABLE), (1, MET)])
+def test_one_operation_is_enough_to_test_coverage(name, expected, verdict):
+    assert judge(name, {}, expected=expected, after=1.0 if expected else None)[0] == verdict
+
+
+@pytest.mark.parametrize(("values", "expected"), [
+    ({"missing": 0, "failures": 0, "share": None, "age_h": None}, NOT_APPLICABLE),
+    ({"missing": 1, "failures": 0, "share": 1.0, "age_h": None}, NOT_MET),
+    ({"missing": 0, "failures": 1, "share": 0.0, "age_h": None}, MET),
+])
+def test_monitoring_without_missing_operations_or_failure_events_is_not_applicable(values, expected):
+    verdict, sentence = judge("monitoring", {}, **values)
+    assert verdict == expected
+    assert sentence.startswith("Monitoring is not applicable when there are no missing operations and no failure "
+                               "events")
+
+
+@pytest.mark.parametrize(("values", "expected"), [
+    ({"routes": 0}, NOT_APPLICABLE), ({"after_fix_ops": 0}, NOT_APPLICABLE), ({"after_fix_ops": 1}, MET),
+    ({"after_fix_ops": 0, RouteStatus.NOT_SWEPT: 1}, NOT_MET), ({"after_fix_ops": 0, RouteStatus.UNKNOWN: 1},
+                                                                EXCEPTIONS),
+])
+def test_remediation_without_a_fix_in_force_is_not_applicable(values, expected):
+    verdict, sentence = judge("remediation", {}, **values)
+    assert verdict == expected
+    assert ("not applicable when no operations lie at or after their route's fix time (no fix in force in the "
+            "period)") in sentence
+
+
+@pytest.mark.parametrize("name", ("incident_response", "replay"))
+@pytest.mark.parametrize(("failures", "expected"), [(0, NOT_APPLICABLE), (1, MET)])
+def test_checks_of_failure_events_without_any_are_not_applicable(name, failures, expected):
+    values = {"failures": failures} | ({"within": None} if name == "incident_response" and not failures else {})
+    values |= {"done": failures} if name == "replay" else {}
+    verdict, sentence = judge(name, {}, **values)
+    assert verdict == expected
+    assert "is not applicable when there are no failure events in the period" in sentence
 
 
 @pytest.mark.parametrize("name", ("logging", "access_logging"))
@@ -107,19 +147,20 @@ def test_monitoring_boundaries_give_the_verdict_the_sentence_states(values, expe
 
 
 @pytest.mark.parametrize(("values", "expected"), [
-    ({"routes": 0}, NOT_MET), ({RouteStatus.NOT_SWEPT: 1}, NOT_MET), ({RouteStatus.UNKNOWN: 1}, EXCEPTIONS),
+    ({"routes": 0}, NOT_APPLICABLE), ({RouteStatus.NOT_SWEPT: 1}, NOT_MET), ({RouteStatus.UNKNOWN: 1}, EXCEPTIONS),
     ({"mismatches": 1}, MET), ({"mismatches": 2}, EXCEPTIONS),
 ])
 def test_remediation_boundaries_give_the_verdict_the_sentence_states(values, expected):
     verdict, sentence = judge("remediation", {"flag_mismatch_met_max": 1}, **values)
     assert verdict == expected
     assert ("not met when one or more routes are not swept, met with exceptions when one or more routes have an "
-            "unknown status") in sentence
+            "unknown status (fix not evidenced), not applicable when no operations lie at or after their route's fix "
+            "time (no fix in force in the period)") in sentence
     assert "met with exceptions when more than 1 (set in [controls]; catalogue default 0) audit_logged" in sentence
 
 
 @pytest.mark.parametrize(("values", "expected"), [
-    ({"failures": 0, "within": None}, MET), ({"within": 0.9 + EPS}, MET), ({"within": 0.9}, MET),
+    ({"failures": 0, "within": None}, NOT_APPLICABLE), ({"within": 0.9 + EPS}, MET), ({"within": 0.9}, MET),
     ({"within": 0.9 - EPS}, EXCEPTIONS), ({"within": 0.8}, EXCEPTIONS), ({"within": 0.8 - EPS}, NOT_MET),
 ])
 def test_incident_response_boundaries_give_the_verdict_the_sentence_states(values, expected):
@@ -132,13 +173,13 @@ def test_incident_response_boundaries_give_the_verdict_the_sentence_states(value
 
 
 @pytest.mark.parametrize(("p95", "expected"), [
-    (None, EXCEPTIONS), (2.0 - EPS, MET), (2.0, MET), (2.0 + EPS, EXCEPTIONS), (30.0, EXCEPTIONS),
+    (None, NOT_APPLICABLE), (2.0 - EPS, MET), (2.0, MET), (2.0 + EPS, EXCEPTIONS), (30.0, EXCEPTIONS),
     (30.0 + EPS, NOT_MET),
 ])
 def test_clock_boundaries_give_the_verdict_the_sentence_states(p95, expected):
     verdict, sentence = judge("clock", {"clock_p95_met_seconds": 2, "clock_p95_exceptions_seconds": 30}, p95=p95)
     assert verdict == expected
-    assert ("is met with exceptions when the 95th percentile of |audit time − operation time| over live matches is "
+    assert ("is not applicable when the 95th percentile of |audit time − operation time| over live matches is "
             "not measurable") in sentence
     assert ("met when the 95th percentile of |audit time − operation time| over live matches is at most 2 s (set in "
             "[controls]; catalogue default 5 s), met with exceptions when at most 30 s (set in [controls]; catalogue "
@@ -152,7 +193,7 @@ def test_any_evidence_problem_is_an_exception_as_the_sentence_says(figure):
 
 
 @pytest.mark.parametrize(("values", "expected"), [
-    ({"failures": 0, "done": 0, "open": 0}, MET),
+    ({"failures": 0, "done": 0, "open": 0}, NOT_APPLICABLE),
     ({"failures": 1, "done": 0, "open": 1}, NOT_MET),
     ({"failures": 2, "done": 1, "open": 1}, EXCEPTIONS),  # one replayed, one retrying (or pending, however young)
     ({"failures": 2, "done": 2, "open": 0}, MET),
@@ -160,7 +201,7 @@ def test_any_evidence_problem_is_an_exception_as_the_sentence_says(figure):
 def test_replay_is_met_only_when_every_failure_event_is_replayed(values, expected):
     verdict, sentence = judge("replay", {}, **values)
     assert verdict == expected
-    assert ("Replay is met when there are no failure events in the period, not met when no failure events are "
+    assert ("Replay is not applicable when there are no failure events in the period, not met when no failure events are "
             "replayed, met with exceptions when one or more failure events are not replayed yet (pending, retrying, "
             "abandoned, unconfirmed, whatever their age), otherwise met") in sentence
 

@@ -9,6 +9,7 @@ import pytest
 from evidence_app.assess.controls import (
     EXCEPTIONS,
     MET,
+    NOT_APPLICABLE,
     NOT_MET,
     evaluate_controls,
     load_catalogue,
@@ -158,10 +159,17 @@ def test_a_silent_drop_after_the_fix_fails_monitoring_and_remediation(scenario):
 
 
 def test_silent_drops_only_before_the_fix_leave_the_route_swept(scenario):
-    scenario.extra_config = '[remediation]\nfixed_at = "2026-10-01T13:00:00Z"\n'
+    scenario.extra_config = '[remediation]\nfixed_at = "2026-10-01T12:30:00Z"\n'
     ops_with_rows(scenario, 10, 10)
     scenario.op("early", T0 - timedelta(hours=2))
     assert results(scenario)["A.5.27"] == MET
+
+
+def test_a_fix_after_every_operation_of_the_period_is_not_applicable_not_met(scenario):
+    scenario.extra_config = '[remediation]\nfixed_at = "2026-10-01T13:00:00Z"\n'
+    ops_with_rows(scenario, 10, 10)
+    scenario.op("early", T0 - timedelta(hours=2))
+    assert results(scenario)["A.5.27"] == NOT_APPLICABLE and results(scenario)["CC4.2"] == NOT_APPLICABLE
 
 
 def test_a_route_without_evidence_of_the_fix_is_an_exception(scenario):
@@ -199,3 +207,21 @@ def test_a_young_pending_failure_keeps_replay_from_being_met(scenario):
     scenario.row("r8", T0 + timedelta(minutes=40), origin="replay")
     scenario.failure("f9", AS_OF - timedelta(minutes=5))
     assert results(scenario)["CC7.3"] == EXCEPTIONS
+
+
+def test_the_sample_q3_2026_verdicts_claim_nothing_that_was_not_tested():
+    """Issue 25: Q3 2026 of the bundled sample — every fix time lies after the period and no failure event was
+    logged in it, yet 185 operations were dropped silently."""
+    from datetime import date
+
+    config = load_config(None)
+    data, recon = evaluate(config, Period(date(2026, 7, 1), date(2026, 9, 30)))
+    as_of = datetime(2026, 11, 30, tzinfo=timezone.utc)  # every route's fix time has come (the last: 2026-10-08)
+    found = {r.control.id: r for r in evaluate_controls(summarize(data, recon, as_of), recon, config.controls)}
+    for control in ("CC7.3", "CC7.4", "A.5.27", "CC4.2"):
+        assert found[control].result == NOT_APPLICABLE, control
+    assert "no failure events in the period (185 operations dropped silently left none)" in found["CC7.4"].figures
+    assert "no fix in force in the period" in found["A.5.27"].figures
+    assert found["A.8.16"].result == NOT_MET and "oldest pending failure none" in found["A.8.16"].figures
+    assert found["CC7.3"].population == "0 failure events" and found["A.8.15"].population == "2,704 operations"
+    assert all(r.population for r in found.values())

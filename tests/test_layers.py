@@ -18,7 +18,7 @@ VIEW_LIBRARIES = ("streamlit", "click", "reportlab", "pyhanko", "plotly")
 LAYERS: dict[str, int] = {
     # cross-cutting: errors, shipped files, masking, counted input problems, column primitives, formatting
     "__init__": 0, "errors": 0, "resources": 0, "masking": 0, "issues": 0, "columns": 0,
-    "palette": 0, "render": 0, "privacy": 0, "formatting": 0,
+    "palette": 0, "render": 0, "privacy": 0, "formatting": 0, "display": 0,
     "config": 1,                        # evidence.toml → typed settings
     "ingest": 2, "reconcile": 2,        # sources → canonical frames; frames → states (never each other, see below)
     "assess": 3,                        # judgements over a reconciliation: summary, controls, sample, check

@@ -214,9 +214,14 @@ def test_nothing_to_remediate_writes_no_poam(scenario, tmp_path):
                                     "--out", str(out), "--poam", str(poam)])
     assert res.exit_code == 0, res.stderr
     assert not poam.exists() and "not written" in res.stderr and "earlier plan" not in res.stderr
-    states = {f["target"]["status"]["state"] for f in json.loads(out.read_bytes())["assessment-results"]["results"][0]
-              ["findings"]}
-    assert states == {"satisfied"}
+    findings = json.loads(out.read_bytes())["assessment-results"]["results"][0]["findings"]
+    verdicts = {f["target"]["target-id"]: {p["name"]: p["value"] for p in f["props"]}["verdict"] for f in findings}
+    assert "not met" not in verdicts.values()
+    for f in findings:  # met (satisfied), or not applicable: nothing failed, nothing to test (no failure event, …)
+        verdict = verdicts[f["target"]["target-id"]]
+        assert f["target"]["status"]["state"] == ("satisfied" if verdict.startswith("met") else "not-satisfied")
+        assert verdict != "not applicable" or f["target"]["implementation-status"] == {"state": "not-applicable"}
+    assert verdicts["CC7.3"] == verdicts["CC7.4"] == "not applicable" and verdicts["A.8.15"] == "met"
     poam.write_text("{}")
     again = CliRunner().invoke(main, ["oscal", "--config", str(cfg), "--start", "2026-10-01", "--end", "2026-10-01",
                                       "--out", str(out), "--poam", str(poam)])

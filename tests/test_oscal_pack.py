@@ -151,11 +151,15 @@ def test_every_findings_verdict_is_the_one_the_signed_pack_prints(doc, pack):
 
     layout = subprocess.run([tool("pdftotext"), "-layout", str(pack), "-"], capture_output=True, text=True,
                             check=True).stdout
-    state = {"met": "satisfied", "met with exceptions": "satisfied", "not met": "not-satisfied"}
+    from evidence_app.display import state_name
+
+    state = {"met": "satisfied", "met with exceptions": "satisfied", "not met": "not-satisfied",
+             "not applicable": "not-satisfied"}
     for finding in doc["assessment-results"]["results"][0]["findings"]:
         cid = finding["target"]["target-id"]
         verdict = {p["name"]: p["value"] for p in finding["props"]}["verdict"]
-        row = re.search(rf"^\s*\S.*?\s{re.escape(cid)}\s+.+?\s{{2,}}(met with|not met|met)\s{{2,}}", layout, re.M)
+        row = re.search(rf"^\s*\S.*?\s{re.escape(cid)}\s+.+?\s{{2,}}(Met with|Not met|Not applicable|Met)\s{{2,}}",
+                        layout, re.M)
         assert row, cid
-        assert row.group(1) == verdict.removesuffix(" exceptions"), cid
+        assert row.group(1) == state_name(verdict).removesuffix(" exceptions"), cid  # the pack names it for people
         assert finding["target"]["status"]["state"] == state[verdict], cid

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from evidence_app.display import state_name
 from pdftools import AT, PERIOD, attachments, build, run, tool
 
 
@@ -225,8 +226,8 @@ def test_pdf_numbers_equal_the_cli(pack):
                        ("Backfilled", "backfilled"), ("… missing, silent drop", "missing_silent"),
                        ("… missing, pending replay", "missing_pending")):
         assert re.search(rf"{re.escape(label)}\s+{cov[key]:,}\s", text), label
-    for state, n in status["states"].items():
-        assert re.search(rf"^\s*{state}\s+{n}\s*", text, re.M), state
+    for state, n in status["states"].items():  # the pack names states for people (display.py)
+        assert re.search(rf"^\s*{state_name(state)}\s+{n}\s*", text, re.M), state
     assert "Skipped log lines" in text and re.search(rf"Skipped log lines\s+{status['skipped_log_lines']}", text)
 
 
@@ -259,3 +260,12 @@ def test_timestamp_from_a_tsa_is_embedded_and_verified(tmp_path, identity):
     res = verify_trusted(out, identity)
     assert res.exit_code == 0, res.stdout
     assert "OK    timestamp" in res.stdout
+
+
+def test_the_replay_section_lists_the_open_backlog_first_with_route_age_and_error(pack):
+    text = re.sub(r"\s+", " ", _pdf_text(pack))
+    assert ("Open backlog: 6 open failure events (3 pending, 3 retrying); oldest pending 12 h 41 min (limit 1 day: "
+            "within); oldest retrying 1 day 8 h") in text
+    section = text.split("Open failures (pending and retrying, oldest first)", 1)[1].split("Abandoned replays", 1)[0]
+    assert "f-f9e197a4e709 Retrying /api/menu/publish 2026-10-28 15:32:52 1 day 8 h 23 D1_ERROR: Network" in section
+    assert section.count("Pending") == 3 and section.count("Retrying") == 3

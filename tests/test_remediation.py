@@ -328,5 +328,5 @@ def test_the_summarys_facts_are_the_sums_of_the_cli_table(scenario):
     assert r.flag_mismatches == 2 and r.judged_at == datetime(2026, 10, 30, tzinfo=timezone.utc)
     controls = evaluate_controls(s, scenario.recon(), load_config(scenario.write()).controls)
     figures = {c.control.check: c.figures for c in controls}
-    assert "within the SLA of 600 s" in figures["incident_response"]
+    assert "within the SLA of 10 min" in figures["incident_response"]
     assert figures["remediation"].startswith("4 routes: 2 swept, 1 not swept, 1 unknown; 2 dropped silently")

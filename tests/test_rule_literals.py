@@ -23,7 +23,7 @@ from evidence_app.reconcile import rules
 PACKAGE = Path(__file__).resolve().parent.parent / "evidence_app"
 RULES_FILE = PACKAGE / "reconcile" / "rules.py"
 FAMILIES = (rules.OpState, rules.RowStatus, rules.ReplayState, rules.ReplayOutcome, rules.RouteStatus,
-            rules.Origin, rules.FixSource, rules.ErrorClass)
+            rules.Verdict, rules.Origin, rules.FixSource, rules.ErrorClass)
 HOMONYMS = frozenset({"replay", "config", "other"})
 """Guarded names that are also the names of unrelated things (see the module docstring)."""
 GUARDED = frozenset(str(m) for family in FAMILIES for m in family) - HOMONYMS | {"missing_"}

@@ -15,6 +15,7 @@ from typing import Any, Callable, Mapping
 
 from evidence_app.assess.summary import Summary
 from evidence_app.config.thresholds import ControlThresholds, limit_of, parse_controls
+from evidence_app.display import check_name
 from evidence_app.formatting import duration, percent
 from evidence_app.reconcile import Reconciliation, Scope
 from evidence_app.reconcile.coverage import Totals, totals
@@ -24,10 +25,12 @@ from evidence_app.reconcile.rules import (
     OpState,
     ReplayState,
     RouteStatus,
+    Verdict,
 )
 from evidence_app.resources import control_catalogue
 
-MET, EXCEPTIONS, NOT_MET = "met", "met with exceptions", "not met"
+MET, EXCEPTIONS, NOT_MET, NOT_APPLICABLE = Verdict.MET, Verdict.EXCEPTIONS, Verdict.NOT_MET, Verdict.NOT_APPLICABLE
+"""The verdicts by their short names (defined once, in :class:`evidence_app.reconcile.rules.Verdict`)."""
 
 
 @dataclass(frozen=True)
@@ -46,9 +49,16 @@ class ControlResult:
     control: Control
     result: str
     figures: str
-    """The numbers behind the result, in one line."""
+    """The numbers behind the result, in one line (for ``not applicable``: why nothing was tested)."""
     values: Mapping[str, float | int | None] = field(default_factory=dict)
     """The same numbers by the check's figure names, as its clauses compared them (OSCAL observations read them)."""
+    population: str = ""
+    """What the check tested, counted ("2,704 operations", "0 failure events", "23 routes")."""
+
+    @property
+    def applicable(self) -> bool:
+        """Whether the check had anything to test (``not applicable`` claims nothing, in either direction)."""
+        return self.result != Verdict.NOT_APPLICABLE
 
 
 def load_catalogue(path: Path | None = None) -> tuple[tuple[Control, ...], dict[str, Any]]:
@@ -112,6 +122,8 @@ class Measured:
 
     values: Mapping[str, float | int | None]
     line: str
+    population: str = ""
+    """The test population, counted ("2,704 operations"): stated beside every verdict."""
 
 
 Measure = Callable[[Summary, Reconciliation, ControlThresholds], Measured]
@@ -163,12 +175,14 @@ def _shown(key: str | int, t: ControlThresholds) -> str:
 
 
 def _coverage(totals_: Totals, what: str) -> Measured:
+    population = f"{totals_.expected:,} {what}"
     if totals_.expected == 0:
-        return Measured({"expected": 0, "after": None}, f"no {what} in scope: nothing evidences the control")
+        return Measured({"expected": 0, "after": None}, f"no {what} in the period and scope: nothing to test",
+                        population)
     after = totals_.coverage_after_replay
     line = (f"{what}: {totals_.expected:,} expected; after replay {percent(after)}; "
             f"as logged {percent(totals_.coverage_logged)}; {totals_.missing:,} missing")
-    return Measured({"expected": totals_.expected, "after": after}, line)
+    return Measured({"expected": totals_.expected, "after": after}, line, population)
 
 
 def _subset(recon: Reconciliation, actions: tuple[str, ...]) -> Totals:
@@ -179,8 +193,10 @@ def _subset(recon: Reconciliation, actions: tuple[str, ...]) -> Totals:
 
 
 def _with_rows(m: Measured, inaccurate: int, incomplete: int) -> Measured:
+    if not m.values["expected"]:
+        return Measured({**m.values, "inaccurate": inaccurate, "incomplete": incomplete}, m.line, m.population)
     return Measured({**m.values, "inaccurate": inaccurate, "incomplete": incomplete},
-                    m.line + f"; {inaccurate:,} inaccurate and {incomplete:,} incomplete audit rows")
+                    m.line + f"; {inaccurate:,} inaccurate and {incomplete:,} incomplete audit rows", m.population)
 
 
 def _row_findings(recon: Reconciliation, actions: tuple[str, ...]) -> tuple[int, int]:
@@ -199,8 +215,10 @@ def _measure_logging(s: Summary, recon: Reconciliation, t: ControlThresholds) ->
 
 def _with_unprovable(m: Measured, s: Summary) -> Measured:
     unprovable = s.totals.missing_unprovable
+    if not s.totals.expected:
+        return Measured({**m.values, "unprovable": unprovable}, m.line, m.population)
     return Measured({**m.values, "unprovable": unprovable},
-                    m.line + f"; {unprovable:,} missing operations unprovable from the logs")
+                    m.line + f"; {unprovable:,} missing operations unprovable from the logs", m.population)
 
 
 def _measure_access_logging(s: Summary, recon: Reconciliation, t: ControlThresholds) -> Measured:
@@ -217,42 +235,62 @@ def _measure_privileged(s: Summary, recon: Reconciliation, t: ControlThresholds)
 
 
 def _measure_monitoring(s: Summary, recon: Reconciliation, t: ControlThresholds) -> Measured:
-    share, age_h, after = s.silent_share, (s.replay.oldest_pending_age_seconds or 0) / 3600, s.silent_after_fix
-    line = (f"{s.totals.missing_silent:,} of {s.totals.missing:,} missing operations left no failure "
-            f"event ({percent(share)}); oldest pending failure {duration(s.replay.oldest_pending_age_seconds or 0)}; "
+    missing, failures = s.totals.missing, sum(s.replay.states.values())
+    population = f"{missing:,} missing operations, {failures:,} failure events"
+    oldest = s.replay.oldest_pending_age_seconds
+    if missing == 0 and failures == 0:
+        return Measured({"missing": 0, "failures": 0, "share": None, "age_h": None, "after_fix": 0, "unprovable": 0},
+                        "no missing operations and no failure events in the period: nothing to detect", population)
+    share, after = s.silent_share, s.silent_after_fix
+    line = (f"{s.totals.missing_silent:,} of {missing:,} missing operations left no failure "
+            f"event ({percent(share)}); oldest pending failure {'none' if oldest is None else duration(oldest)}; "
             f"{after:,} dropped silently after their route's fix")
-    # no missing operation: no silent drop among them (a share of 0)
-    return _with_unprovable(
-        Measured({"share": 0.0 if share is None else share, "age_h": age_h, "after_fix": after}, line), s)
+    # no missing operation (but failure events, all replayed): no silent drop among them (a share of 0)
+    values = {"missing": missing, "failures": failures, "share": 0.0 if share is None else share,
+              "age_h": None if oldest is None else oldest / 3600, "after_fix": after}
+    return _with_unprovable(Measured(values, line, population), s)
 
 
 def _measure_remediation(s: Summary, recon: Reconciliation, t: ControlThresholds) -> Measured:
     r = s.remediation
+    population = f"{r.route_count:,} routes, {r.after_fix_operations:,} operations after their route's fix"
     if r.route_count == 0:
-        return Measured({"routes": 0, **dict.fromkeys(RouteStatus, 0), "mismatches": 0},
-                        "no routes in scope: nothing evidences the remediation")
+        return Measured({"routes": 0, **dict.fromkeys(RouteStatus, 0), "after_fix_ops": 0, "mismatches": 0},
+                        "no routes known in the period and scope: nothing to test", population)
     counts = {RouteStatus.SWEPT: r.swept, RouteStatus.NOT_SWEPT: r.not_swept, RouteStatus.UNKNOWN: r.unknown}
     mismatches = r.flag_mismatches
     line = (f"{r.route_count} routes: {r.swept} swept, {r.not_swept} not swept, {r.unknown} unknown; "
             f"{s.silent_after_fix:,} dropped silently after the fix; {mismatches:,} audit_logged flags contradicting "
             "the logs")
-    return Measured({"routes": r.route_count, **counts, "mismatches": mismatches}, line)
+    if r.after_fix_operations == 0 and r.not_swept == 0 and r.unknown == 0:
+        line = (f"no fix in force in the period: no operation lies at or after its route's fix time "
+                f"({r.silent_before_fix:,} dropped silently before it); " + line)
+    return Measured({"routes": r.route_count, **counts, "after_fix_ops": r.after_fix_operations,
+                     "mismatches": mismatches}, line, population)
 
 
 def _measure_incident_response(s: Summary, recon: Reconciliation, t: ControlThresholds) -> Measured:
     failures, within = s.failures_in_period, s.replayed_within_sla
+    population = f"{failures:,} failure events"
     if failures == 0:
-        return Measured({"failures": 0, "within": None}, "no failure events in the period: nothing to respond to")
-    sla = s.remediation.replay_sla_seconds
-    line = f"{within:,} of {failures:,} failure events replayed within the SLA of {sla:,} s ({percent(within / failures)})"
-    return Measured({"failures": failures, "within": within / failures}, line)
+        return Measured({"failures": 0, "within": None}, _no_failure_events(s, "nothing to respond to"), population)
+    sla = duration(s.remediation.replay_sla_seconds)
+    line = f"{within:,} of {failures:,} failure events replayed within the SLA of {sla} ({percent(within / failures)})"
+    return Measured({"failures": failures, "within": within / failures}, line, population)
+
+
+def _no_failure_events(s: Summary, what: str) -> str:
+    """Why a check of failure events tested nothing; silent drops are named, so n/a never reads as all clear."""
+    silent = s.totals.missing_silent
+    dropped = f" ({silent:,} operations dropped silently left none)" if silent else ""
+    return f"no failure events in the period{dropped}: {what}"
 
 
 def _measure_clock(s: Summary, recon: Reconciliation, t: ControlThresholds) -> Measured:
-    p95 = s.clock_p95_seconds
+    p95, population = s.clock_p95_seconds, f"{s.totals.logged:,} live matches"
     if p95 is None:
-        return Measured({"p95": None}, "no live audit rows matched: clock agreement cannot be measured")
-    return Measured({"p95": p95}, f"p95 |audit time − operation time| = {p95:.2f} s over live matches")
+        return Measured({"p95": None}, "no live audit rows matched: nothing to compare", population)
+    return Measured({"p95": p95}, f"p95 |audit time − operation time| = {p95:.2f} s over live matches", population)
 
 
 def _measure_evidence(s: Summary, recon: Reconciliation, t: ControlThresholds) -> Measured:
@@ -266,17 +304,19 @@ def _measure_evidence(s: Summary, recon: Reconciliation, t: ControlThresholds) -
     line = "read-only connections; extracts hashed (SHA-256) and signed"
     line += f"; {'; '.join(problems)}" if problems else ""
     return Measured({"write_capable": int(s.write_capable), "skipped": s.replay.skipped_log_lines,
-                     "odd_rows": s.orphans + s.duplicates}, line)
+                     "odd_rows": s.orphans + s.duplicates}, line,
+                    f"{s.source_count:,} stores, {s.log_file_count:,} log files")
 
 
 def _measure_replay(s: Summary, recon: Reconciliation, t: ControlThresholds) -> Measured:
     st = s.replay.states
     total = sum(st.values())
+    population = f"{total:,} failure events"
     if total == 0:
-        return Measured({"failures": 0, "done": 0, "open": 0}, "no failure events in the period")
-    line = ", ".join(f"{k} {v}" for k, v in st.items())
+        return Measured({"failures": 0, "done": 0, "open": 0}, _no_failure_events(s, "nothing to replay"), population)
+    line = ", ".join(f"{k} {v:,}" for k, v in st.items())
     return Measured({"failures": total, "done": st[ReplayState.REPLAYED],
-                     "open": sum(st[k] for k in OPEN_REPLAY_STATES)}, line)
+                     "open": sum(st[k] for k in OPEN_REPLAY_STATES)}, line, population)
 
 
 # ------------------------------------------------------------------ the checks
@@ -285,7 +325,7 @@ _COVERAGE_FIGURES = {"expected": "there are {cmp} operations in scope",
                      "after": f"coverage after replay (operations {', '.join(COVERED_STATES)} ÷ expected) is {{cmp}}",
                      "inaccurate": "there are {cmp} inaccurate audit rows",
                      "incomplete": "there are {cmp} incomplete audit rows"}
-_NOTHING = Clause(NOT_MET, (Test("expected", "=="),))
+_NOTHING = Clause(NOT_APPLICABLE, (Test("expected", "=="),))
 _COVERAGE_CLAUSES = (_NOTHING, Clause(MET, (Test("after", ">=", "coverage_met_at"),)),
                      Clause(EXCEPTIONS, (Test("after", ">=", "coverage_exceptions_at"),)))
 _ACCURACY_CLAUSES = (  # inaccurate or incomplete rows beyond their limits are a finding even at full coverage
@@ -302,62 +342,68 @@ _LOGGING_CLAUSES = (  # an operation the logs cannot show silent or not is a fin
     *_ACCURACY_CLAUSES[1:])
 
 CHECKS: dict[str, ControlCheck] = {
-    "coverage": ControlCheck("Coverage", _measure_coverage, _COVERAGE_FIGURES, _COVERAGE_CLAUSES, NOT_MET),
-    "logging": ControlCheck("Logging", _measure_logging, {**_COVERAGE_FIGURES, **_UNPROVABLE_FIGURE}, _LOGGING_CLAUSES,
-                            NOT_MET),
-    "access_logging": ControlCheck("Access logging", _measure_access_logging, _COVERAGE_FIGURES, _ACCURACY_CLAUSES,
-                                   NOT_MET, scope="privileged_actions"),
-    "authentication": ControlCheck("Authentication", _measure_authentication, _COVERAGE_FIGURES, _COVERAGE_CLAUSES,
-                                   NOT_MET, scope="credential_actions"),
-    "privileged": ControlCheck("Privileged access", _measure_privileged, _COVERAGE_FIGURES, _COVERAGE_CLAUSES,
+    "coverage": ControlCheck(check_name("coverage"), _measure_coverage, _COVERAGE_FIGURES, _COVERAGE_CLAUSES,
+                             NOT_MET),
+    "logging": ControlCheck(check_name("logging"), _measure_logging, {**_COVERAGE_FIGURES, **_UNPROVABLE_FIGURE},
+                            _LOGGING_CLAUSES, NOT_MET),
+    "access_logging": ControlCheck(check_name("access_logging"), _measure_access_logging, _COVERAGE_FIGURES,
+                                   _ACCURACY_CLAUSES, NOT_MET, scope="privileged_actions"),
+    "authentication": ControlCheck(check_name("authentication"), _measure_authentication, _COVERAGE_FIGURES,
+                                   _COVERAGE_CLAUSES, NOT_MET, scope="credential_actions"),
+    "privileged": ControlCheck(check_name("privileged"), _measure_privileged, _COVERAGE_FIGURES, _COVERAGE_CLAUSES,
                                NOT_MET, scope="privileged_actions"),
     "monitoring": ControlCheck(
-        "Monitoring", _measure_monitoring,
+        check_name("monitoring"), _measure_monitoring,
         {"after_fix": "{cmp} operations were dropped silently after their route's fix time",
          "share": f"the share of missing operations that left no failure event ({OpState.MISSING_SILENT}) is {{cmp}}",
-         "age_h": "the oldest pending failure event is {cmp} old", **_UNPROVABLE_FIGURE},
-        (Clause(NOT_MET, (Test("after_fix", ">", "silent_after_fix_met_max"),)),
+         "age_h": "the oldest pending failure event is {cmp} old", **_UNPROVABLE_FIGURE,
+         "missing": "there are {cmp} missing operations", "failures": "{cmp} failure events"},
+        (Clause(NOT_APPLICABLE, (Test("missing", "=="), Test("failures", "=="))),
+         Clause(NOT_MET, (Test("after_fix", ">", "silent_after_fix_met_max"),)),
          Clause(EXCEPTIONS, (Test("share", "<=", "silent_share_met_at"), Test("unprovable", ">", "unprovable_met_max"))),
          Clause(EXCEPTIONS, (Test("share", "<=", "silent_share_met_at"), Test("age_h", ">", "pending_age_met_hours"))),
          Clause(MET, (Test("share", "<=", "silent_share_met_at"),)),
          Clause(EXCEPTIONS, (Test("share", "<=", "silent_share_exceptions_at"),))),
         NOT_MET),
     "remediation": ControlCheck(
-        "Remediation", _measure_remediation,
+        check_name("remediation"), _measure_remediation,
         {"routes": "there are {cmp} routes in scope", RouteStatus.NOT_SWEPT: "{cmp} routes are not swept",
+         "after_fix_ops": "{cmp} operations lie at or after their route's fix time (no fix in force in the period)",
          RouteStatus.UNKNOWN: "{cmp} routes have an unknown status (fix not evidenced)",
          "mismatches": "{cmp} audit_logged flags contradict the logs (false without a failure event, true without a "
                        "live row)"},
-        (Clause(NOT_MET, (Test("routes", "=="),)), Clause(NOT_MET, (Test(RouteStatus.NOT_SWEPT, ">"),)),
+        (Clause(NOT_APPLICABLE, (Test("routes", "=="),)), Clause(NOT_MET, (Test(RouteStatus.NOT_SWEPT, ">"),)),
          Clause(EXCEPTIONS, (Test(RouteStatus.UNKNOWN, ">"),)),
+         Clause(NOT_APPLICABLE, (Test("after_fix_ops", "=="),)),
          Clause(EXCEPTIONS, (Test("mismatches", ">", "flag_mismatch_met_max"),))),
         MET),
     "incident_response": ControlCheck(
-        "Incident response", _measure_incident_response,
+        check_name("incident_response"), _measure_incident_response,
         {"failures": "there are {cmp} failure events in the period",
          "within": "{cmp} of the failure events were replayed within the SLA"},
-        (Clause(MET, (Test("failures", "=="),)), Clause(MET, (Test("within", ">=", "replay_sla_met_at"),)),
+        (Clause(NOT_APPLICABLE, (Test("failures", "=="),)), Clause(MET, (Test("within", ">=", "replay_sla_met_at"),)),
          Clause(EXCEPTIONS, (Test("within", ">=", "replay_sla_exceptions_at"),))),
         NOT_MET),
     "clock": ControlCheck(
-        "Clock synchronisation", _measure_clock,
+        check_name("clock"), _measure_clock,
         {"p95": "the 95th percentile of |audit time − operation time| over live matches is {cmp}"},
-        (Clause(EXCEPTIONS, (Test("p95", "unmeasured"),)), Clause(MET, (Test("p95", "<=", "clock_p95_met_seconds"),)),
+        (Clause(NOT_APPLICABLE, (Test("p95", "unmeasured"),)),
+         Clause(MET, (Test("p95", "<=", "clock_p95_met_seconds"),)),
          Clause(EXCEPTIONS, (Test("p95", "<=", "clock_p95_exceptions_seconds"),))),
         NOT_MET),
     "evidence": ControlCheck(
-        "Evidence collection", _measure_evidence,
+        check_name("evidence"), _measure_evidence,
         {"write_capable": "{cmp} sources were reached with a role that can write",
          "skipped": "{cmp} log lines were skipped", "odd_rows": "there are {cmp} orphan or duplicate audit rows"},
         (Clause(EXCEPTIONS, (Test("write_capable", ">"),)), Clause(EXCEPTIONS, (Test("skipped", ">"),)),
          Clause(EXCEPTIONS, (Test("odd_rows", ">"),))),
         MET),
     "replay": ControlCheck(
-        "Replay", _measure_replay,
+        check_name("replay"), _measure_replay,
         {"failures": "there are {cmp} failure events in the period",
          "done": f"{{cmp}} failure events are {ReplayState.REPLAYED}",
          "open": f"{{cmp}} failure events are not replayed yet ({', '.join(OPEN_REPLAY_STATES)}, whatever their age)"},
-        (Clause(MET, (Test("failures", "=="),)), Clause(NOT_MET, (Test("done", "=="),)),
+        (Clause(NOT_APPLICABLE, (Test("failures", "=="),)), Clause(NOT_MET, (Test("done", "=="),)),
          Clause(EXCEPTIONS, (Test("open", ">"),))),
         MET),
 }
@@ -380,5 +426,6 @@ def evaluate_controls(summary: Summary, recon: Reconciliation, overrides: Mappin
     for control in catalogue:
         check = CHECKS[control.check]
         measured = check.measure(summary, recon, t)
-        results.append(ControlResult(control, check.verdict(measured, t), measured.line, dict(measured.values)))
+        results.append(ControlResult(control, check.verdict(measured, t), measured.line, dict(measured.values),
+                                     measured.population))
     return results

@@ -42,6 +42,13 @@ class Summary:
     """Audit rows lacking operator, tenant, action or target."""
     log_completeness: str = ""
     """What a silent drop proves with the log job in force (rules clause 10), stated by every view."""
+    source_count: int = 0
+    """Stores read (operations, audit): with :attr:`log_file_count`, the evidence check's population."""
+    log_file_count: int = 0
+    """Worker log files read."""
+    traces_every_invocation: bool = False
+    """Whether the Worker logs hold every invocation (``[worker_logs] traces = "all"``): only then can a missing
+    operation be told unprovable (rules clause 10)."""
 
     @property
     def complete(self) -> bool:
@@ -85,6 +92,9 @@ def summarize(data: Dataset, recon: Reconciliation, as_of: datetime) -> Summary:
         incomplete=int(rows["incomplete"].notna().sum()),
         remediation=remediation_summary(recon, data.config.remediation, first_failure_times(data.logs.failures),
                                         as_of),
+        source_count=len(data.sources),
+        log_file_count=len(data.logs.files),
+        traces_every_invocation=data.config.worker_logs.traces == rules.TraceMode.ALL,
         log_completeness=rules.describe_log_completeness(data.config.worker_logs.traces, recon.tolerance_seconds),
     )
 

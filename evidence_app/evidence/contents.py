@@ -10,9 +10,11 @@ from pathlib import Path
 import pandas as pd
 
 from evidence_app import __version__
+from evidence_app.assess.backlog import Backlog, open_backlog
 from evidence_app.assess.controls import ControlResult, evaluate_controls
 from evidence_app.assess.log_health import LogHealth, log_health
 from evidence_app.assess.sampling import SamplePlan, draw, plan_sample
+from evidence_app.assess.span import DataSpan, data_span
 from evidence_app.assess.summary import Summary, error_classes, summarize
 from evidence_app.compute.configured import evaluate_configured
 from evidence_app.config.settings import Config
@@ -102,6 +104,11 @@ class PackContents:
     """The control checks' thresholds in force (the defaults overridden by [controls])."""
     log_health: LogHealth
     """The Worker log source's health for the period, as ``evidence-app logs`` reports it (Log completeness)."""
+    span: DataSpan
+    """The period against the data: each source's span in it, days without any operation, days outside every
+    source (the cover's warning)."""
+    backlog: Backlog
+    """Failure events still open at generation (pending, retrying), oldest against the limit in force."""
     files: tuple[FileRecord, ...] = ()
     """Every source file read (D1 dumps, Logpush files): name, size, SHA-256."""
     tools: dict[str, str] | None = None
@@ -149,6 +156,8 @@ def gather(config: Config, period: Period, scope: Scope, generated_at: datetime,
         sample=sample,
         thresholds=limits,
         log_health=log_health(data, recon, period),
+        span=data_span(data),
+        backlog=open_backlog(recon.failures, generated_at, config.controls),
         files=file_records([(f"{s.key}.d1_dump", s.d1_dump) for s in (config.audit, config.operations)
                             if s.d1_dump is not None], data.logs.files, data.logs.objects),
         tools=tool_versions(),

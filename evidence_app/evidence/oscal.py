@@ -19,7 +19,15 @@ from typing import Iterator, Mapping
 import pandas as pd
 
 from evidence_app import __version__
-from evidence_app.assess.controls import CHECKS, EXCEPTIONS, MET, NOT_MET, ControlResult, describe_checks
+from evidence_app.assess.controls import (
+    CHECKS,
+    EXCEPTIONS,
+    MET,
+    NOT_APPLICABLE,
+    NOT_MET,
+    ControlResult,
+    describe_checks,
+)
 from evidence_app.assess.summary import Summary
 from evidence_app.config.thresholds import ControlThresholds
 from evidence_app.evidence.contents import PackContents
@@ -35,8 +43,6 @@ NS = "urn:evidence-app:oscal"
 """The namespace of this tool's own property names (OSCAL's rule for props it does not define)."""
 ROOT = uuid.uuid5(uuid.NAMESPACE_URL, NS)
 """Every UUID is UUIDv5 under this namespace, of the document's seed and the item's key."""
-NOT_APPLICABLE = "not applicable"
-"""A verdict where nothing in scope can evidence the control (OSCAL's objective status has no such state)."""
 SATISFIED, NOT_SATISFIED = "satisfied", "not-satisfied"
 STATE_OF = {MET: (SATISFIED, "pass"), EXCEPTIONS: (SATISFIED, "pass"), NOT_MET: (NOT_SATISFIED, "fail"),
             NOT_APPLICABLE: (NOT_SATISFIED, "other")}
@@ -122,6 +128,8 @@ FIGURE_WORDS: dict[str, str] = {
     "odd_rows": "orphan or duplicate audit rows", "failures": "failure events in the period",
     "done": "failure events replayed", "open": "failure events not replayed yet",
     "within": "share of failure events replayed within the SLA (ratio 0..1)",
+    "missing": "missing operations (monitoring's population, with the failure events)",
+    "after_fix_ops": "operations at or after their route's fix time (none: no fix in force in the period)",
 }
 """Each control check figure's name in words (a test fails when a check measures a figure not named here)."""
 
@@ -149,7 +157,8 @@ def summary_figures(s: Summary) -> list[Figure]:
     remediation = {RouteStatus.SWEPT: m.swept, RouteStatus.NOT_SWEPT: m.not_swept, RouteStatus.UNKNOWN: m.unknown,
                    "silent_before_fix": m.silent_before_fix, "silent_after_fix": m.silent_after_fix,
                    "failures": m.failures, "replayed_within_sla": m.replayed_within_sla,
-                   "replay_sla_seconds": m.replay_sla_seconds, "flag_mismatches": m.flag_mismatches}
+                   "replay_sla_seconds": m.replay_sla_seconds, "flag_mismatches": m.flag_mismatches,
+                   "after_fix_operations": m.after_fix_operations}
     out += [Figure(f"remediation.{k}", f"Remediation: {k.replace('_', ' ')}", v) for k, v in remediation.items()]
     return out + [Figure("clock.p95_seconds", "p95 |audit time − operation time| over live matches, seconds",
                          s.clock_p95_seconds)]

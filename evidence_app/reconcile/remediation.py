@@ -9,7 +9,7 @@ only the (few) routes are walked in Python.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Mapping
 
@@ -67,6 +67,9 @@ class RemediationSummary:
     """Of those, the ones no failure event was logged for (part 2 of the fix without part 1)."""
     flag_true_not_logged: int
     """Operations whose response said ``audit_logged: true`` but that no live row covers."""
+    after_fix_operations: int = 0
+    """Operations at or after their route's effective fix time, over every route: the fix's test population (none:
+    no fix was in force in the period, so the period cannot show that it works)."""
 
     @property
     def route_count(self) -> int:
@@ -82,8 +85,10 @@ class RemediationSummary:
 def remediation_summary(recon: Reconciliation, settings: RemediationConfig,
                         first_failure_at: Mapping[str | None, pd.Timestamp], as_of: datetime) -> RemediationSummary:
     """:func:`remediation_table` with its facts over every route."""
-    table = remediation_table(recon, settings, first_failure_at, as_of)
-    return _with_facts(table, settings.replay_sla_seconds, as_of)
+    table = _full_table(recon, settings, first_failure_at, as_of)
+    facts = _with_facts(table[list(REMEDIATION_FIELDS)], settings.replay_sla_seconds, as_of)
+    after = int(pd.to_numeric(table[_AFTER_FIX]).sum()) if len(table) else 0
+    return replace(facts, after_fix_operations=after)
 
 
 def _with_facts(table: pd.DataFrame, replay_sla_seconds: int, judged_at: datetime) -> RemediationSummary:
@@ -119,10 +124,20 @@ def first_failure_times(failures: pd.DataFrame) -> dict[str | None, pd.Timestamp
 def remediation_table(recon: Reconciliation, settings: RemediationConfig,
                       first_failure_at: Mapping[str | None, pd.Timestamp], as_of: datetime) -> pd.DataFrame:
     """One row per route seen in the period, columns :data:`REMEDIATION_FIELDS`."""
+    return _full_table(recon, settings, first_failure_at, as_of)[list(REMEDIATION_FIELDS)]
+
+
+_AFTER_FIX = "expected_after_fix"
+"""Operations at or after the route's fix (the summary's population; not a column of the CLI's contract)."""
+
+
+def _full_table(recon: Reconciliation, settings: RemediationConfig,
+                first_failure_at: Mapping[str | None, pd.Timestamp], as_of: datetime) -> pd.DataFrame:
+    """:func:`remediation_table` plus the column :data:`_AFTER_FIX`."""
     ops, fe = recon.operations, recon.failures
     routes = _routes(ops["route"], fe["route"] if len(fe) else pd.Series([], dtype=object))
     if not routes:
-        return pd.DataFrame({f: pd.Series(dtype=object) for f in REMEDIATION_FIELDS})
+        return pd.DataFrame({f: pd.Series(dtype=object) for f in (*REMEDIATION_FIELDS, _AFTER_FIX)})
     as_of_us = micros_at(as_of)
     fixes = [rules.effective_fix(micros_at(settings.configured_fix(r)), micros_at(first_failure_at.get(r)), as_of_us)
              for r in routes]
@@ -141,7 +156,7 @@ def remediation_table(recon: Reconciliation, settings: RemediationConfig,
     })
     table["status"] = [rules.route_status(t is not None, int(before + after), int(after)) for (t, _), before, after
                        in zip(fixes, table["missing_silent_before_fix"], table["missing_silent_after_fix"])]
-    return table[list(REMEDIATION_FIELDS)].astype(object)
+    return table[[*REMEDIATION_FIELDS, _AFTER_FIX]].astype(object)
 
 
 def _routes(*columns: pd.Series) -> list[str | None]:
@@ -176,6 +191,7 @@ def _operation_counts(ops: pd.DataFrame, code: np.ndarray, fix_us: np.ndarray, n
 
     return {
         "expected": per_route(np.ones(len(ops), dtype=bool)),
+        _AFTER_FIX: per_route(after),
         "missing_silent_before_fix": per_route(silent & ~after),
         "missing_silent_after_fix": per_route(silent & after),
         "audit_logged_false": per_route(said_false),

@@ -6,7 +6,7 @@ build the states with the functions below. Tests of the rules read this module, 
 the kernel to a plain, record-by-record reference built only from these functions.
 
 The vocabulary comes first: every state, status and outcome as a StrEnum (:class:`OpState`, :class:`RowStatus`,
-:class:`ReplayState`, :class:`ReplayOutcome`, :class:`RouteStatus`, :class:`Origin`, :class:`FixSource`,
+:class:`ReplayState`, :class:`ReplayOutcome`, :class:`RouteStatus`, :class:`Verdict`, :class:`Origin`, :class:`FixSource`,
 :class:`ErrorClass`), and the defaults of the settings that shape the rules; other modules import them and never
 write one as a literal (``tests/test_rule_literals.py``).
 
@@ -111,6 +111,17 @@ class RouteStatus(StrEnum):
     SWEPT = "swept"
     NOT_SWEPT = "not_swept"
     UNKNOWN = "unknown"
+
+
+class Verdict(StrEnum):
+    """A control's result: what its check found, or that the check had nothing to test."""
+
+    MET = "met"
+    EXCEPTIONS = "met with exceptions"
+    NOT_MET = "not met"
+    NOT_APPLICABLE = "not applicable"
+    """The check's test population is empty (no operations, no failure events, no fix in force, …): nothing was
+    tested, so nothing is claimed — never ``met``; the control's line says why."""
 
 
 class TraceMode(StrEnum):
