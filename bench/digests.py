@@ -4,6 +4,7 @@
     python bench/digests.py --save F.json   # keep them
     python bench/digests.py --check F.json  # compare with kept ones; exit 1 on any difference
     python bench/digests.py --config bench/out/sqlite-1000000/evidence.toml --save tidy.json   # also a bench store
+    python bench/digests.py --partitions 7 --check bench/digests-baseline.json   # the same numbers in 7 partitions
 
 Scenarios: the bundled sample (whole span and a sub-period with edges), the wrangler D1 export
 fixture, and a messy synthetic store built here (mixed timestamp forms, integer and text ids,
@@ -16,6 +17,8 @@ Everything goes through the CLI, so the script survives any reorganisation of th
 from __future__ import annotations
 
 import argparse
+import contextlib
+import functools
 import gzip
 import hashlib
 import json
@@ -142,9 +145,34 @@ def _messy_config(n: int = 6000, seed: int = 11) -> Path:
     return cfg
 
 
+PARTITIONS = 1
+"""Partitions every command reconciles in (``--partitions``): the digests must not change with it."""
+
+
 def _run(args: list[str]) -> tuple[int, str, str]:
-    res = CliRunner().invoke(main, args)
+    with _partitioned(PARTITIONS):
+        res = CliRunner().invoke(main, args)
     return res.exit_code, res.stdout, res.stderr
+
+
+@contextlib.contextmanager
+def _partitioned(n: int):
+    """Every command's reconciliation in ``n`` partitions: the core's partitioned entry point put where the CLI
+    and the pack call the single pass (works whether or not the CLI has a --partitions option yet)."""
+    if n == 1:
+        yield
+        return
+    from evidence_app import cli
+    from evidence_app.compute import evaluate as partitioned
+    from evidence_app.evidence import contents
+
+    swapped = functools.partial(partitioned, partitions=n)
+    before = cli.evaluate, contents.evaluate
+    cli.evaluate = contents.evaluate = swapped
+    try:
+        yield
+    finally:
+        cli.evaluate, contents.evaluate = before
 
 
 ADDED_COUNTS = ("missing_unprovable",)
@@ -211,7 +239,11 @@ def main_() -> int:
     parser.add_argument("--config", action="append", default=[],
                         help="also digest this evidence.toml (whole span); repeatable")
     parser.add_argument("--only-configs", action="store_true", help="skip the fixed scenarios")
+    parser.add_argument("--partitions", type=int, default=1,
+                        help="reconcile in this many partitions (evidence_app.compute): the digests must not change")
     args = parser.parse_args()
+    global PARTITIONS
+    PARTITIONS = args.partitions
     OUT.mkdir(parents=True, exist_ok=True)
     found = digests(args.config, fixed=not args.only_configs)
     for k, v in found.items():

@@ -12,8 +12,9 @@ import click
 import pandas as pd
 
 from evidence_app import __version__
-from evidence_app.assess.pipeline import evaluate
 from evidence_app.assess.summary import summarize
+from evidence_app.compute.configured import evaluate_configured
+from evidence_app.config.compute import MAX_PARTITIONS, checked_scheduler, overridden
 from evidence_app.config.settings import Config, load_config
 from evidence_app.errors import ConfigError, EvidenceError, UsageError
 from evidence_app.evidence.sign import PASSPHRASE_ENV
@@ -98,9 +99,9 @@ class StderrProgress:
 
 def run(config_path: str | None, period: Period) -> tuple[Config, Dataset, Reconciliation]:
     """Load config and data, reconcile, and report data issues on stderr."""
-    config = load_config(config_path)
+    config = load(config_path)
     progress = StderrProgress()
-    data, recon = evaluate(config, period, progress)
+    data, recon = evaluate_configured(config, period, progress)
     progress.done()
     warn(data, recon)
     return config, data, recon
@@ -128,6 +129,47 @@ start_option = click.option("--start", help="First day of the period, YYYY-MM-DD
 end_option = click.option("--end", help="Last day of the period, YYYY-MM-DD (UTC, inclusive).")
 
 
+COMPUTE_META = "evidence_app.compute"
+"""Where a command's ``--partitions``/``--scheduler`` wait in click's context for :func:`load`."""
+
+
+class SchedulerAddress(click.ParamType):
+    """``--scheduler``: checked as ``[compute] scheduler`` is (tcp://HOST:PORT), anything else exit 2, masked."""
+
+    name = "address"
+
+    def convert(self, value, param, ctx):  # noqa: ANN001, ANN201 - click's signature
+        try:
+            return checked_scheduler(value, "--scheduler", UsageError)
+        except UsageError as exc:
+            self.fail(str(exc).partition(": ")[2], param, ctx)
+
+
+def compute_options(func: Callable) -> Callable:
+    """``--partitions N`` and ``--scheduler tcp://HOST:PORT``, overriding ``[compute]`` for a command that reads
+    the sources (picked up by :func:`load`)."""
+
+    @click.option("--partitions", type=click.IntRange(1, MAX_PARTITIONS), metavar="N",
+                  help="Reconcile in N exact partitions by tenant (default: [compute] partitions, else 1); "
+                       "the numbers are the same for every N.")
+    @click.option("--scheduler", type=SchedulerAddress(), metavar="tcp://HOST:PORT",
+                  help="Run the partitions on this Dask distributed scheduler (default: [compute] scheduler, "
+                       "else in this process).")
+    @wraps(func)
+    def wrapper(*args, partitions: int | None = None, scheduler: str | None = None, **kwargs):
+        click.get_current_context().meta[COMPUTE_META] = (partitions, scheduler)
+        return func(*args, **kwargs)
+
+    return wrapper
+
+
+def load(config_path: str | None) -> Config:
+    """The config, with the command's ``--partitions``/``--scheduler`` in place of ``[compute]``'s where given."""
+    ctx = click.get_current_context(silent=True)
+    partitions, scheduler = ctx.meta.get(COMPUTE_META, (None, None)) if ctx is not None else (None, None)
+    return overridden(load_config(config_path), partitions, scheduler)
+
+
 def format_option(*choices: str, default: str) -> Callable:
     """``--format`` with the output formats a command offers."""
     return click.option("--format", "fmt", type=click.Choice(list(choices)), default=default, show_default=True,
@@ -146,12 +188,13 @@ def main() -> None:
 @click.option("--port", default=8501, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
 @click.option("--address", default="127.0.0.1", show_default=True,
               help="Address to bind (127.0.0.1 keeps the app on this machine; any other needs [access] sign-in).")
+@compute_options
 @handle_errors
 def serve(config_path: str | None, port: int, address: str) -> None:
     """Start the web app (Streamlit) on the given config, the bundled sample by default."""
     from evidence_app.ui import serving
 
-    config = load_config(config_path)  # a bad config fails here, with exit code 2, not in the browser
+    config = load(config_path)  # a bad config fails here, with exit code 2, not in the browser
     launch = serving.prepare(config, address, port)
     click.echo(f"evidence-app on http://{serving.url_host(address)}:{port} — {config.path}"
                + (" — sign-in required" if config.access else ""), err=True)
@@ -167,6 +210,7 @@ def serve(config_path: str | None, port: int, address: str) -> None:
               help="JSON only: an object {period, data_span, rows} instead of the bare list of rows (the rows "
                    "unchanged), stating each source's span in the period and the days without any operation.")
 @format_option("json", "csv", "table", default="table")
+@compute_options
 @handle_errors
 def coverage(config_path: str | None, start: str | None, end: str | None, dims: str, metadata: bool,
              fmt: str) -> None:
@@ -215,6 +259,7 @@ def _short(column: str) -> str:
 @start_option
 @end_option
 @format_option("json", "csv", default="json")
+@compute_options
 @handle_errors
 def exceptions(config_path: str | None, start: str | None, end: str | None, fmt: str) -> None:
     """Every operation not covered, and every orphan or duplicate audit row."""
@@ -228,6 +273,7 @@ def exceptions(config_path: str | None, start: str | None, end: str | None, fmt:
 @start_option
 @end_option
 @format_option("json", "table", "csv", default="table")
+@compute_options
 @handle_errors
 def logs(config_path: str | None, start: str | None, end: str | None, fmt: str) -> None:
     """The Worker logs' own health for the period: files, invocations, truncated and duplicate deliveries, traced
@@ -258,6 +304,7 @@ def logs(config_path: str | None, start: str | None, end: str | None, fmt: str) 
 @end_option
 @click.option("--as-of", "as_of", help="Measure ages at this ISO-8601 time (default: now, UTC).")
 @format_option("json", "table", default="table")
+@compute_options
 @handle_errors
 def replay_status_cmd(config_path: str | None, start: str | None, end: str | None, as_of: str | None, fmt: str) -> None:
     """Where every failed audit insert stands: replayed, pending, retrying, abandoned, unconfirmed."""
@@ -290,6 +337,7 @@ as_of_option = click.option("--as-of", "as_of",
 @end_option
 @as_of_option
 @format_option("json", "csv", "table", default="table")
+@compute_options
 @handle_errors
 def remediation(config_path: str | None, start: str | None, end: str | None, as_of: str | None, fmt: str) -> None:
     """Did the fix work? Per route: effective fix time, silent drops before/after it, replays within the SLA,
@@ -359,6 +407,7 @@ class Threshold(click.ParamType):
               help="Breach on any unconfirmed replay, or allow them (default: [check] or fail).")
 @click.option("--webhook", metavar="URL", help="POST the result as JSON, with a one-line `text`, to this http(s) URL.")
 @format_option("json", "table", default="table")
+@compute_options
 @handle_errors
 def check(config_path: str | None, start: str | None, end: str | None, as_of: str | None, fmt: str,
           webhook: str | None, **limits: float | int | bool | None) -> None:
@@ -371,7 +420,7 @@ def check(config_path: str | None, start: str | None, end: str | None, as_of: st
 
     at = parse_instant(as_of, "--as-of")
     period = parse_period(start, end)
-    config = load_config(config_path)
+    config = load(config_path)
     url = _webhook_url(webhook, config)  # a bad URL fails before any data is read
     _, data, recon = run(config_path, period)
     thresholds = replace(config.check, **{k: v for k, v in limits.items() if v is not None})
@@ -429,13 +478,21 @@ def parse_scope(values: tuple[str, ...]) -> Scope:
 @click.option("--passphrase-env", default=PASSPHRASE_ENV, show_default=True,
               help="Environment variable holding the key passphrase.")
 @click.option("--tsa", "tsa", help="RFC 3161 timestamp authority URL (PAdES B-T).")
+@click.option("--lta", is_flag=True, help="PAdES B-LTA (needs --tsa): embed validation data for the signer's and the "
+                                          "timestamp authority's chains and add a document timestamp.")
+@click.option("--trust", "anchors", multiple=True, type=click.Path(path_type=Path),
+              help="With --lta: root certificate(s) the signer's and the TSA's chains lead to. Repeatable.")
+@click.option("--validation-data", "validation_files", multiple=True, type=click.Path(path_type=Path),
+              help="With --lta: certificates, CRLs or OCSP responses (PEM/DER) to embed besides those fetched from "
+                   "the certificates' own CRL and OCSP URLs. Repeatable.")
 @click.option("--previous", type=click.Path(path_type=Path), help="Previous pack: its SHA-256 chains this one to it.")
 @click.option("--scope", "scope", multiple=True, help="Filter KEY=VALUE (tenant, operator, route, action); repeatable.")
 @click.option("--generated-at", "generated_at", help="Generation time, ISO-8601 (for reproducible output).")
 @click.option("--sample-seed", type=click.IntRange(0, 2**63 - 1), help="Seed of the re-performance sample (default: derived from the data).")
+@compute_options
 @handle_errors
-def pack(config_path, start, end, out, key, cert, chain, pkcs12, passphrase_file, passphrase_env, tsa, previous,
-         scope, generated_at, sample_seed) -> None:  # noqa: ANN001
+def pack(config_path, start, end, out, key, cert, chain, pkcs12, passphrase_file, passphrase_env, tsa, lta, anchors,
+         validation_files, previous, scope, generated_at, sample_seed) -> None:  # noqa: ANN001
     """Build a signed PDF evidence pack with the full population attached."""
     from evidence_app.evidence.build import build_pack, preflight
     from evidence_app.evidence.sign import SigningOptions
@@ -444,11 +501,13 @@ def pack(config_path, start, end, out, key, cert, chain, pkcs12, passphrase_file
     period = parse_period(start, end)
     at = parse_instant(generated_at, "--generated-at")
     signing = SigningOptions(key=key, cert=cert, chain=chain, pkcs12=pkcs12, passphrase_file=passphrase_file,
-                             passphrase_env=passphrase_env, tsa_url=tsa)
-    config = load_config(config_path)
+                             passphrase_env=passphrase_env, tsa_url=tsa, lta=lta,
+                             validation_files=tuple(validation_files), anchors=tuple(anchors))
+    config = load(config_path)
     scope_ = parse_scope(scope)
     ready = preflight(signing, out, previous, at)
-    stages = ["reconciling", "writing extracts", "laying out the PDF", "signing", "done"]
+    stages = ["reconciling", "writing extracts", "laying out the PDF", "signing", "done"] + \
+        (["archival timestamp"] if lta else [])
     with click.progressbar(length=len(stages), label="building pack", file=sys.stderr) as bar:
         built = build_pack(config, period, scope_, signing, at, out=out, previous=previous,
                            sample_seed=sample_seed, step=lambda _s: bar.update(1), ready=ready)
@@ -457,6 +516,12 @@ def pack(config_path, start, end, out, key, cert, chain, pkcs12, passphrase_file
     click.echo(f"{out}: pack {built.manifest['pack_id']}, {len(built.data) / 1024:,.0f} KiB, "
                f"{t.expected:,} operations, coverage after replay {percent(t.coverage_after_replay)}")
     click.echo(f"signer certificate SHA-256 fingerprint: {colon_hex(built.signer_fingerprint)}")
+    if lta:
+        from evidence_app.evidence.lta import latest_timestamp_expiry
+
+        until = latest_timestamp_expiry(built.data)
+        click.echo(f"PAdES B-LTA: verifiable until {until:%Y-%m-%dT%H:%M:%SZ} (the document timestamp's certificate "
+                   "expires then); renew before with evidence-app renew")
 
 
 @main.command()
@@ -468,13 +533,17 @@ def pack(config_path, start, end, out, key, cert, chain, pkcs12, passphrase_file
               help="Trust the signer certificate with this SHA-256 fingerprint (hex of its DER; colons and case "
                    "do not matter). Repeatable.")
 @click.option("--previous", type=click.Path(path_type=Path), help="The pack this one claims to follow.")
+@click.option("--at", "at", metavar="TIME", help="Make the long-term validation of a B-LTA pack as of this ISO-8601 "
+                                                 "time instead of now (will it still verify then?).")
+@format_option("text", "json", default="text")
 @handle_errors
 def verify(pdf_file: Path, trust_files: tuple[Path, ...], fingerprints: tuple[str, ...],
-           previous: Path | None) -> None:
-    """Check a pack: one signature, in the pack's field, over the entire file, by a trusted signer; every
-    attachment against the manifest; the chain. Exit 0 only when genuine and trusted."""
+           previous: Path | None, at: str | None, fmt: str) -> None:
+    """Check a pack: one signature, in the pack's field, over the entire file (or, B-LTA, followed only by
+    validation data and document timestamps), by a trusted signer; every attachment against the manifest; the
+    chain. Exit 0 only when genuine and trusted."""
     from evidence_app.evidence.trust import trust_from_files, trust_from_fingerprints
-    from evidence_app.evidence.verify import verify_pack
+    from evidence_app.evidence.verify import verification_json, verify_pack
 
     trust = trust_from_fingerprints(fingerprints) + trust_from_files(trust_files)
     try:
@@ -482,14 +551,155 @@ def verify(pdf_file: Path, trust_files: tuple[Path, ...], fingerprints: tuple[st
     except OSError as exc:
         raise UsageError(f"cannot read {pdf_file}: {exc.strerror or exc}") from exc
     try:
-        result = verify_pack(data, trust, previous)
+        result = verify_pack(data, trust, previous, parse_instant(at, "--at") if at else None)
     except EvidenceError as exc:
         raise type(exc)(f"{pdf_file}: {exc}") from exc
+    if fmt == "json":
+        click.echo(to_json(verification_json(result)), nl=False)
+        sys.exit(0 if result.ok else 1)
     for check in result.checks:
         mark = {True: "OK  ", False: "FAIL", None: "INFO"}[check.ok]
         click.echo(f"{mark}  {check.name}: {check.detail}")
     click.echo(result.verdict)
     sys.exit(0 if result.ok else 1)
+
+
+@main.command()
+@config_option
+@click.option("--start", required=True, help="First day of the period, YYYY-MM-DD (UTC, inclusive).")
+@click.option("--end", required=True, help="Last day of the period, YYYY-MM-DD (UTC, inclusive).")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="OSCAL Assessment Results (JSON) to write.")
+@click.option("--pack", "pack_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="The signed pack of the same period, scope and configuration: verified, then named (id, SHA-256) "
+                   "as the evidence.")
+@click.option("--poam", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write an OSCAL Plan of Action and Milestones (JSON): routes not swept, controls not met.")
+@click.option("--scope", "scope", multiple=True, help="Filter KEY=VALUE (tenant, operator, route, action); repeatable.")
+@click.option("--as-of", "as_of", help="Judge at this ISO-8601 time (default: the pack's generation time; without "
+                                       "--pack, the last instant of the period, or now while it runs).")
+@click.option("--trust", "trust_files", multiple=True, type=click.Path(path_type=Path),
+              help="With --pack: certificate(s) to trust, as verify takes them. Repeatable.")
+@click.option("--signer-fingerprint", "fingerprints", multiple=True,
+              help="With --pack: trust the signer certificate with this SHA-256 fingerprint. Repeatable.")
+@compute_options
+@handle_errors
+def oscal(config_path: str | None, start: str, end: str, out: Path, pack_file: Path | None, poam: Path | None,
+          scope: tuple[str, ...], as_of: str | None, trust_files: tuple[Path, ...],
+          fingerprints: tuple[str, ...]) -> None:
+    """OSCAL Assessment Results for the period (a finding per control, an observation per figure), optionally a
+    POA&M; with --pack, only for a pack that verifies, and only with its figures."""
+    from evidence_app.evidence import oscal as oscal_docs
+    from evidence_app.evidence.build import check_writable, write_atomically
+    from evidence_app.evidence.contents import gather
+
+    period = parse_period(start, end)
+    config, scope_ = load(config_path), parse_scope(scope)
+    for path in (out, poam):
+        if path is not None:
+            check_writable(path)
+    pack, at, pdf = _verified_pack(pack_file, trust_files, fingerprints) if pack_file else (None, None, b"")
+    at = _oscal_as_of(as_of, at, period)
+    contents = gather(config, period, scope_, at, sample_seed=(pack or {}).get("sample", {}).get("seed"))
+    warn(contents.data, contents.recon)
+    ref = None
+    if pack_file is not None:
+        why = oscal_docs.pack_mismatch(pack, contents)
+        if why:
+            raise UsageError(f"--pack {pack_file}: pack {pack['pack_id']} does not match this run: {why}")
+        ref = oscal_docs.pack_ref(pdf, pack, pack_file)  # the bytes verified, read once
+    assessment = oscal_docs.assessment_of(contents, ref)
+    write_atomically(out, oscal_docs.dumps(oscal_docs.assessment_results(assessment)))
+    click.echo(f"{out}: OSCAL {oscal_docs.OSCAL_VERSION} assessment results, {len(contents.controls)} findings"
+               + (f", evidence pack {ref.pack_id} (SHA-256 {ref.sha256})" if ref else ""))
+    if poam is not None:
+        plan = oscal_docs.plan_of_action(assessment)
+        if plan is None:
+            stale = " (the file there now is an earlier plan, left as it was)" if poam.exists() else ""
+            click.echo(f"{poam}: not written: no route is not swept and no control is not met{stale}", err=True)
+        else:
+            write_atomically(poam, oscal_docs.dumps(plan))
+            click.echo(f"{poam}: OSCAL plan of action and milestones, "
+                       f"{len(plan['plan-of-action-and-milestones']['poam-items'])} items")
+
+
+def _verified_pack(path: Path, trust_files: tuple[Path, ...],
+                   fingerprints: tuple[str, ...]) -> tuple[dict, datetime, bytes]:
+    """The manifest, generation time and bytes of a pack that passes ``verify`` (intact, trusted signer); else
+    exit 1."""
+    from evidence_app.errors import VerificationError
+    from evidence_app.evidence.trust import trust_from_files, trust_from_fingerprints
+    from evidence_app.evidence.verify import verify_pack
+
+    trust = trust_from_fingerprints(fingerprints) + trust_from_files(trust_files)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"--pack: cannot read {path}: {exc.strerror or exc}") from exc
+    try:
+        result = verify_pack(data, trust)
+    except EvidenceError as exc:
+        raise type(exc)(f"--pack {path}: {exc}") from exc
+    if not result.ok:
+        raise VerificationError(f"--pack {path}: not vouched for, {result.verdict}")
+    return result.manifest, parse_instant(result.manifest["generated_at"], "the pack's generated_at"), data
+
+
+def _oscal_as_of(option: str | None, pack_time: datetime | None, period: Period) -> datetime:
+    """``--as-of``, which must equal the pack's generation time when a pack is given; by default that time, or
+    the last instant of the period (so the same inputs give the same bytes), or now while the period runs (an
+    age is never measured at a moment still to come)."""
+    if option is None:
+        last = (period.end_ts - pd.Timedelta(microseconds=1)).to_pydatetime()
+        return pack_time or min(last, datetime.now(timezone.utc))
+    at = parse_instant(option, "--as-of")
+    if pack_time is not None and at != pack_time:
+        raise UsageError(f"--as-of {option}: the pack was generated at {pack_time.isoformat()}; its figures are "
+                         "judged then")
+    return at
+
+
+@main.command()
+@click.argument("pdf_file", type=click.Path(path_type=Path))
+@click.option("--tsa", "tsa", required=True, help="RFC 3161 timestamp authority URL for the new document timestamp.")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Renewed PDF to write (the input is left as it is).")
+@click.option("--trust", "trust_files", multiple=True, type=click.Path(path_type=Path),
+              help="Root certificate(s) of the CA and the timestamp authorities: the pack must verify against them "
+                   "before it is renewed, and the new validation data is built to them. Repeatable.")
+@click.option("--validation-data", "validation_files", multiple=True, type=click.Path(path_type=Path),
+              help="Certificates, CRLs or OCSP responses (PEM/DER) to embed besides those fetched. Repeatable.")
+@handle_errors
+def renew(pdf_file: Path, tsa: str, out: Path, trust_files: tuple[Path, ...],
+          validation_files: tuple[Path, ...]) -> None:
+    """Extend a pack's verifiability (PAdES B-LTA): validation data for its latest timestamp and a fresh document
+    timestamp, in new revisions after the pack's signature, which stays untouched. Run it before the latest
+    timestamp certificate expires (`verify` prints when)."""
+    import dataclasses
+
+    from evidence_app.evidence import lta
+    from evidence_app.evidence.build import check_writable, write_atomically
+    from evidence_app.evidence.sign import timestamper
+    from evidence_app.evidence.trust import trust_from_files
+    from evidence_app.evidence.verify import verify_pack
+
+    trust = trust_from_files(trust_files)
+    inputs = lta.inputs_from_files(validation_files)
+    inputs = dataclasses.replace(inputs, anchors=inputs.anchors + trust.certificates)
+    try:
+        data = pdf_file.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read {pdf_file}: {exc.strerror or exc}") from exc
+    check_writable(out)
+    stamper = timestamper(tsa)
+    try:
+        renewed = lta.renew(data, stamper, inputs, trust)
+    except EvidenceError as exc:
+        raise type(exc)(f"{pdf_file}: {exc}") from exc
+    write_atomically(out, renewed)
+    result = verify_pack(renewed, trust)
+    click.echo(f"{out}: renewed, {len(renewed) - len(data):,} bytes of validation data and document timestamp "
+               f"added; PAdES {result.level}, verifiable until {result.verifiable_until:%Y-%m-%dT%H:%M:%SZ}")
 
 
 @main.group("access-log")

@@ -7,6 +7,7 @@
     ├── DataError         (1)     the data itself cannot be evaluated
     ├── VerificationError (1)     an evidence pack failed a check
     ├── DeliveryError     (3)     a result could not be delivered (the check's webhook)
+    ├── ComputeError      (2)     the Dask cluster ([compute] scheduler) cannot run the partitions
     ├── AccessLogError    (1)     the web app's access log is missing, unreadable or its chain is broken
     └── AccessDenied      (1)     a signed-in user asked for something their grant does not cover
 """
@@ -54,6 +55,13 @@ class DeliveryError(EvidenceError):
     """A result was computed but could not be delivered (``check --webhook``: unreachable, or not a 2xx)."""
 
     exit_code = 3
+class ComputeError(EvidenceError):
+    """The Dask cluster ``[compute] scheduler`` names cannot run the partitions (unreachable, no worker, a worker
+    lost, another evidence-app on a worker): nothing was computed, so no number is shown."""
+
+    exit_code = 2
+
+
 class AccessLogError(EvidenceError):
     """The access log cannot be read or written; the message names the file (or the entry at fault)."""
 

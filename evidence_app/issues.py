@@ -6,10 +6,13 @@ view (CLI warnings, the Sources page, the pack's methodology) lists these.
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
 from typing import Iterable
 
 _EXAMPLES = 5
+STORE_SOURCES = frozenset({"operations", "audit"})
+"""Sources whose records have no order of their own: a database returns rows in whatever order its plan gives."""
 
 
 @dataclass(frozen=True)
@@ -33,8 +36,24 @@ class DataIssue:
 
 
 def issue(source: str, kind: str, column: str, ids: Iterable[object], effect: str) -> DataIssue | None:
-    """Build an issue from the affected ids, or None when there are none."""
+    """Build an issue from the affected ids, or None when there are none. A store's examples are its smallest ids
+    (in code-point order): a function of the records, not of the order a database returned them in, so a read split
+    into partitions names the same ones (:func:`merged`); log positions keep the order of the files."""
     ids = [str(i) for i in ids]
     if not ids:
         return None
-    return DataIssue(source, kind, column, len(ids), tuple(ids[:_EXAMPLES]), effect)
+    examples = examples_of(ids) if source in STORE_SOURCES else tuple(ids[:_EXAMPLES])
+    return DataIssue(source, kind, column, len(ids), examples, effect)
+
+
+def examples_of(ids: Iterable[str]) -> tuple[str, ...]:
+    """The example ids an issue names: the few smallest."""
+    return tuple(heapq.nsmallest(_EXAMPLES, ids))
+
+
+def merged(parts: Iterable[DataIssue]) -> DataIssue:
+    """One issue from the same issue found in disjoint parts of the records: counts added, examples re-chosen."""
+    parts = list(parts)
+    first = parts[0]
+    return DataIssue(first.source, first.kind, first.column, sum(p.count for p in parts),
+                     examples_of(e for p in parts for e in p.examples), first.effect)

@@ -78,10 +78,14 @@ def mariadb_admin():
 SLOW = (
     # a real server in headless Chromium
     "test_browser.py", "test_access_browser.py", "test_page_views_browser.py", "test_see_browser.py",
+    # a certified OpenID provider (panva's oidc-provider, Node) and a server per client registration, in Chromium
+    "test_oidc_provider_browser.py",
     # the wheel built and installed into a fresh virtual environment
     "test_package.py",
     # signed packs built (and read back in other tools) test after test
     "test_pack.py", "test_pack_embedding.py", "test_pack_scale.py", "test_pack_text.py", "test_verify.py",
+    # PAdES B-LTA against a test PKI (certomancer: TSA, OCSP, CRLs) served on 127.0.0.1
+    "test_lta.py",
     "test_pack_honest.py",
     "test_extraction.py",
     "test_deflate.py::test_a_pack_of_extracts_cut_into_pieces_verifies_and_reads_in_other_tools",
@@ -123,8 +127,18 @@ SLOW = (
     "test_check.py::test_a_dripping_webhook_cannot_hold_the_check_past_its_deadline",
     "test_d1dump.py::test_a_view_over_a_cross_join_stops_at_the_read_time_limit",
     "test_numbers.py::test_no_number_in_any_key_escapes_as_anything_but_a_config_error",
+    # partitions (issue 22): every count against the single pass and the reference on random scenarios, and a pack
+    "test_partitions.py::test_every_partition_count_gives_the_single_pass_result",
+    "test_partitions.py::test_partitions_agree_with_the_record_by_record_reference",
+    "test_partitions.py::test_the_pack_states_the_partitioning_and_shows_the_single_pass_figures",
+    # a real local Dask cluster (scheduler and worker processes) per session, and small ones per test
+    "test_dask_cluster.py",
     # a fresh Python process per test
     "test_cli_contract.py::test_python_dash_m_runs_the_cli",
+    # OSCAL results of signed packs (built per module), of the web app's pack, and rerun for byte equality
+    "test_oscal_pack.py", "test_oscal_ui.py", "test_oscal.py::test_same_inputs_give_the_same_bytes",
+    "test_oscal.py::test_another_period_or_scope_gives_other_uuids",
+    "test_oscal.py::test_any_scenario_gives_valid_documents_with_the_coverage_commands_numbers",
     "test_access_config.py::test_serve_without_access_refuses_a_non_loopback_address",
 )
 

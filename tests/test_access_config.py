@@ -175,10 +175,14 @@ def test_a_secret_with_quotes_stays_one_toml_string(scenario, monkeypatch):
 
 @settings(max_examples=200, deadline=None)
 @given(section=st.dictionaries(st.sampled_from(["oidc_metadata_url", "client_id", "client_secret_env",
-                                                "cookie_secret_env", "redirect_uri", "log", "grant", "x"]),
+                                                "cookie_secret_env", "redirect_uri", "log", "grant", "x", "prompt",
+                                                "authorize_params", "groups_claim", "token_endpoint_auth_method",
+                                                "private_key_file_env"]),
                                st.one_of(st.text(max_size=20), st.integers(), st.booleans(), st.none(),
-                                         st.lists(st.dictionaries(st.sampled_from(["email", "sub", "role", "tenants",
-                                                                                  "period", "y"]),
+                                         st.dictionaries(st.text(max_size=8), st.one_of(st.text(max_size=8),
+                                                                                        st.integers()), max_size=3),
+                                         st.lists(st.dictionaries(st.sampled_from(["email", "sub", "group", "role",
+                                                                                  "tenants", "period", "y"]),
                                                                   st.one_of(st.text(max_size=12), st.integers(),
                                                                             st.lists(st.text(max_size=12),
                                                                                      max_size=3))),

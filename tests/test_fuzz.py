@@ -160,6 +160,9 @@ shaped_docs = st.fixed_dictionaries({"audit": store_section, "operations": store
     "organisation": st.fixed_dictionaries({}, optional={"name": any_value}) | any_value,
     "worker_logs": st.dictionaries(st.sampled_from(sorted(KEYS["worker_logs"])), any_value, max_size=4) | any_value,
     "matching": st.dictionaries(st.sampled_from(sorted(KEYS["matching"])), any_value, max_size=3) | any_value,
+    "compute": st.dictionaries(st.sampled_from(sorted(KEYS["compute"])), any_value | st.sampled_from(
+        ["tcp://127.0.0.1:8786", "tcp://u:pw@h:1", "tcp://h:0", "tcp://[::1]:8786", "tls://h:1"]), max_size=2)
+    | any_value,
     "controls": st.dictionaries(st.sampled_from(["coverage_met_at", "sample_confidence", "credential_actions", "x"]),
                                 any_value, max_size=3) | any_value,
 })

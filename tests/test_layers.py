@@ -23,6 +23,7 @@ LAYERS: dict[str, int] = {
     "ingest": 2, "reconcile": 2,        # sources → canonical frames; frames → states (never each other, see below)
     "assess": 3,                        # judgements over a reconciliation: summary, controls, sample, check
     "persistence": 4, "access": 4,      # what the product keeps: the web app's snapshot, the access log
+    "compute": 4,                       # the period in exact partitions (routing, executor seam, merge)
     "evidence": 5, "ui": 6, "cli": 7, "__main__": 7,  # views and entry points
 }
 """Layer of each top-level module or package: a module imports only from its own layer or lower ones."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 import sqlite3
 from pathlib import Path
 from unittest import mock
@@ -253,3 +254,19 @@ def test_a_column_without_affinity_has_its_storage_classes_named_by_sqlite(tmp_p
     _write(path, ["TEXT", "", "TEXT", "TEXT", "TEXT", "TEXT", "TEXT"], [("a", 1.5, "x", "r", "u", "t", None)])
     _, records = _read(_store(path), python=False)
     assert records[0].driver.startswith("sqlite+adbc_driver_sqlite ") and "typeof(t.created_at)" in records[0].sql
+
+
+def test_a_table_the_plan_reads_by_a_scan_keeps_its_affinities_natively(tmp_path):
+    """The plan's NOT INDEXED wraps the table; the native read still sees its declared types (no per-row typeof)."""
+    store = _realistic(tmp_path, n=20)
+    writer = sqlite3.connect(tmp_path / "t.db")
+    writer.execute("CREATE INDEX t_created ON t(created_at)")
+    writer.commit()
+    writer.close()
+    store = _store(tmp_path / "t.db")
+    window = sources.Window(datetime(2023, 1, 1, tzinfo=UTC), datetime(2024, 1, 1, tzinfo=UTC))
+    records: list = []
+    frame = sources.select_frame(store, "created_at", window, record=records.append)
+    assert "NOT INDEXED" in records[0].sql and "scan" in records[0].purpose
+    assert records[0].driver.startswith("sqlite+adbc_driver_sqlite ") and native.CLASSES not in records[0].sql
+    assert len(frame) == 20  # the row without a time is fetched too, to be counted

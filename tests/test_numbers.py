@@ -20,6 +20,7 @@ NUMERIC_KEYS = [
     ("matching", "tolerance_seconds"), ("matching", "max_replay_attempts"),
     ("worker_logs", "max_line_bytes"), ("worker_logs", "max_file_bytes"),
     ("remediation", "replay_sla_seconds"),
+    ("compute", "partitions"), ("compute", "timeout_seconds"),
     *(("check", f.name) for f in fields(CheckConfig) if f.metadata["limit"].kind in (int, float)),
     *(("controls", f.name) for f in fields(ControlThresholds) if f.metadata["limit"].kind in (int, float)),
 ]
@@ -44,7 +45,7 @@ def _loaded(config, section: str, key: str):
 
         return getattr(parse_controls(config.controls), key)
     holder = {"matching": config.matching, "worker_logs": config.worker_logs, "remediation": config.remediation,
-              "check": config.check}[section]
+              "check": config.check, "compute": config.compute}[section]
     return getattr(holder, key)
 
 

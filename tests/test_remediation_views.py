@@ -16,7 +16,9 @@ from evidence_app.assess.pipeline import evaluate
 from evidence_app.assess.summary import summarize
 from evidence_app.cli import main
 from evidence_app.config.settings import load_config
+from evidence_app.display import state_name
 from evidence_app.evidence.contents import PACK_LINES
+from evidence_app.formatting import duration
 from evidence_app.reconcile import Period
 from evidence_app.reconcile.bounded import bounded_remediation
 from evidence_app.reconcile.coverage import exceptions_table
@@ -130,7 +132,7 @@ def test_pdf_route_tables_are_the_cores(pdf_text, core):
         fixed = r["effective_fixed_at"][:19].replace("T", " ") if r["effective_fixed_at"] else "—"
         source = {"config": "config", "first_failure_event": "first failure event"}.get(r["fix_source"], "—")
         assert (f"{r['route']} {fixed} {source} {r['expected']:,} {r['missing_silent_before_fix']:,} "
-                f"{r['missing_silent_after_fix']:,} {r['status']}") in pdf_text, r["route"]
+                f"{r['missing_silent_after_fix']:,} {state_name(r['status'])}") in pdf_text, r["route"]
         assert (f"{r['route']} {r['failures']:,} {r['replayed_within_sla']:,} {r['audit_logged_false']:,} "
                 f"{r['audit_logged_false_without_failure_event']:,} {r['audit_logged_true_not_logged']:,}") in pdf_text
 
@@ -141,6 +143,6 @@ def test_pdf_counts_are_the_cores(pdf_text, core):
     assert (f"{r.route_count} routes: {r.swept} swept, {r.not_swept} not swept, {r.unknown} unknown; "
             f"{r.silent_after_fix} operations dropped silently") in pdf_text
     assert (f"{r.replayed_within_sla} of {r.failures} failure events replayed within the SLA of "
-            f"{r.replay_sla_seconds:,} s. Fix times judged at 2026-10-30 00:00:00 UTC") in pdf_text
+            f"{duration(r.replay_sla_seconds)}. Fix times judged at 2026-10-30 00:00:00 UTC") in pdf_text
     assert f"{s.inaccurate} inaccurate audit rows" in pdf_text and f"{s.incomplete} incomplete rows" in pdf_text
     assert f"Inaccurate audit rows (request-id match, fields disagree) {s.inaccurate}" in pdf_text

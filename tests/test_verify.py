@@ -418,3 +418,19 @@ def test_an_unchanged_cms_rewritten_the_same_way_still_passes(genuine, genuine_i
     res = verify_trusted(write(tmp_path, "same.pdf", forge.edit_cms(genuine.read_bytes(), lambda info: None)),
                          genuine_id)
     assert res.exit_code == 0, res.stdout
+
+
+def test_json_output_has_the_same_checks_and_the_signer_certificates_expiry_for_a_plain_pack(genuine, genuine_id):
+    import json
+
+    from cryptography import x509
+
+    res = verify_trusted(genuine, genuine_id, "--format", "json")
+    assert res.exit_code == 0, res.stdout
+    found = json.loads(res.stdout)
+    text = verify_trusted(genuine, genuine_id)
+    assert found["ok"] is True and found["verdict"] in text.stdout
+    assert [c["name"] for c in found["checks"]] == re.findall(r"^(?:OK  |FAIL|INFO)  ([^:]+):", text.stdout, re.M)
+    cert = x509.load_pem_x509_certificate(genuine_id.cert.read_bytes())
+    assert found["level"] == "B-B"
+    assert found["verifiable_until"] == cert.not_valid_after_utc.strftime("%Y-%m-%dT%H:%M:%SZ")

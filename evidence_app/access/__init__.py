@@ -9,8 +9,11 @@ from evidence_app.access.grants import (
     Bound,
     Identity,
     Narrowed,
+    combined,
     find_grant,
+    groups_of,
     identity_from_claims,
+    matching_grants,
     may_open,
     may_see_connection_details,
     narrow,
@@ -18,5 +21,5 @@ from evidence_app.access.grants import (
 )
 from evidence_app.access.log import ACTIONS, AccessLog, Entry, Verdict
 
-__all__ = ["ACTIONS", "PAGES", "AccessLog", "Bound", "Entry", "Identity", "Narrowed", "Verdict", "find_grant",
-           "identity_from_claims", "may_open", "may_see_connection_details", "narrow", "open_pages"]
+__all__ = ["ACTIONS", "PAGES", "AccessLog", "Bound", "Entry", "Identity", "Narrowed", "Verdict", "combined",
+           "find_grant", "groups_of", "identity_from_claims", "matching_grants", "may_open", "may_see_connection_details", "narrow", "open_pages"]

@@ -4,11 +4,11 @@ grant puts on every view (grant ∩ link ∩ sidebar). Core-side: no Streamlit h
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, Mapping
 
 from evidence_app.access.pages import REGISTRY, Page
-from evidence_app.config.settings import AccessConfig, Grant, mailbox
+from evidence_app.config.settings import ROLES, AccessConfig, Grant, mailbox
 from evidence_app.reconcile.window import Period, Scope
 
 #: Every page of the web app, by its file name under ui/app_pages/ (from the one registry, access/pages.py).
@@ -19,7 +19,7 @@ CONNECTION_DETAIL_ROLES = frozenset({"engineer", "admin"})
 
 @dataclass(frozen=True)
 class Identity:
-    """The signed-in user as the IdP's ID token describes them."""
+    """The signed-in user as the IdP describes them (ID token, completed from the userinfo endpoint)."""
 
     sub: str
     """The IdP's stable subject id."""
@@ -28,31 +28,73 @@ class Identity:
     email_verified: bool = False
     """True only when the IdP sent ``email_verified`` as the JSON value ``true``: ``"true"``, ``1``, or no claim
     at all (Entra ID sends none — whoever may edit their own email attribute would take its grant) is False."""
+    groups: tuple[str, ...] = ()
+    """The values of the groups claim (``[access] groups_claim``), as sent."""
 
 
-def identity_from_claims(claims: Mapping[str, Any]) -> Identity | None:
-    """An Identity from ID-token claims; None without a usable ``sub``."""
+def identity_from_claims(claims: Mapping[str, Any], groups_claim: str = "groups") -> Identity | None:
+    """An Identity from the sign-in's claims; None without a usable ``sub``."""
     sub = claims.get("sub")
     if not isinstance(sub, str) or not sub:
         return None
     email = claims.get("email")
     return Identity(sub=sub, email=email if isinstance(email, str) and email else None,
-                    email_verified=claims.get("email_verified") is True)
+                    email_verified=claims.get("email_verified") is True,
+                    groups=groups_of(claims.get(groups_claim)))
+
+
+def groups_of(value: Any) -> tuple[str, ...]:
+    """A groups claim's values: a JSON list of strings, or one space-separated string (as some IdPs send roles);
+    anything else (numbers, objects, nested lists) names no group."""
+    if isinstance(value, str):
+        items: list = value.split()
+    elif isinstance(value, list):
+        items = [v for v in value if isinstance(v, str) and v]
+    else:
+        return ()
+    return tuple(dict.fromkeys(items))
+
+
+def matching_grants(access: AccessConfig, who: Identity) -> tuple[Grant, ...]:
+    """Every grant naming this identity, in config order: its ``sub`` exactly, its email only when verified
+    (ASCII letters compared without case, every other character exactly: no Unicode folding), a group exactly."""
+    wanted = mailbox(who.email) if who.email is not None and who.email_verified else None
+    return tuple(g for g in access.grants
+                 if (g.sub is not None and g.sub == who.sub)
+                 or (g.email is not None and wanted is not None and mailbox(g.email) == wanted)
+                 or (g.group is not None and g.group in who.groups))
+
+
+def combined(grants: tuple[Grant, ...]) -> Grant | None:
+    """What several grants give together: the widest role, and the union of their tenants and of their days
+    (a side any grant leaves unlimited is unlimited). None when the grants' days do not form one unbroken run:
+    a single bound cannot hold days with a gap, and spanning the gap would grant days no grant gives."""
+    if not grants:
+        return None
+    if len(grants) == 1:
+        return grants[0]
+    role = max((g.role for g in grants), key=ROLES.index)
+    tenants = () if any(not g.tenants for g in grants) else tuple(dict.fromkeys(t for g in grants for t in g.tenants))
+    period = None if any(g.period is None for g in grants) else _one_run([g.period for g in grants if g.period])
+    if period is False:
+        return None
+    return Grant(role=role, tenants=tenants, period=period, index=grants[0].index)
+
+
+def _one_run(periods: list[tuple[date, date]]) -> tuple[date, date] | bool:
+    """The union of inclusive day ranges as one range, or False when it has a gap."""
+    ordered = sorted(periods)
+    lo, hi = ordered[0]
+    for start, end in ordered[1:]:
+        if start > hi + timedelta(days=1):
+            return False
+        hi = max(hi, end)
+    return lo, hi
 
 
 def find_grant(access: AccessConfig, who: Identity) -> Grant | None:
-    """The grant naming this identity: by ``sub`` first, else by a verified email naming the same mailbox
-    (ASCII letters compared without case, every other character exactly: no Unicode folding)."""
-    for grant in access.grants:
-        if grant.sub is not None and grant.sub == who.sub:
-            return grant
-    if who.email is None or not who.email_verified:
-        return None
-    wanted = mailbox(who.email)
-    for grant in access.grants:
-        if grant.email is not None and mailbox(grant.email) == wanted:
-            return grant
-    return None
+    """The access this identity has: its matching grants combined (see :func:`combined`)."""
+    return combined(matching_grants(access, who))
 
 
 def may_open(role: str, page: str) -> bool:

@@ -38,8 +38,8 @@ FORMAT = "evidence-app access log 1"
 HASHED = ("seq", "at", "session", "sub", "email", "role", "scope", "page", "action", "params", "prev_hash")
 
 #: What the web app records (``action``).
-ACTIONS = ("sign_in", "sign_in_denied", "sign_out", "page_view", "filter_change", "link_refused", "csv_download",
-           "pack_build", "pack_download", "pack_verify", "access_log_export")
+ACTIONS = ("sign_in", "sign_in_denied", "sign_in_failed", "sign_out", "page_view", "filter_change", "link_refused",
+           "csv_download", "pack_build", "pack_download", "pack_verify", "access_log_export")
 
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);

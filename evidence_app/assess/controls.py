@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import operator
 import tomllib
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
@@ -50,6 +50,8 @@ class ControlResult:
     result: str
     figures: str
     """The numbers behind the result, in one line (for ``not applicable``: why nothing was tested)."""
+    values: Mapping[str, float | int | None] = field(default_factory=dict)
+    """The same numbers by the check's figure names, as its clauses compared them (OSCAL observations read them)."""
     population: str = ""
     """What the check tested, counted ("2,704 operations", "0 failure events", "23 routes")."""
 
@@ -424,5 +426,6 @@ def evaluate_controls(summary: Summary, recon: Reconciliation, overrides: Mappin
     for control in catalogue:
         check = CHECKS[control.check]
         measured = check.measure(summary, recon, t)
-        results.append(ControlResult(control, check.verdict(measured, t), measured.line, measured.population))
+        results.append(ControlResult(control, check.verdict(measured, t), measured.line, dict(measured.values),
+                                     measured.population))
     return results

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tomllib
@@ -13,6 +14,7 @@ from typing import Any, Mapping
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
+from evidence_app.config.compute import COMPUTE_KEYS, ComputeConfig, parse_compute
 from evidence_app.config.monitoring import (
     CHECK_KEYS,
     REMEDIATION_KEYS,
@@ -153,7 +155,7 @@ def mailbox(email: str) -> str:
 
 @dataclass(frozen=True)
 class Grant:
-    """One ``[[access.grant]]``: who (email or sub), which role, and optionally which tenants and days."""
+    """One ``[[access.grant]]``: who (email, sub or an IdP group), which role, and optionally which tenants and days."""
 
     role: str
     """``auditor`` | ``engineer`` | ``admin``."""
@@ -162,6 +164,8 @@ class Grant:
     ASCII letters without case (:func:`mailbox`)."""
     sub: str | None = None
     """Matched exactly against the ID token's ``sub``."""
+    group: str | None = None
+    """Matched exactly against one of the values of the claim ``[access] groups_claim`` names."""
     tenants: tuple[str, ...] = ()
     """Only these tenants (empty: all)."""
     period: tuple[date, date] | None = None
@@ -171,6 +175,8 @@ class Grant:
 
     @property
     def who(self) -> str:
+        if self.group is not None:
+            return f"group {self.group}"
         return f"email {self.email}" if self.email is not None else f"sub {self.sub}"
 
 
@@ -189,7 +195,17 @@ class AccessConfig:
     """The access log (SQLite), resolved against the config's folder."""
     grants: tuple[Grant, ...] = ()
     redirect_uri: str | None = None
-    """None: ``http://<address>:<port>/oauth2callback`` of the running server."""
+    """None: ``http://<address>:<port>/oauth2callback`` of the running server (a loopback or host-name address)."""
+    prompt: str | None = None
+    """The authorisation request's ``prompt`` (``login``, ``consent``, ``select_account``); None: none sent."""
+    authorize_params: tuple[tuple[str, str], ...] = ()
+    """Further authorisation-request parameters a provider needs (e.g. Entra's ``domain_hint``)."""
+    groups_claim: str = "groups"
+    """The claim holding the user's groups (a list, or one space-separated string) for ``group`` grants."""
+    token_endpoint_auth_method: str = "client_secret_basic"
+    """How the app authenticates at the token endpoint (one of TOKEN_AUTH_METHODS)."""
+    private_key_file_env: str | None = None
+    """``private_key_jwt``: NAME of the environment variable holding the path of the PEM private key file."""
 
 
 @dataclass(frozen=True)
@@ -215,6 +231,8 @@ class Config:
     """Whether logs are optional, and the reader's caps."""
     cache: CacheConfig = field(default_factory=CacheConfig)
     """The web app's snapshot of what it read (``[cache]``)."""
+    compute: ComputeConfig = field(default_factory=ComputeConfig)
+    """Exact partitions of the reconciliation and the Dask scheduler running them (``[compute]``)."""
 
     @property
     def base_dir(self) -> Path:
@@ -223,7 +241,7 @@ class Config:
 
 KEYS: dict[str, frozenset[str]] = {
     "": frozenset({"organisation", "audit", "operations", "worker_logs", "matching", "controls", "remediation",
-                   "check", "access", "cache"}),
+                   "check", "access", "cache", "compute"}),
     "organisation": frozenset({"name"}),
     "audit": frozenset({"url", "d1_dump", "table", "columns"}),
     "operations": frozenset({"url", "d1_dump", "table", "columns"}),
@@ -235,9 +253,11 @@ KEYS: dict[str, frozenset[str]] = {
     "remediation": REMEDIATION_KEYS,
     "check": CHECK_KEYS,
     "access": frozenset({"oidc_metadata_url", "client_id", "client_secret_env", "cookie_secret_env", "redirect_uri",
-                         "log", "grant"}),
-    "access.grant": frozenset({"email", "sub", "role", "tenants", "period"}),
+                         "log", "grant", "prompt", "authorize_params", "groups_claim", "token_endpoint_auth_method",
+                         "private_key_file_env"}),
+    "access.grant": frozenset({"email", "sub", "group", "role", "tenants", "period"}),
     "cache": frozenset({"enabled", "folder"}),
+    "compute": COMPUTE_KEYS,
 }
 """Every section of evidence.toml and the keys it accepts (``[controls]`` keys are checked by
 ``config.thresholds.parse_controls``; ``*.columns`` and ``matching.actions`` map names). Anything else is refused, naming the key."""
@@ -287,6 +307,7 @@ def parse_config(raw: Mapping[str, Any], path: Path) -> Config:
         access=_access(raw, base),
         worker_logs=_worker_logs(raw),
         cache=_cache(raw, base),
+        compute=parse_compute(_section(raw, "compute", required=False)),
     )
 
 
@@ -520,6 +541,15 @@ def _int(sec: Mapping[str, Any], key: str, default: int, *, minimum: int, maximu
     return value
 
 
+#: ``[access] token_endpoint_auth_method`` values (OpenID Connect Core §9).
+TOKEN_AUTH_METHODS = ("client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt")
+#: ``[access] prompt`` values (space-separated combinations allowed; ``none`` would never show a sign-in page).
+PROMPTS = ("login", "consent", "select_account")
+#: Authorisation parameters the sign-in sets itself: ``authorize_params`` may not replace them.
+RESERVED_AUTHORIZE_PARAMS = frozenset({"client_id", "response_type", "redirect_uri", "scope", "state", "nonce",
+                                       "code_challenge", "code_challenge_method", "prompt", "request", "request_uri"})
+
+
 def _access(raw: Mapping[str, Any], base: Path) -> AccessConfig | None:
     """``[access]`` and its ``[[access.grant]]`` list; absent means no sign-in."""
     if "access" not in raw:
@@ -530,18 +560,56 @@ def _access(raw: Mapping[str, Any], base: Path) -> AccessConfig | None:
     if not url.startswith(("https://", "http://")):
         raise ConfigError("access.oidc_metadata_url: must be an http(s) URL of the IdP's openid-configuration")
     redirect = _text(sec, "redirect_uri", "access", required=False)
-    if redirect is not None and not redirect.startswith(("https://", "http://")):
+    if redirect is not None and (not redirect.startswith(("https://", "http://"))
+                                 or not redirect.split("?")[0].endswith("/oauth2callback")):
         raise ConfigError("access.redirect_uri: must be an http(s) URL ending in /oauth2callback")
     log = Path(_text(sec, "log", "access", required=False) or DEFAULT_ACCESS_LOG)
+    method = _text(sec, "token_endpoint_auth_method", "access", required=False) or TOKEN_AUTH_METHODS[0]
+    if method not in TOKEN_AUTH_METHODS:
+        raise ConfigError(f"access.token_endpoint_auth_method: must be one of {', '.join(TOKEN_AUTH_METHODS)}, "
+                          f"got {method!r}")
+    keyed = method == "private_key_jwt"
+    key_env = _env_name(sec, "private_key_file_env", required=keyed)
+    if not keyed and key_env is not None:
+        raise ConfigError("access.private_key_file_env: only used with token_endpoint_auth_method = "
+                          "\"private_key_jwt\"")
     return AccessConfig(
         oidc_metadata_url=url,
         client_id=_text(sec, "client_id", "access", required=True),
-        client_secret_env=_env_name(sec, "client_secret_env"),
+        client_secret_env=_env_name(sec, "client_secret_env", required=not keyed) or "",
         cookie_secret_env=_env_name(sec, "cookie_secret_env"),
         log=(log if log.is_absolute() else base / log).resolve(),
         grants=_grants(sec.get("grant", [])),
         redirect_uri=redirect,
+        prompt=_prompt(sec),
+        authorize_params=_authorize_params(sec.get("authorize_params", {})),
+        groups_claim=_text(sec, "groups_claim", "access", required=False) or "groups",
+        token_endpoint_auth_method=method,
+        private_key_file_env=key_env,
     )
+
+
+def _prompt(sec: Mapping[str, Any]) -> str | None:
+    """``prompt``: absent → none sent (Streamlit's own default, select_account, is refused by many providers)."""
+    value = _text(sec, "prompt", "access", required=False)
+    if value is None:
+        return None
+    words = value.split()
+    if not all(w in PROMPTS for w in words) or len(set(words)) != len(words):
+        raise ConfigError(f"access.prompt: must be one or more of {', '.join(PROMPTS)} (space-separated), "
+                          f"got {value!r}")
+    return " ".join(words)
+
+
+def _authorize_params(value: Any) -> tuple[tuple[str, str], ...]:
+    """``authorize_params``: a table of text values, none of which the sign-in sets itself."""
+    if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+        raise ConfigError('access.authorize_params: must be a table of text values, e.g. { domain_hint = "x.com" }')
+    taken = sorted(set(value) & RESERVED_AUTHORIZE_PARAMS)
+    if taken:
+        raise ConfigError(f"access.authorize_params: {', '.join(taken)} is set by the sign-in itself"
+                          + (" (use access.prompt)" if "prompt" in taken else ""))
+    return tuple(sorted(value.items()))
 
 
 def _text(sec: Mapping[str, Any], key: str, where: str, *, required: bool) -> str | None:
@@ -569,10 +637,11 @@ def _grants(value: Any) -> tuple[Grant, ...]:
     grants = tuple(_grant(g, i) for i, g in enumerate(value))
     seen: dict[tuple[str, str], int] = {}
     for g in grants:
-        ident = ("email", mailbox(g.email)) if g.email is not None else ("sub", g.sub or "")
+        ident = (("email", mailbox(g.email)) if g.email is not None
+                 else ("group", g.group) if g.group is not None else ("sub", g.sub or ""))
         if ident in seen:
             raise ConfigError(f"access.grant[{g.index}]: {g.who} already has a grant (access.grant[{seen[ident]}]); "
-                              "one grant per person")
+                              "one grant per person or group")
         seen[ident] = g.index
     return grants
 
@@ -581,8 +650,9 @@ def _grant(sec: Mapping[str, Any], i: int) -> Grant:
     where = f"access.grant[{i}]"
     _reject_unknown(sec, where, "access.grant")
     email, sub = _text(sec, "email", where, required=False), _text(sec, "sub", where, required=False)
-    if (email is None) == (sub is None):
-        raise ConfigError(f"{where}: give exactly one of email or sub")
+    group = _text(sec, "group", where, required=False)
+    if sum(v is not None for v in (email, sub, group)) != 1:
+        raise ConfigError(f"{where}: give exactly one of email, sub or group")
     role = sec.get("role")
     if role not in ROLES:
         raise ConfigError(f"{where}.role: must be one of {', '.join(ROLES)}, got {role!r}")
@@ -591,7 +661,7 @@ def _grant(sec: Mapping[str, Any], i: int) -> Grant:
         raise ConfigError(f"{where}.tenants: must be a list of tenant ids")
     if "tenants" in sec and not tenants:
         raise ConfigError(f"{where}.tenants: an empty list would grant nothing; leave the key out for all tenants")
-    return Grant(role=role, email=email, sub=sub, tenants=tuple(dict.fromkeys(t.strip() for t in tenants)),
+    return Grant(role=role, email=email, sub=sub, group=group, tenants=tuple(dict.fromkeys(t.strip() for t in tenants)),
                  period=_grant_period(sec.get("period"), where), index=i)
 
 
@@ -614,6 +684,7 @@ class AccessSecrets:
     """The secrets ``serve`` hands to Streamlit, read from the environment at start; never stored in config."""
 
     client_secret: str
+    """The client secret, or with ``private_key_jwt`` the PEM private key."""
     cookie_secret: str
 
     def __repr__(self) -> str:  # never print a secret by accident
@@ -627,7 +698,8 @@ def access_secrets(access: AccessConfig, environ: Mapping[str, str] | None = Non
     """Read the OIDC client secret and the cookie secret from the variables the config names."""
     env = os.environ if environ is None else environ
     values = {}
-    for key in ("client_secret_env", "cookie_secret_env"):
+    keyed = access.private_key_file_env is not None
+    for key in ("private_key_file_env" if keyed else "client_secret_env", "cookie_secret_env"):
         name = getattr(access, key)
         value = env.get(name, "")
         if not value.strip():
@@ -636,7 +708,30 @@ def access_secrets(access: AccessConfig, environ: Mapping[str, str] | None = Non
     if len(values["cookie_secret_env"]) < MIN_COOKIE_SECRET:
         raise ConfigError(f"access.cookie_secret_env: ${access.cookie_secret_env} must hold at least "
                           f"{MIN_COOKIE_SECRET} characters (e.g. `openssl rand -hex 32`)")
-    return AccessSecrets(values["client_secret_env"], values["cookie_secret_env"])
+    client = _private_key(values["private_key_file_env"], access) if keyed else values["client_secret_env"]
+    return AccessSecrets(client, values["cookie_secret_env"])
+
+
+def _private_jwk(text: str) -> bool:
+    """Whether text is a private RSA or EC key as one JSON Web Key (RFC 7517: ``kty`` and the private ``d``)."""
+    try:
+        jwk = json.loads(text)
+    except ValueError:
+        return False
+    return isinstance(jwk, dict) and jwk.get("kty") in ("RSA", "EC") and isinstance(jwk.get("d"), str)
+
+
+def _private_key(path: str, access: AccessConfig) -> str:
+    """``private_key_jwt``: the PEM private key the environment variable names the file of (read, never logged)."""
+    where = f"access.private_key_file_env: ${access.private_key_file_env}"
+    try:
+        text = Path(path).read_text(encoding="ascii")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{where} names {path}, which cannot be read: {getattr(exc, 'strerror', None) or exc}") \
+            from exc
+    if "PRIVATE KEY-----" not in text and not _private_jwk(text):
+        raise ConfigError(f"{where} names {path}, which holds no PEM private key or private JWK")
+    return text
 
 
 @dataclass(frozen=True)

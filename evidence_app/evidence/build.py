@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import tempfile
@@ -65,6 +66,8 @@ class Preflight:
     """The timestamp client, already answered once (None: no --tsa)."""
     previous_sha256: str | None
     """SHA-256 of the --previous pack."""
+    archival: object | None = None
+    """With --lta: the lta.ValidationInputs the archival step uses (None: B-B or B-T only)."""
 
 
 def preflight(signing: SigningOptions, out: Path | None, previous: Path | None,
@@ -79,9 +82,29 @@ def preflight(signing: SigningOptions, out: Path | None, previous: Path | None,
             raise UsageError(f"the signer certificate ({identity.subject}) {problem}: a pack it signs would not "
                              "verify, so none is made")
     stamper = timestamper(signing.tsa_url)
+    archival = _archival_inputs(signing, identity, stamper)
     if out is not None:
         check_writable(out)
-    return Preflight(identity, stamper, _sha256_file(previous, "--previous") if previous else None)
+    return Preflight(identity, stamper, _sha256_file(previous, "--previous") if previous else None, archival)
+
+
+def _archival_inputs(signing: SigningOptions, identity: Identity, stamper) -> object | None:  # noqa: ANN001
+    """With --lta: the anchors and given validation data, and the signer's chain checked now (not revoked, its
+    revocation data reachable), so a pack that could not become B-LTA is refused before it is built."""
+    from evidence_app.evidence import lta
+    from evidence_app.evidence.trust import trust_from_files
+
+    if not signing.lta:
+        if signing.validation_files or signing.anchors:
+            raise UsageError("--validation-data and --trust are for --lta")
+        return None
+    if not signing.tsa_url:
+        raise UsageError("--lta needs --tsa: B-LTA builds on a timestamped signature")
+    given = trust_from_files(signing.anchors, "--trust").certificates
+    inputs = lta.inputs_from_certificates(identity.certificates) + lta.inputs_from_files(signing.validation_files)
+    inputs = dataclasses.replace(inputs, anchors=inputs.anchors + given)
+    lta.check_signer(identity.certificates, inputs, stamper)
+    return inputs
 
 
 def build_pack(config: Config, period: Period, scope: Scope, signing: SigningOptions, generated_at: datetime,
@@ -111,6 +134,11 @@ def build_pack(config: Config, period: Period, scope: Scope, signing: SigningOpt
                        for e, result in zip(extracts, deflated)]
     attachments.append(Attachment(MANIFEST, manifest_bytes(body), "application/json", "pack manifest"))
     signed = sign_with_attachments(unsigned, attachments, identity, generated_at, stamper=ready.stamper)
+    if ready.archival is not None:
+        from evidence_app.evidence import lta
+
+        say("archival timestamp")
+        signed = lta.archive(signed, ready.stamper, ready.archival)
     if out is not None:
         write_atomically(out, signed)
     say("done")

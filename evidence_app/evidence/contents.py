@@ -13,10 +13,10 @@ from evidence_app import __version__
 from evidence_app.assess.backlog import Backlog, open_backlog
 from evidence_app.assess.controls import ControlResult, evaluate_controls
 from evidence_app.assess.log_health import LogHealth, log_health
-from evidence_app.assess.pipeline import evaluate
 from evidence_app.assess.sampling import SamplePlan, draw, plan_sample
 from evidence_app.assess.span import DataSpan, data_span
 from evidence_app.assess.summary import Summary, error_classes, summarize
+from evidence_app.compute.configured import evaluate_configured
 from evidence_app.config.settings import Config
 from evidence_app.config.thresholds import ControlThresholds, parse_controls
 from evidence_app.ingest.dataset import Dataset
@@ -122,7 +122,7 @@ class PackContents:
 def gather(config: Config, period: Period, scope: Scope, generated_at: datetime,
            sample_seed: int | None = None, progress=None, stores=None,  # noqa: ANN001
            access_limit: str | None = None) -> PackContents:
-    data, full = evaluate(config, period, progress, stores)
+    data, full = evaluate_configured(config, period, progress, stores)
     recon = apply_scope(full, scope)
     summary = summarize(data, recon, generated_at)
     limits = parse_controls(config.controls)

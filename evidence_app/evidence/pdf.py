@@ -534,7 +534,7 @@ def _replay(c: PackContents) -> list:
     lat = [["Measure", "Value"], ["Replay latency p50", duration(s.latency_p50)], ["Replay latency p95", duration(s.latency_p95)],
            ["Replay latency max", duration(s.latency_max)],
            ["Oldest pending failure (age at generation)", _age(s.oldest_pending_age_seconds)],
-           [f"… limit in force ([controls] pending_age_met_hours)", duration(b.pending_age_limit_seconds)],
+           ["… limit in force ([controls] pending_age_met_hours)", duration(b.pending_age_limit_seconds)],
            ["Oldest retrying failure (age at generation)", _age(b.oldest_retrying_age_seconds)],
            ["Skipped log lines", num(s.skipped_log_lines)]]
     fe = c.recon.failures
@@ -669,6 +669,7 @@ def _methodology(c: PackContents, m: dict, extracts: list[Extract]) -> list:
     method = [*describe(c.recon.tolerance_seconds, c.config.matching.max_replay_attempts),
               *describe_accuracy_and_remediation(c.recon.tolerance_seconds, c.summary.remediation.replay_sla_seconds),
               describe_log_completeness(c.config.worker_logs.traces, c.recon.tolerance_seconds),
+              *([c.data.partitioning] if c.data.partitioning else []),
               *describe_checks(c.thresholds)]
     story = [P("8. Methodology and source fingerprints", "h1"), P("8.1 Sources", "h2"),
              table(src, [WIDTH * x for x in (0.11, 0.30, 0.24, 0.17, 0.18)]),

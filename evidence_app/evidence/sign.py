@@ -48,6 +48,12 @@ class SigningOptions:
     passphrase_file: Path | None = None
     passphrase_env: str = PASSPHRASE_ENV
     tsa_url: str | None = None
+    lta: bool = False
+    """PAdES B-LTA: after the timestamped signature, validation data and a document timestamp (needs tsa_url)."""
+    validation_files: tuple[Path, ...] = ()
+    """Certificates, CRLs, OCSP responses to embed besides what is fetched (--validation-data)."""
+    anchors: tuple[Path, ...] = ()
+    """Root certificates the signer's and the timestamp authority's chains are built to (--trust)."""
 
 
 @dataclass(frozen=True)

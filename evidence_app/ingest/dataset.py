@@ -24,6 +24,7 @@ from evidence_app.ingest.extraction import QueryRecord
 from evidence_app.ingest.logpush import LogScan, scan_logs
 from evidence_app.ingest.sources import (
     Store,
+    TenantFilter,
     Window,
     count_rows,
     open_store,
@@ -81,6 +82,9 @@ class Dataset:
     issues: tuple[DataIssue, ...]
     queries: tuple[QueryRecord, ...] = ()
     """Every SELECT sent to the stores, as sent, with the rows it returned (re-performable extraction)."""
+    partitioning: str | None = None
+    """How the period was split into partitions, in words for the methodology (evidence_app.compute); None: one
+    pass."""
 
 
 def open_stores(config: Config) -> tuple[Store, Store]:
@@ -89,8 +93,14 @@ def open_stores(config: Config) -> tuple[Store, Store]:
 
 
 def load_dataset(config: Config, period: Period, progress: Progress | None = None,
-                 stores: tuple[Store, Store] | None = None) -> Dataset:
-    """Fetch the period plus the matching margin from both stores (opened here unless given), read the logs."""
+                 stores: tuple[Store, Store] | None = None,
+                 tenants: tuple[TenantFilter, TenantFilter] | None = None,
+                 logs: LogScan | None = None, top_up: tuple[bool, bool] = (True, True)) -> Dataset:
+    """Fetch the period plus the matching margin from both stores (opened here unless given), read the logs.
+    A partition (evidence_app.compute) passes its (operations, audit) ``tenants``, pushed into the window's
+    SELECTs, its share of the ``logs`` read once for all partitions, and whether the request-id top-up of
+    (operations, audit) can find anything (the routing pre-pass knows)."""
+    ops_tenants, audit_tenants = tenants or (None, None)
     window = read_window(config, period)
     ops_store, audit_store = stores or open_stores(config)
     queries: list[QueryRecord] = []
@@ -98,17 +108,19 @@ def load_dataset(config: Config, period: Period, progress: Progress | None = Non
     # up as soon as its successor exists: the peak holds one store's transients, not both.
     ops_c = canonical_operations(
         select_frame(ops_store, "occurred_at", window, _stage(progress, "operations"), queries.append,
-                     REPETITIVE_COLUMNS), config.matching
+                     REPETITIVE_COLUMNS, ops_tenants), config.matching
     )
     ops, ops_c = _trim(ops_c, "occurred_at", window)
     release_freed()
     audit_c = canonical_audit(select_frame(audit_store, "created_at", window, _stage(progress, "audit rows"),
-                                           queries.append, REPETITIVE_COLUMNS))
+                                           queries.append, REPETITIVE_COLUMNS, audit_tenants))
     audit, audit_c = _trim(audit_c, "created_at", window)
     release_freed()
     if window is not None:
-        ops, audit = _request_id_top_up(ops_store, audit_store, ops, audit, period, window, config, queries.append)
-    logs = scan_logs(config.log_paths, config.matching, _file_progress(progress), config.worker_logs)
+        ops, audit = _request_id_top_up(ops_store, audit_store, ops, audit, period, window, config, queries.append,
+                                        top_up)
+    if logs is None:
+        logs = scan_logs(config.log_paths, config.matching, _file_progress(progress), config.worker_logs)
     sources = (
         _report(ops_store, ops, len(ops_c.rejected), "occurred_at"),
         _report(audit_store, audit, len(audit_c.rejected), "created_at"),
@@ -167,15 +179,17 @@ def _request_id_top_up(
     window: Window,
     config: Config,
     record: Callable[[QueryRecord], None] | None = None,
+    fetch: tuple[bool, bool] = (True, True),
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """A shared request id matches whatever the clocks say: fetch counterparts outside the window."""
+    """A shared request id matches whatever the clocks say: fetch counterparts outside the window (of the
+    (operations, audit) sides ``fetch`` allows)."""
     want_rows = _absent(ops["request_id"][period.contains(ops["occurred_at"])], audit["request_id"])
     want_ops = _absent(audit["request_id"][period.contains(audit["created_at"])], ops["request_id"])
-    if want_rows and "request_id" in audit_store.present:
+    if want_rows and fetch[1] and "request_id" in audit_store.present:
         raw = select_outside(audit_store, "created_at", window, "request_id", want_rows, record)
         extra = canonical_audit(raw).frame
         audit = concat_rows([audit, _outside(extra, "created_at", window)])
-    if want_ops and "request_id" in ops_store.present:
+    if want_ops and fetch[0] and "request_id" in ops_store.present:
         raw = select_outside(ops_store, "occurred_at", window, "request_id", want_ops, record)
         extra = canonical_operations(raw, config.matching).frame
         ops = concat_rows([ops, _outside(extra, "occurred_at", window)])

@@ -50,6 +50,7 @@ from sqlalchemy.sql import visitors
 from sqlalchemy.sql.elements import BindParameter
 
 from evidence_app.ingest._columnar import Piece, dictionary_encoded, frame_of
+from evidence_app.ingest.plan import Unindexed
 from evidence_app.ingest.sqlite_files import native_uri
 
 FORCE_PYTHON = "EVIDENCE_APP_PYTHON_READS"
@@ -204,8 +205,10 @@ def _checks(conn: sa.Connection, stmt: sa.Select, canonical: list[str]) -> list[
 
 
 def _affinities(conn: sa.Connection, stmt: sa.Select) -> dict[str, str]:
-    """Declared column affinities of the table read (SQLite's rules); a view's columns have none we can trust."""
-    froms = stmt.get_final_froms()
+    """Declared column affinities of the table read (SQLite's rules); a view's columns have none we can trust.
+    A table the plan reads by a scan (``NOT INDEXED``) is the same table: its affinities hold (without them every
+    column would be typed by ``typeof`` per row; bench/RESULTS.md, issue 21)."""
+    froms = [getattr(f, "table", f) if isinstance(f, Unindexed) else f for f in stmt.get_final_froms()]
     if len(froms) != 1 or not isinstance(froms[0], sa.TableClause):
         return {}
     table = froms[0]

@@ -47,6 +47,36 @@ class Window:
         return Window(self.start - pad, self.end + pad)
 
 
+MAX_TENANT_PARAMETERS = 30_000
+"""Bound tenant values one SELECT may carry (SQLite allows 32,766 parameters, PostgreSQL and MySQL 65,535)."""
+IN_LIST = 1_000
+"""Values per ``IN (…)`` list; a longer set is several lists joined by OR (no temporary table on a read-only
+session)."""
+
+
+@dataclass(frozen=True)
+class TenantFilter:
+    """Only the rows of some tenants (a partition's): their values exactly as the store holds them, bound as
+    parameters, never formatted into SQL; and whether the rows without a tenant belong too."""
+
+    values: tuple[object, ...]
+    null: bool = False
+
+    def pushable(self) -> bool:
+        """Whether SQL can say it: values a driver binds and compares as stored (text, whole numbers), not too many."""
+        return len(self.values) <= MAX_TENANT_PARAMETERS and all(
+            isinstance(v, (str, int)) and not isinstance(v, bool) for v in self.values)
+
+
+def tenant_predicate(column: sa.ColumnClause, tenants: TenantFilter) -> sa.ColumnElement[bool]:
+    """``tenant IN (…) OR tenant IN (…) … [OR tenant IS NULL]``: the filter a partition's reads push into SQL."""
+    values = list(tenants.values)
+    parts = [column.in_(values[i:i + IN_LIST]) for i in range(0, len(values), IN_LIST)]
+    if tenants.null:
+        parts.append(column.is_(None))
+    return sa.or_(*parts) if parts else sa.false()
+
+
 @dataclass(frozen=True)
 class Store:
     """An opened, read-only store: its engine and what the schema check found."""
@@ -266,22 +296,50 @@ def select_frame(
     progress: Callable[[int], None] | None = None,
     record: Recorder | None = None,
     repetitive: frozenset[str] = frozenset(),
+    tenants: TenantFilter | None = None,
+    columns: Sequence[str] | None = None,
+    reduce: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
-    """Fetch the present canonical columns (only those), window-filtered in SQL, streamed in chunks. Text columns
-    named in ``repetitive`` are dictionary-encoded as each chunk arrives (they come back categorical, values
-    unchanged): ten million tenants or routes never exist as ten million strings."""
-    canonical, tbl, stmt = _select_present(store)
+    """Fetch the present canonical columns (only those, or only ``columns`` of them), window-filtered in SQL,
+    streamed in chunks. Text columns named in ``repetitive`` are dictionary-encoded as each chunk arrives (they come
+    back categorical, values unchanged): ten million tenants or routes never exist as ten million strings.
+    ``tenants`` (a partition's) is pushed into the WHERE clause; ``reduce`` turns each chunk into what is kept of
+    it as it arrives (the routing pre-pass keeps hashes, not text)."""
+    canonical, tbl, stmt = _select_present(store, columns)
     purpose = "every row (no period)"
     if window is not None:
         plan = choose(store, time_field, window, time_extent)  # scan or index: evidence_app/ingest/plan.py
         stmt = planned(stmt.where(time_predicate(store, tbl.c[store.columns[time_field]], window)), tbl, plan)
         purpose = f"the period's window (± the matching margin); {plan.reason}"
-    return _fetch(store, stmt, canonical, progress, record=_recording(record, store, purpose), repetitive=repetitive)
+    keep = reduce
+    if tenants is not None:
+        stmt, only, said = _only_tenants(store, tbl, stmt, tenants)
+        keep = only if reduce is None or only is None else (lambda f: reduce(only(f)))
+        keep = keep or reduce
+        purpose = f"{purpose}; {said}"
+    return _fetch(store, stmt, canonical, progress, keep=keep, record=_recording(record, store, purpose),
+                  repetitive=repetitive)
 
 
-def _select_present(store: Store) -> tuple[list[str], sa.TableClause, sa.Select]:
-    """SELECT of every present column, labelled with its canonical name (sorted, for stable frames)."""
-    canonical = sorted(store.columns)
+def _only_tenants(store: Store, tbl: sa.TableClause, stmt: sa.Select, tenants: TenantFilter,
+                  ) -> tuple[sa.Select, Callable[[pd.DataFrame], pd.DataFrame] | None, str]:
+    """``stmt`` narrowed to a partition's tenants in SQL, or (values SQL cannot compare as stored) every row
+    fetched and the partition's kept as they arrive; and the words saying which."""
+    column = store.columns["restaurant_id"]
+    if tenants.pushable():
+        return (stmt.where(tenant_predicate(tbl.c[column], tenants)),
+                None, f"this partition's {len(tenants.values)} tenants only")
+    wanted = set(tenants.values)
+    keep = lambda f: f[f["restaurant_id"].map(lambda v: v in wanted if v is not None else tenants.null)  # noqa: E731
+                       .astype(bool).to_numpy()]
+    return stmt, keep, f"this partition's {len(tenants.values)} tenants, kept as rows arrive"
+
+
+def _select_present(store: Store, columns: Sequence[str] | None = None,
+                    ) -> tuple[list[str], sa.TableClause, sa.Select]:
+    """SELECT of every present column (or of the present ones among ``columns``), labelled with its canonical name
+    (sorted, for stable frames)."""
+    canonical = sorted(c for c in store.columns if columns is None or c in columns)
     actual = [store.columns[c] for c in canonical]
     tbl = _table(store.config, actual)
     return canonical, tbl, sa.select(*(tbl.c[a].label(c) for a, c in zip(actual, canonical)))
@@ -399,17 +457,19 @@ def _streaming_cursor(dbapi_conn, dialect: str):  # noqa: ANN001, ANN202 - DBAPI
 
 
 def select_outside(store: Store, time_field: str, window: Window, field: str, wanted: Sequence[str],
-                   record: Recorder | None = None) -> pd.DataFrame:
-    """Rows beyond the window whose ``field`` is one of ``wanted``: one streamed pass, chunks thinned
-    as they arrive (no giant IN lists, no temporary tables on a read-only session)."""
-    canonical, tbl, stmt = _select_present(store)
+                   record: Recorder | None = None, columns: Sequence[str] | None = None,
+                   keep: Callable[[pd.DataFrame], pd.Series] | None = None) -> pd.DataFrame:
+    """Rows beyond the window whose ``field`` is one of ``wanted`` (or, given ``keep``, whose chunk ``keep``
+    marks): one streamed pass, chunks thinned as they arrive (no giant IN lists, no temporary tables on a
+    read-only session)."""
+    canonical, tbl, stmt = _select_present(store, columns)
     inside = time_predicate(store, tbl.c[store.columns[time_field]], window)
     stmt = stmt.where(tbl.c[store.columns[field]].is_not(None), sa.not_(inside))
-    wanted_set = text_set(pd.Series(list(wanted), dtype=TEXT_DTYPE))  # once, not per chunk
-    purpose = (f"rows beyond the window with a {field} among the {len(wanted_set)} the period's records lack "
+    wanted_set = text_set(pd.Series(list(wanted) if keep is None else [], dtype=TEXT_DTYPE))  # once, not per chunk
+    purpose = (f"rows beyond the window with a {field} among the {len(wanted)} the period's records lack "
                "(the database returns every row beyond the window with one; the tool keeps the wanted ones)")
-    return _fetch(store, stmt, canonical, None, keep=lambda f: f[text_in(f[field], wanted_set)],
-                  record=_recording(record, store, purpose))
+    thin = (lambda f: f[text_in(f[field], wanted_set)]) if keep is None else (lambda f: f[keep(f).to_numpy()])
+    return _fetch(store, stmt, canonical, None, keep=thin, record=_recording(record, store, purpose))
 
 
 def _recording(record: Recorder | None, store: Store, purpose: str):  # noqa: ANN202 - _fetch's record callback

@@ -157,6 +157,11 @@ def print_of(fp: dict) -> str:
 def _fresh(config: Config, period: Period, stores: tuple[Store, Store], progress: Progress | None, now: datetime,
            reason: str) -> Loaded:
     log.info("snapshot: reading the sources: %s", reason)
+    if config.compute.distributed:  # [compute] or serve --partitions/--scheduler: the partitioned core
+        from evidence_app.compute.configured import evaluate_configured
+
+        data, recon = evaluate_configured(config, period, progress, stores)
+        return Loaded(data, recon, Provenance(now, False, now, reason))
     data = load_dataset(config, period, progress, stores)
     return Loaded(data, reconcile_dataset(config, data, period), Provenance(now, False, now, reason))
 

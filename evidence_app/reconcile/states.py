@@ -77,7 +77,7 @@ def reconcile(
     row_frame = _row_statuses(ops, rows, m.row_to_op, m.row_candidate)
     row_frame["inaccurate"] = inaccurate_details(ops, rows, m.row_to_op, tol)
     row_frame["incomplete"] = incomplete_details(rows)
-    issues = _mapping_issues(ops, rows, matching)
+    issues = mapping_issues(ops, rows, matching)
     return Reconciliation(
         operations=_in(op_frame, "occurred_at", "id", period),
         rows=_in(row_frame, "created_at", "id", period),
@@ -191,18 +191,22 @@ def _row_statuses(ops: pd.DataFrame, rows: pd.DataFrame, row_to_op: np.ndarray, 
     return out
 
 
-def _mapping_issues(ops: pd.DataFrame, rows: pd.DataFrame, matching: MatchingConfig) -> tuple[DataIssue, ...]:
+def mapping_issues(ops: pd.DataFrame, rows: pd.DataFrame, matching: MatchingConfig) -> tuple[DataIssue, ...]:
+    """Audit actions no operation has, and mapped operations that never occur, among everything loaded."""
     known = set(pd.unique(ops["action"].dropna())) | set(matching.actions.values())
     unknown = rows.loc[~rows["action"].isin(known), ["action"]]
     seen_ops = set(pd.unique(ops["operation"].dropna()))
     unused = [op for op in matching.actions if op not in seen_ops]
+    counts = expanded(unknown["action"]).fillna("<null>").value_counts()
+    # most frequent first, ties by name: a function of the rows, not of the order they were read in
+    named = [f"{a} (×{n})" for a, n in sorted(counts.items(), key=lambda an: (-an[1], an[0]))]
     found = [
-        issue("audit", "unknown_action", "action",
-              [f"{a} (×{n})" for a, n in expanded(unknown["action"]).fillna("<null>").value_counts().items()],
+        issue("audit", "unknown_action", "action", named,
               "no operation has this action; such rows can only be orphans"),
         issue("config", "unused_action_mapping", "matching.actions", unused,
               "mapped operation does not occur in the operations loaded"),
     ]
     if found[0] is not None:
-        found[0] = DataIssue("audit", "unknown_action", "action", len(unknown), found[0].examples, found[0].effect)
+        found[0] = DataIssue("audit", "unknown_action", "action", len(unknown), tuple(named[:len(found[0].examples)]),
+                             found[0].effect)
     return tuple(i for i in found if i is not None)

@@ -9,15 +9,17 @@ from typing import Callable
 
 import streamlit as st
 
-from evidence_app.access import AccessLog, Bound, Identity, find_grant, identity_from_claims
+from evidence_app.access import AccessLog, Bound, Identity, combined, identity_from_claims, matching_grants
 from evidence_app.config.settings import Config, Grant
 from evidence_app.errors import AccessDenied
 from evidence_app.ui.components import file_name as safe_file_name
 from evidence_app.ui.components import plain
+from evidence_app.ui.oidc import FAILED_COOKIE, Failure, take
 
 VISITOR_KEY = "evidence_visitor"
 _SESSION_KEY = "evidence_session"
 _SIGNED_IN_KEY = "evidence_signed_in"
+_FAILURE_KEY = "evidence_sign_in_failure"
 
 
 @dataclass(frozen=True)
@@ -74,14 +76,20 @@ def admit(config: Config) -> Visitor:
         st.stop()
     if not claims["is_logged_in"]:
         _sign_in_screen()
-    who = identity_from_claims(claims)
+    who = identity_from_claims(claims, config.access.groups_claim)
     if who is None:
         _refuse(Visitor(session, log), "Your identity provider sent no subject (sub) claim.")
-    grant = find_grant(config.access, who)
+    matched = matching_grants(config.access, who)
+    grant = combined(matched)
     found = Visitor(session, log, who, grant)
     if st.session_state.get(_SIGNED_IN_KEY) != who.sub:
-        found.record("sign_in" if grant else "sign_in_denied", **_claims_noted())
+        found.record("sign_in" if grant else "sign_in_denied", grants=[f"access.grant[{g.index}] {g.who}"
+                                                                       for g in matched], **_claims_noted())
         st.session_state[_SIGNED_IN_KEY] = who.sub
+    if grant is None and matched:
+        _refuse(found, f"You are signed in as **{plain(who.email or who.sub)}**; your grants "
+                       f"({plain(', '.join(f'access.grant[{g.index}]' for g in matched))}) give days with a gap "
+                       "between them, which one view cannot show.")
     if grant is None:
         _refuse(found, f"You are signed in as **{plain(who.email or who.sub)}**, but this evidence-app has no access "
                        "grant for you.")
@@ -127,12 +135,22 @@ def _sign_in_screen() -> None:
     st.title("Sign in")
     st.markdown("This evidence-app shows audit-trail evidence to the people its administrators granted access. "
                 "Sign in with your organisation's account to continue.")
+    failed = _failure()
+    if failed is not None:
+        st.error(plain(failed.line()))
     if st.query_params:
         st.caption("You followed a shared link: after signing in you return to the start page; open the link "
                    "again to see what it shows.")
     if st.button("Sign in", type="primary", key="sign_in"):
         st.login()
     st.stop()
+
+
+def _failure() -> Failure | None:
+    """The failed sign-in this browser came back from (kept for the session: reruns show it again)."""
+    if _FAILURE_KEY not in st.session_state:
+        st.session_state[_FAILURE_KEY] = take(st.context.cookies.get(FAILED_COOKIE))
+    return st.session_state[_FAILURE_KEY]
 
 
 def _refuse(found: Visitor, why: str) -> None:

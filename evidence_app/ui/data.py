@@ -6,9 +6,10 @@ values are the cache keys (a cached frame is never shared across different scope
 from __future__ import annotations
 
 import functools
+import os
 import hashlib
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
 from typing import Callable
 
@@ -21,6 +22,7 @@ from evidence_app.assess.backlog import LIMIT_KEY, Backlog, open_backlog
 from evidence_app.assess.controls import ControlResult, evaluate_controls
 from evidence_app.assess.log_health import LogHealth, log_health
 from evidence_app.assess.summary import Summary, error_classes, summarize
+from evidence_app.config.compute import COMPUTE_ENV, compute_from_env
 from evidence_app.config.settings import Config, load_config
 from evidence_app.errors import AccessDenied
 from evidence_app.evidence.build import BuiltPack
@@ -88,7 +90,9 @@ def _admitted(path: str | None) -> Visitor:
 
 @st.cache_resource(show_spinner=False)
 def config(path: str | None) -> Config:
-    return load_config(path)
+    loaded = load_config(path)
+    given = os.environ.get(COMPUTE_ENV)  # ``serve --partitions/--scheduler``, as checked there
+    return replace(loaded, compute=compute_from_env(given)) if given else loaded
 
 
 @st.cache_resource(show_spinner="Opening the stores read-only…")
@@ -634,6 +638,14 @@ def build_pack(v: View, signing: SigningOptions, generated_at: datetime,
     found.record("pack_build", "evidence_pack", pack_id=built.manifest["pack_id"], period=[b.start, b.end],
                  filters=dict(b.scope.items()), sha256=hashlib.sha256(built.data).hexdigest())
     return built
+
+
+def pack_oscal(built: BuiltPack, file_name: str) -> bytes:
+    """OSCAL Assessment Results of a pack just built, from its own contents (nothing recomputed), naming it."""
+    from evidence_app.evidence import oscal
+
+    ref = oscal.pack_ref(built.data, built.manifest, file_name)
+    return oscal.dumps(oscal.assessment_results(oscal.assessment_of(built.contents, ref)))
 
 
 def verify_pack(name: str, data: bytes, trust: TrustAnchors) -> Verification:

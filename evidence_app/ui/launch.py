@@ -29,10 +29,22 @@ def main() -> None:
     from evidence_app.ui.views import at_start
 
     at_start(os.environ.get(CONFIG_ENV) or None)  # the opening period and the sources' print, for the first visitor
+    _sign_in_routes(os.environ.get(CONFIG_ENV) or None)
     from streamlit.web.cli import main as streamlit
 
     sys.argv = ["streamlit", *sys.argv[1:]]
     streamlit(prog_name="streamlit")
+
+
+def _sign_in_routes(path: str | None) -> None:
+    """With ``[access]``: Streamlit's sign-in routes completed for real providers (see evidence_app.ui.oidc)."""
+    from evidence_app.config.settings import load_config
+
+    access = load_config(path).access
+    if access is not None:
+        from evidence_app.ui.oidc import install
+
+        install(access)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from evidence_app.access.log import AccessLog
+from evidence_app.config.compute import COMPUTE_ENV, compute_to_env
 from evidence_app.config.settings import Config, access_secrets
 from evidence_app.errors import UsageError
 
@@ -50,10 +52,29 @@ def url_host(address: str) -> str:
     return f"[{address}]" if ":" in address and not address.startswith("[") else address
 
 
+def browser_can_reach(address: str) -> bool:
+    """Whether a browser could return to this bind address: not a wildcard (``0.0.0.0``, ``::``) or multicast
+    address, and, if not an IP address, a syntactically valid host name."""
+    bare = address.strip().strip("[]")
+    try:
+        ip = ipaddress.ip_address(bare)
+    except ValueError:
+        labels = bare.rstrip(".").split(".")
+        return bool(bare) and all(re.fullmatch(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)", x) for x in labels)
+    return not (ip.is_unspecified or ip.is_multicast)
+
+
 def redirect_uri(config: Config, address: str, port: int) -> str:
-    """The configured redirect URI, else ``http://<address>:<port>/oauth2callback``."""
+    """The configured redirect URI, else ``http://<address>:<port>/oauth2callback`` — only where a browser can
+    come back to that address (a wildcard bind address would send it to ``http://0.0.0.0:…``)."""
     assert config.access is not None
-    return config.access.redirect_uri or f"http://{url_host(address)}:{port}/oauth2callback"
+    if config.access.redirect_uri:
+        return config.access.redirect_uri
+    if not browser_can_reach(address):
+        raise UsageError(f"--address {address}: no browser can return to this address after sign-in; set "
+                         f"[access] redirect_uri in {config.path} to the URL people open, ending in /oauth2callback "
+                         f"(e.g. https://evidence.example.com/oauth2callback), and register it at the provider")
+    return f"http://{url_host(address)}:{port}/oauth2callback"
 
 
 def prepare(config: Config, address: str, port: int) -> Launch:
@@ -64,16 +85,18 @@ def prepare(config: Config, address: str, port: int) -> Launch:
     argv = [sys.executable, "-m", "evidence_app.ui.launch", "run", str(UI / "app.py"),
             "--server.port", str(port), "--server.address", address,
             "--runner.magicEnabled", "false"]  # as in ui/.streamlit/config.toml: no bare string is ever drawn
-    env = dict(os.environ, **{CONFIG_ENV: str(config.path)})
+    env = dict(os.environ, **{CONFIG_ENV: str(config.path), COMPUTE_ENV: compute_to_env(config.compute)})
     if config.access is None:
         return Launch(argv, env)
+    uri = redirect_uri(config, address, port)  # a bind address no browser can return to: exit 2, before anything
     secrets = access_secrets(config.access)  # a missing secret fails here, exit 2, naming the key
     AccessLog(config.access.log).create()
     for name in (config.access.client_secret_env, config.access.cookie_secret_env):
-        env.pop(name, None)  # the app itself never needs them: Streamlit reads the private file
+        if name:
+            env.pop(name, None)  # the app itself never needs them: Streamlit reads the private file
     _sweep_stale()
     folder = Path(tempfile.mkdtemp(prefix=f"{SECRETS_PREFIX}{os.getpid()}-"))  # mode 0700, this user only
-    values = dict(redirect_uri=redirect_uri(config, address, port), cookie_secret=secrets.cookie_secret,
+    values = dict(redirect_uri=uri, cookie_secret=secrets.cookie_secret,
                   client_id=config.access.client_id, client_secret=secrets.client_secret,
                   server_metadata_url=config.access.oidc_metadata_url)
     _write_private(folder / "secrets.toml", _auth_toml(values))

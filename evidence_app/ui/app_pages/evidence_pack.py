@@ -22,6 +22,11 @@ from evidence_app.ui.components import LONGEST_MESSAGE, current_view, guarded, p
 STAGES = ["reconciling", "writing extracts", "laying out the PDF", "signing", "done"]
 
 
+def pack_file_name(pack_id: str) -> str:
+    """The signed pack's download name (the OSCAL results name it as their evidence)."""
+    return f"evidence-pack-{pack_id}.pdf"
+
+
 def _given_trust(cert_upload, fingerprint: str) -> TrustAnchors:  # noqa: ANN001
     """What the user asked to trust besides the server's own identity."""
     given = TrustAnchors()
@@ -84,13 +89,20 @@ if st.button("Build signed pack", type="primary", key="build_pack"):
     generated_at = datetime.now(timezone.utc).replace(microsecond=0)
     built = guarded(lambda: data.build_pack(v, signing, generated_at, step=step))
     st.session_state["pack"] = (built.manifest["pack_id"], built.data, len(built.data), built.signer_fingerprint)
+    st.session_state["pack_oscal"] = data.pack_oscal(built, pack_file_name(built.manifest["pack_id"]))
 
 if "pack" in st.session_state:
     pack_id, pdf, size, fingerprint = st.session_state["pack"]
     st.success(f"Pack {plain(pack_id)} is ready ({size / 1024:,.0f} KiB). Signer certificate SHA-256 fingerprint: "
                f"`{colon_hex(fingerprint)}`")
-    download("Download the signed pack (PDF)", lambda: pdf, file_name=f"evidence-pack-{pack_id}.pdf",
+    download("Download the signed pack (PDF)", lambda: pdf, file_name=pack_file_name(pack_id),
              mime="application/pdf", key="dl_pack", action="pack_download", page="evidence_pack", pack_id=pack_id)
+    oscal = st.session_state["pack_oscal"]
+    download("Download OSCAL assessment results (JSON)", lambda: oscal, file_name=f"oscal-results-{pack_id}.json",
+             mime="application/json", key="dl_oscal", action="pack_download", page="evidence_pack", pack_id=pack_id,
+             format="oscal")
+    st.caption("The same findings and figures as the pack, for GRC tools (NIST OSCAL Assessment Results): one finding "
+               "per control, one observation per figure, naming this pack by its id and SHA-256 as the evidence.")
 
 st.divider()
 st.header("Verify a pack")

@@ -1,0 +1,80 @@
+"""Peak memory and time of the reconciliation in 1 and in N partitions (issue 22), on realistic SQLite stores.
+
+Each measurement runs in a fresh child process (peak RSS is the process's own high-water mark: ru_maxrss), reading
+the whole span of the store and building the coverage table by day and operator, as the CLI does. The stores are
+built once under bench/out/ by bench/stores.py (the time it took is printed; a store already there is reused).
+
+    python bench/bench_partitions.py --sizes 1000000 --partitions 1,16
+    python bench/bench_partitions.py --sizes 1000000,10000000 --partitions 1,16
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent))
+
+
+def measure(cfg: str, partitions: int) -> dict:
+    """One run: config → (Dataset, Reconciliation) in ``partitions`` → the day × operator coverage table."""
+    from stores import period as span
+
+    from evidence_app.compute import evaluate
+    from evidence_app.config.settings import load_config
+    from evidence_app.reconcile import Period
+    from evidence_app.reconcile.coverage import coverage_table, totals
+
+    config = load_config(cfg)
+    first, days = span("realistic")
+    window = Period(first.date(), first.date() + timedelta(days=days - 1))
+    t0 = time.perf_counter()
+    data, recon = evaluate(config, window, partitions=partitions)
+    coverage_table(recon, ["day", "operator"])
+    seconds = time.perf_counter() - t0
+    t = totals(recon)
+    return {"partitions": partitions, "seconds": round(seconds, 1), "rows": len(data.operations) + len(data.audit),
+            "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+            "expected": t.expected, "logged": t.logged, "missing": t.missing}
+
+
+def run_child(cfg: Path, partitions: int) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--child", str(cfg), str(partitions)], capture_output=True,
+                         text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000000")
+    parser.add_argument("--partitions", default="1,16")
+    parser.add_argument("--child", nargs=2, metavar=("CONFIG", "PARTITIONS"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(measure(args.child[0], int(args.child[1]))))
+        return
+    from stores import build
+
+    for n in (int(s) for s in args.sizes.split(",")):
+        t0 = time.perf_counter()
+        cfg = build("realistic", "sqlite", n)
+        print(f"store of {n:,} operations: {time.perf_counter() - t0:.0f} s to build (0 s: built before)", flush=True)
+        results = [run_child(cfg, int(p)) for p in args.partitions.split(",")]
+        for r in results:
+            per_row = r["peak_mb"] * 1024 * 1024 / max(r["rows"], 1)
+            print(f"  {r['partitions']:>3} partitions: {r['seconds']:>7.1f} s, peak {r['peak_mb']:,} MB "
+                  f"({per_row:,.0f} bytes per row read, {r['rows']:,} rows), expected {r['expected']:,}, "
+                  f"logged {r['logged']:,}, missing {r['missing']:,}", flush=True)
+        assert len({(r["expected"], r["logged"], r["missing"]) for r in results}) == 1, "numbers differ!"
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,34 @@
+"""``[compute]`` (and ``--partitions``/``--scheduler``) → the partitioned core's entry point: how many partitions, and
+where they run (a Dask cluster when a scheduler is named, else this process). The CLI, the pack and the web app
+take their numbers through here."""
+
+from __future__ import annotations
+
+from evidence_app.assess.controls import check_controls
+from evidence_app.compute.dask_executor import executor_for
+from evidence_app.compute.executor import map_partitions
+from evidence_app.compute.merge import merge
+from evidence_app.compute.partition import run_partition
+from evidence_app.compute.routing import route
+from evidence_app.compute.run import evaluate
+from evidence_app.config.settings import Config
+from evidence_app.ingest.dataset import Dataset, Progress
+from evidence_app.ingest.sources import Store
+from evidence_app.reconcile import Period, Reconciliation
+
+
+def evaluate_configured(config: Config, period: Period, progress: Progress | None = None,
+                        stores: tuple[Store, Store] | None = None) -> tuple[Dataset, Reconciliation]:
+    """Load and reconcile as ``config.compute`` says: the same numbers for every partition count and executor."""
+    compute = config.compute
+    executor = executor_for(compute, progress)
+    if executor is not None:
+        executor.check()  # the cluster first: nothing is read when it cannot run the partitions
+    if executor is not None and compute.partitions == 1:  # a scheduler named: the one partition runs there too
+        check_controls(config.controls)
+        routing = route(config, period, 1, stores)
+        return merge(config, period, routing, map_partitions(run_partition, routing.specs, executor))
+    return evaluate(config, period, progress, stores, partitions=compute.partitions, executor=executor)
+
+
+__all__ = ["evaluate_configured"]
