@@ -110,11 +110,10 @@ def _merged_side(loaded: list[pd.DataFrame], computed: list[pd.DataFrame], field
     shown = [_in_period_order(f, field, period) for f in loaded]  # where each computed row sits in its partition
     perm, at = _permutation(loaded, field, window)
     target = np.concatenate([a[s] for a, s in zip(at, shown)]) if shown else np.arange(0)
-    extra = _stacked(computed)
     merged = _consumed(loaded, perm)
     rank = np.full(len(merged), -1, dtype=np.int64)
     rank[target] = np.arange(len(target))
-    return merged, at, extra.take(rank[_in_period_order(merged, field, period)]).reset_index(drop=True)
+    return merged, at, _consumed(computed, rank[_in_period_order(merged, field, period)])
 
 
 def _permutation(frames: list[pd.DataFrame], field: str, window) -> tuple[np.ndarray, list[np.ndarray]]:  # noqa: ANN001
