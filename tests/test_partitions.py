@@ -332,3 +332,10 @@ def test_tenants_stored_as_numbers_text_and_reals_are_routed_by_their_canonical_
         _same(one, many)
     said = {q.purpose.rsplit("; ", 1)[-1] for q in many[0].queries}
     assert any(s.endswith("kept as rows arrive") for s in said) and any(s.endswith("tenants only") for s in said)
+
+
+def test_each_partition_done_is_reported_to_progress(tmp_path):
+    sc = partitioned_scenario(random.Random(5), tmp_path / "s")
+    heard = []
+    evaluate(load_config(sc.write()), Period(), lambda stage, n: heard.append((stage, n)), partitions=4)
+    assert heard == [("partitions", 1)] * 4

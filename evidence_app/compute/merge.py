@@ -16,10 +16,11 @@ from typing import Iterable
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from evidence_app.columns.order import in_order, micros, micros_at, order_by_time_then_id
 from evidence_app.columns.memory import release_freed
-from evidence_app.columns.text import codes_of, compact_labels, concat_rows
+from evidence_app.columns.text import TEXT_DTYPE, codes_of, compact_labels, concat_rows
 from evidence_app.compute.methodology import partitioning_sentence
 from evidence_app.compute.partition import PartitionResult
 from evidence_app.compute.routing import Routing
@@ -109,11 +110,10 @@ def _merged_side(loaded: list[pd.DataFrame], computed: list[pd.DataFrame], field
     shown = [_in_period_order(f, field, period) for f in loaded]  # where each computed row sits in its partition
     perm, at = _permutation(loaded, field, window)
     target = np.concatenate([a[s] for a, s in zip(at, shown)]) if shown else np.arange(0)
-    extra = _stacked(computed)
     merged = _consumed(loaded, perm)
     rank = np.full(len(merged), -1, dtype=np.int64)
     rank[target] = np.arange(len(target))
-    return merged, at, extra.take(rank[_in_period_order(merged, field, period)]).reset_index(drop=True)
+    return merged, at, _consumed(computed, rank[_in_period_order(merged, field, period)])
 
 
 def _permutation(frames: list[pd.DataFrame], field: str, window) -> tuple[np.ndarray, list[np.ndarray]]:  # noqa: ANN001
@@ -125,7 +125,7 @@ def _permutation(frames: list[pd.DataFrame], field: str, window) -> tuple[np.nda
     beyond = np.concatenate([o + np.flatnonzero(~m) for o, m in zip(offsets, inside)]) if frames else np.arange(0)
     if len(win):
         times = np.concatenate([micros(f[field])[m] for f, m in zip(frames, inside)])
-        ids = concat_rows([f[["id"]][m] for f, m in zip(frames, inside) if m.any()])["id"]
+        ids = _joined([f["id"][m] for f, m in zip(frames, inside) if m.any()])
         win = win[order_by_time_then_id(times, ids)]
     perm = np.concatenate([win, beyond]).astype(np.int64)
     where = np.empty(len(perm), dtype=np.int64)
@@ -145,12 +145,26 @@ def _consumed(frames: list[pd.DataFrame], perm: np.ndarray) -> pd.DataFrame:
         pieces = [pd.DataFrame({name: f[name]}) for f in nonempty]
         for f in frames:
             del f[name]
-        stacked = concat_rows(pieces)[name] if len(pieces) > 1 else pieces[0][name].reset_index(drop=True)
+        if all(p[name].dtype == TEXT_DTYPE for p in pieces):  # text: the pieces' buffers joined, not copied
+            stacked = _joined([p[name] for p in pieces])
+        else:
+            stacked = concat_rows(pieces)[name] if len(pieces) > 1 else pieces[0][name].reset_index(drop=True)
         del pieces
         out[name] = stacked.take(perm).reset_index(drop=True)
         del stacked
         release_freed()
     return pd.DataFrame(out, copy=False)
+
+
+def _joined(parts: list[pd.Series]) -> pd.Series:
+    """Series one after another as one series; Arrow text is joined as chunks (no copy of the strings), anything
+    else is concatenated."""
+    if parts and all(p.dtype == TEXT_DTYPE for p in parts):
+        chunks = [c for p in parts for c in pa.chunked_array(p.array._pa_array).chunks]
+        joined = pa.chunked_array(chunks, type=parts[0].array._pa_array.type)
+        return pd.Series(pd.arrays.ArrowStringArray(joined), dtype=TEXT_DTYPE)
+    frames = [pd.DataFrame({"v": p.reset_index(drop=True)}) for p in parts]
+    return concat_rows(frames)["v"] if len(frames) > 1 else frames[0]["v"]
 
 
 def _reconciled(loaded: pd.DataFrame, computed: pd.DataFrame, field: str, period: Period) -> pd.DataFrame:

@@ -78,7 +78,7 @@ class _Tenants:
         values = raw.astype(object) if isinstance(raw.dtype, pd.CategoricalDtype) else raw
         codes, uniques = pd.factorize(values, use_na_sentinel=True)
         names = compact_text(pd.Series(list(uniques), dtype=object))
-        nodes = np.array([self.code(None if pd.isna(n) else str(n)) for n in expanded_list(names)] + [self.code(None)],
+        nodes = np.array([self.code(None if pd.isna(n) else str(n)) for n in _listed(names)] + [self.code(None)],
                          dtype=np.int64)
         for value, node in zip(list(uniques), nodes[:-1].tolist()):
             self.raw[store].setdefault(node, set()).add(_plain(value))
@@ -87,7 +87,8 @@ class _Tenants:
         return nodes[codes]
 
 
-def expanded_list(values: pd.Series) -> list:
+def _listed(values: pd.Series) -> list:
+    """Values as Python objects, missing as None."""
     return [None if pd.isna(v) else v for v in values.astype(object).tolist()]
 
 
@@ -146,7 +147,7 @@ def _route(config: Config, period: Period, partitions: int, ops_store: Store, au
     audit = _read_keys(audit_store, "created_at", period, window, tenants, queries)
     extra = _top_up_keys(ops_store, audit_store, ops, audit, period, window, tenants, queries)
     failures = logs.failures
-    f_tenant = np.array([tenants.code(t) for t in expanded_list(failures["tenant"])], dtype=np.int64)
+    f_tenant = np.array([tenants.code(t) for t in _listed(failures["tenant"])], dtype=np.int64)
     f_hi, f_lo, f_has = _hashes(as_text(failures["request_id"]))
     parts = [(k.tenant[k.has_rid], k.rid_hi[k.has_rid], k.rid_lo[k.has_rid]) for k in (ops, audit, *extra.values())]
     parts.append((f_tenant[f_has], f_hi[f_has], f_lo[f_has]))
@@ -251,7 +252,7 @@ def _specs(config: Config, period: Period, plan: PartitionPlan, tenants: _Tenant
     carrying a wanted request id; a partition with none would send a SELECT that returns nothing of its own)."""
     at = plan.partition_of()
     failures = logs.failures
-    f_part = np.array([at.get(t, -1) for t in expanded_list(failures["tenant"])], dtype=np.int64)
+    f_part = np.array([at.get(t, -1) for t in _listed(failures["tenant"])], dtype=np.int64)
     specs = []
     for i, names in enumerate(plan.tenants):
         nodes = [tenants.node[t] for t in names]

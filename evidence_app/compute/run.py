@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Iterator
+
 from evidence_app.assess.controls import check_controls
 from evidence_app.assess.pipeline import evaluate as evaluate_whole
 from evidence_app.compute.executor import Executor, map_partitions
 from evidence_app.compute.merge import merge
-from evidence_app.compute.partition import run_partition
+from evidence_app.compute.partition import PartitionResult, run_partition
 from evidence_app.compute.routing import route
 from evidence_app.config.settings import Config
 from evidence_app.errors import ConfigError
@@ -30,4 +32,12 @@ def evaluate(config: Config, period: Period, progress: Progress | None = None,
     check_controls(config.controls)
     routing = route(config, period, partitions, stores)
     results = map_partitions(run_partition, routing.specs, executor)
-    return merge(config, period, routing, results)
+    return merge(config, period, routing, _counted(results, progress))
+
+
+def _counted(results: Iterator[PartitionResult], progress: Progress | None) -> Iterator[PartitionResult]:
+    """The results as they come, each reported to ``progress`` as one partition done."""
+    for result in results:
+        if progress is not None:
+            progress("partitions", 1)
+        yield result
