@@ -24,6 +24,7 @@ from evidence_app.reconcile.bounded import bounded_remediation
 from evidence_app.reconcile.coverage import exceptions_table
 from evidence_app.render import records
 from evidence_app.ui.components import plain
+from evidence_app.ui.words import exceptions_for_people, routes_for_people, word
 
 from conftest import WAIT_S
 from pdftools import tool
@@ -98,16 +99,20 @@ def test_web_app_metrics_are_the_cores(page, core):
 def test_web_app_route_table_is_the_cores(page, core):
     """The core's bounded view of the sample's 23 routes, line by line (the 15 most in need + all others)."""
     s, _ = core
-    shown = next(d.value for d in page.dataframe if list(d.value.columns) == list(s.remediation.routes.columns))
-    assert records(shown) == records(bounded_remediation(s.remediation.routes, 15).lines)
+    expected = routes_for_people(bounded_remediation(s.remediation.routes, 15).lines)  # the core's, in words
+    shown = next(d.value for d in page.dataframe if list(d.value.columns) == list(expected.columns))
+    assert shown.astype(str).values.tolist() == expected.astype(str).values.tolist()
+    assert list(shown.columns[:2]) == ["Route", "Status"]  # the evidence beside the route, in view at laptop width
     assert any(plain("/api/exports") in e.value for e in page.error)
 
 
 def test_web_app_lists_the_cores_inaccurate_and_incomplete_rows(page, core):
     _, ex = core
-    shown = next(d.value for d in page.dataframe if "detail" in d.value.columns)
-    assert sorted(zip(shown["kind"], shown["audit_id"], shown["detail"])) == sorted(
-        (r["kind"], r["audit_id"], r["detail"]) for r in records(ex) if r["kind"] in ("inaccurate", "incomplete"))
+    shown = next(d.value for d in page.dataframe if "Detail" in d.value.columns)
+    expected = exceptions_for_people(ex[ex["kind"].isin(["inaccurate", "incomplete"])])
+    assert sorted(zip(shown["Kind"], shown["Audit row id"], shown["Detail"])) == sorted(
+        zip(expected["Kind"], expected["Audit row id"], expected["Detail"]))
+    assert set(shown["Kind"]) <= {"inaccurate", "incomplete"} | {word(k) for k in ("inaccurate", "incomplete")}
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from evidence_app.formatting import MISSING, duration, percent
+from evidence_app.formatting import MISSING, duration, percent, timestamp
 from evidence_app.display import STATE_NAMES, column_name, state_name
 from evidence_app.reconcile.rules import Verdict
 
@@ -42,8 +42,33 @@ def for_people(frame: pd.DataFrame, durations: Iterable[str] = (), ratios: Itera
     for c in ratios:
         out[c] = out[c].map(percent)
     for c in times:
-        out[c] = pd.to_datetime(out[c], utc=True).dt.strftime("%Y-%m-%d %H:%M:%S").fillna(MISSING)
+        out[c] = _seconds(out[c])
     for c in states:
         out[c] = out[c].map(lambda s: MISSING if s is None or pd.isna(s) else word(s))
     out = out.astype(object).where(out.notna(), MISSING)
     return out.rename(columns={c: word(c) for c in out.columns})
+
+
+def exceptions_for_people(frame: pd.DataFrame) -> pd.DataFrame:
+    """Exceptions (``exceptions_table``'s columns) as a page shows them: kinds in words, times to the second."""
+    return for_people(frame, times=["occurred_at"], states=["kind"])
+
+
+def routes_for_people(frame: pd.DataFrame) -> pd.DataFrame:
+    """Remediation per route as a page shows it: the status beside the route (the evidence stays in view at laptop
+    width), the fix time to the second, the SLA as a duration, statuses in words."""
+    first = [c for c in ("route", "status") if c in frame.columns]
+    ordered = frame[first + [c for c in frame.columns if c not in first]]
+    return for_people(ordered, times=[c for c in ("effective_fixed_at",) if c in frame.columns],
+                      durations=[c for c in ("replay_sla_seconds",) if c in frame.columns],
+                      states=[c for c in ("status", "fix_source") if c in frame.columns])
+
+
+def _seconds(values: pd.Series) -> pd.Series:
+    """Times (datetimes or ISO-8601 text, with or without fractions) in UTC to the second; a value that is not a
+    time is shown as it is, never dropped."""
+    try:
+        parsed = pd.to_datetime(values, utc=True, format="ISO8601")
+    except (ValueError, TypeError, OverflowError):
+        return values.map(lambda v: MISSING if v is None or v is pd.NaT else timestamp(v).removesuffix(" UTC"))
+    return parsed.dt.strftime("%Y-%m-%d %H:%M:%S").fillna(MISSING)

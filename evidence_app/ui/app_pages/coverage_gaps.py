@@ -20,7 +20,7 @@ from evidence_app.ui.components import (
     shown_table,
 )
 from evidence_app.ui.views import OFFERED
-from evidence_app.ui.words import for_people
+from evidence_app.ui.words import exceptions_for_people, for_people
 
 # Charts and tables name this many worst operators, tenants, routes or days by default (the rest: one line).
 WORST_SHOWN = 15
@@ -120,7 +120,8 @@ def drill_down() -> None:
     if len(selection) > EXCEPTIONS_SHOWN:
         st.caption(f"The first {num(EXCEPTIONS_SHOWN)} of {num(len(selection))} are shown; the download below holds "
                    "every one.")
-    st.dataframe(shown_table(selection.head(EXCEPTIONS_SHOWN)), hide_index=True, width="stretch", key="drill_table")
+    st.dataframe(shown_table(exceptions_for_people(selection.head(EXCEPTIONS_SHOWN))), hide_index=True,
+                 width="stretch", key="drill_table")
     download("Download these exceptions (CSV)", lambda: to_csv(selection).encode("utf-8"),
              file_name=f"exceptions_{v.start}_{v.end}.csv", mime="text/csv", key="dl_exceptions",
              action="csv_download", page="coverage_gaps", rows=len(selection), day=day, operator=operator)
@@ -159,7 +160,8 @@ for tab, dim in zip(st.tabs(["Operators", "Tenants", "Routes", "Days"]), ("opera
             hit = full[full[dim].notna() & full[dim].astype(str).str.contains(query, case=False, regex=False)]
             st.caption(f"{num(len(hit))} {dim}s match" + (f"; the first {FOUND_SHOWN} are shown (every one is in "
                                                            "the download)" if len(hit) > FOUND_SHOWN else "") + ".")
-            st.dataframe(shown_table(hit.head(FOUND_SHOWN)), hide_index=True, width="stretch", key=f"found_{dim}")
+            st.dataframe(shown_table(for_people(hit.head(FOUND_SHOWN), ratios=["coverage_logged", "coverage_after_replay"])),
+                         hide_index=True, width="stretch", key=f"found_{dim}")
         download(f"Download every {dim} (CSV)", lambda full=full: to_csv(full).encode("utf-8"),
                  file_name=f"coverage_by_{dim}.csv", mime="text/csv", key=f"dl_by_{dim}", action="csv_download",
                  page="coverage_gaps", rows=len(full))

@@ -7,6 +7,7 @@ from evidence_app.render import to_csv
 from evidence_app.ui import data
 from evidence_app.ui.access import download
 from evidence_app.ui.components import current_view, empty_state, guarded, num, plain, shown, shown_table
+from evidence_app.ui.words import exceptions_for_people, routes_for_people
 
 # Routes shown by name in the per-route table, most in need first; the rest are one line (every route in the
 # search box and the CSV download).
@@ -49,13 +50,14 @@ if not_swept:
 st.header("Per route")
 text = worst.caption("the CSV download below")
 st.caption(plain(text[:1].upper() + text[1:]) + ".")
-st.dataframe(shown_table(worst.lines), hide_index=True, width="stretch", key="remediation_routes")
+st.dataframe(shown_table(routes_for_people(worst.lines)), hide_index=True, width="stretch", key="remediation_routes")
 names = routes["route"].tolist()
 picked = st.selectbox("Find one route", range(len(names)), index=None, key="find_remediation_route",
                       format_func=lambda i: "(no route)" if names[i] is None else shown(names[i]),
                       placeholder=f"Type to search {num(len(names))} routes")
 if picked is not None:
-    st.dataframe(shown_table(routes.iloc[[picked]]), hide_index=True, width="stretch", key="found_remediation_route")
+    st.dataframe(shown_table(routes_for_people(routes.iloc[[picked]])), hide_index=True, width="stretch",
+                 key="found_remediation_route")
 download("Download every route's remediation status (CSV)", lambda: to_csv(routes).encode("utf-8"),
          file_name="remediation.csv", mime="text/csv", key="dl_remediation_routes", action="csv_download",
          page="remediation", rows=len(routes))
@@ -66,4 +68,5 @@ findings = exceptions[exceptions["kind"].isin(["inaccurate", "incomplete"])]
 if findings.empty:
     empty_state("Every audit row that landed is accurate and complete.")
 else:
-    st.dataframe(shown_table(findings), hide_index=True, width="stretch", key="remediation_findings")
+    st.dataframe(shown_table(exceptions_for_people(findings)), hide_index=True, width="stretch",
+                 key="remediation_findings")

@@ -5,9 +5,10 @@ from datetime import datetime, timezone
 import pandas as pd
 import streamlit as st
 
-from evidence_app.formatting import duration
+from evidence_app.formatting import duration, timestamp
 from evidence_app.ui import charts, data
 from evidence_app.ui.components import chart, current_view, guarded, mask_secrets, num, plain, shown, shown_table
+from evidence_app.ui.words import for_people
 
 v = current_view()
 st.title("Sources")
@@ -30,7 +31,7 @@ for s in facts.sources:
             c[1].metric("Rows loaded for the period", num(f.rows_loaded))
             c[2].metric("Rows rejected", num(f.rows_rejected))
             c[3].metric("Newest record age", duration((now - last).total_seconds() if last is not None else None))
-            st.markdown(f"**Time range loaded:** {plain(f.first_record)} – {plain(last)}")
+            st.markdown(f"**Time range loaded:** {timestamp(f.first_record)} – {timestamp(last)}")
         st.markdown(f"**Read-only:** {plain(s.read_only_mode)}  \n"
                     f"**Columns present:** {plain(', '.join(s.columns_present))}")
         if s.finding:
@@ -64,15 +65,17 @@ if (health := facts.log_health) is not None:
         if health.gaps:
             st.markdown(f"**{num(len(health.gaps))} gaps** where operations happened and no invocation of theirs is "
                         "in the logs (a lost or undelivered batch, a job that was off):")
-            st.dataframe(pd.DataFrame([{"start": g.start, "end": g.end, "operations": g.operations}
-                                       for g in health.gaps]), hide_index=True, width="stretch")
+            st.dataframe(for_people(pd.DataFrame([{"start": g.start, "end": g.end, "operations": g.operations}
+                                                  for g in health.gaps]), times=["start", "end"]),
+                         hide_index=True, width="stretch")
 
 if facts.issues is not None:
     st.header("Input problems (counted, never dropped)")
     if facts.issues:
-        st.dataframe(shown_table(pd.DataFrame([{"source": i.source, "problem": i.kind, "column": i.column,
+        st.dataframe(shown_table(for_people(pd.DataFrame([{"source": i.source, "problem": i.kind, "column": i.column,
                                                 "count": i.count, "examples": ", ".join(i.examples),
-                                                "effect": i.effect} for i in facts.issues])),
+                                                "effect": i.effect} for i in facts.issues]),
+                                               states=["source", "problem"])),
                      hide_index=True, width="stretch")
     else:
         st.success("No unparseable values, unknown actions or broken log lines.")
