@@ -51,6 +51,15 @@ def test_a_fresh_log_verifies_with_no_entries(tmp_path):
     assert verdict.ok and verdict.entries == 0 and verdict.head_seq == 0 and verdict.head_hash == GENESIS
 
 
+def test_a_server_restarted_on_its_log_opens_it_again_and_keeps_appending(tmp_path):
+    """``serve`` creates the log at every start: an existing log (with a head past genesis) is opened as it is."""
+    log = _log(tmp_path)
+    AccessLog(log.path).create()
+    AccessLog(log.path).create()
+    verdict = AccessLog(log.path).verify()
+    assert verdict.ok and verdict.entries == 5 and verdict.head_seq == 5
+
+
 def test_an_untouched_log_verifies(tmp_path):
     verdict = _log(tmp_path).verify()
     assert verdict.ok and verdict.entries == 5 and verdict.head_seq == 5
