@@ -257,6 +257,12 @@ def test_streamlits_select_account_prompt_is_not_sent_unless_configured():
     assert "domain_hint=spittelberg.example" in url and "nonce=" in url and "state=" in url
 
 
+def test_the_groups_scope_is_asked_for_only_when_a_grant_names_a_group():
+    by_email = Grant(role="auditor", email="werner@consultant.example", index=0)
+    by_group = Grant(role="engineer", group="evidence-engineers", index=1)
+    assert not oidc.wants_groups(_access(by_email)) and oidc.wants_groups(_access(by_email, by_group))
+
+
 def test_the_groups_scope_is_asked_for_only_where_the_provider_offers_it():
     client = type("Client", (), {})()
     client.client_kwargs = {"scope": "openid email profile"}

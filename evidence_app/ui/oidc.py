@@ -144,6 +144,12 @@ def configure(client: Any, access: AccessConfig) -> None:
         client.client_kwargs["token_endpoint_auth_method"] = method
 
 
+def wants_groups(access: AccessConfig) -> bool:
+    """Only a ``group`` grant needs the groups: without one the sign-in asks for no more than it uses (a client
+    not allowed the groups scope must still sign in by email or sub)."""
+    return any(grant.group is not None for grant in access.grants)
+
+
 def with_groups_scope(client: Any, metadata: dict[str, Any], groups_claim: str) -> None:
     """Ask for the scope named like the groups claim when the provider offers one (Okta's ``groups``, a provider
     mapping ``groups`` to its own scope): without it such providers send no groups at all."""
@@ -179,7 +185,8 @@ async def _login(routes: Any, access: AccessConfig, request: Any, base_url: str)
         return await routes._redirect_to_base_clearing_invalid_cookies(request, base_url)
     client, redirect_uri = routes._create_oauth_client(provider)
     try:
-        with_groups_scope(client, await client.load_server_metadata(), access.groups_claim)
+        if wants_groups(access):
+            with_groups_scope(client, await client.load_server_metadata(), access.groups_claim)
         response = await client.authorize_redirect(request, redirect_uri)
     except Exception as exc:  # noqa: BLE001 - every failure is reported, none escapes as a 400 page
         return await _failed(routes, access, request, base_url, _classified(exc, client))
