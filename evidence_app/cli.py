@@ -598,7 +598,8 @@ def oscal(config_path: str | None, start: str, end: str, out: Path, pack_file: P
     for path in (out, poam):
         if path is not None:
             check_writable(path)
-    pack, at, pdf = _verified_pack(pack_file, trust_files, fingerprints) if pack_file else (None, None, b"")
+    pack, at, pdf, signer = (_verified_pack(pack_file, trust_files, fingerprints) if pack_file
+                             else (None, None, b"", ""))
     at = _oscal_as_of(as_of, at, period)
     contents = gather(config, period, scope_, at, sample_seed=(pack or {}).get("sample", {}).get("seed"))
     warn(contents.data, contents.recon)
@@ -607,7 +608,7 @@ def oscal(config_path: str | None, start: str, end: str, out: Path, pack_file: P
         why = oscal_docs.pack_mismatch(pack, contents)
         if why:
             raise UsageError(f"--pack {pack_file}: pack {pack['pack_id']} does not match this run: {why}")
-        ref = oscal_docs.pack_ref(pdf, pack, pack_file)  # the bytes verified, read once
+        ref = oscal_docs.pack_ref(pdf, pack, pack_file, signer)  # the bytes verified, read once
     assessment = oscal_docs.assessment_of(contents, ref)
     write_atomically(out, oscal_docs.dumps(oscal_docs.assessment_results(assessment)))
     click.echo(f"{out}: OSCAL {oscal_docs.OSCAL_VERSION} assessment results, {len(contents.controls)} findings"
@@ -624,12 +625,14 @@ def oscal(config_path: str | None, start: str, end: str, out: Path, pack_file: P
 
 
 def _verified_pack(path: Path, trust_files: tuple[Path, ...],
-                   fingerprints: tuple[str, ...]) -> tuple[dict, datetime, bytes]:
-    """The manifest, generation time and bytes of a pack that passes ``verify`` (intact, trusted signer); else
-    exit 1."""
+                   fingerprints: tuple[str, ...]) -> tuple[dict, datetime, bytes, str]:
+    """The manifest, generation time, bytes and signer line of a pack that passes ``verify``: intact and, when a
+    trust anchor or fingerprint is given, trusted; else exit 1. Without any, an intact pack is taken and said so:
+    its figures are vouched for by the run itself (every signed extract rebuilt to the same SHA-256), not by
+    whoever signed it."""
     from evidence_app.errors import VerificationError
     from evidence_app.evidence.trust import trust_from_files, trust_from_fingerprints
-    from evidence_app.evidence.verify import verify_pack
+    from evidence_app.evidence.verify import TRUST, verify_pack
 
     trust = trust_from_fingerprints(fingerprints) + trust_from_files(trust_files)
     try:
@@ -640,9 +643,16 @@ def _verified_pack(path: Path, trust_files: tuple[Path, ...],
         result = verify_pack(data, trust)
     except EvidenceError as exc:
         raise type(exc)(f"--pack {path}: {exc}") from exc
-    if not result.ok:
+    anchored = bool(trust_files or fingerprints)
+    if not (result.ok if anchored else result.intact):
         raise VerificationError(f"--pack {path}: not vouched for, {result.verdict}")
-    return result.manifest, parse_instant(result.manifest["generated_at"], "the pack's generated_at"), data
+    signer = (f"{result.signer.subject}, trusted ({'; '.join(c.detail for c in result.checks if c.name == TRUST)})"
+              if anchored else f"{result.signer.subject}, not checked against any trust anchor (no --trust or "
+                               "--signer-fingerprint given)")
+    if not anchored:
+        click.echo(f"note: --pack {path}: intact; its signer ({result.signer.subject}) was not checked against a "
+                   "trust anchor — give --trust or --signer-fingerprint to require one", err=True)
+    return result.manifest, parse_instant(result.manifest["generated_at"], "the pack's generated_at"), data, signer
 
 
 def _oscal_as_of(option: str | None, pack_time: datetime | None, period: Period) -> datetime:

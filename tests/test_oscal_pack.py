@@ -110,10 +110,27 @@ def test_a_tampered_pack_is_never_vouched_for(pack, identity, tmp_path):
     assert not (tmp_path / "r.json").exists()
 
 
-def test_a_pack_by_a_signer_nobody_trusts_is_refused(pack, tmp_path):
-    res = run("oscal", *PERIOD, "--out", str(tmp_path / "r.json"), "--pack", str(pack))
+def test_a_pack_whose_signer_the_given_anchor_does_not_vouch_for_is_refused(pack, tmp_path):
+    other = tmp_path / "other"
+    assert run("keygen", str(other), "--valid-from", "2026-01-01").exit_code == 0
+    res = run("oscal", *PERIOD, "--out", str(tmp_path / "r.json"), "--pack", str(pack),
+              "--trust", str(other / "cert.pem"))
     assert res.exit_code == 1 and "signer not trusted" in res.stderr
     assert not (tmp_path / "r.json").exists()
+
+
+def test_without_any_trust_anchor_an_intact_pack_is_named_and_its_unchecked_signer_said(pack, doc, tmp_path):
+    out = tmp_path / "r.json"
+    res = run("oscal", *PERIOD, "--out", str(out), "--pack", str(pack))
+    assert res.exit_code == 0, res.stderr
+    assert "not checked against a trust anchor" in res.stderr
+    got = json.loads(out.read_bytes())
+    text = json.dumps(got)
+    assert hashlib.sha256(pack.read_bytes()).hexdigest() in text and "not checked against any trust anchor" in text
+    findings = {f["target"]["target-id"]: f["target"]["status"]["state"]
+                for f in got["assessment-results"]["results"][0]["findings"]}
+    assert findings == {f["target"]["target-id"]: f["target"]["status"]["state"]
+                        for f in doc["assessment-results"]["results"][0]["findings"]}
 
 
 def test_a_pack_of_another_period_is_refused(pack, identity, tmp_path):

@@ -61,6 +61,8 @@ class PackRef:
     """SHA-256 of the PDF's bytes, hex."""
     file_name: str
     """Its file name (the relative href the documents give it)."""
+    signer: str = ""
+    """How its signer was vouched for: the verify check's detail, or that no trust anchor was given."""
 
 
 @dataclass(frozen=True)
@@ -397,16 +399,18 @@ def _back_matter(a: Assessment) -> dict:
         return {"resources": [method]}
     pack = {"uuid": uid(a, "resource", "pack"), "title": f"Signed evidence pack {a.pack.pack_id}",
             "description": "The PAdES-signed PDF evidence pack with the full population attached as signed CSV "
-                           "extracts; verify it with `evidence-app verify`.",
+                           "extracts; verify it with `evidence-app verify`."
+                           + (f" Signer: {a.pack.signer}." if a.pack.signer else ""),
             "props": [prop("pack-id", a.pack.pack_id)],
             "rlinks": [{"href": a.pack.file_name, "media-type": "application/pdf",
                         "hashes": [{"algorithm": "SHA-256", "value": a.pack.sha256}]}]}
     return {"resources": [method, pack]}
 
 
-def pack_ref(data: bytes, manifest: Mapping, path: Path | str) -> PackRef:
-    """The reference to a verified pack: its manifest's id, the SHA-256 of its bytes, its file name."""
-    return PackRef(str(manifest["pack_id"]), hashlib.sha256(data).hexdigest(), Path(path).name)
+def pack_ref(data: bytes, manifest: Mapping, path: Path | str, signer: str = "") -> PackRef:
+    """The reference to a verified pack: its manifest's id, the SHA-256 of its bytes, its file name, and how its
+    signer was vouched for."""
+    return PackRef(str(manifest["pack_id"]), hashlib.sha256(data).hexdigest(), Path(path).name, signer)
 
 
 def assessment_of(contents: PackContents, pack: PackRef | None = None) -> Assessment:
