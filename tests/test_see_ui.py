@@ -78,3 +78,22 @@ def test_worst_by_orders_every_line_though_all_fit_under_the_limit(app):
     assert orders["coverage"] != sorted(orders["coverage"]) and orders["coverage"] != orders["missing"]
     heat = json.loads(app.get("plotly_chart")[0].proto.spec)
     assert heat["layout"]["title"]["text"] == "Coverage after replay, day × operator (worst first)"
+
+
+def test_a_period_without_failure_events_says_so_instead_of_claiming_every_one_was_replayed(app):
+    app.sidebar.date_input(key="f_period").set_value((date(2026, 7, 1), date(2026, 9, 30))).run()
+    app.switch_page("app_pages/replay.py").run()
+    assert not app.exception, app.exception
+    _, recon = evaluate(load_config(None), Period(date(2026, 7, 1), date(2026, 9, 30)))
+    assert recon.failures.empty  # the sample's Q3: failure logging came with the fix
+    texts = [m.value for m in app.markdown] + [i.value for i in app.info]
+    assert any("No failure events in the period" in t for t in texts)
+    assert not any("every failed insert has been replayed" in t for t in texts)
+
+
+def test_worst_days_are_drawn_worst_first_not_by_date(app):
+    app.switch_page("app_pages/coverage_gaps.py").run()
+    assert not app.exception, app.exception
+    days = next(json.loads(c.proto.spec) for c in app.get("plotly_chart")
+                if json.loads(c.proto.spec)["layout"].get("title", {}).get("text", "").startswith("Coverage by day"))
+    assert days["layout"]["yaxis"]["type"] == "category"

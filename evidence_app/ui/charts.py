@@ -118,7 +118,8 @@ def coverage_bars(table: pd.DataFrame, dim: str, ordered_by: str | None = None) 
                     hovertemplate="%{y}<br>" + name + " %{x:.2f}%<br>expected %{customdata[0]:,}"
                                   "<br>missing %{customdata[1]:,}<extra></extra>")
     fig.update_layout(barmode="group", xaxis=dict(ticksuffix="%", range=[0, 100]),
-                      yaxis=dict(autorange="reversed"), height=max(300, 34 * len(table) + 140), **LAYOUT)
+                      yaxis=dict(autorange="reversed", type="category"),  # as listed: worst first, never by date
+                      height=max(300, 34 * len(table) + 140), **LAYOUT)
     fig.update_layout(title_text=f"Coverage by {dim}" + (" (worst first)" if ordered_by else ""))
     return fig
 

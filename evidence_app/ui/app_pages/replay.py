@@ -62,6 +62,9 @@ if len(open_events):
     download("Download the open failures (CSV)", lambda: to_csv(chosen).encode("utf-8"),
              file_name="open_failures.csv", mime="text/csv", key="dl_open_failures", action="csv_download",
              page="replay", rows=len(chosen))
+elif len(fe) == 0:
+    empty_state("No failure events in the period: the Worker logs record no failed audit insert (an insert dropped "
+                "silently leaves none — Coverage gaps counts those).")
 else:
     empty_state("No open failure events: every failed insert has been replayed, abandoned or is unconfirmed.")
 
