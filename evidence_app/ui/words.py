@@ -72,3 +72,15 @@ def _seconds(values: pd.Series) -> pd.Series:
     except (ValueError, TypeError, OverflowError):
         return values.map(lambda v: MISSING if v is None or v is pd.NaT else timestamp(v).removesuffix(" UTC"))
     return parsed.dt.strftime("%Y-%m-%d %H:%M:%S").fillna(MISSING)
+
+
+COVERAGE_FIRST = ("coverage_after_replay", "coverage_logged", "expected", "missing")
+"""The coverage columns a reader looks for first, right after the line's name (in view at laptop width)."""
+
+
+def coverage_for_people(frame: pd.DataFrame, dim: str) -> pd.DataFrame:
+    """A coverage table (one line per ``dim`` value) as a page shows it: the name, then coverage after replay and
+    as logged, expected and missing, then the rest; ratios as percentages, headers in words."""
+    first = [dim, *(c for c in COVERAGE_FIRST if c in frame.columns and c != dim)]
+    ordered = frame[first + [c for c in frame.columns if c not in first]]
+    return for_people(ordered, ratios=[c for c in ("coverage_logged", "coverage_after_replay") if c in frame.columns])

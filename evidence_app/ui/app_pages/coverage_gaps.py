@@ -20,7 +20,7 @@ from evidence_app.ui.components import (
     shown_table,
 )
 from evidence_app.ui.views import OFFERED
-from evidence_app.ui.words import exceptions_for_people, for_people
+from evidence_app.ui.words import coverage_for_people, exceptions_for_people
 
 # Charts and tables name this many worst operators, tenants, routes or days by default (the rest: one line).
 WORST_SHOWN = 15
@@ -153,14 +153,14 @@ for tab, dim in zip(st.tabs(["Operators", "Tenants", "Routes", "Days"]), ("opera
         lines = view.lines.assign(**{dim: view.lines[dim].astype(str)}) if dim == "day" else view.lines
         chart(charts.coverage_bars(lines, dim, order_words), plain(charts.bars_summary(lines, dim)),
               key=f"bars_{dim}")
-        st.dataframe(shown_table(for_people(view.lines, ratios=["coverage_logged", "coverage_after_replay"])),
+        st.dataframe(shown_table(coverage_for_people(view.lines, dim)),
                      hide_index=True, width="stretch", key=f"worst_{dim}")
         query = st.text_input(f"Find {dim}s", key=f"find_{dim}", placeholder=f"Search {num(len(full))} {dim}s by name")
         if query:
             hit = full[full[dim].notna() & full[dim].astype(str).str.contains(query, case=False, regex=False)]
             st.caption(f"{num(len(hit))} {dim}s match" + (f"; the first {FOUND_SHOWN} are shown (every one is in "
                                                            "the download)" if len(hit) > FOUND_SHOWN else "") + ".")
-            st.dataframe(shown_table(for_people(hit.head(FOUND_SHOWN), ratios=["coverage_logged", "coverage_after_replay"])),
+            st.dataframe(shown_table(coverage_for_people(hit.head(FOUND_SHOWN), dim)),
                          hide_index=True, width="stretch", key=f"found_{dim}")
         download(f"Download every {dim} (CSV)", lambda full=full: to_csv(full).encode("utf-8"),
                  file_name=f"coverage_by_{dim}.csv", mime="text/csv", key=f"dl_by_{dim}", action="csv_download",
