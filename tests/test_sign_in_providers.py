@@ -313,3 +313,18 @@ def test_the_sign_in_routes_of_the_installed_streamlit_are_the_ones_completed(mo
     oidc.install(_access())
     assert routes._auth_callback is not before and routes._auth_callback.__qualname__.startswith("install.")
     assert routes._auth_login.__module__ == routes._create_oauth_client.__module__ == "evidence_app.ui.oidc"
+
+
+
+def test_the_session_keeps_only_the_groups_a_grant_names_whatever_the_claims_form():
+    access = _access(Grant(role="engineer", group="evidence-engineers", index=0),
+                     Grant(role="auditor", email="werner@consultant.example", index=1))
+    many = [f"group-{i:04d}" for i in range(5000)] + ["evidence-engineers"]
+    kept = oidc.for_cookie({"sub": "u1", "groups": many, "email": "e@x"}, access)
+    assert kept == {"sub": "u1", "groups": ["evidence-engineers"], "email": "e@x"}
+    spaced = oidc.for_cookie({"sub": "u1", "groups": " ".join(many)}, access)
+    assert spaced["groups"] == ["evidence-engineers"]
+    assert oidc.for_cookie({"sub": "u1"}, access) == {"sub": "u1"}
+    whole = identity_from_claims({"sub": "u1", "groups": many, "email": "e@x"}, "groups")
+    assert matching_grants(access, identity_from_claims(kept, "groups")) == matching_grants(access, whole)
+    assert matching_grants(access, whole)  # the group grant still matches, from the kept group alone

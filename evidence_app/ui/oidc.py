@@ -20,6 +20,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
+from evidence_app.access.grants import groups_of
 from evidence_app.access.log import AccessLog
 from evidence_app.config.settings import AccessConfig
 from evidence_app.masking import MASK, mask_text
@@ -81,6 +82,16 @@ def merged_claims(id_claims: dict[str, Any], userinfo: dict[str, Any]) -> dict[s
     if userinfo.get("sub") != id_claims.get("sub"):
         raise ValueError("the userinfo endpoint answered for another subject than the ID token's")
     return {**userinfo, **id_claims}
+
+
+def for_cookie(claims: dict[str, Any], access: AccessConfig) -> dict[str, Any]:
+    """The claims the session cookie keeps: the groups claim cut to the groups a grant names (matching is exact, so
+    no grant decision changes) — a person in hundreds of IdP groups would otherwise overflow the cookie, and the
+    browser's connection would fail with a blank page."""
+    if access.groups_claim not in claims:
+        return claims
+    named = {grant.group for grant in access.grants if grant.group is not None}
+    return {**claims, access.groups_claim: [g for g in groups_of(claims[access.groups_claim]) if g in named]}
 
 
 def needs_userinfo(id_claims: dict[str, Any], groups_claim: str) -> bool:
@@ -228,8 +239,8 @@ async def _callback(routes: Any, access: AccessConfig, request: Any, base_url: s
     response = await routes._redirect_to_base_clearing_invalid_cookies(request, base_url)
     origin = routes._get_origin_from_secrets()
     tokens = {k: token[k] for k in ("id_token", "access_token") if k in token}
-    await routes._set_auth_cookie(response, dict(claims, origin=origin, is_logged_in=True, provider=provider),
-                                  tokens)
+    await routes._set_auth_cookie(response, dict(for_cookie(claims, access), origin=origin, is_logged_in=True,
+                                                 provider=provider), tokens)
     response.delete_cookie(FAILED_COOKIE, path=routes._get_cookie_path())
     return response
 
