@@ -97,3 +97,13 @@ def test_worst_days_are_drawn_worst_first_not_by_date(app):
     days = next(json.loads(c.proto.spec) for c in app.get("plotly_chart")
                 if json.loads(c.proto.spec)["layout"].get("title", {}).get("text", "").startswith("Coverage by day"))
     assert days["layout"]["yaxis"]["type"] == "category"
+
+
+
+def test_a_period_before_every_fix_says_no_fix_was_in_force_beside_the_swept_routes(app):
+    app.sidebar.date_input(key="f_period").set_value((date(2026, 7, 1), date(2026, 9, 30))).run()
+    app.switch_page("app_pages/remediation.py").run()
+    assert not app.exception, app.exception
+    assert any(w.value.startswith("No fix was in force in this period") for w in app.warning)
+    app.sidebar.date_input(key="f_period").set_value((date(2026, 10, 1), date(2026, 10, 29))).run()
+    assert not any(w.value.startswith("No fix was in force") for w in app.warning)

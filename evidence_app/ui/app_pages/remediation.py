@@ -37,6 +37,11 @@ st.caption(f"Fix times judged at {r.judged_at:%Y-%m-%d %H:%M} UTC · a route is 
 if routes.empty:
     empty_state("No operations or failure events in this period and scope.")
     st.stop()
+if r.after_fix_operations == 0:
+    st.warning(f"No fix was in force in this period: no operation lies at or after its route's fix time "
+               f"({num(r.silent_before_fix)} operations were dropped silently before it), so the period cannot show "
+               "that the fix works — a route counts as swept when no silent drop follows its fix time.",
+               icon=":material/warning:")
 
 worst = guarded(lambda: data.worst_remediation_routes(v, ROUTES_SHOWN))
 not_swept = r.not_swept
