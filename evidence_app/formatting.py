@@ -68,6 +68,11 @@ def count(n: int | None) -> str:
     return f"{int(n):,}"
 
 
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """A count and its noun agreeing: ``1 gap``, ``2 gaps``, ``12,345 operators`` (``plural`` when not noun + s)."""
+    return f"{count(n)} {noun if n == 1 else (plural or noun + 's')}"
+
+
 def timestamp(ts: Any) -> str:
     """A moment for people: UTC, to the second, labelled (``2026-09-17 10:15:34 UTC``); "—" when missing. A time
     without a zone is taken as UTC; sub-second digits are dropped (truncated, as a clock shows them)."""

@@ -200,3 +200,10 @@ def test_every_control_check_is_named_once_for_people():
 
     assert set(CHECK_NAMES) == set(CHECKS)
     assert all(check.subject == CHECK_NAMES[name] for name, check in CHECKS.items())
+
+
+def test_a_count_and_its_noun_agree():
+    from evidence_app.formatting import counted
+
+    assert [counted(n, "gap") for n in (0, 1, 2, 12345)] == ["0 gaps", "1 gap", "2 gaps", "12,345 gaps"]
+    assert counted(1, "day", "days") == "1 day" and counted(3, "entry", "entries") == "3 entries"

@@ -4,7 +4,7 @@ import html
 
 import streamlit as st
 
-from evidence_app.formatting import percent
+from evidence_app.formatting import counted, percent
 from evidence_app.render import to_csv
 from evidence_app.ui import charts, data
 from evidence_app.ui.access import download
@@ -114,7 +114,7 @@ def drill_down() -> None:
         selection = selection[selection["operator"] == operator]
     cell = guarded(lambda: data.cell_totals(v, None if day == ALL_DAYS else day,
                                              None if operator == ALL_OPERATORS else operator))
-    st.markdown(f"**{plain(operator)} · {plain(day)}: {num(len(selection))} exceptions** in this selection · "
+    st.markdown(f"**{plain(operator)} · {plain(day)}: {counted(len(selection), 'exception')}** in this selection · "
                 f"{num(cell.expected)} operations expected, {num(cell.logged)} logged ({percent(cell.coverage_logged)} "
                 "as logged)")
     if len(selection) > EXCEPTIONS_SHOWN:
@@ -158,7 +158,7 @@ for tab, dim in zip(st.tabs(["Operators", "Tenants", "Routes", "Days"]), ("opera
         query = st.text_input(f"Find {dim}s", key=f"find_{dim}", placeholder=f"Search {num(len(full))} {dim}s by name")
         if query:
             hit = full[full[dim].notna() & full[dim].astype(str).str.contains(query, case=False, regex=False)]
-            st.caption(f"{num(len(hit))} {dim}s match" + (f"; the first {FOUND_SHOWN} are shown (every one is in "
+            st.caption(f"{counted(len(hit), dim)} match{'es' if len(hit) == 1 else ''}" + (f"; the first {FOUND_SHOWN} are shown (every one is in "
                                                            "the download)" if len(hit) > FOUND_SHOWN else "") + ".")
             st.dataframe(shown_table(coverage_for_people(hit.head(FOUND_SHOWN), dim)),
                          hide_index=True, width="stretch", key=f"found_{dim}")

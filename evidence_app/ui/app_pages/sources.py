@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 import pandas as pd
 import streamlit as st
 
-from evidence_app.formatting import duration, timestamp
+from evidence_app.formatting import counted, duration, timestamp
 from evidence_app.ui import charts, data
 from evidence_app.ui.components import chart, current_view, guarded, mask_secrets, num, plain, shown, shown_table
 from evidence_app.ui.words import for_people
@@ -63,7 +63,7 @@ if (health := facts.log_health) is not None:
             chart(charts.log_days(health.by_day), plain(charts.log_days_summary(health.by_day)),
                   health.by_day, key="log_days")
         if health.gaps:
-            st.markdown(f"**{num(len(health.gaps))} gaps** where operations happened and no invocation of theirs is "
+            st.markdown(f"**{counted(len(health.gaps), 'gap')}** where operations happened and no invocation of theirs is "
                         "in the logs (a lost or undelivered batch, a job that was off):")
             st.dataframe(for_people(pd.DataFrame([{"start": g.start, "end": g.end, "operations": g.operations}
                                                   for g in health.gaps]), times=["start", "end"]),
