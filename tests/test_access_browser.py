@@ -19,6 +19,7 @@ from click.testing import CliRunner
 
 from evidence_app.cli import main
 from evidence_app.evidence.verify import verify_pack
+from evidence_app.formatting import counted
 
 from browser import (
     WAIT_MS,
@@ -205,7 +206,7 @@ def test_a_shared_link_opens_the_same_day_and_operator_cell(browser, site):
             "&cell_operator=anna.berger")
     pg.get_by_role("heading", name="Coverage gaps").wait_for()
     settle(pg)
-    pg.get_by_text(f"{len(cell)} exceptions in this selection").wait_for()
+    pg.get_by_text(f"{counted(len(cell), 'exception')} in this selection").wait_for()
     pg.get_by_text("op-02110").first.wait_for(state="attached")  # the cell's missing operation (see test_ui's drill-down)
     assert "day=2026-09-17" in pg.url and "cell_operator=anna.berger" in pg.url and "tenant=vie-neubau" in pg.url
 

@@ -220,8 +220,10 @@ def test_the_sources_page_shows_the_logs_commands_figures(scenario, monkeypatch)
     assert shown["Truncated invocations"] == f"{health['truncated_invocations']:,}"
     assert shown["Operations traced"] == f"{health['traced_operations']:,}"
     assert shown["Operations untraced"] == f"{health['untraced_operations']:,}"
-    assert [list(r) for r in at.dataframe[0].value[["start", "operations"]].itertuples(index=False)] == [
-        [g["start"], g["operations"]] for g in health["gaps"]]
+    gaps = next(d.value for d in at.dataframe if {"Start", "Operations"} <= set(d.value.columns))
+    assert [[r.Start, int(r.Operations)] for r in gaps.itertuples(index=False)] == [  # times to the second, UTC
+        [pd.Timestamp(g["start"]).tz_convert("UTC").strftime("%Y-%m-%d %H:%M:%S"), g["operations"]]
+        for g in health["gaps"]]
 
 
 def test_the_pack_states_log_completeness_with_the_logs_commands_figures(scenario, tmp_path):

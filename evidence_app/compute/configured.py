@@ -28,7 +28,17 @@ def evaluate_configured(config: Config, period: Period, progress: Progress | Non
         check_controls(config.controls)
         routing = route(config, period, 1, stores)
         return merge(config, period, routing, map_partitions(run_partition, routing.specs, executor))
-    return evaluate(config, period, progress, stores, partitions=compute.partitions, executor=executor)
+    # An executor of its own (Dask) tells the partitions finishing to ``progress`` itself; the in-process run is told
+    # by ``evaluate`` (one count per partition, never both).
+    return evaluate(config, period, progress if executor is None else _without_partitions(progress), stores,
+                    partitions=compute.partitions, executor=executor)
+
+
+def _without_partitions(progress: Progress | None) -> Progress | None:
+    """``progress`` minus the partition counts (told by the executor that runs them)."""
+    if progress is None:
+        return None
+    return lambda stage, n: None if stage == "partitions" else progress(stage, n)
 
 
 __all__ = ["evaluate_configured"]
