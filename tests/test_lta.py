@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import forge
+from conftest import WAIT_S
 from pdftools import PERIOD, run
 from pki_server import ARCH, local_pki
 
@@ -156,6 +157,37 @@ def test_signer_certificate_expired_after_signing_still_verifies_as_of_its_times
     # and the check is real: past the timestamp certificate's expiry, the same pack no longer verifies
     res = verify(pki, short, "--at", stamp(pki.not_after("tsa") + timedelta(days=1)))
     assert res.exit_code == 1 and "long-term validation" in failed(res.stdout)
+
+
+def _until_expired(pki, label: str) -> None:
+    """Wait until the wall clock is past ``label``'s expiry by more than pyHanko's time tolerance (1 s) — a
+    condition, not a fixed sleep."""
+    deadline = time.monotonic() + WAIT_S
+    while datetime.now(timezone.utc) <= pki.not_after(label) + timedelta(seconds=3):
+        assert time.monotonic() < deadline, f"{label} did not expire within {WAIT_S} s"
+        time.sleep(0.2)
+
+
+def test_signer_certificate_really_expired_still_verifies_and_renews(tmp_path):
+    """Not only ``--at`` in the future: once the wall clock is past the signer's expiry, the pack alone still proves
+    it was signed while the certificate was valid, and it can be renewed (the verdict never depends on the clock
+    the validation runs on)."""
+    with local_pki(tmp_path / "pki", short_lived=timedelta(seconds=40)) as pki:
+        short = build_lta(pki, tmp_path / "short.pdf", "short")
+        assert datetime.now(timezone.utc) < pki.not_after("short"), "the pack was made after the signer expired"
+        _until_expired(pki, "short")
+        res = verify(pki, short)
+        assert res.exit_code == 0, res.stdout
+        assert failed(res.stdout) == set()
+        assert "OK    long-term validation: valid as of" in res.stdout
+        before = stamp(pki.not_after("short") - timedelta(seconds=5))
+        assert verify(pki, short, "--at", before).exit_code == 0
+        renewed = renew(pki, short, tmp_path / "renewed.pdf", "tsa2")
+    res = verify(pki, renewed)
+    assert res.exit_code == 0, res.stdout
+    assert "exactly one signature and 2 document timestamp(s)" in res.stdout
+    # the check is real: past the renewal's timestamp certificate's expiry, it no longer verifies
+    assert verify(pki, renewed, "--at", stamp(pki.not_after("tsa2") + timedelta(days=1))).exit_code == 1
 
 
 def _dss_update(data: bytes, crls: list[bytes], certs: list[bytes], ocsps: list[bytes] = ()) -> bytes:

@@ -5,6 +5,7 @@ the validation data embedded in the document security store only (nothing fetche
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -14,6 +15,12 @@ TIMESTAMP_REVINFO_FRESHNESS = timedelta(days=365 * 100)
 """The revocation data of a timestamp authority's chain, as embedded, is taken as final: offline there is nothing
 newer to ask. A pack is therefore verifiable until the latest timestamp certificate expires, not until its CRL's
 next update; an authority's revocation published after the last renewal is not seen by an offline verifier."""
+
+
+_CONTROL_TIME: contextvars.ContextVar[tuple[datetime, bytes, datetime] | None] = contextvars.ContextVar(
+    "control_time", default=None)
+"""For the validation under way: the validation time, the signer's certificate, and where the past validation of
+the signer's chain starts (pyHanko's initial control times)."""
 
 
 @dataclass(frozen=True)
@@ -38,7 +45,14 @@ def validate(embedded, anchors: tuple[bytes, ...], at: datetime | None = None) -
     moment = (at or datetime.now(timezone.utc)).astimezone(timezone.utc)
     timing = ValidationTimingInfo(validation_time=moment, best_signature_time=moment, point_in_time_validation=False)
     spec = _spec(anchors)
-    result = outside_event_loop(lambda: asyncio.run(ades_lta_validation(embedded, spec, timing_info=timing)))
+    control = (moment, embedded.signer_cert.dump(), _initial_control_time(embedded, moment))
+
+    def run():  # noqa: ANN202 - the validation, with its control times set in the thread that runs it
+        _CONTROL_TIME.set(control)
+        return asyncio.run(ades_lta_validation(embedded, spec, timing_info=timing))
+
+    _route_control_time()
+    result = outside_event_loop(run)
     proven = result.oldest_evidence_record_timestamp
     if result.ades_subindic != AdESPassed.OK:
         why = result.failure_msg or str(result.ades_subindic)
@@ -50,6 +64,37 @@ def validate(embedded, anchors: tuple[bytes, ...], at: datetime | None = None) -
     return LongTerm(True, f"valid as of {_utc(moment)}, offline: a document timestamp proves the signature existed at "
                           f"{_utc(proven)}; the signer's chain, the timestamp authorities' chains and their "
                           "revocation status checked against the validation data embedded in the pack", proven)
+
+
+def _initial_control_time(embedded, moment: datetime) -> datetime:  # noqa: ANN001
+    """Where the past validation of the signer's chain starts sliding back from: the validation time, but never
+    after the signer's certificate expired (a CA reports no revocation of an expired certificate, so nothing
+    after the expiry can tell more about the signature; the document timestamps prove it existed before)."""
+    expiry = embedded.signer_cert.not_valid_after.astimezone(timezone.utc)
+    return min(moment, expiry - timedelta(seconds=1))
+
+
+def _route_control_time() -> None:
+    """pyHanko starts the past validation of a chain (the signer's, a timestamp authority's) at the wall clock
+    (``past_validate`` is called without an initial control time), which made the verdict depend on when it was
+    run rather than on ``at``: the call is routed so the control times set for the validation under way are used
+    instead — the signer's for the signer's chain, the validation time for any other."""
+    from pyhanko.sign.validation import ades
+
+    original = ades.past_validate
+    if getattr(original, "evidence_app_routed", False):
+        return
+
+    async def past_validate(path, *args, init_control_time=None, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        found = _CONTROL_TIME.get()
+        if init_control_time is None and found is not None:
+            moment, signer, signer_control = found
+            leaf = path.leaf
+            init_control_time = signer_control if leaf is not None and leaf.dump() == signer else moment
+        return await original(path, *args, init_control_time=init_control_time, **kwargs)
+
+    past_validate.evidence_app_routed = True
+    ades.past_validate = past_validate
 
 
 def _spec(anchors: tuple[bytes, ...]):  # noqa: ANN202 - a PdfSignatureValidationSpec
