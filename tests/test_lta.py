@@ -381,6 +381,31 @@ def test_document_timestamp_by_an_untrusted_tsa_fails_long_term_validation(pki, 
     assert res.exit_code == 1 and "long-term validation" in failed(res.stdout)
 
 
+def test_lta_with_a_tsa_certificate_naming_no_revocation_source_is_refused(tmp_path):
+    """Its timestamps could be checked today, but not past validated once its certificate expired (pyHanko needs
+    revocation data for every certificate below the root): `pack --lta` refuses rather than make a pack that
+    `verify` rejects, or that a renewal could not carry."""
+    with local_pki(tmp_path / "pki", tsa_pointers=False) as pki:
+        res = build(pki, tmp_path / "p.pdf", "signer", "--lta", "--trust", str(pki.pem("root")))
+        assert res.exit_code == 2, res.stdout
+        assert "timestamp authority's certificate Common Name: test tsa," in res.stderr
+        assert "names no CRL distribution point or OCSP responder" in res.stderr
+        assert not (tmp_path / "p.pdf").exists()
+        # the same PKI with the timestamp authority whose certificate names its CRL makes a pack that verifies
+        ok = run("pack", *PERIOD, "--generated-at", stamp(pki.now), "--out", str(tmp_path / "ok.pdf"), "--key",
+                 str(pki.key("signer")), "--cert", str(pki.pem("signer")), "--chain", str(pki.pem("interm")),
+                 "--tsa", pki.tsa_url("tsa2"), "--lta", "--trust", str(pki.pem("root")))
+        assert ok.exit_code == 0, ok.stderr + ok.stdout
+        # nor does `renew` add a timestamp by that authority
+        res = run("renew", str(tmp_path / "ok.pdf"), "--tsa", pki.tsa_url("tsa"), "--out",
+                  str(tmp_path / "renewed.pdf"), "--trust", str(pki.pem("root")))
+        assert res.exit_code == 2, res.stdout
+        assert "timestamp authority's certificate Common Name: test tsa," in res.stderr
+        assert "names no CRL distribution point or OCSP responder" in res.stderr
+        assert not (tmp_path / "renewed.pdf").exists()
+    assert verify(pki, tmp_path / "ok.pdf").exit_code == 0
+
+
 def test_lta_without_a_root_to_build_to_is_a_usage_error_naming_trust(pki, tmp_path):
     res = build(pki, tmp_path / "x.pdf", "signer", "--lta")
     assert res.exit_code == 2 and "--trust ROOT.pem" in res.stderr
