@@ -74,8 +74,10 @@ def _usage(*bits: str) -> dict:
     return {"id": "key_usage", "critical": True, "smart-value": {"schema": "key-usage", "params": list(bits)}}
 
 
-def _config(base: str, now: datetime) -> dict:
-    """certomancer's configuration as a dictionary (what its YAML holds)."""
+def _config(base: str, now: datetime, short_lived: timedelta = timedelta(hours=1),
+            tsa_pointers: bool = True) -> dict:
+    """certomancer's configuration as a dictionary (what its YAML holds); ``short`` expires ``short_lived`` after
+    ``now``; without ``tsa_pointers`` the first TSA's certificate names no CRL (it has no revocation pointer)."""
     ca = {"id": "basic_constraints", "critical": True, "value": {"ca": True}}
     root_crl = {"id": "crl_distribution_points", "smart-value": {"schema": "crl-dist-url",
                                                                  "params": {"crl-repo-names": ["root"]}}}
@@ -102,10 +104,11 @@ def _config(base: str, now: datetime) -> dict:
                         "extensions": [_usage("digital_signature"),
                                        {"id": "extended_key_usage", "critical": True, "value": ["ocsp_signing"]},
                                        {"id": "ocsp_no_check"}]},
-        "tsa": {"issuer": "root", "validity": _validity(now - day, now + 700 * day), "extensions": tsa_ext},
+        "tsa": {"issuer": "root", "validity": _validity(now - day, now + 700 * day),
+                "extensions": tsa_ext if tsa_pointers else tsa_ext[:-1]},
         "tsa2": {"issuer": "root", "validity": _validity(now - day, now + 1400 * day), "extensions": tsa_ext},
         "signer": signer(now + 365 * day),
-        "short": signer(now + timedelta(hours=1)),
+        "short": signer(now + short_lived),
         "later": signer(now + 365 * day),
         "revoked": signer(now + 365 * day, revocation={"revoked-since": _when(now - timedelta(hours=1)),
                                                        "reason": "key_compromise"}),
@@ -146,8 +149,10 @@ def _write_keys(folder: Path) -> None:
 
 
 @contextmanager
-def local_pki(folder: Path) -> Iterator[TestPki]:
-    """Serve the test PKI on 127.0.0.1 (free port) for the duration of the block."""
+def local_pki(folder: Path, short_lived: timedelta = timedelta(hours=1),
+              tsa_pointers: bool = True) -> Iterator[TestPki]:
+    """Serve the test PKI on 127.0.0.1 (free port) for the duration of the block; the ``short`` signer's
+    certificate expires ``short_lived`` after it starts; ``tsa_pointers`` as in ``_config``."""
     from asn1crypto import pem
     from certomancer.integrations.animator import Animator, AnimatorArchStore
     from certomancer.registry import CertomancerConfig
@@ -167,7 +172,7 @@ def local_pki(folder: Path) -> Iterator[TestPki]:
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=Quiet)
     base = f"http://127.0.0.1:{server.server_port}"
     now = datetime.now(timezone.utc).replace(microsecond=0)
-    config = CertomancerConfig(_config(base, now), key_search_dir=str(folder))
+    config = CertomancerConfig(_config(base, now, short_lived, tsa_pointers), key_search_dir=str(folder))
     arch = config.get_pki_arch(ARCH)
     holder["app"] = Animator(AnimatorArchStore(config.pki_archs), with_web_ui=False, allow_time_override=False)
     for label in KEYS:

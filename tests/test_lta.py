@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import forge
+from conftest import WAIT_S
 from pdftools import PERIOD, run
 from pki_server import ARCH, local_pki
 
@@ -156,6 +157,37 @@ def test_signer_certificate_expired_after_signing_still_verifies_as_of_its_times
     # and the check is real: past the timestamp certificate's expiry, the same pack no longer verifies
     res = verify(pki, short, "--at", stamp(pki.not_after("tsa") + timedelta(days=1)))
     assert res.exit_code == 1 and "long-term validation" in failed(res.stdout)
+
+
+def _until_expired(pki, label: str) -> None:
+    """Wait until the wall clock is past ``label``'s expiry by more than pyHanko's time tolerance (1 s) — a
+    condition, not a fixed sleep."""
+    deadline = time.monotonic() + WAIT_S
+    while datetime.now(timezone.utc) <= pki.not_after(label) + timedelta(seconds=3):
+        assert time.monotonic() < deadline, f"{label} did not expire within {WAIT_S} s"
+        time.sleep(0.2)
+
+
+def test_signer_certificate_really_expired_still_verifies_and_renews(tmp_path):
+    """Not only ``--at`` in the future: once the wall clock is past the signer's expiry, the pack alone still proves
+    it was signed while the certificate was valid, and it can be renewed (the verdict never depends on the clock
+    the validation runs on)."""
+    with local_pki(tmp_path / "pki", short_lived=timedelta(seconds=40)) as pki:
+        short = build_lta(pki, tmp_path / "short.pdf", "short")
+        assert datetime.now(timezone.utc) < pki.not_after("short"), "the pack was made after the signer expired"
+        _until_expired(pki, "short")
+        res = verify(pki, short)
+        assert res.exit_code == 0, res.stdout
+        assert failed(res.stdout) == set()
+        assert "OK    long-term validation: valid as of" in res.stdout
+        before = stamp(pki.not_after("short") - timedelta(seconds=5))
+        assert verify(pki, short, "--at", before).exit_code == 0
+        renewed = renew(pki, short, tmp_path / "renewed.pdf", "tsa2")
+    res = verify(pki, renewed)
+    assert res.exit_code == 0, res.stdout
+    assert "exactly one signature and 2 document timestamp(s)" in res.stdout
+    # the check is real: past the renewal's timestamp certificate's expiry, it no longer verifies
+    assert verify(pki, renewed, "--at", stamp(pki.not_after("tsa2") + timedelta(days=1))).exit_code == 1
 
 
 def _dss_update(data: bytes, crls: list[bytes], certs: list[bytes], ocsps: list[bytes] = ()) -> bytes:
@@ -347,6 +379,31 @@ def test_document_timestamp_by_an_untrusted_tsa_fails_long_term_validation(pki, 
         bad = lta.archive(lta_bytes, timestamper(url), inputs(pki) + lta.inputs_from_files([tmp_path / "tsa.pem"]))
     res = verify(pki, write(tmp_path, "own-tsa.pdf", bad))
     assert res.exit_code == 1 and "long-term validation" in failed(res.stdout)
+
+
+def test_lta_with_a_tsa_certificate_naming_no_revocation_source_is_refused(tmp_path):
+    """Its timestamps could be checked today, but not past validated once its certificate expired (pyHanko needs
+    revocation data for every certificate below the root): `pack --lta` refuses rather than make a pack that
+    `verify` rejects, or that a renewal could not carry."""
+    with local_pki(tmp_path / "pki", tsa_pointers=False) as pki:
+        res = build(pki, tmp_path / "p.pdf", "signer", "--lta", "--trust", str(pki.pem("root")))
+        assert res.exit_code == 2, res.stdout
+        assert "timestamp authority's certificate Common Name: test tsa," in res.stderr
+        assert "names no CRL distribution point or OCSP responder" in res.stderr
+        assert not (tmp_path / "p.pdf").exists()
+        # the same PKI with the timestamp authority whose certificate names its CRL makes a pack that verifies
+        ok = run("pack", *PERIOD, "--generated-at", stamp(pki.now), "--out", str(tmp_path / "ok.pdf"), "--key",
+                 str(pki.key("signer")), "--cert", str(pki.pem("signer")), "--chain", str(pki.pem("interm")),
+                 "--tsa", pki.tsa_url("tsa2"), "--lta", "--trust", str(pki.pem("root")))
+        assert ok.exit_code == 0, ok.stderr + ok.stdout
+        # nor does `renew` add a timestamp by that authority
+        res = run("renew", str(tmp_path / "ok.pdf"), "--tsa", pki.tsa_url("tsa"), "--out",
+                  str(tmp_path / "renewed.pdf"), "--trust", str(pki.pem("root")))
+        assert res.exit_code == 2, res.stdout
+        assert "timestamp authority's certificate Common Name: test tsa," in res.stderr
+        assert "names no CRL distribution point or OCSP responder" in res.stderr
+        assert not (tmp_path / "renewed.pdf").exists()
+    assert verify(pki, tmp_path / "ok.pdf").exit_code == 0
 
 
 def test_lta_without_a_root_to_build_to_is_a_usage_error_naming_trust(pki, tmp_path):

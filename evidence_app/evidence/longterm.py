@@ -5,6 +5,7 @@ the validation data embedded in the document security store only (nothing fetche
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -14,6 +15,10 @@ TIMESTAMP_REVINFO_FRESHNESS = timedelta(days=365 * 100)
 """The revocation data of a timestamp authority's chain, as embedded, is taken as final: offline there is nothing
 newer to ask. A pack is therefore verifiable until the latest timestamp certificate expires, not until its CRL's
 next update; an authority's revocation published after the last renewal is not seen by an offline verifier."""
+
+
+_VALIDATION_TIME: contextvars.ContextVar[datetime | None] = contextvars.ContextVar("validation_time", default=None)
+"""The time the validation under way is made as of (``at``)."""
 
 
 @dataclass(frozen=True)
@@ -38,7 +43,13 @@ def validate(embedded, anchors: tuple[bytes, ...], at: datetime | None = None) -
     moment = (at or datetime.now(timezone.utc)).astimezone(timezone.utc)
     timing = ValidationTimingInfo(validation_time=moment, best_signature_time=moment, point_in_time_validation=False)
     spec = _spec(anchors)
-    result = outside_event_loop(lambda: asyncio.run(ades_lta_validation(embedded, spec, timing_info=timing)))
+
+    def run():  # noqa: ANN202 - the validation, with its time set in the thread that runs it
+        _VALIDATION_TIME.set(moment)
+        return asyncio.run(ades_lta_validation(embedded, spec, timing_info=timing))
+
+    _route_control_time()
+    result = outside_event_loop(run)
     proven = result.oldest_evidence_record_timestamp
     if result.ades_subindic != AdESPassed.OK:
         why = result.failure_msg or str(result.ades_subindic)
@@ -50,6 +61,46 @@ def validate(embedded, anchors: tuple[bytes, ...], at: datetime | None = None) -
     return LongTerm(True, f"valid as of {_utc(moment)}, offline: a document timestamp proves the signature existed at "
                           f"{_utc(proven)}; the signer's chain, the timestamp authorities' chains and their "
                           "revocation status checked against the validation data embedded in the pack", proven)
+
+
+def _initial_control_time(leaf, moment: datetime) -> datetime:  # noqa: ANN001 - an asn1crypto certificate
+    """Where the past validation of a chain (the signer's, a timestamp authority's) starts sliding back from: the
+    validation time, but never after its certificate expired (a CA reports no revocation of an expired
+    certificate, so nothing after the expiry can tell more; what the certificate signed must be proven to exist
+    before — by a document timestamp — for the past validation to pass)."""
+    expiry = leaf.not_valid_after.astimezone(timezone.utc)
+    return min(moment, expiry - timedelta(seconds=1))
+
+
+def _route_control_time() -> None:
+    """pyHanko starts the past validation of a chain (the signer's, a timestamp authority's) at the wall clock
+    (``past_validate`` is called without an initial control time), which made the verdict depend on when it was
+    run rather than on ``at`` (and a renewed pack passed only while the clock was before the first timestamp
+    certificate's expiry): the call is routed to start at ``_initial_control_time`` instead. Likewise the proofs
+    of existence pyHanko records without a time (the latest timestamp, the data it covers) are dated at ``at``,
+    not at the wall clock."""
+    from pyhanko.sign.validation import ades
+    from pyhanko_certvalidator.ltv.poe import POEManager
+
+    class DatedPOEManager(POEManager):
+        def __init__(self, current_dt_override: datetime | None = None) -> None:
+            super().__init__(current_dt_override=current_dt_override or _VALIDATION_TIME.get())
+
+    original = ades.past_validate
+    if getattr(original, "evidence_app_routed", False):
+        return
+
+    async def past_validate(path, *args, init_control_time=None, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        moment = _VALIDATION_TIME.get()
+        if init_control_time is None and moment is not None:
+            leaf = path.leaf
+            certificate = getattr(leaf, "not_valid_after", None) is not None
+            init_control_time = _initial_control_time(leaf, moment) if certificate else moment
+        return await original(path, *args, init_control_time=init_control_time, **kwargs)
+
+    past_validate.evidence_app_routed = True
+    ades.past_validate = past_validate
+    ades.POEManager = DatedPOEManager
 
 
 def _spec(anchors: tuple[bytes, ...]):  # noqa: ANN202 - a PdfSignatureValidationSpec

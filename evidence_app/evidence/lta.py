@@ -131,6 +131,7 @@ def check_signer(identity_certificates: tuple[bytes, ...], inputs: ValidationInp
         raise UsageError("--lta: no root certificate to build the chains to: give the CA's and the timestamp "
                          "authority's roots with --trust ROOT.pem")
     certs = [x509.Certificate.load(d) for d in identity_certificates]
+    tsa_paths: list = []
 
     async def run() -> None:
         vc = _context(inputs)
@@ -138,8 +139,8 @@ def check_signer(identity_certificates: tuple[bytes, ...], inputs: ValidationInp
             validator = CertificateValidator(certs[0], intermediate_certs=certs[1:], validation_context=vc)
             await validator.async_validate_usage(key_usage=set())
             if stamper is not None:
-                async for _ in stamper.validation_paths(vc):
-                    pass
+                async for path in stamper.validation_paths(vc):
+                    tsa_paths.append(path)
         finally:
             await _release(vc)
 
@@ -149,6 +150,22 @@ def check_signer(identity_certificates: tuple[bytes, ...], inputs: ValidationInp
     except Exception as exc:  # noqa: BLE001 - path building, revocation and network errors: the pack cannot be LTA
         raise UsageError(f"--lta: the signer's or the timestamp authority's certificate cannot be validated now, so "
                          f"no validation data can be embedded: {_reason(exc)}") from exc
+    for path in tsa_paths:
+        _check_revocation_pointers(path, "--lta: ")
+
+
+def _check_revocation_pointers(path, prefix: str = "") -> None:  # noqa: ANN001 - a certvalidator ValidationPath
+    """Every certificate of a timestamp authority's chain below its root names a CRL or an OCSP responder: without
+    revocation data for it the timestamp cannot be validated long-term (pyHanko's past validation, which proves an
+    older timestamp after its certificate expired, requires that data), so ``verify`` would reject the pack."""
+    for cert in path.iter_certs(include_root=False):
+        if (cert.crl_distribution_points or cert.ocsp_urls or cert.ocsp_no_check_value is not None
+                or cert.self_signed != "no"):  # a root is trusted as it is
+            continue
+        raise UsageError(f"{prefix}the timestamp authority's certificate {cert.subject.human_friendly} names no CRL "
+                         "distribution point or OCSP responder, so no revocation data can be embedded for it and "
+                         "the pack could not be validated long-term; use a timestamp authority whose certificate "
+                         "names one")
 
 
 async def _release(vc) -> None:  # noqa: ANN001
@@ -181,6 +198,8 @@ async def _archive(data: bytes, stamper, inputs: ValidationInputs, first_target:
     target = stamps[-1] if stamps else _pack_signature(reader)
     vc = _context(inputs)
     try:
+        async for path in stamper.validation_paths(vc):
+            _check_revocation_pointers(path)
         with_dss = io.BytesIO(data)
         if stamps or first_target:
             with_dss = await async_add_validation_info(target, vc, skip_timestamp=False, add_vri_entry=False,
