@@ -242,7 +242,7 @@ def test_the_drill_down_lists_a_bounded_number_of_operators_and_exceptions(crowd
     assert not at.exception, at.exception
     assert len(at.selectbox(key="drill_operator").options) == views.OFFERED + 1
     assert at.text_input(key="find_operator").value in ("", None)
-    shown = next(d.value for d in at.dataframe if "kind" in d.value.columns)
+    shown = next(d.value for d in at.dataframe if "Kind" in d.value.columns)  # the drill-down, headers in words
     assert len(shown) == OPERATORS // 10  # 500 exceptions: under the bound, every one
 
 
