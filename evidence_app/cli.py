@@ -706,8 +706,13 @@ def renew(pdf_file: Path, tsa: str, out: Path, trust_files: tuple[Path, ...],
         renewed = lta.renew(data, stamper, inputs, trust)
     except EvidenceError as exc:
         raise type(exc)(f"{pdf_file}: {exc}") from exc
-    write_atomically(out, renewed)
     result = verify_pack(renewed, trust)
+    if not (result.ok if trust.certificates else result.intact):  # never hand over a renewal verify would reject
+        from evidence_app.errors import VerificationError
+
+        raise VerificationError(f"{pdf_file}: the renewed pack would not verify, so nothing was written: "
+                                f"{result.verdict}")
+    write_atomically(out, renewed)
     click.echo(f"{out}: renewed, {len(renewed) - len(data):,} bytes of validation data and document timestamp "
                f"added; PAdES {result.level}, verifiable until {result.verifiable_until:%Y-%m-%dT%H:%M:%SZ}")
 

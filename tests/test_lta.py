@@ -295,6 +295,17 @@ def test_renew_refuses_a_pack_that_does_not_verify(pki, lta_pack, tmp_path):
     assert not (tmp_path / "out.pdf").exists()
 
 
+def test_a_renewal_that_would_not_verify_is_never_written(pki, lta_pack, tmp_path, monkeypatch):
+    """Whatever went wrong in the renewal (here: it hands back a pack with an annotation added), renew checks its own
+    output as verify would and writes nothing rather than report a success verify would then refuse."""
+    annotated = forge.annotate(lta_pack.read_bytes())
+    monkeypatch.setattr(lta, "renew", lambda *_a, **_k: annotated)
+    res = run("renew", str(lta_pack), "--tsa", pki.tsa_url("tsa2"), "--out", str(tmp_path / "out.pdf"),
+              "--trust", str(pki.pem("root")))
+    assert res.exit_code == 1 and "would not verify" in res.stderr and len(res.stderr.splitlines()) == 1
+    assert not (tmp_path / "out.pdf").exists()
+
+
 # --- anything else after the pack's signature fails ---------------------------------------------------------------
 
 def _archived(pki, data: bytes) -> bytes:
