@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import csv
+import re
 import sys
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import pytest
 from evidence_app.assess.pipeline import evaluate
 from evidence_app.config.settings import load_config
 from evidence_app.display import column_name
+from evidence_app.formatting import counted
 from evidence_app.reconcile import Period
 from evidence_app.reconcile.coverage import exceptions_table
 
@@ -135,7 +137,7 @@ def shot(pg, name: str) -> None:
 
 def drill_heading(pg) -> str:
     """The drill-down's line naming its operator and day."""
-    line = pg.get_by_test_id("stMarkdown").filter(has_text=" exceptions")
+    line = pg.get_by_test_id("stMarkdown").filter(has_text=re.compile(r" exceptions? in this selection"))
     return line.first.inner_text()
 
 
@@ -152,7 +154,7 @@ def test_clicking_a_heat_map_cell_shows_that_day_and_operators_exceptions(browse
         pg.mouse.click(x, y)
         pg.wait_for_function(LINE, arg=f"{OPERATOR} · {DAY}:", timeout=WAIT_MS, polling=100)
         wait_drawn(pg, "coverage_gaps")
-        assert drill_heading(pg).startswith(f"{OPERATOR} · {DAY}: {len(expected):,} exceptions")
+        assert drill_heading(pg).startswith(f"{OPERATOR} · {DAY}: {counted(len(expected), 'exception')}")
         rows = list(csv.DictReader(download(pg, "Download these exceptions (CSV)", tmp_path / "cell.csv").open()))
         assert {r["operation_id"] for r in rows} == set(expected["operation_id"].fillna(""))
         assert {(r["day"], r["operator"]) for r in rows} == {(DAY, OPERATOR)}
@@ -174,7 +176,7 @@ def test_the_keyboard_drill_down_sits_under_the_heat_map_and_picks_a_cell(browse
         gap = day_box["y"] - (heat_box["y"] + heat_box["height"])
         assert 0 <= gap < 400, (heat_box, day_box)  # within reach of the map, not 3,000 px further down
         pick(pg, "drill_day", DAY, f"(all operators) · {DAY}:")
-        pick(pg, "drill_operator", OPERATOR, f"{OPERATOR} · {DAY}: {len(expected):,} exceptions")
+        pick(pg, "drill_operator", OPERATOR, f"{OPERATOR} · {DAY}: {counted(len(expected), 'exception')}")
     finally:
         context.close()
 
