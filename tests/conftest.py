@@ -37,6 +37,19 @@ PG_ADMIN_URL = os.environ.get("EVIDENCE_TEST_PG", "postgresql+psycopg://postgres
 MARIADB_ADMIN_URL = os.environ.get("EVIDENCE_TEST_MARIADB", "mysql+pymysql://root@127.0.0.1:3306/test")
 
 
+@pytest.fixture(scope="module")
+def signing_identity(tmp_path_factory) -> tuple[Path, Path]:
+    """A self-signed signing key and certificate (``keygen``, valid from 2026-01-01): (key path, cert path)."""
+    from click.testing import CliRunner
+
+    from evidence_app.cli import main
+
+    folder = tmp_path_factory.mktemp("id")
+    res = CliRunner().invoke(main, ["keygen", str(folder), "--valid-from", "2026-01-01"])
+    assert res.exit_code == 0, res.output
+    return folder / "key.pem", folder / "cert.pem"
+
+
 @pytest.fixture
 def scenario(tmp_path: Path) -> Scenario:
     return Scenario(tmp_path / "scenario")

@@ -25,10 +25,10 @@ def run(*args: str, env: dict | None = None):
     return CliRunner().invoke(main, list(args), env=env)
 
 
-def build(out: Path, identity, *extra: str, env=None) -> Path:
+def build(out: Path, identity, *extra: str, env=None, period: list[str] = PERIOD, at: list[str] = AT) -> Path:
     """A pack of the bundled sample (``identity`` = key and certificate paths) written to ``out``."""
     key, cert = identity
-    res = run("pack", *PERIOD, *AT, "--out", str(out), "--key", str(key), "--cert", str(cert), *extra, env=env)
+    res = run("pack", *period, *at, "--out", str(out), "--key", str(key), "--cert", str(cert), *extra, env=env)
     assert res.exit_code == 0, res.stderr + res.stdout
     return out
 

@@ -17,6 +17,7 @@ from evidence_app.cli import main
 from evidence_app.evidence import oscal
 
 from oscal_schema import schema_errors, trestle_model
+from pdftools import build
 
 PERIOD = ["--start", "2026-10-01", "--end", "2026-10-29"]
 AT = "2026-10-30T00:00:00Z"
@@ -27,19 +28,13 @@ def run(*args: str):
 
 
 @pytest.fixture(scope="module")
-def identity(tmp_path_factory) -> tuple[Path, Path]:
-    folder = tmp_path_factory.mktemp("id")
-    assert run("keygen", str(folder), "--valid-from", "2026-01-01").exit_code == 0
-    return folder / "key.pem", folder / "cert.pem"
+def identity(signing_identity) -> tuple[Path, Path]:
+    return signing_identity
 
 
 @pytest.fixture(scope="module")
 def pack(tmp_path_factory, identity) -> Path:
-    out = tmp_path_factory.mktemp("pack") / "pack.pdf"
-    res = run("pack", *PERIOD, "--generated-at", AT, "--out", str(out), "--key", str(identity[0]),
-              "--cert", str(identity[1]))
-    assert res.exit_code == 0, res.stderr
-    return out
+    return build(tmp_path_factory.mktemp("pack") / "pack.pdf", identity, period=PERIOD, at=["--generated-at", AT])
 
 
 def manifest(pack: Path) -> dict:

@@ -15,10 +15,8 @@ from pdftools import AT, PERIOD, attachments, build, run, tool
 
 
 @pytest.fixture(scope="module")
-def identity(tmp_path_factory) -> tuple[Path, Path]:
-    folder = tmp_path_factory.mktemp("id")
-    assert run("keygen", str(folder), "--valid-from", "2026-01-01").exit_code == 0
-    return folder / "key.pem", folder / "cert.pem"
+def identity(signing_identity) -> tuple[Path, Path]:
+    return signing_identity
 
 
 @pytest.fixture(scope="module")

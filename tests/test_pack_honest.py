@@ -14,26 +14,20 @@ from pathlib import Path
 import pytest
 
 from evidence_app.evidence.pdf import wrappable
-from pdftools import attachments, run, tool
+from pdftools import attachments, build, run, tool
 
 Q3 = ["--start", "2026-07-01", "--end", "2026-09-30"]
 AT = "2026-11-30T10:00:00Z"
 
 
 @pytest.fixture(scope="module")
-def identity(tmp_path_factory) -> tuple[Path, Path]:
-    folder = tmp_path_factory.mktemp("id")
-    assert run("keygen", str(folder), "--valid-from", "2026-01-01").exit_code == 0
-    return folder / "key.pem", folder / "cert.pem"
+def identity(signing_identity) -> tuple[Path, Path]:
+    return signing_identity
 
 
 @pytest.fixture(scope="module")
 def q3(tmp_path_factory, identity) -> Path:
-    out = tmp_path_factory.mktemp("q3") / "q3.pdf"
-    res = run("pack", *Q3, "--generated-at", AT, "--out", str(out), "--key", str(identity[0]), "--cert",
-              str(identity[1]))
-    assert res.exit_code == 0, res.stderr
-    return out
+    return build(tmp_path_factory.mktemp("q3") / "q3.pdf", identity, period=Q3, at=["--generated-at", AT])
 
 
 @pytest.fixture(scope="module")

@@ -22,10 +22,9 @@ def run(*args: str):
 
 
 @pytest.fixture(scope="module")
-def identity(tmp_path_factory) -> list[str]:
-    folder = tmp_path_factory.mktemp("id")
-    assert run("keygen", str(folder), "--valid-from", "2026-01-01").exit_code == 0
-    return ["--key", str(folder / "key.pem"), "--cert", str(folder / "cert.pem")]
+def identity(signing_identity) -> list[str]:
+    key, cert = signing_identity
+    return ["--key", str(key), "--cert", str(cert)]
 
 
 def _zero_totals(stdout: str) -> None:
