@@ -16,7 +16,7 @@ from typing import Iterable
 
 from evidence_app.errors import UsageError
 from evidence_app.evidence.sign import outside_event_loop, quiet_pyhanko
-from evidence_app.evidence.trust import certificates_in
+from evidence_app.evidence.trust import certificates_in, option_file
 
 TIMESTAMP_FIELD = "EvidencePackTimestamp"
 """Document timestamp fields are named EvidencePackTimestamp1, 2, … in the order they were added."""
@@ -57,11 +57,7 @@ def inputs_from_files(paths: Iterable[Path], option: str = "--validation-data") 
     """Certificates, CRLs and OCSP responses from files (PEM or DER), each sorted by what it parses as."""
     found = ValidationInputs()
     for path in paths:
-        try:
-            data = Path(path).read_bytes()
-        except OSError as exc:
-            raise UsageError(f"{option}: cannot read {path}: {exc.strerror or exc}") from exc
-        found += _classify(data, f"{option} {path}")
+        found += _classify(option_file(path, option), f"{option} {path}")
     return found
 
 

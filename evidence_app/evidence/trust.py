@@ -98,14 +98,19 @@ def _parse_certificate(der: bytes, what: str) -> None:
         raise UsageError(f"{what}: not a certificate (neither PEM nor DER X.509)") from exc
 
 
+def option_file(path: Path, option: str) -> bytes:
+    """The bytes of a file named on the command line; a missing or unreadable one is a usage error naming it."""
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise UsageError(f"{option}: cannot read {path}: {exc.strerror or exc}") from exc
+
+
 def trust_from_files(paths: Iterable[Path], option: str = "--trust") -> TrustAnchors:
     """Anchors from PEM/DER files, each naming the file when it is missing or not a certificate."""
     found = TrustAnchors()
     for path in paths:
-        try:
-            data = Path(path).read_bytes()
-        except OSError as exc:
-            raise UsageError(f"{option}: cannot read {path}: {exc.strerror or exc}") from exc
+        data = option_file(path, option)
         found += TrustAnchors(certificates_in(data, f"{option} {path}"), sources=(Path(path).name,))
     return found
 
