@@ -34,7 +34,21 @@ settings.register_profile("ci", deadline=None, derandomize=True, database=None, 
                           suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("EVIDENCE_HYPOTHESIS_PROFILE", "ci" if IN_CI else "dev"))
 PG_ADMIN_URL = os.environ.get("EVIDENCE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+APP = str(Path(__file__).resolve().parent.parent / "evidence_app" / "ui" / "app.py")
+"""The web app's entry script, for Streamlit's AppTest."""
 MARIADB_ADMIN_URL = os.environ.get("EVIDENCE_TEST_MARIADB", "mysql+pymysql://root@127.0.0.1:3306/test")
+
+
+@pytest.fixture
+def app(monkeypatch):
+    """The web app on the bundled sample (AppTest), run once without an exception."""
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.delenv("EVIDENCE_APP_CONFIG", raising=False)
+    at = AppTest.from_file(APP, default_timeout=WAIT_S)
+    at.run()
+    assert not at.exception, at.exception
+    return at
 
 
 @pytest.fixture(scope="module")

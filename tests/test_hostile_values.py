@@ -28,7 +28,8 @@ from evidence_app.ui.components import LONGEST, LONGEST_LABEL, chart_text, file_
 
 from scenario import T0
 
-APP = str(Path(__file__).resolve().parent.parent / "evidence_app" / "ui" / "app.py")
+from conftest import APP
+
 HOST = "attacker.invalid"
 IMAGE = f"![p](http://{HOST}/pixel)"
 LINK = f"[Session expired, sign in again](http://{HOST}/phish)"

@@ -5,14 +5,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from conftest import WAIT_S
+from conftest import APP, WAIT_S
 from oscal_schema import schema_errors, trestle_model
-
-APP = str(Path(__file__).resolve().parent.parent / "evidence_app" / "ui" / "app.py")
 
 
 def test_the_evidence_pack_page_offers_the_packs_oscal_results(monkeypatch):

@@ -17,10 +17,9 @@ from evidence_app.reconcile import Period
 from evidence_app.ui import views
 from evidence_app.ui import data as ui_data
 
-from conftest import WAIT_S
+from conftest import APP, WAIT_S
 from scenario import T0
 
-APP = str(Path(__file__).resolve().parent.parent / "evidence_app" / "ui" / "app.py")
 OPERATORS = 5_000
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import io
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -23,10 +22,9 @@ from evidence_app.render import records
 from evidence_app.ui.components import plain
 from evidence_app.ui.words import routes_for_people, word
 
-from conftest import WAIT_S
+from conftest import APP, WAIT_S
 from scenario import T0, Scenario
 
-APP = str(Path(__file__).resolve().parent.parent / "evidence_app" / "ui" / "app.py")
 ROUTES, SHOWN, NAMED = 1_200, 15, 5
 FIXED = T0 + timedelta(seconds=40 * 600)
 """The global fix time: routes 600 and on lie after it."""

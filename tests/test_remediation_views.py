@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import subprocess
 from datetime import date, datetime, timezone
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -26,10 +25,9 @@ from evidence_app.render import records
 from evidence_app.ui.components import plain
 from evidence_app.ui.words import exceptions_for_people, routes_for_people, word
 
-from conftest import WAIT_S
+from conftest import APP, WAIT_S
 from pdftools import tool
 
-APP = str(Path(__file__).resolve().parent.parent / "evidence_app" / "ui" / "app.py")
 PERIOD = ["--start", "2026-08-01", "--end", "2026-10-29"]
 AS_OF = "2026-10-30T00:00:00Z"
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import json
 from datetime import timedelta
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -19,10 +18,9 @@ from evidence_app.reconcile.bounded import bounded_replay_routes
 from evidence_app.reconcile.replay import replay_by_route
 from evidence_app.reconcile.rules import REPLAY_STATES
 
-from conftest import WAIT_S
+from conftest import APP, WAIT_S
 from scenario import T0, Scenario
 
-APP = str(Path(__file__).resolve().parent.parent / "evidence_app" / "ui" / "app.py")
 ROUTES, SHOWN = 1_200, 15
 
 

@@ -14,11 +14,10 @@ from evidence_app.cli import main
 from evidence_app.config.settings import load_config, parse_config
 from evidence_app.masking import is_secret_key, mask_text, mask_url
 
-from conftest import WAIT_S
+from conftest import APP, WAIT_S
 from pdftools import pdf_text
 from scenario import T0
 
-APP = str(Path(__file__).resolve().parent.parent / "evidence_app" / "ui" / "app.py")
 SECRETS = ("hunter2", "p@ss", "s3cr3t-q", "sslpw-9", "tok-77", "key-55", "/home/me/.pgpass")
 QUERY = "password=s3cr3t-q&sslpassword=sslpw-9&passfile=/home/me/.pgpass&token=tok-77&api_key=key-55"
 

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime, timezone
-from pathlib import Path
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from evidence_app.assess.backlog import open_backlog
@@ -17,19 +15,6 @@ from evidence_app.reconcile import Period
 from evidence_app.reconcile.bounded import bounded_view
 from evidence_app.reconcile.coverage import coverage_table
 from evidence_app.ui.components import plain
-
-from conftest import WAIT_S
-
-APP = str(Path(__file__).resolve().parent.parent / "evidence_app" / "ui" / "app.py")
-
-
-@pytest.fixture
-def app(monkeypatch) -> AppTest:
-    monkeypatch.delenv("EVIDENCE_APP_CONFIG", raising=False)
-    at = AppTest.from_file(APP, default_timeout=WAIT_S)
-    at.run()
-    assert not at.exception, at.exception
-    return at
 
 
 def open_table(at: AppTest):
@@ -97,7 +82,6 @@ def test_worst_days_are_drawn_worst_first_not_by_date(app):
     days = next(json.loads(c.proto.spec) for c in app.get("plotly_chart")
                 if json.loads(c.proto.spec)["layout"].get("title", {}).get("text", "").startswith("Coverage by day"))
     assert days["layout"]["yaxis"]["type"] == "category"
-
 
 
 def test_a_period_before_every_fix_says_no_fix_was_in_force_beside_the_swept_routes(app):

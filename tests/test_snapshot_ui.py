@@ -5,16 +5,13 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from conftest import WAIT_S
+from conftest import APP, WAIT_S
 from scenario import T0, sql_ts
-
-APP = str(Path(__file__).resolve().parent.parent / "evidence_app" / "ui" / "app.py")
 
 
 @pytest.fixture

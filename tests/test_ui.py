@@ -15,9 +15,8 @@ from evidence_app.reconcile import Period, Scope, apply_scope
 from evidence_app.reconcile.coverage import coverage_table
 from evidence_app.ui.components import mask_secrets, plain
 
-from conftest import WAIT_S
+from conftest import APP, WAIT_S
 
-APP = str(Path(__file__).resolve().parent.parent / "evidence_app" / "ui" / "app.py")
 PAGES = ("app_pages/coverage_gaps.py", "app_pages/replay.py", "app_pages/remediation.py", "app_pages/evidence_pack.py",
          "app_pages/sources.py")
 SAMPLE_PERIOD = Period(date(2026, 8, 1), date(2026, 10, 29))
@@ -27,15 +26,6 @@ SAMPLE_PERIOD = Period(date(2026, 8, 1), date(2026, 10, 29))
 def core():
     _, recon = evaluate(load_config(None), SAMPLE_PERIOD)
     return recon
-
-
-@pytest.fixture
-def app(monkeypatch) -> AppTest:
-    monkeypatch.delenv("EVIDENCE_APP_CONFIG", raising=False)
-    at = AppTest.from_file(APP, default_timeout=WAIT_S)
-    at.run()
-    assert not at.exception, at.exception
-    return at
 
 
 def values(trace_field) -> list:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -15,10 +14,9 @@ from evidence_app.reconcile.coverage import coverage_table
 from evidence_app.ui.words import word
 from evidence_app.ui.words import word
 
-from conftest import WAIT_S
+from conftest import APP, WAIT_S
 from scenario import T0, Scenario
 
-APP = str(Path(__file__).resolve().parent.parent / "evidence_app" / "ui" / "app.py")
 OPERATORS, LIMIT = 3_000, 15
 
 

@@ -14,10 +14,9 @@ from streamlit.testing.v1 import AppTest
 
 from evidence_app.ui.components import chart_text, plain
 
-from conftest import WAIT_S
+from conftest import APP, WAIT_S
 from scenario import T0
 
-APP = str(Path(__file__).resolve().parent.parent / "evidence_app" / "ui" / "app.py")
 IMAGE = "![x](http://127.0.0.1:9/p.png)"
 TAG = "<img src=http://127.0.0.1:9/q.png onerror=alert(1)>"
 BOLD_LINK = "**bold** [link](http://127.0.0.1:9/l) :red[red] $x$"
