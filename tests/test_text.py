@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -14,6 +15,7 @@ from evidence_app.columns.text import (
     codes_of,
     labels,
     repeated,
+    take_rows,
     take_text,
     text_codes,
 )
@@ -143,3 +145,17 @@ def test_one_width_text_is_coded_through_its_words(monkeypatch_hashed):
     assert found is not None
     codes, uniques = pd.factorize(ids, use_na_sentinel=True)
     assert found[0].tolist() == codes.tolist() and found[1] == len(uniques)
+
+
+@pytest.mark.parametrize("column", [
+    pd.Series([f"{i:036d}" for i in range(50)], dtype=TEXT_DTYPE).iloc[3:],  # one width, a slice
+    pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array([["ab", "cd"], ["ef"] * 40], type=pa.large_string()),
+                                         dtype=TEXT_DTYPE)),  # one width, read in chunks
+    pd.Series(["ab", None, "cd"] * 20, dtype=TEXT_DTYPE),  # missing values
+    pd.Series(["a", "bc", "é"] * 20, dtype=TEXT_DTYPE),  # several widths
+])
+def test_take_rows_gives_what_take_gives(column, monkeypatch_hashed):
+    positions = np.random.default_rng(1).permutation(len(column))
+    expected = column.take(positions).reset_index(drop=True)
+    got = take_rows(column, positions)
+    assert got.dtype == TEXT_DTYPE and got.tolist() == expected.tolist()

@@ -13,7 +13,7 @@ import pandas as pd
 
 from evidence_app.columns.memory import release_freed
 from evidence_app.columns.order import micros, micros_at, order_by_time_then_id
-from evidence_app.columns.text import concat_rows, text_in, text_set
+from evidence_app.columns.text import concat_rows, take_rows, text_in, text_set
 from evidence_app.config.settings import Config
 from evidence_app.ingest.canonical import (
     REPETITIVE_COLUMNS,
@@ -196,7 +196,7 @@ def _trim(loaded: Canonical, field: str, window: Window | None) -> tuple[pd.Data
         return frame, rest  # loaded in order already: nothing to copy
     out = {}
     for name in list(frame.columns):
-        out[name] = frame.pop(name).take(positions).reset_index(drop=True)
+        out[name] = take_rows(frame.pop(name), positions)
         release_freed()  # the unsorted column's pages go back now, not after the last copy is made
     return pd.DataFrame(out, copy=False), rest
 
