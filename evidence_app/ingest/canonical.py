@@ -136,6 +136,14 @@ def _to_utc(values: pd.Series) -> pd.Series:
 
 def _from_epoch(numbers: pd.Series) -> pd.Series:
     """Epoch numbers → UTC; magnitude tells the unit (≥1e14 µs, ≥1e11 ms, else s)."""
+    if numbers.dtype == np.float64:  # REAL epoch times: the same arithmetic on the array, no Series alignment
+        values = numbers.to_numpy()
+        mag = np.abs(values)
+        micros = np.round(values * np.where(mag >= 1e14, 1, np.where(mag >= 1e11, 1_000, 1_000_000)))
+        ok = ~np.isnan(micros) & (np.abs(micros) < 9.2e18 / 1000)
+        whole = np.full(len(values), np.iinfo(np.int64).min, dtype=np.int64)  # NaT where not ok
+        whole[ok] = micros[ok].astype(np.int64)
+        return pd.Series(whole.view("datetime64[us]"), index=numbers.index).dt.tz_localize("UTC")
     mag = numbers.abs().to_numpy(dtype="float64", na_value=np.nan)  # a nullable integer's NA: no unit, NaT below
     scale = np.where(mag >= 1e14, 1, np.where(mag >= 1e11, 1_000, 1_000_000))
     micros = (numbers * scale).round()
