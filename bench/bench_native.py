@@ -75,8 +75,8 @@ def child(kind: str, cfg: str, start: str | None, end: str | None, python: bool,
     period = [*(["--start", start] if start else []), *(["--end", end] if end else [])]
     if kind == "coverage":
         t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "evidence_app", "coverage", "--config", cfg, *period],
-                       env=env, check=True, capture_output=True)
+        subprocess.run([sys.executable, "-m", "evidence_app", "coverage", "--config", str(Path(cfg).resolve()),
+                        *period], env=env, check=True, capture_output=True, cwd=root)  # -m puts the cwd first
         return time.perf_counter() - t0
     out = subprocess.run([sys.executable, __file__, "--child", kind, cfg, start or "", end or ""], env=env,
                          check=True, capture_output=True, text=True)
