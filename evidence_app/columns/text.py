@@ -211,9 +211,9 @@ def _words(arr: pa.Array | pa.ChunkedArray, pad: bool) -> _Words | None:
 
 def _hashed_codes(arr: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, int] | None:
     """pandas' factorize codes of ``arr`` (equal text, equal code, numbered in order of first appearance; -1 for
-    missing) and how many distinct values, for text of one width :func:`_words` takes; None for anything else. The words are
-    mixed into one integer per value and those factorised — far cheaper than hashing the text; then every value
-    is compared with its code's first value, so two different values never share a code (a collision of the
+    missing) and how many distinct values, for text of one width :func:`_words` takes; None for anything else. The
+    words are mixed into one integer per value and those factorised — far cheaper than hashing the text; then every
+    value is compared with its code's first value, so two different values never share a code (a collision of the
     integers gives None: the caller factorises the text)."""
     seen = _words(arr, pad=False)  # padding costs what hashing the text would
     if seen is None:

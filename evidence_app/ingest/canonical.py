@@ -231,7 +231,8 @@ def already_canonical(text: pd.Series) -> np.ndarray:
 
 _WS = "[ \\t\\n\\r]*"
 """What JSON allows between tokens (and ``str.strip`` takes from the ends)."""
-_NUMBERS = rf"^{_WS}\[{_WS}(?:(?:0|-?[1-9][0-9]*|true|false|null)(?:{_WS},{_WS}(?:0|-?[1-9][0-9]*|true|false|null))*)?{_WS}\]{_WS}$"
+_BARE = "(?:0|-?[1-9][0-9]*|true|false|null)"
+_NUMBERS = rf"^{_WS}\[{_WS}(?:{_BARE}(?:{_WS},{_WS}{_BARE})*)?{_WS}\]{_WS}$"
 _SPACED_OBJECTS = tuple(
     f"^{_WS}\\{{" + f"{_WS},".join(f'{_WS}"(?P<k{i}>[ !#-\\[\\]-~]*)"{_WS}:{_WS}(?P<v{i}>{_SCALAR})' for i in range(k))
     + f"{_WS}\\}}{_WS}$"

@@ -380,7 +380,8 @@ def literal_sql(stmt: sa.Select) -> str:
         return None
 
     rendered = visitors.replacement_traverse(stmt, {}, typed)
-    return str(rendered.compile(dialect=_literal_dialect(), compile_kwargs={"literal_binds": True, "render_postcompile": True}))
+    return str(rendered.compile(dialect=_literal_dialect(),
+                                compile_kwargs={"literal_binds": True, "render_postcompile": True}))
 
 
 def _rechunked(batches: pa.RecordBatchReader, size: int) -> Iterator[pa.Table]:
