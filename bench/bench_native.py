@@ -1,12 +1,15 @@
 """Benchmark (issue 21): native (ADBC) reads against the Python path, each against a bare read in the same run.
 
     python bench/bench_native.py --config /path/to/evidence.toml [--rounds 3] [--start D --end D]
+    python bench/bench_native.py --config F --code /path/to/tree/A --code /path/to/tree/B [--rounds 3]
 
 Per round, alternating, each in its own process: the bare read of the same columns (SQLite: ``for row in
 conn.execute("SELECT cols FROM t"): pass`` over both tables; a server: the DBAPI cursor, nothing kept), then
 ``evidence-app coverage`` and the loading phase alone (``load_dataset``), once with the Python path forced
 (``EVIDENCE_APP_PYTHON_READS=1``) and once with native reads. Prints the best of the rounds and the ratios to
-the bare read; the machine may be busy, so only same-run ratios mean anything.
+the bare read; the machine may be busy, so only same-run ratios mean anything. With ``--code`` (before/after):
+per round the bare read, then ``evidence-app coverage`` (native reads) of each code tree in turn, each run with
+that tree on ``PYTHONPATH``; best and median of the rounds, each round's ratio to its own bare read.
 """
 
 from __future__ import annotations
@@ -63,8 +66,8 @@ def load(cfg: str, start: str | None, end: str | None) -> float:
     return time.perf_counter() - t0
 
 
-def child(kind: str, cfg: str, start: str | None, end: str | None, python: bool) -> float:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+def child(kind: str, cfg: str, start: str | None, end: str | None, python: bool, root: Path = ROOT) -> float:
+    env = {**os.environ, "PYTHONPATH": str(root)}
     if python:
         env["EVIDENCE_APP_PYTHON_READS"] = "1"
     else:
@@ -72,8 +75,8 @@ def child(kind: str, cfg: str, start: str | None, end: str | None, python: bool)
     period = [*(["--start", start] if start else []), *(["--end", end] if end else [])]
     if kind == "coverage":
         t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "evidence_app", "coverage", "--config", cfg, *period],
-                       env=env, check=True, capture_output=True)
+        subprocess.run([sys.executable, "-m", "evidence_app", "coverage", "--config", str(Path(cfg).resolve()),
+                        *period], env=env, check=True, capture_output=True, cwd=root)  # -m puts the cwd first
         return time.perf_counter() - t0
     out = subprocess.run([sys.executable, __file__, "--child", kind, cfg, start or "", end or ""], env=env,
                          check=True, capture_output=True, text=True)
@@ -86,11 +89,15 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--start")
     parser.add_argument("--end")
+    parser.add_argument("--code", action="append", default=[], help="a code tree to time (repeat: before, after)")
     parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         kind, cfg, start, end = args.child
         print(bare(cfg) if kind == "bare" else load(cfg, start or None, end or None))
+        return
+    if args.code:
+        print(json.dumps(compare([Path(c).resolve() for c in args.code], args), indent=1))
         return
     runs = {"bare": [], "coverage python": [], "coverage native": [], "load python": [], "load native": []}
     for _ in range(args.rounds):
@@ -110,6 +117,22 @@ def main() -> None:
         result[f"{kind} native/bare per round"] = {"median": round(to_bare[len(to_bare) // 2], 2),
                                                    "all": [round(x, 2) for x in to_bare]}
     print(json.dumps(result, indent=1))
+
+
+def compare(trees: list[Path], args: argparse.Namespace) -> dict:
+    """Per round: the bare read, then ``coverage`` (native reads) of each tree; best, median, ratios per round."""
+    runs: dict[str, list[float]] = {"bare": [], **{f"coverage {t}": [] for t in trees}}
+    for _ in range(args.rounds):
+        runs["bare"].append(child("bare", args.config, args.start, args.end, python=True))
+        for tree in trees:
+            runs[f"coverage {tree}"].append(child("coverage", args.config, args.start, args.end, False, tree))
+    out = {}
+    for name, times in runs.items():
+        ratios = sorted(t / b for t, b in zip(times, runs["bare"]))
+        out[name] = {"best_s": round(min(times), 2), "median_s": round(sorted(times)[len(times) // 2], 2),
+                     "all_s": [round(x, 2) for x in times], "best_over_best_bare": round(min(times) / min(runs["bare"]), 2),
+                     "median_ratio_per_round": round(ratios[len(ratios) // 2], 2)}
+    return out
 
 
 if __name__ == "__main__":

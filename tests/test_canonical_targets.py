@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from evidence_app.columns.text import TEXT_DTYPE, as_text
-from evidence_app.ingest.canonical import already_canonical, canonical_json, canonical_target
+from evidence_app.ingest.canonical import already_canonical, canonical_json, canonical_target, rewritten_in_arrow
 
 scalars = (st.integers(-(10**20), 10**20) | st.text(max_size=6) | st.booleans() | st.none()
            | st.floats(allow_nan=False, allow_infinity=False))
@@ -68,3 +68,42 @@ def test_a_column_read_in_chunks_takes_the_same_path():
 def test_other_spellings_are_rewritten_to_the_same_target():
     out = canonical_target(pd.Series(['{"order": 81, "line": 3}', "[ 483920 ]", '{"a":1,"a":2}', "[-0]", "[1.50]"]))
     assert out.tolist() == ['{"line":3,"order":81}', "[483920]", '{"a":2}', "[0]", "[1.5]"]
+
+
+_SPACE = st.sampled_from(["", " ", "  ", "\t", "\n", "\r\n", "\x0b", "\xa0"])
+
+
+@st.composite
+def spaced(draw) -> str:
+    """A flat list or object written with JSON (or other) whitespace around any token, keys in any order."""
+    doc = draw(st.lists(st.integers(-(10**20), 10**20) | st.booleans() | st.none(), max_size=4)
+               | st.dictionaries(st.text(st.sampled_from('ab" z\\é'), max_size=3),
+                                 st.integers(-5, 5) | st.text(st.sampled_from('ab "'), max_size=2) | st.none()
+                                 | st.floats(allow_nan=False, allow_infinity=False), max_size=7))
+    text = json.dumps(doc, sort_keys=draw(st.booleans()), separators=(",", ":"), ensure_ascii=draw(st.booleans()))
+    out = draw(_SPACE)
+    for char in text:
+        out += char + (draw(_SPACE) if char in "[]{},:" else "")
+    return out + draw(_SPACE)
+
+
+@settings(max_examples=400, deadline=None)
+@given(values=st.lists(spaced() | spellings() | near_canonical | st.text(max_size=12), max_size=12))
+def test_arrow_rewrites_only_to_what_json_writes(values):
+    out = rewritten_in_arrow(pa.array(values, type=pa.large_string())).to_pylist()
+    for value, rewritten in zip(values, out):
+        if rewritten is not None:
+            assert rewritten == canonical_json(value)
+
+
+@settings(max_examples=300, deadline=None)
+@given(values=st.lists(spaced() | st.none(), max_size=12))
+def test_spaced_targets_equal_json_round_trip(values):
+    out = canonical_target(pd.Series(values, dtype=object)).tolist()
+    assert [None if pd.isna(v) else v for v in out] == [None if v is None else canonical_json(v) for v in values]
+
+
+def test_spaced_lists_and_reordered_objects_are_rewritten_in_arrow():
+    values = ["[ 483920 ]", '{"order": 81, "line": 3}', ' {"b":"x y",\n"a":null} ', '{"a":1,"a":2}', '["x", 1]']
+    assert rewritten_in_arrow(pa.array(values, type=pa.large_string())).to_pylist() == [
+        "[483920]", '{"line":3,"order":81}', '{"a":null,"b":"x y"}', None, None]

@@ -148,3 +148,50 @@ def test_canonical_frames_from_encoded_columns_equal_those_from_plain_text(tmp_p
         pd.testing.assert_series_equal(expanded(encoded.frame[name]), expanded(plain.frame[name]), check_names=False)
     for name in ("action", "tenant", "operator", "route", "origin"):
         assert is_compact(encoded.frame[name]) and is_compact(plain.frame[name]), name
+
+
+# ------------------------------------------------------------------ the two stores read at once
+
+def test_the_audit_read_beside_the_operations_records_its_queries_after_theirs(scenario):
+    import threading
+
+    from evidence_app.config.settings import load_config
+    from evidence_app.ingest.dataset import load_dataset
+    from evidence_app.reconcile import Period
+
+    t0 = datetime(2026, 10, 1, 12, tzinfo=timezone.utc)
+    for i in range(6):
+        scenario.op(f"o{i}", t0 + timedelta(minutes=i))
+        scenario.row(f"a{i}", t0 + timedelta(minutes=i))
+    readers = {id(t) for t in threading.enumerate()}
+    data = load_dataset(load_config(scenario.write()), Period(t0.date(), t0.date()))
+    assert [q.source for q in data.queries][:2] == ["operations", "audit"]
+    assert len(data.operations) == 6 and len(data.audit) == 6
+    assert not [t for t in threading.enumerate() if id(t) not in readers and t.name.startswith("evidence-read")]
+
+
+def test_an_audit_read_that_fails_on_its_thread_fails_the_load_and_leaves_no_thread(scenario, monkeypatch):
+    import threading
+
+    from evidence_app.config.settings import load_config
+    from evidence_app.errors import SourceError
+    from evidence_app.ingest import dataset
+    from evidence_app.reconcile import Period
+
+    t0 = datetime(2026, 10, 1, 12, tzinfo=timezone.utc)
+    scenario.op("o1", t0)
+    scenario.row("a1", t0)
+    real = dataset.select_frame
+    seen: list[str] = []
+
+    def failing(store, *args, **kwargs):
+        seen.append(threading.current_thread().name)
+        if store.key == "audit":
+            raise SourceError("audit: reading failed on test: disk gone")
+        return real(store, *args, **kwargs)
+
+    monkeypatch.setattr(dataset, "select_frame", failing)
+    with pytest.raises(SourceError, match="disk gone"):
+        dataset.load_dataset(load_config(scenario.write()), Period(t0.date(), t0.date()))
+    assert any(name.startswith("evidence-read") for name in seen)  # it was read on its own thread
+    assert not [t for t in threading.enumerate() if t.name.startswith("evidence-read") and t.is_alive()]

@@ -7,8 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+import numpy as np
 import pandas as pd
 
+from evidence_app.columns.order import micros
 from evidence_app.formatting import count, day_runs, timestamp
 from evidence_app.ingest.dataset import Dataset
 from evidence_app.reconcile import Period
@@ -102,10 +104,22 @@ def data_span(data: Dataset) -> DataSpan:
     last_day = period.end or (last_data.date() if last_data is not None else None)
     if first_day is None or last_day is None:
         return DataSpan(period, first_day, last_day, sources, (), ())
-    with_ops = set(ops.dt.date.unique()) if len(ops) else set()
+    with_ops = _days(ops)
     days = [first_day + timedelta(days=i) for i in range((last_day - first_day).days + 1)]
     return DataSpan(period, first_day, last_day, sources, tuple(d for d in days if d not in with_ops),
                     _outside(first_day, last_day, first_data, last_data))
+
+
+_EPOCH_DAY = date(1970, 1, 1)
+_DAY_US = 86_400_000_000
+
+
+def _days(times: pd.Series) -> set[date]:
+    """The UTC days the times fall on, counted as whole days since the epoch (no date object per record)."""
+    if not len(times):
+        return set()
+    day_numbers = np.unique(micros(times) // _DAY_US)
+    return {_EPOCH_DAY + timedelta(days=int(d)) for d in day_numbers}
 
 
 def _inside(times: pd.Series, period: Period) -> pd.Series:

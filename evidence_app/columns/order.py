@@ -50,8 +50,13 @@ def text_rank_at(values: pd.Series, positions: np.ndarray) -> np.ndarray:
 
 
 def _numeric(arr: pa.Array | pa.ChunkedArray) -> bool:
-    """True when every id is a whole number (missing counts as the empty text, which is not)."""
-    return bool(len(arr)) and not arr.null_count and pc.all(pc.match_substring_regex(arr, r"^-?[0-9]{1,18}$")).as_py()
+    """True when every id is a whole number (missing counts as the empty text, which is not). The first id is
+    looked at first: keys that are not numbers (UUIDs) are told by it, without a pattern run over the column."""
+    if not len(arr) or arr.null_count:
+        return False
+    whole = r"^-?[0-9]{1,18}$"
+    return bool(pc.all(pc.match_substring_regex(arr.slice(0, 1), whole)).as_py()
+                and pc.all(pc.match_substring_regex(arr, whole)).as_py())
 
 
 def _rank(arr: pa.Array | pa.ChunkedArray, numeric: bool) -> np.ndarray:

@@ -6,6 +6,8 @@ membership run in Arrow's C++), never as millions of Python string objects.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -62,6 +64,28 @@ def take_text(values: pd.Series, positions: np.ndarray) -> pd.Series:
     return pd.Series(pd.arrays.ArrowStringArray(arr.take(idx), dtype=TEXT_DTYPE))
 
 
+def take_rows(values: pd.Series, positions: np.ndarray) -> pd.Series:
+    """``values.take(positions)`` (positions in range), with a fresh index. Text of one width and no missing value
+    (UUID keys, say) is gathered as fixed-size rows by numpy, faster than Arrow's take of variable-size strings."""
+    if values.dtype == TEXT_DTYPE and len(positions) >= HASHED_FROM:
+        arr = arrow_text(values)
+        arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+        if not arr.null_count and len(arr):
+            n = len(arr)
+            offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64, count=n + 1, offset=arr.offset * 8)
+            width = int(offsets[1] - offsets[0])
+            if width > 0 and int(offsets[-1] - offsets[0]) == n * width and bool(
+                    np.all(np.diff(offsets) == width)):
+                rows = np.frombuffer(arr.buffers()[2], dtype=np.uint8, count=n * width,
+                                     offset=int(offsets[0])).reshape(n, width)
+                gathered = np.take(rows, positions, axis=0)
+                out = pa.LargeStringArray.from_buffers(
+                    len(positions), pa.py_buffer(np.arange(len(positions) + 1, dtype=np.int64) * width),
+                    pa.py_buffer(gathered))
+                return pd.Series(pd.arrays.ArrowStringArray(out, dtype=TEXT_DTYPE), name=values.name)
+    return values.take(positions).reset_index(drop=True)
+
+
 def codes_of(values: pd.Series, names: tuple[str, ...]) -> np.ndarray:
     """Each value's position in ``names`` (-1 when absent), computed in Arrow (for :func:`compact` text, once per
     distinct name)."""
@@ -94,11 +118,112 @@ def text_codes(values: pd.Series) -> tuple[np.ndarray, int]:
     if is_compact(values):  # the categories are distinct text already
         codes, k = values.array.codes, len(values.dtype.categories)
     else:
-        codes, uniques = pd.factorize(as_text(values), use_na_sentinel=True)
-        k = len(uniques)
+        text = as_text(values)
+        hashed = _hashed_codes(arrow_text(text)) if len(text) >= HASHED_FROM else None
+        if hashed is None:
+            codes, uniques = pd.factorize(text, use_na_sentinel=True)
+            k = len(uniques)
+        else:
+            codes, k = hashed
     codes = codes.astype(np.int64, copy=False)
     codes[codes < 0] = k
     return codes, k + 1
+
+
+HASHED_FROM = 1 << 16
+"""Columns at least this long are coded by :func:`_hashed_codes` when they can be; shorter ones by pandas."""
+_WIDEST = 64
+"""Bytes of the longest value :func:`_hashed_codes` takes (ids, request ids, targets are far shorter)."""
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+
+
+@dataclass(frozen=True)
+class _Words:
+    """Text of one width seen as 64-bit words (no copy), for hashing without Arrow's string hash table."""
+
+    valid: np.ndarray | None
+    """Which values are present (None: all); the rest describe only those."""
+    lengths: np.ndarray
+    words: list[np.ndarray]
+
+    def mixed(self) -> np.ndarray:
+        """One integer per value, equal for equal text (and rarely for different text)."""
+        out = self.lengths.astype(np.uint64) * _MIX
+        for word in self.words:
+            out ^= word
+            out *= _MIX
+            out ^= out >> np.uint64(31)
+        return out.view(np.int64)
+
+    def same_as(self, first: np.ndarray, codes: np.ndarray) -> bool:
+        """Whether every value equals the value at ``first[code]`` (its length and every word)."""
+        same = self.lengths == self.lengths[first][codes]
+        for word in self.words:
+            same &= word == word[first][codes]
+        return bool(same.all())
+
+    def spread(self, values: np.ndarray, missing: object) -> np.ndarray:
+        """Per-value results back onto every record, ``missing`` for the absent ones."""
+        if self.valid is None:
+            return values
+        out = np.full(len(self.valid), missing, dtype=values.dtype)
+        out[self.valid] = values
+        return out
+
+
+def _words(arr: pa.Array | pa.ChunkedArray, pad: bool) -> _Words | None:
+    """``arr`` as :class:`_Words` when its values are all of one width, or (``pad``) ASCII, at most :data:`_WIDEST`
+    bytes (shorter ones padded to the widest by Arrow; the true lengths are kept); None for anything else."""
+    if not pad:  # text of several widths is told by its lengths, before any copy
+        low, high = pc.min_max(pc.binary_length(arr)).values()
+        if low.as_py() is not None and (low.as_py() != high.as_py() or high.as_py() < 8):
+            return None
+    arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+    valid = None
+    if arr.null_count:
+        valid = arr.is_valid().to_numpy(zero_copy_only=False)
+        arr = arr.filter(pa.array(valid))
+    n = len(arr)
+    if n == 0:
+        return None
+    lengths = pc.binary_length(arr).to_numpy(zero_copy_only=False).astype(np.int64)
+    width = max(int(lengths.max()), 8)
+    if width > _WIDEST:
+        return None
+    if int(lengths.min()) != width and not pad:
+        return None
+    if int(lengths.min()) != width:  # pad to one width (counted in characters: non-ASCII text ends up uneven)
+        arr = pc.utf8_rpad(arr, width=width, padding=" ")
+        if not pc.all(pc.equal(pc.binary_length(arr), width)).as_py():
+            return None
+    large = pa.types.is_large_string(arr.type)
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64 if large else np.int32, count=n + 1,
+                            offset=arr.offset * (8 if large else 4))
+    start = int(offsets[0])
+    if int(offsets[-1]) - start != n * width:
+        return None
+    at = list(range(0, width - 7, 8)) + ([width - 8] if width % 8 else [])  # the last word may overlap
+    kind = np.dtype({"names": [f"w{i}" for i in range(len(at))], "formats": ["<u8"] * len(at), "offsets": at,
+                     "itemsize": width})
+    packed = np.frombuffer(arr.buffers()[2], dtype=np.uint8, count=n * width, offset=start).view(kind)
+    return _Words(valid, lengths, [np.ascontiguousarray(packed[name]) for name in kind.names])
+
+
+def _hashed_codes(arr: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, int] | None:
+    """pandas' factorize codes of ``arr`` (equal text, equal code, numbered in order of first appearance; -1 for
+    missing) and how many distinct values, for text of one width :func:`_words` takes; None for anything else. The
+    words are mixed into one integer per value and those factorised — far cheaper than hashing the text; then every
+    value is compared with its code's first value, so two different values never share a code (a collision of the
+    integers gives None: the caller factorises the text)."""
+    seen = _words(arr, pad=False)  # padding costs what hashing the text would
+    if seen is None:
+        return None
+    codes, uniques = pd.factorize(seen.mixed())
+    highest = np.maximum.accumulate(codes)
+    first = np.flatnonzero(np.concatenate(([True], codes[1:] > highest[:-1])))  # each code's first value, by code
+    if not seen.same_as(first, codes):
+        return None
+    return seen.spread(codes, -1), len(uniques)
 
 
 def joint_codes(a: pd.Series, b: pd.Series) -> tuple[np.ndarray, np.ndarray, int]:
@@ -118,7 +243,24 @@ def joint_codes(a: pd.Series, b: pd.Series) -> tuple[np.ndarray, np.ndarray, int
 
 
 def repeated(values: pd.Series) -> np.ndarray:
-    """Which (non-missing) values occur more than once (:func:`text_codes`, counted)."""
+    """Which (non-missing) values occur more than once (:func:`text_codes`, counted). A long column of text
+    :func:`_words` takes is screened first by sorting its mixed integers: only values whose integer repeats
+    (the duplicates, and the rare collision) are compared as text."""
+    if not is_compact(values) and len(values) >= HASHED_FROM:
+        seen = _words(arrow_text(values), pad=True)
+        if seen is not None:
+            mixed = seen.mixed()
+            ordered = np.sort(mixed)
+            twice = ordered[1:][ordered[1:] == ordered[:-1]]
+            maybe = seen.spread(np.isin(mixed, twice) if len(twice) else np.zeros(len(mixed), dtype=bool), False)
+            out = np.zeros(len(values), dtype=bool)
+            if maybe.any():
+                out[maybe] = _repeated_by_codes(values[maybe])
+            return out
+    return _repeated_by_codes(values)
+
+
+def _repeated_by_codes(values: pd.Series) -> np.ndarray:
     codes, k = text_codes(values)
     many = np.bincount(codes, minlength=k) > 1
     many[k - 1] = False  # missing is no value

@@ -136,6 +136,14 @@ def _to_utc(values: pd.Series) -> pd.Series:
 
 def _from_epoch(numbers: pd.Series) -> pd.Series:
     """Epoch numbers → UTC; magnitude tells the unit (≥1e14 µs, ≥1e11 ms, else s)."""
+    if numbers.dtype == np.float64:  # REAL epoch times: the same arithmetic on the array, no Series alignment
+        values = numbers.to_numpy()
+        mag = np.abs(values)
+        micros = np.round(values * np.where(mag >= 1e14, 1, np.where(mag >= 1e11, 1_000, 1_000_000)))
+        ok = ~np.isnan(micros) & (np.abs(micros) < 9.2e18 / 1000)
+        whole = np.full(len(values), np.iinfo(np.int64).min, dtype=np.int64)  # NaT where not ok
+        whole[ok] = micros[ok].astype(np.int64)
+        return pd.Series(whole.view("datetime64[us]"), index=numbers.index).dt.tz_localize("UTC")
     mag = numbers.abs().to_numpy(dtype="float64", na_value=np.nan)  # a nullable integer's NA: no unit, NaT below
     scale = np.where(mag >= 1e14, 1, np.where(mag >= 1e11, 1_000, 1_000_000))
     micros = (numbers * scale).round()
@@ -153,21 +161,32 @@ def canonical_target(values: pd.Series) -> pd.Series:
     """Targets compared by meaning: JSON text is re-serialised compactly with sorted keys.
 
     Most targets are canonical already (``[483920]``, ``{"line":3,"order":81}``): a pattern run in Arrow
-    recognises those (:func:`already_canonical`), and only the rest — each distinct value once — goes through
-    ``json``, so a store of distinct targets is not re-serialised value by value in Python."""
+    recognises those (:func:`already_canonical`); most of the rest are flat JSON written with spaces or keys in
+    another order, rewritten in Arrow too (:func:`rewritten_in_arrow`); only what is left — each distinct value
+    once — goes through ``json``, so a store of distinct targets is not re-serialised value by value in Python."""
     text = as_text(values)
     rest = text.notna().to_numpy(dtype=bool) & ~already_canonical(text)
     if not rest.any():
         return text
-    codes, uniques = pd.factorize(text[rest])
-    originals = uniques.tolist()
-    canonical = [canonical_json(u) for u in originals]
-    if canonical == originals:  # nothing to rewrite
+    at = np.flatnonzero(rest)
+    arr = arrow_text(text)
+    arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+    originals = arr.take(pa.array(at))
+    fixed = rewritten_in_arrow(originals)
+    left = np.flatnonzero(~fixed.is_valid().to_numpy(zero_copy_only=False))
+    if len(left):
+        codes, uniques = pd.factorize(pd.Series(pd.arrays.ArrowStringArray(originals.take(pa.array(left)),
+                                                                           dtype=TEXT_DTYPE)))
+        by_json = pa.array([canonical_json(u) for u in uniques.tolist()], type=pa.large_string()).take(pa.array(codes))
+        mask = np.zeros(len(at), dtype=bool)
+        mask[left] = True
+        fixed = pc.replace_with_mask(fixed, pa.array(mask), by_json)
+    if pc.all(pc.equal(fixed, originals)).as_py():  # nothing to rewrite
         return text
-    fixed = pd.Series(pd.array(canonical, dtype=TEXT_DTYPE).take(codes), index=text.index[rest])
-    out = text.copy()
-    out[rest] = fixed
-    return out
+    full = np.zeros(len(text), dtype=bool)
+    full[at] = True
+    out = pc.replace_with_mask(arr, pa.array(full), fixed)
+    return pd.Series(pd.arrays.ArrowStringArray(out, dtype=TEXT_DTYPE), index=text.index)
 
 
 # JSON values json.dumps(json.loads(v), sort_keys=True, separators=(",", ":")) writes back unchanged: integers
@@ -208,6 +227,69 @@ def already_canonical(text: pd.Series) -> np.ndarray:
             ordered &= pc.less(a, b).fill_null(False).to_numpy(zero_copy_only=False)
         found[at[rows[ordered]]] = True
     return found
+
+
+_WS = "[ \\t\\n\\r]*"
+"""What JSON allows between tokens (and ``str.strip`` takes from the ends)."""
+_BARE = "(?:0|-?[1-9][0-9]*|true|false|null)"
+_NUMBERS = rf"^{_WS}\[{_WS}(?:{_BARE}(?:{_WS},{_WS}{_BARE})*)?{_WS}\]{_WS}$"
+_SPACED_OBJECTS = tuple(
+    f"^{_WS}\\{{" + f"{_WS},".join(f'{_WS}"(?P<k{i}>[ !#-\\[\\]-~]*)"{_WS}:{_WS}(?P<v{i}>{_SCALAR})' for i in range(k))
+    + f"{_WS}\\}}{_WS}$"
+    for k in range(1, _MAX_KEYS + 1)
+)
+_LONGEST = 4000
+"""Longer texts are left to ``json`` (Python refuses integers of more than 4,300 digits: it keeps the text)."""
+
+
+def rewritten_in_arrow(text: pa.Array) -> pa.Array:
+    """Each value's canonical form where Arrow can write it, else null: a flat list of integers, true, false and
+    null, with any JSON whitespace (the whitespace dropped); an object of up to six distinct keys with
+    canonically written scalars, in any key order and spacing (re-joined with its keys sorted). Exactly what
+    :func:`canonical_json` gives for those (held to it by a property test); anything else is left to it."""
+    out = pa.nulls(len(text), pa.large_string())
+    short = pc.less_equal(pc.binary_length(text), _LONGEST).to_numpy(zero_copy_only=False)
+    lists = pc.match_substring_regex(text, _NUMBERS).to_numpy(zero_copy_only=False) & short
+    if lists.any():
+        out = pc.replace_with_mask(out, pa.array(lists), pc.replace_substring_regex(
+            text.filter(pa.array(lists)), "[ \t\n\r]+", ""))
+    maybe = short & ~lists & pc.match_substring(text, "{").to_numpy(zero_copy_only=False)
+    for n, pattern in enumerate(_SPACED_OBJECTS, start=1):
+        rows = np.flatnonzero(maybe)
+        if not len(rows):
+            break
+        parts = pc.extract_regex(text.take(pa.array(rows)), pattern)
+        ok = parts.is_valid().to_numpy(zero_copy_only=False)
+        if not ok.any():
+            continue
+        rows, parts = rows[ok], parts.filter(pa.array(ok))
+        maybe[rows] = False
+        keys = [pc.struct_field(parts, [2 * i]) for i in range(n)]
+        vals = [pc.struct_field(parts, [2 * i + 1]) for i in range(n)]
+        rank = np.zeros((len(rows), n), dtype=np.int64)  # each key's place once sorted (code point = byte order)
+        distinct = np.ones(len(rows), dtype=bool)
+        for i, j in itertools.combinations(range(n), 2):
+            less = pc.less(keys[i], keys[j]).to_numpy(zero_copy_only=False)
+            distinct &= pc.not_equal(keys[i], keys[j]).to_numpy(zero_copy_only=False)
+            rank[:, j] += less
+            rank[:, i] += ~less
+        order = rank @ (n ** np.arange(n))  # one number per ordering of the keys
+        for code in np.unique(order[distinct]):
+            same = np.flatnonzero(distinct & (order == code))
+            by_place = np.argsort(rank[same[0]])  # the key written at each place
+            pieces: list[object] = []
+            for place, i in enumerate(by_place):
+                pieces += [_large("," if place else "{"), _large('"'), keys[i].take(pa.array(same)), _large('":'),
+                           vals[i].take(pa.array(same))]
+            joined = pc.binary_join_element_wise(*pieces, _large("}"), _large(""))
+            mask = np.zeros(len(text), dtype=bool)
+            mask[rows[same]] = True
+            out = pc.replace_with_mask(out, pa.array(mask), pc.cast(joined, pa.large_string()))
+    return out
+
+
+def _large(literal: str) -> pa.Scalar:
+    return pa.scalar(literal, pa.large_string())
 
 
 def canonical_json(value: str) -> str:

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 import pandas as pd
 
 from evidence_app.columns.memory import release_freed
 from evidence_app.columns.order import micros, micros_at, order_by_time_then_id
-from evidence_app.columns.text import concat_rows, text_in, text_set
+from evidence_app.columns.text import concat_rows, take_rows, text_in, text_set
 from evidence_app.config.settings import Config
 from evidence_app.ingest.canonical import (
     REPETITIVE_COLUMNS,
@@ -104,16 +106,20 @@ def load_dataset(config: Config, period: Period, progress: Progress | None = Non
     window = read_window(config, period)
     ops_store, audit_store = stores or open_stores(config)
     queries: list[QueryRecord] = []
-    # Each store is canonicalised and sorted before the next is read, and every intermediate frame is given
-    # up as soon as its successor exists: the peak holds one store's transients, not both.
-    ops_c = canonical_operations(
-        select_frame(ops_store, "occurred_at", window, _stage(progress, "operations"), queries.append,
-                     REPETITIVE_COLUMNS, ops_tenants), config.matching
-    )
-    ops, ops_c = _trim(ops_c, "occurred_at", window)
-    release_freed()
-    audit_c = canonical_audit(select_frame(audit_store, "created_at", window, _stage(progress, "audit rows"),
-                                           queries.append, REPETITIVE_COLUMNS, audit_tenants))
+    audit_queries: list[QueryRecord] = []
+    # The audit table is read while the operations are read and canonicalised (the drivers and Arrow leave the
+    # GIL: two cores read at once); each store is still canonicalised and sorted on its own, and every
+    # intermediate frame is given up as soon as its successor exists.
+    with _beside(concurrent_reads(ops_store, audit_store), select_frame, audit_store, "created_at", window,
+                 _stage(progress, "audit rows"), audit_queries.append, REPETITIVE_COLUMNS, audit_tenants) as audit_raw:
+        ops_c = canonical_operations(
+            select_frame(ops_store, "occurred_at", window, _stage(progress, "operations"), queries.append,
+                         REPETITIVE_COLUMNS, ops_tenants), config.matching
+        )
+        ops, ops_c = _trim(ops_c, "occurred_at", window)
+        release_freed()
+        audit_c = canonical_audit(audit_raw())
+    queries += audit_queries
     audit, audit_c = _trim(audit_c, "created_at", window)
     release_freed()
     if window is not None:
@@ -136,6 +142,31 @@ def load_dataset(config: Config, period: Period, progress: Progress | None = Non
         issues=ops_c.issues + audit_c.issues + logs.issues,
         queries=tuple(queries),
     )
+
+
+def concurrent_reads(*stores: Store) -> bool:
+    """Whether these stores may be read at the same time, each on its own thread: not a D1 dump (one private
+    in-memory connection, with its read clock)."""
+    return all(store.config.d1_dump is None for store in stores)
+
+
+@contextmanager
+def _beside(concurrent: bool, read: Callable[..., pd.DataFrame], *args: object) -> Iterator[Callable[[], pd.DataFrame]]:
+    """``read(*args)`` started on a thread of its own when ``concurrent`` (else run when asked for): yields the
+    function that hands its frame over (raising what it raised), keeping no reference to it. Leaving the block
+    waits for the thread, whatever happened inside it: no read outlives the load."""
+    if not concurrent:
+        yield lambda: read(*args)
+        return
+    held: list[pd.DataFrame] = []
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="evidence-read") as pool:
+        future = pool.submit(lambda: held.append(read(*args)))
+
+        def handed_over() -> pd.DataFrame:
+            future.result()
+            return held.pop()
+
+        yield handed_over
 
 
 def _window(period: Period, margin_s: int) -> Window | None:
@@ -165,7 +196,7 @@ def _trim(loaded: Canonical, field: str, window: Window | None) -> tuple[pd.Data
         return frame, rest  # loaded in order already: nothing to copy
     out = {}
     for name in list(frame.columns):
-        out[name] = frame.pop(name).take(positions).reset_index(drop=True)
+        out[name] = take_rows(frame.pop(name), positions)
         release_freed()  # the unsorted column's pages go back now, not after the last copy is made
     return pd.DataFrame(out, copy=False), rest
 

@@ -45,7 +45,6 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.sql import visitors
 from sqlalchemy.sql.elements import BindParameter
 
@@ -300,8 +299,17 @@ class _SQLite:
 
 
 _READ_ONLY = "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY"
-_LITERAL = postgresql.psycopg.dialect(paramstyle="numeric_dollar")
-"""Renders literals as PostgreSQL reads them, without the ``%%`` a pyformat driver needs."""
+
+
+@cache
+def _literal_dialect() -> sa.engine.Dialect:
+    """Renders literals as PostgreSQL reads them, without the ``%%`` a pyformat driver needs (imported when a
+    PostgreSQL store is read, not by every command)."""
+    from sqlalchemy.dialects import postgresql
+
+    return postgresql.psycopg.dialect(paramstyle="numeric_dollar")
+
+
 _FIRST_US, _PAST_LAST_US = -62_135_596_800_000_000, 253_402_300_800_000_000
 """Python's datetime range (years 1 to 9999) in microseconds since the epoch."""
 
@@ -360,6 +368,8 @@ def literal_sql(stmt: sa.Select) -> str:
     """The statement with its values written in, each typed as psycopg binds it (a float as double precision,
     a datetime as timestamp with or without time zone; text stays an untyped literal, as psycopg sends it)."""
 
+    from sqlalchemy.dialects import postgresql
+
     def typed(element: object) -> sa.ColumnElement | None:
         if isinstance(element, BindParameter) and not element.expanding:
             value = element.effective_value
@@ -370,7 +380,8 @@ def literal_sql(stmt: sa.Select) -> str:
         return None
 
     rendered = visitors.replacement_traverse(stmt, {}, typed)
-    return str(rendered.compile(dialect=_LITERAL, compile_kwargs={"literal_binds": True, "render_postcompile": True}))
+    return str(rendered.compile(dialect=_literal_dialect(),
+                                compile_kwargs={"literal_binds": True, "render_postcompile": True}))
 
 
 def _rechunked(batches: pa.RecordBatchReader, size: int) -> Iterator[pa.Table]:
