@@ -13,17 +13,18 @@ import pandas as pd
 
 from evidence_app import __version__
 from evidence_app.assess.summary import summarize
-from evidence_app.compute.configured import evaluate_configured
+from evidence_app.assess.span import DataSpan
+from evidence_app.compute.configured import coverage_configured, evaluate_configured
 from evidence_app.config.compute import MAX_PARTITIONS, checked_scheduler, overridden
 from evidence_app.config.settings import Config, load_config
 from evidence_app.errors import ConfigError, EvidenceError, UsageError
 from evidence_app.evidence.sign import PASSPHRASE_ENV
 from evidence_app.formatting import duration, percent
-from evidence_app.ingest.dataset import Dataset
+from evidence_app.ingest.dataset import Dataset, SourceReport
+from evidence_app.issues import DataIssue
 from evidence_app.masking import mask_logs, mask_text
 from evidence_app.reconcile import Period, Reconciliation, Scope
 from evidence_app.reconcile.coverage import (
-    coverage_table,
     exceptions_table,
     parse_dimensions,
 )
@@ -112,16 +113,21 @@ def warn(data: Dataset, recon: Reconciliation) -> None:
     ``warning:`` line each on stderr, credentials masked; a period reaching outside every source, one ``note:``."""
     from evidence_app.assess.span import data_span
 
-    lines = [f"{s.key}: finding: {s.finding}" for s in data.sources if s.finding]
-    lines += [found.describe() for found in data.issues + recon.issues]
+    say_warnings(data.sources, data.issues + recon.issues, data_span(data), data.config, recon.tolerance_seconds)
+
+
+def say_warnings(sources: tuple[SourceReport, ...], issues: tuple[DataIssue, ...], span: DataSpan, config: Config,
+                 tolerance_seconds: int) -> None:
+    """:func:`warn`'s lines from what it reads of a run (held whole, or added up from partitions)."""
+    lines = [f"{s.key}: finding: {s.finding}" for s in sources if s.finding]
+    lines += [found.describe() for found in issues]
     for line in lines:
         click.echo(f"warning: {mask_text(line)}", err=True)
-    outside = data_span(data).warning
+    outside = span.warning
     if outside:  # a note, not a warning: the data are fine, the question reaches past them
         click.echo(f"note: {outside}", err=True)
-    if data.config.worker_logs.traces != TraceMode.ALL:  # every output says what a silent drop does not prove
-        click.echo(f"note: {describe_log_completeness(data.config.worker_logs.traces, recon.tolerance_seconds)}",
-                   err=True)
+    if config.worker_logs.traces != TraceMode.ALL:  # every output says what a silent drop does not prove
+        click.echo(f"note: {describe_log_completeness(config.worker_logs.traces, tolerance_seconds)}", err=True)
 
 
 config_option = click.option("--config", "config_path", type=click.Path(dir_okay=False), help=CONFIG_HELP)
@@ -219,18 +225,21 @@ def coverage(config_path: str | None, start: str | None, end: str | None, dims: 
     period = parse_period(start, end)
     if metadata and fmt != "json":
         raise UsageError("--metadata: only with --format json")
-    _, data, recon = run(config_path, period)
-    table = coverage_table(recon, by)
+    views = [tuple(by)] + ([()] if fmt == "table" and by else [])  # the table format adds a TOTAL line
+    config = load(config_path)
+    progress = StderrProgress()
+    figures = coverage_configured(config, period, views, progress)  # partitioned: no record held here
+    progress.done()
+    say_warnings(figures.sources, figures.issues, figures.span, figures.config, figures.tolerance_seconds)
+    table = figures.tables[tuple(by)]
     if fmt == "json" and metadata:
-        from evidence_app.assess.span import data_span
-
-        click.echo(to_json(coverage_metadata(period, data_span(data).as_json(), records(table))), nl=False)
+        click.echo(to_json(coverage_metadata(period, figures.span.as_json(), records(table))), nl=False)
     elif fmt == "json":
         click.echo(to_json(records(table)), nl=False)
     elif fmt == "csv":
         click.echo(to_csv(table), nl=False)
     else:
-        total = coverage_table(recon, [])
+        total = figures.tables[()]
         if by:
             total.insert(0, by[0], "TOTAL")
             for d in by[1:]:
