@@ -12,9 +12,8 @@ import click
 import pandas as pd
 
 from evidence_app import __version__
-from evidence_app.assess.summary import summarize
 from evidence_app.assess.span import DataSpan
-from evidence_app.compute.configured import coverage_configured, evaluate_configured
+from evidence_app.compute.configured import figures_configured, evaluate_configured
 from evidence_app.config.compute import MAX_PARTITIONS, checked_scheduler, overridden
 from evidence_app.config.settings import Config, load_config
 from evidence_app.errors import ConfigError, EvidenceError, UsageError
@@ -106,6 +105,16 @@ def run(config_path: str | None, period: Period) -> tuple[Config, Dataset, Recon
     progress.done()
     warn(data, recon)
     return config, data, recon
+
+
+def run_figures(config: Config, period: Period, views: list[tuple[str, ...]], summary_at: datetime | None = None):  # noqa: ANN201
+    """What coverage, check and remediation show (partitioned: by the aggregate path, no record held here), with
+    the data problems reported on stderr as :func:`run` reports them."""
+    progress = StderrProgress()
+    figures = figures_configured(config, period, views, progress, summary_at=summary_at)
+    progress.done()
+    say_warnings(figures.sources, figures.issues, figures.span, figures.config, figures.tolerance_seconds)
+    return figures
 
 
 def warn(data: Dataset, recon: Reconciliation) -> None:
@@ -226,11 +235,7 @@ def coverage(config_path: str | None, start: str | None, end: str | None, dims: 
     if metadata and fmt != "json":
         raise UsageError("--metadata: only with --format json")
     views = [tuple(by)] + ([()] if fmt == "table" and by else [])  # the table format adds a TOTAL line
-    config = load(config_path)
-    progress = StderrProgress()
-    figures = coverage_configured(config, period, views, progress)  # partitioned: no record held here
-    progress.done()
-    say_warnings(figures.sources, figures.issues, figures.span, figures.config, figures.tolerance_seconds)
+    figures = run_figures(load(config_path), period, views)
     table = figures.tables[tuple(by)]
     if fmt == "json" and metadata:
         click.echo(to_json(coverage_metadata(period, figures.span.as_json(), records(table))), nl=False)
@@ -352,8 +357,7 @@ def remediation(config_path: str | None, start: str | None, end: str | None, as_
     """Did the fix work? Per route: effective fix time, silent drops before/after it, replays within the SLA,
     audit_logged cross-checks, and swept / not_swept / unknown."""
     at = parse_instant(as_of, "--as-of")
-    _, data, recon = run(config_path, parse_period(start, end))
-    table = summarize(data, recon, at).remediation.routes
+    table = run_figures(load(config_path), parse_period(start, end), [], summary_at=at).summary.remediation.routes
     if fmt == "json":
         click.echo(to_json(records(table)), nl=False)
     elif fmt == "csv":
@@ -431,9 +435,9 @@ def check(config_path: str | None, start: str | None, end: str | None, as_of: st
     period = parse_period(start, end)
     config = load(config_path)
     url = _webhook_url(webhook, config)  # a bad URL fails before any data is read
-    _, data, recon = run(config_path, period)
+    summary = run_figures(config, period, [], summary_at=at).summary
     thresholds = replace(config.check, **{k: v for k, v in limits.items() if v is not None})
-    result = evaluate_check(summarize(data, recon, at), thresholds, period, at)
+    result = evaluate_check(summary, thresholds, period, at)
     if fmt == "json":
         click.echo(to_json(result.as_json()), nl=False)
     else:

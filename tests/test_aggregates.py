@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pandas as pd
 import pytest
@@ -21,6 +21,13 @@ from evidence_app.config.settings import load_config
 from evidence_app.reconcile import Period
 from evidence_app.reconcile.coverage import OP_STATES
 
+AS_OF = datetime(2026, 10, 3, tzinfo=timezone.utc)
+SUMMARY_COMMANDS = (("check", "--as-of", "2026-10-03T00:00:00Z", "--format", "json"),
+                    ("check", "--as-of", "2026-10-03T00:00:00Z", "--min-coverage-after-replay", "0.99",
+                     "--max-silent-after-fix", "0"),
+                    ("remediation", "--as-of", "2026-10-03T00:00:00Z", "--format", "json"),
+                    ("remediation", "--as-of", "2026-10-01T12:00:00Z", "--format", "table"))
+"""check (exit 1 on a breach) and remediation, which read the summary."""
 ASKED = (
     ("--by", "", "--format", "table"), ("--by", "day", "--format", "csv"),
     ("--by", "tenant,operator", "--format", "table"), ("--by", "route,action", "--format", "json"),
@@ -68,9 +75,9 @@ def test_partitioned_figures_are_the_single_passs(seed, tmp_path, no_merge):
     config = load_config(sc.write())
     period = (Period(), Period(DAY, DAY), Period(DAY - timedelta(days=1), DAY), Period(DAY, None),
               Period(None, DAY), Period(DAY + timedelta(days=30), DAY + timedelta(days=31)))[seed % 6]
-    one = configured.coverage_configured(config, period, VIEWS)
-    many = configured.coverage_configured(replace(config, compute=ComputeConfig(partitions=(2, 3, 7)[seed % 3])),
-                                          period, VIEWS)
+    one = configured.figures_configured(config, period, VIEWS, summary_at=AS_OF)
+    many = configured.figures_configured(replace(config, compute=ComputeConfig(partitions=(2, 3, 7)[seed % 3])),
+                                         period, VIEWS, summary_at=AS_OF)
     for view in VIEWS:
         pd.testing.assert_frame_equal(many.tables[view], one.tables[view], obj=str(view))
     assert many.span == one.span
@@ -78,6 +85,14 @@ def test_partitioned_figures_are_the_single_passs(seed, tmp_path, no_merge):
     assert [(s.key, s.finding, s.rows_loaded, s.rows_rejected, s.time_min, s.time_max) for s in many.sources] == \
         [(s.key, s.finding, s.rows_loaded, s.rows_rejected, s.time_min, s.time_max) for s in one.sources]
     assert many.tolerance_seconds == one.tolerance_seconds
+    _same_summary(many.summary, one.summary)
+
+
+def _same_summary(a, b) -> None:  # noqa: ANN001 - two Summary
+    """Every figure of two summaries, the remediation table's cells included."""
+    pd.testing.assert_frame_equal(a.remediation.routes, b.remediation.routes)
+    assert replace(a.remediation, routes=None) == replace(b.remediation, routes=None)
+    assert replace(a, remediation=None) == replace(b, remediation=None)
 
 
 @pytest.mark.parametrize("seed", range(3))
@@ -95,6 +110,23 @@ def test_in_four_partitions_coverage_is_the_single_passs_bytes(tmp_path, no_merg
     """The fast lane's case of the test above."""
     sc = _scenario(7, tmp_path / "s")
     assert _coverage(sc, PERIODS[:1], "--partitions", "4") == _coverage(sc, PERIODS[:1])
+
+
+def _summary_commands(sc, *options: str) -> dict[tuple[str, ...], tuple[int, str, str]]:  # noqa: ANN001
+    out = {}
+    for command in SUMMARY_COMMANDS:
+        res = sc.cli(*command, *options)
+        out[command] = (res.code, res.stdout, res.stderr)
+    return out
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_partitioned_check_and_remediation_are_the_single_passs_bytes(seed, tmp_path, no_merge):
+    """stdout, stderr and exit code of ``check`` (breaches: exit 1) and ``remediation``, partitioned."""
+    sc = _scenario(seed, tmp_path / "s")
+    whole = _summary_commands(sc)
+    assert {code for code, _, _ in whole.values()} <= {0, 1}
+    assert _summary_commands(sc, "--partitions", str(2 + seed)) == whole
 
 
 def test_with_every_invocation_in_the_logs_the_full_merge_still_gives_the_single_passs_bytes(tmp_path):

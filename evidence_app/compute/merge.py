@@ -54,7 +54,7 @@ def merge(config: Config, period: Period, routing: Routing,
     parts = list(results)
     window = read_window(config, period)
     sources = tuple(merged_source(tuple(p.sources[i] for p in parts)) for i in range(2))
-    rejected = {k: _stacked([p.rejected[k] for p in parts]) for k in ("operations", "audit")}
+    rejected = {k: stacked([p.rejected[k] for p in parts]) for k in ("operations", "audit")}
     issues = merged_issues([p.issues for p in parts], routing) + routing.logs.issues
     queries = routing.queries + tuple(q for p in parts for q in p.queries)
     ops, ops_at, op_cols = _merged_side([p.loaded_operations for p in parts], [p.operations for p in parts],
@@ -79,7 +79,7 @@ def merge(config: Config, period: Period, routing: Routing,
     return data, recon
 
 
-def _stacked(frames: list[pd.DataFrame]) -> pd.DataFrame:
+def stacked(frames: list[pd.DataFrame]) -> pd.DataFrame:
     """The frames one under the other; with no records at all, the empty frame of the widest shape (a partition
     with no failure events at all has fewer columns than one whose events all lie outside the period)."""
     frames = [f for f in frames if len(f)] or sorted(frames, key=lambda f: -len(f.columns))[:1]
@@ -88,7 +88,7 @@ def _stacked(frames: list[pd.DataFrame]) -> pd.DataFrame:
 
 def _ordered(frames: list[pd.DataFrame], time_field: str, id_field: str) -> pd.DataFrame:
     """The partitions' in-period records in the single pass's order: by time, then id."""
-    frame = _stacked(frames)
+    frame = stacked(frames)
     if frame.empty:
         return frame.reset_index(drop=True)
     return in_order(frame, time_field, id_field, np.ones(len(frame), dtype=bool))

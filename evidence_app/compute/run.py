@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Iterator, Sequence, TypeVar
 
 from evidence_app.assess.controls import check_controls
 from evidence_app.assess.pipeline import evaluate as evaluate_whole
-from evidence_app.compute.aggregate import CoverageFigures, FiguresTask, View, combined_figures, figures_of, \
-    partition_figures
+from evidence_app.compute.aggregate import FiguresTask, View, ViewFigures, combined_figures, figures_of, \
+    first_failures, partition_figures
 from evidence_app.compute.executor import Executor, map_partitions
 from evidence_app.compute.merge import merge
 from evidence_app.compute.partition import run_partition
@@ -39,20 +40,22 @@ def evaluate(config: Config, period: Period, progress: Progress | None = None,
     return merge(config, period, routing, _counted(results, progress))
 
 
-def coverage_figures(config: Config, period: Period, views: Sequence[View], progress: Progress | None = None,
+def evaluate_figures(config: Config, period: Period, views: Sequence[View], progress: Progress | None = None,
                      stores: tuple[Store, Store] | None = None, partitions: int = 1,
-                     executor: Executor | None = None) -> CoverageFigures:
-    """What ``coverage`` shows, by the aggregate path: each of the ``partitions`` (one too, for an executor of its
-    own) counts its slice and sends back only its figures; the client adds them up and never holds the period's
-    records. Clause 10 (traces = "all") looks across every partition's operations: the full merge does it."""
+                     executor: Executor | None = None, summary_at: datetime | None = None) -> ViewFigures:
+    """What ``coverage`` (``views``), ``check`` and ``remediation`` (the summary at ``summary_at``) show, by the
+    aggregate path: each of the ``partitions`` (one too, for an executor of its own) counts its slice and sends back
+    only its figures; the client adds them up and never holds the period's records. Clause 10 (traces = "all")
+    looks across every partition's operations: the full merge does it."""
     _check_count(partitions)
     if config.worker_logs.traces == TraceMode.ALL or (partitions == 1 and executor is None):
-        return figures_of(*evaluate(config, period, progress, stores, partitions, executor), views)
+        return figures_of(*evaluate(config, period, progress, stores, partitions, executor), views, summary_at)
     check_controls(config.controls)
     routing = route(config, period, partitions, stores)
-    tasks = [FiguresTask(spec, tuple(tuple(v) for v in views)) for spec in routing.specs]
+    first = first_failures(routing) if summary_at is not None else None
+    tasks = [FiguresTask(spec, tuple(tuple(v) for v in views), summary_at, first) for spec in routing.specs]
     return combined_figures(config, period, routing,
-                            _counted(map_partitions(partition_figures, tasks, executor), progress), views)
+                            _counted(map_partitions(partition_figures, tasks, executor), progress), views, summary_at)
 
 
 def _check_count(partitions: object) -> None:

@@ -69,6 +69,11 @@ def totals(recon: Reconciliation) -> Totals:
     return _totals_of(coverage_table(recon, []).iloc[0])
 
 
+def totals_of_counts(counts: pd.DataFrame) -> Totals:
+    """:func:`totals` from :func:`state_counts` without dimensions (of one run, or summed over parts)."""
+    return _totals_of(coverage_of_counts(counts, []).iloc[0])
+
+
 def totals_where(table: pd.DataFrame, **equal: object) -> Totals:
     """The coverage of a coverage table's lines whose columns hold the given values (None: any value), summed and
     its ratios recomputed from the sums: a drill-down selection's figures."""
