@@ -13,7 +13,8 @@ import pandas as pd
 
 from evidence_app import __version__
 from evidence_app.assess.span import DataSpan
-from evidence_app.compute.configured import figures_configured, evaluate_configured
+from evidence_app.compute.aggregate import ViewFigures
+from evidence_app.compute.configured import evaluate_configured, figures_configured
 from evidence_app.config.compute import MAX_PARTITIONS, checked_scheduler, overridden
 from evidence_app.config.settings import Config, load_config
 from evidence_app.errors import ConfigError, EvidenceError, UsageError
@@ -107,7 +108,8 @@ def run(config_path: str | None, period: Period) -> tuple[Config, Dataset, Recon
     return config, data, recon
 
 
-def run_figures(config: Config, period: Period, views: list[tuple[str, ...]], summary_at: datetime | None = None):  # noqa: ANN201
+def run_figures(config: Config, period: Period, views: list[tuple[str, ...]],
+                summary_at: datetime | None = None) -> ViewFigures:
     """What coverage, check and remediation show (partitioned: by the aggregate path, no record held here), with
     the data problems reported on stderr as :func:`run` reports them."""
     progress = StderrProgress()

@@ -1,7 +1,8 @@
 """The aggregate path of a partitioned run: for a view whose output is aggregate only (``coverage``: its tables, the
-data span, the warnings; ``check`` and ``remediation``: the summary), each partition computes with the core's own functions what the view shows of its slice,
-and only that travels back; the client adds the parts up. The period's per-record frames never exist in the client,
-so its memory is bounded by one partition's results, not by the period.
+data span, the warnings; ``check`` and ``remediation``: the summary), each partition computes with the core's own
+functions what the view shows of its slice, and only that travels back; the client adds the parts up. The period's
+per-record frames never exist in the client, so its memory is bounded by one partition's results, not by the
+period.
 
 Exact because every record lies in exactly one partition (:mod:`evidence_app.compute.plan`): counts add, ratios are
 recomputed from the sums (:func:`~evidence_app.reconcile.coverage.with_ratios`), spans take the first and the last
