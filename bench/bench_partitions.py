@@ -6,11 +6,18 @@ built once under bench/out/ by bench/stores.py (the time it took is printed; a s
 
     python bench/bench_partitions.py --sizes 1000000 --partitions 1,16
     python bench/bench_partitions.py --sizes 1000000,10000000 --partitions 1,16
+
+``--command coverage`` runs the ``coverage`` command itself instead (``--by day,operator --format csv`` over the same
+span, stdout to a file whose SHA-256 is compared across partition counts): partitioned, its aggregate path. Besides
+the child's ru_maxrss, it reports the peak of the routing pre-pass and the peak after it (the partitions and the
+client's sums), by reading the process's high-water mark when the pre-pass returns and then resetting it
+(``/proc/self/clear_refs``).
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import resource
 import subprocess
@@ -46,9 +53,58 @@ def measure(cfg: str, partitions: int) -> dict:
             "expected": t.expected, "logged": t.logged, "missing": t.missing}
 
 
-def run_child(cfg: Path, partitions: int) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--child", str(cfg), str(partitions)], capture_output=True,
-                         text=True, check=True)
+def measure_command(cfg: str, partitions: int) -> dict:
+    """One run of ``evidence-app coverage`` in this (fresh) process: time, peaks before and after the pre-pass."""
+    import hashlib
+    import io
+    from contextlib import redirect_stdout
+
+    from stores import period as span
+
+    from evidence_app.cli import main as cli
+    from evidence_app.compute import run
+
+    first, days = span("realistic")
+    start, end = first.date(), first.date() + timedelta(days=days - 1)
+    marks: dict[str, int] = {}
+    routed = run.route
+
+    def route(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202 - the pre-pass, its peak noted and then reset
+        found = routed(*args, **kwargs)
+        marks["prepass_mb"] = _high_water_mb()
+        Path("/proc/self/clear_refs").write_text("5")
+        return found
+
+    run.route = route
+    out = io.StringIO()
+    t0 = time.perf_counter()
+    with redirect_stdout(out):
+        try:
+            cli(["coverage", "--config", cfg, "--start", start.isoformat(), "--end", end.isoformat(), "--by",
+                 "day,operator", "--format", "csv", "--partitions", str(partitions)], standalone_mode=False)
+        except SystemExit as exc:
+            assert not exc.code, exc.code
+    seconds = time.perf_counter() - t0
+    text = out.getvalue()
+    lines = list(csv.DictReader(io.StringIO(text)))
+    expected = sum(int(line["expected"]) for line in lines)
+    return {"partitions": partitions, "seconds": round(seconds, 1),
+            "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+            "after_prepass_mb": _high_water_mb() if marks else None, **marks,
+            "sha256": hashlib.sha256(text.encode()).hexdigest()[:16], "lines": len(lines), "expected": expected}
+
+
+def _high_water_mb() -> int:
+    """This process's resident high-water mark (VmHWM), MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024)
+    raise RuntimeError("no VmHWM in /proc/self/status")
+
+
+def run_child(cfg: Path, partitions: int, command: str = "evaluate") -> dict:
+    out = subprocess.run([sys.executable, __file__, "--child", str(cfg), str(partitions), "--command", command],
+                         capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -56,10 +112,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000000")
     parser.add_argument("--partitions", default="1,16")
+    parser.add_argument("--command", choices=("evaluate", "coverage"), default="evaluate",
+                        help="evaluate: (Dataset, Reconciliation) then the table, as before; coverage: the command")
     parser.add_argument("--child", nargs=2, metavar=("CONFIG", "PARTITIONS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(measure(args.child[0], int(args.child[1]))))
+        how = measure_command if args.command == "coverage" else measure
+        print(json.dumps(how(args.child[0], int(args.child[1]))))
         return
     from stores import build
 
@@ -67,7 +126,16 @@ def main() -> None:
         t0 = time.perf_counter()
         cfg = build("realistic", "sqlite", n)
         print(f"store of {n:,} operations: {time.perf_counter() - t0:.0f} s to build (0 s: built before)", flush=True)
-        results = [run_child(cfg, int(p)) for p in args.partitions.split(",")]
+        results = [run_child(cfg, int(p), args.command) for p in args.partitions.split(",")]
+        if args.command == "coverage":
+            for r in results:
+                phases = (f" (pre-pass {r['prepass_mb']:,} MB, after it {r['after_prepass_mb']:,} MB)"
+                          if r.get("prepass_mb") else "")
+                print(f"  {r['partitions']:>3} partitions: coverage {r['seconds']:>7.1f} s, peak {r['peak_mb']:,} MB"
+                      f"{phases}, {r['lines']:,} lines, expected {r['expected']:,}, stdout SHA-256 {r['sha256']}",
+                      flush=True)
+            assert len({r["sha256"] for r in results}) == 1, "outputs differ!"
+            continue
         for r in results:
             per_row = r["peak_mb"] * 1024 * 1024 / max(r["rows"], 1)
             print(f"  {r['partitions']:>3} partitions: {r['seconds']:>7.1f} s, peak {r['peak_mb']:,} MB "

@@ -12,18 +12,19 @@ import click
 import pandas as pd
 
 from evidence_app import __version__
-from evidence_app.assess.summary import summarize
-from evidence_app.compute.configured import evaluate_configured
+from evidence_app.assess.span import DataSpan
+from evidence_app.compute.aggregate import ViewFigures
+from evidence_app.compute.configured import evaluate_configured, figures_configured
 from evidence_app.config.compute import MAX_PARTITIONS, checked_scheduler, overridden
 from evidence_app.config.settings import Config, load_config
 from evidence_app.errors import ConfigError, EvidenceError, UsageError
 from evidence_app.evidence.sign import PASSPHRASE_ENV
 from evidence_app.formatting import duration, percent
-from evidence_app.ingest.dataset import Dataset
+from evidence_app.ingest.dataset import Dataset, SourceReport
+from evidence_app.issues import DataIssue
 from evidence_app.masking import mask_logs, mask_text
 from evidence_app.reconcile import Period, Reconciliation, Scope
 from evidence_app.reconcile.coverage import (
-    coverage_table,
     exceptions_table,
     parse_dimensions,
 )
@@ -107,21 +108,37 @@ def run(config_path: str | None, period: Period) -> tuple[Config, Dataset, Recon
     return config, data, recon
 
 
+def run_figures(config: Config, period: Period, views: list[tuple[str, ...]],
+                summary_at: datetime | None = None) -> ViewFigures:
+    """What coverage, check and remediation show (partitioned: by the aggregate path, no record held here), with
+    the data problems reported on stderr as :func:`run` reports them."""
+    progress = StderrProgress()
+    figures = figures_configured(config, period, views, progress, summary_at=summary_at)
+    progress.done()
+    say_warnings(figures.sources, figures.issues, figures.span, figures.config, figures.tolerance_seconds)
+    return figures
+
+
 def warn(data: Dataset, recon: Reconciliation) -> None:
     """Findings about the sources (a role that can write) and every counted data problem, one
     ``warning:`` line each on stderr, credentials masked; a period reaching outside every source, one ``note:``."""
     from evidence_app.assess.span import data_span
 
-    lines = [f"{s.key}: finding: {s.finding}" for s in data.sources if s.finding]
-    lines += [found.describe() for found in data.issues + recon.issues]
+    say_warnings(data.sources, data.issues + recon.issues, data_span(data), data.config, recon.tolerance_seconds)
+
+
+def say_warnings(sources: tuple[SourceReport, ...], issues: tuple[DataIssue, ...], span: DataSpan, config: Config,
+                 tolerance_seconds: int) -> None:
+    """:func:`warn`'s lines from what it reads of a run (held whole, or added up from partitions)."""
+    lines = [f"{s.key}: finding: {s.finding}" for s in sources if s.finding]
+    lines += [found.describe() for found in issues]
     for line in lines:
         click.echo(f"warning: {mask_text(line)}", err=True)
-    outside = data_span(data).warning
+    outside = span.warning
     if outside:  # a note, not a warning: the data are fine, the question reaches past them
         click.echo(f"note: {outside}", err=True)
-    if data.config.worker_logs.traces != TraceMode.ALL:  # every output says what a silent drop does not prove
-        click.echo(f"note: {describe_log_completeness(data.config.worker_logs.traces, recon.tolerance_seconds)}",
-                   err=True)
+    if config.worker_logs.traces != TraceMode.ALL:  # every output says what a silent drop does not prove
+        click.echo(f"note: {describe_log_completeness(config.worker_logs.traces, tolerance_seconds)}", err=True)
 
 
 config_option = click.option("--config", "config_path", type=click.Path(dir_okay=False), help=CONFIG_HELP)
@@ -219,18 +236,17 @@ def coverage(config_path: str | None, start: str | None, end: str | None, dims: 
     period = parse_period(start, end)
     if metadata and fmt != "json":
         raise UsageError("--metadata: only with --format json")
-    _, data, recon = run(config_path, period)
-    table = coverage_table(recon, by)
+    views = [tuple(by)] + ([()] if fmt == "table" and by else [])  # the table format adds a TOTAL line
+    figures = run_figures(load(config_path), period, views)
+    table = figures.tables[tuple(by)]
     if fmt == "json" and metadata:
-        from evidence_app.assess.span import data_span
-
-        click.echo(to_json(coverage_metadata(period, data_span(data).as_json(), records(table))), nl=False)
+        click.echo(to_json(coverage_metadata(period, figures.span.as_json(), records(table))), nl=False)
     elif fmt == "json":
         click.echo(to_json(records(table)), nl=False)
     elif fmt == "csv":
         click.echo(to_csv(table), nl=False)
     else:
-        total = coverage_table(recon, [])
+        total = figures.tables[()]
         if by:
             total.insert(0, by[0], "TOTAL")
             for d in by[1:]:
@@ -343,8 +359,7 @@ def remediation(config_path: str | None, start: str | None, end: str | None, as_
     """Did the fix work? Per route: effective fix time, silent drops before/after it, replays within the SLA,
     audit_logged cross-checks, and swept / not_swept / unknown."""
     at = parse_instant(as_of, "--as-of")
-    _, data, recon = run(config_path, parse_period(start, end))
-    table = summarize(data, recon, at).remediation.routes
+    table = run_figures(load(config_path), parse_period(start, end), [], summary_at=at).summary.remediation.routes
     if fmt == "json":
         click.echo(to_json(records(table)), nl=False)
     elif fmt == "csv":
@@ -422,9 +437,9 @@ def check(config_path: str | None, start: str | None, end: str | None, as_of: st
     period = parse_period(start, end)
     config = load(config_path)
     url = _webhook_url(webhook, config)  # a bad URL fails before any data is read
-    _, data, recon = run(config_path, period)
+    summary = run_figures(config, period, [], summary_at=at).summary
     thresholds = replace(config.check, **{k: v for k, v in limits.items() if v is not None})
-    result = evaluate_check(summarize(data, recon, at), thresholds, period, at)
+    result = evaluate_check(summary, thresholds, period, at)
     if fmt == "json":
         click.echo(to_json(result.as_json()), nl=False)
     else:

@@ -158,6 +158,9 @@ SLOW = (
     "test_partitions.py::test_every_partition_count_gives_the_single_pass_result",
     "test_partitions.py::test_partitions_agree_with_the_record_by_record_reference",
     "test_partitions.py::test_the_pack_states_the_partitioning_and_shows_the_single_pass_figures",
+    "test_aggregates.py::test_partitioned_figures_are_the_single_passs",
+    "test_aggregates.py::test_partitioned_coverage_is_the_single_passs_bytes",
+    "test_aggregates.py::test_partitioned_check_and_remediation_are_the_single_passs_bytes",
     # a real local Dask cluster (scheduler and worker processes) per session, and small ones per test
     "test_dask_cluster.py",
     # a fresh Python process per test

@@ -326,3 +326,31 @@ def test_an_unreachable_scheduler_is_found_before_any_store_is_read(tmp_path, mo
         with pytest.raises(ComputeError, match="cannot reach the Dask scheduler"):
             configured.evaluate_configured(replace(config, compute=ComputeConfig(partitions, address, 1)), Period())
     assert read == []
+
+
+AGGREGATE_COMMANDS = (("coverage", "--by", "tenant,day", "--format", "table"), ("coverage", "--by", "route,action",
+                      "--format", "csv"), ("coverage", "--by", "day", "--format", "json", "--metadata"),
+                      ("check", "--as-of", "2026-10-03T00:00:00Z", "--min-coverage-after-replay", "0.99"),
+                      ("remediation", "--as-of", "2026-10-03T00:00:00Z", "--format", "json"))
+
+
+def test_the_aggregate_commands_on_the_cluster_are_the_single_passs_bytes(healthy, tmp_path, monkeypatch):
+    """coverage (several --by, every format, --metadata), check and remediation with the partitions on the cluster:
+    the single pass's stdout, stderr and exit code, on a scenario with request ids crossing tenants, duplicate ids
+    and replays at the partitions' edges, and the client never merges the period's records."""
+    from test_partitions import partitioned_scenario
+
+    from evidence_app.compute import configured, run
+
+    sc = partitioned_scenario(random.Random(3), tmp_path / "s")
+    sc.extra_config = sc.extra_config.replace('traces = "all"\n', "")  # clause 10 takes the full merge
+    whole = {c: sc.cli(*c) for c in AGGREGATE_COMMANDS}
+
+    def refuse(*_a, **_k):  # noqa: ANN002, ANN003, ANN202
+        raise AssertionError("the period's records were merged in the client")
+
+    monkeypatch.setattr(run, "merge", refuse)
+    monkeypatch.setattr(configured, "merge", refuse)
+    for options in (("--partitions", "3", "--scheduler", healthy.address), ("--scheduler", healthy.address)):
+        there = {c: sc.cli(*c, *options) for c in AGGREGATE_COMMANDS}
+        assert there == whole, options

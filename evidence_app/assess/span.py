@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import AbstractSet, Sequence
 
 import numpy as np
 import pandas as pd
@@ -13,6 +14,7 @@ import pandas as pd
 from evidence_app.columns.order import micros
 from evidence_app.formatting import count, day_runs, timestamp
 from evidence_app.ingest.dataset import Dataset
+from evidence_app.ingest.logpush import LogScan
 from evidence_app.reconcile import Period
 
 
@@ -93,10 +95,35 @@ class DataSpan:
 def data_span(data: Dataset) -> DataSpan:
     """:class:`DataSpan` of what was read for ``data.period`` (every tenant, operator, route and action: the sources
     as they are, whatever the scope a view looks through)."""
-    period = data.period
-    ops = _inside(data.operations["occurred_at"], period)
-    sources = (_span("operations", ops), _span("audit", _inside(data.audit["created_at"], period)),
-               _span("worker logs", _inside(_log_times(data), period)))
+    ops, audit, days = store_spans(data.operations, data.audit, data.period)
+    return span_of(data.period, ops, audit, logs_span(data.logs, data.period), days)
+
+
+def store_spans(operations: pd.DataFrame, audit: pd.DataFrame,
+                period: Period) -> tuple[SourceSpan, SourceSpan, frozenset[date]]:
+    """The stores' part of :func:`data_span` (their spans in the period and the days with an operation), of all
+    the records or of a part of them (:func:`merged_spans` puts disjoint parts together)."""
+    ops = _inside(operations["occurred_at"], period)
+    with_ops = frozenset(_days(ops))
+    return _span("operations", ops), _span("audit", _inside(audit["created_at"], period)), with_ops
+
+
+def merged_spans(parts: Sequence[SourceSpan]) -> SourceSpan:
+    """One source's span from those of disjoint parts of its records: records added, the first and last of all."""
+    held = [p for p in parts if p.first is not None]
+    return SourceSpan(parts[0].source, sum(p.records for p in parts), min((p.first for p in held), default=None),
+                      max((p.last for p in held), default=None))
+
+
+def logs_span(logs: LogScan, period: Period) -> SourceSpan:
+    """The Worker logs' span in the period (the logs are read whole, once, by whoever runs the period)."""
+    return _span("worker logs", _inside(_log_times(logs), period))
+
+
+def span_of(period: Period, ops: SourceSpan, audit: SourceSpan, logs: SourceSpan,
+            days_with_operations: AbstractSet[date]) -> DataSpan:
+    """:class:`DataSpan` from each source's span in ``period`` and the days that have an operation."""
+    sources = (ops, audit, logs)
     held = [s for s in sources if s.first is not None]
     first_data = min((s.first for s in held), default=None)
     last_data = max((s.last for s in held), default=None)
@@ -104,9 +131,8 @@ def data_span(data: Dataset) -> DataSpan:
     last_day = period.end or (last_data.date() if last_data is not None else None)
     if first_day is None or last_day is None:
         return DataSpan(period, first_day, last_day, sources, (), ())
-    with_ops = _days(ops)
     days = [first_day + timedelta(days=i) for i in range((last_day - first_day).days + 1)]
-    return DataSpan(period, first_day, last_day, sources, tuple(d for d in days if d not in with_ops),
+    return DataSpan(period, first_day, last_day, sources, tuple(d for d in days if d not in days_with_operations),
                     _outside(first_day, last_day, first_data, last_data))
 
 
@@ -133,9 +159,8 @@ def _span(source: str, times: pd.Series) -> SourceSpan:
     return SourceSpan(source, len(times), times.min().tz_convert("UTC"), times.max().tz_convert("UTC"))
 
 
-def _log_times(data: Dataset) -> pd.Series:
+def _log_times(logs: LogScan) -> pd.Series:
     """Every time the Worker logs hold: invocations, failure events (original time) and replay attempts."""
-    logs = data.logs
     parts = [logs.invocations["started_at"], logs.failures["created_at"], logs.replays["logged_at"]]
     parts = [pd.to_datetime(p, utc=True) for p in parts if len(p)]
     return pd.concat(parts, ignore_index=True).dropna() if parts else pd.Series([], dtype="datetime64[us, UTC]")

@@ -4,14 +4,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Mapping
 
 import numpy as np
 import pandas as pd
 
-from evidence_app.ingest.dataset import Dataset
+from evidence_app.config.settings import Config
+from evidence_app.ingest.dataset import Dataset, SourceReport
+from evidence_app.ingest.logpush import LogScan
 from evidence_app.reconcile import Reconciliation, rules
-from evidence_app.reconcile.coverage import Totals, totals
-from evidence_app.reconcile.remediation import RemediationSummary, first_failure_times, remediation_summary
+from evidence_app.reconcile.coverage import Totals, state_counts, summed_counts, totals_of_counts
+from evidence_app.reconcile.remediation import (
+    RemediationSummary,
+    first_failure_times,
+    route_counts,
+    summary_of_table,
+    summed_route_counts,
+    table_of,
+)
 from evidence_app.reconcile.replay import ReplayStatus, replay_status
 from evidence_app.reconcile.rules import OpState, RowStatus
 
@@ -78,24 +88,77 @@ class Summary:
 
 
 def summarize(data: Dataset, recon: Reconciliation, as_of: datetime) -> Summary:
+    first = first_failure_times(data.logs.failures)
+    return summary_of(record_counts(recon, data.config, first, as_of), recon.failures, data.logs, data.config,
+                      data.sources, sum(i.count for i in data.issues + recon.issues), recon.tolerance_seconds, as_of)
+
+
+@dataclass(frozen=True)
+class RecordCounts:
+    """What :func:`summarize` reads of the reconciled operations and rows, as figures that add up over disjoint
+    parts of them (:func:`merged_record_counts`): a partitioned run sends these back, not the records."""
+
+    states: pd.DataFrame
+    """The operations counted by state (:func:`~evidence_app.reconcile.coverage.state_counts`, no dimension)."""
+    orphans: int
+    duplicates: int
+    inaccurate: int
+    incomplete: int
+    live_deltas: np.ndarray
+    """|row time − operation time| of every live match (the clock percentile's population)."""
+    routes: pd.DataFrame
+    """:func:`~evidence_app.reconcile.remediation.route_counts` of the operations."""
+
+
+def record_counts(recon: Reconciliation, config: Config, first_failure_at: Mapping[str | None, pd.Timestamp],
+                  as_of: datetime) -> RecordCounts:
+    """:class:`RecordCounts` of a reconciliation (of the period, or of a partition of it)."""
     rows = recon.rows
     live = recon.operations[recon.operations["state"] == OpState.LOGGED]["match_delta_seconds"].abs().dropna()
-    return Summary(
-        totals=totals(recon),
+    return RecordCounts(
+        states=state_counts(recon, []),
         orphans=int((rows["status"] == RowStatus.ORPHAN).sum()),
         duplicates=int((rows["status"] == RowStatus.DUPLICATE).sum()),
-        replay=replay_status(recon.failures, as_of, data.logs.skipped_log_lines),
-        clock_p95_seconds=float(np.percentile(live, 95)) if len(live) else None,
-        write_capable=any(s.write_capable for s in data.sources),
-        data_issue_count=sum(i.count for i in data.issues + recon.issues),
         inaccurate=int(rows["inaccurate"].notna().sum()),
         incomplete=int(rows["incomplete"].notna().sum()),
-        remediation=remediation_summary(recon, data.config.remediation, first_failure_times(data.logs.failures),
-                                        as_of),
-        source_count=len(data.sources),
-        log_file_count=len(data.logs.files),
-        traces_every_invocation=data.config.worker_logs.traces == rules.TraceMode.ALL,
-        log_completeness=rules.describe_log_completeness(data.config.worker_logs.traces, recon.tolerance_seconds),
+        live_deltas=live.to_numpy(),
+        routes=route_counts(recon.operations, config.remediation, first_failure_at, as_of),
+    )
+
+
+def merged_record_counts(parts: list[RecordCounts]) -> RecordCounts:
+    """:class:`RecordCounts` of disjoint parts of the records, as one (at least one part)."""
+    return RecordCounts(
+        states=summed_counts([p.states for p in parts], []),
+        orphans=sum(p.orphans for p in parts), duplicates=sum(p.duplicates for p in parts),
+        inaccurate=sum(p.inaccurate for p in parts), incomplete=sum(p.incomplete for p in parts),
+        live_deltas=np.concatenate([p.live_deltas for p in parts]),
+        routes=summed_route_counts([p.routes for p in parts]),
+    )
+
+
+def summary_of(counts: RecordCounts, failures: pd.DataFrame, logs: LogScan, config: Config,
+               sources: tuple[SourceReport, ...], data_issue_count: int, tolerance_seconds: int,
+               as_of: datetime) -> Summary:
+    """:class:`Summary` from the records' counts, the period's failure events and what was read."""
+    first = first_failure_times(logs.failures)
+    table = table_of(counts.routes, failures, config.remediation, first, as_of)
+    live = counts.live_deltas
+    return Summary(
+        totals=totals_of_counts(counts.states),
+        orphans=counts.orphans,
+        duplicates=counts.duplicates,
+        replay=replay_status(failures, as_of, logs.skipped_log_lines),
+        clock_p95_seconds=float(np.percentile(live, 95)) if len(live) else None,
+        write_capable=any(s.write_capable for s in sources),
+        data_issue_count=data_issue_count,
+        inaccurate=counts.inaccurate,
+        incomplete=counts.incomplete,
+        remediation=summary_of_table(table, config.remediation, as_of),
+        source_count=len(sources),
+        log_file_count=len(logs.files),
+        traces_every_invocation=config.worker_logs.traces == rules.TraceMode.ALL,
+        log_completeness=rules.describe_log_completeness(config.worker_logs.traces, tolerance_seconds),
     )
 
 

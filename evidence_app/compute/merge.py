@@ -53,9 +53,9 @@ def merge(config: Config, period: Period, routing: Routing,
     sharing their columns as the single pass's do: memory holds the period once, not twice."""
     parts = list(results)
     window = read_window(config, period)
-    sources = tuple(_source(tuple(p.sources[i] for p in parts)) for i in range(2))
-    rejected = {k: _stacked([p.rejected[k] for p in parts]) for k in ("operations", "audit")}
-    issues = _issues(parts, routing) + routing.logs.issues
+    sources = tuple(merged_source(tuple(p.sources[i] for p in parts)) for i in range(2))
+    rejected = {k: stacked([p.rejected[k] for p in parts]) for k in ("operations", "audit")}
+    issues = merged_issues([p.issues for p in parts], routing) + routing.logs.issues
     queries = routing.queries + tuple(q for p in parts for q in p.queries)
     ops, ops_at, op_cols = _merged_side([p.loaded_operations for p in parts], [p.operations for p in parts],
                                         "occurred_at", window, period)
@@ -79,7 +79,7 @@ def merge(config: Config, period: Period, routing: Routing,
     return data, recon
 
 
-def _stacked(frames: list[pd.DataFrame]) -> pd.DataFrame:
+def stacked(frames: list[pd.DataFrame]) -> pd.DataFrame:
     """The frames one under the other; with no records at all, the empty frame of the widest shape (a partition
     with no failure events at all has fewer columns than one whose events all lie outside the period)."""
     frames = [f for f in frames if len(f)] or sorted(frames, key=lambda f: -len(f.columns))[:1]
@@ -88,7 +88,7 @@ def _stacked(frames: list[pd.DataFrame]) -> pd.DataFrame:
 
 def _ordered(frames: list[pd.DataFrame], time_field: str, id_field: str) -> pd.DataFrame:
     """The partitions' in-period records in the single pass's order: by time, then id."""
-    frame = _stacked(frames)
+    frame = stacked(frames)
     if frame.empty:
         return frame.reset_index(drop=True)
     return in_order(frame, time_field, id_field, np.ones(len(frame), dtype=bool))
@@ -215,7 +215,7 @@ def _relinked(failures: pd.DataFrame, at: np.ndarray) -> pd.DataFrame:
     return failures.assign(linked_op=np.where(linked >= 0, at[np.maximum(linked, 0)] if len(at) else -1, -1))
 
 
-def _source(parts: tuple[SourceReport, ...]) -> SourceReport:
+def merged_source(parts: tuple[SourceReport, ...]) -> SourceReport:
     """One store's report: what every partition read of it, added up."""
     mins = [p.time_min for p in parts if p.time_min is not None]
     maxs = [p.time_max for p in parts if p.time_max is not None]
@@ -224,14 +224,15 @@ def _source(parts: tuple[SourceReport, ...]) -> SourceReport:
                    time_min=min(mins) if mins else None, time_max=max(maxs) if maxs else None)
 
 
-def _issues(parts: list[PartitionResult], routing: Routing) -> tuple[DataIssue, ...]:
-    """The stores' input problems as the single pass counts them: each kind added up over the partitions, in the
-    order canonical.py reports them; duplicate ids from the pre-pass (they may lie in two partitions)."""
+def merged_issues(parts: list[tuple[DataIssue, ...]], routing: Routing) -> tuple[DataIssue, ...]:
+    """The stores' input problems as the single pass counts them, from each partition's own: each kind added up
+    over the partitions, in the order canonical.py reports them; duplicate ids from the pre-pass (they may lie in
+    two partitions)."""
     out: list[DataIssue] = []
     for source in ("operations", "audit"):
         found: dict[tuple[str, str], list[DataIssue]] = {}
-        for p in parts:
-            for i in p.issues:
+        for issues in parts:
+            for i in issues:
                 if i.source == source and i.kind != "duplicate_id":
                     found.setdefault((i.kind, i.column), []).append(i)
         issues = [merged(v) for v in found.values()]

@@ -12,12 +12,12 @@ import pandas as pd
 
 from evidence_app.assess.pipeline import gc_paused
 from evidence_app.config.settings import Config, load_config
-from evidence_app.ingest.dataset import SourceReport, load_dataset, open_stores
+from evidence_app.ingest.dataset import Dataset, SourceReport, load_dataset, open_stores
 from evidence_app.ingest.extraction import QueryRecord
 from evidence_app.ingest.logpush import LogScan
 from evidence_app.ingest.sources import TenantFilter
 from evidence_app.issues import DataIssue
-from evidence_app.reconcile import Period, reconcile
+from evidence_app.reconcile import Period, Reconciliation, reconcile
 
 
 @dataclass(frozen=True)
@@ -72,6 +72,18 @@ class PartitionResult:
 
 def run_partition(spec: PartitionSpec) -> PartitionResult:
     """Read this partition's rows and reconcile them with the core (the same functions as the unpartitioned run)."""
+    data, recon = reconcile_partition(spec)
+    return PartitionResult(
+        index=spec.index, operations=_computed(recon.operations, data.operations),
+        rows=_computed(recon.rows, data.audit), failures=recon.failures,
+        loaded_operations=data.operations, loaded_audit=data.audit, rejected=data.rejected,
+        issues=data.issues, sources=data.sources, queries=data.queries,
+    )
+
+
+def reconcile_partition(spec: PartitionSpec) -> tuple[Dataset, Reconciliation]:
+    """This partition's rows read from the stores and reconciled by the core, as the partition holds them (without
+    clause 10's tracing, which looks across every partition's operations)."""
     config = spec.config if spec.config is not None else load_config(spec.config_path)
     logs = _routed_logs(spec)
     stores = open_stores(config)  # its own connections: a worker on another machine shares nothing with the client
@@ -82,12 +94,7 @@ def run_partition(spec: PartitionSpec) -> PartitionResult:
     finally:
         for store in stores:
             store.engine.dispose()
-    return PartitionResult(
-        index=spec.index, operations=_computed(recon.operations, data.operations),
-        rows=_computed(recon.rows, data.audit), failures=recon.failures,
-        loaded_operations=data.operations, loaded_audit=data.audit, rejected=data.rejected,
-        issues=data.issues, sources=data.sources, queries=data.queries,
-    )
+    return data, recon
 
 
 def _computed(reconciled: pd.DataFrame, loaded: pd.DataFrame) -> pd.DataFrame:

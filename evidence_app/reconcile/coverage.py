@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from evidence_app.columns.keys import joint_key, packed
-from evidence_app.columns.text import codes_of, expanded
+from evidence_app.columns.text import codes_of, concat_rows, expanded
 from evidence_app.errors import UsageError
 from evidence_app.formatting import iso_utc_column
 from evidence_app.reconcile.rules import COVERED_STATES, LOGGED_STATES, MISSING_STATES, OP_STATES, OpState, RowStatus
@@ -69,6 +69,11 @@ def totals(recon: Reconciliation) -> Totals:
     return _totals_of(coverage_table(recon, []).iloc[0])
 
 
+def totals_of_counts(counts: pd.DataFrame) -> Totals:
+    """:func:`totals` from :func:`state_counts` without dimensions (of one run, or summed over parts)."""
+    return _totals_of(coverage_of_counts(counts, []).iloc[0])
+
+
 def totals_where(table: pd.DataFrame, **equal: object) -> Totals:
     """The coverage of a coverage table's lines whose columns hold the given values (None: any value), summed and
     its ratios recomputed from the sums: a drill-down selection's figures."""
@@ -100,21 +105,48 @@ def parse_dimensions(text: str | None) -> list[str]:
 
 def coverage_table(recon: Reconciliation, by: Sequence[str] = ()) -> pd.DataFrame:
     """One row per combination of ``by`` (all operations when empty) with counts and ratios."""
+    return coverage_of_counts(state_counts(recon, by), by)
+
+
+def state_counts(recon: Reconciliation, by: Sequence[str] = ()) -> pd.DataFrame:
+    """One row per combination of ``by`` (in :func:`coverage_table`'s order) with its operations counted by state:
+    the additive part of a coverage table (a partitioned run adds these up, :func:`summed_counts`)."""
     ops = recon.operations
     by = list(by)
     state = codes_of(ops["state"], OP_STATES)
     if not by:
         counts = np.bincount(state[state >= 0], minlength=len(OP_STATES))
-        return _with_ratios(pd.DataFrame([dict(zip(OP_STATES, counts.tolist()))]), by)
+        return pd.DataFrame([dict(zip(OP_STATES, counts.tolist()))])
     if not len(ops):
-        return _with_ratios(pd.DataFrame({**{d: expanded(ops[d]).iloc[:0] for d in by},
-                                          **{s: pd.Series(dtype=np.int64) for s in OP_STATES}}), by)
+        return pd.DataFrame({**{d: expanded(ops[d]).iloc[:0] for d in by},
+                             **{s: pd.Series(dtype=np.int64) for s in OP_STATES}})
     group, keys = _groups([ops[d] for d in by])
     counted = state >= 0
     counts = np.bincount(packed([group[counted], state[counted]], [len(keys[0]), len(OP_STATES)]),
                          minlength=len(keys[0]) * len(OP_STATES)).reshape(-1, len(OP_STATES))
-    table = pd.DataFrame({**dict(zip(by, keys)), **{s: counts[:, i] for i, s in enumerate(OP_STATES)}})
-    return _with_ratios(table, by)
+    return pd.DataFrame({**dict(zip(by, keys)), **{s: counts[:, i] for i, s in enumerate(OP_STATES)}})
+
+
+def summed_counts(parts: Sequence[pd.DataFrame], by: Sequence[str] = ()) -> pd.DataFrame:
+    """:func:`state_counts` of disjoint parts of the operations (each operation in exactly one) → those of all of
+    them: equal combinations' counts added, the combinations numbered as :func:`state_counts` numbers them. At least
+    one part (a part without operations holds no combination, or a row of zeros without dimensions)."""
+    by = list(by)
+    held = [p for p in parts if len(p)]
+    if not held:
+        return parts[0]
+    counts = np.concatenate([p[list(OP_STATES)].to_numpy(dtype=np.int64) for p in held])
+    if not by:
+        return pd.DataFrame([dict(zip(OP_STATES, counts.sum(axis=0).tolist()))])
+    group, keys = _groups([concat_rows([pd.DataFrame({d: p[d]}) for p in held])[d] for d in by])
+    summed = np.zeros((len(keys[0]), len(OP_STATES)), dtype=np.int64)
+    np.add.at(summed, group, counts)
+    return pd.DataFrame({**dict(zip(by, keys)), **{s: summed[:, i] for i, s in enumerate(OP_STATES)}})
+
+
+def coverage_of_counts(counts: pd.DataFrame, by: Sequence[str] = ()) -> pd.DataFrame:
+    """:func:`state_counts` (of one run, or summed over parts) → the coverage table: sums and ratios added."""
+    return _with_ratios(counts, list(by))
 
 
 def _groups(columns: list[pd.Series]) -> tuple[np.ndarray, list[pd.Series]]:

@@ -85,7 +85,11 @@ class RemediationSummary:
 def remediation_summary(recon: Reconciliation, settings: RemediationConfig,
                         first_failure_at: Mapping[str | None, pd.Timestamp], as_of: datetime) -> RemediationSummary:
     """:func:`remediation_table` with its facts over every route."""
-    table = _full_table(recon, settings, first_failure_at, as_of)
+    return summary_of_table(_full_table(recon, settings, first_failure_at, as_of), settings, as_of)
+
+
+def summary_of_table(table: pd.DataFrame, settings: RemediationConfig, as_of: datetime) -> RemediationSummary:
+    """:func:`remediation_summary` from the full table (:func:`table_of`)."""
     facts = _with_facts(table[list(REMEDIATION_FIELDS)], settings.replay_sla_seconds, as_of)
     after = int(pd.to_numeric(table[_AFTER_FIX]).sum()) if len(table) else 0
     return replace(facts, after_fix_operations=after)
@@ -134,15 +138,48 @@ _AFTER_FIX = "expected_after_fix"
 def _full_table(recon: Reconciliation, settings: RemediationConfig,
                 first_failure_at: Mapping[str | None, pd.Timestamp], as_of: datetime) -> pd.DataFrame:
     """:func:`remediation_table` plus the column :data:`_AFTER_FIX`."""
-    ops, fe = recon.operations, recon.failures
-    routes = _routes(ops["route"], fe["route"] if len(fe) else pd.Series([], dtype=object))
+    return table_of(route_counts(recon.operations, settings, first_failure_at, as_of), recon.failures, settings,
+                    first_failure_at, as_of)
+
+
+def route_counts(ops: pd.DataFrame, settings: RemediationConfig, first_failure_at: Mapping[str | None, pd.Timestamp],
+                 as_of: datetime) -> pd.DataFrame:
+    """Per route of these operations (sorted, NULL last): the table's operation counts (expected, silent drops
+    before and after the fix, the flag cross-checks). A route's fix time is its own, so the counts of disjoint
+    parts of the operations add up (:func:`summed_route_counts`)."""
+    routes = _routes(ops["route"])
+    fix_us = np.array([_NO_FIX if t is None else t for t, _ in _fixes(routes, settings, first_failure_at, as_of)],
+                      dtype=np.int64)
+    counts = _operation_counts(ops, _route_codes(ops["route"], routes), fix_us, len(routes))
+    return pd.DataFrame({"route": pd.Series(routes, dtype=object), **counts})
+
+
+def summed_route_counts(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """:func:`route_counts` of disjoint parts of the operations → those of all of them (at least one part)."""
+    summed: dict[str | None, np.ndarray] = {}
+    columns = [c for c in parts[0].columns if c != "route"]
+    for part in parts:
+        values = part[columns].to_numpy(dtype=np.int64)
+        for route, row in zip(part["route"], values):
+            summed[route] = summed[route] + row if route in summed else row.copy()
+    routes = sorted(r for r in summed if r is not None) + ([None] if None in summed else [])
+    held = np.array([summed[r] for r in routes], dtype=np.int64).reshape(len(routes), len(columns))
+    return pd.DataFrame({"route": pd.Series(routes, dtype=object),
+                         **{c: held[:, i] for i, c in enumerate(columns)}})
+
+
+def table_of(op_counts: pd.DataFrame, fe: pd.DataFrame, settings: RemediationConfig,
+             first_failure_at: Mapping[str | None, pd.Timestamp], as_of: datetime) -> pd.DataFrame:
+    """:func:`_full_table` from the operations' :func:`route_counts` and the failure events."""
+    routes = _routes(op_counts["route"], fe["route"] if len(fe) else pd.Series([], dtype=object))
     if not routes:
         return pd.DataFrame({f: pd.Series(dtype=object) for f in (*REMEDIATION_FIELDS, _AFTER_FIX)})
-    as_of_us = micros_at(as_of)
-    fixes = [rules.effective_fix(micros_at(settings.configured_fix(r)), micros_at(first_failure_at.get(r)), as_of_us)
-             for r in routes]
-    fix_us = np.array([_NO_FIX if t is None else t for t, _ in fixes], dtype=np.int64)
-    counts = _operation_counts(ops, _route_codes(ops["route"], routes), fix_us, len(routes))
+    fixes = _fixes(routes, settings, first_failure_at, as_of)
+    at = {route: i for i, route in enumerate(op_counts["route"])}
+    names = [c for c in op_counts.columns if c != "route"]
+    held = op_counts[names].to_numpy(dtype=np.int64)
+    counts = {c: np.array([held[at[r], i] if r in at else 0 for r in routes], dtype=np.int64)
+              for i, c in enumerate(names)}
     failures, within = _failure_counts(fe, routes, settings.replay_sla_seconds)
     table = pd.DataFrame({  # object columns: a NULL route, fix time or source stays None, not NaN
         "route": pd.Series(routes, dtype=object),
@@ -157,6 +194,14 @@ def _full_table(recon: Reconciliation, settings: RemediationConfig,
     table["status"] = [rules.route_status(t is not None, int(before + after), int(after)) for (t, _), before, after
                        in zip(fixes, table["missing_silent_before_fix"], table["missing_silent_after_fix"])]
     return table[[*REMEDIATION_FIELDS, _AFTER_FIX]].astype(object)
+
+
+def _fixes(routes: list[str | None], settings: RemediationConfig,
+           first_failure_at: Mapping[str | None, pd.Timestamp], as_of: datetime) -> list[tuple[int | None, str | None]]:
+    """Each route's effective fix time (µs; None: none in force) and its source (:func:`rules.effective_fix`)."""
+    as_of_us = micros_at(as_of)
+    return [rules.effective_fix(micros_at(settings.configured_fix(r)), micros_at(first_failure_at.get(r)), as_of_us)
+            for r in routes]
 
 
 def _routes(*columns: pd.Series) -> list[str | None]:

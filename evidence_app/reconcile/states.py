@@ -191,13 +191,50 @@ def _row_statuses(ops: pd.DataFrame, rows: pd.DataFrame, row_to_op: np.ndarray, 
     return out
 
 
+@dataclass(frozen=True)
+class ActionsSeen:
+    """What the action mapping's checks (:func:`mapping_issues`) need of the records loaded, or of a part of them
+    (:func:`merged_actions` puts disjoint parts together): a few distinct values, never a record."""
+
+    operation_actions: frozenset[str]
+    """The operations' actions."""
+    operations: frozenset[str]
+    """The operations' names."""
+    row_actions: tuple[tuple[str | None, int], ...]
+    """The audit rows counted by action (None: none), one pair per action."""
+
+
+def actions_seen(ops: pd.DataFrame, rows: pd.DataFrame) -> ActionsSeen:
+    """:class:`ActionsSeen` of these operations and audit rows."""
+    counts = expanded(rows["action"]).value_counts(dropna=False, sort=False)
+    return ActionsSeen(frozenset(pd.unique(ops["action"].dropna())), frozenset(pd.unique(ops["operation"].dropna())),
+                       tuple((None if pd.isna(a) else str(a), int(n)) for a, n in counts.items() if n))
+
+
+def merged_actions(parts: list[ActionsSeen]) -> ActionsSeen:
+    """:class:`ActionsSeen` of disjoint parts of the records, as one."""
+    counts: dict[str | None, int] = {}
+    for part in parts:
+        for action, n in part.row_actions:
+            counts[action] = counts.get(action, 0) + n
+    return ActionsSeen(frozenset().union(*(p.operation_actions for p in parts)),
+                       frozenset().union(*(p.operations for p in parts)), tuple(counts.items()))
+
+
 def mapping_issues(ops: pd.DataFrame, rows: pd.DataFrame, matching: MatchingConfig) -> tuple[DataIssue, ...]:
     """Audit actions no operation has, and mapped operations that never occur, among everything loaded."""
-    known = set(pd.unique(ops["action"].dropna())) | set(matching.actions.values())
-    unknown = rows.loc[~rows["action"].isin(known), ["action"]]
-    seen_ops = set(pd.unique(ops["operation"].dropna()))
-    unused = [op for op in matching.actions if op not in seen_ops]
-    counts = expanded(unknown["action"]).fillna("<null>").value_counts()
+    return mapping_issues_of(actions_seen(ops, rows), matching)
+
+
+def mapping_issues_of(seen: ActionsSeen, matching: MatchingConfig) -> tuple[DataIssue, ...]:
+    """:func:`mapping_issues` from what was seen of the records (:func:`actions_seen`)."""
+    known = set(seen.operation_actions) | set(matching.actions.values())
+    counts: dict[str, int] = {}
+    for action, n in seen.row_actions:
+        if action is None or action not in known:  # a row without an action matches no operation's
+            key = "<null>" if action is None else action
+            counts[key] = counts.get(key, 0) + n
+    unused = [op for op in matching.actions if op not in seen.operations]
     # most frequent first, ties by name: a function of the rows, not of the order they were read in
     named = [f"{a} (×{n})" for a, n in sorted(counts.items(), key=lambda an: (-an[1], an[0]))]
     found = [
@@ -207,6 +244,6 @@ def mapping_issues(ops: pd.DataFrame, rows: pd.DataFrame, matching: MatchingConf
               "mapped operation does not occur in the operations loaded"),
     ]
     if found[0] is not None:
-        found[0] = DataIssue("audit", "unknown_action", "action", len(unknown), tuple(named[:len(found[0].examples)]),
-                             found[0].effect)
+        found[0] = DataIssue("audit", "unknown_action", "action", sum(counts.values()),
+                             tuple(named[:len(found[0].examples)]), found[0].effect)
     return tuple(i for i in found if i is not None)
