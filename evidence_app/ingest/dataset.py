@@ -104,16 +104,20 @@ def load_dataset(config: Config, period: Period, progress: Progress | None = Non
     window = read_window(config, period)
     ops_store, audit_store = stores or open_stores(config)
     queries: list[QueryRecord] = []
+    outside: list[DataIssue] = []  # a list of stores: rows held by an entry that does not name their tenant
     # Each store is canonicalised and sorted before the next is read, and every intermediate frame is given
     # up as soon as its successor exists: the peak holds one store's transients, not both.
     ops_c = canonical_operations(
         select_frame(ops_store, "occurred_at", window, _stage(progress, "operations"), queries.append,
-                     REPETITIVE_COLUMNS, ops_tenants), config.matching
+                     REPETITIVE_COLUMNS, ops_tenants, report=outside.append), config.matching
     )
+    ops_c = _with_issues(ops_c, outside)
     ops, ops_c = _trim(ops_c, "occurred_at", window)
     release_freed()
     audit_c = canonical_audit(select_frame(audit_store, "created_at", window, _stage(progress, "audit rows"),
-                                           queries.append, REPETITIVE_COLUMNS, audit_tenants))
+                                           queries.append, REPETITIVE_COLUMNS, audit_tenants,
+                                           report=outside.append))
+    audit_c = _with_issues(audit_c, outside)
     audit, audit_c = _trim(audit_c, "created_at", window)
     release_freed()
     if window is not None:
@@ -136,6 +140,18 @@ def load_dataset(config: Config, period: Period, progress: Progress | None = Non
         issues=ops_c.issues + audit_c.issues + logs.issues,
         queries=tuple(queries),
     )
+
+
+def _with_issues(loaded: Canonical, found: list[DataIssue]) -> Canonical:
+    """``loaded`` with the issues its read reported (``found``, emptied) counted before its duplicate ids, where the
+    partitions' merge puts a kind of its own."""
+    if not found:
+        return loaded
+    issues = list(loaded.issues)
+    at = next((i for i, x in enumerate(issues) if x.kind == "duplicate_id"), len(issues))
+    issues[at:at] = found
+    found.clear()
+    return replace(loaded, issues=tuple(issues))
 
 
 def _window(period: Period, margin_s: int) -> Window | None:

@@ -19,7 +19,7 @@ from sqlalchemy.pool import StaticPool
 from evidence_app.columns.text import TEXT_DTYPE, text_in, text_set
 from evidence_app.config.settings import StoreConfig
 from evidence_app.errors import SourceError
-from evidence_app.ingest import native
+from evidence_app.ingest import native, storelist
 from evidence_app.ingest._columnar import Piece, chunk_columns, dictionary_encoded, frame_of, text_columns
 from evidence_app.ingest.extraction import QueryRecord, query_record
 from evidence_app.ingest.plan import choose, planned
@@ -29,6 +29,7 @@ Recorder = Callable[[QueryRecord], None]
 from evidence_app.ingest.d1dump import last_denial, load_dump
 from evidence_app.ingest.privileges import write_capable
 from evidence_app.ingest.sqlite_files import sqlite_read_only
+from evidence_app.issues import DataIssue
 from evidence_app.masking import mask_text
 
 FETCH_CHUNK = 50_000
@@ -107,6 +108,18 @@ class Store:
         return self.engine.dialect.name
 
 
+@dataclass(frozen=True)
+class StoreList(Store):
+    """A store configured as a list of stores (``[[audit.stores]]``), read as their union: each entry is a
+    :class:`Store` of its own, opened read-only (see :mod:`evidence_app.ingest.storelist`)."""
+
+    members: tuple[Store, ...] = ()
+
+    @property
+    def dialect(self) -> str:
+        return ", ".join(dict.fromkeys(m.dialect for m in self.members))
+
+
 @contextmanager
 def _mapped(store: StoreConfig, action: str) -> Iterator[None]:
     """Translate driver errors into SourceError naming the store and its (masked) URL."""
@@ -120,7 +133,7 @@ def _mapped(store: StoreConfig, action: str) -> Iterator[None]:
             reason = f"refused: {last_denial()}"
         elif store.d1_dump is not None and reason == "interrupted":  # the dump's read clock stopped it
             reason = last_denial() or reason
-        raise SourceError(f"{store.key}: {action} failed on {store.display_url}: {reason}") from None  # cause may hold a DSN
+        raise SourceError(f"{store.where}: {action} failed on {store.display_url}: {reason}") from None  # cause may hold a DSN
 
 
 def _dbapi_errors() -> tuple[type[Exception], ...]:
@@ -137,7 +150,9 @@ def _first_line(exc: BaseException) -> str:
 
 
 def open_store(store: StoreConfig) -> Store:
-    """Open one store read-only, check its table and columns, and probe its role."""
+    """Open one store read-only, check its table and columns, and probe its role (a list of stores: each)."""
+    if store.stores:
+        return storelist.open_list(store, open_store)
     engine, mode = _engine(store)
     with _mapped(store, "connecting"):
         columns, time_kind = _check_schema(engine, store)
@@ -179,7 +194,7 @@ def _on_connect(engine: Engine, statement: str) -> None:
 def _d1_engine(store: StoreConfig) -> Engine:
     """The dump loaded as data into a private in-memory SQLite (see :mod:`evidence_app.ingest.d1dump`)."""
     assert store.d1_dump is not None
-    conn = load_dump(store.d1_dump, store.key)
+    conn = load_dump(store.d1_dump, store.where)
     return sa.create_engine("sqlite://", creator=lambda: conn, poolclass=StaticPool)
 
 
@@ -195,7 +210,7 @@ def _check_schema(engine: Engine, store: StoreConfig) -> tuple[dict[str, str], s
         cols = insp.get_columns(name, schema=schema or None)
     except NoSuchTableError as exc:
         raise SourceError(
-            f"{store.key}.table: table {store.table!r} not found in {store.display_url}"
+            f"{store.where}.table: table {store.table!r} not found in {store.display_url}"
         ) from exc
     types = {c["name"]: c["type"] for c in cols}
     lower = {k.lower(): k for k in types}
@@ -205,8 +220,8 @@ def _check_schema(engine: Engine, store: StoreConfig) -> tuple[dict[str, str], s
             present[canonical] = column if column in types else lower[column.lower()]
         elif canonical not in store.optional:
             raise SourceError(
-                f"{store.key}.columns.{canonical}: column {column!r} not found in table "
-                f"{store.table!r} (it has: {', '.join(sorted(types))})"
+                f"{store.where}.columns.{canonical}: column {column!r} not found in table "
+                f"{store.table!r} of {store.display_url} (it has: {', '.join(sorted(types))})"
             )
     time_col = present["created_at" if store.key == "audit" else "occurred_at"]
     return present, _time_kind(types[time_col], engine.dialect.name)
@@ -299,12 +314,17 @@ def select_frame(
     tenants: TenantFilter | None = None,
     columns: Sequence[str] | None = None,
     reduce: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+    report: Callable[[DataIssue], None] | None = None,
 ) -> pd.DataFrame:
     """Fetch the present canonical columns (only those, or only ``columns`` of them), window-filtered in SQL,
     streamed in chunks. Text columns named in ``repetitive`` are dictionary-encoded as each chunk arrives (they come
     back categorical, values unchanged): ten million tenants or routes never exist as ten million strings.
     ``tenants`` (a partition's) is pushed into the WHERE clause; ``reduce`` turns each chunk into what is kept of
-    it as it arrives (the routing pre-pass keeps hashes, not text)."""
+    it as it arrives (the routing pre-pass keeps hashes, not text). A list of stores is read entry by entry
+    (``report`` hears its rows held by an entry that does not name their tenant)."""
+    if storelist.members_of(store) is not None:
+        return storelist.read(store, time_field, window, progress, record, repetitive, tenants, columns, reduce,
+                              report)
     canonical, tbl, stmt = _select_present(store, columns)
     purpose = "every row (no period)"
     if window is not None:
@@ -461,7 +481,9 @@ def select_outside(store: Store, time_field: str, window: Window, field: str, wa
                    keep: Callable[[pd.DataFrame], pd.Series] | None = None) -> pd.DataFrame:
     """Rows beyond the window whose ``field`` is one of ``wanted`` (or, given ``keep``, whose chunk ``keep``
     marks): one streamed pass, chunks thinned as they arrive (no giant IN lists, no temporary tables on a
-    read-only session)."""
+    read-only session). A list of stores: every entry that has ``field``."""
+    if storelist.members_of(store) is not None:
+        return storelist.read_outside(store, time_field, window, field, wanted, record, columns, keep)
     canonical, tbl, stmt = _select_present(store, columns)
     inside = time_predicate(store, tbl.c[store.columns[time_field]], window)
     stmt = stmt.where(tbl.c[store.columns[field]].is_not(None), sa.not_(inside))
@@ -476,12 +498,16 @@ def _recording(record: Recorder | None, store: Store, purpose: str):  # noqa: AN
     """``_fetch``'s callback that turns what ran into a :class:`QueryRecord` for ``record``."""
     if record is None:
         return None
-    return lambda sql, args, rows, conn, **native: record(query_record(store.key, purpose, sql, args, rows, conn,
+    source = store.key if store.config.entry is None else f"{store.config.where} ({', '.join(store.config.tenants)})"
+    return lambda sql, args, rows, conn, **native: record(query_record(source, purpose, sql, args, rows, conn,
                                                                         **native))
 
 
 def time_extent(store: Store, time_field: str) -> tuple[object, object]:
-    """Raw MIN and MAX of the time column (cheap with an index); parsing is the caller's job."""
+    """Raw MIN and MAX of the time column (cheap with an index); parsing is the caller's job (a list: over its
+    entries)."""
+    if storelist.members_of(store) is not None:
+        return storelist.extent(store, time_field, time_extent)
     name = store.columns[time_field]
     col = _table(store.config, [name]).c[name]
     stmt = sa.select(sa.func.min(col), sa.func.max(col))
@@ -498,7 +524,9 @@ def time_extent(store: Store, time_field: str) -> tuple[object, object]:
 
 
 def count_rows(store: Store) -> int:
-    """Total rows in the store's table (for fingerprints and the Sources page)."""
+    """Total rows in the store's table (for fingerprints and the Sources page; a list: in all its entries)."""
+    if storelist.members_of(store) is not None:
+        return storelist.count(store, count_rows)
     tbl = _table(store.config, [])
     with _mapped(store.config, "counting"), store.engine.connect() as conn:
         return int(conn.execute(sa.select(sa.func.count()).select_from(tbl)).scalar() or 0)
