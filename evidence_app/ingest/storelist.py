@@ -16,6 +16,7 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from evidence_app.columns.text import TEXT_DTYPE, compact_text, concat_rows
 from evidence_app.config.settings import StoreConfig
@@ -145,8 +146,9 @@ def _filler(member, names: list[str], repetitive: frozenset[str]) -> Callable[[p
 
 def _constant(tenant: str, n: int, compact: bool) -> pd.Series:
     """``tenant`` on every one of ``n`` rows (dictionary-encoded when the column is read so)."""
-    if compact:
-        return pd.Series(pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=[tenant]))
+    if compact:  # as a store's dictionary-encoded column arrives (ingest/_columnar.py): the same category type
+        codes = pa.array(np.zeros(n, dtype=np.int32))
+        return pd.Series(pa.DictionaryArray.from_arrays(codes, pa.array([tenant], pa.large_string())).to_pandas())
     return pd.Series([tenant] * n, dtype=TEXT_DTYPE)
 
 
@@ -170,7 +172,29 @@ def _stacked(frames: list[pd.DataFrame], names: list[str] | None) -> pd.DataFram
     if len(frames) == 1:
         return frames[0].reset_index(drop=True)
     columns = list(dict.fromkeys(c for f in frames for c in f.columns))
-    return concat_rows([f.reindex(columns=columns) for f in frames])
+    frames = [f.reindex(columns=columns) for f in frames]
+    for name in columns:
+        _same_categories([f[name] for f in frames], name, frames)
+    return concat_rows(frames)
+
+
+def _same_categories(parts: list[pd.Series], name: str, frames: list[pd.DataFrame]) -> None:
+    """Dictionary-encoded columns whose names are of different types (an entry whose column is all NULL has none
+    at all) made stackable: an entry without names takes the others' type; names of different types leave the
+    column as plain values (stacked as they are, every value unchanged)."""
+    kinds = {str(p.dtype.categories.dtype) for p in parts if isinstance(p.dtype, pd.CategoricalDtype)
+             and len(p.dtype.categories)}
+    if not any(isinstance(p.dtype, pd.CategoricalDtype) for p in parts):
+        return
+    typed = next((p.dtype.categories.dtype for p in parts if isinstance(p.dtype, pd.CategoricalDtype)
+                  and len(p.dtype.categories)), None)
+    for frame, part in zip(frames, parts):
+        if not isinstance(part.dtype, pd.CategoricalDtype):
+            continue
+        if len(kinds) > 1:
+            frame[name] = part.astype(object)
+        elif typed is not None and not len(part.dtype.categories) and part.dtype.categories.dtype != typed:
+            frame[name] = part.cat.set_categories(pd.Index([], dtype=typed))
 
 
 def count(store, count_one: Callable) -> int:  # noqa: ANN001
