@@ -47,6 +47,18 @@ def _with(config, partitions: int):  # noqa: ANN001, ANN202
 # ------------------------------------------------------------------ the same numbers as one store holding the union
 
 
+def test_one_scenario_reads_the_same_from_the_lists_as_from_the_union(tmp_path):
+    """The development lane's case of the two below: D1 dumps and SQLite files, cross-tenant request ids."""
+    rng = random.Random(21)
+    sc = crossing_scenario(rng, tmp_path / "s")
+    union, lists = write_both(sc, rng)
+    one, many = load_config(union), load_config(lists)
+    assert {("d1" if e.d1_dump else "url") for s in (many.audit, many.operations) for e in s.stores} == {"d1", "url"}
+    whole = evaluate(one, Period())
+    _same(whole, evaluate(_with(many, 1), Period()))
+    _same(whole, evaluate_configured(many, Period()))
+
+
 @pytest.mark.parametrize("seed", range(8))
 def test_lists_of_stores_give_the_union_stores_numbers_partitioned_or_not(tmp_path, seed):
     rng = random.Random(seed)

@@ -152,7 +152,8 @@ def _first_line(exc: BaseException) -> str:
 def open_store(store: StoreConfig) -> Store:
     """Open one store read-only, check its table and columns, and probe its role (a list of stores: each)."""
     if store.stores:
-        return storelist.open_list(store, open_store)
+        return storelist.open_list(store, lambda entry: open_store(entry) if entry.d1_dump is None
+                                   else open_deferred_dump(entry))
     engine, mode = _engine(store)
     with _mapped(store, "connecting"):
         columns, time_kind = _check_schema(engine, store)
@@ -162,7 +163,7 @@ def open_store(store: StoreConfig) -> Store:
 
 def _engine(store: StoreConfig) -> tuple[Engine, str]:
     if store.d1_dump is not None:
-        return _d1_engine(store), "D1 dump loaded into a private in-memory SQLite (query_only)"
+        return _d1_engine(store), D1_MODE
     assert store.url is not None
     backend = store.url.get_backend_name()
     if backend == "sqlite":
@@ -189,6 +190,40 @@ def _on_connect(engine: Engine, statement: str) -> None:
         cur.close()
         if hasattr(dbapi_conn, "commit"):
             dbapi_conn.commit()
+
+
+D1_MODE = "D1 dump loaded into a private in-memory SQLite (query_only)"
+_DUMP_SCHEMAS: dict[tuple, tuple[dict[str, str], str, bool | None]] = {}
+"""What the schema check found in a dump of a list of stores, by the dump's identity (path, size, times, inode)
+and the mapping checked: a process that opens the list again (a partition) does not load every dump again."""
+_DUMP_SCHEMAS_MAX = 65_536
+
+
+def open_deferred_dump(store: StoreConfig) -> Store:
+    """A D1 dump of a list of stores, opened like any (a private in-memory SQLite, query_only) but loaded only
+    when read, and given back after each read (:mod:`evidence_app.ingest.storelist`): a list of a thousand dumps
+    never holds them all at once. Its schema is checked once per version of the dump in this process."""
+    assert store.d1_dump is not None
+    path, where = store.d1_dump, store.where
+    engine = sa.create_engine("sqlite://", creator=lambda: load_dump(path, where), poolclass=StaticPool)
+    try:
+        st = path.stat()
+    except OSError as exc:
+        raise SourceError(f"{where}.d1_dump: cannot read {path}: {exc.strerror}") from None
+    key = (str(path), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, store.table,
+           tuple(sorted(store.columns.items())), tuple(sorted(store.optional)), store.key)
+    found = _DUMP_SCHEMAS.get(key)
+    if found is None:
+        try:
+            with _mapped(store, "connecting"):
+                found = (*_check_schema(engine, store), _write_capable(engine, store))
+        finally:
+            engine.dispose()
+        if len(_DUMP_SCHEMAS) >= _DUMP_SCHEMAS_MAX:
+            _DUMP_SCHEMAS.clear()
+        _DUMP_SCHEMAS[key] = found
+    columns, time_kind, writable = found
+    return Store(store, engine, time_kind, D1_MODE, writable, columns)
 
 
 def _d1_engine(store: StoreConfig) -> Engine:

@@ -11,8 +11,9 @@ by exactly one partition, entirely.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -87,12 +88,13 @@ def read(store, time_field: str, window, progress, record, repetitive: frozenset
         if tenants is not None and not selected(member, tenants):
             continue
         fill = _filler(member, wanted, repetitive)
-        if reduce is None:
-            frame = fill(select_frame(member, time_field, window, progress, record, repetitive, None, columns))
-            outside.append(_outside_ids(member, frame))
-        else:
-            frame = select_frame(member, time_field, window, progress, record, repetitive, None, columns,
-                                 reduce=lambda chunk, f=fill, i=i: reduce(f(chunk)).assign(member=i))
+        with released(member):
+            if reduce is None:
+                frame = fill(select_frame(member, time_field, window, progress, record, repetitive, None, columns))
+                outside.append(_outside_ids(member, frame))
+            else:
+                frame = select_frame(member, time_field, window, progress, record, repetitive, None, columns,
+                                     reduce=lambda chunk, f=fill, i=i: reduce(f(chunk)).assign(member=i))
         frames.append(frame)
     if report is not None:
         found = issue(store.key, OUTSIDE_KIND, "tenant", (x for ids in outside for x in ids), OUTSIDE_EFFECT)
@@ -107,10 +109,24 @@ def read_outside(store, time_field: str, window, field: str, wanted: Sequence[st
     from evidence_app.ingest.sources import select_outside
 
     names = _wanted(store, columns)
-    frames = [_filler(m, names, frozenset())(select_outside(m, time_field, window, field, wanted, record, columns,
-                                                            keep))
-              for m in store.members if field in m.present]
+    frames = []
+    for m in store.members:
+        if field in m.present:
+            with released(m):
+                frames.append(_filler(m, names, frozenset())(select_outside(m, time_field, window, field, wanted,
+                                                                            record, columns, keep)))
     return _stacked(frames, names)
+
+
+@contextmanager
+def released(member) -> Iterator[None]:  # noqa: ANN001
+    """Around one read of an entry: a D1 dump is given back afterwards (loaded again when next read), so the
+    entries' dumps are held one at a time."""
+    try:
+        yield
+    finally:
+        if member.config.d1_dump is not None:
+            member.engine.dispose()
 
 
 def selected(member, tenants) -> bool:  # noqa: ANN001
@@ -199,14 +215,21 @@ def _same_categories(parts: list[pd.Series], name: str, frames: list[pd.DataFram
 
 def count(store, count_one: Callable) -> int:  # noqa: ANN001
     """Rows in every entry's table."""
-    return sum(count_one(m) for m in store.members)
+    total = 0
+    for m in store.members:
+        with released(m):
+            total += count_one(m)
+    return total
 
 
 def extent(store, time_field: str, extent_one: Callable) -> tuple[object, object]:  # noqa: ANN001
     """The earliest and latest raw time over the entries (compared as parsed times; raw values returned)."""
     from evidence_app.ingest.canonical import parse_timestamps
 
-    found = [v for m in store.members for v in extent_one(m, time_field) if v is not None]
+    found = []
+    for m in store.members:
+        with released(m):
+            found += [v for v in extent_one(m, time_field) if v is not None]
     if not found:
         return None, None
     parsed = parse_timestamps(pd.Series(found, dtype=object))
