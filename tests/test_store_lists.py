@@ -345,3 +345,51 @@ def test_timing_scenario_is_unchanged_by_unused_lists(tmp_path):
     data, recon = evaluate_configured(config, Period())
     assert list(recon.operations["state"]) == ["logged"]
     assert pd.isna(data.partitioning) or data.partitioning is None
+
+
+def test_a_pack_of_a_hundred_per_tenant_stores_lists_each_and_shows_the_union_stores_figures(tmp_path):
+    """Sections 1–7 read as the union store's pack; the methodology names every store of the lists (one row each,
+    across pages) and the extraction identifies every D1 dump by its SHA-256."""
+    import re
+    import subprocess
+
+    import forge
+    from pdftools import tool
+
+    rng = random.Random(3)
+    sc = Scenario(tmp_path / "s")
+    for i in range(120):
+        t = f"tenant-{i:03d}"
+        at = T0 + timedelta(seconds=37 * i)
+        rid = f"q{i // 2}" if i % 5 == 0 else None  # request ids shared by neighbouring tenants
+        sc.op(f"o{i}", at=at, tenant=t, request_id=rid)
+        if i % 7:
+            sc.row(f"a{i}", at=at + timedelta(seconds=3), tenant=f"tenant-{(i + 1) % 120:03d}" if rid else t,
+                   request_id=rid)
+    union, lists = write_both(sc, rng)
+    ident = forge.make_identity(tmp_path / "id")
+
+    def pack_text(config: Path) -> str:
+        out = tmp_path / f"{config.stem}.pdf"
+        res = CliRunner().invoke(main, ["pack", "--config", str(config), "--start", "2026-10-01", "--end",
+                                        "2026-10-01", "--out", str(out), "--key", str(ident.key), "--cert",
+                                        str(ident.cert), "--generated-at", "2026-10-30T00:00:00Z",
+                                        "--partitions", "4"])
+        assert res.exit_code == 0, res.stderr
+        text = subprocess.run([tool("pdftotext"), str(out), "-"], capture_output=True, text=True).stdout
+        return " ".join(text.split())
+
+    one, many = pack_text(union), pack_text(lists)
+    pack_id, page = r"EP-[0-9A-F]{4}(-[0-9A-F]{4}){3}", r"Page \d+ of \d+"
+    config_sha = r"Configuration SHA-256 [0-9a-f]{64}"  # two configurations: the lists', the union's
+    figures = lambda text: re.sub(config_sha, "", re.sub(page, "", re.sub(pack_id, "", text[:text.index(  # noqa: E731
+        "8. Methodology")])))
+    assert figures(many) == figures(one)
+    config = load_config(lists)
+    entries = [e for s in (config.operations, config.audit) for e in s.stores]
+    assert len(entries) > 100  # most tenants alone, the rest together (tests/store_lists.py)
+    for e in entries:
+        assert f"{e.where} " in many, e.where
+    for e in entries:
+        if e.d1_dump is not None:
+            assert f"{e.where}.d1_dump" in many
