@@ -89,9 +89,9 @@ def test_every_command_reads_the_same_from_the_lists_as_from_the_union(tmp_path,
 
 
 def _per_tenant(tmp_path: Path, tenants: list[str], column: bool = False,
-                tables: tuple[str, str] = ("operations", "staff_audit_logs")) -> Path:
-    """One operation and its audit row per tenant, each tenant's in its own SQLite files (no tenant column unless
-    ``column``); no request id crosses tenants."""
+                tables: tuple[str, str] = ("operations", "staff_audit_logs"), dumps: bool = False) -> Path:
+    """One operation and its audit row per tenant, each tenant's in its own SQLite files (or D1 dumps) with no
+    tenant column (unless ``column``); no request id crosses tenants."""
     root = tmp_path / "pt"
     root.mkdir()
     text = ['[organisation]\nname = "T"\n']
@@ -102,9 +102,24 @@ def _per_tenant(tmp_path: Path, tenants: list[str], column: bool = False,
             _sqlite(root / f"{side}-{t}.db", table, cols + (", restaurant_id" if column else ""),
                     [(f"{side[0]}{i}", "2026-10-01T12:00:00Z", "cache_purge", "u1", '["m-1"]')
                      + ((t,) if column else ())])
-            text.append(f'[[{side}.stores]]\ntenant = "{t}"\nurl = "sqlite:///{side}-{t}.db"\n')
+            if dumps:
+                _as_dump(root / f"{side}-{t}.db")
+                text.append(f'[[{side}.stores]]\ntenant = "{t}"\nd1_dump = "{side}-{t}.sql"\n')
+            else:
+                text.append(f'[[{side}.stores]]\ntenant = "{t}"\nurl = "sqlite:///{side}-{t}.db"\n')
     (root / "evidence.toml").write_text("\n".join(text), encoding="utf-8")
     return root / "evidence.toml"
+
+
+def _as_dump(db: Path) -> None:
+    """The SQLite file replaced by its SQL dump (``.sql`` beside it), as a D1 export holds it."""
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        body = "\n".join(conn.iterdump()) + "\n"
+    conn.close()
+    db.unlink()
+    db.with_suffix(".sql").write_text(body, encoding="utf-8")
 
 
 def _sqlite(path: Path, table: str, columns: str, rows: list[tuple]) -> None:
@@ -134,6 +149,25 @@ def test_each_store_of_the_list_is_a_partition_read_by_that_partition_alone(tmp_
     data, recon = evaluate_configured(config, Period())
     assert set(recon.operations["state"]) == {"logged"} and len(recon.operations) == 4
     assert "4 partitions" in data.partitioning
+
+
+def test_a_partition_loads_only_its_own_d1_dumps(tmp_path, monkeypatch):
+    """Opening the list in a partition loads no dump (their schema and rows were checked once in this process);
+    reading loads the partition's own, one at a time."""
+    from evidence_app.ingest import sources
+
+    config = load_config(_per_tenant(tmp_path, ["acme", "globex", "initech", "umbrella"], dumps=True))
+    routing = route(config, Period(), config.compute.partitions)  # opens every dump (once: schema, rows) and reads
+    loaded: list[str] = []
+    real = sources.load_dump
+    monkeypatch.setattr(sources, "load_dump", lambda path, key: loaded.append(path.name) or real(path, key))
+    for spec in routing.specs:
+        loaded.clear()
+        result = run_partition(spec)
+        mine = [t for t in spec.tenants if t is not None]
+        assert sorted(loaded) == sorted([f"operations-{mine[0]}.sql", f"audit-{mine[0]}.sql"])
+        assert [s.rows_total for s in result.sources] == [4, 4]  # the lists' totals, every dump counted
+    _same(evaluate(_with(config, 1), Period()), evaluate_configured(config, Period()))
 
 
 def _at(store, tenant: str) -> int:  # noqa: ANN001

@@ -193,9 +193,10 @@ def _on_connect(engine: Engine, statement: str) -> None:
 
 
 D1_MODE = "D1 dump loaded into a private in-memory SQLite (query_only)"
-_DUMP_SCHEMAS: dict[tuple, tuple[dict[str, str], str, bool | None]] = {}
-"""What the schema check found in a dump of a list of stores, by the dump's identity (path, size, times, inode)
-and the mapping checked: a process that opens the list again (a partition) does not load every dump again."""
+_DUMP_SCHEMAS: dict[tuple, tuple[dict[str, str], str, bool | None, int]] = {}
+"""What the schema check found in a dump of a list of stores (and its table's rows), by the dump's identity (path,
+size, times, inode) and the mapping checked: a process that opens the list again (a partition) does not load
+every dump again."""
 _DUMP_SCHEMAS_MAX = 65_536
 
 
@@ -206,24 +207,32 @@ def open_deferred_dump(store: StoreConfig) -> Store:
     assert store.d1_dump is not None
     path, where = store.d1_dump, store.where
     engine = sa.create_engine("sqlite://", creator=lambda: load_dump(path, where), poolclass=StaticPool)
-    try:
-        st = path.stat()
-    except OSError as exc:
-        raise SourceError(f"{where}.d1_dump: cannot read {path}: {exc.strerror}") from None
-    key = (str(path), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, store.table,
-           tuple(sorted(store.columns.items())), tuple(sorted(store.optional)), store.key)
+    key = _dump_key(store)
     found = _DUMP_SCHEMAS.get(key)
     if found is None:
         try:
             with _mapped(store, "connecting"):
-                found = (*_check_schema(engine, store), _write_capable(engine, store))
+                columns, time_kind = _check_schema(engine, store)
+                writable = _write_capable(engine, store)
+            found = (columns, time_kind, writable, _count(Store(store, engine, time_kind, D1_MODE, writable, columns)))
         finally:
             engine.dispose()
         if len(_DUMP_SCHEMAS) >= _DUMP_SCHEMAS_MAX:
             _DUMP_SCHEMAS.clear()
         _DUMP_SCHEMAS[key] = found
-    columns, time_kind, writable = found
+    columns, time_kind, writable, _rows = found
     return Store(store, engine, time_kind, D1_MODE, writable, columns)
+
+
+def _dump_key(store: StoreConfig) -> tuple:
+    """A dump of a list of stores as the schema cache knows it: its path, size, times and inode, and the mapping."""
+    assert store.d1_dump is not None
+    try:
+        st = store.d1_dump.stat()
+    except OSError as exc:
+        raise SourceError(f"{store.where}.d1_dump: cannot read {store.d1_dump}: {exc.strerror}") from None
+    return (str(store.d1_dump), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, store.table,
+            tuple(sorted(store.columns.items())), tuple(sorted(store.optional)), store.key)
 
 
 def _d1_engine(store: StoreConfig) -> Engine:
@@ -559,9 +568,20 @@ def time_extent(store: Store, time_field: str) -> tuple[object, object]:
 
 
 def count_rows(store: Store) -> int:
-    """Total rows in the store's table (for fingerprints and the Sources page; a list: in all its entries)."""
+    """Total rows in the store's table (for fingerprints and the Sources page; a list: in all its entries — a dump's
+    as counted when it was opened, unchanged since: every partition reports the list's total without loading every
+    dump)."""
     if storelist.members_of(store) is not None:
         return storelist.count(store, count_rows)
+    if store.config.entry is not None and store.config.d1_dump is not None:
+        found = _DUMP_SCHEMAS.get(_dump_key(store.config))
+        if found is not None:
+            return found[3]
+    return _count(store)
+
+
+def _count(store: Store) -> int:
+    """``SELECT count(*)`` of the store's table."""
     tbl = _table(store.config, [])
     with _mapped(store.config, "counting"), store.engine.connect() as conn:
         return int(conn.execute(sa.select(sa.func.count()).select_from(tbl)).scalar() or 0)
