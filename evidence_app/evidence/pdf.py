@@ -706,9 +706,11 @@ def _store_lists(c: PackContents) -> list:
                  for e in _listed_stores(c, key)]
     if len(rows) == 1:
         return []
+    split = (" Each store's tenants (with any other tenant found in its rows) formed one partition unit, read by "
+             "one partition only." if c.data.partitioning else " They were read in one pass.")
     return [P("Stores configured as a list (one database per tenant): their union is the store above; each was "
               "opened read-only as the Read-only column says, and rows without a tenant column took the tenant "
-              "their entry names.", "small"),
+              f"their entry names.{split}", "small"),
             table(rows, [WIDTH * x for x in (0.22, 0.26, 0.52)])]
 
 
