@@ -204,9 +204,7 @@ def open_deferred_dump(store: StoreConfig) -> Store:
     """A D1 dump of a list of stores, opened like any (a private in-memory SQLite, query_only) but loaded only
     when read, and given back after each read (:mod:`evidence_app.ingest.storelist`): a list of a thousand dumps
     never holds them all at once. Its schema is checked once per version of the dump in this process."""
-    assert store.d1_dump is not None
-    path, where = store.d1_dump, store.where
-    engine = sa.create_engine("sqlite://", creator=lambda: load_dump(path, where), poolclass=StaticPool)
+    engine = dump_engine(store)
     key = _dump_key(store)
     found = _DUMP_SCHEMAS.get(key)
     if found is None:
@@ -222,6 +220,13 @@ def open_deferred_dump(store: StoreConfig) -> Store:
         _DUMP_SCHEMAS[key] = found
     columns, time_kind, writable, _rows = found
     return Store(store, engine, time_kind, D1_MODE, writable, columns)
+
+
+def dump_engine(store: StoreConfig) -> Engine:
+    """An engine that loads the dump when it first connects (and holds it until disposed)."""
+    assert store.d1_dump is not None
+    path, where = store.d1_dump, store.where
+    return sa.create_engine("sqlite://", creator=lambda: load_dump(path, where), poolclass=StaticPool)
 
 
 def _dump_key(store: StoreConfig) -> tuple:

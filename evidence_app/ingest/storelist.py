@@ -12,7 +12,7 @@ by exactly one partition, entirely.
 from __future__ import annotations
 
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
@@ -88,12 +88,12 @@ def read(store, time_field: str, window, progress, record, repetitive: frozenset
         if tenants is not None and not selected(member, tenants):
             continue
         fill = _filler(member, wanted, repetitive)
-        with released(member):
+        with opened(member) as one:
             if reduce is None:
-                frame = fill(select_frame(member, time_field, window, progress, record, repetitive, None, columns))
+                frame = fill(select_frame(one, time_field, window, progress, record, repetitive, None, columns))
                 outside.append(_outside_ids(member, frame))
             else:
-                frame = select_frame(member, time_field, window, progress, record, repetitive, None, columns,
+                frame = select_frame(one, time_field, window, progress, record, repetitive, None, columns,
                                      reduce=lambda chunk, f=fill, i=i: reduce(f(chunk)).assign(member=i))
         frames.append(frame)
     if report is not None:
@@ -112,21 +112,26 @@ def read_outside(store, time_field: str, window, field: str, wanted: Sequence[st
     frames = []
     for m in store.members:
         if field in m.present:
-            with released(m):
-                frames.append(_filler(m, names, frozenset())(select_outside(m, time_field, window, field, wanted,
+            with opened(m) as one:
+                frames.append(_filler(m, names, frozenset())(select_outside(one, time_field, window, field, wanted,
                                                                             record, columns, keep)))
     return _stacked(frames, names)
 
 
 @contextmanager
-def released(member) -> Iterator[None]:  # noqa: ANN001
-    """Around one read of an entry: a D1 dump is given back afterwards (loaded again when next read), so the
-    entries' dumps are held one at a time."""
+def opened(member) -> Iterator:  # noqa: ANN001
+    """One read of an entry: a D1 dump is loaded for this read alone (an engine of its own, so two readers never
+    share one) and given back afterwards, so the entries' dumps are held one at a time; any other store as it is."""
+    if member.config.d1_dump is None:
+        yield member
+        return
+    from evidence_app.ingest.sources import dump_engine
+
+    engine = dump_engine(member.config)
     try:
-        yield
+        yield replace(member, engine=engine)
     finally:
-        if member.config.d1_dump is not None:
-            member.engine.dispose()
+        engine.dispose()
 
 
 def selected(member, tenants) -> bool:  # noqa: ANN001
@@ -217,8 +222,8 @@ def count(store, count_one: Callable) -> int:  # noqa: ANN001
     """Rows in every entry's table."""
     total = 0
     for m in store.members:
-        with released(m):
-            total += count_one(m)
+        with opened(m) as one:
+            total += count_one(one)
     return total
 
 
@@ -228,8 +233,8 @@ def extent(store, time_field: str, extent_one: Callable) -> tuple[object, object
 
     found = []
     for m in store.members:
-        with released(m):
-            found += [v for v in extent_one(m, time_field) if v is not None]
+        with opened(m) as one:
+            found += [v for v in extent_one(one, time_field) if v is not None]
     if not found:
         return None, None
     parsed = parse_timestamps(pd.Series(found, dtype=object))
