@@ -152,15 +152,16 @@ def test_each_store_of_the_list_is_a_partition_read_by_that_partition_alone(tmp_
 
 
 def test_a_partition_loads_only_its_own_d1_dumps(tmp_path, monkeypatch):
-    """Opening the list in a partition loads no dump (their schema and rows were checked once in this process);
-    reading loads the partition's own, one at a time."""
+    """Opening the list in a partition loads no dump (their schemas were checked once in this process, and their
+    rows counted when the routing read them); reading loads the partition's own, one at a time."""
     from evidence_app.ingest import sources
 
     config = load_config(_per_tenant(tmp_path, ["acme", "globex", "initech", "umbrella"], dumps=True))
     routing = route(config, Period(), config.compute.partitions)  # opens every dump (once: schema, rows) and reads
     loaded: list[str] = []
     real = sources.load_dump
-    monkeypatch.setattr(sources, "load_dump", lambda path, key: loaded.append(path.name) or real(path, key))
+    monkeypatch.setattr(sources, "load_dump", lambda path, key, data=True: loaded.append(
+        path.name if data else f"schema of {path.name}") or real(path, key, data))
     for spec in routing.specs:
         loaded.clear()
         result = run_partition(spec)
@@ -472,3 +473,20 @@ def test_a_list_mixing_sqlite_files_and_a_server_database_reads_each_read_only(r
         with admin.begin() as conn:
             for name in names.values():
                 conn.execute(sa.text(f"DROP TABLE IF EXISTS {name}"))
+
+
+@pytest.mark.parametrize("statement", ["ATTACH DATABASE 'other.db' AS other;",
+                                       "INSERT INTO staff_audit_logs VALUES ((SELECT 'x'), '2026-10-01T12:00:00Z', "
+                                       "'cache_purge', 'u1', '[\"m-1\"]');"])
+def test_a_listed_dump_that_is_more_than_data_is_refused_naming_its_entry(tmp_path, statement):
+    """The schema check skips a dump's rows but runs every other statement under the same policy; the rows are
+    judged when the dump is read: either way the dump is refused, naming the entry, and nothing is written."""
+    path = _per_tenant(tmp_path, ["acme", "globex"], dumps=True)
+    dump = path.parent / "audit-globex.sql"
+    dump.write_text(dump.read_text().replace("COMMIT;", statement + "\nCOMMIT;"))
+    before = sorted(p.name for p in path.parent.iterdir())
+    res = CliRunner().invoke(main, ["coverage", "--config", str(path), "--format", "json"])
+    err = res.stderr.strip()
+    assert res.exit_code == 2 and len(err.splitlines()) == 1, (res.exit_code, err)
+    assert err.startswith("error: audit.stores[1].d1_dump:") and "line 4: refused" in err, err
+    assert sorted(p.name for p in path.parent.iterdir()) == before

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 import sys
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable, Iterator, Mapping, Sequence
@@ -193,10 +193,11 @@ def _on_connect(engine: Engine, statement: str) -> None:
 
 
 D1_MODE = "D1 dump loaded into a private in-memory SQLite (query_only)"
-_DUMP_SCHEMAS: dict[tuple, tuple[dict[str, str], str, bool | None, int]] = {}
-"""What the schema check found in a dump of a list of stores (and its table's rows), by the dump's identity (path,
-size, times, inode) and the mapping checked: a process that opens the list again (a partition) does not load
-every dump again."""
+_DUMP_SCHEMAS: dict[tuple, tuple[dict[str, str], str, bool | None]] = {}
+"""What the schema check found in a dump of a list of stores, by the dump's identity (path, size, times, inode) and
+the mapping checked: a process that opens the list again (a partition) does not read every dump again."""
+_DUMP_ROWS: dict[tuple, int] = {}
+"""The rows of a listed dump's table, counted when it was last read whole, by the same identity."""
 _DUMP_SCHEMAS_MAX = 65_536
 
 
@@ -204,29 +205,34 @@ def open_deferred_dump(store: StoreConfig) -> Store:
     """A D1 dump of a list of stores, opened like any (a private in-memory SQLite, query_only) but loaded only
     when read, and given back after each read (:mod:`evidence_app.ingest.storelist`): a list of a thousand dumps
     never holds them all at once. Its schema is checked once per version of the dump in this process."""
-    engine = dump_engine(store)
     key = _dump_key(store)
     found = _DUMP_SCHEMAS.get(key)
     if found is None:
+        schema = dump_engine(store, data=False)  # its statements run under the same policy, its rows skipped
         try:
             with _mapped(store, "connecting"):
-                columns, time_kind = _check_schema(engine, store)
-                writable = _write_capable(engine, store)
-            found = (columns, time_kind, writable, _count(Store(store, engine, time_kind, D1_MODE, writable, columns)))
+                found = (*_check_schema(schema, store), _write_capable(schema, store))
         finally:
-            engine.dispose()
+            schema.dispose()
         if len(_DUMP_SCHEMAS) >= _DUMP_SCHEMAS_MAX:
             _DUMP_SCHEMAS.clear()
         _DUMP_SCHEMAS[key] = found
-    columns, time_kind, writable, _rows = found
-    return Store(store, engine, time_kind, D1_MODE, writable, columns)
+    columns, time_kind, writable = found
+    return Store(store, dump_engine(store), time_kind, D1_MODE, writable, columns)
 
 
-def dump_engine(store: StoreConfig) -> Engine:
-    """An engine that loads the dump when it first connects (and holds it until disposed)."""
+def dump_engine(store: StoreConfig, data: bool = True) -> Engine:
+    """An engine that loads the dump (``data=False``: its schema alone) when it first connects, and holds it until
+    disposed."""
     assert store.d1_dump is not None
     path, where = store.d1_dump, store.where
-    return sa.create_engine("sqlite://", creator=lambda: load_dump(path, where), poolclass=StaticPool)
+    return sa.create_engine("sqlite://", creator=lambda: load_dump(path, where, data), poolclass=StaticPool)
+
+
+def remember_rows(store: Store) -> None:
+    """Count a listed dump's table while it is loaded for a read, for :func:`count_rows` to report later."""
+    if store.config.entry is not None and store.config.d1_dump is not None:
+        _DUMP_ROWS[_dump_key(store.config)] = _count(store)
 
 
 def _dump_key(store: StoreConfig) -> tuple:
@@ -579,9 +585,14 @@ def count_rows(store: Store) -> int:
     if storelist.members_of(store) is not None:
         return storelist.count(store, count_rows)
     if store.config.entry is not None and store.config.d1_dump is not None:
-        found = _DUMP_SCHEMAS.get(_dump_key(store.config))
-        if found is not None:
-            return found[3]
+        key = _dump_key(store.config)
+        if key not in _DUMP_ROWS:  # never read whole here: loaded for the count alone, then given back
+            engine = dump_engine(store.config)
+            try:
+                _DUMP_ROWS[key] = _count(replace(store, engine=engine))
+            finally:
+                engine.dispose()
+        return _DUMP_ROWS[key]
     return _count(store)
 
 

@@ -125,11 +125,13 @@ def opened(member) -> Iterator:  # noqa: ANN001
     if member.config.d1_dump is None:
         yield member
         return
-    from evidence_app.ingest.sources import dump_engine
+    from evidence_app.ingest.sources import dump_engine, remember_rows
 
     engine = dump_engine(member.config)
     try:
-        yield replace(member, engine=engine)
+        one = replace(member, engine=engine)
+        yield one
+        remember_rows(one)  # loaded for the read: its rows counted now, not loaded again for the count
     finally:
         engine.dispose()
 
@@ -220,11 +222,7 @@ def _same_categories(parts: list[pd.Series], name: str, frames: list[pd.DataFram
 
 def count(store, count_one: Callable) -> int:  # noqa: ANN001
     """Rows in every entry's table."""
-    total = 0
-    for m in store.members:
-        with opened(m) as one:
-            total += count_one(one)
-    return total
+    return sum(count_one(m) for m in store.members)  # a listed dump: as counted when last read (sources)
 
 
 def extent(store, time_field: str, extent_one: Callable) -> tuple[object, object]:  # noqa: ANN001
