@@ -163,6 +163,11 @@ SLOW = (
     "test_aggregates.py::test_partitioned_check_and_remediation_are_the_single_passs_bytes",
     # a real local Dask cluster (scheduler and worker processes) per session, and small ones per test
     "test_dask_cluster.py",
+    # lists of stores (one per tenant) against the union store: many seeds and every command; on a real cluster
+    "test_store_lists.py::test_lists_of_stores_give_the_union_stores_numbers_partitioned_or_not",
+    "test_store_lists.py::test_every_command_reads_the_same_from_the_lists_as_from_the_union",
+    "test_store_lists_cluster.py",
+    "test_store_lists.py::test_a_pack_of_a_hundred_per_tenant_stores_lists_each_and_shows_the_union_stores_figures",
     # a fresh Python process per test
     "test_cli_contract.py::test_python_dash_m_runs_the_cli",
     # OSCAL results of signed packs (built per module), of the web app's pack, and rerun for byte equality

@@ -152,8 +152,14 @@ nasty_text = st.text(max_size=30) | st.sampled_from([
     "postgresql://h:abc/db", "postgresql://u:p@ss@h/db?password=x", "oracle://x", "mysql://u@h:99999999/db",
     "logs/**/*", "x" * 5000, "nan", "\t", "[x](http://127.0.0.1:9/p.png)"])
 any_value = nasty_text | toml_values
+store_entry = st.fixed_dictionaries({}, optional={
+    "tenant": any_value | st.sampled_from(["acme", "globex", " acme", ""]),
+    "tenants": st.lists(st.sampled_from(["acme", "globex", "x\x00"]) | any_value, max_size=3) | any_value,
+    "url": any_value, "d1_dump": any_value, "x": any_value})
+"""One ``[[audit.stores]]`` entry: any mix of its keys, tenants shared between entries, and values of any shape."""
 store_section = st.fixed_dictionaries({}, optional={
     "url": any_value, "d1_dump": any_value, "table": any_value,
+    "stores": st.lists(store_entry, max_size=3) | any_value,
     "columns": st.dictionaries(st.sampled_from(["id", "created_at", "occurred_at", "user_id", "x"]), any_value,
                                max_size=3) | any_value})
 shaped_docs = st.fixed_dictionaries({"audit": store_section, "operations": store_section}, optional={

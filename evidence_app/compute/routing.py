@@ -22,6 +22,7 @@ from evidence_app.ingest.dataset import open_stores, read_window
 from evidence_app.ingest.extraction import QueryRecord
 from evidence_app.ingest.logpush import LogScan, scan_logs
 from evidence_app.ingest.sources import Store, TenantFilter, Window, select_frame, select_outside
+from evidence_app.ingest.storelist import unit_parts
 from evidence_app.reconcile import Period
 
 _KEYS = ("evidence-app:k1:", "evidence-app:k2:")
@@ -43,6 +44,8 @@ class StoreKeys:
     id_lo: np.ndarray
     in_period: np.ndarray
     in_window: np.ndarray
+    member: np.ndarray | None = None
+    """A list of stores (``[[audit.stores]]``): the entry each record was read from; None: one store."""
 
 
 @dataclass(frozen=True)
@@ -151,6 +154,8 @@ def _route(config: Config, period: Period, partitions: int, ops_store: Store, au
     f_hi, f_lo, f_has = _hashes(as_text(failures["request_id"]))
     parts = [(k.tenant[k.has_rid], k.rid_hi[k.has_rid], k.rid_lo[k.has_rid]) for k in (ops, audit, *extra.values())]
     parts.append((f_tenant[f_has], f_hi[f_has], f_lo[f_has]))
+    parts += unit_parts((ops_store, audit_store), {ops_store.key: ops, audit_store.key: audit}, tenants.code,
+                        tenants.raw)  # each entry of a list of stores: one unit, read by one partition
     labels = tenant_groups(len(tenants.names), *(np.concatenate(c) for c in zip(*parts)))
     rows = np.bincount(np.concatenate([ops.tenant, audit.tenant, f_tenant]), minlength=len(tenants.names))
     plan = make_plan(partitions, tenants.names, labels, rows)
@@ -179,7 +184,8 @@ def _keys(frame: pd.DataFrame) -> StoreKeys:
     zero = np.uint64(0)
     return StoreKeys(f["tenant"].astype(np.int64), f["rid_hi"], f["rid_lo"], f["has_rid"].astype(bool),
                      np.where(f["id_null"], zero, f["id_hi"]), np.where(f["id_null"], zero, f["id_lo"]),
-                     f["in_period"].astype(bool), f["in_window"].astype(bool))
+                     f["in_period"].astype(bool), f["in_window"].astype(bool),
+                     f["member"].astype(np.int64) if "member" in f else None)
 
 
 def _top_up_keys(ops_store: Store, audit_store: Store, ops: StoreKeys, audit: StoreKeys, period: Period,

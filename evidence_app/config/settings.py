@@ -6,7 +6,7 @@ import json
 import os
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any, Mapping
@@ -14,7 +14,7 @@ from typing import Any, Mapping
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
-from evidence_app.config.compute import COMPUTE_KEYS, ComputeConfig, parse_compute
+from evidence_app.config.compute import COMPUTE_KEYS, MAX_PARTITIONS, ComputeConfig, parse_compute
 from evidence_app.config.monitoring import (
     CHECK_KEYS,
     REMEDIATION_KEYS,
@@ -72,10 +72,30 @@ class StoreConfig:
     """SQLAlchemy URL, relative SQLite paths already resolved; None when ``d1_dump`` is used."""
     d1_dump: Path | None = None
     """A ``wrangler d1 export`` SQL file, read into a private in-memory SQLite."""
+    stores: tuple["StoreConfig", ...] = ()
+    """``[[<key>.stores]]``: the stores whose union this store is (one database per tenant, say); empty: the one
+    store ``url`` or ``d1_dump`` names."""
+    tenants: tuple[str, ...] = ()
+    """In a list of stores: the tenants this one holds (without a tenant column, its rows take the one named)."""
+    entry: int | None = None
+    """In a list of stores: its position (0-based), as messages name it: ``audit.stores[2]``."""
+
+    @property
+    def leaves(self) -> tuple["StoreConfig", ...]:
+        """The stores really opened: this one, or each of its list."""
+        return self.stores or (self,)
+
+    @property
+    def where(self) -> str:
+        """How messages name this store: ``audit``, or ``audit.stores[2]`` for an entry of a list."""
+        return self.key if self.entry is None else f"{self.key}.stores[{self.entry}]"
 
     @property
     def display_url(self) -> str:
-        """The location with any password masked: safe for screens, logs and PDFs."""
+        """The location with any password masked: safe for screens, logs and PDFs (a list: each store with its
+        tenants)."""
+        if self.stores:
+            return "; ".join(f"{', '.join(s.tenants)}: {s.display_url}" for s in self.stores)
         if self.d1_dump is not None:
             return f"d1-dump:{self.d1_dump}"
         assert self.url is not None
@@ -239,12 +259,16 @@ class Config:
         return self.path.parent
 
 
+STORE_LIST_KEYS = frozenset({"tenant", "tenants", "url", "d1_dump"})
+"""The keys of one ``[[audit.stores]]`` / ``[[operations.stores]]`` entry."""
 KEYS: dict[str, frozenset[str]] = {
     "": frozenset({"organisation", "audit", "operations", "worker_logs", "matching", "controls", "remediation",
                    "check", "access", "cache", "compute"}),
     "organisation": frozenset({"name"}),
-    "audit": frozenset({"url", "d1_dump", "table", "columns"}),
-    "operations": frozenset({"url", "d1_dump", "table", "columns"}),
+    "audit": frozenset({"url", "d1_dump", "stores", "table", "columns"}),
+    "operations": frozenset({"url", "d1_dump", "stores", "table", "columns"}),
+    "audit.stores": STORE_LIST_KEYS,
+    "operations.stores": STORE_LIST_KEYS,
     "worker_logs": frozenset({"paths", "optional", "max_line_bytes", "max_file_bytes", "failure_event",
                               "replay_event", "traces", "s3"}),
     "worker_logs.s3": frozenset({"endpoint_url", "region", "access_key_id_env", "secret_access_key_env",
@@ -307,8 +331,35 @@ def parse_config(raw: Mapping[str, Any], path: Path) -> Config:
         access=_access(raw, base),
         worker_logs=_worker_logs(raw),
         cache=_cache(raw, base),
-        compute=parse_compute(_section(raw, "compute", required=False)),
+        compute=_compute(raw, audit, operations),
     )
+
+
+def _compute(raw: Mapping[str, Any], audit: StoreConfig, operations: StoreConfig) -> ComputeConfig:
+    """``[compute]``; with a list of stores and no ``partitions`` given, one partition per unit of the lists."""
+    sec = _section(raw, "compute", required=False)
+    compute = parse_compute(sec)
+    if "partitions" in sec:
+        return compute
+    return replace(compute, partitions=min(max(1, store_units(audit, operations)), MAX_PARTITIONS))
+
+
+def store_units(audit: StoreConfig, operations: StoreConfig) -> int:
+    """How many partition units the lists of stores make: their entries, joined when they share a tenant (across
+    the two lists); 0 when neither store is a list."""
+    entries = [set(e.tenants) for s in (audit, operations) for e in s.stores]
+    parent = list(range(len(entries)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+    first: dict[str, int] = {}
+    for i, tenants in enumerate(entries):
+        for t in tenants:
+            parent[root(i)] = root(first.setdefault(t, i))
+    return len({root(i) for i in range(len(entries))})
 
 
 def _section(raw: Mapping[str, Any], key: str, *, required: bool, prefix: str = "") -> dict:
@@ -342,21 +393,75 @@ def _store(
     sec = _section(raw, key, required=True)
     _reject_unknown(sec, key)
     url, dump = sec.get("url"), sec.get("d1_dump")
-    if (url is None) == (dump is None):
-        raise ConfigError(f"[{key}]: give exactly one of {key}.url or {key}.d1_dump")
+    if "stores" in sec and (url is not None or dump is not None):
+        given = f"{key}.url" if url is not None else f"{key}.d1_dump"
+        raise ConfigError(f"{key}.stores: give either {given} or {key}.stores (a list of stores), not both")
+    if "stores" not in sec and (url is None) == (dump is None):
+        raise ConfigError(f"[{key}]: give exactly one of {key}.url, {key}.d1_dump or {key}.stores")
     table = sec.get("table", default_table)
     if not _name_like(table):
         raise ConfigError(f"{key}.table: must be a non-empty name without control characters")
     required, optional = columns
     mapping = _column_map(sec, key, required + optional)
-    return StoreConfig(
-        key=key,
-        table=table,
-        columns=mapping,
-        optional=frozenset(optional),
-        url=_url(url, f"{key}.url", base) if url is not None else None,
-        d1_dump=_readable_file(dump, f"{key}.d1_dump", base) if dump is not None else None,
-    )
+    store = StoreConfig(key=key, table=table, columns=mapping, optional=frozenset(optional))
+    if "stores" in sec:
+        return replace(store, stores=_store_list(sec["stores"], store, base))
+    return replace(store, url=_url(url, f"{key}.url", base) if url is not None else None,
+                   d1_dump=_readable_file(dump, f"{key}.d1_dump", base) if dump is not None else None)
+
+
+def _store_list(entries: Any, section: StoreConfig, base: Path) -> tuple[StoreConfig, ...]:
+    """``[[<key>.stores]]`` → one StoreConfig per entry (the section's table and columns, its own location and
+    tenants); a tenant held by two entries, or one store listed twice, is refused naming both entries."""
+    key = section.key
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise ConfigError(f"{key}.stores: must be a list of tables ([[{key}.stores]] with tenant and url or d1_dump)")
+    if not entries:
+        raise ConfigError(f"{key}.stores: must list at least one store")
+    out: list[StoreConfig] = []
+    held: dict[str, str] = {}
+    located: dict[str, str] = {}
+    for i, entry in enumerate(entries):
+        store = _store_entry(entry, replace(section, entry=i), base)
+        for tenant in store.tenants:
+            if tenant in held:
+                raise ConfigError(f"{store.where}.tenant: tenant {shown(tenant)} is already held by {held[tenant]} "
+                                  "(each tenant lives in one store)")
+            held[tenant] = store.where
+        location = str(store.d1_dump) if store.d1_dump is not None else str(store.url)
+        if location in located:
+            raise ConfigError(f"{store.where}: the same store as {located[location]} ({store.display_url})")
+        located[location] = store.where
+        out.append(store)
+    return tuple(out)
+
+
+def _store_entry(entry: Mapping[str, Any], store: StoreConfig, base: Path) -> StoreConfig:
+    """One entry of a list of stores: exactly one of ``tenant``/``tenants``, exactly one of ``url``/``d1_dump``."""
+    where = store.where
+    _reject_unknown(entry, where, f"{store.key}.stores")
+    if ("tenant" in entry) == ("tenants" in entry):
+        raise ConfigError(f"{where}: give exactly one of {where}.tenant or {where}.tenants")
+    if "tenant" in entry:
+        tenants = [entry["tenant"]]
+        name = f"{where}.tenant"
+    else:
+        tenants, name = entry["tenants"], f"{where}.tenants"
+        if not isinstance(tenants, list) or not tenants:
+            raise ConfigError(f"{name}: must be a non-empty list of tenant names")
+    for t in tenants:
+        if not isinstance(t, str) or not t.strip() or not t.isprintable() or t != t.strip():
+            raise ConfigError(f"{name}: a tenant is a non-empty name without control characters or surrounding "
+                              f"spaces, got {shown(t)}")
+    if len(set(tenants)) != len(tenants):
+        raise ConfigError(f"{name}: a tenant is named twice")
+    url, dump = entry.get("url"), entry.get("d1_dump")
+    if (url is None) == (dump is None):
+        raise ConfigError(f"{where}: give exactly one of {where}.url or {where}.d1_dump")
+    # The tenant column may be absent: a per-tenant database seldom has one (its rows take the entry's tenant).
+    return replace(store, tenants=tuple(tenants), optional=store.optional | {"restaurant_id"},
+                   url=_url(url, f"{where}.url", base) if url is not None else None,
+                   d1_dump=_readable_file(dump, f"{where}.d1_dump", base) if dump is not None else None)
 
 
 def _column_map(sec: Mapping[str, Any], key: str, canonical: tuple[str, ...]) -> dict[str, str]:

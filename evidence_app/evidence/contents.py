@@ -158,8 +158,8 @@ def gather(config: Config, period: Period, scope: Scope, generated_at: datetime,
         log_health=log_health(data, recon, period),
         span=data_span(data),
         backlog=open_backlog(recon.failures, generated_at, config.controls),
-        files=file_records([(f"{s.key}.d1_dump", s.d1_dump) for s in (config.audit, config.operations)
-                            if s.d1_dump is not None], data.logs.files, data.logs.objects),
+        files=file_records([(f"{s.where}.d1_dump", s.d1_dump) for c in (config.audit, config.operations)
+                            for s in c.leaves if s.d1_dump is not None], data.logs.files, data.logs.objects),
         tools=tool_versions(),
         access_limit=access_limit,
     )

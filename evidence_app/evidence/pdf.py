@@ -652,7 +652,10 @@ def _methodology(c: PackContents, m: dict, extracts: list[Extract]) -> list:
         ro = E(s.read_only_mode) + (f"<br/><font color='{palette.VERMILLION}'><b>Finding:</b> {E(s.finding)}</font>"
                                     if s.finding else "")
         rng = f"{when(s.time_min)} – {when(s.time_max)}"
-        src.append([E(s.key), f"<font face='MONO' size=6.5>{E(s.display_url)}</font><br/>table {E(s.table)}", ro,
+        listed = _listed_stores(c, s.key)
+        where = (f"{num(len(listed))} stores, each in the table below" if listed else
+                 f"<font face='MONO' size=6.5>{E(s.display_url)}</font>")
+        src.append([E(s.key), f"{where}<br/>table {E(s.table)}", ro,
                     f"{num(s.rows_total)} / {num(s.rows_loaded)} / {num(s.rows_rejected)}", rng])
     logs = c.data.logs
     stored = f" ({num(len(logs.objects))} objects in S3/R2)" if logs.objects else ""
@@ -673,6 +676,7 @@ def _methodology(c: PackContents, m: dict, extracts: list[Extract]) -> list:
               *describe_checks(c.thresholds)]
     story = [P("8. Methodology and source fingerprints", "h1"), P("8.1 Sources", "h2"),
              table(src, [WIDTH * x for x in (0.11, 0.30, 0.24, 0.17, 0.18)]),
+             *_store_lists(c),
              P("The sources were read for this pack when it was built; it never uses the web app's snapshot of an "
                "earlier read.", "small"),
              P("8.2 Matching rules", "h2")]
@@ -685,6 +689,29 @@ def _methodology(c: PackContents, m: dict, extracts: list[Extract]) -> list:
               table(issues, [WIDTH * x for x in (0.13, 0.30, 0.09, 0.48)], align_right=(2,)) if len(issues) > 1
               else P("None.")]
     return story + _log_completeness(c) + _extraction(c)
+
+
+def _listed_stores(c: PackContents, key: str) -> tuple:
+    """The entries of ``[[<key>.stores]]`` (empty: one store)."""
+    store = {"operations": c.config.operations, "audit": c.config.audit}.get(key)
+    return store.stores if store is not None else ()
+
+
+def _store_lists(c: PackContents) -> list:
+    """A store configured as a list of stores: one row per store (a table's rows flow across pages, where one cell
+    naming a thousand stores could not)."""
+    rows = [["Store", "Tenants", "Location (password masked)"]]
+    for key in ("operations", "audit"):
+        rows += [[E(e.where), E(", ".join(e.tenants)), f"<font face='MONO' size=6.5>{E(e.display_url)}</font>"]
+                 for e in _listed_stores(c, key)]
+    if len(rows) == 1:
+        return []
+    split = (" Each store's tenants (with any other tenant found in its rows) formed one partition unit, read by "
+             "one partition only." if c.data.partitioning else " They were read in one pass.")
+    return [P("Stores configured as a list (one database per tenant): their union is the store above; each was "
+              "opened read-only as the Read-only column says, and rows without a tenant column took the tenant "
+              f"their entry names.{split}", "small"),
+            table(rows, [WIDTH * x for x in (0.22, 0.26, 0.52)])]
 
 
 GAPS_LISTED = 20

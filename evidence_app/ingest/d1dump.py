@@ -398,15 +398,21 @@ def load_limit(dump_bytes: int) -> float:
     return min(LOAD_SECONDS, LOAD_BASE_SECONDS + dump_bytes / LOAD_BYTES_PER_SECOND)
 
 
-def execute_dump(conn: sqlite3.Connection, policy: _Policy, script: str) -> None:
-    """Run the dump statement by statement under the policy and the load clock; the first refusal stops all."""
+_INSERT = re.compile(r"INSERT\s+INTO\s", re.IGNORECASE)
+"""A statement that writes a row (skipped when only the schema is loaded)."""
+
+
+def execute_dump(conn: sqlite3.Connection, policy: _Policy, script: str, data: bool = True) -> None:
+    """Run the dump statement by statement under the policy and the load clock; the first refusal stops all.
+    ``data=False``: every statement but the INSERTs (the schema alone: what a dump's tables and columns are)."""
     _cap_store(conn, min(getattr(conn, "store_cap", MAX_STORE_BYTES), store_cap(len(script.encode("utf-8")))))
     clock = _clock(conn)
     clock.loading, clock.load_seconds = True, load_limit(len(script.encode("utf-8")))
     clock.start()
     try:
         for statement in split_statements(script):
-            _execute(conn, policy, statement)
+            if data or not _INSERT.match(statement.text):
+                _execute(conn, policy, statement)
         policy.shape = "transaction"
         if conn.in_transaction:  # a dump that began a transaction and never committed it
             conn.execute("COMMIT")
@@ -433,16 +439,17 @@ def _execute(conn: sqlite3.Connection, policy: _Policy, statement: Statement) ->
         raise DumpRefused(statement, _failure(conn, policy, exc)) from exc
 
 
-def load_dump(path: Path, key: str) -> sqlite3.Connection:
+def load_dump(path: Path, key: str, data: bool = True) -> sqlite3.Connection:
     """Read ``path`` into a private in-memory SQLite, refusing any dump that is more than data;
-    the returned connection is query_only and admits reads only."""
+    the returned connection is query_only and admits reads only. ``data=False``: its schema alone, no rows (a list
+    of stores checks every dump's columns without loading its rows)."""
     try:
         script = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise SourceError(f"{key}.d1_dump: cannot read {path}: {exc}") from exc
     conn, policy = private_connection()
     try:
-        execute_dump(conn, policy, script)
+        execute_dump(conn, policy, script, data)
     except DumpRefused as exc:
         conn.close()
         raise SourceError(f"{key}.d1_dump: {path} {exc}") from exc

@@ -6,6 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
+from functools import partial
 from typing import Callable, Iterator
 
 import numpy as np
@@ -107,18 +108,24 @@ def load_dataset(config: Config, period: Period, progress: Progress | None = Non
     ops_store, audit_store = stores or open_stores(config)
     queries: list[QueryRecord] = []
     audit_queries: list[QueryRecord] = []
+    # A list of stores reports rows held by an entry that does not name their tenant; one list per side, so the
+    # thread reading the audit table never hands its findings to the operations.
+    ops_outside: list[DataIssue] = []
+    audit_outside: list[DataIssue] = []
     # The audit table is read while the operations are read and canonicalised (the drivers and Arrow leave the
     # GIL: two cores read at once); each store is still canonicalised and sorted on its own, and every
     # intermediate frame is given up as soon as its successor exists.
-    with _beside(concurrent_reads(ops_store, audit_store), select_frame, audit_store, "created_at", window,
-                 _stage(progress, "audit rows"), audit_queries.append, REPETITIVE_COLUMNS, audit_tenants) as audit_raw:
+    with _beside(concurrent_reads(ops_store, audit_store), partial(select_frame, report=audit_outside.append),
+                 audit_store, "created_at", window, _stage(progress, "audit rows"), audit_queries.append,
+                 REPETITIVE_COLUMNS, audit_tenants) as audit_raw:
         ops_c = canonical_operations(
             select_frame(ops_store, "occurred_at", window, _stage(progress, "operations"), queries.append,
-                         REPETITIVE_COLUMNS, ops_tenants), config.matching
+                         REPETITIVE_COLUMNS, ops_tenants, report=ops_outside.append), config.matching
         )
+        ops_c = _with_issues(ops_c, ops_outside)
         ops, ops_c = _trim(ops_c, "occurred_at", window)
         release_freed()
-        audit_c = canonical_audit(audit_raw())
+        audit_c = _with_issues(canonical_audit(audit_raw()), audit_outside)
     queries += audit_queries
     audit, audit_c = _trim(audit_c, "created_at", window)
     release_freed()
@@ -145,9 +152,10 @@ def load_dataset(config: Config, period: Period, progress: Progress | None = Non
 
 
 def concurrent_reads(*stores: Store) -> bool:
-    """Whether these stores may be read at the same time, each on its own thread: not a D1 dump (one private
-    in-memory connection, with its read clock)."""
-    return all(store.config.d1_dump is None for store in stores)
+    """Whether these stores may be read at the same time, each on its own thread: no D1 dump, alone or in a list
+    (one private in-memory connection, with its read clock and memory cap)."""
+    return all(store.config.d1_dump is None and all(s.d1_dump is None for s in store.config.stores)
+               for store in stores)
 
 
 @contextmanager
@@ -167,6 +175,18 @@ def _beside(concurrent: bool, read: Callable[..., pd.DataFrame], *args: object) 
             return held.pop()
 
         yield handed_over
+
+
+def _with_issues(loaded: Canonical, found: list[DataIssue]) -> Canonical:
+    """``loaded`` with the issues its read reported (``found``, emptied) counted before its duplicate ids, where the
+    partitions' merge puts a kind of its own."""
+    if not found:
+        return loaded
+    issues = list(loaded.issues)
+    at = next((i for i, x in enumerate(issues) if x.kind == "duplicate_id"), len(issues))
+    issues[at:at] = found
+    found.clear()
+    return replace(loaded, issues=tuple(issues))
 
 
 def _window(period: Period, margin_s: int) -> Window | None:

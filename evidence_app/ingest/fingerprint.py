@@ -32,7 +32,19 @@ class StoreProbe:
 
 
 def probe_store(store: Store, time_field: str, window: Window | None) -> StoreProbe:
-    """Count, rows in the window, largest id, latest and earliest time: one statement, rolled back after."""
+    """Count, rows in the window, largest id, latest and earliest time: one statement, rolled back after (a list of
+    stores: one per entry; counts added, the other values one per entry, in order)."""
+    members = getattr(store, "members", None)
+    if members:
+        from evidence_app.ingest.storelist import opened
+
+        probes = []
+        for m in members:
+            with opened(m) as one:
+                probes.append(probe_store(one, time_field, window))
+        return StoreProbe(rows=sum(p.rows for p in probes), rows_in_window=sum(p.rows_in_window for p in probes),
+                          max_id=tuple(p.max_id for p in probes), max_time=tuple(p.max_time for p in probes),
+                          min_time=tuple(p.min_time for p in probes))
     with store.engine.connect() as conn:
         row = conn.execute(_probe_statement(store, time_field, window)).one()
         conn.rollback()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 import sys
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable, Iterator, Mapping, Sequence
@@ -19,7 +19,7 @@ from sqlalchemy.pool import StaticPool
 from evidence_app.columns.text import TEXT_DTYPE, text_in, text_set
 from evidence_app.config.settings import StoreConfig
 from evidence_app.errors import SourceError
-from evidence_app.ingest import native
+from evidence_app.ingest import native, storelist
 from evidence_app.ingest._columnar import Piece, chunk_columns, dictionary_encoded, frame_of, text_columns
 from evidence_app.ingest.extraction import QueryRecord, query_record
 from evidence_app.ingest.plan import choose, planned
@@ -29,6 +29,7 @@ Recorder = Callable[[QueryRecord], None]
 from evidence_app.ingest.d1dump import last_denial, load_dump
 from evidence_app.ingest.privileges import write_capable
 from evidence_app.ingest.sqlite_files import sqlite_read_only
+from evidence_app.issues import DataIssue
 from evidence_app.masking import mask_text
 
 FETCH_CHUNK = 50_000
@@ -107,6 +108,18 @@ class Store:
         return self.engine.dialect.name
 
 
+@dataclass(frozen=True)
+class StoreList(Store):
+    """A store configured as a list of stores (``[[audit.stores]]``), read as their union: each entry is a
+    :class:`Store` of its own, opened read-only (see :mod:`evidence_app.ingest.storelist`)."""
+
+    members: tuple[Store, ...] = ()
+
+    @property
+    def dialect(self) -> str:
+        return ", ".join(dict.fromkeys(m.dialect for m in self.members))
+
+
 @contextmanager
 def _mapped(store: StoreConfig, action: str) -> Iterator[None]:
     """Translate driver errors into SourceError naming the store and its (masked) URL."""
@@ -120,7 +133,7 @@ def _mapped(store: StoreConfig, action: str) -> Iterator[None]:
             reason = f"refused: {last_denial()}"
         elif store.d1_dump is not None and reason == "interrupted":  # the dump's read clock stopped it
             reason = last_denial() or reason
-        raise SourceError(f"{store.key}: {action} failed on {store.display_url}: {reason}") from None  # cause may hold a DSN
+        raise SourceError(f"{store.where}: {action} failed on {store.display_url}: {reason}") from None  # cause may hold a DSN
 
 
 def _dbapi_errors() -> tuple[type[Exception], ...]:
@@ -137,7 +150,10 @@ def _first_line(exc: BaseException) -> str:
 
 
 def open_store(store: StoreConfig) -> Store:
-    """Open one store read-only, check its table and columns, and probe its role."""
+    """Open one store read-only, check its table and columns, and probe its role (a list of stores: each)."""
+    if store.stores:
+        return storelist.open_list(store, lambda entry: open_store(entry) if entry.d1_dump is None
+                                   else open_deferred_dump(entry))
     engine, mode = _engine(store)
     with _mapped(store, "connecting"):
         columns, time_kind = _check_schema(engine, store)
@@ -147,7 +163,7 @@ def open_store(store: StoreConfig) -> Store:
 
 def _engine(store: StoreConfig) -> tuple[Engine, str]:
     if store.d1_dump is not None:
-        return _d1_engine(store), "D1 dump loaded into a private in-memory SQLite (query_only)"
+        return _d1_engine(store), D1_MODE
     assert store.url is not None
     backend = store.url.get_backend_name()
     if backend == "sqlite":
@@ -176,10 +192,64 @@ def _on_connect(engine: Engine, statement: str) -> None:
             dbapi_conn.commit()
 
 
+D1_MODE = "D1 dump loaded into a private in-memory SQLite (query_only)"
+_DUMP_SCHEMAS: dict[tuple, tuple[dict[str, str], str, bool | None]] = {}
+"""What the schema check found in a dump of a list of stores, by the dump's identity (path, size, times, inode) and
+the mapping checked: a process that opens the list again (a partition) does not read every dump again."""
+_DUMP_ROWS: dict[tuple, int] = {}
+"""The rows of a listed dump's table, counted when it was last read whole, by the same identity."""
+_DUMP_SCHEMAS_MAX = 65_536
+
+
+def open_deferred_dump(store: StoreConfig) -> Store:
+    """A D1 dump of a list of stores, opened like any (a private in-memory SQLite, query_only) but loaded only
+    when read, and given back after each read (:mod:`evidence_app.ingest.storelist`): a list of a thousand dumps
+    never holds them all at once. Its schema is checked once per version of the dump in this process."""
+    key = _dump_key(store)
+    found = _DUMP_SCHEMAS.get(key)
+    if found is None:
+        schema = dump_engine(store, data=False)  # its statements run under the same policy, its rows skipped
+        try:
+            with _mapped(store, "connecting"):
+                found = (*_check_schema(schema, store), _write_capable(schema, store))
+        finally:
+            schema.dispose()
+        if len(_DUMP_SCHEMAS) >= _DUMP_SCHEMAS_MAX:
+            _DUMP_SCHEMAS.clear()
+        _DUMP_SCHEMAS[key] = found
+    columns, time_kind, writable = found
+    return Store(store, dump_engine(store), time_kind, D1_MODE, writable, columns)
+
+
+def dump_engine(store: StoreConfig, data: bool = True) -> Engine:
+    """An engine that loads the dump (``data=False``: its schema alone) when it first connects, and holds it until
+    disposed."""
+    assert store.d1_dump is not None
+    path, where = store.d1_dump, store.where
+    return sa.create_engine("sqlite://", creator=lambda: load_dump(path, where, data), poolclass=StaticPool)
+
+
+def remember_rows(store: Store) -> None:
+    """Count a listed dump's table while it is loaded for a read, for :func:`count_rows` to report later."""
+    if store.config.entry is not None and store.config.d1_dump is not None:
+        _DUMP_ROWS[_dump_key(store.config)] = _count(store)
+
+
+def _dump_key(store: StoreConfig) -> tuple:
+    """A dump of a list of stores as the schema cache knows it: its path, size, times and inode, and the mapping."""
+    assert store.d1_dump is not None
+    try:
+        st = store.d1_dump.stat()
+    except OSError as exc:
+        raise SourceError(f"{store.where}.d1_dump: cannot read {store.d1_dump}: {exc.strerror}") from None
+    return (str(store.d1_dump), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, store.table,
+            tuple(sorted(store.columns.items())), tuple(sorted(store.optional)), store.key)
+
+
 def _d1_engine(store: StoreConfig) -> Engine:
     """The dump loaded as data into a private in-memory SQLite (see :mod:`evidence_app.ingest.d1dump`)."""
     assert store.d1_dump is not None
-    conn = load_dump(store.d1_dump, store.key)
+    conn = load_dump(store.d1_dump, store.where)
     return sa.create_engine("sqlite://", creator=lambda: conn, poolclass=StaticPool)
 
 
@@ -195,7 +265,7 @@ def _check_schema(engine: Engine, store: StoreConfig) -> tuple[dict[str, str], s
         cols = insp.get_columns(name, schema=schema or None)
     except NoSuchTableError as exc:
         raise SourceError(
-            f"{store.key}.table: table {store.table!r} not found in {store.display_url}"
+            f"{store.where}.table: table {store.table!r} not found in {store.display_url}"
         ) from exc
     types = {c["name"]: c["type"] for c in cols}
     lower = {k.lower(): k for k in types}
@@ -205,8 +275,8 @@ def _check_schema(engine: Engine, store: StoreConfig) -> tuple[dict[str, str], s
             present[canonical] = column if column in types else lower[column.lower()]
         elif canonical not in store.optional:
             raise SourceError(
-                f"{store.key}.columns.{canonical}: column {column!r} not found in table "
-                f"{store.table!r} (it has: {', '.join(sorted(types))})"
+                f"{store.where}.columns.{canonical}: column {column!r} not found in table "
+                f"{store.table!r} of {store.display_url} (it has: {', '.join(sorted(types))})"
             )
     time_col = present["created_at" if store.key == "audit" else "occurred_at"]
     return present, _time_kind(types[time_col], engine.dialect.name)
@@ -299,12 +369,17 @@ def select_frame(
     tenants: TenantFilter | None = None,
     columns: Sequence[str] | None = None,
     reduce: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+    report: Callable[[DataIssue], None] | None = None,
 ) -> pd.DataFrame:
     """Fetch the present canonical columns (only those, or only ``columns`` of them), window-filtered in SQL,
     streamed in chunks. Text columns named in ``repetitive`` are dictionary-encoded as each chunk arrives (they come
     back categorical, values unchanged): ten million tenants or routes never exist as ten million strings.
     ``tenants`` (a partition's) is pushed into the WHERE clause; ``reduce`` turns each chunk into what is kept of
-    it as it arrives (the routing pre-pass keeps hashes, not text)."""
+    it as it arrives (the routing pre-pass keeps hashes, not text). A list of stores is read entry by entry
+    (``report`` hears its rows held by an entry that does not name their tenant)."""
+    if storelist.members_of(store) is not None:
+        return storelist.read(store, time_field, window, progress, record, repetitive, tenants, columns, reduce,
+                              report)
     canonical, tbl, stmt = _select_present(store, columns)
     purpose = "every row (no period)"
     if window is not None:
@@ -461,7 +536,9 @@ def select_outside(store: Store, time_field: str, window: Window, field: str, wa
                    keep: Callable[[pd.DataFrame], pd.Series] | None = None) -> pd.DataFrame:
     """Rows beyond the window whose ``field`` is one of ``wanted`` (or, given ``keep``, whose chunk ``keep``
     marks): one streamed pass, chunks thinned as they arrive (no giant IN lists, no temporary tables on a
-    read-only session)."""
+    read-only session). A list of stores: every entry that has ``field``."""
+    if storelist.members_of(store) is not None:
+        return storelist.read_outside(store, time_field, window, field, wanted, record, columns, keep)
     canonical, tbl, stmt = _select_present(store, columns)
     inside = time_predicate(store, tbl.c[store.columns[time_field]], window)
     stmt = stmt.where(tbl.c[store.columns[field]].is_not(None), sa.not_(inside))
@@ -476,12 +553,16 @@ def _recording(record: Recorder | None, store: Store, purpose: str):  # noqa: AN
     """``_fetch``'s callback that turns what ran into a :class:`QueryRecord` for ``record``."""
     if record is None:
         return None
-    return lambda sql, args, rows, conn, **native: record(query_record(store.key, purpose, sql, args, rows, conn,
+    source = store.key if store.config.entry is None else f"{store.config.where} ({', '.join(store.config.tenants)})"
+    return lambda sql, args, rows, conn, **native: record(query_record(source, purpose, sql, args, rows, conn,
                                                                         **native))
 
 
 def time_extent(store: Store, time_field: str) -> tuple[object, object]:
-    """Raw MIN and MAX of the time column (cheap with an index); parsing is the caller's job."""
+    """Raw MIN and MAX of the time column (cheap with an index); parsing is the caller's job (a list: over its
+    entries)."""
+    if storelist.members_of(store) is not None:
+        return storelist.extent(store, time_field, time_extent)
     name = store.columns[time_field]
     col = _table(store.config, [name]).c[name]
     stmt = sa.select(sa.func.min(col), sa.func.max(col))
@@ -498,7 +579,25 @@ def time_extent(store: Store, time_field: str) -> tuple[object, object]:
 
 
 def count_rows(store: Store) -> int:
-    """Total rows in the store's table (for fingerprints and the Sources page)."""
+    """Total rows in the store's table (for fingerprints and the Sources page; a list: in all its entries — a dump's
+    as counted when it was opened, unchanged since: every partition reports the list's total without loading every
+    dump)."""
+    if storelist.members_of(store) is not None:
+        return storelist.count(store, count_rows)
+    if store.config.entry is not None and store.config.d1_dump is not None:
+        key = _dump_key(store.config)
+        if key not in _DUMP_ROWS:  # never read whole here: loaded for the count alone, then given back
+            engine = dump_engine(store.config)
+            try:
+                _DUMP_ROWS[key] = _count(replace(store, engine=engine))
+            finally:
+                engine.dispose()
+        return _DUMP_ROWS[key]
+    return _count(store)
+
+
+def _count(store: Store) -> int:
+    """``SELECT count(*)`` of the store's table."""
     tbl = _table(store.config, [])
     with _mapped(store.config, "counting"), store.engine.connect() as conn:
         return int(conn.execute(sa.select(sa.func.count()).select_from(tbl)).scalar() or 0)

@@ -255,6 +255,8 @@ def _store_print(store: Store, time_field: str, window: Window | None) -> dict:
 
 def _files_print(store: StoreConfig) -> list:
     """The SQLite file (and its WAL) or the D1 dump, by :func:`_stat`: catches changes the aggregates miss."""
+    if store.stores:  # a list of stores: each entry's files
+        return [f for entry in store.stores for f in _files_print(entry)]
     if store.d1_dump is not None:
         paths = [store.d1_dump]
     elif store.url is not None and store.url.get_backend_name() == "sqlite" and store.url.database:
