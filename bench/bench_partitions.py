@@ -6,6 +6,11 @@ built once under bench/out/ by bench/stores.py (the time it took is printed; a s
 
     python bench/bench_partitions.py --sizes 1000000 --partitions 1,16
     python bench/bench_partitions.py --sizes 1000000,10000000 --partitions 1,16
+    python bench/bench_partitions.py --sizes 10000000 --partitions 16 --prepass-only   # the routing pre-pass alone
+
+``--prepass-only`` measures the routing pre-pass (``compute.routing.route``) by itself in each child: its time,
+the process's peak, and the resident size before it started (the interpreter and the imported modules), so the
+pre-pass's own share is the difference.
 """
 
 from __future__ import annotations
@@ -46,9 +51,41 @@ def measure(cfg: str, partitions: int) -> dict:
             "expected": t.expected, "logged": t.logged, "missing": t.missing}
 
 
-def run_child(cfg: Path, partitions: int) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--child", str(cfg), str(partitions)], capture_output=True,
-                         text=True, check=True)
+def measure_prepass(cfg: str, partitions: int) -> dict:
+    """One routing pre-pass: config → the plan and the specs of ``partitions`` (nothing reconciled)."""
+    from stores import period as span
+
+    from evidence_app.compute.routing import route
+    from evidence_app.config.settings import load_config
+    from evidence_app.reconcile import Period
+
+    config = load_config(cfg)
+    first, days = span("realistic")
+    window = Period(first.date(), first.date() + timedelta(days=days - 1))
+    before = _resident_mb()
+    t0 = time.perf_counter()
+    routing = route(config, window, partitions)
+    seconds = time.perf_counter() - t0
+    plan = routing.plan
+    return {"partitions": partitions, "seconds": round(seconds, 1), "rows": sum(plan.rows),
+            "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024), "before_mb": before,
+            "groups": plan.groups, "merged_groups": plan.merged_groups,
+            "duplicates": sum(len(v) for v in routing.duplicate_ids.values()),
+            "top_up": sum(any(s.top_up) for s in routing.specs)}
+
+
+def _resident_mb() -> int:
+    """The process's resident size now (Linux), in MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024)
+    return 0
+
+
+def run_child(cfg: Path, partitions: int, prepass_only: bool = False) -> dict:
+    extra = ["--prepass-only"] if prepass_only else []
+    out = subprocess.run([sys.executable, __file__, "--child", str(cfg), str(partitions), *extra],
+                         capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -56,10 +93,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000000")
     parser.add_argument("--partitions", default="1,16")
+    parser.add_argument("--prepass-only", action="store_true", help="measure the routing pre-pass alone")
     parser.add_argument("--child", nargs=2, metavar=("CONFIG", "PARTITIONS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(measure(args.child[0], int(args.child[1]))))
+        run = measure_prepass if args.prepass_only else measure
+        print(json.dumps(run(args.child[0], int(args.child[1]))))
         return
     from stores import build
 
@@ -67,7 +106,15 @@ def main() -> None:
         t0 = time.perf_counter()
         cfg = build("realistic", "sqlite", n)
         print(f"store of {n:,} operations: {time.perf_counter() - t0:.0f} s to build (0 s: built before)", flush=True)
-        results = [run_child(cfg, int(p)) for p in args.partitions.split(",")]
+        results = [run_child(cfg, int(p), args.prepass_only) for p in args.partitions.split(",")]
+        if args.prepass_only:
+            for r in results:
+                print(f"  pre-pass for {r['partitions']:>3} partitions: {r['seconds']:>7.1f} s, "
+                      f"peak {r['peak_mb']:,} MB ({r['before_mb']:,} MB before it; {r['rows']:,} records routed), {r['groups']:,} groups "
+                      f"({r['merged_groups']:,} of several tenants), {r['duplicates']:,} duplicate ids, "
+                      f"{r['top_up']} partitions with a top-up", flush=True)
+            assert len({(r["rows"], r["groups"], r["duplicates"]) for r in results}) == 1, "routing differs!"
+            continue
         for r in results:
             per_row = r["peak_mb"] * 1024 * 1024 / max(r["rows"], 1)
             print(f"  {r['partitions']:>3} partitions: {r['seconds']:>7.1f} s, peak {r['peak_mb']:,} MB "
