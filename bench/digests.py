@@ -17,8 +17,6 @@ Everything goes through the CLI, so the script survives any reorganisation of th
 from __future__ import annotations
 
 import argparse
-import contextlib
-import functools
 import gzip
 import hashlib
 import json
@@ -150,29 +148,11 @@ PARTITIONS = 1
 
 
 def _run(args: list[str]) -> tuple[int, str, str]:
-    with _partitioned(PARTITIONS):
-        res = CliRunner().invoke(main, args)
+    """One CLI command, in ``PARTITIONS`` partitions (the commands' own ``--partitions``) when that is not 1."""
+    if PARTITIONS != 1:
+        args = [*args, "--partitions", str(PARTITIONS)]
+    res = CliRunner().invoke(main, args)
     return res.exit_code, res.stdout, res.stderr
-
-
-@contextlib.contextmanager
-def _partitioned(n: int):
-    """Every command's reconciliation in ``n`` partitions: the core's partitioned entry point put where the CLI
-    and the pack call the single pass (works whether or not the CLI has a --partitions option yet)."""
-    if n == 1:
-        yield
-        return
-    from evidence_app import cli
-    from evidence_app.compute import evaluate as partitioned
-    from evidence_app.evidence import contents
-
-    swapped = functools.partial(partitioned, partitions=n)
-    before = cli.evaluate, contents.evaluate
-    cli.evaluate = contents.evaluate = swapped
-    try:
-        yield
-    finally:
-        cli.evaluate, contents.evaluate = before
 
 
 ADDED_COUNTS = ("missing_unprovable",)
