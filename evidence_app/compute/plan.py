@@ -70,15 +70,17 @@ def _edges(tenants: np.ndarray, hi: np.ndarray, lo: np.ndarray | None) -> tuple[
     if not len(tenants):
         empty = np.array([], dtype=np.int64)
         return empty, empty
-    order = np.argsort(hi, kind="stable") if lo is None else np.lexsort((lo, hi))
-    hi, t = hi[order], tenants[order]
-    starts = np.empty(len(hi), dtype=bool)
+    order = np.argsort(hi) if lo is None else np.lexsort((lo, hi))  # any order of equal keys gives the same groups
+    ordered = hi[order]
+    starts = np.empty(len(ordered), dtype=bool)
     starts[0] = True
-    np.not_equal(hi[1:], hi[:-1], out=starts[1:])
+    np.not_equal(ordered[1:], ordered[:-1], out=starts[1:])
     if lo is not None:
-        lo = lo[order]
-        starts[1:] |= lo[1:] != lo[:-1]
-    del order, hi, lo
+        ordered = lo[order]
+        starts[1:] |= ordered[1:] != ordered[:-1]
+    del ordered
+    t = tenants[order]
+    del order
     at = np.flatnonzero(starts)
     first = np.repeat(t[at], np.diff(at, append=len(t)))  # each record's key's first tenant
     del at, starts

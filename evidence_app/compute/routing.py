@@ -202,11 +202,13 @@ def _route(config: Config, period: Period, partitions: int, ops_store: Store, au
     rows = _padded(ops.rows, n) + _padded(audit.rows, n) + np.bincount(f_tenant, minlength=n)
     beyond = {key: set(np.unique(k.tenant).tolist()) for key, k in extra.items()}
     repeated = {"operations": ops.repeated_ids, "audit": audit.repeated_ids}
-    keyed = (ops, audit, *extra.values())
+    keyed = [ops, audit, *extra.values()]
     del ops, audit, extra  # the per-record arrays live on only in the union's inputs, and go with them
-    labels = tenant_groups(n, np.concatenate([*(k.tenant for k in keyed), f_tenant[f_has]]),
-                           np.concatenate([*(k.rid for k in keyed), f_rid[f_has]]))
-    del keyed
+    codes = np.concatenate([*(k.tenant for k in keyed), f_tenant[f_has]])
+    rids = np.concatenate([*(k.rid for k in keyed), f_rid[f_has]])
+    keyed.clear()
+    labels = tenant_groups(n, codes, rids)
+    del codes, rids
     plan = make_plan(partitions, tenants.names, labels, rows)
     specs = _specs(config, period, plan, tenants, logs, beyond)
     dups = {"operations": _duplicates(ops_store, "occurred_at", window, repeated["operations"], queries),
