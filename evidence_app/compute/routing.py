@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from evidence_app.columns.memory import release_freed
 from evidence_app.columns.text import as_text, blank_text, compact_text
 from evidence_app.compute.partition import PartitionSpec
 from evidence_app.compute.plan import PartitionPlan, make_plan, tenant_groups
@@ -140,15 +141,29 @@ def _gathered(kept: dict[int, tuple], frame: pd.DataFrame) -> StoreKeys:
     kept.clear()
     columns = [list(c) for c in zip(*pieces)] if pieces else [[] for _ in range(5)]
     del pieces
-    empty = (np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=bool))
-    tenant, rid, in_period = (np.concatenate(columns[j]) if columns[j] else empty[j] for j in range(3))
-    counts = columns[3]
-    rows = np.zeros(max((len(c) for c in counts), default=0), dtype=np.int64)
-    for c in counts:
+    tenant, rid, in_period = (_joined(columns[j], kind) for j, kind in enumerate((np.int32, np.uint64, bool)))
+    rows = np.zeros(max((len(c) for c in columns[3]), default=0), dtype=np.int64)
+    for c in columns[3]:
         rows[:len(c)] += c
-    ids = np.concatenate(columns[4]) if columns[4] else np.zeros(0, dtype=np.uint64)
+    repeated = _repeated(_joined(columns[4], np.uint64))
     columns.clear()
-    return StoreKeys(tenant=tenant, rid=rid, in_period=in_period, rows=rows, repeated_ids=_repeated(ids))
+    release_freed()  # the chunks' pages go back now: the next read grows from what is live
+    return StoreKeys(tenant=tenant, rid=rid, in_period=in_period, rows=rows, repeated_ids=repeated)
+
+
+def _joined(pieces: list[np.ndarray], dtype: type) -> np.ndarray:
+    """The pieces end to end, each given up once copied and their pages handed back as it goes: the whole never
+    exists twice."""
+    out = np.empty(sum(len(p) for p in pieces), dtype=dtype)
+    end = len(out)
+    while pieces:
+        piece = pieces.pop()
+        out[end - len(piece):end] = piece
+        end -= len(piece)
+        del piece
+        if len(pieces) % 32 == 0:
+            release_freed()
+    return out
 
 
 def _repeated(hashes: np.ndarray) -> np.ndarray:
@@ -186,6 +201,7 @@ def route(config: Config, period: Period, partitions: int, stores: tuple[Store, 
         if opened:
             ops_store.engine.dispose()
             audit_store.engine.dispose()
+        release_freed()  # the partitions start from what the routing keeps, not from its peak
 
 
 def _route(config: Config, period: Period, partitions: int, ops_store: Store, audit_store: Store) -> Routing:
@@ -209,6 +225,7 @@ def _route(config: Config, period: Period, partitions: int, ops_store: Store, au
     keyed.clear()
     labels = tenant_groups(n, codes, rids)
     del codes, rids
+    release_freed()
     plan = make_plan(partitions, tenants.names, labels, rows)
     specs = _specs(config, period, plan, tenants, logs, beyond)
     dups = {"operations": _duplicates(ops_store, "occurred_at", window, repeated["operations"], queries),
