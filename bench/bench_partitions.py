@@ -12,6 +12,12 @@ span, stdout to a file whose SHA-256 is compared across partition counts): parti
 the child's ru_maxrss, it reports the peak of the routing pre-pass and the peak after it (the partitions and the
 client's sums), by reading the process's high-water mark when the pre-pass returns and then resetting it
 (``/proc/self/clear_refs``).
+
+    python bench/bench_partitions.py --sizes 10000000 --partitions 16 --command prepass   # the routing pre-pass alone
+
+``--command prepass`` (or ``--prepass-only``) measures the routing pre-pass (``compute.routing.route``) by itself in each child: its time,
+the process's peak, and the resident size before it started (the interpreter and the imported modules), so the
+pre-pass's own share is the difference.
 """
 
 from __future__ import annotations
@@ -51,6 +57,37 @@ def measure(cfg: str, partitions: int) -> dict:
     return {"partitions": partitions, "seconds": round(seconds, 1), "rows": len(data.operations) + len(data.audit),
             "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
             "expected": t.expected, "logged": t.logged, "missing": t.missing}
+
+
+def measure_prepass(cfg: str, partitions: int) -> dict:
+    """One routing pre-pass: config → the plan and the specs of ``partitions`` (nothing reconciled)."""
+    from stores import period as span
+
+    from evidence_app.compute.routing import route
+    from evidence_app.config.settings import load_config
+    from evidence_app.reconcile import Period
+
+    config = load_config(cfg)
+    first, days = span("realistic")
+    window = Period(first.date(), first.date() + timedelta(days=days - 1))
+    before = _resident_mb()
+    t0 = time.perf_counter()
+    routing = route(config, window, partitions)
+    seconds = time.perf_counter() - t0
+    plan = routing.plan
+    return {"partitions": partitions, "seconds": round(seconds, 1), "rows": sum(plan.rows),
+            "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024), "before_mb": before,
+            "groups": plan.groups, "merged_groups": plan.merged_groups,
+            "duplicates": sum(len(v) for v in routing.duplicate_ids.values()),
+            "top_up": sum(any(s.top_up) for s in routing.specs)}
+
+
+def _resident_mb() -> int:
+    """The process's resident size now (Linux), in MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024)
+    return 0
 
 
 def measure_command(cfg: str, partitions: int) -> dict:
@@ -112,12 +149,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000000")
     parser.add_argument("--partitions", default="1,16")
-    parser.add_argument("--command", choices=("evaluate", "coverage"), default="evaluate",
-                        help="evaluate: (Dataset, Reconciliation) then the table, as before; coverage: the command")
+    parser.add_argument("--command", choices=("evaluate", "coverage", "prepass"), default="evaluate",
+                        help="evaluate: (Dataset, Reconciliation) then the table, as before; coverage: the command; "
+                             "prepass: the routing pre-pass alone")
+    parser.add_argument("--prepass-only", action="store_true", help="the same as --command prepass")
     parser.add_argument("--child", nargs=2, metavar=("CONFIG", "PARTITIONS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.prepass_only:
+        args.command = "prepass"
     if args.child:
-        how = measure_command if args.command == "coverage" else measure
+        how = {"coverage": measure_command, "prepass": measure_prepass}.get(args.command, measure)
         print(json.dumps(how(args.child[0], int(args.child[1]))))
         return
     from stores import build
@@ -135,6 +176,15 @@ def main() -> None:
                       f"{phases}, {r['lines']:,} lines, expected {r['expected']:,}, stdout SHA-256 {r['sha256']}",
                       flush=True)
             assert len({r["sha256"] for r in results}) == 1, "outputs differ!"
+            continue
+        if args.command == "prepass":
+            for r in results:
+                print(f"  pre-pass for {r['partitions']:>3} partitions: {r['seconds']:>7.1f} s, "
+                      f"peak {r['peak_mb']:,} MB ({r['before_mb']:,} MB before it; {r['rows']:,} records routed), "
+                      f"{r['groups']:,} groups "
+                      f"({r['merged_groups']:,} of several tenants), {r['duplicates']:,} duplicate ids, "
+                      f"{r['top_up']} partitions with a top-up", flush=True)
+            assert len({(r["rows"], r["groups"], r["duplicates"]) for r in results}) == 1, "routing differs!"
             continue
         for r in results:
             per_row = r["peak_mb"] * 1024 * 1024 / max(r["rows"], 1)

@@ -43,12 +43,14 @@ class PartitionPlan:
         return {t: i for i, ts in enumerate(self.tenants) for t in ts}
 
 
-def tenant_groups(n_tenants: int, tenant_codes: np.ndarray, key_hi: np.ndarray, key_lo: np.ndarray) -> np.ndarray:
+def tenant_groups(n_tenants: int, tenant_codes: np.ndarray, key_hi: np.ndarray,
+                  key_lo: np.ndarray | None = None) -> np.ndarray:
     """Each tenant's group label (the smallest tenant code of its group): tenants whose records share a key (a
-    request id or failure id, given as a 128-bit hash ``key_hi``/``key_lo``) are one group. Records without a key
-    are not passed."""
+    request id or failure id, given as a hash ``key_hi``, or as a 128-bit one ``key_hi``/``key_lo``) are one
+    group. Records without a key are not passed. Equal hashes of different keys only join more tenants: coarser
+    groups, never a pair split."""
     labels = np.arange(n_tenants, dtype=np.int64)
-    a, b = _edges(np.asarray(tenant_codes, dtype=np.int64), key_hi, key_lo)
+    a, b = _edges(np.asarray(tenant_codes), key_hi, key_lo)
     while len(a):
         low = np.minimum(labels[a], labels[b])
         before = labels.copy()
@@ -62,17 +64,28 @@ def tenant_groups(n_tenants: int, tenant_codes: np.ndarray, key_hi: np.ndarray, 
     return labels
 
 
-def _edges(tenants: np.ndarray, hi: np.ndarray, lo: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(tenant, tenant) pairs joining each record's tenant to the first tenant of its key."""
+def _edges(tenants: np.ndarray, hi: np.ndarray, lo: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """(tenant, tenant) pairs joining each record's tenant to the first tenant of its key (only the pairs of two
+    different tenants: at most one per record, usually none)."""
     if not len(tenants):
         empty = np.array([], dtype=np.int64)
         return empty, empty
-    order = np.lexsort((tenants, lo, hi))
-    hi, lo, t = hi[order], lo[order], tenants[order]
-    starts = np.concatenate(([True], (hi[1:] != hi[:-1]) | (lo[1:] != lo[:-1])))
-    first = t[np.flatnonzero(starts)[np.cumsum(starts) - 1]]
-    cross = t != first
-    return t[cross], first[cross]
+    order = np.argsort(hi) if lo is None else np.lexsort((lo, hi))  # any order of equal keys gives the same groups
+    ordered = hi[order]
+    starts = np.empty(len(ordered), dtype=bool)
+    starts[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=starts[1:])
+    if lo is not None:
+        ordered = lo[order]
+        starts[1:] |= ordered[1:] != ordered[:-1]
+    del ordered
+    t = tenants[order]
+    del order
+    at = np.flatnonzero(starts)
+    first = np.repeat(t[at], np.diff(at, append=len(t)))  # each record's key's first tenant
+    del at, starts
+    cross = np.flatnonzero(t != first)
+    return t[cross].astype(np.int64), first[cross].astype(np.int64)
 
 
 def pack(count: int, group_rows: dict[int, int], group_sort_key: dict[int, str]) -> list[list[int]]:

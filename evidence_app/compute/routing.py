@@ -1,8 +1,10 @@
 """The routing pre-pass: a narrow, recorded read of (id, tenant, request id, time) from both stores for the period,
 the union-find over shared request ids, and one :class:`PartitionSpec` per partition.
 
-Read-only and bounded like every extraction: the same window as the full read (and the same request-id top-up
-beyond it), only the columns routing needs, each chunk reduced to integer codes and 128-bit hashes as it arrives.
+Read-only and bounded like every extraction: the same window as the full read (and a request-id top-up beyond
+it that finds at least the rows the full read's does), only the columns routing needs, each chunk reduced as it
+arrives to 32-bit tenant codes and 64-bit hashes of the records carrying a request id, and 64-bit id hashes;
+nothing per record outlives the routing (the :class:`Routing` holds plain per-partition data).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from evidence_app.columns.order import micros, micros_at
+from evidence_app.columns.memory import release_freed
 from evidence_app.columns.text import as_text, blank_text, compact_text
 from evidence_app.compute.partition import PartitionSpec
 from evidence_app.compute.plan import PartitionPlan, make_plan, tenant_groups
@@ -25,27 +27,30 @@ from evidence_app.ingest.sources import Store, TenantFilter, Window, select_fram
 from evidence_app.ingest.storelist import unit_parts
 from evidence_app.reconcile import Period
 
-_KEYS = ("evidence-app:k1:", "evidence-app:k2:")
-"""Two hash keys: a request id (or id) is known by two independent 64-bit hashes, 128 bits in all."""
-_FAILURE_KEYS = ("evidence-app:f1:", "evidence-app:f2:")
+_KEY = "evidence-app:k1:"
+"""The hash key of the request-id and id hashes (64 bits each; see :func:`_hash64` for why that is enough)."""
 ROUTING_COLUMNS = ("id", "restaurant_id", "request_id")
 """What the pre-pass reads besides the time column."""
 
 
 @dataclass(frozen=True)
 class StoreKeys:
-    """One store's window, reduced: per record its tenant node, request-id and id hashes, and where it lies."""
+    """One store's read, reduced to what routing needs: per record carrying a request id, its tenant node, the
+    request id's hash and whether it lies in the period; per tenant node, the records read; and the id hashes
+    read more than once (candidates, the read-back checks them)."""
 
     tenant: np.ndarray
-    rid_hi: np.ndarray
-    rid_lo: np.ndarray
-    has_rid: np.ndarray
-    id_hi: np.ndarray
-    id_lo: np.ndarray
+    """int32 tenant nodes of the records with a request id."""
+    rid: np.ndarray
+    """uint64 hashes of their request ids."""
     in_period: np.ndarray
-    in_window: np.ndarray
-    member: np.ndarray | None = None
-    """A list of stores (``[[audit.stores]]``): the entry each record was read from; None: one store."""
+    """Whether each of them lies in the period."""
+    rows: np.ndarray
+    """Records read per tenant node (nodes met after this read are not counted: 0)."""
+    repeated_ids: np.ndarray
+    """Sorted distinct uint64 id hashes met more than once (NULL ids are not hashed)."""
+    members: dict[int, np.ndarray] | None = None
+    """A list of stores (``[[audit.stores]]``): per entry, the tenant nodes found in its rows; None: one store."""
 
 
 @dataclass(frozen=True)
@@ -77,16 +82,16 @@ class _Tenants:
         return self.node[canonical]
 
     def codes_of_raw(self, store: str, raw: pd.Series) -> np.ndarray:
-        """Each raw tenant's node (the raw values seen are kept per store)."""
+        """Each raw tenant's node, int32 (the raw values seen are kept per store)."""
         values = raw.astype(object) if isinstance(raw.dtype, pd.CategoricalDtype) else raw
         codes, uniques = pd.factorize(values, use_na_sentinel=True)
         names = compact_text(pd.Series(list(uniques), dtype=object))
         nodes = np.array([self.code(None if pd.isna(n) else str(n)) for n in _listed(names)] + [self.code(None)],
-                         dtype=np.int64)
+                         dtype=np.int32)
         for value, node in zip(list(uniques), nodes[:-1].tolist()):
             self.raw[store].setdefault(node, set()).add(_plain(value))
         if (codes < 0).any():
-            self.raw[store].setdefault(nodes[-1], set()).add(None)
+            self.raw[store].setdefault(int(nodes[-1]), set()).add(None)
         return nodes[codes]
 
 
@@ -100,33 +105,102 @@ def _plain(value: object) -> object:
     return value.item() if isinstance(value, np.generic) else value
 
 
-def _hashes(text: pd.Series, keys: tuple[str, str] = _KEYS) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(hi, lo, present): the 128-bit hash of each canonical text value; missing (NULL, or blank) is no value."""
-    present = ~blank_text(text) if len(text) else np.zeros(0, dtype=bool)
+def _hash64(text: pd.Series, blank_is_missing: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """(hash, present): a 64-bit hash of each canonical text value, 0 where there is none (NULL; blank too, unless
+    ``blank_is_missing`` is False). 64 bits suffice because no decision rests on two hashes being different
+    values: equal request-id hashes only join tenants into one group (a collision makes the partitions coarser,
+    never wrong), the top-up beyond the window never trusts a hash to say a request id is present
+    (:func:`_wanted`), and an id hash seen twice is only a candidate that the read-back checks on the ids."""
+    if not len(text):
+        return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=bool)
+    present = ~blank_text(text) if blank_is_missing else text.notna().to_numpy()
     values = text.astype(object).to_numpy()
-    values = np.where(present, values, "")
-    return (pd.util.hash_array(values, hash_key=keys[0]), pd.util.hash_array(values, hash_key=keys[1]), present)
+    hashes = np.zeros(len(values), dtype=np.uint64)
+    hashes[present] = pd.util.hash_array(values[present], hash_key=_KEY, categorize=False)
+    return hashes, present
 
 
-def _reduce(tenants: _Tenants, store: str, time_field: str, period: Period, window: Window | None):  # noqa: ANN202
-    """The chunk reducer: raw columns → tenant nodes, hashes and time flags (the raw chunk is dropped)."""
-    lo = micros_at(window.start) if window is not None else None
-    hi = micros_at(window.end) if window is not None else None
-
+def _reducer(tenants: _Tenants, store: str, time_field: str, period: Period, kept: dict[int, tuple]):  # noqa: ANN202
+    """The chunk reducer: raw columns → tenant nodes, hashes and counts, kept in ``kept`` under a serial number
+    that the returned one-row frame names (the raw chunk is dropped; see :func:`_gathered`)."""
     def keep(chunk: pd.DataFrame) -> pd.DataFrame:
-        t = parse_timestamps(chunk[time_field])
+        nodes = tenants.codes_of_raw(store, chunk["restaurant_id"])
         rid = as_text(chunk["request_id"]) if "request_id" in chunk else pd.Series([None] * len(chunk), dtype=object)
-        r_hi, r_lo, has = _hashes(rid)
-        ids = as_text(chunk["id"])
-        i_hi, i_lo, _ = _hashes(ids.fillna("\x00<null>"))
-        us = micros(t)
-        known = t.notna().to_numpy()
-        in_window = known & (True if lo is None else us >= lo) & (True if hi is None else us < hi)
-        return pd.DataFrame({"tenant": tenants.codes_of_raw(store, chunk["restaurant_id"]), "rid_hi": r_hi,
-                             "rid_lo": r_lo, "has_rid": has, "id_hi": i_hi, "id_lo": i_lo,
-                             "id_null": ids.isna().to_numpy(),
-                             "in_period": period.contains(t).to_numpy(), "in_window": in_window})
+        r_hash, has = _hash64(rid)
+        i_hash, i_has = _hash64(as_text(chunk["id"]), blank_is_missing=False)
+        in_period = period.contains(parse_timestamps(chunk[time_field])).to_numpy()
+        serial = len(kept)
+        kept[serial] = (nodes[has], r_hash[has], in_period[has], np.bincount(nodes), i_hash[i_has])
+        return pd.DataFrame({"chunk": [serial]})
     return keep
+
+
+def _gathered(kept: dict[int, tuple], frame: pd.DataFrame) -> StoreKeys:
+    """The pieces the returned frame names, in its order, as one :class:`StoreKeys` (a read the native reader
+    abandoned half-way for the Python path left pieces no frame names: they are not used). Each field's pieces
+    are given up as soon as they are joined."""
+    serials = frame["chunk"].tolist() if "chunk" in frame else []
+    members = _members(frame, serials, kept) if "member" in frame else None
+    pieces = [kept.pop(s) for s in serials]
+    kept.clear()
+    columns = [list(c) for c in zip(*pieces)] if pieces else [[] for _ in range(5)]
+    del pieces
+    tenant, rid, in_period = (_joined(columns[j], kind) for j, kind in enumerate((np.int32, np.uint64, bool)))
+    rows = np.zeros(max((len(c) for c in columns[3]), default=0), dtype=np.int64)
+    for c in columns[3]:
+        rows[:len(c)] += c
+    repeated = _repeated(_joined(columns[4], np.uint64))
+    columns.clear()
+    release_freed()  # the chunks' pages go back now: the next read grows from what is live
+    return StoreKeys(tenant=tenant, rid=rid, in_period=in_period, rows=rows, repeated_ids=repeated, members=members)
+
+
+def _members(frame: pd.DataFrame, serials: list[int], kept: dict[int, tuple]) -> dict[int, np.ndarray]:
+    """A list of stores: per entry (the ``member`` a list's read names each chunk with), the tenant nodes its chunks
+    hold (from each chunk's per-node counts)."""
+    found: dict[int, set[int]] = {}
+    for serial, member in zip(serials, frame["member"].tolist()):
+        found.setdefault(int(member), set()).update(np.flatnonzero(kept[serial][3]).tolist())
+    return {m: np.array(sorted(nodes), dtype=np.int32) for m, nodes in found.items()}
+
+
+def _joined(pieces: list[np.ndarray], dtype: type) -> np.ndarray:
+    """The pieces end to end, each given up once copied and their pages handed back as it goes: the whole never
+    exists twice."""
+    out = np.empty(sum(len(p) for p in pieces), dtype=dtype)
+    end = len(out)
+    while pieces:
+        piece = pieces.pop()
+        out[end - len(piece):end] = piece
+        end -= len(piece)
+        del piece
+        if len(pieces) % 32 == 0:
+            release_freed()
+    return out
+
+
+def _repeated(hashes: np.ndarray) -> np.ndarray:
+    """Sorted distinct values met more than once (``hashes`` is sorted in place: it is the caller's to give up)."""
+    hashes.sort()
+    return _distinct(hashes[1:][hashes[1:] == hashes[:-1]])
+
+
+def _distinct(ordered: np.ndarray) -> np.ndarray:
+    """The distinct values of a sorted array (``np.unique`` hashes first: several times slower on 64-bit keys)."""
+    if not len(ordered):
+        return ordered
+    first = np.empty(len(ordered), dtype=bool)
+    first[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    return ordered[first]
+
+
+def _member(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
+    """Which of ``values`` are in ``sorted_set`` (sorted, distinct): one binary search each, no Python object."""
+    if not len(sorted_set):
+        return np.zeros(len(values), dtype=bool)
+    at = np.minimum(np.searchsorted(sorted_set, values), len(sorted_set) - 1)
+    return sorted_set[at] == values
 
 
 def route(config: Config, period: Period, partitions: int, stores: tuple[Store, Store] | None = None) -> Routing:
@@ -140,6 +214,7 @@ def route(config: Config, period: Period, partitions: int, stores: tuple[Store, 
         if opened:
             ops_store.engine.dispose()
             audit_store.engine.dispose()
+        release_freed()  # the partitions start from what the routing keeps, not from its peak
 
 
 def _route(config: Config, period: Period, partitions: int, ops_store: Store, audit_store: Store) -> Routing:
@@ -148,100 +223,101 @@ def _route(config: Config, period: Period, partitions: int, ops_store: Store, au
     tenants, queries = _Tenants(), []
     ops = _read_keys(ops_store, "occurred_at", period, window, tenants, queries)
     audit = _read_keys(audit_store, "created_at", period, window, tenants, queries)
-    extra = _top_up_keys(ops_store, audit_store, ops, audit, period, window, tenants, queries)
+    extra = _top_up_keys(ops_store, audit_store, ops, audit, window, tenants, queries)
     failures = logs.failures
-    f_tenant = np.array([tenants.code(t) for t in _listed(failures["tenant"])], dtype=np.int64)
-    f_hi, f_lo, f_has = _hashes(as_text(failures["request_id"]))
-    parts = [(k.tenant[k.has_rid], k.rid_hi[k.has_rid], k.rid_lo[k.has_rid]) for k in (ops, audit, *extra.values())]
-    parts.append((f_tenant[f_has], f_hi[f_has], f_lo[f_has]))
-    parts += unit_parts((ops_store, audit_store), {ops_store.key: ops, audit_store.key: audit}, tenants.code,
-                        tenants.raw)  # each entry of a list of stores: one unit, read by one partition
-    labels = tenant_groups(len(tenants.names), *(np.concatenate(c) for c in zip(*parts)))
-    rows = np.bincount(np.concatenate([ops.tenant, audit.tenant, f_tenant]), minlength=len(tenants.names))
-    plan = make_plan(partitions, tenants.names, labels, rows)
+    f_tenant = np.array([tenants.code(t) for t in _listed(failures["tenant"])], dtype=np.int32)
+    f_rid, f_has = _hash64(as_text(failures["request_id"]))
+    # Each entry of a list of stores is one unit, read by one partition: its tenants joined as a shared request
+    # id joins them (before ``n``: an entry may name a tenant no record carries).
+    units = unit_parts((ops_store, audit_store), {ops_store.key: ops, audit_store.key: audit}, tenants.code,
+                       tenants.raw)
+    n = len(tenants.names)
+    rows = _padded(ops.rows, n) + _padded(audit.rows, n) + np.bincount(f_tenant, minlength=n)
     beyond = {key: set(np.unique(k.tenant).tolist()) for key, k in extra.items()}
+    repeated = {"operations": ops.repeated_ids, "audit": audit.repeated_ids}
+    keyed = [ops, audit, *extra.values()]
+    del ops, audit, extra  # the per-record arrays live on only in the union's inputs, and go with them
+    codes = np.concatenate([*(k.tenant for k in keyed), f_tenant[f_has], *(u[0] for u in units)])
+    rids = np.concatenate([*(k.rid for k in keyed), f_rid[f_has], *(u[1] for u in units)])
+    keyed.clear()
+    labels = tenant_groups(n, codes, rids)
+    del codes, rids
+    release_freed()
+    plan = make_plan(partitions, tenants.names, labels, rows)
     specs = _specs(config, period, plan, tenants, logs, beyond)
-    dups = {"operations": _duplicates(ops_store, "occurred_at", window, ops, queries),
-            "audit": _duplicates(audit_store, "created_at", window, audit, queries)}
+    dups = {"operations": _duplicates(ops_store, "occurred_at", window, repeated["operations"], queries),
+            "audit": _duplicates(audit_store, "created_at", window, repeated["audit"], queries)}
     return Routing(plan=plan, specs=specs, logs=logs, duplicate_ids=dups, queries=tuple(queries))
+
+
+def _padded(counts: np.ndarray, n: int) -> np.ndarray:
+    """Per-node counts over all ``n`` nodes (nodes met later count 0 here)."""
+    return np.pad(counts, (0, n - len(counts)))
 
 
 def _read_keys(store: Store, time_field: str, period: Period, window: Window | None, tenants: _Tenants,
                queries: list[QueryRecord]) -> StoreKeys:
     """The window's routing keys from one store: a narrow SELECT, each chunk reduced as it arrives."""
-    reduce = _reduce(tenants, store.key, time_field, period, window)
+    kept: dict[int, tuple] = {}
+    reduce = _reducer(tenants, store.key, time_field, period, kept)
     frame = select_frame(store, time_field, window, None, queries.append, frozenset({"restaurant_id"}),
                          columns=(*ROUTING_COLUMNS, time_field), reduce=reduce)
-    return _keys(frame)
+    return _gathered(kept, frame)
 
 
-def _keys(frame: pd.DataFrame) -> StoreKeys:
-    """The reduced chunks as arrays (a NULL id gets the hash pair (0, 0): no value, never a duplicate)."""
-    if "tenant" not in frame:  # nothing came back: the reducer never ran
-        e64, eb, eu = np.array([], dtype=np.int64), np.array([], dtype=bool), np.array([], dtype=np.uint64)
-        return StoreKeys(e64, eu, eu, eb, eu, eu, eb, eb)
-    f = {c: frame[c].to_numpy() for c in frame.columns}
-    zero = np.uint64(0)
-    return StoreKeys(f["tenant"].astype(np.int64), f["rid_hi"], f["rid_lo"], f["has_rid"].astype(bool),
-                     np.where(f["id_null"], zero, f["id_hi"]), np.where(f["id_null"], zero, f["id_lo"]),
-                     f["in_period"].astype(bool), f["in_window"].astype(bool),
-                     f["member"].astype(np.int64) if "member" in f else None)
-
-
-def _top_up_keys(ops_store: Store, audit_store: Store, ops: StoreKeys, audit: StoreKeys, period: Period,
-                 window: Window | None, tenants: _Tenants, queries: list[QueryRecord]) -> dict[str, StoreKeys]:
-    """The keys of the rows the full read fetches beyond the window by request id (dataset._request_id_top_up):
-    an in-period request id the other side's window lacks. By store key."""
+def _top_up_keys(ops_store: Store, audit_store: Store, ops: StoreKeys, audit: StoreKeys, window: Window | None,
+                 tenants: _Tenants, queries: list[QueryRecord]) -> dict[str, StoreKeys]:
+    """The keys of the rows the full read may fetch beyond the window by request id (dataset._request_id_top_up
+    fetches those carrying an in-period request id the other side's window lacks; here, see :func:`_wanted`).
+    By store key."""
     if window is None:
         return {}
     found = {}
-    for want_from, other, store, field in ((ops, audit, audit_store, "created_at"),
-                                          (audit, ops, ops_store, "occurred_at")):
-        wanted = _absent(want_from, other)
+    for want_from, store, field in ((ops, audit_store, "created_at"), (audit, ops_store, "occurred_at")):
+        wanted = _wanted(want_from)
         if len(wanted) and "request_id" in store.present:
             found[store.key] = _outside_keys(store, field, window, wanted, tenants, queries)
     return found
 
 
+def _wanted(want_from: StoreKeys) -> np.ndarray:
+    """Sorted distinct hashes of every request id an in-period record of one side carries. The full read's
+    top-up wants only those the other side's window lacks; but a hash found on the other side may be another
+    request id's (a collision), and trusting it would skip rows the partition then fetches. So the pre-pass
+    looks beyond the window for all of them: rows routed that no top-up fetches only make partitions coarser
+    or send a partition a top-up that finds nothing, never change a number."""
+    wanted = want_from.rid[want_from.in_period]
+    wanted.sort()
+    return _distinct(wanted)
 
-def _absent(want_from: StoreKeys, other: StoreKeys) -> set[tuple[int, int]]:
-    """Request ids (as hash pairs) of in-period records of one side that the other side's window lacks."""
-    w = want_from.in_period & want_from.has_rid
-    have = set(zip(other.rid_hi[other.has_rid & other.in_window].tolist(),
-                   other.rid_lo[other.has_rid & other.in_window].tolist()))
-    return {p for p in zip(want_from.rid_hi[w].tolist(), want_from.rid_lo[w].tolist()) if p not in have}
 
-
-def _outside_keys(store: Store, time_field: str, window: Window, wanted: set[tuple[int, int]], tenants: _Tenants,
+def _outside_keys(store: Store, time_field: str, window: Window, wanted: np.ndarray, tenants: _Tenants,
                   queries: list[QueryRecord]) -> StoreKeys:
-    """Routing keys of the rows beyond the window carrying a wanted request id."""
+    """Routing keys of the rows beyond the window carrying a wanted request id (hashes, sorted)."""
     def hit(chunk: pd.DataFrame) -> pd.Series:
-        hi, lo, has = _hashes(as_text(chunk["request_id"]))
-        return pd.Series([h and (a, b) in wanted for a, b, h in zip(hi.tolist(), lo.tolist(), has.tolist())],
-                         index=chunk.index, dtype=bool)
-    raw = select_outside(store, time_field, window, "request_id", sorted(wanted), queries.append,
-                         columns=(*ROUTING_COLUMNS, time_field), keep=hit)
-    if raw.empty:
-        return _keys(pd.DataFrame())
-    return _keys(_reduce(tenants, store.key, time_field, Period(), None)(raw))
+        hashes, has = _hash64(as_text(chunk["request_id"]))
+        return pd.Series(has & _member(hashes, wanted), index=chunk.index, dtype=bool)
+    raw = select_outside(store, time_field, window, "request_id", wanted, queries.append,
+                         columns=(*ROUTING_COLUMNS, time_field), keep=hit,
+                         purpose=("rows beyond the window with a request_id that one of the period's records "
+                                  "carries (routing: the tenants a partition's request-id top-up may reach; the "
+                                  "database returns every row beyond the window with one, the tool keeps those)"))
+    kept: dict[int, tuple] = {}
+    frame = _reducer(tenants, store.key, time_field, Period(), kept)(raw) if len(raw) else pd.DataFrame()
+    return _gathered(kept, frame)
 
 
-def _duplicates(store: Store, time_field: str, window: Window | None, keys: StoreKeys,
+def _duplicates(store: Store, time_field: str, window: Window | None, repeated: np.ndarray,
                 queries: list[QueryRecord]) -> tuple[str, ...]:
     """Every id read more than once in the window, across all tenants (a check no partition can make alone): the
-    repeated hashes found here, their ids read back by one more narrow SELECT only when there are any."""
-    nonnull = (keys.id_hi != 0) | (keys.id_lo != 0)
-    pairs = pd.DataFrame({"hi": keys.id_hi[nonnull], "lo": keys.id_lo[nonnull]})
-    repeated = pairs[pairs.duplicated(keep=False)].drop_duplicates()
-    if repeated.empty:
+    ids of the repeated hashes read back by one more narrow SELECT, only when there are any, and counted."""
+    if not len(repeated):
         return ()
-    wanted = set(zip(repeated["hi"].tolist(), repeated["lo"].tolist()))
 
     def only_repeated(chunk: pd.DataFrame) -> pd.DataFrame:
         ids = as_text(chunk["id"])
-        hi, lo, _ = _hashes(ids.fillna("\x00<null>"))
-        keep = np.array([(a, b) in wanted for a, b in zip(hi.tolist(), lo.tolist())], dtype=bool)
-        keep &= ids.notna().to_numpy()
+        hashes, present = _hash64(ids, blank_is_missing=False)
+        keep = present & _member(hashes, repeated)
         return pd.DataFrame({"id": ids[keep].reset_index(drop=True)})
     frame = select_frame(store, time_field, window, None, queries.append, columns=("id", time_field),
                          reduce=only_repeated)

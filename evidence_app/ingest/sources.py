@@ -533,18 +533,21 @@ def _streaming_cursor(dbapi_conn, dialect: str):  # noqa: ANN001, ANN202 - DBAPI
 
 def select_outside(store: Store, time_field: str, window: Window, field: str, wanted: Sequence[str],
                    record: Recorder | None = None, columns: Sequence[str] | None = None,
-                   keep: Callable[[pd.DataFrame], pd.Series] | None = None) -> pd.DataFrame:
+                   keep: Callable[[pd.DataFrame], pd.Series] | None = None,
+                   purpose: str | None = None) -> pd.DataFrame:
     """Rows beyond the window whose ``field`` is one of ``wanted`` (or, given ``keep``, whose chunk ``keep``
     marks): one streamed pass, chunks thinned as they arrive (no giant IN lists, no temporary tables on a
-    read-only session). A list of stores: every entry that has ``field``."""
+    read-only session). ``purpose`` words the recorded query when ``keep`` decides otherwise than by ``wanted``. A
+    list of stores: every entry that has ``field``."""
     if storelist.members_of(store) is not None:
         return storelist.read_outside(store, time_field, window, field, wanted, record, columns, keep)
     canonical, tbl, stmt = _select_present(store, columns)
     inside = time_predicate(store, tbl.c[store.columns[time_field]], window)
     stmt = stmt.where(tbl.c[store.columns[field]].is_not(None), sa.not_(inside))
     wanted_set = text_set(pd.Series(list(wanted) if keep is None else [], dtype=TEXT_DTYPE))  # once, not per chunk
-    purpose = (f"rows beyond the window with a {field} among the {len(wanted)} the period's records lack "
-               "(the database returns every row beyond the window with one; the tool keeps the wanted ones)")
+    purpose = purpose or (f"rows beyond the window with a {field} among the {len(wanted)} the period's records "
+                          "lack (the database returns every row beyond the window with one; the tool keeps the "
+                          "wanted ones)")
     thin = (lambda f: f[text_in(f[field], wanted_set)]) if keep is None else (lambda f: f[keep(f).to_numpy()])
     return _fetch(store, stmt, canonical, None, keep=thin, record=_recording(record, store, purpose))
 

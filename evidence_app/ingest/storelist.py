@@ -28,7 +28,7 @@ TENANT = "restaurant_id"
 """The canonical tenant column an entry may lack (then filled with the entry's tenant)."""
 OUTSIDE_KIND = "tenant_outside_store"
 OUTSIDE_EFFECT = "kept and reconciled under its own tenant; its store's entry does not name that tenant"
-_UNIT_KEYS = ("evidence-app:u1:", "evidence-app:u2:")
+_UNIT_KEY = "evidence-app:u1:"
 
 
 @dataclass(frozen=True)
@@ -243,26 +243,25 @@ def extent(store, time_field: str, extent_one: Callable) -> tuple[object, object
 
 
 def unit_parts(stores: Iterable, keys: dict[str, object], code: Callable[[str | None], int],
-               raw: dict[str, dict[int, set]]) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """For the routing pre-pass: per entry of each list, (tenant nodes, key hi, key lo) joining every tenant it names
-    and every tenant found in its rows (``keys[store.key].member``) into one group, as a shared request id does;
-    and each named tenant's name among the raw values the store's filter carries (so the partition holding it
-    reads the entry even when none of its rows lies in the window)."""
+               raw: dict[str, dict[int, set]]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """For the routing pre-pass: per entry of each list, (int32 tenant nodes, uint64 key) joining every tenant it
+    names and every tenant found in its rows (``keys[store.key].members``) into one group, as a shared request id
+    does (a key colliding with a request id's hash only joins groups); and each named tenant's name among the raw
+    values the store's filter carries (so the partition holding it reads the entry even when none of its rows lies
+    in the window)."""
     import pandas.util as pdu
 
     parts = []
     for store in stores:
         if members_of(store) is None:
             continue
-        k = keys.get(store.key)
-        member_col = getattr(k, "member", None)
+        found_in = getattr(keys.get(store.key), "members", None) or {}
         for i, member in enumerate(store.members):
             named = [code(t) for t in member.config.tenants]
             for t, node in zip(member.config.tenants, named):
                 raw.setdefault(store.key, {}).setdefault(node, set()).add(t)
-            found = k.tenant[member_col == i] if member_col is not None and len(member_col) else np.arange(0)
+            found = found_in.get(i, np.arange(0))
             nodes = np.unique(np.concatenate([np.array(named, dtype=np.int64), found.astype(np.int64)]))
             label = np.array([f"{store.key}\x00{i}"] * len(nodes), dtype=object)
-            parts.append((nodes, pdu.hash_array(label, hash_key=_UNIT_KEYS[0]),
-                          pdu.hash_array(label, hash_key=_UNIT_KEYS[1])))
+            parts.append((nodes.astype(np.int32), pdu.hash_array(label, hash_key=_UNIT_KEY)))
     return parts
