@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from scenario import AUDIT_COLUMNS, OPS_COLUMNS, Scenario
+from scenario import _table  # one SQLite table writer for every scenario
 
 KINDS = ("sqlite", "sqlite+column", "d1", "d1+column")
 """How an entry is written: a SQLite file or a D1 dump, without the tenant column (one tenant) or with it."""
@@ -51,15 +52,6 @@ def write_entry(folder: Path, name: str, table: str, columns: tuple[str, ...], e
         (folder / f"{name}.sql").write_text(body, encoding="utf-8")
         return f'd1_dump = "{folder.name}/{name}.sql"'
     return f'url = "sqlite:///{folder.name}/{name}.db"'
-
-
-def _table(path: Path, name: str, columns: tuple[str, ...], records: tuple[dict, ...] | list[dict]) -> None:
-    path.unlink(missing_ok=True)
-    with sqlite3.connect(path) as db:
-        db.execute(f"CREATE TABLE {name} ({', '.join(columns)})")
-        db.executemany(f"INSERT INTO {name} VALUES ({', '.join('?' * len(columns))})",
-                       [tuple(r.get(c) for c in columns) for r in records])
-    db.close()
 
 
 def write_both(sc: Scenario, rng: random.Random, extra: str = "") -> tuple[Path, Path]:
