@@ -183,6 +183,21 @@ def test_on_the_cluster_every_number_is_the_in_process_runs_and_the_single_passs
     assert _outputs(sc, "--scheduler", healthy.address) == whole
 
 
+@pytest.mark.parametrize("seed", [4, 5])
+def test_on_the_cluster_tenants_split_into_pieces_give_the_single_passs_numbers(healthy, tmp_path, seed,
+                                                                                monkeypatch):
+    """Every group above one partition's share split by target (the threshold lowered to this scenario's size):
+    the workers keep only their pieces as the rows arrive, and every output is the single pass's."""
+    from evidence_app.compute import routing
+    from evidence_app.compute.routing import route
+
+    sc = crossing_scenario(random.Random(seed), tmp_path / "s")
+    whole = _outputs(sc)
+    monkeypatch.setattr(routing, "SPLIT_MIN_ROWS", 0)
+    assert route(load_config(sc.write()), Period(), 8).plan.split_tenants > 0
+    assert _outputs(sc, "--partitions", "8", "--scheduler", healthy.address) == whole
+
+
 @pytest.mark.parametrize("seed", range(6))
 def test_on_the_cluster_the_reconciled_frames_are_the_in_process_partitioned_runs(healthy, tmp_path, seed):
     """Every operation's state and row, every row's status, every failure's replay state: the very frames the

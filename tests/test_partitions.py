@@ -36,7 +36,12 @@ TENANTS = ("r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "t10", "t9")
 OFFSETS = (-400, -250, -121, -120, -60, -1, 0, 1, 60, 119, 120, 121, 300, 3600)
 
 
-def partitioned_scenario(rng: random.Random, root) -> Scenario:
+TARGETS = ('["m-1"]', '["m-2"]')
+SPELLED = {'["m-1"]': '[ "m-1" ]', '{"a":1,"b":2}': '{"b": 2, "a": 1}', '["m-2"]': '["m-2"]'}
+"""Another spelling of the same target (canonically equal), which the audit side sometimes writes."""
+
+
+def partitioned_scenario(rng: random.Random, root, targets: tuple[str | None, ...] = TARGETS) -> Scenario:
     """Many tenants; request ids shared across tenants (and across the two stores and the logs); ids repeated
     within and across tenants; failure events whose tenant differs from their operation's; replays; records
     around the period's edges and far beyond them (the request-id top-up)."""
@@ -48,7 +53,7 @@ def partitioned_scenario(rng: random.Random, root) -> Scenario:
     ops = []
     for i in range(rng.randint(0, 24)):
         op = dict(at=when(), operation=rng.choice(["cache_purge", "menu_publish"]), tenant=pick_tenant(),
-                  user=rng.choice(["u1", "u2"]), target=rng.choice(['["m-1"]', '["m-2"]']),
+                  user=rng.choice(["u1", "u2"]), target=rng.choice(targets),
                   request_id=pick_rid(0.5), route=rng.choice(["/r/a", "/r/b"]))
         oid = f"o{rng.randrange(30)}" if rng.random() < 0.15 else f"o{100 + i}"  # some ids repeat
         ops.append(op)
@@ -63,7 +68,9 @@ def partitioned_scenario(rng: random.Random, root) -> Scenario:
         aid = f"a{rng.randrange(20)}" if rng.random() < 0.15 else f"a{100 + j}"
         sc.row(aid, at, action=base["operation"] if rng.random() < 0.92 else "refund_create",
                tenant=base["tenant"] if rng.random() < 0.8 else pick_tenant(),
-               user=base["user"] if rng.random() < 0.9 else "u9", target=base["target"], request_id=rid,
+               user=base["user"] if rng.random() < 0.9 else "u9",
+               target=SPELLED.get(base["target"], base["target"]) if rng.random() < 0.3 else base["target"],
+               request_id=rid,
                origin=rng.choice([None, "live", "replay", "backfill"]),
                inserted_at=rng.choice([None, at + timedelta(hours=1)]))
     for k in range(rng.randint(0, 6)):

@@ -16,8 +16,19 @@ def partitioning_sentence(plan: PartitionPlan | None) -> str:
     return (f"Reconciliation ran in {plan.count} partitions ({used} of them holding records; "
             f"{_n(sum(plan.rows), 'record')} routed). Each operation, audit row and failure event was routed by its "
             f"tenant, and tenants sharing a request id or failure id went to the same partition ({merged}), so every "
-            "candidate pair, failure link and replay lies within one partition. Partitioning changes no number: "
+            f"candidate pair, failure link and replay lies within one partition.{_split(plan)} Partitioning changes "
+            "no number: "
             "the matching, states, coverage, exceptions and replay states are those of a single pass.")
+
+
+def _split(plan: PartitionPlan) -> str:
+    """The sentence on tenants split into pieces, when any was."""
+    if not plan.split_tenants:
+        return ""
+    return (f" {_n(plan.split_tenants, 'tenant')} whose group held more records than one partition's share "
+            f"{'was' if plan.split_tenants == 1 else 'were'} split into pieces by a hash of the canonical target "
+            "(a key match, a failure link and a duplicate need equal targets; records joined by a request id "
+            "stay together), each partition keeping only its own pieces as the rows arrive.")
 
 
 def _n(count: int, noun: str) -> str:

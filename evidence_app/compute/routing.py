@@ -23,14 +23,18 @@ from evidence_app.ingest.canonical import parse_timestamps
 from evidence_app.ingest.dataset import open_stores, read_window
 from evidence_app.ingest.extraction import QueryRecord
 from evidence_app.ingest.logpush import LogScan, scan_logs
+from evidence_app.ingest.pieces import BUCKETS, Pieces, target_buckets
 from evidence_app.ingest.sources import Store, TenantFilter, Window, select_frame, select_outside
 from evidence_app.ingest.storelist import unit_parts
 from evidence_app.reconcile import Period
 
 _KEY = "evidence-app:k1:"
 """The hash key of the request-id and id hashes (64 bits each; see :func:`_hash64` for why that is enough)."""
-ROUTING_COLUMNS = ("id", "restaurant_id", "request_id")
-"""What the pre-pass reads besides the time column."""
+ROUTING_COLUMNS = ("id", "restaurant_id", "request_id", "target")
+"""What the pre-pass reads besides the time column (the target for the pieces of a split tenant)."""
+SPLIT_MIN_ROWS = 100_000
+"""A group is split into pieces only when it holds more records than one partition's share and at least this many
+(below it, a partition's memory is small whatever the balance)."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,10 @@ class StoreKeys:
     """Records read per tenant node (nodes met after this read are not counted: 0)."""
     repeated_ids: np.ndarray
     """Sorted distinct uint64 id hashes met more than once (NULL ids are not hashed)."""
+    bucket: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint8))
+    """The piece (evidence_app.ingest.pieces) of each record with a request id, by its canonical target."""
+    piece_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    """Records read per (tenant node × BUCKETS + piece)."""
     members: dict[int, np.ndarray] | None = None
     """A list of stores (``[[audit.stores]]``): per entry, the tenant nodes found in its rows; None: one store."""
 
@@ -129,8 +137,11 @@ def _reducer(tenants: _Tenants, store: str, time_field: str, period: Period, kep
         r_hash, has = _hash64(rid)
         i_hash, i_has = _hash64(as_text(chunk["id"]), blank_is_missing=False)
         in_period = period.contains(parse_timestamps(chunk[time_field])).to_numpy()
+        bucket = target_buckets(chunk["target"])
+        pieces, counts = np.unique(nodes.astype(np.int64) * BUCKETS + bucket, return_counts=True)
         serial = len(kept)
-        kept[serial] = (nodes[has], r_hash[has], in_period[has], np.bincount(nodes), i_hash[i_has])
+        kept[serial] = (nodes[has], r_hash[has], in_period[has], np.bincount(nodes), i_hash[i_has], bucket[has],
+                        (pieces, counts))
         return pd.DataFrame({"chunk": [serial]})
     return keep
 
@@ -143,16 +154,21 @@ def _gathered(kept: dict[int, tuple], frame: pd.DataFrame) -> StoreKeys:
     members = _members(frame, serials, kept) if "member" in frame else None
     pieces = [kept.pop(s) for s in serials]
     kept.clear()
-    columns = [list(c) for c in zip(*pieces)] if pieces else [[] for _ in range(5)]
+    columns = [list(c) for c in zip(*pieces)] if pieces else [[] for _ in range(7)]
     del pieces
     tenant, rid, in_period = (_joined(columns[j], kind) for j, kind in enumerate((np.int32, np.uint64, bool)))
+    bucket = _joined(columns[5], np.uint8)
     rows = np.zeros(max((len(c) for c in columns[3]), default=0), dtype=np.int64)
     for c in columns[3]:
         rows[:len(c)] += c
+    piece_rows = np.zeros(len(rows) * BUCKETS, dtype=np.int64)
+    for at, counts in columns[6]:
+        piece_rows[at] += counts  # distinct within a chunk: no index repeats
     repeated = _repeated(_joined(columns[4], np.uint64))
     columns.clear()
     release_freed()  # the chunks' pages go back now: the next read grows from what is live
-    return StoreKeys(tenant=tenant, rid=rid, in_period=in_period, rows=rows, repeated_ids=repeated, members=members)
+    return StoreKeys(tenant=tenant, rid=rid, in_period=in_period, rows=rows, repeated_ids=repeated, bucket=bucket,
+                     piece_rows=piece_rows, members=members)
 
 
 def _members(frame: pd.DataFrame, serials: list[int], kept: dict[int, tuple]) -> dict[int, np.ndarray]:
@@ -233,21 +249,51 @@ def _route(config: Config, period: Period, partitions: int, ops_store: Store, au
                        tenants.raw)
     n = len(tenants.names)
     rows = _padded(ops.rows, n) + _padded(audit.rows, n) + np.bincount(f_tenant, minlength=n)
+    f_bucket = target_buckets(failures["target"]) if len(failures) else np.zeros(0, dtype=np.uint8)
+    piece_rows = (_padded(ops.piece_rows, n * BUCKETS) + _padded(audit.piece_rows, n * BUCKETS)
+                  + np.bincount(f_tenant.astype(np.int64) * BUCKETS + f_bucket, minlength=n * BUCKETS))
     beyond = {key: set(np.unique(k.tenant).tolist()) for key, k in extra.items()}
     repeated = {"operations": ops.repeated_ids, "audit": audit.repeated_ids}
     keyed = [ops, audit, *extra.values()]
     del ops, audit, extra  # the per-record arrays live on only in the union's inputs, and go with them
     codes = np.concatenate([*(k.tenant for k in keyed), f_tenant[f_has], *(u[0] for u in units)])
     rids = np.concatenate([*(k.rid for k in keyed), f_rid[f_has], *(u[1] for u in units)])
+    buckets = np.concatenate([*(k.bucket for k in keyed), f_bucket[f_has],
+                              *(np.zeros(len(u[0]), dtype=np.uint8) for u in units)])
     keyed.clear()
     labels = tenant_groups(n, codes, rids)
-    del codes, rids
-    release_freed()
-    plan = make_plan(partitions, tenants.names, labels, rows)
-    specs = _specs(config, period, plan, tenants, logs, beyond)
+    split = None if units else _to_split(labels, rows, partitions)
+    if split is not None:
+        # Heavy groups cut finer: each of their tenants' pieces is a node, joined again by shared request ids.
+        nodes = codes.astype(np.int64) * BUCKETS + np.where(split[codes], buckets, 0)
+        del codes, buckets
+        labels = tenant_groups(n * BUCKETS, nodes, rids)
+        del nodes, rids
+        release_freed()
+        node_rows = piece_rows.reshape(n, BUCKETS).copy()
+        node_rows[~split] = 0
+        node_rows[~split, 0] = rows[~split]
+        plan = make_plan(partitions, tenants.names, labels, node_rows.ravel(), split, BUCKETS)
+    else:
+        del codes, rids, buckets
+        release_freed()
+        plan = make_plan(partitions, tenants.names, labels, rows)
+    specs = _specs(config, period, plan, tenants, logs, beyond, f_bucket)
     dups = {"operations": _duplicates(ops_store, "occurred_at", window, repeated["operations"], queries),
             "audit": _duplicates(audit_store, "created_at", window, repeated["audit"], queries)}
     return Routing(plan=plan, specs=specs, logs=logs, duplicate_ids=dups, queries=tuple(queries))
+
+
+def _to_split(labels: np.ndarray, rows: np.ndarray, partitions: int) -> np.ndarray | None:
+    """Per tenant, whether its group holds more records than one partition's share (and at least
+    :data:`SPLIT_MIN_ROWS`): those are split into pieces by target. None when no tenant is."""
+    if partitions <= 1 or not len(rows):
+        return None
+    share = -(-int(rows.sum()) // partitions)
+    group_rows = np.bincount(labels, weights=rows, minlength=len(rows))
+    heavy = (group_rows > share) & (group_rows >= SPLIT_MIN_ROWS)
+    split = heavy[labels]
+    return split if split.any() else None
 
 
 def _padded(counts: np.ndarray, n: int) -> np.ndarray:
@@ -328,31 +374,33 @@ def _duplicates(store: Store, time_field: str, window: Window | None, repeated: 
 
 
 def _specs(config: Config, period: Period, plan: PartitionPlan, tenants: _Tenants, logs: LogScan,
-           beyond: dict[str, set[int]]) -> tuple[PartitionSpec, ...]:
+           beyond: dict[str, set[int]], f_bucket: np.ndarray) -> tuple[PartitionSpec, ...]:
     """One spec per partition: its tenants as each store holds them, its failure events and their replays, and
     which store's request-id top-up can find its rows (``beyond``: store → tenants with rows beyond the window
     carrying a wanted request id; a partition with none would send a SELECT that returns nothing of its own)."""
-    at = plan.partition_of()
+    at, piece_at = plan.partition_of(), plan.partition_of_piece()
     failures = logs.failures
-    f_part = np.array([at.get(t, -1) for t in _listed(failures["tenant"])], dtype=np.int64)
+    f_part = np.array([at[t] if t in at else piece_at.get((t, b), -1)
+                       for t, b in zip(_listed(failures["tenant"]), f_bucket.tolist())], dtype=np.int64)
     specs = []
     for i, names in enumerate(plan.tenants):
         nodes = [tenants.node[t] for t in names]
+        pieces = plan.pieces[i] if plan.pieces else ()
         mine = failures[f_part == i].reset_index(drop=True)
         ids = set(mine["failure_id"].dropna().tolist())
         replays = logs.replays[logs.replays["failure_id"].isin(ids)].reset_index(drop=True)
         specs.append(PartitionSpec(index=i, count=plan.count, config_path=str(config.path), period=period,
-                                   operations=_filter(tenants.raw["operations"], nodes),
-                                   audit=_filter(tenants.raw["audit"], nodes), tenants=names,
+                                   operations=_filter(tenants.raw["operations"], nodes, pieces),
+                                   audit=_filter(tenants.raw["audit"], nodes, pieces), tenants=names,
                                    failures=mine, replays=replays, config=config,
                                    top_up=tuple(bool(beyond.get(k, set()) & set(nodes))
                                                 for k in ("operations", "audit"))))
     return tuple(specs)
 
 
-def _filter(raw: dict[int, set], nodes: list[int]) -> TenantFilter:
+def _filter(raw: dict[int, set], nodes: list[int], pieces: Pieces = ()) -> TenantFilter:
     """The raw values of ``nodes`` one store holds: sorted (by type, then value) so the SQL is deterministic."""
     values = {v for n in nodes for v in raw.get(n, ())}
     null = None in values
     values.discard(None)
-    return TenantFilter(tuple(sorted(values, key=lambda v: (type(v).__name__, v))), null)
+    return TenantFilter(tuple(sorted(values, key=lambda v: (type(v).__name__, v))), null, pieces)

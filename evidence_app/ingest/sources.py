@@ -22,6 +22,7 @@ from evidence_app.errors import SourceError
 from evidence_app.ingest import native, storelist
 from evidence_app.ingest._columnar import Piece, chunk_columns, dictionary_encoded, frame_of, text_columns
 from evidence_app.ingest.extraction import QueryRecord, query_record
+from evidence_app.ingest.pieces import Pieces, keep_pieces
 from evidence_app.ingest.plan import choose, planned
 
 Recorder = Callable[[QueryRecord], None]
@@ -62,6 +63,9 @@ class TenantFilter:
 
     values: tuple[object, ...]
     null: bool = False
+    pieces: Pieces = ()
+    """Split tenants (:mod:`evidence_app.ingest.pieces`): of these, only the rows of the pieces named are kept,
+    as each chunk arrives (SQL cannot compute a canonical target's hash)."""
 
     def pushable(self) -> bool:
         """Whether SQL can say it: values a driver binds and compares as stored (text, whole numbers), not too many."""
@@ -401,13 +405,17 @@ def _only_tenants(store: Store, tbl: sa.TableClause, stmt: sa.Select, tenants: T
     """``stmt`` narrowed to a partition's tenants in SQL, or (values SQL cannot compare as stored) every row
     fetched and the partition's kept as they arrive; and the words saying which."""
     column = store.columns["restaurant_id"]
+    pieces = keep_pieces(tenants.pieces) if tenants.pieces else None
+    split = (f"; of {len(tenants.pieces)} tenant(s) split by target, only this partition's pieces, kept as rows "
+             "arrive" if tenants.pieces else "")
     if tenants.pushable():
         return (stmt.where(tenant_predicate(tbl.c[column], tenants)),
-                None, f"this partition's {len(tenants.values)} tenants only")
+                pieces, f"this partition's {len(tenants.values)} tenants only{split}")
     wanted = set(tenants.values)
     keep = lambda f: f[f["restaurant_id"].map(lambda v: v in wanted if v is not None else tenants.null)  # noqa: E731
                        .astype(bool).to_numpy()]
-    return stmt, keep, f"this partition's {len(tenants.values)} tenants, kept as rows arrive"
+    both = keep if pieces is None else (lambda f: pieces(keep(f)))
+    return stmt, both, f"this partition's {len(tenants.values)} tenants, kept as rows arrive{split}"
 
 
 def _select_present(store: Store, columns: Sequence[str] | None = None,

@@ -1,0 +1,127 @@
+"""Tenants split into pieces by target (issue 22): a group holding more than one partition's share of the records is
+cut by a hash of the canonical target, and every number stays the single pass's — on random scenarios whose targets
+are spelled differently on the two sides, blank or missing, with request ids, duplicates, failure events and
+replays crossing tenants and pieces."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pandas as pd
+import pytest
+import reference
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_partitions import PERIODS, _same, partitioned_scenario
+
+from evidence_app.compute import evaluate, partitioning_sentence
+from evidence_app.compute import routing
+from evidence_app.compute.routing import route
+from evidence_app.config.settings import load_config
+from evidence_app.ingest.canonical import canonical_target
+from evidence_app.ingest.pieces import BUCKETS, keep_pieces, target_buckets
+from evidence_app.reconcile import Period
+
+TARGETS = ('["m-1"]', '["m-2"]', '{"a":1,"b":2}', '["m-3"]', '["m-4"]', "[5]", "[6]", "", None)
+"""Several targets (some the audit side spells otherwise, see test_partitions.SPELLED), a blank and a missing one."""
+
+
+@pytest.fixture
+def split_always(monkeypatch):
+    """Any group above one partition's share is split, however small the scenario (the threshold is for memory)."""
+    monkeypatch.setattr(routing, "SPLIT_MIN_ROWS", 0)
+
+
+def _config(seed: int, root, traces: bool = True):  # noqa: ANN202
+    sc = partitioned_scenario(random.Random(seed), root, TARGETS)
+    if not traces:
+        sc.extra_config = sc.extra_config.replace('traces = "all"\n', "")
+    return load_config(sc.write())
+
+
+def test_the_same_target_spelled_otherwise_falls_in_the_same_piece():
+    spelled = pd.Series(['["m-1"]', '[ "m-1" ]', '{"a":1,"b":2}', '{"b": 2, "a": 1}', '{ "a" : 1 , "b" : 2 }'])
+    buckets = target_buckets(spelled)
+    assert buckets[0] == buckets[1] and buckets[2] == buckets[3] == buckets[4]
+
+
+def test_a_missing_or_blank_target_is_piece_zero():
+    assert target_buckets(pd.Series([None, "", "   "], dtype=object)).tolist() == [0, 0, 0]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.text(max_size=12),
+                          st.lists(st.one_of(st.integers(-5, 5), st.text(max_size=3)), max_size=3).map(str)),
+                max_size=20))
+def test_a_targets_piece_is_its_canonical_forms_piece(values):
+    raw = pd.Series(values, dtype=object)
+    buckets = target_buckets(raw)
+    assert ((0 <= buckets) & (buckets < BUCKETS)).all()
+    assert target_buckets(canonical_target(raw)).tolist() == buckets.tolist()
+
+
+def test_every_row_of_a_split_tenant_is_kept_by_exactly_one_partition():
+    chunk = pd.DataFrame({"restaurant_id": pd.Series(["big", "big", "small", None, "big", 7] * 50, dtype=object),
+                          "target": [f"[{i}]" for i in range(300)]})
+    owners = np.arange(BUCKETS) % 3
+    filters = [keep_pieces((("7", tuple(np.flatnonzero(owners == p).tolist())),
+                            ("big", tuple(np.flatnonzero(owners == p).tolist())))) for p in range(3)]
+    kept = [set(f(chunk).index) for f in filters]
+    split = {i for i, t in enumerate(chunk["restaurant_id"]) if t in ("big", 7)}
+    for i in split:
+        assert sum(i in k for k in kept) == 1
+    for i in set(range(len(chunk))) - split:  # other tenants: the tenant filter's to decide, every filter passes them
+        assert all(i in k for k in kept)
+
+
+def test_a_group_above_one_partitions_share_is_split_and_stated(tmp_path, split_always):
+    config = _config(3, tmp_path)
+    routed = route(config, Period(), 7)
+    assert routed.plan.split_tenants > 0
+    held = [(t, b) for ps in routed.plan.pieces for t, bs in ps for b in bs]
+    assert len(held) == len(set(held))  # no piece in two partitions
+    assert {t for t, _ in held} <= {t for ts in routed.plan.tenants for t in ts}
+    assert "split into pieces by a hash of the canonical target" in partitioning_sentence(routed.plan)
+
+
+def test_below_the_threshold_no_tenant_is_split(tmp_path):
+    routed = route(_config(3, tmp_path), Period(), 7)
+    assert routed.plan.split_tenants == 0 and routed.plan.pieces == ()
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), period=st.sampled_from(PERIODS), n=st.sampled_from((2, 3, 7)))
+def test_split_partitions_give_the_single_pass_result(tmp_path_factory, seed, period, n):
+    routing.SPLIT_MIN_ROWS, before = 0, routing.SPLIT_MIN_ROWS  # hypothesis runs examples outside fixtures' reach
+    try:
+        config = _config(seed, tmp_path_factory.mktemp("p"))
+        _same(evaluate(config, period, partitions=1), evaluate(config, period, partitions=n))
+    finally:
+        routing.SPLIT_MIN_ROWS = before
+
+
+@pytest.mark.parametrize("seed", range(24))
+def test_split_partitions_agree_with_the_record_by_record_reference(seed, tmp_path, split_always):
+    config = _config(seed, tmp_path, traces=False)
+    data, recon = evaluate(config, Period(), partitions=7)
+    ref = reference.reconcile(data.operations, data.audit, data.logs.failures, data.logs.replays,
+                              config.matching.tolerance_seconds, config.matching.max_replay_attempts)
+    assert dict(zip(recon.operations["id"], recon.operations["state"])) == ref.op_state
+    assert dict(zip(recon.rows["id"], recon.rows["status"])) == ref.row_status
+    assert dict(zip(recon.failures["failure_id"], recon.failures["state"])) == ref.failure_state
+    _same(evaluate(config, Period(), partitions=1), (data, recon))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_split_coverage_check_and_exceptions_are_the_single_passs_bytes(seed, tmp_path, split_always):
+    """stdout, stderr and exit code: ``coverage`` and ``check`` (the aggregate path) and ``exceptions`` (the merge)."""
+    sc = partitioned_scenario(random.Random(seed), tmp_path, TARGETS)
+    sc.extra_config = sc.extra_config.replace('traces = "all"\n', "")
+    asked = (("coverage", "--by", "day,operator,tenant", "--format", "csv"), ("check", "--as-of", "2026-10-03T00:00:00Z", "--format", "json"),
+             ("exceptions", "--format", "csv"))
+
+    def outputs(*options: str) -> list[tuple[int, str, str]]:
+        return [(r.code, r.stdout, r.stderr) for r in (sc.cli(*a, *options) for a in asked)]
+    assert route(load_config(sc.write()), Period(), 5).plan.split_tenants > 0
+    assert outputs("--partitions", "5") == outputs()
