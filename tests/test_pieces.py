@@ -149,3 +149,18 @@ def test_split_tenants_stored_as_numbers_text_and_reals_keep_the_single_pass_res
     for n in (2, 3, 5):
         assert route(config, Period(), n).plan.split_tenants > 0
         _same(one, evaluate(config, Period(), partitions=n))
+
+
+def test_a_split_tenants_pieces_fill_as_few_partitions_as_their_size_needs():
+    """Each partition holding a piece reads the tenant's rows: the pieces fill one partition's share after another
+    (here 64 pieces of 10 records and 4 partitions of 310: the first three partitions, not all four), and the
+    other groups go largest first onto the lightest."""
+    from evidence_app.compute.plan import pack
+
+    rows = {g: 10 for g in range(64)} | {100: 300, 101: 200, 102: 100}
+    key = {g: ("big", g) for g in range(64)} | {g: (f"t{g}", 0) for g in (100, 101, 102)}
+    bins = pack(4, rows, key, frozenset(range(64)))
+    holding = [i for i, b in enumerate(bins) if any(g < 64 for g in b)]
+    assert holding == [0, 1, 2]
+    assert sorted(g for b in bins for g in b) == sorted(rows)
+    assert max(sum(rows[g] for g in b) for b in bins) <= 310 + 10
