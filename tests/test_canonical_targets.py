@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 
 import pandas as pd
+import pytest
 import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from evidence_app.columns.text import TEXT_DTYPE, as_text
-from evidence_app.ingest.canonical import already_canonical, canonical_json, canonical_target, rewritten_in_arrow
+from evidence_app.ingest.canonical import (MAX_JSON_DEPTH, already_canonical, canonical_json, canonical_target,
+                                           rewritten_in_arrow)
 
 scalars = (st.integers(-(10**20), 10**20) | st.text(max_size=6) | st.booleans() | st.none()
            | st.floats(allow_nan=False, allow_infinity=False))
@@ -107,3 +109,23 @@ def test_spaced_lists_and_reordered_objects_are_rewritten_in_arrow():
     values = ["[ 483920 ]", '{"order": 81, "line": 3}', ' {"b":"x y",\n"a":null} ', '{"a":1,"a":2}', '["x", 1]']
     assert rewritten_in_arrow(pa.array(values, type=pa.large_string())).to_pylist() == [
         "[483920]", '{"line":3,"order":81}', '{"a":null,"b":"x y"}', None, None]
+
+
+def _at_depth(frames: int, fn, *args):  # noqa: ANN001, ANN202 - calls fn with `frames` more frames on the stack
+    return fn(*args) if frames == 0 else _at_depth(frames - 1, fn, *args)
+
+
+@pytest.mark.parametrize("depth", [MAX_JSON_DEPTH - 1, MAX_JSON_DEPTH, MAX_JSON_DEPTH + 1, 900, 2000])
+def test_a_deeply_nested_target_has_one_canonical_form_however_deep_the_callers_stack(depth):
+    """The parser's recursion limit depends on the stack already in use (a read thread, a Dask worker, the
+    client): the canonical form must not, or one target falls in two partitions' pieces."""
+    spaced = "[ " * depth + "1" + " ]" * depth
+    forms = {_at_depth(frames, canonical_json, spaced) for frames in (0, 200, 400, 700)}
+    assert len(forms) == 1
+    form = forms.pop()
+    assert form == ("[" * depth + "1" + "]" * depth if depth <= MAX_JSON_DEPTH else spaced)
+
+
+def test_brackets_inside_strings_do_not_count_as_nesting():
+    flat = "[" + ",".join('{"b": 1, "a": "[[[{{"}' for _ in range(MAX_JSON_DEPTH + 5)) + "]"
+    assert canonical_json(flat) == "[" + ",".join('{"a":"[[[{{","b":1}' for _ in range(MAX_JSON_DEPTH + 5)) + "]"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import decimal
 import itertools
 import json
+import re
 import numbers
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -292,14 +293,36 @@ def _large(literal: str) -> pa.Scalar:
     return pa.scalar(literal, pa.large_string())
 
 
+MAX_JSON_DEPTH = 64
+"""JSON nested deeper than this is compared as its stripped text: decided from the text alone, so a target has one
+canonical form wherever it is read (the parser's own limit depends on how deep the caller's stack already is: a
+partition's read thread, a Dask worker and the client would disagree near it)."""
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+
+
 def canonical_json(value: str) -> str:
     stripped = value.strip()
-    if not stripped or stripped[0] not in "[{":
+    if not stripped or stripped[0] not in "[{" or _nesting(stripped) > MAX_JSON_DEPTH:
         return stripped
     try:
         return json.dumps(json.loads(stripped), sort_keys=True, separators=(",", ":"))
-    except (ValueError, RecursionError):  # not JSON, or nested deeper than Python recurses: compared as text
+    except (ValueError, RecursionError):  # not JSON (or, defensively, deeper than Python recurses): as text
         return stripped
+
+
+def _nesting(text: str) -> int:
+    """The deepest bracket nesting of ``text`` outside JSON strings (0 if it has no bracket). Only texts with
+    more brackets than the limit are walked."""
+    if text.count("[") + text.count("{") <= MAX_JSON_DEPTH:
+        return 0
+    depth = deepest = 0
+    for ch in _JSON_STRING.sub("", text):
+        if ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth -= 1
+    return deepest
 
 
 # ---------------------------------------------------------------- frames
