@@ -104,15 +104,16 @@ def test_colliding_hashes_change_no_number(seed, tmp_path, monkeypatch):
 def test_pieces_of_an_abandoned_read_are_left_out():
     """The native reader may give up half-way and read again through the Python path: only the pieces the
     returned frame names are gathered, in its order."""
-    def piece(tenant: int, rid: int, ids: list[int]) -> tuple:
+    def piece(tenant: int, rid: int, ids: list[int], whole: bool = True) -> tuple:
         return (np.array([tenant], dtype=np.int32), np.array([rid], dtype=np.uint64), np.array([True]),
                 np.bincount([tenant]), np.array(ids, dtype=np.uint64), np.array([tenant % 2], dtype=np.uint8),
-                (np.array([tenant * BUCKETS + tenant % 2]), np.array([1])))
-    kept = {0: piece(0, 7, [1, 2]), 1: piece(1, 8, [1]), 2: piece(1, 8, [1]), 3: piece(2, 9, [2, 3])}
+                (np.array([tenant * BUCKETS + tenant % 2]), np.array([1])), whole, ())
+    kept = {0: piece(0, 7, [1, 2]), 1: piece(1, 8, [1], whole=False), 2: piece(1, 8, [1]), 3: piece(2, 9, [2, 3])}
     keys = routing._gathered(kept, pd.DataFrame({"chunk": [2, 3]}))  # 0 and 1: the abandoned read's
     assert keys.tenant.tolist() == [1, 2] and keys.rid.tolist() == [8, 9]
     assert keys.rows.tolist() == [0, 1, 1]
     assert keys.bucket.tolist() == [1, 0]
+    assert keys.whole_ids  # the abandoned read's chunk 1 said otherwise
     assert np.flatnonzero(keys.piece_rows).tolist() == [BUCKETS + 1, 2 * BUCKETS] and keys.piece_rows.sum() == 2
     assert keys.repeated_ids.tolist() == []  # 1 and 2 were met twice only counting the abandoned read
     assert not kept

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -12,6 +13,8 @@ import pyarrow.compute as pc
 from evidence_app.columns.text import arrow_text
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_WHOLE = r"^-?[0-9]{1,18}$"
+"""An id that orders as a number (rules.id_order's whole number)."""
 
 
 def micros(ts: pd.Series) -> np.ndarray:
@@ -36,17 +39,40 @@ def text_rank(values: pd.Series) -> np.ndarray:
     return _rank(arr, _numeric(arr))
 
 
-def text_rank_at(values: pd.Series, positions: np.ndarray) -> np.ndarray:
+def text_rank_at(values: pd.Series, positions: np.ndarray, as_text: bool = False) -> np.ndarray:
     """For each of ``positions``, a number ordering values[positions] exactly as :func:`text_rank` orders them
     (numerically when every value of the whole column is a whole number; equal values by position), ranking
-    only those values, not the column."""
+    only those values, not the column. ``as_text``: by code point whatever this column holds (the column is a
+    partition's share of one whose ids are not all whole numbers)."""
     wanted = np.zeros(len(values), dtype=bool)
     wanted[positions] = True
     chosen = np.flatnonzero(wanted)  # ascending position: rank's "first" tie-break keeps the column's order
     arr = arrow_text(values)
     rank_of = np.empty(len(values), dtype=np.int64)  # one slot per value: no sort, no search
-    rank_of[chosen] = _rank(arr.take(pa.array(chosen)), _numeric(arr))
+    rank_of[chosen] = _rank(arr.take(pa.array(chosen)), not as_text and _numeric(arr))
     return rank_of[positions]
+
+
+@dataclass(frozen=True)
+class TextIds:
+    """Which sides' ids the whole period orders by code point (not all whole numbers): a partition holds only some
+    of them and must break ties as the single pass does."""
+
+    operations: bool = False
+    audit: bool = False
+    failures: bool = False
+
+
+def whole_numbers(values: pd.Series) -> bool:
+    """Whether ids order as numbers (every one a whole number; none missing): the rule :func:`text_rank` applies to
+    a column, for a caller deciding it over a whole period in pieces (an empty piece says True)."""
+    return not len(values) or _numeric(arrow_text(values))
+
+
+def whole_each(values: pd.Series) -> np.ndarray:
+    """Per id, whether it is a whole number as :func:`whole_numbers` tells (a missing id is not)."""
+    found = pc.match_substring_regex(arrow_text(values), _WHOLE)
+    return found.fill_null(False).to_numpy(zero_copy_only=False).astype(bool)
 
 
 def _numeric(arr: pa.Array | pa.ChunkedArray) -> bool:
@@ -54,9 +80,8 @@ def _numeric(arr: pa.Array | pa.ChunkedArray) -> bool:
     looked at first: keys that are not numbers (UUIDs) are told by it, without a pattern run over the column."""
     if not len(arr) or arr.null_count:
         return False
-    whole = r"^-?[0-9]{1,18}$"
-    return bool(pc.all(pc.match_substring_regex(arr.slice(0, 1), whole)).as_py()
-                and pc.all(pc.match_substring_regex(arr, whole)).as_py())
+    return bool(pc.all(pc.match_substring_regex(arr.slice(0, 1), _WHOLE)).as_py()
+                and pc.all(pc.match_substring_regex(arr, _WHOLE)).as_py())
 
 
 def _rank(arr: pa.Array | pa.ChunkedArray, numeric: bool) -> np.ndarray:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from evidence_app.assess.pipeline import gc_paused
+from evidence_app.columns.order import TextIds
 from evidence_app.config.settings import Config, load_config
 from evidence_app.ingest.dataset import Dataset, SourceReport, load_dataset, open_stores
 from evidence_app.ingest.extraction import QueryRecord
@@ -45,6 +46,8 @@ class PartitionSpec:
     """The configuration itself (in-process); None: load ``config_path``."""
     top_up: tuple[bool, bool] = (True, True)
     """Whether the request-id top-up beyond the window can find any of its (operations, audit) rows."""
+    text_ids: TextIds = TextIds()
+    """Which sides' ids the whole period orders by code point (the routing pre-pass decided it for all)."""
 
 
 @dataclass(frozen=True)
@@ -90,7 +93,8 @@ def reconcile_partition(spec: PartitionSpec) -> tuple[Dataset, Reconciliation]:
     try:
         with gc_paused():
             data = load_dataset(config, spec.period, None, stores, (spec.operations, spec.audit), logs, spec.top_up)
-            recon = reconcile(data.operations, data.audit, logs.failures, logs.replays, config.matching, spec.period)
+            recon = reconcile(data.operations, data.audit, logs.failures, logs.replays, config.matching, spec.period,
+                              text_ids=spec.text_ids)
     finally:
         for store in stores:
             store.engine.dispose()

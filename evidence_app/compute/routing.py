@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from evidence_app.columns.memory import release_freed
+from evidence_app.columns.order import TextIds, micros, micros_at, whole_each, whole_numbers
 from evidence_app.columns.text import as_text, blank_text, compact_text
 from evidence_app.compute.partition import PartitionSpec
 from evidence_app.compute.plan import PartitionPlan, make_plan, tenant_groups
@@ -57,6 +58,11 @@ class StoreKeys:
     """The piece (evidence_app.ingest.pieces) of each record with a request id, by its canonical target."""
     piece_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     """Records read per (tenant node × BUCKETS + piece)."""
+    whole_ids: bool = True
+    """Whether every id the single pass would load from this read is a whole number (none missing)."""
+    odd_rids: tuple[str, ...] = ()
+    """A read beyond the window: the request ids of its rows whose id is not a whole number (see
+    :func:`_text_ids`)."""
     members: dict[int, np.ndarray] | None = None
     """A list of stores (``[[audit.stores]]``): per entry, the tenant nodes found in its rows; None: one store."""
 
@@ -73,6 +79,8 @@ class Routing:
     """Per store (``operations``, ``audit``): every id read more than once in the window, across all partitions."""
     queries: tuple[QueryRecord, ...] = ()
     """The pre-pass's own SELECTs, as sent."""
+    text_ids: TextIds = TextIds()
+    """Which sides' ids the single pass orders by code point (decided over the whole period, for every partition)."""
 
 
 class _Tenants:
@@ -128,20 +136,28 @@ def _hash64(text: pd.Series, blank_is_missing: bool = True) -> tuple[np.ndarray,
     return hashes, present
 
 
-def _reducer(tenants: _Tenants, store: str, time_field: str, period: Period, kept: dict[int, tuple]):  # noqa: ANN202
+def _reducer(tenants: _Tenants, store: str, time_field: str, period: Period, kept: dict[int, tuple],
+             window: Window | None = None, beyond: bool = False):  # noqa: ANN202
     """The chunk reducer: raw columns → tenant nodes, hashes and counts, kept in ``kept`` under a serial number
-    that the returned one-row frame names (the raw chunk is dropped; see :func:`_gathered`)."""
+    that the returned one-row frame names (the raw chunk is dropped; see :func:`_gathered`). ``window``/``beyond``:
+    which rows the single pass would load of this read (inside the window, or a top-up's beyond it), whose ids
+    decide how ties are broken."""
     def keep(chunk: pd.DataFrame) -> pd.DataFrame:
         nodes = tenants.codes_of_raw(store, chunk["restaurant_id"])
         rid = as_text(chunk["request_id"]) if "request_id" in chunk else pd.Series([None] * len(chunk), dtype=object)
         r_hash, has = _hash64(rid)
-        i_hash, i_has = _hash64(as_text(chunk["id"]), blank_is_missing=False)
-        in_period = period.contains(parse_timestamps(chunk[time_field])).to_numpy()
+        ids = as_text(chunk["id"])
+        i_hash, i_has = _hash64(ids, blank_is_missing=False)
+        parsed = parse_timestamps(chunk[time_field])
+        in_period = period.contains(parsed).to_numpy()
+        loaded = _loaded(parsed, window, beyond)
+        whole = whole_numbers(ids[loaded])
+        odd = () if whole or not beyond else tuple(rid[loaded & ~whole_each(ids)].dropna().tolist())
         bucket = target_buckets(chunk["target"])
         pieces, counts = np.unique(nodes.astype(np.int64) * BUCKETS + bucket, return_counts=True)
         serial = len(kept)
         kept[serial] = (nodes[has], r_hash[has], in_period[has], np.bincount(nodes), i_hash[i_has], bucket[has],
-                        (pieces, counts))
+                        (pieces, counts), whole, odd)
         return pd.DataFrame({"chunk": [serial]})
     return keep
 
@@ -154,7 +170,7 @@ def _gathered(kept: dict[int, tuple], frame: pd.DataFrame) -> StoreKeys:
     members = _members(frame, serials, kept) if "member" in frame else None
     pieces = [kept.pop(s) for s in serials]
     kept.clear()
-    columns = [list(c) for c in zip(*pieces)] if pieces else [[] for _ in range(7)]
+    columns = [list(c) for c in zip(*pieces)] if pieces else [[] for _ in range(9)]
     del pieces
     tenant, rid, in_period = (_joined(columns[j], kind) for j, kind in enumerate((np.int32, np.uint64, bool)))
     bucket = _joined(columns[5], np.uint8)
@@ -165,10 +181,11 @@ def _gathered(kept: dict[int, tuple], frame: pd.DataFrame) -> StoreKeys:
     for at, counts in columns[6]:
         piece_rows[at] += counts  # distinct within a chunk: no index repeats
     repeated = _repeated(_joined(columns[4], np.uint64))
+    whole, odd = all(columns[7]), tuple(r for c in columns[8] for r in c)
     columns.clear()
     release_freed()  # the chunks' pages go back now: the next read grows from what is live
     return StoreKeys(tenant=tenant, rid=rid, in_period=in_period, rows=rows, repeated_ids=repeated, bucket=bucket,
-                     piece_rows=piece_rows, members=members)
+                     piece_rows=piece_rows, whole_ids=whole, odd_rids=odd, members=members)
 
 
 def _members(frame: pd.DataFrame, serials: list[int], kept: dict[int, tuple]) -> dict[int, np.ndarray]:
@@ -240,6 +257,12 @@ def _route(config: Config, period: Period, partitions: int, ops_store: Store, au
     ops = _read_keys(ops_store, "occurred_at", period, window, tenants, queries)
     audit = _read_keys(audit_store, "created_at", period, window, tenants, queries)
     extra = _top_up_keys(ops_store, audit_store, ops, audit, window, tenants, queries)
+    text_ids = TextIds(
+        operations=_text_ids(ops, extra.get(ops_store.key), ops_store, audit_store, "occurred_at", "created_at",
+                             period, window, queries),
+        audit=_text_ids(audit, extra.get(audit_store.key), audit_store, ops_store, "created_at", "occurred_at",
+                        period, window, queries),
+        failures=bool(len(logs.failures)) and not whole_numbers(logs.failures["failure_id"]))
     failures = logs.failures
     f_tenant = np.array([tenants.code(t) for t in _listed(failures["tenant"])], dtype=np.int32)
     f_rid, f_has = _hash64(as_text(failures["request_id"]))
@@ -278,10 +301,10 @@ def _route(config: Config, period: Period, partitions: int, ops_store: Store, au
         del codes, rids, buckets
         release_freed()
         plan = make_plan(partitions, tenants.names, labels, rows)
-    specs = _specs(config, period, plan, tenants, logs, beyond, f_bucket)
+    specs = _specs(config, period, plan, tenants, logs, beyond, f_bucket, text_ids)
     dups = {"operations": _duplicates(ops_store, "occurred_at", window, repeated["operations"], queries),
             "audit": _duplicates(audit_store, "created_at", window, repeated["audit"], queries)}
-    return Routing(plan=plan, specs=specs, logs=logs, duplicate_ids=dups, queries=tuple(queries))
+    return Routing(plan=plan, specs=specs, logs=logs, duplicate_ids=dups, queries=tuple(queries), text_ids=text_ids)
 
 
 def _to_split(labels: np.ndarray, rows: np.ndarray, partitions: int) -> np.ndarray | None:
@@ -296,6 +319,49 @@ def _to_split(labels: np.ndarray, rows: np.ndarray, partitions: int) -> np.ndarr
     return split if split.any() else None
 
 
+def _loaded(parsed: pd.Series, window: Window | None, beyond: bool) -> np.ndarray:
+    """The rows of a chunk the single pass's frame holds: a parsed time inside the window (dataset._trim), or for a
+    read beyond it, outside (dataset._outside); without a window, every parsed time."""
+    valid = parsed.notna().to_numpy()
+    if window is None:
+        return valid
+    t = micros(parsed)
+    inside = valid & (t >= micros_at(window.start)) & (t < micros_at(window.end))
+    return valid & ~inside if beyond else inside
+
+
+def _text_ids(keys: StoreKeys, beyond: StoreKeys | None, store: Store, other: Store, field: str, other_field: str,
+              period: Period, window: Window | None, queries: list[QueryRecord]) -> bool:
+    """Whether the single pass orders this store's ids by code point: one id it loads is not a whole number. The
+    window's ids are known exactly; beyond it the pre-pass read more rows than the single pass's top-up fetches
+    (see :func:`_wanted`), so a row there with such an id counts only if the top-up would fetch it: its request id
+    carried by an in-period record of the other store and by none of this store's window (dataset._absent) —
+    read back by text for just those request ids."""
+    if not keys.whole_ids:
+        return True
+    if beyond is None or not beyond.odd_rids or window is None:
+        return False
+    odd = set(beyond.odd_rids)
+
+    def read(s: Store, f: str) -> pd.DataFrame:
+        found = select_frame(s, f, window, None, queries.append, columns=("request_id", f),
+                             reduce=lambda c: _with_time(c, f, odd))
+        return found if len(found) else pd.DataFrame({"rid": [], "at": pd.Series([], dtype="datetime64[us, UTC]")})
+    wanted = read(other, other_field)
+    wanted = set(wanted["rid"][period.contains(wanted["at"]).to_numpy()])
+    present = read(store, field)
+    present = set(present["rid"][_loaded(present["at"], window, False)])
+    return bool(wanted - present)
+
+
+def _with_time(chunk: pd.DataFrame, field: str, odd: set[str]) -> pd.DataFrame:
+    """Of a chunk, the request ids among ``odd`` and their parsed times."""
+    rid = as_text(chunk["request_id"])
+    mine = rid.isin(list(odd)).to_numpy(dtype=bool)
+    return pd.DataFrame({"rid": rid[mine].astype(object).to_numpy(),
+                         "at": parse_timestamps(chunk[field])[mine].reset_index(drop=True)})
+
+
 def _padded(counts: np.ndarray, n: int) -> np.ndarray:
     """Per-node counts over all ``n`` nodes (nodes met later count 0 here)."""
     return np.pad(counts, (0, n - len(counts)))
@@ -305,7 +371,7 @@ def _read_keys(store: Store, time_field: str, period: Period, window: Window | N
                queries: list[QueryRecord]) -> StoreKeys:
     """The window's routing keys from one store: a narrow SELECT, each chunk reduced as it arrives."""
     kept: dict[int, tuple] = {}
-    reduce = _reducer(tenants, store.key, time_field, period, kept)
+    reduce = _reducer(tenants, store.key, time_field, period, kept, window)
     frame = select_frame(store, time_field, window, None, queries.append, frozenset({"restaurant_id"}),
                          columns=(*ROUTING_COLUMNS, time_field), reduce=reduce)
     return _gathered(kept, frame)
@@ -349,7 +415,8 @@ def _outside_keys(store: Store, time_field: str, window: Window, wanted: np.ndar
                                   "carries (routing: the tenants a partition's request-id top-up may reach; the "
                                   "database returns every row beyond the window with one, the tool keeps those)"))
     kept: dict[int, tuple] = {}
-    frame = _reducer(tenants, store.key, time_field, Period(), kept)(raw) if len(raw) else pd.DataFrame()
+    frame = (_reducer(tenants, store.key, time_field, Period(), kept, window, beyond=True)(raw) if len(raw)
+             else pd.DataFrame())
     return _gathered(kept, frame)
 
 
@@ -374,7 +441,7 @@ def _duplicates(store: Store, time_field: str, window: Window | None, repeated: 
 
 
 def _specs(config: Config, period: Period, plan: PartitionPlan, tenants: _Tenants, logs: LogScan,
-           beyond: dict[str, set[int]], f_bucket: np.ndarray) -> tuple[PartitionSpec, ...]:
+           beyond: dict[str, set[int]], f_bucket: np.ndarray, text_ids: TextIds) -> tuple[PartitionSpec, ...]:
     """One spec per partition: its tenants as each store holds them, its failure events and their replays, and
     which store's request-id top-up can find its rows (``beyond``: store → tenants with rows beyond the window
     carrying a wanted request id; a partition with none would send a SELECT that returns nothing of its own)."""
@@ -393,6 +460,7 @@ def _specs(config: Config, period: Period, plan: PartitionPlan, tenants: _Tenant
                                    operations=_filter(tenants.raw["operations"], nodes, pieces),
                                    audit=_filter(tenants.raw["audit"], nodes, pieces), tenants=names,
                                    failures=mine, replays=replays, config=config,
+                                   text_ids=text_ids,
                                    top_up=tuple(bool(beyond.get(k, set()) & set(nodes))
                                                 for k in ("operations", "audit"))))
     return tuple(specs)

@@ -164,15 +164,18 @@ def match(
     row_time: str,
     tolerance_s: int,
     row_rank: np.ndarray | None = None,
+    ids_as_text: tuple[bool, bool] = (False, False),
 ) -> Matching:
     """Greedy one-to-one matching in :data:`rules.PRIORITY` order; ``row_rank`` is each row's origin rank
-    (all equal when None, e.g. failure events standing in for rows)."""
+    (all equal when None, e.g. failure events standing in for rows). ``ids_as_text`` (operations, rows): order
+    that side's ids by code point whatever these frames hold (a partition: the period's ids are not all whole
+    numbers)."""
     n_ops, n_rows = len(ops), len(rows)
     cand = candidates(ops, op_time, rows, row_time, tolerance_s)
     o, r = cand["op"].to_numpy(), cand["row"].to_numpy()
     rank = row_rank if row_rank is not None else np.zeros(n_rows, dtype=np.int64)
     keys = {"origin": rank[r], "tier": cand["tier"].to_numpy(), "time_distance": cand["dt"].to_numpy()}
-    order = _priority_order([keys[k] for k in PRIORITY[:3]], o, r, ops["id"], rows["id"])
+    order = _priority_order([keys[k] for k in PRIORITY[:3]], o, r, ops["id"], rows["id"], ids_as_text)
     o, r = o[order], r[order]
     row_candidate = np.full(n_rows, -1, dtype=np.int64)
     first = _first_position(r, n_rows)
@@ -183,7 +186,7 @@ def match(
 
 
 def _priority_order(leading: list[np.ndarray], o: np.ndarray, r: np.ndarray, op_ids: pd.Series,
-                    row_ids: pd.Series) -> np.ndarray:
+                    row_ids: pd.Series, ids_as_text: tuple[bool, bool] = (False, False)) -> np.ndarray:
     """Positions sorting the pairs in :data:`PRIORITY` order — by the leading keys, then operation id, then row
     id — as far as the greedy walk can tell: it only ever compares pairs that share an operation or a row.
     So ids are ranked only where that happens inside a run of pairs the leading keys tie (two operations at
@@ -211,8 +214,8 @@ def _priority_order(leading: list[np.ndarray], o: np.ndarray, r: np.ndarray, op_
     if not busy.any():
         return order
     at, run, members, o_at, r_at = at[busy], run[busy], members[busy], o_at[busy], r_at[busy]
-    op_key = _tie_keys(op_ids, o_at, share_row[busy])
-    row_key = _tie_keys(row_ids, r_at, share_op[busy])
+    op_key = _tie_keys(op_ids, o_at, share_row[busy], ids_as_text[0])
+    row_key = _tie_keys(row_ids, r_at, share_op[busy], ids_as_text[1])
     order[at] = members[np.lexsort((row_key, op_key, run))]
     return order
 
@@ -243,7 +246,7 @@ def _shared(run: np.ndarray, member: np.ndarray) -> np.ndarray:
     return np.isin(key, repeated_keys) if len(repeated_keys) else np.zeros(len(key), dtype=bool)
 
 
-def _tie_keys(ids: pd.Series, positions: np.ndarray, needs_rank: np.ndarray) -> np.ndarray:
+def _tie_keys(ids: pd.Series, positions: np.ndarray, needs_rank: np.ndarray, as_text: bool = False) -> np.ndarray:
     """A key per entry, the same for the same record: the id's rank (as :func:`text_rank` orders the column)
     for records some entry needs ranked, ``len(ids)`` + position for the rest (distinct, above every rank)."""
     ranked = np.zeros(len(ids), dtype=bool)
@@ -251,7 +254,7 @@ def _tie_keys(ids: pd.Series, positions: np.ndarray, needs_rank: np.ndarray) -> 
     key = positions.astype(np.int64) + len(ids)
     pick = ranked[positions]
     if pick.any():
-        key[pick] = text_rank_at(ids, positions[pick])
+        key[pick] = text_rank_at(ids, positions[pick], as_text)
     return key
 
 

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from evidence_app.columns.memory import release_freed
-from evidence_app.columns.order import in_order, micros
+from evidence_app.columns.order import TextIds, in_order, micros
 from evidence_app.columns.text import TEXT_DTYPE, codes_of, compact_labels, expanded, take_text
 from evidence_app.config.settings import MatchingConfig
 from evidence_app.issues import DataIssue, issue
@@ -58,6 +58,7 @@ def reconcile(
     matching: MatchingConfig,
     period: Period = Period(),
     invocations: pd.DataFrame | None = None,
+    text_ids: TextIds = TextIds(),
 ) -> Reconciliation:
     """Apply docs/DESIGN.md's rules. Inputs may extend past the period (the matching margin). ``invocations``
     (every invocation the logs hold, with ``[worker_logs] traces = "all"``) turns on clause 10: a silent drop
@@ -67,10 +68,11 @@ def reconcile(
     failures = failures.reset_index(drop=True)
     tol = matching.tolerance_seconds
     origin_rank = _origin_ranks(rows["origin"])
-    m = match(ops, "occurred_at", rows, "created_at", tol, row_rank=origin_rank)
+    m = match(ops, "occurred_at", rows, "created_at", tol, row_rank=origin_rank,
+              ids_as_text=(text_ids.operations, text_ids.audit))
     release_freed()  # the join's pair arrays
 
-    fe = _failures_with_state(ops, rows, failures, replays, m.op_to_row, matching)
+    fe = _failures_with_state(ops, rows, failures, replays, m.op_to_row, matching, text_ids)
     traced = None if invocations is None else trace_operations(ops, invocations, tol)
     op_frame = _operation_states(ops, rows, origin_rank, m.op_to_row, fe, traced)
     release_freed()
@@ -117,6 +119,7 @@ def _failures_with_state(
     replays: pd.DataFrame,
     op_to_row: np.ndarray,
     matching: MatchingConfig,
+    text_ids: TextIds = TextIds(),
 ) -> pd.DataFrame:
     if failures.empty:
         out = failures.copy()
@@ -125,14 +128,16 @@ def _failures_with_state(
         return out
     tol = matching.tolerance_seconds
     failures = failures.assign(id=failures["failure_id"])
-    link = match(ops, "occurred_at", failures, "created_at", tol)
+    link = match(ops, "occurred_at", failures, "created_at", tol,
+                 ids_as_text=(text_ids.operations, text_ids.failures))
     linked_op = link.row_to_op
     linked = linked_op >= 0
     linked_row = np.full(len(failures), -1, dtype=np.int64)
     linked_row[linked] = op_to_row[linked_op[linked]]
     # rules.failure_row_exists: the linked operation's row; for an event whose operation is not in the store,
     # a row whose best candidate the event is.
-    direct = match(failures, "created_at", rows, "created_at", tol)
+    direct = match(failures, "created_at", rows, "created_at", tol,
+                   ids_as_text=(text_ids.failures, text_ids.audit))
     chosen_row = np.full(len(failures), -1, dtype=np.int64)
     has = direct.row_candidate >= 0
     chosen_row[direct.row_candidate[has]] = np.flatnonzero(has)
