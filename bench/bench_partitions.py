@@ -79,7 +79,9 @@ def measure_prepass(cfg: str, partitions: int) -> dict:
             "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024), "before_mb": before,
             "groups": plan.groups, "merged_groups": plan.merged_groups,
             "duplicates": sum(len(v) for v in routing.duplicate_ids.values()),
-            "top_up": sum(any(s.top_up) for s in routing.specs)}
+            "top_up": sum(any(s.top_up) for s in routing.specs), "split": plan.split_tenants,
+            "largest": max(plan.rows, default=0),
+            "holding_pieces": sum(1 for p in plan.pieces if p)}
 
 
 def _resident_mb() -> int:
@@ -183,8 +185,9 @@ def main() -> None:
                       f"peak {r['peak_mb']:,} MB ({r['before_mb']:,} MB before it; {r['rows']:,} records routed), "
                       f"{r['groups']:,} groups "
                       f"({r['merged_groups']:,} of several tenants), {r['duplicates']:,} duplicate ids, "
-                      f"{r['top_up']} partitions with a top-up", flush=True)
-            assert len({(r["rows"], r["groups"], r["duplicates"]) for r in results}) == 1, "routing differs!"
+                      f"{r['top_up']} partitions with a top-up; {r['split']} tenant(s) split into pieces, held by "
+                      f"{r['holding_pieces']} partitions; the largest partition {r['largest']:,} records", flush=True)
+            assert len({(r["rows"], r["duplicates"]) for r in results}) == 1, "routing differs!"
             continue
         for r in results:
             per_row = r["peak_mb"] * 1024 * 1024 / max(r["rows"], 1)
