@@ -109,7 +109,9 @@ def measure_command(cfg: str, partitions: int) -> dict:
     routed = run.route
 
     def route(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202 - the pre-pass, its peak noted and then reset
+        began = time.perf_counter()
         found = routed(*args, **kwargs)
+        marks["prepass_s"] = round(time.perf_counter() - began, 1)
         marks["prepass_mb"] = _high_water_mb()
         Path("/proc/self/clear_refs").write_text("5")
         return found
@@ -172,7 +174,8 @@ def main() -> None:
         results = [run_child(cfg, int(p), args.command) for p in args.partitions.split(",")]
         if args.command == "coverage":
             for r in results:
-                phases = (f" (pre-pass {r['prepass_mb']:,} MB, after it {r['after_prepass_mb']:,} MB)"
+                phases = (f" (pre-pass {r['prepass_s']:.1f} s, {r['prepass_mb']:,} MB; after it "
+                          f"{r['after_prepass_mb']:,} MB)"
                           if r.get("prepass_mb") else "")
                 print(f"  {r['partitions']:>3} partitions: coverage {r['seconds']:>7.1f} s, peak {r['peak_mb']:,} MB"
                       f"{phases}, {r['lines']:,} lines, expected {r['expected']:,}, stdout SHA-256 {r['sha256']}",
