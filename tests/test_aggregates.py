@@ -65,7 +65,6 @@ def no_merge(monkeypatch):
         raise AssertionError("the period's records were merged in the client")
 
     monkeypatch.setattr(run, "merge", refuse)
-    monkeypatch.setattr(configured, "merge", refuse)
 
 
 @pytest.mark.parametrize("seed", range(16))

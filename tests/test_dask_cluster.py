@@ -329,13 +329,13 @@ def test_a_scheduler_lost_while_partitions_run_is_one_line(tmp_path, capfd):
 def test_an_unreachable_scheduler_is_found_before_any_store_is_read(tmp_path, monkeypatch):
     from dataclasses import replace
 
-    from evidence_app.compute import configured
+    from evidence_app.compute import configured, run
     from evidence_app.config.compute import ComputeConfig
 
     config = load_config(crossing_scenario(random.Random(4), tmp_path / "s").write())
     read = []
     monkeypatch.setattr(configured, "evaluate", lambda *a, **k: read.append(a))
-    monkeypatch.setattr(configured, "route", lambda *a, **k: read.append(a))
+    monkeypatch.setattr(run, "route", lambda *a, **k: read.append(a))
     address = f"tcp://127.0.0.1:{free_port()}"
     for partitions in (1, 3):
         with pytest.raises(ComputeError, match="cannot reach the Dask scheduler"):
@@ -355,7 +355,7 @@ def test_the_aggregate_commands_on_the_cluster_are_the_single_passs_bytes(health
     and replays at the partitions' edges, and the client never merges the period's records."""
     from test_partitions import partitioned_scenario
 
-    from evidence_app.compute import configured, run
+    from evidence_app.compute import run
 
     sc = partitioned_scenario(random.Random(3), tmp_path / "s")
     sc.extra_config = sc.extra_config.replace('traces = "all"\n', "")  # clause 10 takes the full merge
@@ -365,7 +365,6 @@ def test_the_aggregate_commands_on_the_cluster_are_the_single_passs_bytes(health
         raise AssertionError("the period's records were merged in the client")
 
     monkeypatch.setattr(run, "merge", refuse)
-    monkeypatch.setattr(configured, "merge", refuse)
     for options in (("--partitions", "3", "--scheduler", healthy.address), ("--scheduler", healthy.address)):
         there = {c: sc.cli(*c, *options) for c in AGGREGATE_COMMANDS}
         assert there == whole, options

@@ -7,13 +7,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Sequence
 
-from evidence_app.assess.controls import check_controls
-from evidence_app.compute.dask_executor import executor_for
-from evidence_app.compute.executor import map_partitions
-from evidence_app.compute.merge import merge
-from evidence_app.compute.partition import run_partition
-from evidence_app.compute.routing import route
 from evidence_app.compute.aggregate import View, ViewFigures, figures_of
+from evidence_app.compute.dask_executor import executor_for
 from evidence_app.compute.run import evaluate, evaluate_figures
 from evidence_app.config.settings import Config
 from evidence_app.ingest.dataset import Dataset, Progress
@@ -29,10 +24,6 @@ def evaluate_configured(config: Config, period: Period, progress: Progress | Non
     executor = executor_for(compute, progress)
     if executor is not None:
         executor.check()  # the cluster first: nothing is read when it cannot run the partitions
-    if executor is not None and compute.partitions == 1:  # a scheduler named: the one partition runs there too
-        check_controls(config.controls)
-        routing = route(config, period, 1, stores)
-        return merge(config, period, routing, map_partitions(run_partition, routing.specs, executor))
     # An executor of its own (Dask) tells the partitions finishing to ``progress`` itself; the in-process run is told
     # by ``evaluate`` (one count per partition, never both).
     return evaluate(config, period, progress if executor is None else _without_partitions(progress), stores,

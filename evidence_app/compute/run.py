@@ -29,10 +29,11 @@ MAX_PARTITIONS = 4096
 def evaluate(config: Config, period: Period, progress: Progress | None = None,
              stores: tuple[Store, Store] | None = None, partitions: int = 1,
              executor: Executor | None = None) -> tuple[Dataset, Reconciliation]:
-    """Load and reconcile in ``partitions`` exact partitions (1: today's single pass, unchanged), run by
-    ``executor`` (default: one after another in this process). Same numbers for every count."""
+    """Load and reconcile in ``partitions`` exact partitions (1 without an executor: today's single pass,
+    unchanged), run by ``executor`` (default: one after another in this process; a cluster runs even one
+    partition there). Same numbers for every count."""
     _check_count(partitions)
-    if partitions == 1:
+    if partitions == 1 and executor is None:
         return evaluate_whole(config, period, progress, stores)
     check_controls(config.controls)
     routing = route(config, period, partitions, stores)
