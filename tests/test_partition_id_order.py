@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from scenario import T0, Scenario
+from scenario import T0, Scenario, server_copy
 from test_partitions import _same
 
 from evidence_app.compute import evaluate, routing
@@ -58,11 +58,9 @@ def test_whole_number_ids_everywhere_order_as_numbers_in_every_partition(tmp_pat
     _same(evaluate(config, Period(), partitions=1), evaluate(config, Period(), partitions=2))
 
 
-@pytest.mark.parametrize("fetched", [True, False])
-def test_a_row_beyond_the_window_counts_only_if_the_single_passs_top_up_fetches_it(tmp_path, fetched):
+def _beyond(sc: Scenario, fetched: bool) -> Scenario:
     """An audit row nine days after the period, id "z", carries request id q1 of an in-period operation: the
     single pass fetches it (so the audit ids order as text) unless q1 is already on an audit row of the window."""
-    sc = Scenario(tmp_path)
     for i, at in ((9, T0 - timedelta(seconds=60)), (10, T0 + timedelta(seconds=60))):
         sc.op(f"o{i}", at, tenant="r2")
         sc.row(str(i), T0, tenant="r2")  # two rows tied for each operation: the row-id tie-break decides
@@ -70,7 +68,30 @@ def test_a_row_beyond_the_window_counts_only_if_the_single_passs_top_up_fetches_
     sc.row("z", T0 + timedelta(days=9), tenant="r3", target='["m-9"]', request_id="q1")
     if not fetched:
         sc.row("11", T0 + timedelta(hours=3), tenant="r4", target='["m-8"]', request_id="q1")
-    config = load_config(sc.write())
+    return sc
+
+
+@pytest.mark.parametrize("fetched", [True, False])
+def test_a_row_beyond_the_window_counts_only_if_the_single_passs_top_up_fetches_it(tmp_path, fetched):
+    _held_to_the_single_pass(load_config(_beyond(Scenario(tmp_path), fetched).write()), fetched)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("fetched", [True, False])
+def test_on_postgresql_a_row_beyond_the_window_counts_only_if_the_top_up_fetches_it(pg_admin, tmp_path, fetched):
+    url = "postgresql://postgres@127.0.0.1:5432/postgres"
+    sc = _beyond(Scenario(tmp_path), fetched)
+    _held_to_the_single_pass(load_config(server_copy(pg_admin, sc, f"ido{int(fetched)}", url)), fetched)
+
+
+@pytest.mark.parametrize("fetched", [True, False])
+def test_on_mariadb_a_row_beyond_the_window_counts_only_if_the_top_up_fetches_it(mariadb_admin, tmp_path, fetched):
+    sc = _beyond(Scenario(tmp_path), fetched)
+    config = load_config(server_copy(mariadb_admin, sc, f"ido{int(fetched)}", "mariadb://root@127.0.0.1:3306/test"))
+    _held_to_the_single_pass(config, fetched)
+
+
+def _held_to_the_single_pass(config, fetched: bool) -> None:  # noqa: ANN001
     routed = route(config, DAY, 3)
     assert routed.text_ids.audit == fetched
     one = evaluate(config, DAY, partitions=1)
