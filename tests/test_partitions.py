@@ -145,8 +145,12 @@ def test_partitions_agree_with_the_record_by_record_reference(seed, tmp_path):
     """The merged reconciliation of 7 partitions, held to the slow reference of the rules (tests/reference.py)."""
     sc = partitioned_scenario(random.Random(seed), tmp_path / "s")
     sc.extra_config = sc.extra_config.replace('traces = "all"\n', "")  # the reference leaves clause 10 out
-    config = load_config(sc.write())
-    data, recon = evaluate(config, Period(), partitions=7)
+    held_to_the_reference(load_config(sc.write()))
+
+
+def held_to_the_reference(config, partitions: int = 7) -> None:  # noqa: ANN001
+    """The merged reconciliation of ``partitions``: every state the slow reference gives, and the single pass's."""
+    data, recon = evaluate(config, Period(), partitions=partitions)
     ref = reference.reconcile(data.operations, data.audit, data.logs.failures, data.logs.replays,
                               config.matching.tolerance_seconds, config.matching.max_replay_attempts)
     assert dict(zip(recon.operations["id"], recon.operations["state"])) == ref.op_state

@@ -10,10 +10,9 @@ import random
 import numpy as np
 import pandas as pd
 import pytest
-import reference
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_partitions import PERIODS, _same, partitioned_scenario
+from test_partitions import PERIODS, _same, held_to_the_reference, partitioned_scenario
 
 from evidence_app.compute import evaluate, partitioning_sentence
 from evidence_app.compute import routing
@@ -105,14 +104,7 @@ def test_split_partitions_give_the_single_pass_result(tmp_path_factory, seed, pe
 
 @pytest.mark.parametrize("seed", range(24))
 def test_split_partitions_agree_with_the_record_by_record_reference(seed, tmp_path, split_always):
-    config = _config(seed, tmp_path, traces=False)
-    data, recon = evaluate(config, Period(), partitions=7)
-    ref = reference.reconcile(data.operations, data.audit, data.logs.failures, data.logs.replays,
-                              config.matching.tolerance_seconds, config.matching.max_replay_attempts)
-    assert dict(zip(recon.operations["id"], recon.operations["state"])) == ref.op_state
-    assert dict(zip(recon.rows["id"], recon.rows["status"])) == ref.row_status
-    assert dict(zip(recon.failures["failure_id"], recon.failures["state"])) == ref.failure_state
-    _same(evaluate(config, Period(), partitions=1), (data, recon))
+    held_to_the_reference(_config(seed, tmp_path, traces=False))
 
 
 @pytest.mark.parametrize("seed", range(4))
