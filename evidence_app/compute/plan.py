@@ -18,7 +18,6 @@ import numpy as np
 from evidence_app.ingest.pieces import Pieces
 
 ROUTED_BY = "tenant, with every tenant sharing a request id or failure id with it"
-SPLIT_BY = "a group too big for one partition's share split into pieces by a hash of the canonical target"
 """How records are routed, in words (the pack's methodology)."""
 
 

@@ -257,13 +257,13 @@ def _route(config: Config, period: Period, partitions: int, ops_store: Store, au
     ops = _read_keys(ops_store, "occurred_at", period, window, tenants, queries)
     audit = _read_keys(audit_store, "created_at", period, window, tenants, queries)
     extra = _top_up_keys(ops_store, audit_store, ops, audit, window, tenants, queries)
+    failures = logs.failures
     text_ids = TextIds(
         operations=_text_ids(ops, extra.get(ops_store.key), ops_store, audit_store, "occurred_at", "created_at",
                              period, window, queries),
         audit=_text_ids(audit, extra.get(audit_store.key), audit_store, ops_store, "created_at", "occurred_at",
                         period, window, queries),
-        failures=bool(len(logs.failures)) and not whole_numbers(logs.failures["failure_id"]))
-    failures = logs.failures
+        failures=bool(len(failures)) and not whole_numbers(failures["failure_id"]))
     f_tenant = np.array([tenants.code(t) for t in _listed(failures["tenant"])], dtype=np.int32)
     f_rid, f_has = _hash64(as_text(failures["request_id"]))
     # Each entry of a list of stores is one unit, read by one partition: its tenants joined as a shared request
